@@ -1,0 +1,150 @@
+"""MeshCA: one root and one intermediate per cluster, Istio's plug-in CA built with pulumi-tls.
+
+The profile reproduces Istio's ``tools/certs`` (common.mk): RSA 4096 keys; root ``O=Istio, CN=Root
+CA``, CA:TRUE; intermediates ``O=Istio, CN=Intermediate CA, L=<cluster>``, CA:TRUE with path
+length 0 requested, SAN ``DNS:istiod.istio-system.svc``; key usage digitalSignature,
+nonRepudiation, keyEncipherment, keyCertSign on both. The root private key only ever feeds the
+two signing resources (the root certificate and each intermediate); it lives in the encrypted
+Pulumi state and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_tls as tls
+
+from components.model import CaSpec
+
+KEY_BITS = 4096
+ORGANIZATION = "Istio"
+ROOT_COMMON_NAME = "Root CA"
+INTERMEDIATE_COMMON_NAME = "Intermediate CA"
+ISTIOD_SAN = "istiod.istio-system.svc"
+# keyUsage = critical, digitalSignature, nonRepudiation, keyEncipherment, keyCertSign
+CA_KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "cert_signing")
+
+# The four keys of the `cacerts` Secret; istiod refuses to start on a partial set (Istio >= 1.27).
+CA_CERT = "ca-cert.pem"
+CA_KEY = "ca-key.pem"
+ROOT_CERT = "root-cert.pem"
+CERT_CHAIN = "cert-chain.pem"
+
+
+@dataclass(frozen=True)
+class MeshCAArgs:
+    """Inputs of ``MeshCA``.
+
+    Args:
+        cluster_names: one intermediate is issued per name; the name becomes its locality (L=).
+        lifetimes: validity and early renewal of root and intermediates (default: Istio's profile).
+    """
+
+    cluster_names: Sequence[str]
+    lifetimes: CaSpec = field(default_factory=CaSpec)
+
+
+@dataclass(frozen=True)
+class ClusterCACerts:
+    """The plug-in CA material of one cluster; every value is a Pulumi secret.
+
+    Args:
+        ca_cert: the cluster's intermediate certificate (PEM).
+        ca_key: the intermediate's private key (PEM).
+        root_cert: the mesh root certificate (PEM).
+        cert_chain: intermediate then root, concatenated (PEM).
+    """
+
+    ca_cert: pulumi.Output[str]
+    ca_key: pulumi.Output[str]
+    root_cert: pulumi.Output[str]
+    cert_chain: pulumi.Output[str]
+
+    def secret_data(self) -> dict[str, pulumi.Output[str]]:
+        """The ``cacerts`` Secret's ``stringData``: exactly Istio's four keys."""
+        return {
+            CA_CERT: self.ca_cert,
+            CA_KEY: self.ca_key,
+            ROOT_CERT: self.root_cert,
+            CERT_CHAIN: self.cert_chain,
+        }
+
+
+class MeshCA(pulumi.ComponentResource):
+    """The mesh's shared root CA and one intermediate CA per cluster.
+
+    Outputs: ``root_cert_pem`` (public) and ``clusters``, the ``ClusterCACerts`` of each cluster
+    by name. The root private key is not exposed.
+    """
+
+    root_cert_pem: pulumi.Output[str]
+    clusters: dict[str, ClusterCACerts]
+
+    def __init__(self, name: str, args: MeshCAArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:mesh:MeshCA", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        lifetimes = args.lifetimes
+
+        root_key = _rsa_key(f"{name}-root-key", child)
+        root_cert = tls.SelfSignedCert(
+            f"{name}-root-cert",
+            private_key_pem=root_key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(organization=ORGANIZATION, common_name=ROOT_COMMON_NAME),
+            is_ca_certificate=True,
+            set_subject_key_id=True,
+            allowed_uses=list(CA_KEY_USAGES),
+            validity_period_hours=lifetimes.root_validity_hours,
+            early_renewal_hours=lifetimes.root_early_renewal_hours,
+            opts=child,
+        )
+        self.root_cert_pem = root_cert.cert_pem
+        self.clusters = {
+            cluster: self._intermediate(name, cluster, root_key, root_cert, lifetimes, child) for cluster in args.cluster_names
+        }
+        self.register_outputs({"rootCertPem": self.root_cert_pem})
+
+    @staticmethod
+    def _intermediate(
+        name: str,
+        cluster: str,
+        root_key: tls.PrivateKey,
+        root_cert: tls.SelfSignedCert,
+        lifetimes: CaSpec,
+        child: pulumi.ResourceOptions,
+    ) -> ClusterCACerts:
+        key = _rsa_key(f"{name}-{cluster}-key", child)
+        request = tls.CertRequest(
+            f"{name}-{cluster}-csr",
+            private_key_pem=key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(organization=ORGANIZATION, common_name=INTERMEDIATE_COMMON_NAME, locality=cluster),
+            dns_names=[ISTIOD_SAN],
+            opts=child,
+        )
+        cert = tls.LocallySignedCert(
+            f"{name}-{cluster}-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_cert_pem=root_cert.cert_pem,
+            ca_private_key_pem=root_key.private_key_pem,
+            is_ca_certificate=True,
+            # Istio's profile says pathlen:0. The TLS provider sets Go's MaxPathLen without
+            # MaxPathLenZero, so 0 is encoded as "no limit"; we ask anyway so the intent is on record.
+            max_path_length=0,
+            set_subject_key_id=True,
+            allowed_uses=list(CA_KEY_USAGES),
+            validity_period_hours=lifetimes.intermediate_validity_hours,
+            early_renewal_hours=lifetimes.intermediate_early_renewal_hours,
+            opts=child,
+        )
+        chain = pulumi.Output.concat(cert.cert_pem, root_cert.cert_pem)
+        return ClusterCACerts(
+            ca_cert=pulumi.Output.secret(cert.cert_pem),
+            ca_key=pulumi.Output.secret(key.private_key_pem),
+            root_cert=pulumi.Output.secret(root_cert.cert_pem),
+            cert_chain=pulumi.Output.secret(chain),
+        )
+
+
+def _rsa_key(name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
+    return tls.PrivateKey(name, algorithm="RSA", rsa_bits=KEY_BITS, opts=opts)

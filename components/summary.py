@@ -1,0 +1,19 @@
+"""The ``mesh`` stack output: what the stack's config asked for, in one readable object."""
+
+from __future__ import annotations
+
+from components.model import MeshSpec
+
+
+def mesh_summary(spec: MeshSpec) -> dict[str, object]:
+    """Mesh id, topology, Istio version and revision, networks, and each cluster's cloud, region, network and role."""
+    return {
+        "meshId": spec.mesh_id,
+        "topology": spec.topology.value,
+        "istioVersion": spec.istio_version,
+        "revision": spec.revision or "",
+        "networks": list(spec.networks),
+        "clusters": [
+            {"name": c.name, "cloud": c.cloud.value, "region": c.region, "network": c.network, "role": c.role.value} for c in spec.clusters
+        ],
+    }

@@ -1,0 +1,288 @@
+"""Pulumi mocks that answer the way the real providers do.
+
+- pulumi-tls: real RSA keys and X.509 certificates (``tls_mock``), ids as the provider sets them.
+- azure-native: ARM ids, AKS FQDNs, OIDC issuer URLs, add-on identities; the AKS credentials
+  invokes return base64 kubeconfigs whose server is the cluster's FQDN.
+- pulumi-eks: ``eks:index:Cluster`` is a remote component, so the mock sees that one resource and
+  none of its children. Like the real provider it registers the ``aws:eks/cluster:Cluster`` child
+  in the monitor and returns ``eksCluster``/``core.cluster`` as resource references to it.
+- pulumi-kubernetes: a ``kubernetes.io/service-account-token`` Secret comes back with
+  ``data.token`` and ``data["ca.crt"]`` filled, as the provider's await logic returns it, the
+  CA being the one in the kubeconfig of the Secret's provider.
+Anything else echoes its inputs with a stable id, as a create would.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+from tests.harness import tls_mock
+from tests.harness.monitor import RecordingMonitor, unwrap_secrets
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+TENANT = "11111111-1111-1111-1111-111111111111"
+ACCOUNT = "123456789012"
+
+Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
+
+
+def digest(*parts: str, length: int = 8) -> str:
+    """A stable hex string derived from ``parts``: the same inputs give the same ids every run."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class MeshMocks(Mocks):
+    """Mocks for every provider the program uses; ``monitor`` is set by the runner."""
+
+    def __init__(self) -> None:
+        self.monitor: RecordingMonitor | None = None
+        self._handlers: dict[str, Handler] = {
+            "tls:index/privateKey:PrivateKey": lambda a: (a.name, tls_mock.private_key(a.name, a.inputs)),
+            "tls:index/certRequest:CertRequest": lambda a: (a.name, tls_mock.cert_request(a.inputs)),
+            "tls:index/selfSignedCert:SelfSignedCert": self._cert(tls_mock.self_signed_cert),
+            "tls:index/locallySignedCert:LocallySignedCert": self._cert(tls_mock.locally_signed_cert),
+            "azure-native:containerservice:ManagedCluster": self._managed_cluster,
+            "eks:index:Cluster": self._eks_cluster,
+            "kubernetes:core/v1:Secret": self._secret,
+        }
+        self._cluster_cas: dict[str, str] = {}
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        handler = self._handlers.get(args.typ)
+        if handler is not None:
+            return handler(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        token = args.token
+        if token in (
+            "azure-native:containerservice:listManagedClusterAdminCredentials",
+            "azure-native:containerservice:listManagedClusterUserCredentials",
+        ):
+            return self._aks_credentials(args), None
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = self._provider_state(args.provider or "").get("region", "eu-west-1")
+            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)], "state": "available"}, None
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAMOCK"}, None
+        if token == "azure-native:authorization:getClientConfig":
+            return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, None
+        return {}, None
+
+    # --- tls -----------------------------------------------------------------------------------
+    @staticmethod
+    def _cert(build: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+        def handler(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            outputs = build(args.inputs)
+            return tls_mock.serial_of(outputs), outputs
+
+        return handler
+
+    # --- azure-native --------------------------------------------------------------------------
+    def _managed_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = args.inputs
+        group = inputs["resourceGroupName"]
+        name = inputs.get("resourceName") or args.name
+        location = inputs.get("location", "westeurope")
+        arm_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{name}"
+        prefix = inputs.get("dnsPrefix") or name
+        fqdn = f"{prefix}-{digest(arm_id)}.hcp.{location}.azmk8s.io"
+        addons = {
+            key: {**value, "identity": self._identity(f"{arm_id}/{key}")} if key == "azureKeyvaultSecretsProvider" else value
+            for key, value in (inputs.get("addonProfiles") or {}).items()
+        }
+        outputs = {
+            **inputs,
+            "id": arm_id,
+            "name": name,
+            "fqdn": fqdn,
+            "azurePortalFQDN": f"{prefix}-{digest(arm_id, 'portal')}.portal.hcp.{location}.azmk8s.io",
+            "nodeResourceGroup": inputs.get("nodeResourceGroup") or f"MC_{group}_{name}_{location}",
+            "provisioningState": "Succeeded",
+            "powerState": {"code": "Running"},
+            "addonProfiles": addons,
+            "identity": {**(inputs.get("identity") or {}), "principalId": digest(arm_id, "principal", length=32), "tenantId": TENANT},
+            "identityProfile": {"kubeletidentity": self._identity(f"{arm_id}/kubelet")},
+            "oidcIssuerProfile": {
+                **(inputs.get("oidcIssuerProfile") or {}),
+                "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT}/{digest(arm_id, 'oidc', length=32)}/",
+            },
+        }
+        self._cluster_cas[f"{group}/{name}"] = self._cluster_ca(arm_id)
+        return arm_id, outputs
+
+    @staticmethod
+    def _identity(scope: str) -> dict[str, str]:
+        return {
+            "clientId": digest(scope, "client", length=32),
+            "objectId": digest(scope, "object", length=32),
+            "resourceId": f"{scope}/identity",
+        }
+
+    def _aks_credentials(self, args: MockCallArgs) -> dict[str, Any]:
+        group, name = args.args["resourceGroupName"], args.args["resourceName"]
+        arm_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{name}"
+        cluster = self._registered_state("azure-native:containerservice:ManagedCluster", lambda s: s.get("id") == arm_id)
+        admin = args.token.endswith("AdminCredentials")
+        user = f"clusterAdmin_{group}_{name}" if admin else f"clusterUser_{group}_{name}"
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {"server": f"https://{cluster['fqdn']}:443", "certificate-authority-data": b64(self._cluster_ca(arm_id))},
+                }
+            ],
+            "users": [{"name": user, "user": {"token": digest(arm_id, user, length=64)}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": user}}],
+            "current-context": name,
+        }
+        kind = "clusterAdmin" if admin else "clusterUser"
+        return {"kubeconfigs": [{"name": kind, "value": b64(yaml.safe_dump(kubeconfig))}]}
+
+    # --- eks -------------------------------------------------------------------------------------
+    def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        assert self.monitor is not None
+        region = self._provider_state(args.provider or "").get("region", "eu-west-1")
+        name = f"{args.name}-eksCluster-{digest(args.name, length=7)}"
+        arn = f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"
+        endpoint = f"https://{digest(arn, length=32).upper()}.gr7.{region}.eks.amazonaws.com"
+        issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{digest(arn, 'oidc', length=32).upper()}"
+        ca = self._cluster_ca(arn)
+        cluster_sg = f"sg-{digest(arn, 'cluster-sg', length=17)}"
+        state = {
+            "arn": arn,
+            "name": name,
+            "endpoint": endpoint,
+            "certificateAuthority": {"data": b64(ca)},
+            "identities": [{"oidcs": [{"issuer": issuer}]}],
+            "vpcConfig": {"clusterSecurityGroupId": cluster_sg, "subnetIds": args.inputs.get("privateSubnetIds") or []},
+            "version": args.inputs.get("version") or "1.33",
+            "accessConfig": {"authenticationMode": args.inputs.get("authenticationMode") or "API"},
+        }
+        urn = self.monitor.make_urn("", args.typ, args.name)
+        cluster_ref = self.monitor.add_child(urn, "aws:eks/cluster:Cluster", f"{args.name}-eksCluster", name, state)
+        oidc_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer.removeprefix('https://')}"
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": b64(ca)}}],
+            "users": [
+                {
+                    "name": "aws",
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", name],
+                        }
+                    },
+                }
+            ],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "current-context": "aws",
+        }
+        outputs = {
+            **args.inputs,
+            "eksCluster": cluster_ref,
+            "core": {
+                "cluster": cluster_ref,
+                "endpoint": endpoint,
+                "oidcProvider": {"arn": oidc_arn, "url": issuer.removeprefix("https://")},
+                "clusterSecurityGroupId": cluster_sg,
+            },
+            "clusterSecurityGroupId": cluster_sg,
+            "nodeSecurityGroupId": f"sg-{digest(arn, 'node-sg', length=17)}",
+            "oidcProviderArn": oidc_arn,
+            "oidcProviderUrl": issuer.removeprefix("https://"),
+            "oidcIssuer": issuer.removeprefix("https://"),
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+        }
+        return name, outputs
+
+    # --- kubernetes ------------------------------------------------------------------------------
+    def _secret(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        metadata = inputs.get("metadata") or {}
+        namespace = metadata.get("namespace", "default")
+        name = metadata.get("name") or args.name
+        if inputs.get("type") == "kubernetes.io/service-account-token":
+            account = (metadata.get("annotations") or {}).get("kubernetes.io/service-account.name", "default")
+            ca = self._kubeconfig_ca(args.provider or "")
+            inputs["data"] = {
+                "token": b64(_service_account_jwt(namespace, account, args.provider or "")),
+                "ca.crt": b64(ca),
+                "namespace": b64(namespace),
+            }
+        return f"{namespace}/{name}", {**inputs, "metadata": {**metadata, "name": name, "namespace": namespace}}
+
+    def _kubeconfig_ca(self, provider_ref: str) -> str:
+        kubeconfig = self._provider_state(provider_ref).get("kubeconfig")
+        if isinstance(kubeconfig, str) and kubeconfig.strip():
+            parsed = yaml.safe_load(kubeconfig)
+            data = parsed["clusters"][0]["cluster"].get("certificate-authority-data")
+            if data:
+                return base64.b64decode(data).decode()
+        return self._cluster_ca(provider_ref or "default")
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _cluster_ca(self, scope: str) -> str:
+        if scope not in self._cluster_cas:
+            self._cluster_cas[scope] = _cluster_ca_pem(scope)
+        return self._cluster_cas[scope]
+
+    def _provider_state(self, provider_ref: str) -> dict[str, Any]:
+        if not provider_ref or self.monitor is None:
+            return {}
+        registration = self.monitor.resources.get(provider_ref.rsplit("::", 1)[0])
+        return unwrap_secrets(dict(registration.state)) if registration else {}
+
+    def _registered_state(self, type_: str, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        assert self.monitor is not None
+        for registration in self.monitor.registered:
+            if registration.type == type_ and match(registration.outputs):
+                return registration.outputs
+        raise KeyError(f"no {type_} registered that matches")
+
+
+def _service_account_jwt(namespace: str, account: str, scope: str) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    header = part({"alg": "RS256", "kid": digest(scope, "kid", length=43)})
+    claims = part(
+        {
+            "iss": "kubernetes/serviceaccount",
+            "kubernetes.io/serviceaccount/namespace": namespace,
+            "kubernetes.io/serviceaccount/service-account.name": account,
+            "sub": f"system:serviceaccount:{namespace}:{account}",
+        }
+    )
+    return f"{header}.{claims}.{digest(scope, namespace, account, length=64)}"
+
+
+def _cluster_ca_pem(scope: str) -> str:
+    """A real self-signed Kubernetes cluster CA (CN=kubernetes), one per cluster."""
+    outputs = tls_mock.self_signed_cert(
+        {
+            "privateKeyPem": tls_mock.private_key(f"cluster-ca/{scope}", {"rsaBits": 2048})["privateKeyPem"],
+            "subject": {"commonName": "kubernetes"},
+            "isCaCertificate": True,
+            "allowedUses": ["cert_signing", "digital_signature", "key_encipherment"],
+            "validityPeriodHours": 87600,
+        }
+    )
+    return str(outputs["certPem"])

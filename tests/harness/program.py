@@ -1,0 +1,123 @@
+"""Run ``__main__.py`` under mocks with a stack's config and return the whole resource graph.
+
+The mocks do not read Pulumi.yaml or Pulumi.<stack>.yaml, so this does what the CLI would: it
+takes the project config defaults from Pulumi.yaml, lays the stack file's values over them (and
+any overrides a test gives), hands them to the runtime as Pulumi passes config (strings; JSON for
+arrays and objects), runs the program to completion and collects every registration.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import massage, run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tests.harness.mocks import MeshMocks
+from tests.harness.monitor import RecordingMonitor, Registered
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "istio-multicluster"
+
+
+def project_defaults() -> dict[str, Any]:
+    """The ``default`` of every project config key declared in Pulumi.yaml."""
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    return {key: decl["default"] for key, decl in declared.items() if ":" not in key and "default" in decl}
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """Pulumi.yaml defaults overlaid with Pulumi.<stack>.yaml, keys without the project prefix."""
+    values = project_defaults()
+    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    for key, value in (stack_file.get("config") or {}).items():
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            values[name] = value
+    return values
+
+
+def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the CLI hands it to a program: ``project:key`` -> string (JSON for structures)."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list | dict):
+            return json.dumps(value)
+        return str(value)
+
+    return {f"{PROJECT}:{key}": text(value) for key, value in values.items() if value is not None}
+
+
+@dataclass
+class StackRun:
+    """Everything one program run registered."""
+
+    resources: list[Registered]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    mocks: MeshMocks
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registered:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"{len(matches)} resources named {name}: {[r.urn for r in matches]}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children_of(self, parent: Registered) -> list[Registered]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+def run_program(
+    values: Mapping[str, Any],
+    *,
+    stack: str = "test",
+    preview: bool = False,
+    program: Callable[[], None] | None = None,
+) -> StackRun:
+    """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
+
+    Exceptions the program raises (a ``ConfigError``, say) propagate unchanged.
+    """
+    mocks = MeshMocks()
+    monitor = RecordingMonitor(mocks)
+    mocks.monitor = monitor
+    settings.ROOT.set(None)
+    set_all_config(as_pulumi_config(values))
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    # What pulumi.runtime.test does before each test: forget the previous run's RPCs and outputs.
+    runtime_settings: Any = settings.SETTINGS
+    runtime_settings.rpc_manager.clear()
+    runtime_settings.outputs.clear()
+    run = program or (lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+
+    def body() -> None:
+        run()
+        root = settings.get_root_resource()
+        assert isinstance(root, pulumi.ComponentResource)
+        # set_mocks finished the root stack before the program ran; register its exports now.
+        exports: dict[str, Any] = massage(getattr(root, "outputs", {}), [])
+        root.register_outputs(exports)
+
+    _sync_await(run_pulumi_func(body))
+    return StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks)
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> StackRun:
+    """Run the program for the shipped ``Pulumi.<stack>.yaml``, with optional config overrides."""
+    return run_program({**stack_config(stack), **(overrides or {})}, stack=stack, **kwargs)
