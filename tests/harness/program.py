@@ -13,7 +13,7 @@ import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
@@ -111,7 +111,7 @@ def run_program(
         root = settings.get_root_resource()
         assert isinstance(root, pulumi.ComponentResource)
         # set_mocks finished the root stack before the program ran; register its exports now.
-        exports: dict[str, Any] = massage(getattr(root, "outputs", {}), [])
+        exports = cast(dict[str, Any], massage(getattr(root, "outputs", {}), []))
         root.register_outputs(exports)
 
     _sync_await(run_pulumi_func(body))
