@@ -112,15 +112,26 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
     topology = root.text("topology", Topology.MULTI_PRIMARY.value, choices=[t.value for t in Topology])
     access_log = root.boolean("accessLog", False)
     ca = _ca(root)
-    vpcs = tuple(v for v in (_vpc(f) for f in root.children("vpcs")) if v is not None)
+    vpc_fields = root.children("vpcs")
+    vpcs = tuple(v for v in (_vpc(f) for f in vpc_fields) if v is not None)
     cluster_fields = root.children("clusters", required=True, hint="list at least two clusters")
     clusters = tuple(c for c in (_cluster(f) for f in cluster_fields) if c is not None)
     root.reject_unknown(CONFIG_KEYS, "the istio-multicluster config")
-    problems.raise_if_any()
 
-    assert mesh_id and version and topology is not None and access_log is not None and ca
-    spec = MeshSpec(mesh_id, version, revision, Topology(topology), access_log, ca, clusters, vpcs)
-    check_mesh(spec, len(cluster_fields), problems)
+    spec = MeshSpec(
+        mesh_id or DEFAULT_MESH_ID,
+        version or DEFAULT_ISTIO_VERSION,
+        revision,
+        Topology(topology or Topology.MULTI_PRIMARY),
+        bool(access_log),
+        ca or CaSpec(),
+        clusters,
+        vpcs,
+    )
+    # Relations between clusters can only be judged when every cluster and VPC parsed (a failed
+    # one would shift the indexes messages print); a bad mesh-level field does not hide them.
+    if len(clusters) == len(cluster_fields) and len(vpcs) == len(vpc_fields):
+        check_mesh(spec, len(cluster_fields), problems)
     problems.raise_if_any()
     return spec
 
@@ -321,7 +332,10 @@ def _vpc(fields: Fields) -> VpcSpec | None:
     cidr = fields.network("cidr", required=True, hint="give the VPC range, e.g. 10.0.0.0/16")
     private = _subnets(fields, "privateSubnets")
     public = _subnets(fields, "publicSubnets")
-    zones = fields.integer("availabilityZones", len(private) if private else 0, minimum=2)
+    zones = fields.integer("availabilityZones", len(private) if private else 2, minimum=2)
+    if zones is not None and zones < 2:
+        fields.fail("privateSubnets", f"lists {zones} subnet; EKS needs subnets in at least 2 availability zones, one per zone")
+        zones = None
     nat = fields.text("nat", "single", choices=["single", "per-az"])
     fields.reject_unknown({"name", "region", "cidr", "availabilityZones", "privateSubnets", "publicSubnets", "nat"}, "a vpc")
     if name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:

@@ -157,7 +157,7 @@ def _routable_ranges_disjoint(spec: MeshSpec, problems: Problems) -> None:
     ranges = list(_routable_ranges(spec))
     overlay_pods = [(label, net) for label, net in ranges if ".podCidr" in label]
     # Overlay pod ranges are NATed at the node, so two clusters may reuse one; VNets and VPCs may not.
-    _disjoint(problems, [r for r in ranges if r not in overlay_pods], "range")
+    _disjoint(problems, [r for r in ranges if r not in overlay_pods], "VNet and VPC")
     for pod_label, pod in overlay_pods:
         for label, net in ranges:
             if (label, net) not in overlay_pods and pod.overlaps(net):

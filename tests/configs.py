@@ -1,0 +1,66 @@
+"""Config builders for tests: a valid two-cluster Azure mesh and small variations of it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+def azure_cluster(name: str, region: str, octet: int, network: str = "network1", **extra: Any) -> dict[str, Any]:
+    """An AKS cluster on VNet 10.<octet>.0.0/16 with a system pool and one user pool."""
+    return {
+        "name": name,
+        "cloud": "azure",
+        "region": region,
+        "network": network,
+        "vnetCidr": f"10.{octet}.0.0/16",
+        "serviceCidr": f"10.{octet + 100}.0.0/16",
+        "dnsServiceIp": f"10.{octet + 100}.0.10",
+        "nodePools": [
+            {"name": "system", "mode": "System", "subnetCidr": f"10.{octet}.0.0/24"},
+            {"name": "user1", "subnetCidr": f"10.{octet}.1.0/24"},
+        ],
+        **extra,
+    }
+
+
+def aws_cluster(name: str, network: str, vpc: str = "mesh-vpc", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "cloud": "aws", "region": "eu-west-1", "network": network, "vpc": vpc, **extra}
+
+
+def vpc(name: str = "mesh-vpc", second_octet: int = 0, **extra: Any) -> dict[str, Any]:
+    base = f"10.{second_octet}"
+    return {
+        "name": name,
+        "region": "eu-west-1",
+        "cidr": f"{base}.0.0/16",
+        "privateSubnets": [f"{base}.0.0/20", f"{base}.16.0/20"],
+        "publicSubnets": [f"{base}.48.0/24", f"{base}.49.0/24"],
+        **extra,
+    }
+
+
+def existing_cluster(name: str, network: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "cloud": "existing", "network": network, "context": f"kind-{name}", **extra}
+
+
+def two_azure() -> dict[str, Any]:
+    """westeurope-aks (10.53/16) and eastus-aks (10.52/16) on one flat network."""
+    return {"clusters": [azure_cluster("westeurope-aks", "westeurope", 53), azure_cluster("eastus-aks", "eastus", 52)]}
+
+
+def n_existing(count: int) -> dict[str, Any]:
+    """``count`` existing clusters, each on its own network."""
+    return {"clusters": [existing_cluster(f"c{i}", f"network{i}") for i in range(1, count + 1)]}
+
+
+def with_cluster(config: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
+    """A deep copy of ``config`` with fields of ``clusters[index]`` replaced (None removes a field)."""
+    result = copy.deepcopy(config)
+    cluster = result["clusters"][index]
+    for key, value in changes.items():
+        if value is None:
+            cluster.pop(key, None)
+        else:
+            cluster[key] = value
+    return result

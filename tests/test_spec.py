@@ -1,0 +1,344 @@
+"""Every validation rule, each with the exact message an operator reads."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.fields import ConfigError
+from components.model import AwsCluster, AzureCluster, AzureCni, ExistingCluster, Role, Topology
+from components.spec import decode_config, parse_mesh_spec
+from tests.configs import aws_cluster, azure_cluster, existing_cluster, n_existing, two_azure, vpc, with_cluster
+
+DNS_HINT = "use a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+
+def problems_of(config: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_mesh_spec(config)
+    return list(raised.value.problems)
+
+
+def test_valid_azure_config_parses_into_typed_frozen_objects() -> None:
+    spec = parse_mesh_spec(two_azure())
+    west = spec.clusters[0]
+    assert isinstance(west.platform, AzureCluster)
+    assert west.platform.vnet_cidr == IPv4Network("10.53.0.0/16")
+    assert west.platform.dns_service_ip == IPv4Address("10.153.0.10")
+    assert west.platform.cni is AzureCni.AZURE
+    assert west.platform.resource_group == "istio-aks-westeurope"
+    assert [(p.name, p.mode, p.vm_size, p.count, p.min_count, p.max_count) for p in west.platform.node_pools] == [
+        ("system", "System", "Standard_D4s_v5", 2, 2, 2),
+        ("user1", "User", "Standard_D4s_v5", 2, 2, 2),
+    ]
+    assert (spec.mesh_id, spec.istio_version, spec.revision, spec.topology, spec.access_log) == (
+        "mesh1",
+        "1.30.0",
+        None,
+        Topology.MULTI_PRIMARY,
+        False,
+    )
+    assert spec.networks == ("network1",) and not spec.multi_network
+    with pytest.raises(AttributeError):
+        west.name = "renamed"  # type: ignore[misc]
+
+
+def test_defaults_fill_the_aws_and_existing_parts() -> None:
+    spec = parse_mesh_spec({"vpcs": [vpc()], "clusters": [aws_cluster("a", "n1"), existing_cluster("k", "n2")]})
+    aws, local = spec.clusters[0].platform, spec.clusters[1].platform
+    assert isinstance(aws, AwsCluster) and isinstance(local, ExistingCluster)
+    assert aws.service_cidr == IPv4Network("172.20.0.0/16")
+    assert [(g.name, g.instance_types, g.desired, g.min, g.max) for g in aws.node_groups] == [("default", ("m5.large",), 2, 1, 5)]
+    assert (local.context, local.kubeconfig, local.api_server_url) == ("kind-k", None, None)
+    assert spec.clusters[1].region == "local"
+    assert spec.vpcs[0].availability_zones == 2 and spec.vpcs[0].nat == "single"
+
+
+def test_config_error_lists_every_problem_and_is_a_clean_pulumi_error() -> None:
+    config = with_cluster(two_azure(), 1, name="westeurope-aks", vnetCidr="10.52.0.0/15")
+    config["meshId"] = "Mesh_1"
+    with pytest.raises(ConfigError) as raised:
+        parse_mesh_spec(config)
+    error = raised.value
+    assert isinstance(error, pulumi.RunError)  # printed without a traceback by the Pulumi runtime
+    assert str(error).splitlines() == [
+        "istio-multicluster: the stack config has 3 problems; nothing was created:",
+        f"  - meshId: 'Mesh_1' is not valid; {DNS_HINT}",
+        "  - clusters[1].name (cluster westeurope-aks): westeurope-aks is already the name of clusters[0]; "
+        "names become Istio cluster IDs and secret names, so each must be unique",
+        "  - clusters[1].vnetCidr (cluster westeurope-aks): 10.52.0.0/15 overlaps clusters[0].vnetCidr (cluster westeurope-aks) "
+        "10.53.0.0/16; give every VNet and VPC a range of its own",
+    ]
+
+
+def test_fewer_than_two_clusters() -> None:
+    assert problems_of({"clusters": [azure_cluster("solo", "westeurope", 53)]}) == [
+        "clusters: lists 1 cluster; a multicluster mesh needs at least 2"
+    ]
+    assert problems_of({}) == ["clusters: is required; list at least two clusters", "clusters: lists 0 clusters; a multicluster mesh needs at least 2"]
+
+
+@pytest.mark.parametrize("name", ["West-Europe", "-aks", "aks_1", "a" * 64])
+def test_cluster_name_must_be_a_dns_label(name: str) -> None:
+    assert problems_of(with_cluster(two_azure(), 0, name=name)) == [f"clusters[0].name: {name!r} is not valid; {DNS_HINT}"]
+
+
+def test_unknown_cloud() -> None:
+    assert problems_of(with_cluster(two_azure(), 1, cloud="gcp")) == ["clusters[1].cloud (cluster eastus-aks): 'gcp' is not one of azure, aws, existing"]
+
+
+def test_overlapping_vnets_name_both_clusters() -> None:
+    config = with_cluster(two_azure(), 0, vnetCidr="10.52.0.0/15", nodePools=[{"name": "system", "mode": "System", "subnetCidr": "10.53.0.0/24"}])
+    assert problems_of(config) == [
+        "clusters[1].vnetCidr (cluster eastus-aks): 10.52.0.0/16 overlaps clusters[0].vnetCidr (cluster westeurope-aks) 10.52.0.0/15; "
+        "give every VNet and VPC a range of its own"
+    ]
+
+
+def test_pool_subnet_outside_its_vnet_and_overlapping_pools() -> None:
+    pools = [
+        {"name": "system", "mode": "System", "subnetCidr": "10.53.0.0/24"},
+        {"name": "user1", "subnetCidr": "10.53.0.128/25"},
+        {"name": "user2", "subnetCidr": "10.99.0.0/24"},
+    ]
+    assert problems_of(with_cluster(two_azure(), 0, nodePools=pools)) == [
+        "clusters[0].nodePools[2].subnetCidr (cluster westeurope-aks): 10.99.0.0/24 is outside vnetCidr 10.53.0.0/16; pick a subnet inside the VNet",
+        "clusters[0].nodePools[1].subnetCidr (cluster westeurope-aks): 10.53.0.128/25 overlaps "
+        "clusters[0].nodePools[0].subnetCidr (cluster westeurope-aks) 10.53.0.0/24; give every subnet a range of its own",
+    ]
+
+
+def test_pools_need_a_system_pool_and_unique_names() -> None:
+    users = [{"name": "user1", "subnetCidr": "10.53.0.0/24"}, {"name": "user1", "subnetCidr": "10.53.1.0/24"}]
+    assert problems_of(with_cluster(two_azure(), 0, nodePools=users)) == [
+        "clusters[0].nodePools (cluster westeurope-aks): has no System pool; AKS needs one (set mode: System on a pool)"
+    ]
+    dupes = [{"name": "system", "mode": "System", "subnetCidr": "10.53.0.0/24"}, {"name": "system", "subnetCidr": "10.53.1.0/24"}]
+    assert problems_of(with_cluster(two_azure(), 0, nodePools=dupes)) == [
+        "clusters[0].nodePools (cluster westeurope-aks): pool name system is used 2 times; pool names must be unique"
+    ]
+
+
+def test_pool_name_and_counts() -> None:
+    pools = [{"name": "System1", "mode": "System", "subnetCidr": "10.53.0.0/24", "count": 6, "minCount": 1, "maxCount": 5}]
+    assert problems_of(with_cluster(two_azure(), 0, nodePools=pools)) == [
+        "clusters[0].nodePools[0].name (cluster westeurope-aks): 'System1' is not valid; "
+        "use at most 12 lowercase letters and digits, starting with a letter",
+        "clusters[0].nodePools[0].count (cluster westeurope-aks): 6 must lie between minCount (1) and maxCount (5)",
+    ]
+
+
+def test_dns_service_ip_must_sit_inside_the_service_range() -> None:
+    assert problems_of(with_cluster(two_azure(), 1, dnsServiceIp="10.52.0.10")) == [
+        "clusters[1].dnsServiceIp (cluster eastus-aks): 10.52.0.10 is outside serviceCidr 10.152.0.0/16; pick an address inside it"
+    ]
+    assert problems_of(with_cluster(two_azure(), 1, dnsServiceIp="10.152.0.1")) == [
+        "clusters[1].dnsServiceIp (cluster eastus-aks): 10.152.0.1 is reserved in 10.152.0.0/16 "
+        "(network, API server or broadcast address); use e.g. 10.152.0.10"
+    ]
+
+
+def test_service_range_must_not_overlap_a_routed_network() -> None:
+    config = with_cluster(two_azure(), 1, serviceCidr="10.53.128.0/17", dnsServiceIp="10.53.128.10")
+    assert problems_of(config) == [
+        "clusters[1].serviceCidr (cluster eastus-aks): 10.53.128.0/17 overlaps clusters[0].vnetCidr (cluster westeurope-aks) 10.53.0.0/16; "
+        "service ranges must not overlap any routed network"
+    ]
+
+
+def test_flat_network_needs_disjoint_service_ranges() -> None:
+    config = with_cluster(two_azure(), 1, serviceCidr="10.153.0.0/16", dnsServiceIp="10.153.0.10")
+    assert problems_of(config) == [
+        "clusters[1].serviceCidr (cluster eastus-aks): 10.153.0.0/16 overlaps clusters[0].serviceCidr (cluster westeurope-aks) 10.153.0.0/16; "
+        "clusters on one flat network need service ranges of their own"
+    ]
+
+
+def test_flat_network_refused_with_overlay_cni() -> None:
+    assert problems_of(with_cluster(two_azure(), 1, networkPlugin="overlay")) == [
+        "clusters[1].network (cluster eastus-aks): shares network network1 with clusters[0] (cluster westeurope-aks), but eastus-aks uses "
+        "overlay networking, whose pod IPs are not routable over VNet peering (set networkPlugin: azure for a flat network); "
+        "give each its own network so traffic crosses the east-west gateways"
+    ]
+
+
+def test_overlay_on_separate_networks_is_fine_and_pod_cidr_only_with_overlay() -> None:
+    config = with_cluster(two_azure(), 1, networkPlugin="overlay", network="network2")
+    platform = parse_mesh_spec(config).clusters[1].platform
+    assert isinstance(platform, AzureCluster) and platform.pod_cidr == IPv4Network("10.244.0.0/16")
+    assert problems_of(with_cluster(two_azure(), 0, podCidr="10.244.0.0/16")) == [
+        "clusters[0].podCidr (cluster westeurope-aks): only applies with networkPlugin: overlay; with Azure CNI pods take VNet subnet IPs"
+    ]
+
+
+def test_flat_network_refused_across_clouds_and_vpcs() -> None:
+    mixed = {"vpcs": [vpc()], "clusters": [azure_cluster("aks", "westeurope", 53), aws_cluster("eks", "network1")]}
+    assert problems_of(mixed) == [
+        "clusters[1].network (cluster eks): shares network network1 with clusters[0] (cluster aks), but pod IPs of azure and aws clusters "
+        "are not known to be routable to each other; give each its own network so traffic crosses the east-west gateways"
+    ]
+    two_vpcs = {"vpcs": [vpc("a"), vpc("b", 1)], "clusters": [aws_cluster("c1", "net", "a"), aws_cluster("c2", "net", "b")]}
+    assert problems_of(two_vpcs) == [
+        "clusters[1].network (cluster c2): shares network net with clusters[0] (cluster c1), but they are in different VPCs (a, b) "
+        "(put both in one VPC for a flat network); give each its own network so traffic crosses the east-west gateways"
+    ]
+
+
+def test_flat_network_in_one_vpc_is_allowed() -> None:
+    spec = parse_mesh_spec({"vpcs": [vpc()], "clusters": [aws_cluster("c1", "net"), aws_cluster("c2", "net", serviceCidr="172.21.0.0/16")]})
+    assert spec.networks == ("net",)
+
+
+def test_existing_clusters_cannot_share_a_network() -> None:
+    config = {"clusters": [existing_cluster("k1", "n"), existing_cluster("k2", "n")]}
+    assert problems_of(config)[0].startswith(
+        "clusters[1].network (cluster k2): shares network n with clusters[0] (cluster k1), but pod IPs of existing and existing clusters"
+    )
+
+
+def test_vpc_rules() -> None:
+    bad = vpc(privateSubnets=["10.0.0.0/20", "10.1.0.0/20"], publicSubnets=["10.0.48.0/24"], availabilityZones=2)
+    config = {"vpcs": [bad], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other", region="eu-west-2")]}
+    assert problems_of(config) == [
+        "vpcs[0].privateSubnets (vpc mesh-vpc): 10.1.0.0/20 is outside the VPC 10.0.0.0/16; pick a range inside it",
+        "vpcs[0].publicSubnets (vpc mesh-vpc): lists 1 subnets for 2 availability zones; give one per zone",
+        "clusters[1].vpc (cluster c2): other is not declared in vpcs; add it there or name one of: mesh-vpc",
+    ]
+
+
+def test_vpc_needs_two_zones_and_matching_region() -> None:
+    one_zone = vpc(privateSubnets=["10.0.0.0/20"], publicSubnets=["10.0.48.0/24"])
+    assert problems_of({"vpcs": [one_zone], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]}) == [
+        "vpcs[0].privateSubnets (vpc mesh-vpc): lists 1 subnet; EKS needs subnets in at least 2 availability zones, one per zone"
+    ]
+    assert problems_of({"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", region="us-east-1")]}) == [
+        "clusters[1].region (cluster c2): us-east-1 differs from its vpc mesh-vpc in eu-west-1; a cluster lives in its VPC's region"
+    ]
+
+
+def test_aws_instance_type_and_service_range() -> None:
+    groups = [{"name": "default", "instanceTypes": ["m5large"]}]
+    config = {"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1", nodeGroups=groups), aws_cluster("c2", "n2", serviceCidr="8.8.0.0/16")]}
+    assert problems_of(config) == [
+        "clusters[0].nodeGroups[0].instanceTypes (cluster c1): 'm5large' is not an EC2 instance type such as m5.large",
+        "clusters[1].serviceCidr (cluster c2): 8.8.0.0/16 must be a private range from /12 to /24, as EKS requires",
+    ]
+
+
+def test_roles_in_multi_primary_and_primary_remote() -> None:
+    remote_in_multi = with_cluster(n_existing(2), 1, role="remote", primary="c1")
+    assert problems_of(remote_in_multi) == [
+        "clusters[1].role (cluster c2): remote clusters need topology: primary-remote; set it, or make this cluster a primary"
+    ]
+    config = {"topology": "primary-remote", **n_existing(4)}
+    config["clusters"][1].update(role="remote")
+    config["clusters"][2].update(role="remote", primary="c2")
+    config["clusters"][3].update(role="remote", primary="nope")
+    config["clusters"][0].update(primary="c1")
+    assert problems_of(config) == [
+        "clusters[0].primary (cluster c1): only a remote names a primary; remove it or set role: remote",
+        "clusters[1].primary (cluster c2): is required for a remote; name the primary cluster whose istiod it uses",
+        "clusters[2].primary (cluster c3): c2 is a remote; name one of the primaries: c1",
+        "clusters[3].primary (cluster c4): nope is not a cluster of this mesh; name one of the primaries: c1",
+    ]
+
+
+def test_primary_remote_parses() -> None:
+    config = {"topology": "primary-remote", **n_existing(2)}
+    config["clusters"][1].update(role="remote", primary="c1")
+    spec = parse_mesh_spec(config)
+    assert [(c.role, c.primary) for c in spec.clusters] == [(Role.PRIMARY, None), (Role.REMOTE, "c1")]
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("1.30", "istioVersion: '1.30' is not valid; use an exact release such as 1.30.0"),
+        ("v1.30.0", "istioVersion: 'v1.30.0' is not valid; use an exact release such as 1.30.0"),
+        ("1.14.1", "istioVersion: 1.14.1 is end-of-life; use 1.29 or newer (default 1.30.0)"),
+    ],
+)
+def test_istio_version(version: str, message: str) -> None:
+    assert problems_of({**n_existing(2), "istioVersion": version}) == [message]
+
+
+def test_revision_topology_and_access_log() -> None:
+    config = {**n_existing(2), "istioRevision": "1.30.0", "topology": "star", "accessLog": "yes"}
+    assert problems_of(config) == [
+        f"istioRevision: '1.30.0' is not valid; {DNS_HINT}, e.g. 1-30-0",
+        "topology: 'star' is not one of multi-primary, primary-remote",
+        "accessLog: must be true or false, got 'yes'",
+    ]
+
+
+def test_ca_lifetimes() -> None:
+    config = {**n_existing(2), "caRootValidityHours": "100", "caIntermediateValidityHours": 200, "caRootEarlyRenewalHours": 100}
+    config["caIntermediateEarlyRenewalHours"] = "lots"
+    assert problems_of(config) == ["caIntermediateEarlyRenewalHours: must be a whole number, got 'lots'"]
+    config["caIntermediateEarlyRenewalHours"] = 300
+    assert problems_of(config) == [
+        "caIntermediateValidityHours: 200 outlives the root (100); an intermediate cannot be valid longer than its root",
+        "caRootEarlyRenewalHours: 100 must be less than caRootValidityHours (100)",
+        "caIntermediateEarlyRenewalHours: 300 must be less than caIntermediateValidityHours (200)",
+    ]
+
+
+def test_unknown_fields_get_a_suggestion() -> None:
+    config = with_cluster(two_azure(), 0, vnetCird="10.53.0.0/16", vnetCidr=None)
+    config["meshID"] = "mesh1"
+    assert problems_of(config) == [
+        "clusters[0].vnetCidr (cluster westeurope-aks): is required; give the cluster's VNet range, e.g. 10.53.0.0/16",
+        "clusters[0].vnetCird (cluster westeurope-aks): is not a field of an azure cluster; did you mean vnetCidr?",
+        "meshID: is not a field of the istio-multicluster config; did you mean meshId?",
+    ]
+
+
+def test_fields_of_another_cloud_are_refused() -> None:
+    assert problems_of(with_cluster(two_azure(), 0, vpc="mesh-vpc")) == [
+        "clusters[0].vpc (cluster westeurope-aks): is not a field of an azure cluster; "
+        "an azure cluster takes: cloud, dnsServiceIp, kubernetesVersion, name, network, networkPlugin, nodePools, podCidr, "
+        "primary, region, resourceGroup, role, serviceCidr, vnetCidr"
+    ]
+
+
+def test_cidr_with_host_bits_suggests_the_network() -> None:
+    assert problems_of(with_cluster(two_azure(), 0, vnetCidr="10.53.0.1/16")) == [
+        "clusters[0].vnetCidr (cluster westeurope-aks): 10.53.0.1/16 has host bits set; did you mean 10.53.0.0/16?"
+    ]
+    assert problems_of(with_cluster(two_azure(), 0, vnetCidr="10.53.0.0/33")) == [
+        "clusters[0].vnetCidr (cluster westeurope-aks): '10.53.0.0/33' is not an IPv4 CIDR block such as 10.0.0.0/16"
+    ]
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:6443", "https://localhost:6443", "https://[::1]:6443"])
+def test_loopback_api_server_url_is_refused(url: str) -> None:
+    config = with_cluster(n_existing(2), 0, apiServerUrl=url)
+    assert problems_of(config) == [
+        f"clusters[0].apiServerUrl (cluster c1): {url} points at this machine, which other clusters' pods cannot reach; "
+        "set it to an address they can dial (for kind: the control-plane container's IP, e.g. https://172.18.0.3:6443)"
+    ]
+
+
+def test_api_server_url_must_be_https() -> None:
+    assert problems_of(with_cluster(n_existing(2), 1, apiServerUrl="172.18.0.3:6443")) == [
+        "clusters[1].apiServerUrl (cluster c2): '172.18.0.3:6443' is not an https:// URL with a host"
+    ]
+
+
+def test_wrong_shapes_are_reported_not_raised() -> None:
+    config = {"clusters": ["westeurope-aks", {"name": "b", "cloud": "existing", "network": "n", "context": 5}], "vpcs": {"name": "x"}}
+    assert problems_of(config) == [
+        "vpcs: must be a list, got dict",
+        "clusters[0]: must be an object, got str",
+        "clusters[1].context (cluster b): must be a non-empty string, got 5",
+    ]
+
+
+def test_decode_config_reports_invalid_json_by_key() -> None:
+    with pytest.raises(ConfigError) as raised:
+        decode_config({"clusters": "[{name: x}]", "meshId": "mesh1", "istioRevision": None})
+    assert raised.value.problems == ("clusters: is not valid JSON (Expecting property name enclosed in double quotes at character 2)",)
+    assert decode_config({"clusters": '[{"name": "x"}]', "accessLog": "true"}) == {"clusters": [{"name": "x"}], "accessLog": "true"}
