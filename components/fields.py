@@ -92,11 +92,11 @@ class Fields:
     ) -> str | None:
         """A string field; ``None`` (with a problem noted) when it is missing or malformed."""
         value = self._get(key)
-        if value is None:
+        if value is None or value == "":  # Pulumi.yaml declares optional strings with default ""
             if required:
                 self.fail(key, f"is required{'; ' + hint if hint else ''}")
             return default
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str):
             self.fail(key, f"must be a non-empty string, got {value!r}")
             return None
         allowed = tuple(choices) if choices is not None else None

@@ -40,7 +40,15 @@ def cert(pem: str) -> x509.Certificate:
 def key_usages(certificate: x509.Certificate) -> set[str]:
     usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical
-    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign"]
+    names = [
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+    ]
     return {n for n in names if getattr(usage.value, n)}
 
 
@@ -121,7 +129,10 @@ def workload_cert(issuer_cert: x509.Certificate, issuer_key: Any, namespace: str
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"spiffe://cluster.local/ns/{namespace}/sa/default")]), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"spiffe://cluster.local/ns/{namespace}/sa/default")]),
+            critical=True,
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
                 issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -185,7 +196,12 @@ def test_tls_resources_requested_with_the_profile(three: StackRun) -> None:
     assert csr["subject"] == {"organization": "Istio", "commonName": "Intermediate CA", "locality": "c2"}
     assert csr["dnsNames"] == ["istiod.istio-system.svc"]
     signed = three.named("mesh-ca-c2-cert").inputs
-    assert (signed["isCaCertificate"], signed["maxPathLength"], signed["validityPeriodHours"], signed["earlyRenewalHours"]) == (True, 0, 17520, 720)
+    assert (signed["isCaCertificate"], signed["maxPathLength"], signed["validityPeriodHours"], signed["earlyRenewalHours"]) == (
+        True,
+        0,
+        17520,
+        720,
+    )
     assert {(r.inputs["algorithm"], r.inputs["rsaBits"]) for r in three.of_type(f"{TLS}privateKey:PrivateKey")} == {("RSA", 4096)}
 
 
@@ -214,7 +230,9 @@ def test_every_ca_resource_is_a_child_of_the_component_and_depends_on_nothing_ou
 
 
 def test_lifetimes_come_from_config_and_renewing_intermediates_leaves_the_root_alone() -> None:
-    short = CaSpec(root_validity_hours=1000, intermediate_validity_hours=100, root_early_renewal_hours=10, intermediate_early_renewal_hours=5)
+    short = CaSpec(
+        root_validity_hours=1000, intermediate_validity_hours=100, root_early_renewal_hours=10, intermediate_early_renewal_hours=5
+    )
     first = run_program(n_existing(2), program=cacerts_program(["c1", "c2"], short))
     second = run_program(n_existing(2), program=cacerts_program(["c1", "c2"], CaSpec(1000, 200, 10, 5)))
     for run, hours in ((first, 100), (second, 200)):

@@ -78,7 +78,10 @@ def test_fewer_than_two_clusters() -> None:
     assert problems_of({"clusters": [azure_cluster("solo", "westeurope", 53)]}) == [
         "clusters: lists 1 cluster; a multicluster mesh needs at least 2"
     ]
-    assert problems_of({}) == ["clusters: is required; list at least two clusters", "clusters: lists 0 clusters; a multicluster mesh needs at least 2"]
+    assert problems_of({}) == [
+        "clusters: is required; list at least two clusters",
+        "clusters: lists 0 clusters; a multicluster mesh needs at least 2",
+    ]
 
 
 @pytest.mark.parametrize("name", ["West-Europe", "-aks", "aks_1", "a" * 64])
@@ -87,11 +90,15 @@ def test_cluster_name_must_be_a_dns_label(name: str) -> None:
 
 
 def test_unknown_cloud() -> None:
-    assert problems_of(with_cluster(two_azure(), 1, cloud="gcp")) == ["clusters[1].cloud (cluster eastus-aks): 'gcp' is not one of azure, aws, existing"]
+    assert problems_of(with_cluster(two_azure(), 1, cloud="gcp")) == [
+        "clusters[1].cloud (cluster eastus-aks): 'gcp' is not one of azure, aws, existing"
+    ]
 
 
 def test_overlapping_vnets_name_both_clusters() -> None:
-    config = with_cluster(two_azure(), 0, vnetCidr="10.52.0.0/15", nodePools=[{"name": "system", "mode": "System", "subnetCidr": "10.53.0.0/24"}])
+    config = with_cluster(
+        two_azure(), 0, vnetCidr="10.52.0.0/15", nodePools=[{"name": "system", "mode": "System", "subnetCidr": "10.53.0.0/24"}]
+    )
     assert problems_of(config) == [
         "clusters[1].vnetCidr (cluster eastus-aks): 10.52.0.0/16 overlaps clusters[0].vnetCidr (cluster westeurope-aks) 10.52.0.0/15; "
         "give every VNet and VPC a range of its own"
@@ -105,7 +112,8 @@ def test_pool_subnet_outside_its_vnet_and_overlapping_pools() -> None:
         {"name": "user2", "subnetCidr": "10.99.0.0/24"},
     ]
     assert problems_of(with_cluster(two_azure(), 0, nodePools=pools)) == [
-        "clusters[0].nodePools[2].subnetCidr (cluster westeurope-aks): 10.99.0.0/24 is outside vnetCidr 10.53.0.0/16; pick a subnet inside the VNet",
+        "clusters[0].nodePools[2].subnetCidr (cluster westeurope-aks): 10.99.0.0/24 is outside vnetCidr 10.53.0.0/16; "
+        "pick a subnet inside the VNet",
         "clusters[0].nodePools[1].subnetCidr (cluster westeurope-aks): 10.53.0.128/25 overlaps "
         "clusters[0].nodePools[0].subnetCidr (cluster westeurope-aks) 10.53.0.0/24; give every subnet a range of its own",
     ]
@@ -152,7 +160,8 @@ def test_service_range_must_not_overlap_a_routed_network() -> None:
 def test_flat_network_needs_disjoint_service_ranges() -> None:
     config = with_cluster(two_azure(), 1, serviceCidr="10.153.0.0/16", dnsServiceIp="10.153.0.10")
     assert problems_of(config) == [
-        "clusters[1].serviceCidr (cluster eastus-aks): 10.153.0.0/16 overlaps clusters[0].serviceCidr (cluster westeurope-aks) 10.153.0.0/16; "
+        "clusters[1].serviceCidr (cluster eastus-aks): 10.153.0.0/16 overlaps "
+        "clusters[0].serviceCidr (cluster westeurope-aks) 10.153.0.0/16; "
         "clusters on one flat network need service ranges of their own"
     ]
 

@@ -20,7 +20,9 @@ scalars = st.one_of(
     st.text(max_size=20),
     st.sampled_from(["10.0.0.0/16", "10.53.1.0/24", "azure", "aws", "existing", "primary", "remote", "1.30.0", "true", "overlay"]),
 )
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+json_values = st.recursive(
+    scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12
+)
 
 SEEDS: list[dict[str, Any]] = [
     two_azure(),

@@ -64,21 +64,22 @@ class MeshMocks(Mocks):
             return handler(args)
         return f"{args.name}-id", dict(args.inputs)
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        # The MockMonitor iterates the failures list, so "no failures" is [] (None crashes it).
         token = args.token
         if token in (
             "azure-native:containerservice:listManagedClusterAdminCredentials",
             "azure-native:containerservice:listManagedClusterUserCredentials",
         ):
-            return self._aks_credentials(args), None
+            return self._aks_credentials(args), []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self._provider_state(args.provider or "").get("region", "eu-west-1")
-            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)], "state": "available"}, None
+            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)], "state": "available"}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAMOCK"}, None
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAMOCK"}, []
         if token == "azure-native:authorization:getClientConfig":
-            return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, None
-        return {}, None
+            return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, []
+        return {}, []
 
     # --- tls -----------------------------------------------------------------------------------
     @staticmethod
@@ -172,9 +173,16 @@ class MeshMocks(Mocks):
             "version": args.inputs.get("version") or "1.33",
             "accessConfig": {"authenticationMode": args.inputs.get("authenticationMode") or "API"},
         }
-        urn = self.monitor.make_urn("", args.typ, args.name)
-        cluster_ref = self.monitor.add_child(urn, "aws:eks/cluster:Cluster", f"{args.name}-eksCluster", name, state)
         oidc_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer.removeprefix('https://')}"
+        urn = self.monitor.make_urn("", args.typ, args.name)
+        monitor = self.monitor
+
+        def child(type_: str, suffix: str, id_: str, child_state: dict[str, Any]) -> dict[str, Any]:
+            return monitor.add_child(urn, type_, f"{args.name}-{suffix}", id_, child_state)
+
+        cluster_ref = child("aws:eks/cluster:Cluster", "eksCluster", name, state)
+        role_arn = f"arn:aws:iam::{ACCOUNT}:role/{args.name}-eksRole-{digest(arn, 'role', length=7)}"
+        node_role_arn = f"arn:aws:iam::{ACCOUNT}:role/{args.name}-instanceRole-{digest(arn, 'node', length=7)}"
         kubeconfig = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -197,11 +205,24 @@ class MeshMocks(Mocks):
         outputs = {
             **args.inputs,
             "eksCluster": cluster_ref,
+            # CoreData's resource-typed fields must be references: the SDK refuses plain dicts there.
             "core": {
                 "cluster": cluster_ref,
+                "clusterIamRole": child("aws:iam/role:Role", "eksRole", role_arn.rsplit("/", 1)[1], {"arn": role_arn}),
                 "endpoint": endpoint,
-                "oidcProvider": {"arn": oidc_arn, "url": issuer.removeprefix("https://")},
-                "clusterSecurityGroupId": cluster_sg,
+                "instanceRoles": [child("aws:iam/role:Role", "instanceRole", node_role_arn.rsplit("/", 1)[1], {"arn": node_role_arn})],
+                "nodeGroupOptions": {},
+                "provider": child(
+                    "pulumi:providers:kubernetes", "provider", digest(arn, "k8s", length=36), {"kubeconfig": json.dumps(kubeconfig)}
+                ),
+                "subnetIds": [*(args.inputs.get("privateSubnetIds") or []), *(args.inputs.get("publicSubnetIds") or [])],
+                "vpcId": args.inputs.get("vpcId") or "vpc-mock",
+                "oidcProvider": child(
+                    "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidcProvider", oidc_arn, {"arn": oidc_arn, "url": issuer}
+                ),
+                "clusterSecurityGroup": child(
+                    "aws:ec2/securityGroup:SecurityGroup", "eksClusterSecurityGroup", cluster_sg, {"id": cluster_sg}
+                ),
             },
             "clusterSecurityGroupId": cluster_sg,
             "nodeSecurityGroupId": f"sg-{digest(arn, 'node-sg', length=17)}",

@@ -89,12 +89,13 @@ def run_program(
     stack: str = "test",
     preview: bool = False,
     program: Callable[[], None] | None = None,
+    mocks: MeshMocks | None = None,
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
     Exceptions the program raises (a ``ConfigError``, say) propagate unchanged.
     """
-    mocks = MeshMocks()
+    mocks = mocks or MeshMocks()
     monitor = RecordingMonitor(mocks)
     mocks.monitor = monitor
     settings.ROOT.set(None)

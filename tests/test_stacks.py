@@ -1,0 +1,92 @@
+"""Whole-stack runs of the shipped Pulumi.<stack>.yaml files through __main__.py."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from components.fields import ConfigError
+from tests.harness.mocks import MeshMocks
+from tests.harness.program import StackRun, run_program, run_stack, stack_config
+
+CA_TYPES = {
+    "istio-multicluster:mesh:MeshCA": 1,
+    "tls:index/privateKey:PrivateKey": 3,
+    "tls:index/selfSignedCert:SelfSignedCert": 1,
+    "tls:index/certRequest:CertRequest": 2,
+    "tls:index/locallySignedCert:LocallySignedCert": 2,
+}
+
+
+def test_aks_stack_registers_the_mesh_ca_for_both_clusters(aks_run: StackRun) -> None:
+    assert Counter(r.type for r in aks_run.resources) == CA_TYPES
+    assert {r.name for r in aks_run.of_type("tls:index/locallySignedCert:LocallySignedCert")} == {
+        "mesh-ca-westeurope-aks-cert",
+        "mesh-ca-eastus-aks-cert",
+    }
+    assert aks_run.outputs["mesh"] == {
+        "meshId": "mesh1",
+        "topology": "multi-primary",
+        "istioVersion": "1.30.0",
+        "revision": "",
+        "networks": ["network1"],
+        "clusters": [
+            {"name": "westeurope-aks", "cloud": "azure", "region": "westeurope", "network": "network1", "role": "primary"},
+            {"name": "eastus-aks", "cloud": "azure", "region": "eastus", "network": "network1", "role": "primary"},
+        ],
+    }
+
+
+def test_eks_stack_registers_the_mesh_ca_on_two_networks(eks_run: StackRun) -> None:
+    assert Counter(r.type for r in eks_run.resources) == CA_TYPES
+    assert eks_run.outputs["mesh"]["networks"] == ["network1", "network2"]
+    assert [c["cloud"] for c in eks_run.outputs["mesh"]["clusters"]] == ["aws", "aws"]
+
+
+@pytest.mark.parametrize("run_name", ["aks_run", "eks_run"])
+def test_root_cert_is_exported_in_the_clear_and_no_private_key_is(run_name: str, request: pytest.FixtureRequest) -> None:
+    run: StackRun = request.getfixturevalue(run_name)
+    assert run.outputs["rootCertPem"] == run.named("mesh-ca-root-cert").outputs["certPem"]
+    assert run.secret_outputs == set()
+    assert "PRIVATE KEY" not in str(run.outputs)
+
+
+def test_seed_topologies_are_what_the_stack_files_say() -> None:
+    aks = stack_config("aks")["clusters"]
+    assert [(c["name"], c["region"], c["vnetCidr"], [p["subnetCidr"] for p in c["nodePools"]]) for c in aks] == [
+        ("westeurope-aks", "westeurope", "10.53.0.0/16", ["10.53.0.0/24", "10.53.1.0/24", "10.53.2.0/24"]),
+        ("eastus-aks", "eastus", "10.52.0.0/16", ["10.52.0.0/24", "10.52.1.0/24", "10.52.2.0/24"]),
+    ]
+    eks = stack_config("eks")
+    assert [(v["cidr"], v["privateSubnets"], v["publicSubnets"]) for v in eks["vpcs"]] == [
+        ("10.0.0.0/16", ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], ["10.0.48.0/24", "10.0.49.0/24", "10.0.50.0/24"])
+    ]
+    assert [(c["name"], c["network"], c["nodeGroups"]) for c in eks["clusters"]] == [
+        ("cluster-1", "network1", [{"name": "default", "instanceTypes": ["m5.large"], "desired": 2, "min": 1, "max": 5}]),
+        ("cluster-2", "network2", [{"name": "default", "instanceTypes": ["m5.large"], "desired": 2, "min": 1, "max": 5}]),
+    ]
+
+
+def test_bad_config_fails_before_any_resource_is_registered() -> None:
+    mocks = MeshMocks()
+    config = stack_config("aks")
+    config["clusters"][1]["vnetCidr"] = "10.53.0.0/16"
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, stack="aks", mocks=mocks)
+    assert mocks.monitor is not None and mocks.monitor.registered == []
+    assert raised.value.problems[0] == (
+        "clusters[1].nodePools[0].subnetCidr (cluster eastus-aks): 10.52.0.0/24 is outside vnetCidr 10.53.0.0/16; "
+        "pick a subnet inside the VNet"
+    )
+
+
+def test_stack_config_overrides_reach_the_program() -> None:
+    run = run_stack("eks", {"meshId": "prod-mesh", "caIntermediateValidityHours": 4000})
+    assert run.outputs["mesh"]["meshId"] == "prod-mesh"
+    assert {r.inputs["validityPeriodHours"] for r in run.of_type("tls:index/locallySignedCert:LocallySignedCert")} == {4000}
+
+
+def test_preview_evaluates_with_unknown_certificates() -> None:
+    run = run_stack("aks", preview=True)
+    assert Counter(r.type for r in run.resources) == CA_TYPES
