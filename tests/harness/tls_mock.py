@@ -187,7 +187,8 @@ def _subject(subject: Mapping[str, Any]) -> x509.Name:
 
 
 def _load_key(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    # The mock made these keys itself; validating 4096-bit primes on every load costs ~0.1 s each.
+    key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
 
