@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from components.fields import DNS_LABEL, DNS_LABEL_HINT, Fields, Problems
 from components.model import (
@@ -356,5 +357,19 @@ def _subnets(fields: Fields, key: str) -> tuple[IPv4Network, ...] | None:
 
 
 def load_mesh_spec(config: pulumi.Config) -> MeshSpec:
-    """Read the project's config keys from Pulumi and parse them (see ``parse_mesh_spec``)."""
-    return parse_mesh_spec(decode_config({key: config.get(key) for key in CONFIG_KEYS}))
+    """Read every project config key the stack sets and parse them (see ``parse_mesh_spec``).
+
+    Keys the project does not declare are read too, so a typo such as ``istio-multicluster:meshID``
+    is reported with a suggestion instead of being silently ignored.
+    """
+    keys = [*CONFIG_KEYS, *(k for k in _stack_project_keys() if k not in CONFIG_KEYS)]
+    return parse_mesh_spec(decode_config({key: config.get(key) for key in keys}))
+
+
+def _stack_project_keys() -> list[str]:
+    """The project-namespaced keys the running stack has config for."""
+    # Pulumi has no public "list config keys" call; the language host loads all config into
+    # this map (or PULUMI_CONFIG) before the program runs.
+    present = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
+    prefix = f"{PROJECT}:"
+    return sorted(key.removeprefix(prefix) for key in present if key.startswith(prefix))

@@ -90,3 +90,12 @@ def test_stack_config_overrides_reach_the_program() -> None:
 def test_preview_evaluates_with_unknown_certificates() -> None:
     run = run_stack("aks", preview=True)
     assert Counter(r.type for r in run.resources) == CA_TYPES
+
+
+def test_a_misspelt_stack_config_key_is_reported_not_ignored() -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_stack("aks", {"meshID": "mesh2", "istioVerson": "1.30.1"})
+    assert raised.value.problems == (
+        "istioVerson: is not a field of the istio-multicluster config; did you mean istioVersion?",
+        "meshID: is not a field of the istio-multicluster config; did you mean meshId?",
+    )
