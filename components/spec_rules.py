@@ -201,7 +201,7 @@ def _unroutable_reason(first: ClusterSpec, second: ClusterSpec) -> str | None:
     """Why pod IPs of two clusters cannot reach each other directly, or ``None`` when they can."""
     a, b = first.platform, second.platform
     if isinstance(a, AzureCluster) and isinstance(b, AzureCluster):
-        overlay = [c.name for c in (first, second) if c.platform.cni is AzureCni.OVERLAY]  # type: ignore[union-attr]
+        overlay = [c.name for c, p in ((first, a), (second, b)) if p.cni is AzureCni.OVERLAY]
         if overlay:
             verb = "uses" if len(overlay) == 1 else "use"
             return (
