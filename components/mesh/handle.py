@@ -1,0 +1,36 @@
+"""ClusterHandle: all the cloud-agnostic mesh code knows of a cluster.
+
+AKS, EKS and existing clusters each produce one; IstioRelease, MeshLink and MeshCheck see clusters
+only through it. That seam is what lets one mesh hold N clusters of mixed clouds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """A cluster ready for Istio.
+
+    Args:
+        name: the cluster's unique name (the Istio cluster ID).
+        network: its Istio network.
+        provider: the kubernetes Provider every object on this cluster must use.
+        api_server_url: the API server URL other clusters' pods dial (never loopback).
+        gateway_service_annotations: annotations for the east-west (and ingress) gateway Services,
+            which make them the right cloud load balancer (default: none).
+        ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
+            pool (default: none).
+    """
+
+    name: str
+    network: str
+    provider: k8s.Provider
+    api_server_url: pulumi.Input[str]
+    gateway_service_annotations: Mapping[str, str] = field(default_factory=dict)
+    ready: Sequence[pulumi.Resource] = ()

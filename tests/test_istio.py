@@ -1,0 +1,145 @@
+"""IstioRelease: exact Helm value trees, order, providers and the east-west pieces."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.mesh.ca import MeshCA, MeshCAArgs
+from components.mesh.handle import ClusterHandle
+from components.mesh.istio import IstioRelease, IstioReleaseArgs, deep_merge
+from components.model import MeshSpec
+from components.spec import parse_mesh_spec
+from tests.configs import n_existing
+from tests.harness.program import StackRun, run_program
+
+HELM = "kubernetes:helm.sh/v3:Release"
+REPO = "https://istio-release.storage.googleapis.com/charts"
+
+
+def istio_program(spec: MeshSpec, annotations: dict[str, str] | None = None) -> Any:
+    def program() -> None:
+        ca = MeshCA("mesh-ca", MeshCAArgs([c.name for c in spec.clusters], spec.ca))
+        for cluster in spec.clusters:
+            provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
+            handle = ClusterHandle(cluster.name, cluster.network, provider, f"https://{cluster.name}.example:6443", annotations or {})
+            IstioRelease(f"{cluster.name}-istio", IstioReleaseArgs(spec, handle, ca.clusters[cluster.name]))
+
+    return program
+
+
+def run_mesh(config: dict[str, Any], annotations: dict[str, str] | None = None) -> StackRun:
+    return run_program(config, program=istio_program(parse_mesh_spec(config), annotations))
+
+
+@pytest.fixture(scope="module")
+def multi() -> StackRun:
+    return run_mesh({**n_existing(3), "istioRevision": "1-30-0", "accessLog": True}, {"example.com/lb": "internal"})
+
+
+@pytest.fixture(scope="module")
+def flat() -> StackRun:
+    # Existing clusters may not share a network in config (their pod routes are unknown), so the
+    # single-network spec is built by hand here: IstioRelease itself only looks at the networks.
+    spec = parse_mesh_spec(n_existing(2))
+    spec = replace(spec, clusters=tuple(replace(c, network="shared") for c in spec.clusters))
+    return run_program(n_existing(2), program=istio_program(spec))
+
+
+def test_istiod_values_are_exactly_the_multicluster_tree(multi: StackRun) -> None:
+    for index in (1, 2, 3):
+        release = multi.named(f"c{index}-istio-istiod").inputs
+        assert release["values"] == {
+            "global": {"meshID": "mesh1", "multiCluster": {"clusterName": f"c{index}"}, "network": f"network{index}"},
+            "revision": "1-30-0",
+            "meshConfig": {"accessLogFile": "/dev/stdout"},
+        }
+
+
+def test_releases_are_named_pinned_and_from_istios_repository(multi: StackRun) -> None:
+    releases = {r.name: r.inputs for r in multi.of_type(HELM) if r.name.startswith("c2-")}
+    assert {n: (i["name"], i["chart"], i["version"], i["namespace"], i["repositoryOpts"]) for n, i in releases.items()} == {
+        "c2-istio-base": ("istio-base", "base", "1.30.0", "istio-system", {"repo": REPO}),
+        "c2-istio-istiod": ("istiod", "istiod", "1.30.0", "istio-system", {"repo": REPO}),
+        "c2-istio-eastwest": ("istio-eastwestgateway", "gateway", "1.30.0", "istio-system", {"repo": REPO}),
+    }
+    assert releases["c2-istio-base"]["values"] == {"defaultRevision": "1-30-0"}
+    assert releases["c2-istio-eastwest"]["values"] == {
+        "name": "istio-eastwestgateway",
+        "networkGateway": "network2",
+        "revision": "1-30-0",
+        "service": {"annotations": {"example.com/lb": "internal"}},
+    }
+
+
+def test_namespace_carries_the_network_and_cacerts_holds_exactly_istios_keys(multi: StackRun) -> None:
+    namespace = multi.named("c3-istio-istio-system").inputs
+    assert namespace["metadata"] == {"name": "istio-system", "labels": {"topology.istio.io/network": "network3"}}
+    cacerts = multi.named("c3-istio-cacerts")
+    assert cacerts.inputs["metadata"] == {"name": "cacerts", "namespace": "istio-system"}
+    assert sorted(cacerts.inputs["stringData"]) == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]
+    assert "stringData" in cacerts.secret_inputs
+    assert cacerts.inputs["stringData"]["ca-cert.pem"] == multi.named("mesh-ca-c3-cert").outputs["certPem"]
+
+
+def test_order_inside_a_cluster(multi: StackRun) -> None:
+    def deps(name: str) -> set[str]:
+        return {multi.by_urn(u).name for u in multi.named(name).dependencies}
+
+    assert "c1-istio-istio-system" in deps("c1-istio-cacerts")
+    assert {"c1-istio-base", "c1-istio-cacerts"} <= deps("c1-istio-istiod")
+    assert "c1-istio-istiod" in deps("c1-istio-eastwest")
+    assert "c1-istio-istiod" in deps("c1-istio-cross-network-gateway")
+
+
+def test_no_edges_between_clusters(multi: StackRun) -> None:
+    for resource in multi.resources:
+        owner = resource.name.split("-istio-")[0] if "-istio-" in resource.name else None
+        if owner is None:
+            continue
+        for urn in resource.dependencies:
+            other = multi.by_urn(urn).name
+            assert not (other.startswith("c") and "-istio-" in other and not other.startswith(f"{owner}-")), (resource.name, other)
+
+
+def test_every_kubernetes_object_uses_its_own_clusters_provider(multi: StackRun) -> None:
+    kube = [r for r in multi.resources if r.type.startswith("kubernetes:")]
+    assert len(kube) == 3 * 6
+    for resource in kube:
+        cluster = resource.name.split("-istio-")[0]
+        assert resource.provider_urn == multi.named(f"{cluster}-k8s").urn, resource.name
+
+
+def test_cross_network_gateway(multi: StackRun) -> None:
+    gateway = multi.named("c1-istio-cross-network-gateway").inputs
+    assert (gateway["apiVersion"], gateway["kind"]) == ("networking.istio.io/v1", "Gateway")
+    assert gateway["metadata"] == {"name": "cross-network-gateway", "namespace": "istio-system"}
+    assert gateway["spec"] == {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {"port": {"number": 15443, "name": "tls", "protocol": "TLS"}, "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}
+        ],
+    }
+
+
+def test_single_network_mesh_has_no_east_west_pieces(flat: StackRun) -> None:
+    names = {r.name for r in flat.resources}
+    assert not {n for n in names if "eastwest" in n or "cross-network" in n}
+    assert flat.named("c1-istio-istiod").inputs["values"] == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c1"}, "network": "shared"}
+    }
+    assert flat.named("c1-istio-base").inputs["values"] == {}
+
+
+def test_deep_merge_merges_nested_trees_and_replaces_leaves() -> None:
+    base = {"global": {"meshID": "m", "proxy": {"resources": {"cpu": "1"}}}, "pilot": {"replicaCount": 1}}
+    merged = deep_merge(base, {"global": {"proxy": {"resources": {"memory": "1Gi"}}}, "pilot": {"replicaCount": 2}})
+    assert merged == {"global": {"meshID": "m", "proxy": {"resources": {"cpu": "1", "memory": "1Gi"}}}, "pilot": {"replicaCount": 2}}
+    assert base["pilot"] == {"replicaCount": 1}
+
+
+def test_component_type_tokens(multi: StackRun) -> None:
+    assert sorted(r.name for r in multi.of_type("istio-multicluster:mesh:IstioRelease")) == ["c1-istio", "c2-istio", "c3-istio"]
