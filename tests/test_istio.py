@@ -5,34 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import pulumi_kubernetes as k8s
 import pytest
 
-from components.mesh.ca import MeshCA, MeshCAArgs
-from components.mesh.handle import ClusterHandle
-from components.mesh.istio import IstioRelease, IstioReleaseArgs, deep_merge
-from components.model import MeshSpec
+from components.mesh.istio import deep_merge
 from components.spec import parse_mesh_spec
 from tests.configs import n_existing
 from tests.harness.program import StackRun, run_program
+from tests.programs import mesh_program
 
 HELM = "kubernetes:helm.sh/v3:Release"
 REPO = "https://istio-release.storage.googleapis.com/charts"
 
 
-def istio_program(spec: MeshSpec, annotations: dict[str, str] | None = None) -> Any:
-    def program() -> None:
-        ca = MeshCA("mesh-ca", MeshCAArgs([c.name for c in spec.clusters], spec.ca))
-        for cluster in spec.clusters:
-            provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
-            handle = ClusterHandle(cluster.name, cluster.network, provider, f"https://{cluster.name}.example:6443", annotations or {})
-            IstioRelease(f"{cluster.name}-istio", IstioReleaseArgs(spec, handle, ca.clusters[cluster.name]))
-
-    return program
-
-
 def run_mesh(config: dict[str, Any], annotations: dict[str, str] | None = None) -> StackRun:
-    return run_program(config, program=istio_program(parse_mesh_spec(config), annotations))
+    return run_program(config, program=mesh_program(parse_mesh_spec(config), annotations))
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +32,7 @@ def flat() -> StackRun:
     # single-network spec is built by hand here: IstioRelease itself only looks at the networks.
     spec = parse_mesh_spec(n_existing(2))
     spec = replace(spec, clusters=tuple(replace(c, network="shared") for c in spec.clusters))
-    return run_program(n_existing(2), program=istio_program(spec))
+    return run_program(n_existing(2), program=mesh_program(spec))
 
 
 def test_istiod_values_are_exactly_the_multicluster_tree(multi: StackRun) -> None:

@@ -113,10 +113,12 @@ class IstioRelease(pulumi.ComponentResource):
     """Istio on one cluster: namespace, ``cacerts``, base, istiod and, on multi-network meshes,
     the east-west gateway with its ``cross-network-gateway``.
 
-    Outputs: ``istiod`` (the istiod Release; later steps that need a running istiod wait on it)
-    and ``base`` (the base Release, which creates ``istio-reader-service-account``).
+    Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
+    Release, which creates ``istio-reader-service-account``) and ``istiod`` (the istiod Release;
+    later steps that need a running istiod wait on it).
     """
 
+    namespace: pulumi.Output[str]
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
 
@@ -131,6 +133,7 @@ class IstioRelease(pulumi.ComponentResource):
             opts=on_cluster,
         )
         namespace_name = namespace.metadata.name
+        self.namespace = namespace_name
         cacerts = k8s.core.v1.Secret(
             f"{name}-cacerts",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace_name),

@@ -252,12 +252,13 @@ class MeshMocks(Mocks):
 
     def _kubeconfig_ca(self, provider_ref: str) -> str:
         kubeconfig = self._provider_state(provider_ref).get("kubeconfig")
-        if isinstance(kubeconfig, str) and kubeconfig.strip():
-            parsed = yaml.safe_load(kubeconfig)
-            data = parsed["clusters"][0]["cluster"].get("certificate-authority-data")
-            if data:
-                return base64.b64decode(data).decode()
-        return self._cluster_ca(provider_ref or "default")
+        parsed = yaml.safe_load(kubeconfig) if isinstance(kubeconfig, str) else None
+        clusters = parsed.get("clusters") if isinstance(parsed, dict) else None
+        data = clusters[0].get("cluster", {}).get("certificate-authority-data") if clusters else None
+        if data:
+            return base64.b64decode(data).decode()
+        # A context-only provider (an existing cluster): the CA is that cluster's own.
+        return self._cluster_ca(provider_ref.rsplit("::", 1)[0] or "default")
 
     # --- helpers ---------------------------------------------------------------------------------
     def _cluster_ca(self, scope: str) -> str:

@@ -1,0 +1,128 @@
+"""MeshLink: the remote secrets that let each istiod discover the other clusters.
+
+What ``istioctl create-remote-secret`` does, as resources (DESIGN §6): in every cluster X a
+service-account-token Secret for ``istio-reader-service-account`` (after ``base``, which creates
+the account); in every cluster Y that must discover X, Secret ``istio-remote-secret-<X>`` holding a
+bearer-token kubeconfig for X. istiod only watches Secrets labelled ``istio/multiCluster: "true"``
+and rejects exec plugins, auth providers and token files, so the kubeconfig carries the token.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.mesh.handle import ClusterHandle
+from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
+from components.model import MeshSpec, Role
+
+READER_ACCOUNT = "istio-reader-service-account"
+READER_TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"  # noqa: S105 - a Secret name
+MULTICLUSTER_LABEL = "istio/multiCluster"
+CLUSTER_ANNOTATION = "networking.istio.io/cluster"
+
+
+def remote_secret_name(cluster: str) -> str:
+    return f"istio-remote-secret-{cluster}"
+
+
+def remote_kubeconfig(cluster: str, server: str, ca_crt_b64: str, token_b64: str) -> str:
+    """The kubeconfig istiod reads from a remote secret: one cluster, one bearer-token user.
+
+    ``ca_crt_b64`` and ``token_b64`` are the token Secret's ``data`` values (base64, as the API
+    returns them). Raises ``ValueError`` on an empty token: a kubeconfig without one would make
+    istiod fail to reach the cluster silently.
+    """
+    token = base64.b64decode(token_b64 or "").decode()
+    if not token or not ca_crt_b64:
+        raise ValueError(
+            f"the reader token Secret of cluster {cluster} has no token or ca.crt yet; "
+            f"check that ServiceAccount {READER_ACCOUNT} exists in {ISTIO_NAMESPACE} on {cluster}"
+        )
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_crt_b64}}],
+        "users": [{"name": cluster, "user": {"token": token}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+        "current-context": cluster,
+        "preferences": {},
+    }
+    return yaml.safe_dump(kubeconfig, sort_keys=False)
+
+
+def discovers(mesh: MeshSpec, holder: str, source: str) -> bool:
+    """Whether ``holder``'s istiod must discover ``source``: primaries discover every other cluster;
+    remotes run no istiod of their own and hold no remote secrets."""
+    return holder != source and mesh.cluster(holder).role is Role.PRIMARY
+
+
+@dataclass(frozen=True)
+class MeshLinkArgs:
+    """Inputs of ``MeshLink``.
+
+    Args:
+        mesh: the mesh (topology and roles decide who discovers whom).
+        clusters: every cluster's handle, by name.
+        releases: every cluster's IstioRelease, by name.
+    """
+
+    mesh: MeshSpec
+    clusters: Mapping[str, ClusterHandle]
+    releases: Mapping[str, IstioRelease]
+
+
+class MeshLink(pulumi.ComponentResource):
+    """Reader tokens and remote secrets for every (holder, source) pair that ``discovers``.
+
+    Output ``remote_secrets``: per holding cluster, the names of the remote secrets it holds.
+    """
+
+    remote_secrets: dict[str, list[str]]
+
+    def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:mesh:MeshLink", name, None, opts)
+        tokens = {cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster]) for cluster in args.clusters}
+        self.remote_secrets = {holder: [] for holder in args.clusters}
+        for holder in args.clusters:
+            for source in args.clusters:
+                if discovers(args.mesh, holder, source):
+                    self._remote_secret(name, args.clusters[holder], args.releases[holder], args.clusters[source], tokens[source])
+                    self.remote_secrets[holder].append(remote_secret_name(source))
+        self.register_outputs({"remoteSecrets": self.remote_secrets})
+
+    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioRelease) -> k8s.core.v1.Secret:
+        # After base: without the ServiceAccount the token is never issued.
+        return k8s.core.v1.Secret(
+            f"{name}-{cluster.name}-reader-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=READER_TOKEN_SECRET,
+                namespace=release.namespace,
+                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[release.base]),
+        )
+
+    def _remote_secret(
+        self, name: str, holder: ClusterHandle, holder_release: IstioRelease, source: ClusterHandle, token: k8s.core.v1.Secret
+    ) -> k8s.core.v1.Secret:
+        kubeconfig = pulumi.Output.all(source.api_server_url, token.data).apply(
+            lambda parts: remote_kubeconfig(source.name, parts[0], parts[1].get("ca.crt", ""), parts[1].get("token", ""))
+        )
+        return k8s.core.v1.Secret(
+            f"{name}-{source.name}-in-{holder.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=remote_secret_name(source.name),
+                namespace=holder_release.namespace,
+                labels={MULTICLUSTER_LABEL: "true"},
+                annotations={CLUSTER_ANNOTATION: source.name},
+            ),
+            string_data={source.name: pulumi.Output.secret(kubeconfig)},
+            opts=pulumi.ResourceOptions(parent=self, provider=holder.provider),
+        )
