@@ -2,13 +2,22 @@
 
 import pulumi
 
+from components.clusters import build_clusters
 from components.mesh.ca import MeshCA, MeshCAArgs
+from components.mesh.istio import IstioRelease, IstioReleaseArgs
+from components.mesh.link import MeshLink, MeshLinkArgs
 from components.spec import load_mesh_spec
 from components.summary import mesh_summary
 
 spec = load_mesh_spec(pulumi.Config())
 
 ca = MeshCA("mesh-ca", MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
+clusters = build_clusters(spec)
 
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
+
+if len(clusters) == len(spec.clusters):
+    releases = {name: IstioRelease(f"{name}-istio", IstioReleaseArgs(spec, handle, ca.clusters[name])) for name, handle in clusters.items()}
+    link = MeshLink("mesh-link", MeshLinkArgs(spec, clusters, releases))
+    pulumi.export("remoteSecrets", link.remote_secrets)

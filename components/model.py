@@ -146,18 +146,35 @@ class AwsCluster:
 
 
 @dataclass(frozen=True)
+class MetalLbSpec:
+    """MetalLB for a cluster without a cloud load balancer (kind, bare metal).
+
+    Args:
+        addresses: IPv4 CIDRs or ``first-last`` ranges the LoadBalancer Services may take; for kind,
+            a slice of the ``kind`` Docker network, e.g. ``172.18.255.200-172.18.255.250``.
+        chart_version: the metallb Helm chart version (default ``0.14.9``).
+    """
+
+    addresses: tuple[str, ...]
+    chart_version: str = "0.14.9"
+
+
+@dataclass(frozen=True)
 class ExistingCluster:
     """A cluster reached through a kubeconfig context (kind, minikube, any conformant cluster).
 
     Args:
         context: the kubeconfig context.
         kubeconfig: path of the kubeconfig file (default: ``$KUBECONFIG`` or ``~/.kube/config``).
-        api_server_url: URL other clusters' pods dial (default: the context's server); never loopback.
+        api_server_url: the https URL other clusters' pods dial; required, because a local
+            kubeconfig usually names 127.0.0.1, which no other cluster can reach.
+        metallb: install MetalLB with these addresses (default: none).
     """
 
     context: str
     kubeconfig: str | None
-    api_server_url: str | None
+    api_server_url: str
+    metallb: MetalLbSpec | None = None
 
 
 Platform = AzureCluster | AwsCluster | ExistingCluster

@@ -31,6 +31,7 @@ from components.model import (
     ClusterSpec,
     ExistingCluster,
     MeshSpec,
+    MetalLbSpec,
     Platform,
     Role,
     Topology,
@@ -76,7 +77,8 @@ _AZURE_FIELDS = {
     "kubernetesVersion", "nodePools",
 }  # fmt: skip
 _AWS_FIELDS = {"vpc", "serviceCidr", "kubernetesVersion", "nodeGroups"}
-_EXISTING_FIELDS = {"context", "kubeconfig", "apiServerUrl"}
+_EXISTING_FIELDS = {"context", "kubeconfig", "apiServerUrl", "metallb"}
+METALLB_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def decode_config(values: Mapping[str, str | None]) -> dict[str, object]:
@@ -320,9 +322,42 @@ def _existing(fields: Fields) -> ExistingCluster | None:
     context = fields.text("context", required=True, hint="name the kubeconfig context, e.g. kind-kind-1")
     kubeconfig = fields.text("kubeconfig")
     url = fields.https_url("apiServerUrl")
-    if context is None or (fields.has("apiServerUrl") and url is None):
+    if url is None and not fields.has("apiServerUrl"):
+        fields.fail(
+            "apiServerUrl",
+            "is required for an existing cluster; set the https URL other clusters' pods dial "
+            "(for kind: https://<cluster>-control-plane:6443, never 127.0.0.1)",
+        )
+    metallb_fields = fields.child("metallb")
+    metallb = _metallb(metallb_fields) if metallb_fields else None
+    if context is None or url is None or (metallb_fields and metallb is None):
         return None
-    return ExistingCluster(context, kubeconfig, url)
+    return ExistingCluster(context, kubeconfig, url, metallb)
+
+
+def _metallb(fields: Fields) -> MetalLbSpec | None:
+    addresses = fields.strings("addresses", required=True)
+    bad = [a for a in addresses if not _is_address_range(a)]
+    for address in bad:
+        fields.fail("addresses", f"{address!r} is not an IPv4 CIDR or a first-last range such as 172.18.255.200-172.18.255.250")
+    version = fields.text(
+        "chartVersion", MetalLbSpec.chart_version, pattern=METALLB_CHART_VERSION, hint="use an exact chart version such as 0.14.9"
+    )
+    fields.reject_unknown({"addresses", "chartVersion"}, "metallb")
+    if not addresses or bad or version is None:
+        return None
+    return MetalLbSpec(addresses, version)
+
+
+def _is_address_range(text: str) -> bool:
+    first, dash, last = text.partition("-")
+    try:
+        if dash:
+            return IPv4Address(first.strip()) <= IPv4Address(last.strip())
+        IPv4Network(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _vpc(fields: Fields) -> VpcSpec | None:

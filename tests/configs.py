@@ -41,7 +41,14 @@ def vpc(name: str = "mesh-vpc", second_octet: int = 0, **extra: Any) -> dict[str
 
 
 def existing_cluster(name: str, network: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "cloud": "existing", "network": network, "context": f"kind-{name}", **extra}
+    return {
+        "name": name,
+        "cloud": "existing",
+        "network": network,
+        "context": f"kind-{name}",
+        "apiServerUrl": f"https://{name}.example:6443",
+        **extra,
+    }
 
 
 def two_azure() -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_defaults_fill_the_aws_and_existing_parts() -> None:
     assert isinstance(aws, AwsCluster) and isinstance(local, ExistingCluster)
     assert aws.service_cidr == IPv4Network("172.20.0.0/16")
     assert [(g.name, g.instance_types, g.desired, g.min, g.max) for g in aws.node_groups] == [("default", ("m5.large",), 2, 1, 5)]
-    assert (local.context, local.kubeconfig, local.api_server_url) == ("kind-k", None, None)
+    assert (local.context, local.kubeconfig, local.api_server_url, local.metallb) == ("kind-k", None, "https://k.example:6443", None)
     assert spec.clusters[1].region == "local"
     assert spec.vpcs[0].availability_zones == 2 and spec.vpcs[0].nat == "single"
 
@@ -338,7 +338,8 @@ def test_api_server_url_must_be_https() -> None:
 
 
 def test_wrong_shapes_are_reported_not_raised() -> None:
-    config = {"clusters": ["westeurope-aks", {"name": "b", "cloud": "existing", "network": "n", "context": 5}], "vpcs": {"name": "x"}}
+    bad = {"name": "b", "cloud": "existing", "network": "n", "context": 5, "apiServerUrl": "https://b:6443"}
+    config = {"clusters": ["westeurope-aks", bad], "vpcs": {"name": "x"}}
     assert problems_of(config) == [
         "vpcs: must be a list, got dict",
         "clusters[0]: must be an object, got str",
@@ -351,3 +352,22 @@ def test_decode_config_reports_invalid_json_by_key() -> None:
         decode_config({"clusters": "[{name: x}]", "meshId": "mesh1", "istioRevision": None})
     assert raised.value.problems == ("clusters: is not valid JSON (Expecting property name enclosed in double quotes at character 2)",)
     assert decode_config({"clusters": '[{"name": "x"}]', "accessLog": "true"}) == {"clusters": [{"name": "x"}], "accessLog": "true"}
+
+
+def test_existing_cluster_needs_an_api_server_url() -> None:
+    assert problems_of(with_cluster(n_existing(2), 1, apiServerUrl=None)) == [
+        "clusters[1].apiServerUrl (cluster c2): is required for an existing cluster; set the https URL other clusters' pods dial "
+        "(for kind: https://<cluster>-control-plane:6443, never 127.0.0.1)"
+    ]
+
+
+def test_metallb_address_ranges() -> None:
+    good = {"addresses": ["172.18.255.200-172.18.255.250", "172.19.0.0/28"]}
+    platform = parse_mesh_spec(with_cluster(n_existing(2), 0, metallb=good)).clusters[0].platform
+    assert isinstance(platform, ExistingCluster) and platform.metallb is not None
+    assert (platform.metallb.addresses, platform.metallb.chart_version) == (("172.18.255.200-172.18.255.250", "172.19.0.0/28"), "0.14.9")
+    bad = {"addresses": ["172.18.255.250-172.18.255.200", "172.18.0.300/24", "lots"], "chartVersion": "latest"}
+    assert problems_of(with_cluster(n_existing(2), 0, metallb=bad)) == [
+        f"clusters[0].metallb.addresses (cluster c1): {a!r} is not an IPv4 CIDR or a first-last range such as 172.18.255.200-172.18.255.250"
+        for a in bad["addresses"]
+    ] + ["clusters[0].metallb.chartVersion (cluster c1): 'latest' is not valid; use an exact chart version such as 0.14.9"]

@@ -1,0 +1,97 @@
+"""A cluster reached through an existing kubeconfig context: kind, minikube, any conformant cluster.
+
+Produces a ``ClusterHandle`` with its own explicit kubernetes Provider and the API server URL the
+other clusters dial (from config: a local kubeconfig usually names 127.0.0.1). Optionally installs
+MetalLB, which needs both an ``IPAddressPool`` and an ``L2Advertisement`` before it answers for
+LoadBalancer Services such as the east-west gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.mesh.handle import ClusterHandle
+from components.model import ClusterSpec, ExistingCluster, MetalLbSpec
+
+METALLB_CHARTS = "https://metallb.github.io/metallb"
+METALLB_NAMESPACE = "metallb-system"
+METALLB_POOL = "mesh-pool"
+METALLB_ADVERTISEMENT = "mesh-l2"
+# The speaker needs host networking and NET_RAW: the namespace must admit privileged pods.
+PRIVILEGED = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    """Inputs of ``ExistingKubernetesCluster``.
+
+    Args:
+        spec: the cluster's spec; its platform must be ``ExistingCluster``.
+    """
+
+    spec: ClusterSpec
+
+
+class ExistingKubernetesCluster(pulumi.ComponentResource):
+    """An existing cluster made ready for the mesh. Output: ``handle``."""
+
+    handle: ClusterHandle
+
+    def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:existing:Cluster", name, None, opts)
+        spec = args.spec
+        platform = spec.platform
+        assert isinstance(platform, ExistingCluster), f"{spec.name} is a {spec.cloud} cluster"
+        provider = k8s.Provider(
+            f"{name}-provider",
+            context=platform.context,
+            kubeconfig=platform.kubeconfig,
+            # Keyed on the cluster, not the kubeconfig: rotated credentials must not replace the
+            # provider and with it every object on the cluster.
+            cluster_identifier=spec.name,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ready = self._metallb(name, platform.metallb, provider) if platform.metallb else []
+        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, {}, ready)
+        self.register_outputs({"apiServerUrl": platform.api_server_url})
+
+    def _metallb(self, name: str, metallb: MetalLbSpec, provider: k8s.Provider) -> list[pulumi.Resource]:
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-metallb-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_NAMESPACE, labels=PRIVILEGED),
+            opts=on_cluster,
+        )
+        release = k8s.helm.v3.Release(
+            f"{name}-metallb",
+            k8s.helm.v3.ReleaseArgs(
+                name="metallb",
+                chart="metallb",
+                version=metallb.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METALLB_CHARTS),
+                namespace=namespace.metadata.name,
+            ),
+            opts=on_cluster,
+        )
+        # The CRDs and the webhook that validates these come with the chart.
+        after_chart = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
+        pool = k8s.apiextensions.CustomResource(
+            f"{name}-metallb-pool",
+            api_version="metallb.io/v1beta1",
+            kind="IPAddressPool",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_POOL, namespace=namespace.metadata.name),
+            spec={"addresses": list(metallb.addresses)},
+            opts=after_chart,
+        )
+        advertisement = k8s.apiextensions.CustomResource(
+            f"{name}-metallb-l2",
+            api_version="metallb.io/v1beta1",
+            kind="L2Advertisement",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_ADVERTISEMENT, namespace=namespace.metadata.name),
+            spec={"ipAddressPools": [METALLB_POOL]},
+            opts=after_chart,
+        )
+        return [pool, advertisement]

@@ -1,0 +1,86 @@
+"""Existing clusters and the kind stack, end to end under mocks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.harness.program import StackRun, run_stack
+
+
+@pytest.fixture(scope="module")
+def kind() -> StackRun:
+    return run_stack("kind")
+
+
+def test_each_cluster_gets_its_own_explicit_provider_keyed_on_the_cluster(kind: StackRun) -> None:
+    for cluster in ("kind-1", "kind-2"):
+        provider = kind.named(f"{cluster}-provider")
+        assert provider.type == "pulumi:providers:kubernetes"
+        assert provider.inputs["context"] == f"kind-{cluster}"
+        assert provider.inputs["clusterIdentifier"] == cluster
+        assert provider.parent == kind.named(cluster).urn
+
+
+def test_no_kubernetes_object_uses_a_default_provider_or_another_clusters(kind: StackRun) -> None:
+    kube = [r for r in kind.resources if r.type.startswith("kubernetes:")]
+    # per cluster: MetalLB 4, Istio 6, reader token 1, one remote secret
+    assert len(kube) == 2 * 12
+    for resource in kube:
+        # remote secrets live in the holder: mesh-link-<source>-in-<holder>
+        owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else resource.name.removeprefix("mesh-link-")[:6]
+        assert resource.provider_urn == kind.named(f"{owner}-provider").urn, resource.name
+
+
+def test_metallb_has_a_pool_and_an_l2_advertisement_after_its_chart(kind: StackRun) -> None:
+    pool, l2 = kind.named("kind-2-metallb-pool"), kind.named("kind-2-metallb-l2")
+    assert (pool.inputs["apiVersion"], pool.inputs["kind"], pool.inputs["spec"]) == (
+        "metallb.io/v1beta1",
+        "IPAddressPool",
+        {"addresses": ["172.18.255.225-172.18.255.250"]},
+    )
+    assert (l2.inputs["kind"], l2.inputs["spec"]) == ("L2Advertisement", {"ipAddressPools": ["mesh-pool"]})
+    chart = kind.named("kind-2-metallb")
+    assert (chart.inputs["chart"], chart.inputs["version"], chart.inputs["repositoryOpts"]) == (
+        "metallb",
+        "0.14.9",
+        {"repo": "https://metallb.github.io/metallb"},
+    )
+    assert chart.urn in pool.dependencies and chart.urn in l2.dependencies
+    namespace = kind.named("kind-2-metallb-system").inputs["metadata"]
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_east_west_gateway_waits_for_metallb(kind: StackRun) -> None:
+    deps = {kind.by_urn(u).name for u in kind.named("kind-1-istio-eastwest").dependencies}
+    assert {"kind-1-istio-istiod", "kind-1-metallb-pool", "kind-1-metallb-l2"} <= deps
+    assert not {d for d in deps if d.startswith("kind-2")}
+
+
+def test_remote_secrets_point_at_the_configured_api_servers(kind: StackRun) -> None:
+    assert kind.outputs["remoteSecrets"] == {"kind-1": ["istio-remote-secret-kind-2"], "kind-2": ["istio-remote-secret-kind-1"]}
+    kubeconfig = kind.named("mesh-link-kind-2-in-kind-1").inputs["stringData"]["kind-2"]
+    assert "server: https://kind-2-control-plane:6443" in kubeconfig
+
+
+def test_kind_stack_builds_the_whole_mesh(kind: StackRun) -> None:
+    counts = Counter(r.type for r in kind.resources)
+    assert counts["istio-multicluster:existing:Cluster"] == 2
+    assert counts["istio-multicluster:mesh:IstioRelease"] == 2
+    assert counts["istio-multicluster:mesh:MeshLink"] == 1
+    assert counts["kubernetes:helm.sh/v3:Release"] == 2 * 4
+    assert counts["kubernetes:networking.istio.io/v1:Gateway"] == 2
+    istiod = kind.named("kind-1-istio-istiod").inputs["values"]
+    assert istiod == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "kind-1"}, "network": "network1"},
+        "meshConfig": {"accessLogFile": "/dev/stdout"},
+    }
+
+
+def test_clusters_do_not_wait_for_each_other_or_for_the_ca(kind: StackRun) -> None:
+    ca = {r.urn for r in kind.resources if r.name.startswith("mesh-ca")}
+    for cluster in ("kind-1", "kind-2"):
+        for resource in [kind.named(cluster), *kind.children_of(kind.named(cluster))]:
+            assert not set(resource.dependencies) & ca
+            assert not [u for u in resource.dependencies if kind.by_urn(u).name.startswith("kind-2" if cluster == "kind-1" else "kind-1")]
