@@ -6,9 +6,11 @@ reads them and nothing else of the config.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 # Istio's tools/certs profile: ROOTCA_DAYS=3650 and INTERMEDIATE_DAYS=730.
 DEFAULT_ROOT_VALIDITY_HOURS = 3650 * 24
@@ -191,6 +193,7 @@ class ClusterSpec:
         role: ``primary`` (default) or ``remote`` (primary-remote topology only).
         primary: for a remote, the primary whose istiod it uses.
         platform: the cloud-specific part.
+        istiod_values: istiod Helm values for this cluster, merged over the mesh-wide ones (default none).
     """
 
     name: str
@@ -199,6 +202,7 @@ class ClusterSpec:
     role: Role
     primary: str | None
     platform: Platform
+    istiod_values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def cloud(self) -> Cloud:
@@ -247,6 +251,8 @@ class MeshSpec:
         ca: mesh CA lifetimes.
         clusters: at least two.
         vpcs: AWS VPCs the EKS clusters use (default none).
+        istiod_values: istiod Helm values for every cluster, merged over the program's (default none).
+        ingress_gateway: install a north-south ingress gateway in ``istio-ingress`` (default false).
     """
 
     mesh_id: str
@@ -257,6 +263,8 @@ class MeshSpec:
     ca: CaSpec
     clusters: tuple[ClusterSpec, ...]
     vpcs: tuple[VpcSpec, ...] = ()
+    istiod_values: Mapping[str, Any] = field(default_factory=dict)
+    ingress_gateway: bool = False
 
     @property
     def networks(self) -> tuple[str, ...]:

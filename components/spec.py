@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -63,6 +64,8 @@ CONFIG_KEYS: dict[str, str] = {
     "istioRevision": "string",
     "topology": "string",
     "accessLog": "boolean",
+    "ingressGateway": "boolean",
+    "istiodValues": "object",
     "caRootValidityHours": "integer",
     "caIntermediateValidityHours": "integer",
     "caRootEarlyRenewalHours": "integer",
@@ -71,7 +74,9 @@ CONFIG_KEYS: dict[str, str] = {
     "vpcs": "array",
 }
 
-_COMMON_CLUSTER_FIELDS = {"name", "cloud", "region", "network", "role", "primary"}
+_COMMON_CLUSTER_FIELDS = {"name", "cloud", "region", "network", "role", "primary", "istiodValues"}
+# istiod values the program derives from the mesh; an override would break cross-cluster trust or discovery.
+OWNED_ISTIOD_VALUES = (("global", "meshID"), ("global", "multiCluster", "clusterName"), ("global", "network"), ("revision",))
 _AZURE_FIELDS = {
     "resourceGroup", "vnetCidr", "serviceCidr", "dnsServiceIp", "networkPlugin", "podCidr",
     "kubernetesVersion", "nodePools",
@@ -91,7 +96,7 @@ def decode_config(values: Mapping[str, str | None]) -> dict[str, object]:
     for key, text in values.items():
         if text is None:
             continue
-        if CONFIG_KEYS.get(key) == "array":
+        if CONFIG_KEYS.get(key) in ("array", "object"):
             try:
                 decoded[key] = json.loads(text)
             except json.JSONDecodeError as error:
@@ -114,6 +119,8 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
     revision = root.text("istioRevision", pattern=DNS_LABEL, hint=f"{DNS_LABEL_HINT}, e.g. 1-30-0")
     topology = root.text("topology", Topology.MULTI_PRIMARY.value, choices=[t.value for t in Topology])
     access_log = root.boolean("accessLog", False)
+    ingress = root.boolean("ingressGateway", False)
+    mesh_values = _istiod_values(root)
     ca = _ca(root)
     vpc_fields = root.children("vpcs")
     vpcs = tuple(v for v in (_vpc(f) for f in vpc_fields) if v is not None)
@@ -130,6 +137,8 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         ca or CaSpec(),
         clusters,
         vpcs,
+        mesh_values or {},
+        bool(ingress),
     )
     # Relations between clusters can only be judged when every cluster and VPC parsed (a failed
     # one would shift the indexes messages print); a bad mesh-level field does not hide them.
@@ -137,6 +146,27 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         check_mesh(spec, len(cluster_fields), problems)
     problems.raise_if_any()
     return spec
+
+
+def _istiod_values(fields: Fields) -> dict[str, Any] | None:
+    """``istiodValues``: a Helm value tree that must not set what the program derives from the mesh."""
+    if not fields.has("istiodValues"):
+        return {}
+    values = fields.child("istiodValues")
+    if values is None:
+        return None
+    ok = True
+    for path in OWNED_ISTIOD_VALUES:
+        node: Any = values.raw
+        for step in path:
+            node = node.get(step) if isinstance(node, Mapping) else None
+        if node is not None:
+            values.problems.add(
+                f"{fields.where('istiodValues.' + '.'.join(path))}: is set by the program from the mesh config "
+                "(meshId, the cluster's name and network, istioRevision); remove it here"
+            )
+            ok = False
+    return dict(values.raw) if ok else None
 
 
 def _istio_version(root: Fields) -> str | None:
@@ -203,9 +233,10 @@ def _cluster(fields: Fields) -> ClusterSpec | None:
             fields.reject_unknown(_COMMON_CLUSTER_FIELDS | _EXISTING_FIELDS, "an existing cluster")
         case _:
             pass
-    if name is None or network is None or role is None or platform is None or region is None:
+    values = _istiod_values(fields)
+    if name is None or network is None or role is None or platform is None or region is None or values is None:
         return None
-    return ClusterSpec(name, region, network, Role(role), primary, platform)
+    return ClusterSpec(name, region, network, Role(role), primary, platform, values)
 
 
 def _azure(fields: Fields, region: str | None) -> AzureCluster | None:

@@ -129,3 +129,32 @@ def test_deep_merge_merges_nested_trees_and_replaces_leaves() -> None:
 
 def test_component_type_tokens(multi: StackRun) -> None:
     assert sorted(r.name for r in multi.of_type("istio-multicluster:mesh:IstioRelease")) == ["c1-istio", "c2-istio", "c3-istio"]
+
+
+def test_values_overrides_merge_mesh_wide_then_per_cluster() -> None:
+    config = n_existing(2)
+    config["istiodValues"] = {"pilot": {"replicaCount": 2, "resources": {"requests": {"cpu": "500m"}}}}
+    config["clusters"][1]["istiodValues"] = {"pilot": {"resources": {"requests": {"memory": "2Gi"}}}}
+    run = run_mesh(config)
+    mesh_only = {"replicaCount": 2, "resources": {"requests": {"cpu": "500m"}}}
+    assert run.named("c1-istio-istiod").inputs["values"]["pilot"] == mesh_only
+    assert run.named("c2-istio-istiod").inputs["values"] == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c2"}, "network": "network2"},
+        "pilot": {"replicaCount": 2, "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}}},
+    }
+
+
+def test_ingress_gateway_in_an_injection_enabled_namespace_after_istiod() -> None:
+    run = run_mesh({**n_existing(2), "ingressGateway": True, "istioRevision": "1-30-0"}, {"lb": "x"})
+    namespace = run.named("c1-istio-istio-ingress").inputs["metadata"]
+    assert namespace == {"name": "istio-ingress", "labels": {"istio.io/rev": "1-30-0"}}
+    ingress = run.named("c1-istio-ingress")
+    assert (ingress.inputs["name"], ingress.inputs["chart"], ingress.inputs["namespace"]) == (
+        "istio-ingressgateway",
+        "gateway",
+        "istio-ingress",
+    )
+    assert ingress.inputs["values"] == {"name": "istio-ingressgateway", "revision": "1-30-0", "service": {"annotations": {"lb": "x"}}}
+    assert run.named("c1-istio-istiod").urn in ingress.dependencies
+    unrevisioned = run_mesh({**n_existing(2), "ingressGateway": True})
+    assert unrevisioned.named("c2-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio-injection": "enabled"}

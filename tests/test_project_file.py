@@ -46,6 +46,7 @@ def python_value_ok(kind: str, value: Any) -> bool:
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "boolean": isinstance(value, bool),
         "array": isinstance(value, list),
+        "object": isinstance(value, dict),
     }[kind]
 
 

@@ -308,7 +308,7 @@ def test_unknown_fields_get_a_suggestion() -> None:
 def test_fields_of_another_cloud_are_refused() -> None:
     assert problems_of(with_cluster(two_azure(), 0, vpc="mesh-vpc")) == [
         "clusters[0].vpc (cluster westeurope-aks): is not a field of an azure cluster; "
-        "an azure cluster takes: cloud, dnsServiceIp, kubernetesVersion, name, network, networkPlugin, nodePools, podCidr, "
+        "an azure cluster takes: cloud, dnsServiceIp, istiodValues, kubernetesVersion, name, network, networkPlugin, nodePools, podCidr, "
         "primary, region, resourceGroup, role, serviceCidr, vnetCidr"
     ]
 
@@ -371,3 +371,16 @@ def test_metallb_address_ranges() -> None:
         f"clusters[0].metallb.addresses (cluster c1): {a!r} is not an IPv4 CIDR or a first-last range such as 172.18.255.200-172.18.255.250"
         for a in bad["addresses"]
     ] + ["clusters[0].metallb.chartVersion (cluster c1): 'latest' is not valid; use an exact chart version such as 0.14.9"]
+
+
+def test_istiod_values_overrides_cannot_touch_what_the_mesh_owns() -> None:
+    config = with_cluster(n_existing(2), 1, istiodValues={"global": {"network": "other", "proxy": {"privileged": True}}})
+    config["istiodValues"] = {"global": {"meshID": "x"}, "pilot": {"replicaCount": 2}}
+    assert problems_of(config) == [
+        "istiodValues.global.meshID: is set by the program from the mesh config (meshId, the cluster's name and network, istioRevision); "
+        "remove it here",
+        "clusters[1].istiodValues.global.network (cluster c2): is set by the program from the mesh config "
+        "(meshId, the cluster's name and network, istioRevision); remove it here",
+    ]
+    config["istiodValues"] = '{"pilot": {"replicaCount": 2}}'
+    assert problems_of(config)[0] == "istiodValues: must be an object, got str"

@@ -27,6 +27,13 @@ NETWORK_LABEL = "topology.istio.io/network"
 EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 CROSS_NETWORK_PORT = 15443
+INGRESS_NAMESPACE = "istio-ingress"
+INGRESS_GATEWAY = "istio-ingressgateway"
+
+
+def injection_labels(mesh: MeshSpec) -> dict[str, str]:
+    """Namespace labels that turn sidecar (and gateway) injection on for the mesh's istiod."""
+    return {"istio.io/rev": mesh.revision} if mesh.revision else {"istio-injection": "enabled"}
 
 
 def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,10 +54,11 @@ def base_values(mesh: MeshSpec) -> dict[str, Any]:
 
 
 def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
-    """Values of the ``istiod`` chart (DESIGN §5), before config overrides.
+    """Values of the ``istiod`` chart (DESIGN §5), with the config's overrides merged over them.
 
     ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
     equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``).
+    The overrides (mesh-wide, then the cluster's) cannot touch those: the config parser refuses it.
     """
     values: dict[str, Any] = {
         "global": {
@@ -63,6 +71,16 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
         values["revision"] = mesh.revision
     if mesh.access_log:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
+    return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+
+
+def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
+    """Values of the ``gateway`` chart shared by both gateways: name, revision, Service annotations."""
+    values: dict[str, Any] = {"name": name}
+    if mesh.revision:
+        values["revision"] = mesh.revision
+    if annotations:
+        values["service"] = {"annotations": dict(annotations)}
     return values
 
 
@@ -72,12 +90,8 @@ def eastwest_values(mesh: MeshSpec, network: str, annotations: Mapping[str, str]
     ``networkGateway`` alone adds the network label, the requested-network-view env and ports
     15021/15443/15012/15017; the chart labels the pods ``istio: eastwestgateway``.
     """
-    values: dict[str, Any] = {"name": EASTWEST_GATEWAY, "networkGateway": network}
-    if mesh.revision:
-        values["revision"] = mesh.revision
-    if annotations:
-        values["service"] = {"annotations": dict(annotations)}
-    return values
+    values = gateway_values(mesh, EASTWEST_GATEWAY, annotations)
+    return {"name": values.pop("name"), "networkGateway": network, **values}
 
 
 def cross_network_gateway_spec() -> dict[str, Any]:
@@ -154,6 +168,8 @@ class IstioRelease(pulumi.ComponentResource):
         )
         if mesh.multi_network:
             self._eastwest(name, mesh, cluster, namespace_name, on_cluster)
+        if mesh.ingress_gateway:
+            self._ingress(name, mesh, cluster, on_cluster)
         self.register_outputs({"istiod": self.istiod.status})
 
     def _eastwest(
@@ -177,6 +193,25 @@ class IstioRelease(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CROSS_NETWORK_GATEWAY, namespace=namespace),
             spec=cross_network_gateway_spec(),
             opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod])),
+        )
+
+    def _ingress(self, name: str, mesh: MeshSpec, cluster: ClusterHandle, on_cluster: pulumi.ResourceOptions) -> None:
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-istio-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels(mesh)),
+            opts=on_cluster,
+        )
+        # The gateway chart's pods are injected by istiod, so istiod must run first.
+        after_istiod = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready]))
+        self._release(
+            name,
+            "ingress",
+            INGRESS_GATEWAY,
+            "gateway",
+            mesh,
+            namespace.metadata.name,
+            gateway_values(mesh, INGRESS_GATEWAY, cluster.gateway_service_annotations),
+            after_istiod,
         )
 
     @staticmethod
