@@ -4,6 +4,7 @@ import pulumi
 
 from components.clusters import build_clusters
 from components.mesh.ca import MeshCA, MeshCAArgs
+from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.istio import IstioRelease, IstioReleaseArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 from components.spec import load_mesh_spec
@@ -21,3 +22,5 @@ if len(clusters) == len(spec.clusters):
     releases = {name: IstioRelease(f"{name}-istio", IstioReleaseArgs(spec, handle, ca.clusters[name])) for name, handle in clusters.items()}
     link = MeshLink("mesh-link", MeshLinkArgs(spec, clusters, releases))
     pulumi.export("remoteSecrets", link.remote_secrets)
+    if spec.verify:
+        MeshCheck("mesh-check", MeshCheckArgs(spec, clusters, releases, link))

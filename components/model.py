@@ -253,6 +253,7 @@ class MeshSpec:
         vpcs: AWS VPCs the EKS clusters use (default none).
         istiod_values: istiod Helm values for every cluster, merged over the program's (default none).
         ingress_gateway: install a north-south ingress gateway in ``istio-ingress`` (default false).
+        verify: deploy MeshCheck, which fails ``pulumi up`` unless traffic crosses every cluster (default false).
     """
 
     mesh_id: str
@@ -265,6 +266,7 @@ class MeshSpec:
     vpcs: tuple[VpcSpec, ...] = ()
     istiod_values: Mapping[str, Any] = field(default_factory=dict)
     ingress_gateway: bool = False
+    verify: bool = False
 
     @property
     def networks(self) -> tuple[str, ...]:

@@ -65,6 +65,7 @@ CONFIG_KEYS: dict[str, str] = {
     "topology": "string",
     "accessLog": "boolean",
     "ingressGateway": "boolean",
+    "verify": "boolean",
     "istiodValues": "object",
     "caRootValidityHours": "integer",
     "caIntermediateValidityHours": "integer",
@@ -120,6 +121,7 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
     topology = root.text("topology", Topology.MULTI_PRIMARY.value, choices=[t.value for t in Topology])
     access_log = root.boolean("accessLog", False)
     ingress = root.boolean("ingressGateway", False)
+    verify = root.boolean("verify", False)
     mesh_values = _istiod_values(root)
     ca = _ca(root)
     vpc_fields = root.children("vpcs")
@@ -139,6 +141,7 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         vpcs,
         mesh_values or {},
         bool(ingress),
+        bool(verify),
     )
     # Relations between clusters can only be judged when every cluster and VPC parsed (a failed
     # one would shift the indexes messages print); a bad mesh-level field does not hide them.
