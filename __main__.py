@@ -5,7 +5,7 @@ import pulumi
 from components.clusters import build_clusters
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.check import MeshCheck, MeshCheckArgs
-from components.mesh.istio import IstioRelease, IstioReleaseArgs
+from components.mesh.istio import install_istio
 from components.mesh.link import MeshLink, MeshLinkArgs
 from components.spec import load_mesh_spec
 from components.summary import mesh_summary
@@ -19,8 +19,9 @@ pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
 
 if len(clusters) == len(spec.clusters):
-    releases = {name: IstioRelease(f"{name}-istio", IstioReleaseArgs(spec, handle, ca.clusters[name])) for name, handle in clusters.items()}
+    releases = install_istio(spec, clusters, ca.clusters)
     link = MeshLink("mesh-link", MeshLinkArgs(spec, clusters, releases))
+    pulumi.export("eastWestGateways", {name: r.eastwest_address for name, r in releases.items() if r.eastwest_address is not None})
     pulumi.export("remoteSecrets", link.remote_secrets)
     if spec.verify:
         MeshCheck("mesh-check", MeshCheckArgs(spec, clusters, releases, link))

@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.handle import ClusterHandle
-from components.mesh.istio import IstioRelease, IstioReleaseArgs
+from components.mesh.istio import install_istio
 from components.mesh.link import MeshLink, MeshLinkArgs
 from components.model import MeshSpec
 
@@ -18,17 +18,15 @@ def api_url(cluster: str) -> str:
 
 
 def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, *, link: bool = False) -> Callable[[], None]:
-    """MeshCA, then per cluster a kubernetes Provider, a handle and an IstioRelease; MeshLink if ``link``."""
+    """MeshCA, then per cluster a kubernetes Provider and a handle, Istio on all; MeshLink if ``link``."""
 
     def program() -> None:
         ca = MeshCA("mesh-ca", MeshCAArgs([c.name for c in spec.clusters], spec.ca))
         handles: dict[str, ClusterHandle] = {}
-        releases: dict[str, IstioRelease] = {}
         for cluster in spec.clusters:
             provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
             handles[cluster.name] = ClusterHandle(cluster.name, cluster.network, provider, api_url(cluster.name), dict(annotations or {}))
-            args = IstioReleaseArgs(spec, handles[cluster.name], ca.clusters[cluster.name])
-            releases[cluster.name] = IstioRelease(f"{cluster.name}-istio", args)
+        releases = install_istio(spec, handles, ca.clusters)
         if link:
             MeshLink("mesh-link", MeshLinkArgs(spec, handles, releases))
 

@@ -93,7 +93,7 @@ def test_no_edges_between_clusters(multi: StackRun) -> None:
 
 def test_every_kubernetes_object_uses_its_own_clusters_provider(multi: StackRun) -> None:
     kube = [r for r in multi.resources if r.type.startswith("kubernetes:")]
-    assert len(kube) == 3 * 6
+    assert len(kube) == 3 * 7  # namespace, cacerts, 3 releases, Gateway, east-west Service read
     for resource in kube:
         cluster = resource.name.split("-istio-")[0]
         assert resource.provider_urn == multi.named(f"{cluster}-k8s").urn, resource.name

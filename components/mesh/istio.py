@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import ClusterHandle
-from components.model import MeshSpec
+from components.model import MeshSpec, Role, Topology
 
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"
@@ -27,6 +27,8 @@ NETWORK_LABEL = "topology.istio.io/network"
 EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 CROSS_NETWORK_PORT = 15443
+ISTIOD_GATEWAY = "istiod-gateway"
+CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters"
 INGRESS_NAMESPACE = "istio-ingress"
 INGRESS_GATEWAY = "istio-ingressgateway"
 
@@ -48,9 +50,25 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def base_values(mesh: MeshSpec) -> dict[str, Any]:
-    """Values of the ``base`` chart: the validating webhook follows the revision, if any."""
-    return {"defaultRevision": mesh.revision} if mesh.revision else {}
+def base_values(mesh: MeshSpec, cluster: str) -> dict[str, Any]:
+    """Values of the ``base`` chart: the remote profile on remotes; the default webhook follows the revision."""
+    values: dict[str, Any] = {"profile": "remote"} if is_remote(mesh, cluster) else {}
+    if mesh.revision:
+        values["defaultRevision"] = mesh.revision
+    return values
+
+
+def is_remote(mesh: MeshSpec, cluster: str) -> bool:
+    return mesh.cluster(cluster).role is Role.REMOTE
+
+
+def exposes_istiod(mesh: MeshSpec, cluster: str) -> bool:
+    """Primaries of a primary-remote mesh serve remotes' proxies through their east-west gateway."""
+    return mesh.topology is Topology.PRIMARY_REMOTE and not is_remote(mesh, cluster)
+
+
+def needs_eastwest(mesh: MeshSpec, cluster: str) -> bool:
+    return mesh.multi_network or exposes_istiod(mesh, cluster)
 
 
 def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
@@ -71,7 +89,50 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
         values["revision"] = mesh.revision
     if mesh.access_log:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
+    if exposes_istiod(mesh, cluster):
+        values["global"]["externalIstiod"] = True
     return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+
+
+def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_address: pulumi.Input[str]) -> dict[str, Any]:
+    """Values of the ``istiod`` chart on a remote: no istiod of its own, the primary's through its
+    east-west gateway (bare IP or hostname), injection served by the primary for this cluster."""
+    values = istiod_values(mesh, cluster, network)
+    values.pop("meshConfig", None)  # mesh config comes from the primary
+    values["profile"] = "remote"
+    values["global"]["remotePilotAddress"] = primary_address
+    values["istiodRemote"] = {"injectionPath": f"/inject/cluster/{cluster}/net/{network}"}
+    return values
+
+
+def istiod_service(mesh: MeshSpec) -> str:
+    return f"istiod-{mesh.revision}" if mesh.revision else "istiod"
+
+
+def istiod_gateway_spec() -> dict[str, Any]:
+    """The Gateway that passes remotes' xDS (15012) and webhook (15017) traffic to istiod untouched."""
+    return {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {"port": {"name": "tls-istiod", "number": 15012, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+            {"port": {"name": "tls-webhook", "number": 15017, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+        ],
+    }
+
+
+def istiod_virtual_service_spec(mesh: MeshSpec) -> dict[str, Any]:
+    """Routes the istiod-gateway's SNI traffic to istiod: 15012 to 15012, 15017 to the webhook's 443."""
+    service = istiod_service(mesh)
+    sni = [f"{service}.{ISTIO_NAMESPACE}.svc", f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"]
+    host = f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"
+    return {
+        "hosts": ["*"],
+        "gateways": [ISTIOD_GATEWAY],
+        "tls": [
+            {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
+            {"match": [{"port": 15017, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 443}}}]},
+        ],
+    }
 
 
 def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
@@ -116,34 +177,48 @@ class IstioReleaseArgs:
         mesh: the whole mesh (meshID, version, revision, networks, access log).
         cluster: the cluster to install on.
         cacerts: the cluster's plug-in CA material from ``MeshCA``.
+        primary_address: for a remote, its primary's east-west gateway address (default none).
     """
 
     mesh: MeshSpec
     cluster: ClusterHandle
     cacerts: ClusterCACerts
+    primary_address: pulumi.Input[str] | None = None
 
 
 class IstioRelease(pulumi.ComponentResource):
     """Istio on one cluster: namespace, ``cacerts``, base, istiod and, on multi-network meshes,
     the east-west gateway with its ``cross-network-gateway``.
 
+    In a primary-remote mesh a primary also sets ``global.externalIstiod`` and exposes istiod
+    through its east-west gateway (``istiod-gateway`` + VirtualService); a remote installs the
+    ``remote`` profile pointed at ``primary_address`` and annotates ``istio-system`` with its primary.
+
     Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
-    Release, which creates ``istio-reader-service-account``) and ``istiod`` (the istiod Release;
-    later steps that need a running istiod wait on it).
+    Release, which creates ``istio-reader-service-account``), ``istiod`` (the istiod Release;
+    later steps that need a running istiod wait on it) and ``eastwest_address`` (the east-west
+    gateway's load-balancer IP or hostname; ``None`` without an east-west gateway).
     """
 
     namespace: pulumi.Output[str]
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
+    eastwest_address: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:IstioRelease", name, None, opts)
         mesh, cluster = args.mesh, args.cluster
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
 
+        remote = is_remote(mesh, cluster.name)
+        primary = mesh.cluster(cluster.name).primary
         namespace = k8s.core.v1.Namespace(
             f"{name}-istio-system",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_NAMESPACE, labels={NETWORK_LABEL: cluster.network}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ISTIO_NAMESPACE,
+                labels={NETWORK_LABEL: cluster.network},
+                annotations={CONTROL_PLANE_ANNOTATION: primary} if remote and primary else None,
+            ),
             opts=on_cluster,
         )
         namespace_name = namespace.metadata.name
@@ -155,7 +230,13 @@ class IstioRelease(pulumi.ComponentResource):
             string_data=args.cacerts.secret_data(),
             opts=on_cluster,
         )
-        self.base = self._release(name, "base", "istio-base", "base", mesh, namespace_name, base_values(mesh), on_cluster)
+        self.base = self._release(name, "base", "istio-base", "base", mesh, namespace_name, base_values(mesh, cluster.name), on_cluster)
+        if remote:
+            if args.primary_address is None:
+                raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
+            values = remote_istiod_values(mesh, cluster.name, cluster.network, args.primary_address)
+        else:
+            values = istiod_values(mesh, cluster.name, cluster.network)
         self.istiod = self._release(
             name,
             "istiod",
@@ -163,20 +244,22 @@ class IstioRelease(pulumi.ComponentResource):
             "istiod",
             mesh,
             namespace_name,
-            istiod_values(mesh, cluster.name, cluster.network),
+            values,
             pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts])),
         )
-        if mesh.multi_network:
-            self._eastwest(name, mesh, cluster, namespace_name, on_cluster)
+        self.eastwest_address = None
+        if needs_eastwest(mesh, cluster.name):
+            self.eastwest_address = self._eastwest(name, mesh, cluster, namespace_name, on_cluster)
         if mesh.ingress_gateway:
             self._ingress(name, mesh, cluster, on_cluster)
         self.register_outputs({"istiod": self.istiod.status})
 
     def _eastwest(
         self, name: str, mesh: MeshSpec, cluster: ClusterHandle, namespace: pulumi.Output[str], on_cluster: pulumi.ResourceOptions
-    ) -> None:
+    ) -> pulumi.Output[str]:
+        """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
         after_istiod = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready]))
-        self._release(
+        release = self._release(
             name,
             "eastwest",
             EASTWEST_GATEWAY,
@@ -186,13 +269,41 @@ class IstioRelease(pulumi.ComponentResource):
             eastwest_values(mesh, cluster.network, cluster.gateway_service_annotations),
             after_istiod,
         )
+        after_istiod_only = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod]))
+        if mesh.multi_network:
+            self._istio_config(
+                f"{name}-cross-network-gateway",
+                "Gateway",
+                CROSS_NETWORK_GATEWAY,
+                namespace,
+                cross_network_gateway_spec(),
+                after_istiod_only,
+            )
+        if exposes_istiod(mesh, cluster.name):
+            self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), after_istiod_only)
+            vs_name = f"istiod-vs-{mesh.revision}" if mesh.revision else "istiod-vs"
+            self._istio_config(
+                f"{name}-istiod-vs", "VirtualService", vs_name, namespace, istiod_virtual_service_spec(mesh), after_istiod_only
+            )
+        # Helm waits until the LoadBalancer Service has an address; read it back once it does.
+        service = k8s.core.v1.Service.get(
+            f"{name}-eastwest-service",
+            f"{ISTIO_NAMESPACE}/{EASTWEST_GATEWAY}",
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release])),
+        )
+        return service.status.apply(_load_balancer_address)
+
+    @staticmethod
+    def _istio_config(
+        resource: str, kind: str, name: str, namespace: pulumi.Output[str], spec: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> None:
         k8s.apiextensions.CustomResource(
-            f"{name}-cross-network-gateway",
+            resource,
             api_version="networking.istio.io/v1",
-            kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CROSS_NETWORK_GATEWAY, namespace=namespace),
-            spec=cross_network_gateway_spec(),
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod])),
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+            spec=spec,
+            opts=opts,
         )
 
     def _ingress(self, name: str, mesh: MeshSpec, cluster: ClusterHandle, on_cluster: pulumi.ResourceOptions) -> None:
@@ -237,3 +348,28 @@ class IstioRelease(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def _load_balancer_address(status: Any) -> str:
+    """The first ingress IP or hostname (AWS NLBs have hostnames; istiod resolves them itself)."""
+    ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
+    for entry in ingress:
+        if entry.ip or entry.hostname:
+            return str(entry.ip or entry.hostname)
+    # Helm only finishes once the address is assigned, so an empty one means a broken load
+    # balancer, and remotes must not be pointed at "".
+    raise ValueError(
+        f"Service {ISTIO_NAMESPACE}/{EASTWEST_GATEWAY} has no load-balancer address; "
+        "check that the cluster can provision LoadBalancer Services (MetalLB on kind)"
+    )
+
+
+def install_istio(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], cacerts: Mapping[str, ClusterCACerts]) -> dict[str, IstioRelease]:
+    """An IstioRelease per cluster: primaries first, then each remote pointed at its primary's
+    east-west address (the only edge between clusters, and a true one)."""
+    releases: dict[str, IstioRelease] = {}
+    for spec in sorted(mesh.clusters, key=lambda c: c.role is Role.REMOTE):
+        address = releases[spec.primary].eastwest_address if spec.role is Role.REMOTE and spec.primary else None
+        args = IstioReleaseArgs(mesh, clusters[spec.name], cacerts[spec.name], address)
+        releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
+    return releases

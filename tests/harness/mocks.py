@@ -55,6 +55,7 @@ class MeshMocks(Mocks):
             "azure-native:containerservice:ManagedCluster": self._managed_cluster,
             "eks:index:Cluster": self._eks_cluster,
             "kubernetes:core/v1:Secret": self._secret,
+            "kubernetes:core/v1:Service": self._service,
         }
         self._cluster_cas: dict[str, str] = {}
 
@@ -249,6 +250,25 @@ class MeshMocks(Mocks):
                 "namespace": b64(namespace),
             }
         return f"{namespace}/{name}", {**inputs, "metadata": {**metadata, "name": name, "namespace": namespace}}
+
+    def _service(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """A Service. Read back (``Service.get``) it is a LoadBalancer with its address assigned, as
+        Helm waited for before the read: an IP, or on EKS an NLB hostname."""
+        if not args.resource_id:
+            return f"{args.name}-id", dict(args.inputs)
+        namespace, _, name = args.resource_id.partition("/")
+        kubeconfig = str(self._provider_state(args.provider or "").get("kubeconfig") or "")
+        scope = f"{args.provider}/{args.resource_id}"
+        if "eks.amazonaws.com" in kubeconfig:
+            ingress = {"hostname": f"k8s-istiosys-{digest(scope, length=10)}.elb.eu-west-1.amazonaws.com"}
+        else:
+            ingress = {"ip": f"172.18.255.{200 + int(digest(scope, length=2), 16) % 50}"}
+        state = {
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [ingress]}},
+        }
+        return args.resource_id, state
 
     def _kubeconfig_ca(self, provider_ref: str) -> str:
         kubeconfig = self._provider_state(provider_ref).get("kubeconfig")

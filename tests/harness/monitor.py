@@ -100,6 +100,34 @@ class RecordingMonitor(MockMonitor):
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=response_object)
 
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """A ``Resource.get``: recorded like a registration, with the id it read."""
+        _ensure_event_loop()
+        raw = rpc.deserialize_properties(request.properties)
+        args = MockResourceArgs(
+            typ=request.type, name=request.name, inputs=unwrap_secrets(raw), provider=request.provider, resource_id=request.id
+        )
+        id_, state = self.mocks.new_resource(args)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or request.id, state)
+        self.registered.append(
+            Registered(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent,
+                provider=request.provider,
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                inputs=unwrap_secrets(raw),
+                secret_inputs=secret_paths(raw),
+                outputs=unwrap_secrets(state),
+                id=id_ or request.id,
+            )
+        )
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=_sync_await(rpc.serialize_properties(state, {})))
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
             raw = rpc.deserialize_properties(request.outputs)
