@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -109,3 +110,19 @@ def test_link_component_reports_the_secrets_each_cluster_holds(three: StackRun) 
     assert {r.name for r in three.children_of(link)} == {f"mesh-link-c{i}-reader-token" for i in (1, 2, 3)} | {
         f"mesh-link-c{s}-in-c{h}" for s in (1, 2, 3) for h in (1, 2, 3) if s != h
     }
+
+
+def test_mixed_networks_link_every_pair_and_gateways_exist_on_all() -> None:
+    # Two clusters share a flat network, the third is on its own: every primary still discovers
+    # every other cluster, and the mesh is multi-network, so all three run an east-west gateway.
+    spec = parse_mesh_spec(n_existing(3))
+    networks = {"c1": "shared", "c2": "shared", "c3": "other"}
+    spec = replace(spec, clusters=tuple(replace(c, network=networks[c.name]) for c in spec.clusters))
+    run = run_program(n_existing(3), program=mesh_program(spec, link=True))
+    assert len(remote_secrets(run)) == 6
+    assert sorted(r.name for r in run.resources if r.name.endswith("-istio-eastwest")) == [
+        "c1-istio-eastwest",
+        "c2-istio-eastwest",
+        "c3-istio-eastwest",
+    ]
+    assert run.named("c2-istio-eastwest").inputs["values"]["networkGateway"] == "shared"
