@@ -101,6 +101,9 @@ class AzureCluster:
         pod_cidr: overlay pod range (default 10.244.0.0/16, overlay only).
         kubernetes_version: AKS version, e.g. ``1.33`` (default: AKS's default).
         node_pools: one system pool at least.
+        sku_tier: ``Free`` (default), ``Standard`` or ``Premium`` (uptime SLA).
+        authorized_ip_ranges: CIDRs allowed to reach the public API server (default: anyone).
+            Other clusters' istiod dial it too: include their egress addresses.
     """
 
     resource_group: str
@@ -111,6 +114,8 @@ class AzureCluster:
     pod_cidr: IPv4Network | None
     kubernetes_version: str | None
     node_pools: tuple[AzureNodePool, ...]
+    sku_tier: str = "Free"
+    authorized_ip_ranges: tuple[IPv4Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,8 @@ class MeshSpec:
         istiod_values: istiod Helm values for every cluster, merged over the program's (default none).
         ingress_gateway: install a north-south ingress gateway in ``istio-ingress`` (default false).
         verify: deploy MeshCheck, which fails ``pulumi up`` unless traffic crosses every cluster (default false).
+        key_vault_prefix: the Azure Key Vault name's prefix; a random suffix makes it unique (default ``istiomesh``).
+        key_vault_purge_protection: Key Vault purge protection (default false, so a destroy leaves nothing).
     """
 
     mesh_id: str
@@ -267,6 +274,8 @@ class MeshSpec:
     istiod_values: Mapping[str, Any] = field(default_factory=dict)
     ingress_gateway: bool = False
     verify: bool = False
+    key_vault_prefix: str = "istiomesh"
+    key_vault_purge_protection: bool = False
 
     @property
     def networks(self) -> tuple[str, ...]:

@@ -66,6 +66,8 @@ CONFIG_KEYS: dict[str, str] = {
     "accessLog": "boolean",
     "ingressGateway": "boolean",
     "verify": "boolean",
+    "keyVaultNamePrefix": "string",
+    "keyVaultPurgeProtection": "boolean",
     "istiodValues": "object",
     "caRootValidityHours": "integer",
     "caIntermediateValidityHours": "integer",
@@ -80,8 +82,10 @@ _COMMON_CLUSTER_FIELDS = {"name", "cloud", "region", "network", "role", "primary
 OWNED_ISTIOD_VALUES = (("global", "meshID"), ("global", "multiCluster", "clusterName"), ("global", "network"), ("revision",))
 _AZURE_FIELDS = {
     "resourceGroup", "vnetCidr", "serviceCidr", "dnsServiceIp", "networkPlugin", "podCidr",
-    "kubernetesVersion", "nodePools",
+    "kubernetesVersion", "nodePools", "skuTier", "authorizedIpRanges", "privateApiServer",
 }  # fmt: skip
+# Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
+KEY_VAULT_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,16}$")
 _AWS_FIELDS = {"vpc", "serviceCidr", "kubernetesVersion", "nodeGroups"}
 _EXISTING_FIELDS = {"context", "kubeconfig", "apiServerUrl", "metallb"}
 METALLB_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -122,6 +126,11 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
     access_log = root.boolean("accessLog", False)
     ingress = root.boolean("ingressGateway", False)
     verify = root.boolean("verify", False)
+    vault_prefix = root.text(
+        "keyVaultNamePrefix", "istiomesh", pattern=KEY_VAULT_PREFIX,
+        hint="start with a letter, then letters or digits, 2-17 characters (a '-' and 6 random characters follow)",
+    )  # fmt: skip
+    purge_protection = root.boolean("keyVaultPurgeProtection", False)
     mesh_values = _istiod_values(root)
     ca = _ca(root)
     vpc_fields = root.children("vpcs")
@@ -142,6 +151,8 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         mesh_values or {},
         bool(ingress),
         bool(verify),
+        vault_prefix or "istiomesh",
+        bool(purge_protection),
     )
     # Relations between clusters can only be judged when every cluster and VPC parsed (a failed
     # one would shift the indexes messages print); a bad mesh-level field does not hide them.
@@ -258,12 +269,33 @@ def _azure(fields: Fields, region: str | None) -> AzureCluster | None:
     if service is not None and dns_ip is None and not fields.has("dnsServiceIp"):
         dns_ip = service.network_address + 10
     _check_dns_ip(fields, service, dns_ip)
+    tier = fields.text("skuTier", "Free", choices=["Free", "Standard", "Premium"])
+    authorized = _networks(fields, "authorizedIpRanges")
+    if fields.boolean("privateApiServer", False):
+        fields.fail(
+            "privateApiServer",
+            "private AKS API servers are not supported: every other cluster's istiod must reach this API; "
+            "keep it public and restrict it with authorizedIpRanges",
+        )
+        return None
     if pools and not any(p.mode == "System" for p in pools):
         fields.fail("nodePools", "has no System pool; AKS needs one (set mode: System on a pool)")
         return None
-    if group is None or vnet is None or service is None or dns_ip is None or cni is None or not pools:
+    if group is None or vnet is None or service is None or dns_ip is None or cni is None or not pools or tier is None or authorized is None:
         return None
-    return AzureCluster(group, vnet, service, dns_ip, cni, pod, version, pools)
+    return AzureCluster(group, vnet, service, dns_ip, cni, pod, version, pools, tier, authorized)
+
+
+def _networks(fields: Fields, key: str) -> tuple[IPv4Network, ...] | None:
+    """An optional list of IPv4 CIDR blocks."""
+    nets: list[IPv4Network] = []
+    for text in fields.strings(key):
+        try:
+            nets.append(IPv4Network(text))
+        except ValueError:
+            fields.fail(key, f"{text!r} is not an IPv4 CIDR block with its host bits zero")
+            return None
+    return tuple(nets)
 
 
 def _overlay_pod_cidr(fields: Fields, cni: AzureCni | None) -> IPv4Network | None:

@@ -308,8 +308,8 @@ def test_unknown_fields_get_a_suggestion() -> None:
 def test_fields_of_another_cloud_are_refused() -> None:
     assert problems_of(with_cluster(two_azure(), 0, vpc="mesh-vpc")) == [
         "clusters[0].vpc (cluster westeurope-aks): is not a field of an azure cluster; "
-        "an azure cluster takes: cloud, dnsServiceIp, istiodValues, kubernetesVersion, name, network, networkPlugin, nodePools, podCidr, "
-        "primary, region, resourceGroup, role, serviceCidr, vnetCidr"
+        "an azure cluster takes: authorizedIpRanges, cloud, dnsServiceIp, istiodValues, kubernetesVersion, name, network, networkPlugin, "
+        "nodePools, podCidr, primary, privateApiServer, region, resourceGroup, role, serviceCidr, skuTier, vnetCidr"
     ]
 
 
@@ -384,3 +384,22 @@ def test_istiod_values_overrides_cannot_touch_what_the_mesh_owns() -> None:
     ]
     config["istiodValues"] = '{"pilot": {"replicaCount": 2}}'
     assert problems_of(config)[0] == "istiodValues: must be an object, got str"
+
+
+def test_private_aks_api_server_is_refused_with_what_to_do() -> None:
+    assert problems_of(with_cluster(two_azure(), 1, privateApiServer=True)) == [
+        "clusters[1].privateApiServer (cluster eastus-aks): private AKS API servers are not supported: every other cluster's istiod "
+        "must reach this API; keep it public and restrict it with authorizedIpRanges"
+    ]
+
+
+def test_key_vault_prefix_and_aks_tier() -> None:
+    config = {**two_azure(), "keyVaultNamePrefix": "1mesh"}
+    config["clusters"][0]["skuTier"] = "Gold"
+    config["clusters"][1]["authorizedIpRanges"] = ["203.0.113.7/24"]
+    assert problems_of(config) == [
+        "keyVaultNamePrefix: '1mesh' is not valid; start with a letter, then letters or digits, 2-17 characters "
+        "(a '-' and 6 random characters follow)",
+        "clusters[0].skuTier (cluster westeurope-aks): 'Gold' is not one of Free, Standard, Premium",
+        "clusters[1].authorizedIpRanges (cluster eastus-aks): '203.0.113.7/24' is not an IPv4 CIDR block with its host bits zero",
+    ]
