@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.clusters import build_clusters
+from components.clusters import build_clusters, store_ca_copies
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.istio import install_istio
@@ -13,15 +13,20 @@ from components.summary import mesh_summary
 spec = load_mesh_spec(pulumi.Config())
 
 ca = MeshCA("mesh-ca", MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
-clusters = build_clusters(spec)
+built = build_clusters(spec)
+vault = store_ca_copies(spec, ca, built)
 
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
+if built.aks:
+    pulumi.export("aks", {name: aks.outputs() for name, aks in built.aks.items()})
+if vault is not None:
+    pulumi.export("keyVault", {"name": vault.vault_name, "uri": vault.vault_uri})
 
-if len(clusters) == len(spec.clusters):
-    releases = install_istio(spec, clusters, ca.clusters)
-    link = MeshLink("mesh-link", MeshLinkArgs(spec, clusters, releases))
+if len(built.handles) == len(spec.clusters):
+    releases = install_istio(spec, built.handles, ca.clusters)
+    link = MeshLink("mesh-link", MeshLinkArgs(spec, built.handles, releases))
     pulumi.export("eastWestGateways", {name: r.eastwest_address for name, r in releases.items() if r.eastwest_address is not None})
     pulumi.export("remoteSecrets", link.remote_secrets)
     if spec.verify:
-        MeshCheck("mesh-check", MeshCheckArgs(spec, clusters, releases, link))
+        MeshCheck("mesh-check", MeshCheckArgs(spec, built.handles, releases, link))

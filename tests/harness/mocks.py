@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ class MeshMocks(Mocks):
             "eks:index:Cluster": self._eks_cluster,
             "kubernetes:core/v1:Secret": self._secret,
             "kubernetes:core/v1:Service": self._service,
+            "random:index/randomString:RandomString": self._random_string,
         }
         self._cluster_cas: dict[str, str] = {}
 
@@ -63,6 +65,8 @@ class MeshMocks(Mocks):
         handler = self._handlers.get(args.typ)
         if handler is not None:
             return handler(args)
+        if args.typ.startswith("azure-native:") and args.custom:
+            return self._arm(args)
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -94,7 +98,7 @@ class MeshMocks(Mocks):
     # --- azure-native --------------------------------------------------------------------------
     def _managed_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = args.inputs
-        group = inputs["resourceGroupName"]
+        group = inputs.get("resourceGroupName", "unknown-rg")  # absent in preview while still unknown
         name = inputs.get("resourceName") or args.name
         location = inputs.get("location", "westeurope")
         arm_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{name}"
@@ -153,6 +157,43 @@ class MeshMocks(Mocks):
         }
         kind = "clusterAdmin" if admin else "clusterUser"
         return {"kubeconfigs": [{"name": kind, "value": b64(yaml.safe_dump(kubeconfig))}]}
+
+    # --- azure-native: names and ARM ids ----------------------------------------------------------
+    def _arm(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Any azure-native resource: ``name`` from its ``<kind>Name`` input, ``id`` as ARM builds it."""
+        inputs = args.inputs
+        group = inputs.get("resourceGroupName", "unknown-rg")
+        base = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}"
+        kind = args.typ.split(":")[-1]
+        if kind == "ResourceGroup":
+            name, arm_id = group, base
+        elif kind == "VirtualNetwork":
+            name = inputs.get("virtualNetworkName", args.name)
+            arm_id = f"{base}/providers/Microsoft.Network/virtualNetworks/{name}"
+        elif kind in ("Subnet", "VirtualNetworkPeering"):
+            child = "subnets" if kind == "Subnet" else "virtualNetworkPeerings"
+            name = inputs.get("subnetName") or inputs.get("virtualNetworkPeeringName") or args.name
+            arm_id = f"{base}/providers/Microsoft.Network/virtualNetworks/{inputs.get('virtualNetworkName')}/{child}/{name}"
+        elif kind == "Vault":
+            name = inputs.get("vaultName", args.name)
+            arm_id = f"{base}/providers/Microsoft.KeyVault/vaults/{name}"
+            inputs = {**inputs, "properties": {**(inputs.get("properties") or {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
+        elif kind == "Secret":
+            name = inputs.get("secretName", args.name)
+            arm_id = f"{base}/providers/Microsoft.KeyVault/vaults/{inputs.get('vaultName')}/secrets/{name}"
+        elif kind == "RoleAssignment":
+            name = str(uuid.UUID(digest(args.name, str(inputs.get("scope")), length=32)))
+            arm_id = f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        else:
+            name, arm_id = args.name, f"{base}/providers/mock/{args.name}"
+        return arm_id, {**inputs, "name": name, "id": arm_id}
+
+    @staticmethod
+    def _random_string(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """pulumi-random picks once and keeps it in state; the mock picks the same for the same name."""
+        length = int(args.inputs.get("length", 16))
+        result = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[int(c, 16) % 36] for c in digest(args.name, length=length))
+        return result, {**args.inputs, "result": result}
 
     # --- eks -------------------------------------------------------------------------------------
     def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:

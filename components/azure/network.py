@@ -1,0 +1,114 @@
+"""AzureNetwork: resource groups, a VNet per AKS cluster with a subnet per node pool, and VNet
+peering in both directions for every pair of Azure clusters.
+
+Peering lets the API servers, the east-west gateways (internal load balancers) and, on a flat
+network, the pods (Azure CNI gives them VNet IPs) reach each other. It depends on the VNets and
+their subnets only, never on the clusters, so networks and clusters build side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import permutations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from components.model import AzureCluster, ClusterSpec
+
+
+@dataclass(frozen=True)
+class AzureNetworkArgs:
+    """Inputs of ``AzureNetwork``.
+
+    Args:
+        clusters: the mesh's Azure clusters (their platform must be ``AzureCluster``).
+    """
+
+    clusters: Sequence[ClusterSpec]
+
+
+@dataclass(frozen=True)
+class ClusterNetwork:
+    """One cluster's share of the network.
+
+    Args:
+        resource_group: the cluster's resource group name (once it exists).
+        vnet: the cluster's VNet.
+        subnets: the node pools' subnets, by pool name.
+    """
+
+    resource_group: pulumi.Output[str]
+    vnet: azure_native.network.VirtualNetwork
+    subnets: dict[str, azure_native.network.Subnet]
+
+
+class AzureNetwork(pulumi.ComponentResource):
+    """See the module docstring. Output: ``clusters``, each cluster's ``ClusterNetwork`` by name."""
+
+    clusters: dict[str, ClusterNetwork]
+
+    def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:azure:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        groups: dict[str, azure_native.resources.ResourceGroup] = {}
+        self.clusters = {}
+        for cluster in args.clusters:
+            azure = _azure(cluster)
+            if azure.resource_group not in groups:
+                groups[azure.resource_group] = azure_native.resources.ResourceGroup(
+                    f"{name}-{azure.resource_group}",
+                    resource_group_name=azure.resource_group,
+                    location=cluster.region,
+                    opts=child,
+                )
+            self.clusters[cluster.name] = self._cluster_network(name, cluster, groups[azure.resource_group].name, child)
+        for source, target in permutations(args.clusters, 2):
+            self._peering(name, source.name, target.name, child)
+        self.register_outputs({"vnets": {c: n.vnet.id for c, n in self.clusters.items()}})
+
+    @staticmethod
+    def _cluster_network(name: str, cluster: ClusterSpec, group: pulumi.Output[str], child: pulumi.ResourceOptions) -> ClusterNetwork:
+        azure = _azure(cluster)
+        vnet = azure_native.network.VirtualNetwork(
+            f"{name}-{cluster.name}-vnet",
+            virtual_network_name=f"{cluster.name}-vnet",
+            resource_group_name=group,
+            location=cluster.region,
+            address_space=azure_native.network.AddressSpaceArgs(address_prefixes=[str(azure.vnet_cidr)]),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["subnets"])),
+        )
+        subnets = {
+            pool.name: azure_native.network.Subnet(
+                f"{name}-{cluster.name}-{pool.name}-subnet",
+                subnet_name=f"{pool.name}-subnet",
+                resource_group_name=group,
+                virtual_network_name=vnet.name,
+                address_prefix=str(pool.subnet_cidr),
+                opts=child,
+            )
+            for pool in azure.node_pools
+        }
+        return ClusterNetwork(group, vnet, subnets)
+
+    def _peering(self, name: str, source: str, target: str, child: pulumi.ResourceOptions) -> None:
+        local, remote = self.clusters[source], self.clusters[target]
+        # Azure serializes writes on a VNet: peering while its subnets are still being created
+        # fails with AnotherOperationInProgress, so the peering waits for both VNets' subnets.
+        subnets = [*local.subnets.values(), *remote.subnets.values()]
+        azure_native.network.VirtualNetworkPeering(
+            f"{name}-{source}-to-{target}",
+            virtual_network_peering_name=f"{source}-to-{target}",
+            resource_group_name=local.resource_group,
+            virtual_network_name=local.vnet.name,
+            remote_virtual_network=azure_native.network.SubResourceArgs(id=remote.vnet.id),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=True,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=subnets)),
+        )
+
+
+def _azure(cluster: ClusterSpec) -> AzureCluster:
+    assert isinstance(cluster.platform, AzureCluster), f"{cluster.name} is a {cluster.cloud} cluster"
+    return cluster.platform
