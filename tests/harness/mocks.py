@@ -15,6 +15,7 @@ Anything else echoes its inputs with a stable id, as a create would.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import uuid
@@ -357,8 +358,10 @@ def _service_account_jwt(namespace: str, account: str, scope: str) -> str:
     return f"{header}.{claims}.{digest(scope, namespace, account, length=64)}"
 
 
+@functools.cache
 def _cluster_ca_pem(scope: str) -> str:
-    """A real self-signed Kubernetes cluster CA (CN=kubernetes), one per cluster."""
+    """A real self-signed Kubernetes cluster CA (CN=kubernetes), one per cluster and test session,
+    as a real cluster keeps its CA across deployments."""
     outputs = tls_mock.self_signed_cert(
         {
             "privateKeyPem": tls_mock.private_key(f"cluster-ca/{scope}", {"rsaBits": 2048})["privateKeyPem"],

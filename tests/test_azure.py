@@ -1,0 +1,230 @@
+"""Azure: the aks stack end to end under mocks, variants by config override, and the dependency graph."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness.program import StackRun, run_stack, stack_config
+
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+CLUSTERS = ("westeurope-aks", "eastus-aks")
+
+
+def names(run: StackRun, type_: str) -> list[str]:
+    return sorted(r.name for r in run.of_type(type_))
+
+
+def deps(run: StackRun, name: str) -> set[str]:
+    return {run.by_urn(u).name for u in run.named(name).dependencies}
+
+
+def test_network_two_vnets_pool_subnets_and_peering_both_ways(aks_run: StackRun) -> None:
+    vnets = {r.inputs["virtualNetworkName"]: r.inputs for r in aks_run.of_type("azure-native:network:VirtualNetwork")}
+    assert {n: (v["location"], v["addressSpace"], v["resourceGroupName"]) for n, v in vnets.items()} == {
+        "westeurope-aks-vnet": ("westeurope", {"addressPrefixes": ["10.53.0.0/16"]}, "istio-aks-westeurope"),
+        "eastus-aks-vnet": ("eastus", {"addressPrefixes": ["10.52.0.0/16"]}, "istio-aks-eastus"),
+    }
+    subnets = sorted(
+        (r.inputs["virtualNetworkName"], r.inputs["subnetName"], r.inputs["addressPrefix"])
+        for r in aks_run.of_type("azure-native:network:Subnet")
+    )
+    assert subnets == sorted(
+        [
+            (f"{c}-vnet", f"{p}-subnet", f"10.{o}.{i}.0/24")
+            for c, o in (("westeurope-aks", 53), ("eastus-aks", 52))
+            for i, p in enumerate(("system", "user1", "user2"))
+        ]
+    )
+    peerings = {r.name: r.inputs for r in aks_run.of_type("azure-native:network:VirtualNetworkPeering")}
+    assert sorted(peerings) == ["azure-eastus-aks-to-westeurope-aks", "azure-westeurope-aks-to-eastus-aks"]
+    there = peerings["azure-westeurope-aks-to-eastus-aks"]
+    assert there["virtualNetworkName"] == "westeurope-aks-vnet"
+    assert there["remoteVirtualNetwork"]["id"].endswith("/virtualNetworks/eastus-aks-vnet")
+    assert (there["allowForwardedTraffic"], there["allowVirtualNetworkAccess"]) == (True, True)
+    groups = {r.inputs["resourceGroupName"]: r.inputs["location"] for r in aks_run.of_type("azure-native:resources:ResourceGroup")}
+    assert groups == {"istio-aks-westeurope": "westeurope", "istio-aks-eastus": "eastus"}
+
+
+def test_aks_cluster_profile(aks_run: StackRun) -> None:
+    aks = aks_run.named("westeurope-aks-aks").inputs
+    assert (aks["resourceName"], aks["location"], aks["resourceGroupName"], aks["dnsPrefix"]) == (
+        "westeurope-aks",
+        "westeurope",
+        "istio-aks-westeurope",
+        "westeurope-aks",
+    )
+    pools = {p["name"]: p for p in aks["agentPoolProfiles"]}
+    assert {
+        n: (p["mode"], p["vmSize"], p["count"], p.get("minCount"), p.get("maxCount"), p["enableAutoScaling"]) for n, p in pools.items()
+    } == {
+        "system": ("System", "Standard_D4s_v5", 2, 2, 3, True),
+        "user1": ("User", "Standard_D4s_v5", 2, 1, 5, True),
+        "user2": ("User", "Standard_D4s_v5", 2, 1, 5, True),
+    }
+    subnet_ids = [p["vnetSubnetID"] for p in pools.values()]
+    assert len(set(subnet_ids)) == 3 and all("/virtualNetworks/westeurope-aks-vnet/subnets/" in s for s in subnet_ids)
+    assert aks["networkProfile"] == {
+        "networkPlugin": "azure",
+        "podCidr": "10.244.0.0/16",  # not ours: ContainerServiceNetworkProfileArgs fills the schema default
+        "serviceCidr": "10.153.0.0/16",
+        "dnsServiceIP": "10.153.0.10",
+        "loadBalancerSku": "standard",
+        "outboundType": "loadBalancer",
+    }
+    assert aks["identity"] == {"type": "SystemAssigned"}
+    assert aks["oidcIssuerProfile"] == {"enabled": True}
+    assert aks["securityProfile"] == {"workloadIdentity": {"enabled": True}}
+    assert aks["addonProfiles"] == {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"}}
+    }
+    assert aks["sku"] == {"name": "Base", "tier": "Free"}
+    assert "apiServerAccessProfile" not in aks
+
+
+def test_cluster_identity_gets_network_contributor_on_its_own_subnets_only(aks_run: StackRun) -> None:
+    grants = [
+        r
+        for r in aks_run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith(NETWORK_CONTRIBUTOR)
+    ]
+    assert len(grants) == 6
+    cluster = aks_run.named("eastus-aks-aks")
+    for grant in (g for g in grants if g.name.startswith("eastus-aks-")):
+        assert "/virtualNetworks/eastus-aks-vnet/subnets/" in grant.inputs["scope"]
+        assert grant.inputs["principalId"] == cluster.outputs["identity"]["principalId"]
+        assert grant.inputs["principalType"] == "ServicePrincipal"
+
+
+def test_provider_kubeconfig_comes_from_admin_credentials_and_is_keyed_on_the_cluster(aks_run: StackRun) -> None:
+    provider = aks_run.named("westeurope-aks-provider")
+    cluster = aks_run.named("westeurope-aks-aks")
+    kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{cluster.outputs['fqdn']}:443"
+    assert "exec" not in kubeconfig["users"][0]["user"]  # no kubelogin or az needed
+    assert provider.inputs["clusterIdentifier"] == cluster.id
+    assert "kubeconfig" in provider.secret_inputs
+    assert aks_run.outputs["aks"]["westeurope-aks"]["kubeconfig"] == provider.inputs["kubeconfig"]
+    assert "aks" in aks_run.secret_outputs
+
+
+def test_every_kubernetes_object_uses_its_own_clusters_provider(aks_run: StackRun) -> None:
+    kube = [r for r in aks_run.resources if r.type.startswith("kubernetes:")]
+    assert kube
+    for resource in kube:
+        owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else next(c for c in CLUSTERS if c in resource.name)
+        assert resource.provider_urn == aks_run.named(f"{owner}-provider").urn, resource.name
+
+
+def test_remote_secrets_dial_the_aks_fqdn(aks_run: StackRun) -> None:
+    kubeconfig = yaml.safe_load(aks_run.named("mesh-link-eastus-aks-in-westeurope-aks").inputs["stringData"]["eastus-aks"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{aks_run.named('eastus-aks-aks').outputs['fqdn']}:443"
+
+
+def test_key_vault_holds_the_ca_copies_but_never_the_root_key(aks_run: StackRun) -> None:
+    vault = aks_run.named("mesh-vault-vault").inputs
+    assert vault["vaultName"] == aks_run.outputs["keyVault"]["name"]
+    assert vault["vaultName"].startswith("istiomesh-") and 3 <= len(vault["vaultName"]) <= 24 and vault["vaultName"][0].isalpha()
+    assert vault["properties"]["enableRbacAuthorization"] is True and vault["properties"]["enableSoftDelete"] is True
+    assert "enablePurgeProtection" not in vault["properties"]
+    assert (vault["resourceGroupName"], vault["location"]) == ("istio-aks-westeurope", "westeurope")
+    secrets = {r.inputs["secretName"]: r for r in aks_run.of_type("azure-native:keyvault:Secret")}
+    assert sorted(secrets) == sorted(["mesh-root-cert"] + [f"{c}-{k}" for c in CLUSTERS for k in ("ca-cert", "ca-key", "cert-chain")])
+    assert secrets["mesh-root-cert"].inputs["properties"]["value"] == aks_run.outputs["rootCertPem"]
+    assert secrets["eastus-aks-ca-key"].inputs["properties"]["value"] == aks_run.named("mesh-ca-eastus-aks-key").outputs["privateKeyPem"]
+    for secret in secrets.values():
+        assert "properties.value" in secret.secret_inputs or "properties" in secret.secret_inputs
+    root_key = aks_run.named("mesh-ca-root-key").outputs["privateKeyPem"]
+    assert all(s.inputs["properties"]["value"] != root_key for s in secrets.values())
+
+
+def test_each_secrets_provider_reads_only_its_own_secrets_and_the_root(aks_run: StackRun) -> None:
+    grants = [
+        r
+        for r in aks_run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith(KEY_VAULT_SECRETS_USER)
+    ]
+    for cluster in CLUSTERS:
+        identity = aks_run.named(f"{cluster}-aks").outputs["addonProfiles"]["azureKeyvaultSecretsProvider"]["identity"]["objectId"]
+        scopes = sorted(g.inputs["scope"].rsplit("/", 1)[1] for g in grants if g.inputs["principalId"] == identity)
+        assert scopes == sorted(["mesh-root-cert", f"{cluster}-ca-cert", f"{cluster}-ca-key", f"{cluster}-cert-chain"])
+
+
+def test_flat_azure_mesh_has_no_east_west_gateway(aks_run: StackRun) -> None:
+    assert not [r for r in aks_run.resources if "eastwest" in r.name]
+    assert aks_run.outputs["eastWestGateways"] == {}
+
+
+def test_clusters_do_not_wait_for_each_other_and_peering_does_not_wait_for_clusters(aks_run: StackRun) -> None:
+    west = deps(aks_run, "westeurope-aks-aks")
+    assert not {d for d in west if "eastus" in d}
+    assert {"azure-westeurope-aks-system-subnet", "azure-westeurope-aks-user1-subnet", "azure-westeurope-aks-user2-subnet"} <= west
+    for peering in names(aks_run, "azure-native:network:VirtualNetworkPeering"):
+        assert not {d for d in deps(aks_run, peering) if d.endswith("-aks-aks") or "provider" in d}
+
+
+def test_ca_waits_for_nothing_azure(aks_run: StackRun) -> None:
+    for resource in aks_run.resources:
+        if resource.name.startswith("mesh-ca"):
+            assert not [u for u in resource.dependencies if aks_run.by_urn(u).type.startswith("azure-native:")]
+
+
+def three_clusters() -> list[dict[str, Any]]:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    third = copy.deepcopy(clusters[1])
+    third.update(
+        name="northeurope-aks", region="northeurope", vnetCidr="10.54.0.0/16", serviceCidr="10.154.0.0/16", dnsServiceIp="10.154.0.10"
+    )
+    for index, pool in enumerate(third["nodePools"]):
+        pool["subnetCidr"] = f"10.54.{index}.0/24"
+    return [*clusters, third]
+
+
+def test_three_azure_clusters_peer_six_ways() -> None:
+    run = run_stack("aks", {"clusters": three_clusters()})
+    assert len(run.of_type("azure-native:network:VirtualNetworkPeering")) == 6
+    assert len(run.of_type("azure-native:containerservice:ManagedCluster")) == 3
+    assert sum(1 for r in run.of_type("kubernetes:core/v1:Secret") if "-in-" in r.name) == 6
+
+
+def test_multi_network_overlay_gets_internal_east_west_gateways() -> None:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0].update(networkPlugin="overlay")
+    clusters[1].update(networkPlugin="overlay", network="network2", podCidr="10.245.0.0/16")
+    run = run_stack("aks", {"clusters": clusters})
+    profile = run.named("eastus-aks-aks").inputs["networkProfile"]
+    assert (profile["networkPluginMode"], profile["podCidr"]) == ("overlay", "10.245.0.0/16")
+    for cluster in CLUSTERS:
+        values = run.named(f"{cluster}-istio-eastwest").inputs["values"]
+        assert values["service"] == {"annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}}
+    assert sorted(run.outputs["eastWestGateways"]) == sorted(CLUSTERS)
+
+
+def test_authorized_ranges_and_tier_reach_the_cluster() -> None:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0].update(skuTier="Standard", authorizedIpRanges=["203.0.113.0/24"])
+    run = run_stack("aks", {"clusters": clusters, "keyVaultPurgeProtection": True})
+    aks = run.named("westeurope-aks-aks").inputs
+    assert aks["sku"] == {"name": "Base", "tier": "Standard"}
+    assert aks["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    assert run.named("mesh-vault-vault").inputs["properties"]["enablePurgeProtection"] is True
+
+
+@pytest.mark.parametrize("stack", ["aks"])
+def test_second_run_gives_identical_inputs(stack: str, aks_run: StackRun) -> None:
+    again = run_stack(stack)
+    first = {r.urn: r.inputs for r in aks_run.resources if not r.type.startswith("tls:")}
+    second = {r.urn: r.inputs for r in again.resources if not r.type.startswith("tls:")}
+    assert first.keys() == second.keys()
+    differing = [u for u in first if first[u] != second[u]]
+    # Only what carries the mesh CA may differ: the mock mints new certificates each run where
+    # the real provider keeps them in state.
+    assert sorted(u.rsplit("::", 1)[1] for u in differing) == sorted(
+        [f"{c}-istio-cacerts" for c in CLUSTERS]
+        + ["mesh-vault-mesh-root-cert"]
+        + [f"mesh-vault-{c}-{k}" for c in CLUSTERS for k in ("ca-cert", "cert-chain")]
+    )
