@@ -55,7 +55,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         ready = self._metallb(name, platform.metallb, provider) if platform.metallb else []
-        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, {}, ready)
+        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, ready=ready)
         self.register_outputs({"apiServerUrl": platform.api_server_url})
 
     def _metallb(self, name: str, metallb: MetalLbSpec, provider: k8s.Provider) -> list[pulumi.Resource]:

@@ -25,7 +25,8 @@ def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, *
         handles: dict[str, ClusterHandle] = {}
         for cluster in spec.clusters:
             provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
-            handles[cluster.name] = ClusterHandle(cluster.name, cluster.network, provider, api_url(cluster.name), dict(annotations or {}))
+            lb = dict(annotations or {})
+            handles[cluster.name] = ClusterHandle(cluster.name, cluster.network, provider, api_url(cluster.name), lb, lb)
         releases = install_istio(spec, handles, ca.clusters)
         if link:
             MeshLink("mesh-link", MeshLinkArgs(spec, handles, releases))

@@ -228,3 +228,17 @@ def test_second_run_gives_identical_inputs(stack: str, aks_run: StackRun) -> Non
         + ["mesh-vault-mesh-root-cert"]
         + [f"mesh-vault-{c}-{k}" for c in CLUSTERS for k in ("ca-cert", "cert-chain")]
     )
+
+
+def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run: StackRun) -> None:
+    istiod = aks_run.named("westeurope-aks-istio-istiod").inputs
+    assert istiod["values"] == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
+        "revision": "1-30-0",
+        "meshConfig": {"accessLogFile": "/dev/stdout"},
+    }
+    ingress = aks_run.named("eastus-aks-istio-ingress").inputs
+    assert ingress["values"] == {"name": "istio-ingressgateway", "revision": "1-30-0"}  # public: no internal-LB annotation
+    assert aks_run.named("eastus-aks-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio.io/rev": "1-30-0"}
+    jobs = sorted(r.name for r in aks_run.of_type("kubernetes:batch/v1:Job"))
+    assert jobs == ["mesh-check-eastus-aks-probe", "mesh-check-westeurope-aks-probe"]

@@ -34,7 +34,7 @@ def test_aks_stack_registers_the_mesh_ca_for_both_clusters(aks_run: StackRun) ->
         "meshId": "mesh1",
         "topology": "multi-primary",
         "istioVersion": "1.30.0",
-        "revision": "",
+        "revision": "1-30-0",
         "networks": ["network1"],
         "clusters": [
             {"name": "westeurope-aks", "cloud": "azure", "region": "westeurope", "network": "network1", "role": "primary"},

@@ -128,8 +128,9 @@ class AksCluster(pulumi.ComponentResource):
             opts=child,
         )
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
-        annotations = INTERNAL_LB if args.internal_gateways else {}
-        self.handle = ClusterHandle(spec.name, spec.network, provider, api_url, annotations)
+        # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
+        eastwest = INTERNAL_LB if args.internal_gateways else {}
+        self.handle = ClusterHandle(spec.name, spec.network, provider, api_url, eastwest_annotations=eastwest)
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:

@@ -22,8 +22,10 @@ class ClusterHandle:
         network: its Istio network.
         provider: the kubernetes Provider every object on this cluster must use.
         api_server_url: the API server URL other clusters' pods dial (never loopback).
-        gateway_service_annotations: annotations for the east-west (and ingress) gateway Services,
-            which make them the right cloud load balancer (default: none).
+        eastwest_annotations: annotations for the east-west gateway Service, which make it the
+            right cloud load balancer, e.g. internal where the clusters are peered (default: none).
+        ingress_annotations: annotations for the north-south ingress gateway Service, which is
+            reached from outside and so never internal by default (default: none).
         ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
             pool (default: none).
     """
@@ -32,5 +34,6 @@ class ClusterHandle:
     network: str
     provider: k8s.Provider
     api_server_url: pulumi.Input[str]
-    gateway_service_annotations: Mapping[str, str] = field(default_factory=dict)
+    eastwest_annotations: Mapping[str, str] = field(default_factory=dict)
+    ingress_annotations: Mapping[str, str] = field(default_factory=dict)
     ready: Sequence[pulumi.Resource] = ()

@@ -266,7 +266,7 @@ class IstioRelease(pulumi.ComponentResource):
             "gateway",
             mesh,
             namespace,
-            eastwest_values(mesh, cluster.network, cluster.gateway_service_annotations),
+            eastwest_values(mesh, cluster.network, cluster.eastwest_annotations),
             after_istiod,
         )
         after_istiod_only = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod]))
@@ -321,7 +321,7 @@ class IstioRelease(pulumi.ComponentResource):
             "gateway",
             mesh,
             namespace.metadata.name,
-            gateway_values(mesh, INGRESS_GATEWAY, cluster.gateway_service_annotations),
+            gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations),
             after_istiod,
         )
 
