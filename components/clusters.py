@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure_native
 
+from components.aws.cluster import EksCluster, EksClusterArgs
+from components.aws.network import AwsNetwork, AwsNetworkArgs
+from components.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
+from components.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
 from components.azure.cluster import AksCluster, AksClusterArgs
 from components.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.azure.network import AzureNetwork, AzureNetworkArgs
 from components.existing import ExistingClusterArgs, ExistingKubernetesCluster
 from components.mesh.ca import MeshCA
 from components.mesh.handle import ClusterHandle
-from components.model import AzureCluster, ExistingCluster, MeshSpec
+from components.model import AwsCluster, AzureCluster, ExistingCluster, MeshSpec
 
 
 @dataclass
@@ -28,6 +32,8 @@ class BuiltClusters:
     Args:
         handles: a handle per cluster whose cloud layer exists, by name.
         aks: the AKS components, by cluster name (default none).
+        eks: the EKS components, by cluster name (default none).
+        aws_network: the AWS VPCs and regional providers, when the mesh has EKS clusters (default none).
         azure_network: the Azure network, when the mesh has Azure clusters (default none).
         subscription_id: the Azure subscription, when it does (default none).
         tenant_id: the Azure tenant, when it does (default none).
@@ -35,14 +41,17 @@ class BuiltClusters:
 
     handles: dict[str, ClusterHandle] = field(default_factory=dict)
     aks: dict[str, AksCluster] = field(default_factory=dict)
+    eks: dict[str, EksCluster] = field(default_factory=dict)
+    aws_network: AwsNetwork | None = None
     azure_network: AzureNetwork | None = None
     subscription_id: pulumi.Output[str] | None = None
     tenant_id: pulumi.Output[str] | None = None
 
 
 def build_clusters(spec: MeshSpec) -> BuiltClusters:
-    """Every cluster whose cloud layer exists (existing and AKS; EKS arrives with its own issue)."""
+    """Every cluster of the mesh: AKS, EKS and existing ones."""
     built = BuiltClusters()
+    _build_aws(spec, built)
     azure = [c for c in spec.clusters if isinstance(c.platform, AzureCluster)]
     if azure:
         client = azure_native.authorization.get_client_config_output()
@@ -58,6 +67,23 @@ def build_clusters(spec: MeshSpec) -> BuiltClusters:
         if isinstance(cluster.platform, ExistingCluster):
             built.handles[cluster.name] = ExistingKubernetesCluster(cluster.name, ExistingClusterArgs(cluster)).handle
     return built
+
+
+def _build_aws(spec: MeshSpec, built: BuiltClusters) -> None:
+    aws_clusters = [c for c in spec.clusters if isinstance(c.platform, AwsCluster)]
+    if not aws_clusters:
+        return
+    used = {c.platform.vpc for c in aws_clusters if isinstance(c.platform, AwsCluster)}
+    built.aws_network = AwsNetwork("aws", AwsNetworkArgs([v for v in spec.vpcs if v.name in used], aws_clusters))
+    # Internal NLBs only when every other cluster reaches this one inside AWS (shared or peered VPCs).
+    internal = len(aws_clusters) == len(spec.clusters)
+    for cluster in aws_clusters:
+        assert isinstance(cluster.platform, AwsCluster)
+        network = built.aws_network.vpcs[cluster.platform.vpc]
+        cidrs = tuple(str(c) for c in cluster.platform.public_access_cidrs)
+        built.eks[cluster.name] = EksCluster(cluster.name, EksClusterArgs(cluster, network, internal, cidrs))
+        built.handles[cluster.name] = built.eks[cluster.name].handle
+    AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(spec, built.eks, built.aws_network.providers))
 
 
 def store_ca_copies(spec: MeshSpec, ca: MeshCA, built: BuiltClusters) -> MeshKeyVault | None:
@@ -77,3 +103,17 @@ def store_ca_copies(spec: MeshSpec, ca: MeshCA, built: BuiltClusters) -> MeshKey
         readers={name: aks.managed_cluster for name, aks in built.aks.items()},
     )
     return MeshKeyVault("mesh-vault", args)
+
+
+def store_ca_copies_aws(spec: MeshSpec, ca: MeshCA, built: BuiltClusters) -> MeshSecretsManager | None:
+    """The Secrets Manager copies of the CA, when the mesh has EKS clusters, in the first one's region."""
+    if not built.eks or built.aws_network is None:
+        return None
+    home = next(c for c in spec.clusters if c.name in built.eks)
+    args = MeshSecretsManagerArgs(
+        provider=built.aws_network.providers[home.region],
+        recovery_window_days=spec.secrets_recovery_window_days,
+        root_cert=ca.root_cert_pem,
+        clusters={name: certs for name, certs in ca.clusters.items() if name in built.eks},
+    )
+    return MeshSecretsManager("mesh-secrets", args)

@@ -144,12 +144,15 @@ class AwsCluster:
         service_cidr: Kubernetes service range (default 172.20.0.0/16 as EKS does).
         kubernetes_version: EKS version, e.g. ``1.33`` (default: EKS's default).
         node_groups: managed node groups (default one group ``default``).
+        public_access_cidrs: who may reach the public API endpoint (default: anyone). Other
+            clusters' istiod dial it too: include their NAT addresses.
     """
 
     vpc: str
     service_cidr: IPv4Network
     kubernetes_version: str | None
     node_groups: tuple[AwsNodeGroup, ...]
+    public_access_cidrs: tuple[IPv4Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ class MeshSpec:
         verify: deploy MeshCheck, which fails ``pulumi up`` unless traffic crosses every cluster (default false).
         key_vault_prefix: the Azure Key Vault name's prefix; a random suffix makes it unique (default ``istiomesh``).
         key_vault_purge_protection: Key Vault purge protection (default false, so a destroy leaves nothing).
+        secrets_recovery_window_days: Secrets Manager recovery window: 0 or 7-30 days (default 30).
     """
 
     mesh_id: str
@@ -276,6 +280,7 @@ class MeshSpec:
     verify: bool = False
     key_vault_prefix: str = "istiomesh"
     key_vault_purge_protection: bool = False
+    secrets_recovery_window_days: int = 30
 
     @property
     def networks(self) -> tuple[str, ...]:

@@ -68,6 +68,7 @@ CONFIG_KEYS: dict[str, str] = {
     "verify": "boolean",
     "keyVaultNamePrefix": "string",
     "keyVaultPurgeProtection": "boolean",
+    "secretsRecoveryWindowDays": "integer",
     "istiodValues": "object",
     "caRootValidityHours": "integer",
     "caIntermediateValidityHours": "integer",
@@ -86,7 +87,7 @@ _AZURE_FIELDS = {
 }  # fmt: skip
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
 KEY_VAULT_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,16}$")
-_AWS_FIELDS = {"vpc", "serviceCidr", "kubernetesVersion", "nodeGroups"}
+_AWS_FIELDS = {"vpc", "serviceCidr", "kubernetesVersion", "nodeGroups", "endpointPublicAccessCidrs"}
 _EXISTING_FIELDS = {"context", "kubeconfig", "apiServerUrl", "metallb"}
 METALLB_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -131,6 +132,10 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         hint="start with a letter, then letters or digits, 2-17 characters (a '-' and 6 random characters follow)",
     )  # fmt: skip
     purge_protection = root.boolean("keyVaultPurgeProtection", False)
+    recovery_days = root.integer("secretsRecoveryWindowDays", 30)
+    if recovery_days is not None and recovery_days != 0 and not 7 <= recovery_days <= 30:
+        root.fail("secretsRecoveryWindowDays", f"{recovery_days} is not 0 (delete at once) or 7 to 30 days, as Secrets Manager requires")
+        recovery_days = None
     mesh_values = _istiod_values(root)
     ca = _ca(root)
     vpc_fields = root.children("vpcs")
@@ -153,6 +158,7 @@ def parse_mesh_spec(raw: Mapping[str, object]) -> MeshSpec:
         bool(verify),
         vault_prefix or "istiomesh",
         bool(purge_protection),
+        30 if recovery_days is None else recovery_days,
     )
     # Relations between clusters can only be judged when every cluster and VPC parsed (a failed
     # one would shift the indexes messages print); a bad mesh-level field does not hide them.
@@ -365,9 +371,10 @@ def _aws(fields: Fields) -> AwsCluster | None:
     if service is not None and not (service.is_private and 12 <= service.prefixlen <= 24):
         fields.fail("serviceCidr", f"{service} must be a private range from /12 to /24, as EKS requires")
         service = None
-    if vpc is None or service is None or None in parsed:
+    public_cidrs = _networks(fields, "endpointPublicAccessCidrs")
+    if vpc is None or service is None or None in parsed or public_cidrs is None:
         return None
-    return AwsCluster(vpc, service, version, groups)
+    return AwsCluster(vpc, service, version, groups, public_cidrs)
 
 
 def _aws_group(fields: Fields) -> AwsNodeGroup | None:

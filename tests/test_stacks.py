@@ -54,7 +54,7 @@ def test_root_cert_is_exported_in_the_clear_and_no_private_key_is(run_name: str,
     run: StackRun = request.getfixturevalue(run_name)
     assert run.outputs["rootCertPem"] == run.named("mesh-ca-root-cert").outputs["certPem"]
     assert "rootCertPem" not in run.secret_outputs
-    assert run.secret_outputs <= {"aks"}  # AKS kubeconfigs are secret
+    assert run.secret_outputs <= {"aks", "eks"}  # cluster kubeconfigs are secret
     assert "PRIVATE KEY" not in str(run.outputs)
 
 

@@ -68,6 +68,8 @@ class MeshMocks(Mocks):
             return handler(args)
         if args.typ.startswith("azure-native:") and args.custom:
             return self._arm(args)
+        if args.typ.startswith("aws:") and args.custom:
+            return self._aws(args)
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -195,6 +197,29 @@ class MeshMocks(Mocks):
         length = int(args.inputs.get("length", 16))
         result = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[int(c, 16) % 36] for c in digest(args.name, length=length))
         return result, {**args.inputs, "result": result}
+
+    # --- aws: ids, names and ARNs -------------------------------------------------------------------
+    ID_PREFIXES = {  # noqa: RUF012 - a lookup table
+        "Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "NatGateway": "nat", "Eip": "eipalloc",
+        "RouteTable": "rtb", "VpcPeeringConnection": "pcx", "VpcPeeringConnectionAccepter": "pcx",
+        "SecurityGroupIngressRule": "sgr", "Route": "r",
+    }  # fmt: skip
+
+    def _aws(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Any aws resource: an id shaped like AWS's, a name (autonamed like Pulumi does), an ARN."""
+        kind = args.typ.split(":")[-1]
+        service = args.typ.split(":")[1].split("/")[0]
+        region = self._provider_state(args.provider or "").get("region", "eu-west-1")
+        name = args.inputs.get("name") or f"{args.name}-{digest(args.name, length=7)}"
+        id_ = f"{self.ID_PREFIXES[kind]}-{digest(args.name, length=17)}" if kind in self.ID_PREFIXES else name
+        if service == "iam":
+            arn = f"arn:aws:iam::{ACCOUNT}:{kind[0].lower() + kind[1:]}/{name}"
+        elif service == "secretsmanager":
+            arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-{digest(name, length=6)}"
+            id_ = arn
+        else:
+            arn = f"arn:aws:{service}:{region}:{ACCOUNT}:{kind.lower()}/{id_}"
+        return id_, {**args.inputs, "id": id_, "arn": arn, "name": name}
 
     # --- eks -------------------------------------------------------------------------------------
     def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,189 @@
+"""AwsNetwork: the VPCs the EKS clusters share, one ``aws.Provider`` per region.
+
+Per VPC: public and private subnets across its availability zones (from the AZ lookup, in order),
+an internet gateway, NAT (one, or one per AZ), route tables, and the tags EKS and the AWS Load
+Balancer Controller discover subnets by: ``kubernetes.io/role/elb`` on public subnets,
+``kubernetes.io/role/internal-elb`` on private ones, ``kubernetes.io/cluster/<cluster>: shared``
+on both for every cluster in the VPC. Nothing here waits for a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.model import AwsCluster, ClusterSpec, VpcSpec
+
+
+@dataclass(frozen=True)
+class AwsNetworkArgs:
+    """Inputs of ``AwsNetwork``.
+
+    Args:
+        vpcs: the VPCs the mesh's EKS clusters name.
+        clusters: those EKS clusters (for the subnets' cluster discovery tags).
+    """
+
+    vpcs: Sequence[VpcSpec]
+    clusters: Sequence[ClusterSpec]
+
+
+@dataclass(frozen=True)
+class VpcNetwork:
+    """One VPC as the clusters in it see it.
+
+    Args:
+        vpc: the VPC.
+        provider: the AWS provider of its region.
+        private_subnet_ids: node and internal load balancer subnets, one per AZ.
+        public_subnet_ids: NAT and internet-facing load balancer subnets, one per AZ.
+        private_route_tables: where routes to peered VPCs go.
+    """
+
+    vpc: aws.ec2.Vpc
+    provider: aws.Provider
+    private_subnet_ids: list[pulumi.Output[str]]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_route_tables: list[aws.ec2.RouteTable]
+
+
+class AwsNetwork(pulumi.ComponentResource):
+    """See the module docstring. Outputs: ``providers`` by region, ``vpcs`` by name."""
+
+    providers: dict[str, aws.Provider]
+    vpcs: dict[str, VpcNetwork]
+    _regions: dict[str, str]
+
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:aws:Network", name, None, opts)
+        self.providers = {
+            region: aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=self))
+            for region in dict.fromkeys(v.region for v in args.vpcs)
+        }
+        self.vpcs = {}
+        self._regions = {v.name: v.region for v in args.vpcs}
+        for vpc in args.vpcs:
+            members = [c.name for c in args.clusters if isinstance(c.platform, AwsCluster) and c.platform.vpc == vpc.name]
+            self.vpcs[vpc.name] = self._vpc(name, vpc, members)
+        # Clusters in separate VPCs reach each other's API, gateways (and pods) over peering.
+        for first, second in combinations(self.vpcs, 2):
+            self.peer(f"{name}-peering", first, second)
+        self.register_outputs({"vpcIds": {n: v.vpc.id for n, v in self.vpcs.items()}})
+
+    def peer(self, name: str, first: str, second: str) -> None:
+        """Peer two VPCs (accepting it in the second's region) and route each one's private subnets to the other."""
+        a, b = self.vpcs[first], self.vpcs[second]
+        a_region, b_region = self._regions[first], self._regions[second]
+        same_region = a_region == b_region
+        connection = aws.ec2.VpcPeeringConnection(
+            f"{name}-{first}-{second}",
+            vpc_id=a.vpc.id,
+            peer_vpc_id=b.vpc.id,
+            peer_region=None if same_region else b_region,
+            auto_accept=True if same_region else None,
+            tags={"Name": f"{first}-{second}"},
+            opts=pulumi.ResourceOptions(parent=self, provider=a.provider),
+        )
+        accepted: list[pulumi.Resource] = [connection]
+        if not same_region:
+            accepted.append(
+                aws.ec2.VpcPeeringConnectionAccepter(
+                    f"{name}-{first}-{second}-accepter",
+                    vpc_peering_connection_id=connection.id,
+                    auto_accept=True,
+                    opts=pulumi.ResourceOptions(parent=self, provider=b.provider),
+                )
+            )
+        for here, there, label in ((a, b, first), (b, a, second)):
+            for index, table in enumerate(here.private_route_tables):
+                aws.ec2.Route(
+                    f"{name}-{label}-{index}-to-{second if label == first else first}",
+                    route_table_id=table.id,
+                    destination_cidr_block=there.vpc.cidr_block,
+                    vpc_peering_connection_id=connection.id,
+                    opts=pulumi.ResourceOptions(parent=self, provider=here.provider, depends_on=accepted),
+                )
+
+    def _vpc(self, name: str, spec: VpcSpec, clusters: list[str]) -> VpcNetwork:
+        provider = self.providers[spec.region]
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        prefix = f"{name}-{spec.name}"
+        vpc = aws.ec2.Vpc(
+            f"{prefix}-vpc",
+            cidr_block=str(spec.cidr),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": spec.name},
+            opts=child,
+        )
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(provider=provider))
+        discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
+        gateway = aws.ec2.InternetGateway(f"{prefix}-igw", vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
+        public_table = aws.ec2.RouteTable(
+            f"{prefix}-public",
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+            tags={"Name": f"{spec.name}-public"},
+            opts=child,
+        )
+        public: list[aws.ec2.Subnet] = []
+        private: list[aws.ec2.Subnet] = []
+        tables: list[aws.ec2.RouteTable] = []
+        nats: list[aws.ec2.NatGateway] = []
+        for index in range(spec.availability_zones):
+            zone = zones.names[index]
+            public.append(
+                aws.ec2.Subnet(
+                    f"{prefix}-public-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=str(spec.public_subnets[index]),
+                    availability_zone=zone,
+                    map_public_ip_on_launch=True,
+                    tags={"Name": f"{spec.name}-public-{index}", "kubernetes.io/role/elb": "1", **discovery},
+                    opts=child,
+                )
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{prefix}-public-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
+            )
+            if spec.nat == "per-az" or index == 0:
+                eip = aws.ec2.Eip(f"{prefix}-nat-{index}", domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child)
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{prefix}-nat-{index}",
+                        allocation_id=eip.id,
+                        subnet_id=public[index].id,
+                        tags={"Name": f"{spec.name}-nat-{index}"},
+                        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[gateway])),
+                    )
+                )
+            private.append(
+                aws.ec2.Subnet(
+                    f"{prefix}-private-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=str(spec.private_subnets[index]),
+                    availability_zone=zone,
+                    tags={"Name": f"{spec.name}-private-{index}", "kubernetes.io/role/internal-elb": "1", **discovery},
+                    opts=child,
+                )
+            )
+            # Private routes are separate Route resources (peering adds more): mixing inline routes
+            # and Route resources on one table makes them fight.
+            tables.append(
+                aws.ec2.RouteTable(f"{prefix}-private-{index}", vpc_id=vpc.id, tags={"Name": f"{spec.name}-private-{index}"}, opts=child)
+            )
+            aws.ec2.Route(
+                f"{prefix}-private-{index}-default",
+                route_table_id=tables[index].id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[-1].id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{prefix}-private-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
+            )
+        return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables)

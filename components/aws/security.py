@@ -1,0 +1,104 @@
+"""AwsMeshSecurity: the ingress rules between EKS clusters that the mesh needs, and no more.
+
+Managed node groups carry their EKS cluster security group, so rules go on it. For every ordered
+pair (X admits Y): 15443 (east-west gateway) when they are on different Istio networks, all traffic
+when they share one (pods talk directly); within one VPC by security-group reference, across VPCs
+by the peer VPC's range. Each cluster admits 15012 and 15017 from its own group (API server ->
+istiod webhooks). Nothing is open to 0.0.0.0/0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import permutations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.cluster import EksCluster
+from components.model import AwsCluster, ClusterSpec, MeshSpec
+
+EAST_WEST_PORT = 15443
+WEBHOOK_PORTS = (15012, 15017)
+
+
+@dataclass(frozen=True)
+class AwsMeshSecurityArgs:
+    """Inputs of ``AwsMeshSecurity``.
+
+    Args:
+        mesh: the mesh (networks decide 15443 versus all traffic).
+        clusters: the EKS clusters, by name.
+        providers: the AWS provider of each region.
+    """
+
+    mesh: MeshSpec
+    clusters: Mapping[str, EksCluster]
+    providers: Mapping[str, aws.Provider]
+
+
+class AwsMeshSecurity(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    def __init__(self, name: str, args: AwsMeshSecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("istio-multicluster:aws:MeshSecurity", name, None, opts)
+        specs = {c.name: c for c in args.mesh.clusters if c.name in args.clusters}
+        vpcs = {v.name: v for v in args.mesh.vpcs}
+        for cluster, eks_cluster in args.clusters.items():
+            on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
+            for port in WEBHOOK_PORTS:
+                self._rule(
+                    f"{name}-{cluster}-webhook-{port}",
+                    eks_cluster.security_group_id,
+                    port,
+                    port,
+                    eks_cluster.security_group_id,
+                    None,
+                    on_aws,
+                )
+        for admits, source in permutations(args.clusters, 2):
+            a, b = specs[admits], specs[source]
+            flat = a.network == b.network
+            low, high = (0, 65535) if flat else (EAST_WEST_PORT, EAST_WEST_PORT)
+            same_vpc = _platform(a).vpc == _platform(b).vpc
+            on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
+            self._rule(
+                f"{name}-{admits}-from-{source}",
+                args.clusters[admits].security_group_id,
+                low,
+                high,
+                args.clusters[source].security_group_id if same_vpc else None,
+                None if same_vpc else str(vpcs[_platform(b).vpc].cidr),
+                on_aws,
+                protocol="-1" if flat else "tcp",
+            )
+        self.register_outputs({})
+
+    @staticmethod
+    def _rule(
+        name: str,
+        group: pulumi.Input[str],
+        from_port: int,
+        to_port: int,
+        source_group: pulumi.Input[str] | None,
+        source_cidr: str | None,
+        opts: pulumi.ResourceOptions,
+        protocol: str = "tcp",
+    ) -> None:
+        aws.vpc.SecurityGroupIngressRule(
+            name,
+            security_group_id=group,
+            ip_protocol=protocol,
+            from_port=None if protocol == "-1" else from_port,
+            to_port=None if protocol == "-1" else to_port,
+            referenced_security_group_id=source_group,
+            cidr_ipv4=source_cidr,
+            description=f"istio-multicluster: {name}",
+            opts=opts,
+        )
+
+
+def _platform(cluster: ClusterSpec) -> AwsCluster:
+    assert isinstance(cluster.platform, AwsCluster), f"{cluster.name} is a {cluster.cloud} cluster"
+    return cluster.platform
