@@ -124,7 +124,7 @@ class AwsNetwork(pulumi.ComponentResource):
         discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
         gateway = aws.ec2.InternetGateway(f"{prefix}-igw", vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
         public_table = aws.ec2.RouteTable(
-            f"{prefix}-public",
+            f"{prefix}-public-rt",
             vpc_id=vpc.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             tags={"Name": f"{spec.name}-public"},
@@ -138,7 +138,7 @@ class AwsNetwork(pulumi.ComponentResource):
             zone = zones.names[index]
             public.append(
                 aws.ec2.Subnet(
-                    f"{prefix}-public-{index}",
+                    f"{prefix}-public-subnet-{index}",
                     vpc_id=vpc.id,
                     cidr_block=str(spec.public_subnets[index]),
                     availability_zone=zone,
@@ -148,10 +148,10 @@ class AwsNetwork(pulumi.ComponentResource):
                 )
             )
             aws.ec2.RouteTableAssociation(
-                f"{prefix}-public-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
+                f"{prefix}-public-assoc-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
             )
             if spec.nat == "per-az" or index == 0:
-                eip = aws.ec2.Eip(f"{prefix}-nat-{index}", domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child)
+                eip = aws.ec2.Eip(f"{prefix}-nat-eip-{index}", domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child)
                 nats.append(
                     aws.ec2.NatGateway(
                         f"{prefix}-nat-{index}",
@@ -163,7 +163,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 )
             private.append(
                 aws.ec2.Subnet(
-                    f"{prefix}-private-{index}",
+                    f"{prefix}-private-subnet-{index}",
                     vpc_id=vpc.id,
                     cidr_block=str(spec.private_subnets[index]),
                     availability_zone=zone,
@@ -174,16 +174,16 @@ class AwsNetwork(pulumi.ComponentResource):
             # Private routes are separate Route resources (peering adds more): mixing inline routes
             # and Route resources on one table makes them fight.
             tables.append(
-                aws.ec2.RouteTable(f"{prefix}-private-{index}", vpc_id=vpc.id, tags={"Name": f"{spec.name}-private-{index}"}, opts=child)
+                aws.ec2.RouteTable(f"{prefix}-private-rt-{index}", vpc_id=vpc.id, tags={"Name": f"{spec.name}-private-{index}"}, opts=child)
             )
             aws.ec2.Route(
-                f"{prefix}-private-{index}-default",
+                f"{prefix}-private-rt-{index}-default",
                 route_table_id=tables[index].id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nats[-1].id,
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{prefix}-private-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
+                f"{prefix}-private-assoc-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
             )
         return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables)

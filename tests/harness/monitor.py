@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
@@ -65,7 +66,7 @@ class RecordingMonitor(MockMonitor):
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()
-        raw = rpc.deserialize_properties(request.object)
+        raw = plain_properties(request.object)
         inputs = unwrap_secrets(raw)
         args = MockResourceArgs(
             typ=request.type,
@@ -103,7 +104,7 @@ class RecordingMonitor(MockMonitor):
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """A ``Resource.get``: recorded like a registration, with the id it read."""
         _ensure_event_loop()
-        raw = rpc.deserialize_properties(request.properties)
+        raw = plain_properties(request.properties)
         args = MockResourceArgs(
             typ=request.type, name=request.name, inputs=unwrap_secrets(raw), provider=request.provider, resource_id=request.id
         )
@@ -139,6 +140,29 @@ class RecordingMonitor(MockMonitor):
         urn = self.make_urn(parent_urn, type_, name)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
         return {SIG: RESOURCE_SIG, "urn": urn, "id": id_, "packageVersion": ""}
+
+
+def plain_properties(struct: Any) -> dict[str, Any]:
+    """A registration's properties as plain data: secrets keep their marker, resource references
+    become their URN.
+
+    ``rpc.deserialize_properties`` would construct a Resource object for every reference (a
+    ManagedNodeGroup's ``cluster``, say) on this worker thread's event loop, which then clashes
+    with the program's loop; the recorder and the mocks only need the URN.
+    """
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(SIG) == RESOURCE_SIG:
+                return value["urn"]
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    return walk(json_format.MessageToDict(struct))
 
 
 def secret(value: Any) -> dict[str, Any]:

@@ -1,0 +1,244 @@
+"""AWS: the eks stack end to end under mocks, variants by config override, and the dependency graph."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import yaml
+
+from tests.harness.program import StackRun, run_stack, stack_config
+
+CLUSTERS = ("cluster-1", "cluster-2")
+SG_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def rules(run: StackRun) -> dict[str, dict[str, Any]]:
+    return {r.name: r.inputs for r in run.of_type(SG_RULE)}
+
+
+def sg(run: StackRun, cluster: str) -> str:
+    """The cluster security group, as the EKS mock reported it."""
+    return run.named(f"{cluster}-eks").outputs["clusterSecurityGroupId"]
+
+
+def test_vpc_subnets_across_zones_with_discovery_tags(eks_run: StackRun) -> None:
+    vpc = eks_run.named("aws-mesh-vpc-vpc").inputs
+    assert (vpc["cidrBlock"], vpc["enableDnsHostnames"], vpc["enableDnsSupport"]) == ("10.0.0.0/16", True, True)
+    cluster_tags = {"kubernetes.io/cluster/cluster-1": "shared", "kubernetes.io/cluster/cluster-2": "shared"}
+    for index, (private, public, zone) in enumerate(
+        zip(
+            ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"],
+            ["10.0.48.0/24", "10.0.49.0/24", "10.0.50.0/24"],
+            ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+            strict=True,
+        )
+    ):
+        private_subnet = eks_run.named(f"aws-mesh-vpc-private-subnet-{index}").inputs
+        public_subnet = eks_run.named(f"aws-mesh-vpc-public-subnet-{index}").inputs
+        assert (private_subnet["cidrBlock"], private_subnet["availabilityZone"]) == (private, zone)
+        assert (public_subnet["cidrBlock"], public_subnet["availabilityZone"], public_subnet["mapPublicIpOnLaunch"]) == (public, zone, True)
+        assert private_subnet["tags"] == {"Name": f"mesh-vpc-private-{index}", "kubernetes.io/role/internal-elb": "1", **cluster_tags}
+        assert public_subnet["tags"] == {"Name": f"mesh-vpc-public-{index}", "kubernetes.io/role/elb": "1", **cluster_tags}
+    assert len(eks_run.of_type("aws:ec2/natGateway:NatGateway")) == 1  # nat: single
+    defaults = [r.inputs for r in eks_run.of_type("aws:ec2/route:Route") if r.name.endswith("-default")]
+    assert len(defaults) == 3 and {d["destinationCidrBlock"] for d in defaults} == {"0.0.0.0/0"}
+    public_routes = eks_run.named("aws-mesh-vpc-public-rt").inputs["routes"]
+    assert public_routes == [{"cidrBlock": "0.0.0.0/0", "gatewayId": eks_run.named("aws-mesh-vpc-igw").id}]
+
+
+def test_security_rules_admit_only_what_the_mesh_needs(eks_run: StackRun) -> None:
+    found = rules(eks_run)
+    sg1, sg2 = sg(eks_run, "cluster-1"), sg(eks_run, "cluster-2")
+    assert sg1 != sg2
+    summary = {
+        n: (
+            r["securityGroupId"],
+            r["ipProtocol"],
+            r.get("fromPort"),
+            r.get("toPort"),
+            r.get("referencedSecurityGroupId"),
+            r.get("cidrIpv4"),
+        )
+        for n, r in found.items()
+    }
+    assert summary == {
+        "aws-mesh-cluster-1-webhook-15012": (sg1, "tcp", 15012, 15012, sg1, None),
+        "aws-mesh-cluster-1-webhook-15017": (sg1, "tcp", 15017, 15017, sg1, None),
+        "aws-mesh-cluster-2-webhook-15012": (sg2, "tcp", 15012, 15012, sg2, None),
+        "aws-mesh-cluster-2-webhook-15017": (sg2, "tcp", 15017, 15017, sg2, None),
+        "aws-mesh-cluster-1-from-cluster-2": (sg1, "tcp", 15443, 15443, sg2, None),
+        "aws-mesh-cluster-2-from-cluster-1": (sg2, "tcp", 15443, 15443, sg1, None),
+    }
+    assert all(r.get("cidrIpv4") != "0.0.0.0/0" for r in found.values())
+
+
+def test_eks_cluster_and_node_groups(eks_run: StackRun) -> None:
+    cluster = eks_run.named("cluster-1-eks").inputs
+    assert (cluster["name"], cluster["authenticationMode"], cluster["createOidcProvider"], cluster["skipDefaultNodeGroup"]) == (
+        "cluster-1",
+        "API",
+        True,
+        True,
+    )
+    assert (cluster["endpointPublicAccess"], cluster["kubernetesServiceIpAddressRange"]) == (True, "172.20.0.0/16")
+    assert cluster["vpcId"] == eks_run.named("aws-mesh-vpc-vpc").id
+    assert cluster["privateSubnetIds"] == [eks_run.named(f"aws-mesh-vpc-private-subnet-{i}").id for i in range(3)]
+    group = eks_run.named("cluster-1-default").inputs
+    assert (group["nodeGroupName"], group["instanceTypes"], group["scalingConfig"]) == (
+        "cluster-1-default",
+        ["m5.large"],
+        {"desiredSize": 2, "minSize": 1, "maxSize": 5},
+    )
+    assert group["subnetIds"] == cluster["privateSubnetIds"]
+    attachments = sorted(
+        r.inputs["policyArn"].rsplit("/", 1)[1]
+        for r in eks_run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.name.startswith("cluster-1-node-")
+    )
+    assert attachments == sorted(["AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy", "AmazonEKSWorkerNodePolicy"])
+    assert not [r for r in eks_run.resources if r.type == "aws:iam/policyAttachment:PolicyAttachment"]
+
+
+def test_load_balancer_controller_role_trusts_only_its_service_account(eks_run: StackRun) -> None:
+    trust = json.loads(eks_run.named("cluster-2-lbc-role").inputs["assumeRolePolicy"])
+    statement = trust["Statement"][0]
+    oidc_arn = eks_run.outputs["eks"]["cluster-2"]["oidcProviderArn"]
+    issuer = oidc_arn.split("oidc-provider/", 1)[1]
+    assert statement["Principal"] == {"Federated": oidc_arn}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
+    }
+    release = eks_run.named("cluster-2-aws-load-balancer-controller").inputs
+    assert (
+        release["values"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+        == eks_run.named("cluster-2-lbc-role").outputs["arn"]
+    )
+    assert release["values"]["clusterName"] == "cluster-2"
+
+
+def test_gateways_are_nlbs_and_wait_for_the_controller(eks_run: StackRun) -> None:
+    nlb = {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    }
+    eastwest = eks_run.named("cluster-1-istio-eastwest")
+    assert eastwest.inputs["values"]["service"]["annotations"] == {**nlb, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+    ingress = eks_run.named("cluster-1-istio-ingress").inputs["values"]["service"]["annotations"]
+    assert ingress == {**nlb, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    assert eks_run.named("cluster-1-aws-load-balancer-controller").urn in eastwest.dependencies
+    assert eks_run.outputs["eastWestGateways"]["cluster-1"].endswith(".elb.eu-west-1.amazonaws.com")  # a hostname: istiod resolves it
+
+
+def test_provider_uses_a_token_kubeconfig_keyed_on_the_cluster_arn(eks_run: StackRun) -> None:
+    provider = eks_run.named("cluster-1-provider")
+    kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
+    assert "token" in kubeconfig["users"][0]["user"] and "exec" not in kubeconfig["users"][0]["user"]
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == eks_run.outputs["eks"]["cluster-1"]["endpoint"]
+    assert provider.inputs["clusterIdentifier"].startswith("arn:aws:eks:eu-west-1:123456789012:cluster/")
+    assert "kubeconfig" in provider.secret_inputs and "eks" in eks_run.secret_outputs
+
+
+def test_every_kubernetes_object_uses_its_own_clusters_provider(eks_run: StackRun) -> None:
+    for resource in (r for r in eks_run.resources if r.type.startswith("kubernetes:")):
+        owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else next(c for c in CLUSTERS if c in resource.name)
+        assert resource.provider_urn == eks_run.named(f"{owner}-provider").urn, resource.name
+
+
+def test_secrets_manager_holds_the_ca_copies_but_never_the_root_key(eks_run: StackRun) -> None:
+    secrets = {r.inputs["name"]: r.inputs for r in eks_run.of_type("aws:secretsmanager/secret:Secret")}
+    expected = ["istio-multicluster/eks/root-cert"] + [
+        f"istio-multicluster/eks/{c}/{k}" for c in CLUSTERS for k in ("ca-cert", "ca-key", "cert-chain")
+    ]
+    assert sorted(secrets) == sorted(expected)
+    assert {s["recoveryWindowInDays"] for s in secrets.values()} == {0}
+    assert secrets["istio-multicluster/eks/root-cert"]["tags"] == {
+        "istio-multicluster/stack": "eks",
+        "istio-multicluster/item": "root-cert",
+    }
+    versions = eks_run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert all("secretString" in v.secret_inputs for v in versions)
+    root_key = eks_run.named("mesh-ca-root-key").outputs["privateKeyPem"]
+    assert all(v.inputs["secretString"] != root_key for v in versions)
+    assert sorted(eks_run.outputs["caSecretArns"]) == sorted(k.removeprefix("istio-multicluster/eks/") for k in expected)
+
+
+def test_clusters_do_not_wait_for_each_other_and_the_ca_waits_for_nothing_aws(eks_run: StackRun) -> None:
+    for cluster, other in (("cluster-1", "cluster-2"), ("cluster-2", "cluster-1")):
+        deps = {eks_run.by_urn(u).name for u in eks_run.named(f"{cluster}-eks").dependencies}
+        assert not {d for d in deps if other in d}
+    for resource in eks_run.resources:
+        if resource.name.startswith("mesh-ca"):
+            assert not [u for u in resource.dependencies if eks_run.by_urn(u).type.startswith(("aws:", "eks:"))]
+
+
+def clusters_with(**changes: Any) -> list[dict[str, Any]]:
+    clusters = copy.deepcopy(stack_config("eks")["clusters"])
+    for cluster in clusters:
+        cluster.update(changes)
+    return clusters
+
+
+def second_vpc(region: str = "eu-west-1", octet: int = 1) -> dict[str, Any]:
+    return {
+        "name": "vpc-2",
+        "region": region,
+        "cidr": f"10.{octet}.0.0/16",
+        "privateSubnets": [f"10.{octet}.0.0/20", f"10.{octet}.16.0/20"],
+        "publicSubnets": [f"10.{octet}.48.0/24", f"10.{octet}.49.0/24"],
+    }
+
+
+def test_per_cluster_vpcs_are_peered_with_routes() -> None:
+    clusters = clusters_with()
+    clusters[1]["vpc"] = "vpc-2"
+    run = run_stack("eks", {"clusters": clusters, "vpcs": [*stack_config("eks")["vpcs"], second_vpc()]})
+    peering = run.named("aws-peering-mesh-vpc-vpc-2").inputs
+    assert (peering["autoAccept"], peering["peerVpcId"]) == (True, run.named("aws-vpc-2-vpc").id)
+    routes = [r.inputs for r in run.of_type("aws:ec2/route:Route") if "vpcPeeringConnectionId" in r.inputs]
+    assert sorted(r["destinationCidrBlock"] for r in routes) == ["10.0.0.0/16"] * 2 + ["10.1.0.0/16"] * 3
+    across = rules(run)["aws-mesh-cluster-1-from-cluster-2"]
+    assert (across["cidrIpv4"], across.get("referencedSecurityGroupId"), across["fromPort"]) == ("10.1.0.0/16", None, 15443)
+
+
+def test_clusters_in_two_regions_get_two_providers_and_an_accepted_peering() -> None:
+    clusters = clusters_with()
+    clusters[1].update(vpc="vpc-2", region="us-east-1")
+    run = run_stack("eks", {"clusters": clusters, "vpcs": [*stack_config("eks")["vpcs"], second_vpc("us-east-1")]})
+    providers = {r.name: r.inputs["region"] for r in run.of_type("pulumi:providers:aws")}
+    assert providers == {"aws-eu-west-1": "eu-west-1", "aws-us-east-1": "us-east-1"}
+    assert run.named("aws-vpc-2-vpc").provider_urn == run.named("aws-us-east-1").urn
+    assert run.named("aws-peering-mesh-vpc-vpc-2").inputs["peerRegion"] == "us-east-1"
+    assert run.named("aws-peering-mesh-vpc-vpc-2-accepter").provider_urn == run.named("aws-us-east-1").urn
+
+
+def test_flat_network_in_a_shared_vpc_admits_pod_traffic_and_has_no_east_west_gateway() -> None:
+    clusters = clusters_with(network="network1")
+    clusters[1]["serviceCidr"] = "172.21.0.0/16"  # one flat network: service ranges of their own
+    run = run_stack("eks", {"clusters": clusters})
+    rule = rules(run)["aws-mesh-cluster-1-from-cluster-2"]
+    assert (rule["ipProtocol"], rule.get("fromPort"), rule.get("toPort")) == ("-1", None, None)
+    assert not [r for r in run.resources if r.name.endswith("-istio-eastwest")]
+
+
+def test_three_clusters() -> None:
+    clusters = clusters_with()
+    clusters.append({**copy.deepcopy(clusters[0]), "name": "cluster-3", "network": "network3"})
+    run = run_stack("eks", {"clusters": clusters})
+    assert len(run.of_type("eks:index:Cluster")) == 3
+    assert len([n for n in rules(run) if "-from-" in n]) == 6
+    assert sum(1 for r in run.of_type("kubernetes:core/v1:Secret") if "-in-" in r.name) == 6
+
+
+def test_outputs_name_the_vpc_and_each_clusters_endpoint_oidc_provider_and_kubeconfig(eks_run: StackRun) -> None:
+    assert eks_run.outputs["vpcIds"] == {"mesh-vpc": eks_run.named("aws-mesh-vpc-vpc").id}
+    for cluster in CLUSTERS:
+        out = eks_run.outputs["eks"][cluster]
+        assert sorted(out) == ["endpoint", "kubeconfig", "oidcProviderArn"]
+        assert out["oidcProviderArn"] == eks_run.named(f"{cluster}-eks").outputs["oidcProviderArn"]
+        assert out["kubeconfig"] == eks_run.named(f"{cluster}-provider").inputs["kubeconfig"]
