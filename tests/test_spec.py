@@ -403,3 +403,23 @@ def test_key_vault_prefix_and_aks_tier() -> None:
         "clusters[0].skuTier (cluster westeurope-aks): 'Gold' is not one of Free, Standard, Premium",
         "clusters[1].authorizedIpRanges (cluster eastus-aks): '203.0.113.7/24' is not an IPv4 CIDR block with its host bits zero",
     ]
+
+
+def test_vpcs_must_not_overlap_and_recovery_window_is_0_or_7_to_30() -> None:
+    config: dict[str, Any] = {"vpcs": [vpc(), vpc("other", 0)], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other")]}
+    config["secretsRecoveryWindowDays"] = 3
+    assert problems_of(config) == [
+        "secretsRecoveryWindowDays: 3 is not 0 (delete at once) or 7 to 30 days, as Secrets Manager requires",
+        "vpcs[1].cidr (vpc other): 10.0.0.0/16 overlaps vpcs[0].cidr (vpc mesh-vpc) 10.0.0.0/16; "
+        "give every VNet and VPC a range of its own",
+    ]
+
+
+def test_endpoint_public_access_cidrs_are_cidr_blocks() -> None:
+    config = {"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1", endpointPublicAccessCidrs=["0.0.0.0/0"]), aws_cluster("c2", "n2")]}
+    platform = parse_mesh_spec(config).clusters[0].platform
+    assert isinstance(platform, AwsCluster) and platform.public_access_cidrs == (IPv4Network("0.0.0.0/0"),)
+    config["clusters"][1]["endpointPublicAccessCidrs"] = ["my office"]
+    assert problems_of(config) == [
+        "clusters[1].endpointPublicAccessCidrs (cluster c2): 'my office' is not an IPv4 CIDR block with its host bits zero"
+    ]
