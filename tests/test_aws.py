@@ -70,6 +70,8 @@ def test_security_rules_admit_only_what_the_mesh_needs(eks_run: StackRun) -> Non
         "aws-mesh-cluster-2-webhook-15017": (sg2, "tcp", 15017, 15017, sg2, None),
         "aws-mesh-cluster-1-from-cluster-2": (sg1, "tcp", 15443, 15443, sg2, None),
         "aws-mesh-cluster-2-from-cluster-1": (sg2, "tcp", 15443, 15443, sg1, None),
+        "aws-mesh-cluster-1-api-from-cluster-2": (sg1, "tcp", 443, 443, sg2, None),
+        "aws-mesh-cluster-2-api-from-cluster-1": (sg2, "tcp", 443, 443, sg1, None),
     }
     assert all(r.get("cidrIpv4") != "0.0.0.0/0" for r in found.values())
 
@@ -231,7 +233,8 @@ def test_three_clusters() -> None:
     clusters.append({**copy.deepcopy(clusters[0]), "name": "cluster-3", "network": "network3"})
     run = run_stack("eks", {"clusters": clusters})
     assert len(run.of_type("eks:index:Cluster")) == 3
-    assert len([n for n in rules(run) if "-from-" in n]) == 6
+    assert len([n for n in rules(run) if "-from-" in n and "-api-" not in n]) == 6
+    assert len([n for n in rules(run) if "-api-from-" in n]) == 6
     assert sum(1 for r in run.of_type("kubernetes:core/v1:Secret") if "-in-" in r.name) == 6
 
 

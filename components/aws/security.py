@@ -3,8 +3,9 @@
 Managed node groups carry their EKS cluster security group, so rules go on it. For every ordered
 pair (X admits Y): 15443 (east-west gateway) when they are on different Istio networks, all traffic
 when they share one (pods talk directly); within one VPC by security-group reference, across VPCs
-by the peer VPC's range. Each cluster admits 15012 and 15017 from its own group (API server ->
-istiod webhooks). Nothing is open to 0.0.0.0/0.
+by the peer VPC's range. Each cluster admits 443 from every peer: the private endpoint is on, so a
+peer's istiod inside AWS reaches this API server privately. Each cluster admits 15012 and 15017
+from its own group (API server -> istiod webhooks). Nothing is open to 0.0.0.0/0.
 """
 
 from __future__ import annotations
@@ -63,13 +64,18 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             low, high = (0, 65535) if flat else (EAST_WEST_PORT, EAST_WEST_PORT)
             same_vpc = _platform(a).vpc == _platform(b).vpc
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
+            peer_group = args.clusters[source].security_group_id if same_vpc else None
+            peer_range = None if same_vpc else str(vpcs[_platform(b).vpc].cidr)
+            self._rule(
+                f"{name}-{admits}-api-from-{source}", args.clusters[admits].security_group_id, 443, 443, peer_group, peer_range, on_aws
+            )
             self._rule(
                 f"{name}-{admits}-from-{source}",
                 args.clusters[admits].security_group_id,
                 low,
                 high,
-                args.clusters[source].security_group_id if same_vpc else None,
-                None if same_vpc else str(vpcs[_platform(b).vpc].cidr),
+                peer_group,
+                peer_range,
                 on_aws,
                 protocol="-1" if flat else "tcp",
             )
