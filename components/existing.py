@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import helm_release
 from components.mesh.handle import ClusterHandle
 from components.model import ClusterSpec, ExistingCluster, MetalLbSpec
 
@@ -65,15 +66,13 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_NAMESPACE, labels=PRIVILEGED),
             opts=on_cluster,
         )
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-metallb",
-            k8s.helm.v3.ReleaseArgs(
-                name="metallb",
-                chart="metallb",
-                version=metallb.chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METALLB_CHARTS),
-                namespace=namespace.metadata.name,
-            ),
+            release="metallb",
+            chart="metallb",
+            version=metallb.chart_version,
+            repo=METALLB_CHARTS,
+            namespace=namespace.metadata.name,
             opts=on_cluster,
         )
         # The CRDs and the webhook that validates these come with the chart.

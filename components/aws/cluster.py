@@ -20,9 +20,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
-import yaml
 
 from components.aws.network import VpcNetwork
+from components.helm import helm_release
+from components.kubeconfig import bearer_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.model import AwsCluster, ClusterSpec
 
@@ -81,21 +82,6 @@ def nlb_annotations(scheme: str) -> dict[str, str]:
         "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
         "service.beta.kubernetes.io/aws-load-balancer-scheme": scheme,
     }
-
-
-def token_kubeconfig(cluster: str, endpoint: str, ca_data: str, token: str) -> str:
-    """A kubeconfig with a bearer token: nothing to exec."""
-    return yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": cluster, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-            "users": [{"name": cluster, "user": {"token": token}}],
-            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-            "current-context": cluster,
-        },
-        sort_keys=False,
-    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +150,7 @@ class EksCluster(pulumi.ComponentResource):
         auth = aws.eks.get_cluster_auth_output(name=eks_cluster.name, opts=pulumi.InvokeOutputOptions(provider=network.provider))
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(eks_cluster.endpoint, eks_cluster.certificate_authority.data, auth.token).apply(
-                lambda parts: token_kubeconfig(spec.name, parts[0], parts[1], parts[2])
+                lambda parts: bearer_kubeconfig(spec.name, parts[0], parts[1], parts[2])
             )
         )
         provider = k8s.Provider(
@@ -234,37 +220,29 @@ class EksCluster(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-lbc-role", assume_role_policy=trust, opts=on_aws)
         policy = aws.iam.Policy(f"{name}-lbc-policy", policy=json.dumps(LBC_POLICY), opts=on_aws)
         attachment = aws.iam.RolePolicyAttachment(f"{name}-lbc", role=role.name, policy_arn=policy.arn, opts=on_aws)
-        return k8s.helm.v3.Release(
+        return helm_release(
             f"{name}-aws-load-balancer-controller",
-            k8s.helm.v3.ReleaseArgs(
-                name="aws-load-balancer-controller",
-                chart="aws-load-balancer-controller",
-                version=LBC_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=LBC_CHARTS),
-                namespace="kube-system",
-                values={
-                    "clusterName": cluster,
-                    "region": network.provider.region,
-                    "vpcId": network.vpc.id,
-                    "serviceAccount": {
-                        "create": True,
-                        "name": LBC_SERVICE_ACCOUNT,
-                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                    },
-                },
-            ),
+            release="aws-load-balancer-controller",
+            chart="aws-load-balancer-controller",
+            version=LBC_CHART_VERSION,
+            repo=LBC_CHARTS,
+            namespace="kube-system",
+            values={
+                "clusterName": cluster,
+                "region": network.provider.region,
+                "vpcId": network.vpc.id,
+                "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+            },
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[attachment]),
         )
 
     def _metrics_server(self, name: str, provider: k8s.Provider) -> None:
-        k8s.helm.v3.Release(
+        helm_release(
             f"{name}-metrics-server",
-            k8s.helm.v3.ReleaseArgs(
-                name="metrics-server",
-                chart="metrics-server",
-                version=METRICS_SERVER_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METRICS_SERVER_CHARTS),
-                namespace="kube-system",
-            ),
+            release="metrics-server",
+            chart="metrics-server",
+            version=METRICS_SERVER_CHART_VERSION,
+            repo=METRICS_SERVER_CHARTS,
+            namespace="kube-system",
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )

@@ -136,17 +136,7 @@ class AwsNetwork(pulumi.ComponentResource):
         nats: list[aws.ec2.NatGateway] = []
         for index in range(spec.availability_zones):
             zone = zones.names[index]
-            public.append(
-                aws.ec2.Subnet(
-                    f"{prefix}-public-subnet-{index}",
-                    vpc_id=vpc.id,
-                    cidr_block=str(spec.public_subnets[index]),
-                    availability_zone=zone,
-                    map_public_ip_on_launch=True,
-                    tags={"Name": f"{spec.name}-public-{index}", "kubernetes.io/role/elb": "1", **discovery},
-                    opts=child,
-                )
-            )
+            public.append(_subnet(prefix, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
             aws.ec2.RouteTableAssociation(
                 f"{prefix}-public-assoc-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
             )
@@ -161,16 +151,7 @@ class AwsNetwork(pulumi.ComponentResource):
                         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[gateway])),
                     )
                 )
-            private.append(
-                aws.ec2.Subnet(
-                    f"{prefix}-private-subnet-{index}",
-                    vpc_id=vpc.id,
-                    cidr_block=str(spec.private_subnets[index]),
-                    availability_zone=zone,
-                    tags={"Name": f"{spec.name}-private-{index}", "kubernetes.io/role/internal-elb": "1", **discovery},
-                    opts=child,
-                )
-            )
+            private.append(_subnet(prefix, spec, "private", index, zone, vpc, {"kubernetes.io/role/internal-elb": "1", **discovery}, child))
             # Private routes are separate Route resources (peering adds more): mixing inline routes
             # and Route resources on one table makes them fight.
             tables.append(
@@ -187,3 +168,26 @@ class AwsNetwork(pulumi.ComponentResource):
                 f"{prefix}-private-assoc-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
             )
         return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables)
+
+
+def _subnet(
+    prefix: str,
+    spec: VpcSpec,
+    role: str,
+    index: int,
+    zone: pulumi.Input[str],
+    vpc: aws.ec2.Vpc,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.Subnet:
+    """The ``index``-th public or private subnet, in ``zone``; public ones give instances public IPs."""
+    cidrs = spec.public_subnets if role == "public" else spec.private_subnets
+    return aws.ec2.Subnet(
+        f"{prefix}-{role}-subnet-{index}",
+        vpc_id=vpc.id,
+        cidr_block=str(cidrs[index]),
+        availability_zone=zone,
+        map_public_ip_on_launch=True if role == "public" else None,
+        tags={"Name": f"{spec.name}-{role}-{index}", **tags},
+        opts=opts,
+    )

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import helm_release
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import ClusterHandle
 from components.model import MeshSpec, Role, Topology
@@ -336,16 +337,14 @@ class IstioRelease(pulumi.ComponentResource):
         values: Mapping[str, Any],
         opts: pulumi.ResourceOptions,
     ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
+        return helm_release(
             f"{name}-{role}",
-            k8s.helm.v3.ReleaseArgs(
-                name=release,  # without it Helm's release name gets a random suffix
-                chart=chart,
-                version=mesh.istio_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ISTIO_CHARTS),
-                namespace=namespace,
-                values=dict(values),
-            ),
+            release=release,
+            chart=chart,
+            version=mesh.istio_version,
+            repo=ISTIO_CHARTS,
+            namespace=namespace,
+            values=values,
             opts=opts,
         )
 

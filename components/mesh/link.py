@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
+from components.kubeconfig import bearer_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
 from components.model import MeshSpec, Role
@@ -44,16 +44,7 @@ def remote_kubeconfig(cluster: str, server: str, ca_crt_b64: str, token_b64: str
             f"the reader token Secret of cluster {cluster} has no token or ca.crt yet; "
             f"check that ServiceAccount {READER_ACCOUNT} exists in {ISTIO_NAMESPACE} on {cluster}"
         )
-    kubeconfig = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_crt_b64}}],
-        "users": [{"name": cluster, "user": {"token": token}}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-        "current-context": cluster,
-        "preferences": {},
-    }
-    return yaml.safe_dump(kubeconfig, sort_keys=False)
+    return bearer_kubeconfig(cluster, server, ca_crt_b64, token)
 
 
 def discovers(mesh: MeshSpec, holder: str, source: str) -> bool:
