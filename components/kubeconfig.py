@@ -10,7 +10,10 @@ def bearer_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> st
 
     ``ca_data`` is base64 PEM, as ``certificate-authority-data`` wants it. No exec plugin, auth
     provider or file reference: istiod rejects those, and they need tools where Pulumi runs.
+    Raises ``ValueError`` on an empty token: such a kubeconfig fails later and far from here.
     """
+    if not token:
+        raise ValueError(f"no bearer token for cluster {cluster}; refusing to write a kubeconfig without one")
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",

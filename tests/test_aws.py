@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from tests.harness.mocks import eks_token
 from tests.harness.program import StackRun, run_stack, stack_config
 
 CLUSTERS = ("cluster-1", "cluster-2")
@@ -140,9 +141,10 @@ def test_gateways_are_nlbs_and_wait_for_the_controller(eks_run: StackRun) -> Non
 def test_provider_uses_a_token_kubeconfig_keyed_on_the_cluster_arn(eks_run: StackRun) -> None:
     provider = eks_run.named("cluster-1-provider")
     kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
-    assert "token" in kubeconfig["users"][0]["user"] and "exec" not in kubeconfig["users"][0]["user"]
+    assert kubeconfig["users"][0]["user"] == {"token": eks_token("cluster-1")}  # from getClusterAuth, nothing to exec
     assert kubeconfig["clusters"][0]["cluster"]["server"] == eks_run.outputs["eks"]["cluster-1"]["endpoint"]
-    assert provider.inputs["clusterIdentifier"].startswith("arn:aws:eks:eu-west-1:123456789012:cluster/")
+    # The EKS cluster is named after the mesh cluster: the subnets' discovery tags name it so too.
+    assert provider.inputs["clusterIdentifier"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cluster-1"
     assert "kubeconfig" in provider.secret_inputs and "eks" in eks_run.secret_outputs
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.kubeconfig import bearer_kubeconfig
 from components.mesh.link import remote_kubeconfig
 from components.spec import parse_mesh_spec
 from tests.configs import n_existing
@@ -102,6 +103,8 @@ def test_adding_a_cluster_adds_secrets_and_keeps_existing_ones() -> None:
 def test_empty_token_is_refused() -> None:
     with pytest.raises(ValueError, match="reader token Secret of cluster c1 has no token"):
         remote_kubeconfig("c1", "https://c1:6443", "Y2E=", "")
+    with pytest.raises(ValueError, match="no bearer token for cluster c1"):
+        bearer_kubeconfig("c1", "https://c1:6443", "Y2E=", "")
 
 
 def test_link_component_reports_the_secrets_each_cluster_holds(three: StackRun) -> None:

@@ -83,8 +83,8 @@ class MeshMocks(Mocks):
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self._provider_state(args.provider or "").get("region", "eu-west-1")
             return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)], "state": "available"}, []
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAMOCK"}, []
+        if token == "aws:eks/getClusterAuth:getClusterAuth":
+            return {"id": args.args["name"], "name": args.args["name"], "token": eks_token(args.args["name"])}, []
         if token == "azure-native:authorization:getClientConfig":
             return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, []
         return {}, []
@@ -225,7 +225,8 @@ class MeshMocks(Mocks):
     def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         assert self.monitor is not None
         region = self._provider_state(args.provider or "").get("region", "eu-west-1")
-        name = f"{args.name}-eksCluster-{digest(args.name, length=7)}"
+        # pulumi-eks names the EKS cluster after its `name` input, else autonames it.
+        name = args.inputs.get("name") or f"{args.name}-eksCluster-{digest(args.name, length=7)}"
         arn = f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"
         endpoint = f"https://{digest(arn, length=32).upper()}.gr7.{region}.eks.amazonaws.com"
         issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{digest(arn, 'oidc', length=32).upper()}"
@@ -365,6 +366,12 @@ class MeshMocks(Mocks):
             if registration.type == type_ and match(registration.outputs):
                 return registration.outputs
         raise KeyError(f"no {type_} registered that matches")
+
+
+def eks_token(cluster: str) -> str:
+    """A token shaped like the one EKS accepts: ``k8s-aws-v1.`` + a base64url presigned STS URL."""
+    url = f"https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Signature={digest(cluster, length=64)}"
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
 def _service_account_jwt(namespace: str, account: str, scope: str) -> str:
