@@ -52,6 +52,12 @@ def key_usages(certificate: x509.Certificate) -> set[str]:
     return {n for n in names if getattr(usage.value, n)}
 
 
+def assert_rsa_4096_valid_for(certificate: x509.Certificate, hours: int) -> None:
+    public = certificate.public_key()
+    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 4096
+    assert certificate.not_valid_after_utc - certificate.not_valid_before_utc == datetime.timedelta(hours=hours)
+
+
 def cacerts_program(cluster_names: list[str], lifetimes: CaSpec | None = None, name: str = "mesh-ca") -> Any:
     """A program that builds a MeshCA and exports each cluster's cacerts data, to read it back."""
 
@@ -77,9 +83,7 @@ def test_root_follows_istios_profile(three: StackRun) -> None:
     constraints = root.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.critical and constraints.value.ca and constraints.value.path_length is None
     assert key_usages(root) == CA_KEY_USAGE
-    public = root.public_key()
-    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 4096
-    assert root.not_valid_after_utc - root.not_valid_before_utc == datetime.timedelta(hours=87600)
+    assert_rsa_4096_valid_for(root, hours=87600)
 
 
 @pytest.mark.parametrize("cluster", ["c1", "c2", "c3"])
@@ -99,9 +103,7 @@ def test_intermediate_per_cluster_signed_by_the_root(three: StackRun, cluster: s
     ]
     root_ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     assert intermediate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier == root_ski
-    public = intermediate.public_key()
-    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 4096
-    assert intermediate.not_valid_after_utc - intermediate.not_valid_before_utc == datetime.timedelta(hours=17520)
+    assert_rsa_4096_valid_for(intermediate, hours=17520)
 
 
 @pytest.mark.parametrize("cluster", ["c1", "c2", "c3"])

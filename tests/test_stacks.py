@@ -58,22 +58,6 @@ def test_root_cert_is_exported_in_the_clear_and_no_private_key_is(run_name: str,
     assert "PRIVATE KEY" not in str(run.outputs)
 
 
-def test_seed_topologies_are_what_the_stack_files_say() -> None:
-    aks = stack_config("aks")["clusters"]
-    assert [(c["name"], c["region"], c["vnetCidr"], [p["subnetCidr"] for p in c["nodePools"]]) for c in aks] == [
-        ("westeurope-aks", "westeurope", "10.53.0.0/16", ["10.53.0.0/24", "10.53.1.0/24", "10.53.2.0/24"]),
-        ("eastus-aks", "eastus", "10.52.0.0/16", ["10.52.0.0/24", "10.52.1.0/24", "10.52.2.0/24"]),
-    ]
-    eks = stack_config("eks")
-    assert [(v["cidr"], v["privateSubnets"], v["publicSubnets"]) for v in eks["vpcs"]] == [
-        ("10.0.0.0/16", ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], ["10.0.48.0/24", "10.0.49.0/24", "10.0.50.0/24"])
-    ]
-    assert [(c["name"], c["network"], c["nodeGroups"]) for c in eks["clusters"]] == [
-        ("cluster-1", "network1", [{"name": "default", "instanceTypes": ["m5.large"], "desired": 2, "min": 1, "max": 5}]),
-        ("cluster-2", "network2", [{"name": "default", "instanceTypes": ["m5.large"], "desired": 2, "min": 1, "max": 5}]),
-    ]
-
-
 def test_bad_config_fails_before_any_resource_is_registered() -> None:
     mocks = MeshMocks()
     config = stack_config("aks")

@@ -60,7 +60,6 @@ class MeshMocks(Mocks):
             "kubernetes:core/v1:Service": self._service,
             "random:index/randomString:RandomString": self._random_string,
         }
-        self._cluster_cas: dict[str, str] = {}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         handler = self._handlers.get(args.typ)
@@ -128,7 +127,6 @@ class MeshMocks(Mocks):
                 "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT}/{digest(arm_id, 'oidc', length=32)}/",
             },
         }
-        self._cluster_cas[f"{group}/{name}"] = self._cluster_ca(arm_id)
         return arm_id, outputs
 
     @staticmethod
@@ -349,10 +347,9 @@ class MeshMocks(Mocks):
         return self._cluster_ca(provider_ref.rsplit("::", 1)[0] or "default")
 
     # --- helpers ---------------------------------------------------------------------------------
-    def _cluster_ca(self, scope: str) -> str:
-        if scope not in self._cluster_cas:
-            self._cluster_cas[scope] = _cluster_ca_pem(scope)
-        return self._cluster_cas[scope]
+    @staticmethod
+    def _cluster_ca(scope: str) -> str:
+        return _cluster_ca_pem(scope)
 
     def _provider_state(self, provider_ref: str) -> dict[str, Any]:
         if not provider_ref or self.monitor is None:
