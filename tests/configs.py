@@ -5,6 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
+from components.config.model import CaSpec, MeshSpec
+from components.config.parse import parse_mesh_spec
+from components.config.problems import ConfigError, Problem
+from components.platforms import platform_configs
+
 
 def azure_cluster(name: str, region: str, octet: int, network: str = "network1", **extra: Any) -> dict[str, Any]:
     """An AKS cluster on VNet 10.<octet>.0.0/16 with a system pool and one user pool."""
@@ -71,3 +78,30 @@ def with_cluster(config: dict[str, Any], index: int, **changes: Any) -> dict[str
         else:
             cluster[key] = value
     return result
+
+
+def parse(config: dict[str, Any]) -> MeshSpec:
+    """The MeshSpec of ``config`` (keys without the project prefix), with every platform registered."""
+    return parse_mesh_spec(config, platform_configs())
+
+
+def problems(config: dict[str, Any]) -> tuple[Problem, ...]:
+    """The problems ``config`` has; fails the test if it parses."""
+    with pytest.raises(ConfigError) as raised:
+        parse(config)
+    return raised.value.problems
+
+
+def problems_of(config: dict[str, Any]) -> list[str]:
+    """Each problem as the operator reads it."""
+    return [str(p) for p in problems(config)]
+
+
+def codes_of(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each problem's code and printed sentence."""
+    return [(p.code, str(p)) for p in problems(config)]
+
+
+def default_ca() -> CaSpec:
+    """The CA lifetimes a stack gets when it sets none (the declared defaults)."""
+    return parse(n_existing(2)).ca

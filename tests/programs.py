@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 
 import pulumi_kubernetes as k8s
 
+from components.config.model import MeshSpec
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import install_istio
 from components.mesh.link import MeshLink, MeshLinkArgs
-from components.model import MeshSpec
 
 
 def api_url(cluster: str) -> str:

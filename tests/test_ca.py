@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from components.config.model import CaSpec
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, MeshCA, MeshCAArgs
-from components.model import CaSpec
-from tests.configs import n_existing
+from tests.configs import default_ca, n_existing
 from tests.harness.program import StackRun, run_program
 
 TLS = "tls:index/"
@@ -62,7 +62,7 @@ def cacerts_program(cluster_names: list[str], lifetimes: CaSpec | None = None, n
     """A program that builds a MeshCA and exports each cluster's cacerts data, to read it back."""
 
     def program() -> None:
-        ca = MeshCA(name, MeshCAArgs(cluster_names, lifetimes or CaSpec()))
+        ca = MeshCA(name, MeshCAArgs(cluster_names, lifetimes or default_ca()))
         for cluster, certs in ca.clusters.items():
             pulumi.export(cluster, certs.secret_data())
         pulumi.export("root", ca.root_cert_pem)

@@ -11,6 +11,7 @@ import pulumi_azure_native as azure_native
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
+import pytest
 import yaml
 from cryptography import x509
 
@@ -151,3 +152,12 @@ def test_recorder_sees_parents_providers_and_dependencies() -> None:
     assert cm.provider_urn == result.named("cluster-a").urn
     assert ns.urn in cm.dependencies
     assert cm.property_dependencies["metadata"] == [ns.urn]
+
+
+def test_a_second_registration_of_one_urn_fails_like_the_engine() -> None:
+    def program() -> None:
+        k8s.core.v1.Namespace("twice", metadata={"name": "a"})
+        k8s.core.v1.Namespace("twice", metadata={"name": "b"})
+
+    with pytest.raises(Exception, match="Duplicate resource URN"):
+        run(program)

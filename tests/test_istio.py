@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from components.mesh.istio import deep_merge
-from components.spec import parse_mesh_spec
-from tests.configs import n_existing
+from tests.configs import n_existing, parse
 from tests.harness.program import StackRun, run_program
 from tests.programs import mesh_program
 
@@ -18,7 +17,7 @@ REPO = "https://istio-release.storage.googleapis.com/charts"
 
 
 def run_mesh(config: dict[str, Any], annotations: dict[str, str] | None = None) -> StackRun:
-    return run_program(config, program=mesh_program(parse_mesh_spec(config), annotations))
+    return run_program(config, program=mesh_program(parse(config), annotations))
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def multi() -> StackRun:
 def flat() -> StackRun:
     # Existing clusters may not share a network in config (their pod routes are unknown), so the
     # single-network spec is built by hand here: IstioRelease itself only looks at the networks.
-    spec = parse_mesh_spec(n_existing(2))
+    spec = parse(n_existing(2))
     spec = replace(spec, clusters=tuple(replace(c, network="shared") for c in spec.clusters))
     return run_program(n_existing(2), program=mesh_program(spec))
 

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.kubeconfig import bearer_kubeconfig
+from components.k8s.kubeconfig import bearer_kubeconfig
 from components.mesh.link import remote_kubeconfig
-from components.spec import parse_mesh_spec
-from tests.configs import n_existing
+from tests.configs import n_existing, parse
 from tests.harness.program import StackRun, run_program
 from tests.programs import api_url, mesh_program
 
@@ -20,7 +19,7 @@ REMOTE_SECRET = "istio-multicluster:mesh:MeshLink"
 
 
 def run_linked(config: dict[str, Any]) -> StackRun:
-    return run_program(config, program=mesh_program(parse_mesh_spec(config), link=True))
+    return run_program(config, program=mesh_program(parse(config), link=True))
 
 
 def remote_secrets(run: StackRun) -> list[Any]:
@@ -118,7 +117,7 @@ def test_link_component_reports_the_secrets_each_cluster_holds(three: StackRun) 
 def test_mixed_networks_link_every_pair_and_gateways_exist_on_all() -> None:
     # Two clusters share a flat network, the third is on its own: every primary still discovers
     # every other cluster, and the mesh is multi-network, so all three run an east-west gateway.
-    spec = parse_mesh_spec(n_existing(3))
+    spec = parse(n_existing(3))
     networks = {"c1": "shared", "c2": "shared", "c3": "other"}
     spec = replace(spec, clusters=tuple(replace(c, network=networks[c.name]) for c in spec.clusters))
     run = run_program(n_existing(3), program=mesh_program(spec, link=True))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.spec import parse_mesh_spec
-from tests.configs import n_existing
+from tests.configs import n_existing, parse
 from tests.harness.program import StackRun, run_program, run_stack
 from tests.programs import mesh_program
 
@@ -15,7 +14,7 @@ def mesh() -> StackRun:
     config = {"topology": "primary-remote", "istioRevision": "1-30-0", **n_existing(3)}
     config["clusters"][1].update(role="remote", primary="c1")
     config["clusters"][2].update(role="remote", primary="c1")
-    return run_program(config, program=mesh_program(parse_mesh_spec(config), link=True))
+    return run_program(config, program=mesh_program(parse(config), link=True))
 
 
 def primary_address(run: StackRun) -> str:

@@ -11,12 +11,12 @@ Pulumi state and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_tls as tls
 
-from components.model import CaSpec
+from components.config.model import CaSpec
 
 KEY_BITS = 4096
 ORGANIZATION = "Istio"
@@ -39,11 +39,11 @@ class MeshCAArgs:
 
     Args:
         cluster_names: one intermediate is issued per name; the name becomes its locality (L=).
-        lifetimes: validity and early renewal of root and intermediates (default: Istio's profile).
+        lifetimes: validity and early renewal of root and intermediates.
     """
 
     cluster_names: Sequence[str]
-    lifetimes: CaSpec = field(default_factory=CaSpec)
+    lifetimes: CaSpec
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.model import MeshSpec
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import IstioRelease, injection_labels
-from components.model import MeshSpec
 
 SAMPLE_NAMESPACE = "sample"
 HELLOWORLD_PORT = 5000

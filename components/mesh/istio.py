@@ -17,10 +17,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.helm import helm_release
+from components.config.model import MeshSpec, Role, Topology
+from components.k8s.helm import helm_release
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import ClusterHandle
-from components.model import MeshSpec, Role, Topology
 
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"

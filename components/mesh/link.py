@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kubeconfig import bearer_kubeconfig
+from components.config.model import MeshSpec, Role
+from components.k8s.kubeconfig import bearer_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
-from components.model import MeshSpec, Role
 
 READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"  # noqa: S105 - a Secret name

@@ -59,12 +59,18 @@ class RecordingMonitor(MockMonitor):
         self.registered: list[Registered] = []
         self.stack_urn = ""
         self.stack_outputs = StackOutputs()
+        self.duplicate_urns: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            # The engine refuses a second registration of one URN; the SDK swallows a mock's
+            # exception, so the run checks this list when it ends.
+            self.duplicate_urns.append(urn)
+            raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         _ensure_event_loop()
         raw = plain_properties(request.object)
         inputs = unwrap_secrets(raw)

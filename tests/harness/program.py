@@ -116,6 +116,8 @@ def run_program(
         root.register_outputs(exports)
 
     _sync_await(run_pulumi_func(body))
+    if monitor.duplicate_urns:
+        raise AssertionError(f"Duplicate resource URN: {monitor.duplicate_urns}")
     return StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks)
 
 

@@ -10,15 +10,16 @@ from its own group (API server -> istiod webhooks). Nothing is open to 0.0.0.0/0
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import permutations
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.cluster import EksCluster
-from components.model import AwsCluster, ClusterSpec, MeshSpec
+from components.config.model import ClusterSpec
+from components.platforms.aws.cluster import EksCluster
+from components.platforms.aws.config import VpcSpec, aws_part
 
 EAST_WEST_PORT = 15443
 WEBHOOK_PORTS = (15012, 15017)
@@ -29,12 +30,14 @@ class AwsMeshSecurityArgs:
     """Inputs of ``AwsMeshSecurity``.
 
     Args:
-        mesh: the mesh (networks decide 15443 versus all traffic).
+        specs: the EKS clusters' specs (networks decide 15443 versus all traffic).
+        vpcs: the VPCs they are in.
         clusters: the EKS clusters, by name.
         providers: the AWS provider of each region.
     """
 
-    mesh: MeshSpec
+    specs: Sequence[ClusterSpec]
+    vpcs: Sequence[VpcSpec]
     clusters: Mapping[str, EksCluster]
     providers: Mapping[str, aws.Provider]
 
@@ -44,8 +47,8 @@ class AwsMeshSecurity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsMeshSecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:aws:MeshSecurity", name, None, opts)
-        specs = {c.name: c for c in args.mesh.clusters if c.name in args.clusters}
-        vpcs = {v.name: v for v in args.mesh.vpcs}
+        specs = {c.name: c for c in args.specs}
+        vpcs = {v.name: v for v in args.vpcs}
         for cluster, eks_cluster in args.clusters.items():
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
             for port in WEBHOOK_PORTS:
@@ -62,10 +65,10 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             a, b = specs[admits], specs[source]
             flat = a.network == b.network
             low, high = (0, 65535) if flat else (EAST_WEST_PORT, EAST_WEST_PORT)
-            same_vpc = _platform(a).vpc == _platform(b).vpc
+            same_vpc = aws_part(a).vpc == aws_part(b).vpc
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
             peer_group = args.clusters[source].security_group_id if same_vpc else None
-            peer_range = None if same_vpc else str(vpcs[_platform(b).vpc].cidr)
+            peer_range = None if same_vpc else str(vpcs[aws_part(b).vpc].cidr)
             self._rule(
                 f"{name}-{admits}-api-from-{source}", args.clusters[admits].security_group_id, 443, 443, peer_group, peer_range, on_aws
             )
@@ -103,8 +106,3 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             description=f"istio-multicluster: {name}",
             opts=opts,
         )
-
-
-def _platform(cluster: ClusterSpec) -> AwsCluster:
-    assert isinstance(cluster.platform, AwsCluster), f"{cluster.name} is a {cluster.cloud} cluster"
-    return cluster.platform

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.helm import helm_release
+from components.config.model import ClusterSpec
+from components.k8s.helm import helm_release
 from components.mesh.handle import ClusterHandle
-from components.model import ClusterSpec, ExistingCluster, MetalLbSpec
+from components.platforms.existing.config import MetalLbSpec, existing_part
 
 METALLB_CHARTS = "https://metallb.github.io/metallb"
 METALLB_NAMESPACE = "metallb-system"
@@ -30,7 +31,7 @@ class ExistingClusterArgs:
     """Inputs of ``ExistingKubernetesCluster``.
 
     Args:
-        spec: the cluster's spec; its platform must be ``ExistingCluster``.
+        spec: the cluster's spec; its platform part must be an ``ExistingCluster``.
     """
 
     spec: ClusterSpec
@@ -44,8 +45,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:existing:Cluster", name, None, opts)
         spec = args.spec
-        platform = spec.platform
-        assert isinstance(platform, ExistingCluster), f"{spec.name} is a {spec.cloud} cluster"
+        platform = existing_part(spec)
         provider = k8s.Provider(
             f"{name}-provider",
             context=platform.context,
@@ -82,7 +82,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             api_version="metallb.io/v1beta1",
             kind="IPAddressPool",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_POOL, namespace=namespace.metadata.name),
-            spec={"addresses": list(metallb.addresses)},
+            spec={"addresses": [str(a) for a in metallb.addresses]},
             opts=after_chart,
         )
         advertisement = k8s.apiextensions.CustomResource(

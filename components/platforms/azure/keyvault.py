@@ -16,8 +16,8 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_random as random
 
-from components.azure.cluster import SECRETS_PROVIDER_ADDON, role_definition
 from components.mesh.ca import ClusterCACerts
+from components.platforms.azure.cluster import SECRETS_PROVIDER_ADDON, role_definition
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 ROOT_CERT_NAME = "mesh-root-cert"

@@ -15,7 +15,8 @@ from itertools import permutations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.model import AzureCluster, ClusterSpec
+from components.config.model import ClusterSpec
+from components.platforms.azure.config import azure_part
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class AzureNetworkArgs:
     """Inputs of ``AzureNetwork``.
 
     Args:
-        clusters: the mesh's Azure clusters (their platform must be ``AzureCluster``).
+        clusters: the mesh's Azure clusters.
     """
 
     clusters: Sequence[ClusterSpec]
@@ -55,7 +56,7 @@ class AzureNetwork(pulumi.ComponentResource):
         groups: dict[str, azure_native.resources.ResourceGroup] = {}
         self.clusters = {}
         for cluster in args.clusters:
-            azure = _azure(cluster)
+            azure = azure_part(cluster)
             if azure.resource_group not in groups:
                 groups[azure.resource_group] = azure_native.resources.ResourceGroup(
                     f"{name}-{azure.resource_group}",
@@ -70,7 +71,7 @@ class AzureNetwork(pulumi.ComponentResource):
 
     @staticmethod
     def _cluster_network(name: str, cluster: ClusterSpec, group: pulumi.Output[str], child: pulumi.ResourceOptions) -> ClusterNetwork:
-        azure = _azure(cluster)
+        azure = azure_part(cluster)
         vnet = azure_native.network.VirtualNetwork(
             f"{name}-{cluster.name}-vnet",
             virtual_network_name=f"{cluster.name}-vnet",
@@ -107,8 +108,3 @@ class AzureNetwork(pulumi.ComponentResource):
             allow_forwarded_traffic=True,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=subnets)),
         )
-
-
-def _azure(cluster: ClusterSpec) -> AzureCluster:
-    assert isinstance(cluster.platform, AzureCluster), f"{cluster.name} is a {cluster.cloud} cluster"
-    return cluster.platform

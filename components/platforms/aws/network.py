@@ -16,7 +16,8 @@ from itertools import combinations
 import pulumi
 import pulumi_aws as aws
 
-from components.model import AwsCluster, ClusterSpec, VpcSpec
+from components.config.model import ClusterSpec
+from components.platforms.aws.config import VpcSpec, aws_part
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.vpcs = {}
         self._regions = {v.name: v.region for v in args.vpcs}
         for vpc in args.vpcs:
-            members = [c.name for c in args.clusters if isinstance(c.platform, AwsCluster) and c.platform.vpc == vpc.name]
+            members = [c.name for c in args.clusters if aws_part(c).vpc == vpc.name]
             self.vpcs[vpc.name] = self._vpc(name, vpc, members)
         # Clusters in separate VPCs reach each other's API, gateways (and pods) over peering.
         for first, second in combinations(self.vpcs, 2):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.model import MeshSpec
+from components.config.model import MeshSpec
 
 
 def mesh_summary(spec: MeshSpec) -> dict[str, object]:
@@ -14,6 +14,6 @@ def mesh_summary(spec: MeshSpec) -> dict[str, object]:
         "revision": spec.revision or "",
         "networks": list(spec.networks),
         "clusters": [
-            {"name": c.name, "cloud": c.cloud.value, "region": c.region, "network": c.network, "role": c.role.value} for c in spec.clusters
+            {"name": c.name, "cloud": c.cloud, "region": c.region, "network": c.network, "role": c.role.value} for c in spec.clusters
         ],
     }

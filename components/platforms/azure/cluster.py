@@ -17,9 +17,10 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
-from components.azure.network import ClusterNetwork
+from components.config.model import ClusterSpec
 from components.mesh.handle import ClusterHandle
-from components.model import AzureCluster, AzureCni, ClusterSpec
+from components.platforms.azure.config import AzureCni, azure_part
+from components.platforms.azure.network import ClusterNetwork
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
@@ -35,7 +36,7 @@ class AksClusterArgs:
     """Inputs of ``AksCluster``.
 
     Args:
-        spec: the cluster's spec; its platform must be ``AzureCluster``.
+        spec: the cluster's spec; its platform part must be an ``AzureCluster``.
         network: its resource group, VNet and pool subnets.
         subscription_id: the subscription, for role definition ids.
         internal_gateways: make gateway Services internal load balancers: right when every other
@@ -60,8 +61,7 @@ class AksCluster(pulumi.ComponentResource):
         super().__init__("istio-multicluster:azure:AksCluster", name, None, opts)
         spec, network = args.spec, args.network
         self._resource_group = network.resource_group
-        azure = spec.platform
-        assert isinstance(azure, AzureCluster), f"{spec.name} is a {spec.cloud} cluster"
+        azure = azure_part(spec)
         child = pulumi.ResourceOptions(parent=self)
         self.managed_cluster = azure_native.containerservice.ManagedCluster(
             f"{name}-aks",

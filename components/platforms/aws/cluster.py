@@ -21,11 +21,12 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.aws.network import VpcNetwork
-from components.helm import helm_release
-from components.kubeconfig import bearer_kubeconfig
+from components.config.model import ClusterSpec
+from components.k8s.helm import helm_release
+from components.k8s.kubeconfig import bearer_kubeconfig
 from components.mesh.handle import ClusterHandle
-from components.model import AwsCluster, ClusterSpec
+from components.platforms.aws.config import aws_part
+from components.platforms.aws.network import VpcNetwork
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 LBC_CHARTS = "https://aws.github.io/eks-charts"
@@ -89,7 +90,7 @@ class EksClusterArgs:
     """Inputs of ``EksCluster``.
 
     Args:
-        spec: the cluster's spec; its platform must be ``AwsCluster``.
+        spec: the cluster's spec; its platform part must be an ``AwsCluster``.
         network: the cluster's VPC, subnets and regional provider.
         internal_gateways: make the east-west gateway an internal NLB (right when every other
             cluster shares or peers this VPC); otherwise internet-facing.
@@ -114,8 +115,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:aws:EksCluster", name, None, opts)
         spec, network = args.spec, args.network
-        platform = spec.platform
-        assert isinstance(platform, AwsCluster), f"{spec.name} is a {spec.cloud} cluster"
+        platform = aws_part(spec)
         on_aws = pulumi.ResourceOptions(parent=self, provider=network.provider)
         node_role, attachments = self._node_role(name, on_aws)
         self.cluster = eks.Cluster(

@@ -1,0 +1,1 @@
+"""The config layer: field declarations, parsing, validation and the typed ``MeshSpec``."""

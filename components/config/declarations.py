@@ -1,0 +1,159 @@
+"""The mesh-wide project config keys and the fields every cluster has, each declared once.
+
+Platforms declare their own keys and cluster fields beside their code (``components.platforms``).
+Pulumi.yaml's config schema and the README's tables are generated from these declarations
+(``scripts/config_reference.py``) and tests keep them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from components.config.fields import Field
+from components.config.istio import SUPPORTED_ISTIO_MINORS, IstioVersion, minor_text
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, Objects, Text, ValueTree
+from components.config.model import Role, Topology
+
+# The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
+# 2,562,047 hours; more overflows into a certificate that expired before it was issued.
+MAX_CERT_HOURS = (2**63 - 1) // (3600 * 10**9)
+
+MESH_ID = Field(
+    "meshId",
+    Text(DNS_LABEL, DNS_LABEL_HINT),
+    "Istio mesh ID (global.meshID), one value for every cluster. A DNS-1123 label.",
+    default="mesh1",
+)
+ISTIO_VERSION = Field(
+    "istioVersion",
+    IstioVersion(default="1.30.0"),
+    "Exact Istio release (x.y.z), also the version of the base, istiod and gateway Helm charts; "
+    f"a supported minor: {', '.join(minor_text(m) for m in SUPPORTED_ISTIO_MINORS)}.",
+    default="1.30.0",
+)
+ISTIO_REVISION = Field(
+    "istioRevision",
+    Text(DNS_LABEL, f"{DNS_LABEL_HINT}, e.g. 1-30-0"),
+    "istiod revision for revision-based installs and canary upgrades, e.g. 1-30-0. Empty installs the default revision.",
+)
+TOPOLOGY = Field(
+    "topology",
+    Choice(Topology, tuple(t.value for t in Topology)),
+    "Control-plane model: multi-primary (every cluster runs istiod) or primary-remote.",
+    default=Topology.MULTI_PRIMARY,
+)
+ACCESS_LOG = Field("accessLog", Boolean(), "Send Envoy access logs to stdout (meshConfig.accessLogFile=/dev/stdout).", default=False)
+INGRESS_GATEWAY = Field(
+    "ingressGateway",
+    Boolean(),
+    "Install a north-south ingress gateway (release istio-ingressgateway) in namespace istio-ingress on every cluster.",
+    default=False,
+)
+VERIFY = Field(
+    "verify",
+    Boolean(),
+    "Deploy sample workloads and a Job per cluster that must reach every cluster's helloworld version; "
+    "pulumi up fails if cross-cluster traffic does not flow.",
+    default=False,
+)
+ISTIOD_VALUES = Field[dict[str, Any]](
+    "istiodValues",
+    ValueTree(),
+    "istiod Helm values merged over the program's on every cluster (a cluster's own istiodValues go on top). "
+    "What the program derives from the mesh (meshID, clusterName, network, revision, the topology's settings) is refused.",
+    default={},
+)
+CA_ROOT_VALIDITY_HOURS = Field(
+    "caRootValidityHours",
+    Integer(1, MAX_CERT_HOURS),
+    "Lifetime of the mesh root certificate in hours (Istio's tools/certs profile: 3650 days).",
+    default=87600,
+)
+CA_INTERMEDIATE_VALIDITY_HOURS = Field(
+    "caIntermediateValidityHours",
+    Integer(1, MAX_CERT_HOURS),
+    "Lifetime of each cluster's intermediate CA certificate in hours: 730 days, shorter than the 3650 days of "
+    "Istio's tools/certs profile so that a leaked intermediate key stops being trusted sooner.",
+    default=17520,
+)
+CA_ROOT_EARLY_RENEWAL_HOURS = Field(
+    "caRootEarlyRenewalHours",
+    Integer(0, MAX_CERT_HOURS),
+    "Replace the root certificate this many hours before it expires (the root key is kept).",
+    default=8760,
+)
+CA_INTERMEDIATE_EARLY_RENEWAL_HOURS = Field(
+    "caIntermediateEarlyRenewalHours",
+    Integer(0, MAX_CERT_HOURS),
+    "Replace an intermediate this many hours before it expires; the root is not touched.",
+    default=720,
+)
+
+# The fields of every cluster entry; each platform adds its own (region included).
+CLUSTER_NAME = Field(
+    "name",
+    Text(DNS_LABEL, DNS_LABEL_HINT),
+    "Unique DNS-1123 label; becomes the Istio cluster ID and remote-secret names.",
+    required=True,
+)
+NETWORK = Field(
+    "network",
+    Text(DNS_LABEL, f"name the cluster's Istio network; {DNS_LABEL_HINT}"),
+    "Istio network. Clusters sharing one must have routable pod IPs: Azure CNI (not overlay) over peered VNets, or one VPC.",
+    required=True,
+    hint=f"name the cluster's Istio network; {DNS_LABEL_HINT}",
+)
+ROLE = Field(
+    "role", Choice(Role, tuple(r.value for r in Role)), "`primary` or `remote` (topology `primary-remote` only).", default=Role.PRIMARY
+)
+PRIMARY = Field("primary", Text(DNS_LABEL, DNS_LABEL_HINT), "For a remote: the primary whose istiod it uses.")
+CLUSTER_ISTIOD_VALUES = Field[dict[str, Any]](
+    "istiodValues",
+    ValueTree(),
+    "istiod Helm values for this cluster, merged over the mesh-wide `istiodValues`; what the program derives is refused.",
+)
+
+
+def cloud_field(platforms: Sequence[str]) -> Field[str]:
+    """The ``cloud`` field, whose values are the platforms' names."""
+    return Field(
+        "cloud",
+        Text(choices=tuple(platforms)),
+        f"The platform the cluster runs on: {', '.join(f'`{p}`' for p in platforms)}.",
+        required=True,
+        hint=" or ".join(platforms),
+    )
+
+
+def cluster_fields(platforms: Sequence[str]) -> list[Field[Any]]:
+    """The fields every cluster entry has, whatever its platform."""
+    return [CLUSTER_NAME, cloud_field(platforms), NETWORK, ROLE, PRIMARY, CLUSTER_ISTIOD_VALUES]
+
+
+def clusters_field(platforms: Sequence[str]) -> Field[tuple[object, ...]]:
+    """The ``clusters`` key: every cluster of the mesh."""
+    return Field(
+        "clusters",
+        Objects(cluster_fields(platforms), "a cluster"),
+        f"The mesh's clusters (at least 2): name, cloud ({' | '.join(platforms)}), region, network, role, primary, "
+        "and the cloud's own fields; see the README's config reference.",
+        required=True,
+        hint="list at least two clusters",
+    )
+
+
+MESH_FIELDS: tuple[Field[Any], ...] = (
+    MESH_ID,
+    ISTIO_VERSION,
+    ISTIO_REVISION,
+    TOPOLOGY,
+    ACCESS_LOG,
+    INGRESS_GATEWAY,
+    VERIFY,
+    ISTIOD_VALUES,
+    CA_ROOT_VALIDITY_HOURS,
+    CA_INTERMEDIATE_VALIDITY_HOURS,
+    CA_ROOT_EARLY_RENEWAL_HOURS,
+    CA_INTERMEDIATE_EARLY_RENEWAL_HOURS,
+)

@@ -1,0 +1,153 @@
+"""Config field declarations and the reader that parses an object by them.
+
+A ``Field`` is the one declaration of a config key: its name, value kind, default, description and
+limits. The parser reads values through it, the unknown-key check lists the declared fields,
+Pulumi.yaml's schema and the README tables are generated from the same objects, so a field is
+declared, parsed, documented and validated by following one name.
+
+``Reader`` reads one object of the stack config. It never stops at the first bad value: it records
+a ``Problem`` (path, owner, code, message), returns ``None`` for the value and marks itself and the
+objects that contain it as failed, so a caller can only build a spec from objects that read cleanly.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from components.config.kinds import Kind, Object, Objects, type_name
+from components.config.problems import Owner, Problems
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Field(Generic[T]):
+    """One config key.
+
+    Args:
+        key: the key as written in the stack config.
+        kind: its value type and limits.
+        description: what it does, for Pulumi.yaml and the README.
+        default: the value when unset (default: none, the field is optional or ``required``).
+        required: a missing value is a problem (default false).
+        hint: what to do when a required value is missing (default none).
+        default_text: the README's default when it is computed, e.g. ``istio-aks-<region>`` (default:
+            from ``default``).
+    """
+
+    key: str
+    kind: Kind[T]
+    description: str
+    default: T | None = None
+    required: bool = False
+    hint: str = ""
+    default_text: str = ""
+
+    @property
+    def readme_default(self) -> str:
+        if self.required or self.default_text:
+            return "required" if self.required else self.default_text
+        shown = self.kind.to_schema(self.default) if self.default is not None else None
+        if shown in (None, {}, [], ""):
+            return "none"
+        items = shown if isinstance(shown, list) else [str(shown).lower() if isinstance(shown, bool) else shown]
+        return ", ".join(f"`{item}`" for item in items)
+
+
+class Reader:
+    """Typed access to one object of the stack config; see the module docstring.
+
+    Args:
+        raw: the object as decoded from the stack config.
+        fields: the fields it may have.
+        what: how messages name it, e.g. ``an azure cluster``.
+        problems: where problems are recorded.
+        path: its path from the config root, e.g. ``clusters[1]`` (default: the root, "").
+        owner: the cluster or VPC it belongs to (default none; set it once the name is read).
+        parent: the reader of the object containing it; a failure here fails the parent too (default none).
+        top_level: the root of Pulumi config, where an empty string means "unset" for optional fields
+            (Pulumi.yaml must declare a default for every optional key) (default false).
+    """
+
+    def __init__(
+        self,
+        raw: Mapping[str, object],
+        fields: Sequence[Field[Any]],
+        what: str,
+        problems: Problems,
+        path: str = "",
+        owner: Owner | None = None,
+        parent: Reader | None = None,
+        *,
+        top_level: bool = False,
+    ) -> None:
+        self.raw = raw
+        self.fields = list(fields)
+        self.what = what
+        self.problems = problems
+        self.path = path
+        self.owner = owner
+        self.parent = parent
+        self.top_level = top_level
+        self.failed = False
+
+    def at(self, key: str) -> str:
+        """The full path of ``key`` (which may carry a sub-path such as ``nodePools[2].subnetCidr``)."""
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, code: str, message: str) -> None:
+        """Record a problem of ``key`` and mark this object (and those containing it) failed."""
+        self.problems.add(self.at(key), code, message, self.owner)
+        reader: Reader | None = self
+        while reader is not None:
+            reader.failed = True
+            reader = reader.parent
+
+    def has(self, field: Field[Any]) -> bool:
+        return self.raw.get(field.key) is not None
+
+    def value(self, field: Field[T]) -> T | None:
+        """The field's value: its default when unset (a problem if required), ``None`` when it failed."""
+        raw = self.raw.get(field.key)
+        if raw is None or (self.top_level and raw == "" and field.default is None):
+            if field.required:
+                self.fail(field.key, "required", f"is required{'; ' + field.hint if field.hint else ''}")
+            return field.default
+        return field.kind.convert(raw, lambda code, message: self.fail(field.key, code, message))
+
+    def objects(self, field: Field[tuple[object, ...]]) -> list[Reader]:
+        """A reader for each object of the list ``field`` (an ``Objects`` kind), or none when it failed."""
+        kind = field.kind
+        assert isinstance(kind, Objects), f"{field.key} is not a list of objects"
+        items = self.value(field)
+        readers: list[Reader] = []
+        for index, item in enumerate(items or ()):
+            path = f"{self.at(field.key)}[{index}]"
+            if isinstance(item, Mapping):
+                raw = {str(k): v for k, v in item.items()}
+                readers.append(Reader(raw, kind.fields, kind.what, self.problems, path, self.owner, self))
+            else:
+                self.fail(f"{field.key}[{index}]", "type", f"must be an object, got {type_name(item)}")
+        return readers
+
+    def object(self, field: Field[Any]) -> Reader | None:
+        """A reader for the object ``field`` (an ``Object`` kind), or ``None`` when unset or failed."""
+        kind = field.kind
+        assert isinstance(kind, Object), f"{field.key} is not an object"
+        raw = self.value(field)
+        if raw is None:
+            return None
+        return Reader(raw, kind.fields, kind.what, self.problems, self.at(field.key), self.owner, self)
+
+    def reject_unknown(self) -> None:
+        """Record every key that is not a declared field, suggesting the closest declared one."""
+        known = sorted(f.key for f in self.fields)
+        for key in self.raw:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(key, known, n=1)
+            suggestion = f"did you mean {close[0]}?" if close else f"{self.what} takes: {', '.join(known)}"
+            self.fail(key, "unknown-field", f"is not a field of {self.what}; {suggestion}")

@@ -1,0 +1,101 @@
+"""What the config layer knows of Istio: the releases it supports and the istiod values it owns.
+
+Istio supports its newest three minors; in late 2026 those are 1.29, 1.30 and 1.31 (istio.io's
+support page). The charts' value trees this program writes are pinned for them, so a version
+outside them is refused rather than installed with values a chart may ignore.
+
+The istiod values the program derives from the mesh (mesh ID, cluster name, network, revision, the
+topology's settings) hold the mesh together: a cluster whose ``clusterName`` differs from the key
+of its remote secrets elsewhere is never discovered, and Helm ignores a misplaced key silently.
+``istiodValues`` may therefore set none of them, nor replace an object that contains one with
+something else (``global: "oops"`` would drop them all).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.config.fields import Reader
+from components.config.kinds import Fail, Kind, text_of, type_name
+
+SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
+EXACT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+# Every istiod value path the program sets, and the config that decides it.
+PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
+    ("global", "meshID"): "meshId",
+    ("global", "multiCluster", "clusterName"): "the cluster's name",
+    ("global", "network"): "the cluster's network",
+    ("revision",): "istioRevision",
+    ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
+    ("profile",): "topology and role (remotes use the remote profile)",
+    ("global", "remotePilotAddress"): "the primary's east-west gateway address",
+    ("istiodRemote", "injectionPath"): "the primary's east-west gateway address",
+    ("istiodRemote", "injectionURL"): "the primary's east-west gateway address",
+    ("meshConfig", "accessLogFile"): "accessLog",
+}
+
+
+def minor_text(minor: tuple[int, int]) -> str:
+    return f"{minor[0]}.{minor[1]}"
+
+
+@dataclass(frozen=True)
+class IstioVersion(Kind[str]):
+    """An exact Istio release (x.y.z) of a supported minor."""
+
+    default: str
+
+    @property
+    def readme(self) -> str:
+        return "Istio release x.y.z"
+
+    def convert(self, value: object, fail: Fail) -> str | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        match = EXACT_VERSION.match(text)
+        if match is None:
+            yaml_hint = " (YAML reads an unquoted 1.30 as the number 1.3: quote versions)" if re.fullmatch(r"\d+\.\d+", text) else ""
+            fail("istio-version", f"{text!r} is not an exact Istio release; use x.y.z, e.g. {self.default}{yaml_hint}")
+            return None
+        minor = (int(match[1]), int(match[2]))
+        supported = ", ".join(minor_text(m) for m in SUPPORTED_ISTIO_MINORS)
+        if minor < SUPPORTED_ISTIO_MINORS[0] and minor[0] == 1:
+            fail("istio-version", f"{text} is end-of-life; use {minor_text(SUPPORTED_ISTIO_MINORS[0])} or newer (default {self.default})")
+            return None
+        if minor not in SUPPORTED_ISTIO_MINORS:
+            fail("istio-version", f"{text} is not a supported Istio release; use one of the minors {supported} (default {self.default})")
+            return None
+        return text
+
+
+def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:
+    """Record a problem for each program-owned path that ``values`` (the field ``key``) sets or
+    replaces with a non-object; returns whether there was none."""
+    clean = True
+    reported: set[tuple[str, ...]] = set()
+    for path, decided_by in PROGRAM_OWNED_ISTIOD_VALUES.items():
+        node: object = values
+        for depth, step in enumerate(path):
+            if not isinstance(node, Mapping) or step not in node:
+                break
+            node = node[step]
+            here = path[: depth + 1]
+            if depth == len(path) - 1:
+                reader.fail(f"{key}.{'.'.join(here)}", "owned-value", f"is set by the program from {decided_by}; remove it here")
+                clean = False
+            elif not isinstance(node, Mapping) and here not in reported:
+                reported.add(here)
+                owned = sorted(".".join(p) for p in PROGRAM_OWNED_ISTIOD_VALUES if p[: len(here)] == here)
+                reader.fail(
+                    f"{key}.{'.'.join(here)}",
+                    "owned-value",
+                    f"is {type_name(node)}, but the program sets {', '.join(owned)} inside it; make it an object",
+                )
+                clean = False
+                break
+    return clean

@@ -1,0 +1,409 @@
+"""Value kinds of config fields: how a raw value from the stack config becomes a typed one.
+
+Each kind converts one value or reports why it cannot, through ``fail(code, message)``; it never
+raises and never substitutes a default. Where YAML misleads (an unquoted ``1.30`` arrives as the
+number 1.3, ``yes`` is text in the YAML 1.2 that Pulumi reads) the message says so and what to write.
+Top-level Pulumi config arrives as strings, so integers and booleans are also taken from their text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from components.config.fields import Field
+
+T = TypeVar("T")
+Fail = Callable[[str, str], None]
+"""Records one problem of the value being converted: ``fail(code, message)``."""
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_LABEL_HINT = "use a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+YAML_BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+
+
+def type_name(value: object) -> str:
+    """How messages name the type of a decoded JSON/YAML value."""
+    match value:
+        case bool():
+            return f"the boolean {str(value).lower()}"
+        case int() | float():
+            return f"the number {value}"
+        case str():
+            return f"the text {value!r}"
+        case Mapping():
+            return "an object"
+        case list() | tuple():
+            return "a list"
+        case _:
+            return type(value).__name__
+
+
+class Kind(ABC, Generic[T]):
+    """A field's value type. ``schema`` is its Pulumi.yaml type; ``readme`` how the README names it."""
+
+    schema: str = "string"
+
+    @property
+    def readme(self) -> str:
+        return self.schema
+
+    @abstractmethod
+    def convert(self, value: object, fail: Fail) -> T | None:
+        """``value`` (never ``None``) as a ``T``, or ``None`` after ``fail`` was called."""
+
+    def to_schema(self, value: T) -> object:
+        """``value`` as Pulumi.yaml and the README write a default."""
+        return value
+
+
+@dataclass(frozen=True)
+class Text(Kind[str]):
+    """A non-empty string, optionally matching ``pattern`` or one of ``choices``.
+
+    Args:
+        pattern: the form it must have (default: any).
+        hint: what to do when it does not match (default none).
+        choices: the only values allowed (default: any).
+        max_length: the longest value allowed (default: no limit).
+    """
+
+    pattern: re.Pattern[str] | None = None
+    hint: str = ""
+    choices: tuple[str, ...] | None = None
+    max_length: int | None = None
+
+    @property
+    def readme(self) -> str:
+        return " | ".join(f"`{c}`" for c in self.choices) if self.choices else "string"
+
+    def convert(self, value: object, fail: Fail) -> str | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        if self.choices is not None and text not in self.choices:
+            fail("choice", f"{text!r} is not one of {', '.join(self.choices)}")
+            return None
+        if self.pattern is not None and not self.pattern.match(text):
+            fail("pattern", f"{text!r} is not valid; {self.hint}")
+            return None
+        if self.max_length is not None and len(text) > self.max_length:
+            fail("length", f"{text!r} is {len(text)} characters; at most {self.max_length} fit{'; ' + self.hint if self.hint else ''}")
+            return None
+        return text
+
+
+def text_of(value: object, fail: Fail) -> str | None:
+    """``value`` if it is non-empty text; otherwise says why not, with YAML's usual surprises."""
+    if isinstance(value, bool):
+        fail("type", f"must be text, got {type_name(value)}; YAML reads an unquoted true or false as a boolean: quote it")
+        return None
+    if isinstance(value, float):
+        fail(
+            "type",
+            f"must be text, got the number {value}; YAML reads an unquoted number as a number and drops trailing zeros "
+            '(1.30 becomes 1.3): quote it, e.g. "1.30"',
+        )
+        return None
+    if isinstance(value, int):
+        fail("type", f'must be text, got the number {value}; quote it, e.g. "{value}"')
+        return None
+    if not isinstance(value, str):
+        fail("type", f"must be text, got {type_name(value)}")
+        return None
+    if not value.strip():
+        fail("empty", "is empty; give a value or remove the field")
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Integer(Kind[int]):
+    """A whole number in [minimum, maximum] (defaults: no bound)."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    schema = "integer"
+
+    def convert(self, value: object, fail: Fail) -> int | None:
+        number: object = value
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            number = int(value)
+        if isinstance(number, bool) or not isinstance(number, int):
+            fail("type", f"must be a whole number, got {type_name(value)}")
+            return None
+        if self.minimum is not None and number < self.minimum:
+            fail("range", f"must be at least {self.minimum}, got {number}")
+            return None
+        if self.maximum is not None and number > self.maximum:
+            fail("range", f"must be at most {self.maximum}, got {number}")
+            return None
+        return number
+
+
+@dataclass(frozen=True)
+class Boolean(Kind[bool]):
+    """``true`` or ``false``."""
+
+    schema = "boolean"
+
+    def convert(self, value: object, fail: Fail) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        if isinstance(value, str) and value.strip().lower() in YAML_BOOLEAN_WORDS:
+            fail("type", f"must be true or false, got {value!r}; YAML 1.2, which Pulumi reads, takes {value} as text: write true or false")
+            return None
+        fail("type", f"must be true or false, got {type_name(value)}")
+        return None
+
+
+@dataclass(frozen=True)
+class Choice(Kind[T]):
+    """One of the values of an enumeration ``enum`` (a ``StrEnum``)."""
+
+    enum: Callable[[str], T]
+    values: tuple[str, ...]
+
+    @property
+    def readme(self) -> str:
+        return " | ".join(f"`{v}`" for v in self.values)
+
+    def convert(self, value: object, fail: Fail) -> T | None:
+        text = Text(choices=self.values).convert(value, fail)
+        return self.enum(text) if text is not None else None
+
+    def to_schema(self, value: T) -> object:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Cidr(Kind[IPv4Network]):
+    """An IPv4 CIDR block whose host bits are zero."""
+
+    @property
+    def readme(self) -> str:
+        return "CIDR"
+
+    def convert(self, value: object, fail: Fail) -> IPv4Network | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        try:
+            return IPv4Network(text)
+        except ValueError:
+            pass
+        try:
+            loose = IPv4Network(text, strict=False)
+        except ValueError:
+            fail("not-cidr", f"{text!r} is not an IPv4 CIDR block such as 10.0.0.0/16")
+            return None
+        fail("cidr-host-bits", f"{text} has host bits set; did you mean {loose}?")
+        return None
+
+    def to_schema(self, value: IPv4Network) -> object:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Address(Kind[IPv4Address]):
+    """An IPv4 address."""
+
+    @property
+    def readme(self) -> str:
+        return "IPv4 address"
+
+    def convert(self, value: object, fail: Fail) -> IPv4Address | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        try:
+            return IPv4Address(text)
+        except ValueError:
+            fail("not-address", f"{text!r} is not an IPv4 address")
+            return None
+
+
+@dataclass(frozen=True)
+class DialableUrl(Kind[str]):
+    """An ``https://host[:port]`` URL that pods of other clusters can dial.
+
+    Loopback and unspecified hosts are refused in every spelling a client resolves them from
+    (``localhost``, ``127.1``, ``0x7f.1``, ``2130706433``, ``0``, ``[::1]``, ``[::ffff:127.0.0.1]``):
+    such a URL reaches the pod that dials it, never the cluster.
+    """
+
+    example: str = "https://172.18.0.3:6443"
+
+    @property
+    def readme(self) -> str:
+        return "https URL"
+
+    def convert(self, value: object, fail: Fail) -> str | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme != "https" or not parts.hostname:
+            fail("url", f"{text!r} is not an https:// URL with a host")
+            return None
+        if parts.username or parts.password or parts.query or parts.fragment:
+            fail("url", f"{text!r} carries credentials, a query or a fragment; give only https://host:port")
+            return None
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0 or (parts.netloc.endswith(":") and port is None):
+            fail("url-port", f"{text!r} has no valid port; use a port from 1 to 65535, e.g. {self.example}")
+            return None
+        unreachable = unreachable_host(parts.hostname)
+        if unreachable:
+            fail(
+                "loopback-url",
+                f"{text} names {unreachable}, which other clusters' pods cannot reach; set it to an address they can "
+                f"dial (for kind: the control-plane container's IP or name, e.g. {self.example})",
+            )
+            return None
+        return text
+
+
+def unreachable_host(host: str) -> str | None:
+    """Why ``host`` cannot be dialled from another machine ("the loopback address 127.0.0.1",
+    "the unspecified address 0.0.0.0"), or ``None`` when it can be."""
+    name = host.lower().rstrip(".")
+    if name in ("localhost", "localhost.localdomain") or name.endswith(".localhost"):
+        return f"this machine ({host})"
+    address = numeric_address(name)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return f"the loopback address {address}"
+    if address.is_unspecified:
+        return f"the unspecified address {address}"
+    return None
+
+
+def numeric_address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``name`` as the IP address a resolver makes of it, including the legacy IPv4 forms that
+    ``inet_aton`` accepts (``127.1``, ``0x7f000001``, ``017700000001``); ``None`` for host names."""
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if not re.fullmatch(r"[0-9a-fx.]+", name) or not name[0].isdigit():
+        return None
+    try:
+        return IPv4Address(socket.inet_aton(name))
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class ListOf(Kind[tuple[T, ...]]):
+    """A list of ``item`` values, at least ``min_items`` of them (default 0)."""
+
+    item: Kind[T]
+    min_items: int = 0
+    schema = "array"
+
+    @property
+    def readme(self) -> str:
+        return f"list of {self.item.readme}"
+
+    def convert(self, value: object, fail: Fail) -> tuple[T, ...] | None:
+        if not isinstance(value, list):
+            extra = f"; write it as a list: [{value}]" if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+            fail("type", f"must be a list, got {type_name(value)}{extra}")
+            return None
+        if len(value) < self.min_items:
+            fail("empty-list", f"lists {len(value)} value{'s' if len(value) != 1 else ''}; give at least {self.min_items}")
+            return None
+        items = [self.item.convert(v, fail) for v in value]
+        if any(i is None for i in items):
+            return None
+        return tuple(i for i in items if i is not None)
+
+    def to_schema(self, value: tuple[T, ...]) -> object:
+        return [self.item.to_schema(v) for v in value]
+
+
+@dataclass(frozen=True)
+class ValueTree(Kind[dict[str, Any]]):
+    """An object of free-form values (Helm values); its rules are the reader's."""
+
+    schema = "object"
+
+    def convert(self, value: object, fail: Fail) -> dict[str, Any] | None:
+        if not isinstance(value, Mapping):
+            fail("type", f"must be an object, got {type_name(value)}")
+            return None
+        return {str(k): v for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class Objects(Kind[tuple[object, ...]]):
+    """A list of objects whose fields are ``fields``; the reader checks and parses each element.
+
+    Args:
+        fields: the fields each object may have.
+        what: how messages name one object, e.g. ``a node pool``.
+        min_items: the fewest objects allowed (default 0).
+    """
+
+    fields: Sequence[Field[Any]]
+    what: str
+    min_items: int = 0
+    schema = "array"
+
+    @property
+    def readme(self) -> str:
+        return "list of objects"
+
+    def convert(self, value: object, fail: Fail) -> tuple[object, ...] | None:
+        if not isinstance(value, list):
+            fail("type", f"must be a list of objects, got {type_name(value)}")
+            return None
+        if len(value) < self.min_items:
+            fail("empty-list", f"lists {len(value)} entr{'ies' if len(value) != 1 else 'y'}; give at least {self.min_items}")
+            return None
+        return tuple(value)
+
+    def to_schema(self, value: tuple[object, ...]) -> object:
+        return list(value)
+
+
+@dataclass(frozen=True)
+class Object(Kind[Mapping[str, object]]):
+    """One object whose fields are ``fields``; ``what`` names it in messages."""
+
+    fields: Sequence[Field[Any]]
+    what: str
+    schema = "object"
+
+    def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
+        return AnyObject().convert(value, fail)
+
+
+@dataclass(frozen=True)
+class AnyObject(Kind[Mapping[str, object]]):
+    """Any object, keys as text."""
+
+    schema = "object"
+
+    def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
+        if not isinstance(value, Mapping):
+            fail("type", f"must be an object, got {type_name(value)}")
+            return None
+        return {str(k): v for k, v in value.items()}

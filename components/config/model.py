@@ -1,0 +1,149 @@
+"""The mesh as the stack config describes it: frozen, typed objects built only from valid config.
+
+Everything after the config layer reads these and nothing else of the config. The platform part of
+a cluster (``ClusterSpec.platform``) is each platform's own dataclass; the mesh code never looks
+inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Any, Protocol, TypeVar
+
+P = TypeVar("P")
+
+
+class Topology(StrEnum):
+    """Istio's multicluster control-plane models."""
+
+    MULTI_PRIMARY = "multi-primary"
+    PRIMARY_REMOTE = "primary-remote"
+
+
+class Role(StrEnum):
+    """A cluster's control-plane role."""
+
+    PRIMARY = "primary"
+    REMOTE = "remote"
+
+
+class ClusterPlatform(Protocol):
+    """The platform-specific part of a cluster spec (an AKS, EKS or existing cluster's fields)."""
+
+    @property
+    def cloud(self) -> str:
+        """The platform's name, as the cluster's ``cloud`` field gives it."""
+        ...
+
+    @property
+    def service_range(self) -> IPv4Network | None:
+        """The cluster's Kubernetes service range, when the program sets it."""
+        ...
+
+
+@dataclass(frozen=True)
+class CaSpec:
+    """Lifetimes of the mesh CA (Istio's plug-in CA), in hours.
+
+    Args:
+        root_validity_hours: root certificate lifetime.
+        intermediate_validity_hours: per-cluster intermediate lifetime.
+        root_early_renewal_hours: renew the root this long before it expires.
+        intermediate_early_renewal_hours: renew an intermediate this long before it expires; this
+            replaces only that intermediate, never the root.
+    """
+
+    root_validity_hours: int
+    intermediate_validity_hours: int
+    root_early_renewal_hours: int
+    intermediate_early_renewal_hours: int
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """One cluster of the mesh.
+
+    Args:
+        name: unique DNS-1123 label; it becomes the Istio cluster ID and remote-secret names.
+        region: the platform's region (``local`` for existing clusters unless set).
+        network: Istio network; clusters sharing one must have routable pod IPs.
+        role: ``primary`` or ``remote`` (primary-remote topology only).
+        primary: for a remote, the primary whose istiod it uses (none for primaries).
+        platform: the platform-specific part.
+        istiod_values: istiod Helm values for this cluster, merged over the mesh-wide ones.
+    """
+
+    name: str
+    region: str
+    network: str
+    role: Role
+    primary: str | None
+    platform: ClusterPlatform
+    istiod_values: Mapping[str, Any]
+
+    @property
+    def cloud(self) -> str:
+        return self.platform.cloud
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    """The whole mesh, as one stack's config describes it.
+
+    Args:
+        mesh_id: ``global.meshID``, one value for every cluster.
+        istio_version: exact Istio release, also the Helm chart version.
+        revision: istiod revision for revision-based installs (none: the default revision).
+        topology: ``multi-primary`` or ``primary-remote``.
+        access_log: send Envoy access logs to stdout.
+        ingress_gateway: install a north-south ingress gateway in ``istio-ingress``.
+        verify: deploy MeshCheck, which fails ``pulumi up`` unless traffic crosses every cluster.
+        istiod_values: istiod Helm values for every cluster, merged over the program's.
+        ca: mesh CA lifetimes.
+        clusters: at least two.
+        platform_settings: each platform's mesh-wide settings (vault prefix, VPCs, ...), by platform name.
+    """
+
+    mesh_id: str
+    istio_version: str
+    revision: str | None
+    topology: Topology
+    access_log: bool
+    ingress_gateway: bool
+    verify: bool
+    istiod_values: Mapping[str, Any]
+    ca: CaSpec
+    clusters: tuple[ClusterSpec, ...]
+    platform_settings: Mapping[str, object]
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The distinct Istio networks, in cluster order."""
+        return tuple(dict.fromkeys(c.network for c in self.clusters))
+
+    @property
+    def multi_network(self) -> bool:
+        return len(self.networks) > 1
+
+    def cluster(self, name: str) -> ClusterSpec:
+        return next(c for c in self.clusters if c.name == name)
+
+    def on(self, cloud: str) -> tuple[ClusterSpec, ...]:
+        """The clusters of one platform, in config order."""
+        return tuple(c for c in self.clusters if c.cloud == cloud)
+
+
+def platform_part(cluster: ClusterSpec, kind: type[P]) -> P:
+    """The platform part of ``cluster``, which the caller knows to be a ``kind``."""
+    assert isinstance(cluster.platform, kind), f"{cluster.name} is a {cluster.cloud} cluster, not {kind.__name__}"
+    return cluster.platform
+
+
+def platform_settings(mesh: MeshSpec, name: str, kind: type[P]) -> P:
+    """The mesh-wide settings of platform ``name``, which the caller knows to be a ``kind``."""
+    settings = mesh.platform_settings.get(name)
+    assert isinstance(settings, kind), f"the {name} settings did not parse"
+    return settings

@@ -1,0 +1,115 @@
+"""Stack config -> ``MeshSpec``, or one ``ConfigError`` listing every problem.
+
+The mesh-wide fields and each cluster's common fields are read here; each platform reads its own
+keys and its clusters' fields. A value that fails to parse is always a problem. The rules that
+compare clusters then run on whatever parsed, and the run fails if anything did not, so a bad
+cluster can never silently drop out of the mesh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from components.config import declarations as d
+from components.config.fields import Field, Reader
+from components.config.istio import check_istiod_values
+from components.config.model import CaSpec, ClusterSpec, MeshSpec
+from components.config.platform import Entry, ParsedMesh, PlatformConfig
+from components.config.problems import Owner, Problems
+from components.config.rules import check_mesh
+
+CONFIG_WHAT = "the istio-multicluster config"
+
+
+def project_fields(platforms: Sequence[PlatformConfig]) -> list[Field[Any]]:
+    """Every project config key: the mesh's, ``clusters``, then each platform's."""
+    names = [p.name for p in platforms]
+    return [*d.MESH_FIELDS, d.clusters_field(names), *(f for p in platforms for f in p.mesh_fields)]
+
+
+def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfig]) -> MeshSpec:
+    """Parse and validate the project's config (keys without the project prefix).
+
+    Raises ``ConfigError`` listing every problem found; returns a fully valid ``MeshSpec``.
+    """
+    problems = Problems()
+    root = Reader(raw, project_fields(platforms), CONFIG_WHAT, problems, top_level=True)
+    mesh_id, version, revision = root.value(d.MESH_ID), root.value(d.ISTIO_VERSION), root.value(d.ISTIO_REVISION)
+    topology = root.value(d.TOPOLOGY)
+    access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
+    mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
+    ca = _ca(root)
+    settings = {p.name: s for p in platforms if (s := p.parse_settings(root)) is not None}
+    clusters_field = d.clusters_field([p.name for p in platforms])
+    entries = root.objects(clusters_field)
+    names: dict[int, str] = {}
+    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names)) is not None]
+    root.reject_unknown()
+    listed = raw.get("clusters")
+    parsed = ParsedMesh(topology, tuple(clusters), names, len(listed) if isinstance(listed, list) else 0, settings)
+    if listed is None or isinstance(listed, list):
+        check_mesh(parsed, platforms, problems)
+    if len(clusters) != parsed.listed and not problems:
+        problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
+    problems.raise_if_any()
+    assert mesh_id and version and topology and access_log is not None and ingress is not None and verify is not None
+    assert mesh_values is not None and ca is not None
+    return MeshSpec(
+        mesh_id, version, revision, topology, access_log, ingress, verify, mesh_values, ca,
+        tuple(c.value for c in clusters), settings,
+    )  # fmt: skip
+
+
+def _istiod_values(reader: Reader, field: Field[dict[str, Any]]) -> dict[str, Any] | None:
+    values = reader.value(field)
+    if values is None:
+        return None
+    return values if check_istiod_values(reader, field.key, values) else None
+
+
+def _ca(root: Reader) -> CaSpec | None:
+    root_hours = root.value(d.CA_ROOT_VALIDITY_HOURS)
+    inter_hours = root.value(d.CA_INTERMEDIATE_VALIDITY_HOURS)
+    root_early = root.value(d.CA_ROOT_EARLY_RENEWAL_HOURS)
+    inter_early = root.value(d.CA_INTERMEDIATE_EARLY_RENEWAL_HOURS)
+    if root_hours is None or inter_hours is None or root_early is None or inter_early is None:
+        return None
+    if inter_hours > root_hours:
+        root.fail(
+            d.CA_INTERMEDIATE_VALIDITY_HOURS.key,
+            "ca-lifetime",
+            f"{inter_hours} outlives the root ({root_hours}); an intermediate cannot be valid longer than its root",
+        )
+    if root_early >= root_hours:
+        root.fail(d.CA_ROOT_EARLY_RENEWAL_HOURS.key, "ca-lifetime", f"{root_early} must be less than caRootValidityHours ({root_hours})")
+    if inter_early >= inter_hours:
+        root.fail(
+            d.CA_INTERMEDIATE_EARLY_RENEWAL_HOURS.key,
+            "ca-lifetime",
+            f"{inter_early} must be less than caIntermediateValidityHours ({inter_hours})",
+        )
+    return CaSpec(root_hours, inter_hours, root_early, inter_early)
+
+
+def _cluster(index: int, entry: Reader, platforms: Sequence[PlatformConfig], names: dict[int, str]) -> Entry[ClusterSpec] | None:
+    name = entry.value(d.CLUSTER_NAME)
+    if name is not None:
+        entry.owner = Owner("cluster", name)
+        names[index] = name
+    cloud = entry.value(d.cloud_field([p.name for p in platforms]))
+    network = entry.value(d.NETWORK)
+    role = entry.value(d.ROLE)
+    primary = entry.value(d.PRIMARY)
+    platform = next((p for p in platforms if p.name == cloud), None)
+    part = None
+    if platform is not None:
+        entry.fields += platform.cluster_fields
+        entry.what = f"an {platform.name} cluster" if platform.name[0] in "aeiou" else f"a {platform.name} cluster"
+        part = platform.parse_cluster(entry, name)
+        entry.reject_unknown()
+    values = _istiod_values(entry, d.CLUSTER_ISTIOD_VALUES) if entry.has(d.CLUSTER_ISTIOD_VALUES) else {}
+    if entry.failed or name is None or network is None or role is None or part is None or values is None:
+        return None
+    region, spec = part
+    return Entry(index, ClusterSpec(name, region, network, role, primary, spec, values), Owner("cluster", name))

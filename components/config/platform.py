@@ -1,0 +1,128 @@
+"""What the config layer asks of each platform: its fields, how to parse them, its own rules.
+
+A platform (Azure, AWS, existing clusters, ...) declares the project config keys it owns and the
+fields of its clusters, parses them into its own dataclasses, and checks what only it knows (VPC
+layouts, node pool subnets, kubeconfig contexts). The rules that compare clusters across platforms
+(overlapping ranges, flat networks) ask it for the ranges it routes and whether two of its clusters
+can share a flat network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any, Generic, Protocol, TypeVar
+
+from components.config.fields import Field, Reader
+from components.config.model import ClusterPlatform, ClusterSpec, Topology
+from components.config.problems import Owner, Problems
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """A parsed object with its position in the config list it came from.
+
+    Args:
+        index: its index in the list (``clusters[index]``).
+        value: what it parsed into.
+        owner: how messages name it (``cluster eastus-aks``).
+        list_key: the config list it is in (default ``clusters``).
+    """
+
+    index: int
+    value: T
+    owner: Owner
+    list_key: str = "clusters"
+
+    def at(self, key: str) -> str:
+        """The path of one of its fields, e.g. ``clusters[1].vnetCidr``."""
+        return f"{self.list_key}[{self.index}].{key}"
+
+    def label(self, key: str) -> str:
+        """The path with the owner, as a message names another object's field."""
+        return f"{self.at(key)} ({self.owner})"
+
+
+@dataclass(frozen=True)
+class RoutedRange:
+    """An address range routed between clusters (a VNet, a VPC, an overlay pod range).
+
+    Args:
+        path: the field that declares it.
+        owner: the cluster or VPC it belongs to.
+        network: the range.
+        natted: overlay pod ranges are NATed at the node, so clusters may reuse them (default false).
+    """
+
+    path: str
+    owner: Owner
+    network: IPv4Network
+    natted: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} ({self.owner})"
+
+
+@dataclass(frozen=True)
+class ParsedMesh:
+    """What parsed, for the rules that compare clusters; anything that failed is absent.
+
+    Args:
+        topology: the topology, if it parsed.
+        clusters: every cluster that parsed, with its index.
+        names: the name of every cluster entry whose name parsed, by index (for uniqueness and references).
+        listed: how many clusters the config lists.
+        settings: each platform's mesh-wide settings that parsed, by platform name.
+    """
+
+    topology: Topology | None
+    clusters: tuple[Entry[ClusterSpec], ...]
+    names: dict[int, str]
+    listed: int
+    settings: dict[str, object]
+
+    def on(self, cloud: str) -> list[Entry[ClusterSpec]]:
+        return [c for c in self.clusters if c.value.cloud == cloud]
+
+
+class PlatformConfig(Protocol):
+    """A platform's part of the config; see the module docstring."""
+
+    @property
+    def name(self) -> str:
+        """The value of a cluster's ``cloud`` field that selects this platform."""
+        ...
+
+    @property
+    def mesh_fields(self) -> Sequence[Field[Any]]:
+        """The project config keys this platform owns (a vault prefix, the VPCs, ...)."""
+        ...
+
+    @property
+    def cluster_fields(self) -> Sequence[Field[Any]]:
+        """The fields of one of its clusters, beyond the common ones."""
+        ...
+
+    def parse_settings(self, root: Reader) -> object | None:
+        """Its mesh-wide settings from the config root; ``None`` when they failed."""
+        ...
+
+    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        """A cluster's region and platform part (``name`` when it parsed); ``None`` when it failed."""
+        ...
+
+    def check(self, mesh: ParsedMesh, problems: Problems) -> None:
+        """Its rules across clusters and settings (VPC references, shared contexts, ...)."""
+        ...
+
+    def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
+        """The ranges its clusters route to each other, which no other routed range may overlap."""
+        ...
+
+    def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
+        """Why two of its clusters cannot share a flat Istio network (pod IPs not routable), or ``None``."""
+        ...

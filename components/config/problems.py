@@ -1,0 +1,80 @@
+"""Problems in the stack config, collected as records and raised together as one ``ConfigError``.
+
+Validation reports every problem at once, before any resource exists. Each problem names the field
+path, the cluster (or VPC) it belongs to, a stable code tests and tools can match on, and a sentence
+saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a field belongs to, as messages name it: ``cluster eastus-aks`` or ``vpc mesh-vpc``."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the stack config.
+
+    Args:
+        path: the field path from the config root, e.g. ``clusters[1].vnetCidr`` ("" for the config as a whole).
+        code: a stable identifier of the rule that failed, e.g. ``overlap`` or ``loopback-url``.
+        message: what is wrong and what to do, one sentence.
+        owner: the cluster or VPC the field belongs to, once its name is known (default none).
+    """
+
+    path: str
+    code: str
+    message: str
+    owner: Owner | None = None
+
+    @property
+    def cluster(self) -> str | None:
+        """The name of the cluster at fault, if the problem is a cluster's."""
+        return self.owner.name if self.owner is not None and self.owner.kind == "cluster" else None
+
+    def __str__(self) -> str:
+        owner = f" ({self.owner})" if self.owner is not None else ""
+        return f"{self.path}{owner}: {self.message}"
+
+
+class ConfigError(pulumi.RunError):
+    """The stack config is invalid; ``problems`` holds every problem found.
+
+    A ``pulumi.RunError``, so ``pulumi up`` prints the sentences alone, without a traceback.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        header = f"istio-multicluster: the stack config has {count} problem{'s' if count != 1 else ''}; nothing was created:"
+        super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
+
+
+@dataclass
+class Problems:
+    """The problems of one whole parse, in the order they were found."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, path: str, code: str, message: str, owner: Owner | None = None) -> None:
+        self.items.append(Problem(path, code, message, owner))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)

@@ -1,0 +1,202 @@
+"""Rules that compare clusters with each other, across platforms.
+
+They run on whatever parsed (``ParsedMesh``), so one bad field does not hide a conflict elsewhere.
+Each problem names the field and cluster at fault, what it conflicts with, and what to do. The
+platforms add their own rules (``PlatformConfig.check``) and say which ranges they route and which
+of their clusters may share a flat network.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from itertools import combinations, permutations
+from typing import Any, Protocol, TypeVar
+
+from components.config.model import ClusterSpec, Role, Topology
+from components.config.platform import ParsedMesh, PlatformConfig, RoutedRange
+from components.config.problems import Owner, Problems
+
+# Resource names the program joins from two cluster names: a remote secret "<source>-in-<holder>",
+# an Azure VNet peering "<source>-to-<target>". Two different pairs must never join to one name.
+PAIR_JOINERS = {"-in-": "remote secret", "-to-": "VNet peering"}
+
+
+def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
+    """Run every cross-cluster rule, then each platform's own."""
+    if mesh.listed < 2:
+        problems.add(
+            "clusters",
+            "too-few-clusters",
+            f"lists {mesh.listed} cluster{'s' if mesh.listed != 1 else ''}; a multicluster mesh needs at least 2",
+        )
+    _unique_names(mesh, problems)
+    _pair_names(mesh, problems)
+    _roles(mesh, problems)
+    for platform in platforms:
+        platform.check(mesh, problems)
+    ranges = [r for p in platforms for r in p.routed_ranges(mesh)]
+    _routed_ranges_disjoint(ranges, problems)
+    _service_ranges(mesh, ranges, problems)
+    _flat_networks(mesh, {p.name: p for p in platforms}, problems)
+
+
+def owner_of(mesh: ParsedMesh, index: int) -> Owner | None:
+    name = mesh.names.get(index)
+    return Owner("cluster", name) if name is not None else None
+
+
+def _unique_names(mesh: ParsedMesh, problems: Problems) -> None:
+    first: dict[str, int] = {}
+    for index, name in sorted(mesh.names.items()):
+        if name in first:
+            problems.add(
+                f"clusters[{index}].name",
+                "duplicate-name",
+                f"{name} is already the name of clusters[{first[name]}]; "
+                "names become Istio cluster IDs and secret names, so each must be unique",
+                Owner("cluster", name),
+            )
+        else:
+            first[name] = index
+
+
+def _pair_names(mesh: ParsedMesh, problems: Problems) -> None:
+    names = sorted(set(mesh.names.values()))
+    for joiner, what in PAIR_JOINERS.items():
+        joined: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for first, second in permutations(names, 2):
+            joined[f"{first}{joiner}{second}"].append((first, second))
+        for name, pairs in joined.items():
+            if len(pairs) > 1:
+                index = min(i for i, n in mesh.names.items() if n in {pairs[0][0], pairs[0][1]})
+                described = " and ".join(f"{a} with {b}" for a, b in pairs)
+                problems.add(
+                    f"clusters[{index}].name",
+                    "ambiguous-names",
+                    f"the {what} resource name {name} would stand for both {described}; rename one of these clusters",
+                    owner_of(mesh, index),
+                )
+
+
+def _roles(mesh: ParsedMesh, problems: Problems) -> None:
+    primaries = {c.value.name for c in mesh.clusters if c.value.role is Role.PRIMARY}
+    known = set(mesh.names.values())
+    for entry in mesh.clusters:
+        cluster = entry.value
+        if cluster.role is Role.PRIMARY:
+            if cluster.primary is not None:
+                problems.add(entry.at("primary"), "role", "only a remote names a primary; remove it or set role: remote", entry.owner)
+            continue
+        if mesh.topology is Topology.MULTI_PRIMARY:
+            problems.add(
+                entry.at("role"),
+                "role",
+                "remote clusters need topology: primary-remote; set it, or make this cluster a primary",
+                entry.owner,
+            )
+        elif cluster.primary is None:
+            problems.add(
+                entry.at("primary"), "required", "is required for a remote; name the primary cluster whose istiod it uses", entry.owner
+            )
+        elif cluster.primary not in primaries:
+            remote = any(c.value.name == cluster.primary for c in mesh.clusters)
+            if not remote and cluster.primary in known:
+                continue  # that cluster failed to parse; its own problem says why
+            what = "is a remote" if remote else "is not a cluster of this mesh"
+            problems.add(
+                entry.at("primary"),
+                "unknown-primary",
+                f"{cluster.primary} {what}; name one of the primaries: {', '.join(sorted(primaries)) or 'none are declared'}",
+                entry.owner,
+            )
+    if mesh.topology is Topology.PRIMARY_REMOTE and mesh.clusters and not primaries:
+        problems.add("topology", "no-primary", "primary-remote needs at least one cluster with role: primary")
+
+
+def _routed_ranges_disjoint(ranges: list[RoutedRange], problems: Problems) -> None:
+    # Overlay pod ranges are NATed at the node, so two clusters may reuse one; VNets and VPCs may not.
+    routed = [r for r in ranges if not r.natted]
+    report_overlaps(problems, [(r.path, r.owner, r.network) for r in routed], "VNet and VPC")
+    for pod in (r for r in ranges if r.natted):
+        for other in routed:
+            if pod.network.overlaps(other.network):
+                problems.add(
+                    pod.path,
+                    "overlap",
+                    f"{pod.network} overlaps {other.label} {other.network}; overlay pod ranges must not overlap any VNet or VPC",
+                    pod.owner,
+                )
+
+
+def _service_ranges(mesh: ParsedMesh, ranges: list[RoutedRange], problems: Problems) -> None:
+    for entry in mesh.clusters:
+        service = entry.value.platform.service_range
+        if service is None:
+            continue
+        for other in ranges:
+            if service.overlaps(other.network):
+                problems.add(
+                    entry.at("serviceCidr"),
+                    "overlap",
+                    f"{service} overlaps {other.label} {other.network}; service ranges must not overlap any routed network",
+                    entry.owner,
+                )
+
+
+def _flat_networks(mesh: ParsedMesh, platforms: dict[str, PlatformConfig], problems: Problems) -> None:
+    for first, second in combinations(mesh.clusters, 2):
+        a, b = first.value, second.value
+        if a.network != b.network:
+            continue
+        reason = _unroutable_reason(a, b, platforms)
+        if reason:
+            problems.add(
+                second.at("network"),
+                "flat-network",
+                f"shares network {b.network} with clusters[{first.index}] (cluster {a.name}), but {reason}; "
+                "give each its own network so traffic crosses the east-west gateways",
+                second.owner,
+            )
+            continue
+        a_service, b_service = a.platform.service_range, b.platform.service_range
+        if a_service and b_service and a_service.overlaps(b_service):
+            problems.add(
+                second.at("serviceCidr"),
+                "overlap",
+                f"{b_service} overlaps {first.label('serviceCidr')} {a_service}; "
+                "clusters on one flat network need service ranges of their own",
+                second.owner,
+            )
+
+
+def _unroutable_reason(first: ClusterSpec, second: ClusterSpec, platforms: dict[str, PlatformConfig]) -> str | None:
+    if first.cloud != second.cloud:
+        return f"pod IPs of {first.cloud} and {second.cloud} clusters are not known to be routable to each other"
+    return platforms[first.cloud].flat_network_problem(first, second)
+
+
+class Span(Protocol):
+    """An address range: an IPv4 network, or a first-last range."""
+
+    def overlaps(self, other: Any, /) -> bool: ...
+
+
+L = TypeVar("L")
+S = TypeVar("S", bound=Span)
+
+
+def overlapping_pairs(labelled: Sequence[tuple[L, S]]) -> Iterator[tuple[tuple[L, S], tuple[L, S]]]:
+    """Every pair of overlapping ranges, earlier one first."""
+    for first, second in combinations(labelled, 2):
+        if first[1].overlaps(second[1]):
+            yield first, second
+
+
+def report_overlaps(problems: Problems, labelled: Sequence[tuple[str, Owner | None, Span]], what: str) -> None:
+    """One problem per overlapping pair of ranges, reported at the later one:
+    "<b> overlaps <a> ...; give every <what> a range of its own"."""
+    spans = [((path, owner), span) for path, owner, span in labelled]
+    for ((path_a, owner_a), net_a), ((path_b, owner_b), net_b) in overlapping_pairs(spans):
+        label_a = f"{path_a} ({owner_a})" if owner_a else path_a
+        problems.add(path_b, "overlap", f"{net_b} overlaps {label_a} {net_a}; give every {what} a range of its own", owner_b)

@@ -1,0 +1,364 @@
+"""AWS's config: the VPCs, the Secrets Manager recovery window and each EKS cluster's fields.
+
+Rules only AWS knows: each VPC's subnets inside it, disjoint, one per availability zone and at
+least two zones (EKS needs subnets in two); a cluster names a declared VPC in its own region; the
+service range is private, /12 to /24 (EKS's rule); node group names unique, since they name the
+group in AWS and the resource in Pulumi; names short enough for the IAM roles derived from them:
+pulumi-eks names the cluster's service role ``<name>-eks-eksRole-role`` plus "-" and 7 random
+characters, and IAM role names are at most 64 characters, so a cluster name is at most 39; node
+group names ``<cluster>-<group>`` are at most 63 (EKS).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any
+
+from components.config.counts import node_counts
+from components.config.fields import Field, Reader
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
+from components.config.model import ClusterPlatform, ClusterSpec, platform_part
+from components.config.platform import Entry, ParsedMesh, RoutedRange
+from components.config.problems import Owner, Problems
+from components.config.rules import overlapping_pairs
+
+NAME = "aws"
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+EKS_K8S_VERSION = re.compile(r"^\d+\.\d+$")
+EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
+EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
+EKS_NODE_GROUP_NAME_MAX = 63
+DEFAULT_SERVICE_CIDR = IPv4Network("172.20.0.0/16")
+DEFAULT_INSTANCE_TYPE = "m5.large"
+# Managed node groups take up to 450 nodes (EKS service quota "Nodes per managed node group").
+EKS_GROUP_MAX_NODES = 450
+
+SECRETS_RECOVERY_WINDOW_DAYS = Field(
+    "secretsRecoveryWindowDays",
+    Integer(0, 30),
+    "Recovery window of the Secrets Manager copies of the CA, 0 (delete at once, so pulumi destroy leaves nothing) or 7-30 days.",
+    default=30,
+)
+
+VPC_NAME = Field("name", Text(DNS_LABEL, DNS_LABEL_HINT), "DNS-1123 label the clusters refer to.", required=True)
+VPC_REGION = Field(
+    "region", Text(AWS_REGION, "use an AWS region name such as eu-west-1"), "AWS region.", required=True,
+    hint="use an AWS region name such as eu-west-1",
+)  # fmt: skip
+VPC_CIDR = Field("cidr", Cidr(), "The VPC range.", required=True, hint="give the VPC range, e.g. 10.0.0.0/16")
+PRIVATE_SUBNETS = Field(
+    "privateSubnets", ListOf(Cidr(), min_items=1), "One per AZ, inside `cidr`: nodes and internal load balancers.", required=True
+)
+PUBLIC_SUBNETS = Field(
+    "publicSubnets", ListOf(Cidr(), min_items=1), "One per AZ, inside `cidr`: NAT and internet-facing load balancers.", required=True
+)
+AVAILABILITY_ZONES = Field(
+    "availabilityZones", Integer(2, 16), "How many AZs to spread over (at least 2).", default_text="one per private subnet"
+)
+NAT = Field("nat", Text(choices=("single", "per-az")), "`single` (cheaper) or `per-az` (survives an AZ outage).", default="single")
+VPC_FIELDS: tuple[Field[Any], ...] = (VPC_NAME, VPC_REGION, VPC_CIDR, AVAILABILITY_ZONES, PRIVATE_SUBNETS, PUBLIC_SUBNETS, NAT)
+VPCS = Field(
+    "vpcs",
+    Objects(VPC_FIELDS, "a vpc"),
+    "AWS VPCs that EKS clusters name in their vpc field: name, region, cidr, availabilityZones, privateSubnets, publicSubnets, "
+    "nat (single | per-az).",
+    default=(),
+)
+
+GROUP_NAME = Field("name", Text(DNS_LABEL, DNS_LABEL_HINT), "Unique within the cluster.", required=True)
+INSTANCE_TYPES = Field(
+    "instanceTypes",
+    ListOf(Text(EC2_INSTANCE_TYPE, "use an EC2 instance type such as m5.large"), min_items=1),
+    "EC2 instance types.",
+    default=(DEFAULT_INSTANCE_TYPE,),
+)
+DESIRED = Field("desired", Integer(1, EKS_GROUP_MAX_NODES), "Desired node count.", default=2)
+MIN = Field("min", Integer(1, EKS_GROUP_MAX_NODES), "Autoscaler minimum.", default=1)
+MAX = Field("max", Integer(1, EKS_GROUP_MAX_NODES), "Autoscaler maximum.", default=5)
+GROUP_FIELDS: tuple[Field[Any], ...] = (GROUP_NAME, INSTANCE_TYPES, DESIRED, MIN, MAX)
+
+REGION = Field(
+    "region", Text(AWS_REGION, "use an AWS region name such as eu-west-1"), "AWS region; the VPC's.", required=True,
+    hint="use an AWS region name such as eu-west-1",
+)  # fmt: skip
+VPC = Field("vpc", Text(DNS_LABEL, "name an entry of vpcs"), "Name of an entry of `vpcs`; clusters naming one VPC share it.", required=True)
+SERVICE_CIDR = Field("serviceCidr", Cidr(), "Service range: private, /12 to /24 (EKS).", default=DEFAULT_SERVICE_CIDR)
+KUBERNETES_VERSION = Field(
+    "kubernetesVersion", Text(EKS_K8S_VERSION, "use a version such as 1.33"), "e.g. `1.33`.", default_text="EKS's default"
+)
+NODE_GROUPS = Field(
+    "nodeGroups",
+    Objects(GROUP_FIELDS, "a node group", min_items=1),
+    "Managed node groups on the private subnets; see node group fields.",
+    default_text="one group `default`: m5.large, 2 nodes (1-5)",
+)
+ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
+    "endpointPublicAccessCidrs",
+    ListOf(Cidr()),
+    "Who may reach the public API endpoint; include the other clusters' egress addresses.",
+    default_text="anyone",
+)
+CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS)
+
+
+@dataclass(frozen=True)
+class VpcSpec:
+    """An AWS VPC shared by the EKS clusters that name it.
+
+    Args:
+        name: DNS-1123 label the clusters refer to.
+        region: AWS region; every cluster using the VPC is in it.
+        cidr: the VPC range.
+        availability_zones: how many AZs to spread over (>= 2).
+        private_subnets: one per AZ, for nodes and internal load balancers.
+        public_subnets: one per AZ, for NAT and internet-facing load balancers.
+        nat: ``single`` (cheaper) or ``per-az`` (survives an AZ outage).
+    """
+
+    name: str
+    region: str
+    cidr: IPv4Network
+    availability_zones: int
+    private_subnets: tuple[IPv4Network, ...]
+    public_subnets: tuple[IPv4Network, ...]
+    nat: str
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """AWS's mesh-wide settings.
+
+    Args:
+        vpcs: the VPCs that parsed.
+        vpc_names: the name of every VPC entry whose name parsed (so a cluster naming a VPC that
+            failed to parse is not also told the VPC is missing).
+        recovery_window_days: Secrets Manager recovery window: 0 or 7-30 days.
+    """
+
+    vpcs: tuple[Entry[VpcSpec], ...]
+    vpc_names: frozenset[str]
+    recovery_window_days: int
+
+    def vpc(self, name: str) -> VpcSpec:
+        return next(v.value for v in self.vpcs if v.value.name == name)
+
+
+@dataclass(frozen=True)
+class AwsNodeGroup:
+    """An EKS managed node group.
+
+    Args:
+        name: group name (DNS-1123 label).
+        instance_types: EC2 instance types.
+        desired: desired size; min/max bound the autoscaler.
+    """
+
+    name: str
+    instance_types: tuple[str, ...]
+    desired: int
+    min: int
+    max: int
+
+
+DEFAULT_NODE_GROUP = AwsNodeGroup("default", (DEFAULT_INSTANCE_TYPE,), 2, 1, 5)
+
+
+@dataclass(frozen=True)
+class AwsCluster:
+    """The AWS part of a cluster spec.
+
+    Args:
+        vpc: name of an entry of ``vpcs``; clusters naming the same VPC share it.
+        service_cidr: Kubernetes service range.
+        kubernetes_version: EKS version (none: EKS's default).
+        node_groups: managed node groups.
+        public_access_cidrs: who may reach the public API endpoint (empty: anyone).
+    """
+
+    vpc: str
+    service_cidr: IPv4Network
+    kubernetes_version: str | None
+    node_groups: tuple[AwsNodeGroup, ...]
+    public_access_cidrs: tuple[IPv4Network, ...]
+
+    @property
+    def cloud(self) -> str:
+        return NAME
+
+    @property
+    def service_range(self) -> IPv4Network:
+        return self.service_cidr
+
+
+def aws_part(cluster: ClusterSpec) -> AwsCluster:
+    return platform_part(cluster, AwsCluster)
+
+
+class AwsConfig:
+    """The ``aws`` platform's config; see the module docstring."""
+
+    name = NAME
+    mesh_fields: tuple[Field[Any], ...] = (SECRETS_RECOVERY_WINDOW_DAYS, VPCS)
+    cluster_fields = CLUSTER_FIELDS
+
+    def parse_settings(self, root: Reader) -> object | None:
+        days = root.value(SECRETS_RECOVERY_WINDOW_DAYS)
+        if days is not None and days != 0 and days < 7:
+            root.fail(
+                SECRETS_RECOVERY_WINDOW_DAYS.key,
+                "recovery-window",
+                f"{days} is not 0 (delete at once) or 7 to 30 days, as Secrets Manager requires",
+            )
+            days = None
+        entries = root.objects(VPCS)
+        vpcs: list[Entry[VpcSpec]] = []
+        names: set[str] = set()
+        for index, entry in enumerate(entries):
+            vpc = _vpc(entry, names)
+            if vpc is not None:
+                vpcs.append(Entry(index, vpc, Owner("vpc", vpc.name), "vpcs"))
+        # With a bad window the run fails anyway; the VPCs still go to the rules that compare them.
+        window = days if days is not None else SECRETS_RECOVERY_WINDOW_DAYS.default or 0
+        return AwsSettings(tuple(vpcs), frozenset(names), window)
+
+    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        region = entry.value(REGION)
+        if name is not None and len(name) > EKS_CLUSTER_NAME_MAX:
+            entry.fail(
+                "name",
+                "name-length",
+                f"{name} is {len(name)} characters; EKS clusters take at most {EKS_CLUSTER_NAME_MAX}, "
+                "so that the IAM role names derived from them stay within IAM's 64",
+            )
+        vpc = entry.value(VPC)
+        service = entry.value(SERVICE_CIDR)
+        if service is not None and not (service.is_private and 12 <= service.prefixlen <= 24):
+            entry.fail(SERVICE_CIDR.key, "service-cidr", f"{service} must be a private range from /12 to /24, as EKS requires")
+        version = entry.value(KUBERNETES_VERSION)
+        groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
+        public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
+        if entry.failed or region is None or vpc is None or service is None or groups is None:
+            return None
+        return region, AwsCluster(vpc, service, version, groups, public_cidrs)
+
+    def check(self, mesh: ParsedMesh, problems: Problems) -> None:
+        settings = mesh.settings.get(NAME)
+        if not isinstance(settings, AwsSettings):
+            return
+        declared = {v.value.name: v.value for v in settings.vpcs}
+        for entry in mesh.on(NAME):
+            cluster = aws_part(entry.value)
+            vpc = declared.get(cluster.vpc)
+            if vpc is None and cluster.vpc not in settings.vpc_names:
+                problems.add(
+                    entry.at("vpc"),
+                    "unknown-vpc",
+                    f"{cluster.vpc} is not declared in vpcs; add it there or name one of: "
+                    f"{', '.join(sorted(settings.vpc_names)) or 'none are declared'}",
+                    entry.owner,
+                )
+            elif vpc is not None and vpc.region != entry.value.region:
+                problems.add(
+                    entry.at("region"),
+                    "vpc-region",
+                    f"{entry.value.region} differs from its vpc {vpc.name} in {vpc.region}; a cluster lives in its VPC's region",
+                    entry.owner,
+                )
+        _node_group_resource_names(mesh, problems)
+
+    def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
+        settings = mesh.settings.get(NAME)
+        if not isinstance(settings, AwsSettings):
+            return
+        used = {aws_part(c.value).vpc for c in mesh.on(NAME)}
+        for vpc in settings.vpcs:
+            if vpc.value.name in used:
+                yield RoutedRange(vpc.at("cidr"), vpc.owner, vpc.value.cidr)
+
+    def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
+        a, b = aws_part(first), aws_part(second)
+        if a.vpc != b.vpc:
+            return f"they are in different VPCs ({a.vpc}, {b.vpc}) (put both in one VPC for a flat network)"
+        return None
+
+
+def _vpc(entry: Reader, names: set[str]) -> VpcSpec | None:
+    name = entry.value(VPC_NAME)
+    if name is not None:
+        if name in names:
+            entry.fail(VPC_NAME.key, "duplicate-name", f"{name} is declared twice; give each VPC a unique name")
+        names.add(name)
+        entry.owner = Owner("vpc", name)
+    region = entry.value(VPC_REGION)
+    cidr = entry.value(VPC_CIDR)
+    private = entry.value(PRIVATE_SUBNETS)
+    public = entry.value(PUBLIC_SUBNETS)
+    zones = entry.value(AVAILABILITY_ZONES) if entry.has(AVAILABILITY_ZONES) else len(private or ())
+    if zones is not None and private and zones < 2:
+        entry.fail(
+            PRIVATE_SUBNETS.key,
+            "too-few-zones",
+            f"lists {zones} subnet; EKS needs subnets in at least 2 availability zones, one per zone",
+        )
+    nat = entry.value(NAT)
+    entry.reject_unknown()
+    if cidr is not None and private is not None and public is not None and zones is not None:
+        _check_subnets(entry, cidr, zones, {PRIVATE_SUBNETS.key: private, PUBLIC_SUBNETS.key: public})
+    if entry.failed or name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:
+        return None
+    return VpcSpec(name, region, cidr, zones, private, public, nat)
+
+
+def _check_subnets(entry: Reader, cidr: IPv4Network, zones: int, subnets: dict[str, tuple[IPv4Network, ...]]) -> None:
+    for key, nets in subnets.items():
+        for net in nets:
+            if not net.subnet_of(cidr):
+                entry.fail(key, "outside-vpc", f"{net} is outside the VPC {cidr}; pick a range inside it")
+        if len(nets) != zones and zones >= 2:
+            entry.fail(key, "subnets-per-zone", f"lists {len(nets)} subnets for {zones} availability zones; give one per zone")
+    labelled = [(key, net) for key, nets in subnets.items() for net in nets]
+    for (key_a, net_a), (key_b, net_b) in overlapping_pairs(labelled):
+        entry.fail(key_b, "overlap", f"{net_b} overlaps {entry.at(key_a)} ({entry.owner}) {net_a}; give every subnet a range of its own")
+
+
+def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...] | None:
+    groups: list[AwsNodeGroup] = []
+    for group_entry in entry.objects(NODE_GROUPS):
+        name = group_entry.value(GROUP_NAME)
+        types = group_entry.value(INSTANCE_TYPES)
+        counts = node_counts(group_entry, DESIRED, MIN, MAX)
+        group_entry.reject_unknown()
+        if name is not None and cluster is not None and len(f"{cluster}-{name}") > EKS_NODE_GROUP_NAME_MAX:
+            group_entry.fail(
+                GROUP_NAME.key,
+                "name-length",
+                f"the node group is named {cluster}-{name} ({len(cluster) + 1 + len(name)} characters); EKS takes at most "
+                f"{EKS_NODE_GROUP_NAME_MAX}: shorten the group or cluster name",
+            )
+        if not group_entry.failed and name is not None and types is not None and counts is not None:
+            groups.append(AwsNodeGroup(name, types, *counts))
+    names = [g.name for g in groups]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        entry.fail(
+            NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {names.count(name)} times; node group names must be unique"
+        )
+    return tuple(groups) if not entry.failed else None
+
+
+def _node_group_resource_names(mesh: ParsedMesh, problems: Problems) -> None:
+    """``<cluster>-<group>`` names each group's resource and AWS name; two clusters must not make one name."""
+    seen: dict[str, Entry[ClusterSpec]] = {}
+    for entry in mesh.on(NAME):
+        for group in aws_part(entry.value).node_groups:
+            joined = f"{entry.value.name}-{group.name}"
+            other = seen.setdefault(joined, entry)
+            if other is not entry:
+                problems.add(
+                    entry.at("nodeGroups"),
+                    "ambiguous-names",
+                    f"node group {group.name} is named {joined}, as is a group of {other.label('nodeGroups')}; rename one of the groups",
+                    entry.owner,
+                )

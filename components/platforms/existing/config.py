@@ -1,0 +1,200 @@
+"""Existing clusters' config: a kubeconfig context, the API URL other clusters dial, optional MetalLB.
+
+Rules that only this platform knows: two clusters must not share a kubeconfig context or an API
+URL (both would install into one cluster), and MetalLB ranges must not overlap (kind clusters
+share the ``kind`` Docker network, so two pools handing out one address break both gateways).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from components.config.fields import Field, Reader
+from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, Text, text_of
+from components.config.model import ClusterPlatform, ClusterSpec, platform_part
+from components.config.platform import Entry, ParsedMesh, RoutedRange
+from components.config.problems import Problems
+from components.config.rules import report_overlaps
+
+NAME = "existing"
+CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class AddressRange:
+    """A MetalLB address range as written (``text``: a CIDR or ``first-last``) and its bounds."""
+
+    text: str
+    first: IPv4Address
+    last: IPv4Address
+
+    def overlaps(self, other: AddressRange) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AddressRangeKind(Kind[AddressRange]):
+    """An IPv4 CIDR or a ``first-last`` range, as MetalLB's IPAddressPool takes them."""
+
+    @property
+    def readme(self) -> str:
+        return "CIDR or first-last range"
+
+    def convert(self, value: object, fail: Fail) -> AddressRange | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        first, dash, last = text.partition("-")
+        try:
+            if dash:
+                low, high = IPv4Address(first.strip()), IPv4Address(last.strip())
+                if low <= high:
+                    return AddressRange(text, low, high)
+            else:
+                network = IPv4Network(text)
+                return AddressRange(text, network.network_address, network.broadcast_address)
+        except ValueError:
+            pass
+        fail("address-range", f"{text!r} is not an IPv4 CIDR or a first-last range such as 172.18.255.200-172.18.255.250")
+        return None
+
+    def to_schema(self, value: AddressRange) -> object:
+        return value.text
+
+
+METALLB_ADDRESSES = Field(
+    "addresses",
+    ListOf(AddressRangeKind(), min_items=1),
+    "Addresses LoadBalancer Services may take: CIDRs or first-last ranges; for kind, a slice of the `kind` Docker network.",
+    required=True,
+    hint="give at least one CIDR or first-last range, e.g. 172.18.255.200-172.18.255.250",
+)
+METALLB_CHART_VERSION = Field(
+    "chartVersion", Text(CHART_VERSION, "use an exact chart version such as 0.14.9"), "The metallb Helm chart version.", default="0.14.9"
+)
+METALLB_FIELDS: tuple[Field[Any], ...] = (METALLB_ADDRESSES, METALLB_CHART_VERSION)
+
+REGION = Field("region", Text(), "Informational only.", default="local")
+CONTEXT = Field(
+    "context", Text(), "The kubeconfig context, e.g. `kind-kind-1`.", required=True, hint="name the kubeconfig context, e.g. kind-kind-1"
+)
+KUBECONFIG = Field("kubeconfig", Text(), "Path of the kubeconfig file.", default_text="`$KUBECONFIG` or `~/.kube/config`")
+API_SERVER_URL = Field(
+    "apiServerUrl",
+    DialableUrl(),
+    "The https URL other clusters' pods dial; never loopback (for kind: the control-plane container on the `kind` network).",
+    required=True,
+    hint="set the https URL other clusters' pods dial (for kind: https://<cluster>-control-plane:6443, never 127.0.0.1)",
+)
+METALLB = Field(
+    "metallb",
+    Object(METALLB_FIELDS, "metallb"),
+    "MetalLB with an `IPAddressPool` and an `L2Advertisement`, for clusters without a cloud load balancer.",
+)
+CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, CONTEXT, KUBECONFIG, API_SERVER_URL, METALLB)
+
+
+@dataclass(frozen=True)
+class MetalLbSpec:
+    """MetalLB for a cluster without a cloud load balancer (kind, bare metal).
+
+    Args:
+        addresses: the ranges LoadBalancer Services may take.
+        chart_version: the metallb Helm chart version.
+    """
+
+    addresses: tuple[AddressRange, ...]
+    chart_version: str
+
+
+@dataclass(frozen=True)
+class ExistingCluster:
+    """A cluster reached through a kubeconfig context (kind, minikube, any conformant cluster).
+
+    Args:
+        context: the kubeconfig context.
+        kubeconfig: path of the kubeconfig file (none: ``$KUBECONFIG`` or ``~/.kube/config``).
+        api_server_url: the https URL other clusters' pods dial.
+        metallb: install MetalLB with these addresses (none: the cluster has a load balancer).
+    """
+
+    context: str
+    kubeconfig: str | None
+    api_server_url: str
+    metallb: MetalLbSpec | None
+
+    @property
+    def cloud(self) -> str:
+        return NAME
+
+    @property
+    def service_range(self) -> IPv4Network | None:
+        return None
+
+
+def existing_part(cluster: ClusterSpec) -> ExistingCluster:
+    return platform_part(cluster, ExistingCluster)
+
+
+class ExistingConfig:
+    """The ``existing`` platform's config; see the module docstring."""
+
+    name = NAME
+    mesh_fields: tuple[Field[Any], ...] = ()
+    cluster_fields = CLUSTER_FIELDS
+
+    def parse_settings(self, root: Reader) -> object | None:
+        return None
+
+    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        region = entry.value(REGION)
+        context = entry.value(CONTEXT)
+        kubeconfig = entry.value(KUBECONFIG)
+        url = entry.value(API_SERVER_URL)
+        metallb_entry = entry.object(METALLB)
+        metallb = None
+        if metallb_entry is not None:
+            addresses = metallb_entry.value(METALLB_ADDRESSES)
+            version = metallb_entry.value(METALLB_CHART_VERSION)
+            metallb_entry.reject_unknown()
+            metallb = MetalLbSpec(addresses, version) if addresses and version else None
+        if entry.failed or region is None or context is None or url is None:
+            return None
+        return region, ExistingCluster(context, kubeconfig, url, metallb)
+
+    def check(self, mesh: ParsedMesh, problems: Problems) -> None:
+        clusters = mesh.on(NAME)
+        for key, label, value_of in (
+            ("context", "kubeconfig context", lambda c: (existing_part(c).kubeconfig or "", existing_part(c).context)),
+            ("apiServerUrl", "API server URL", lambda c: existing_part(c).api_server_url.rstrip("/").lower()),
+        ):
+            first_with: dict[object, Entry[ClusterSpec]] = {}
+            for entry in clusters:
+                first = first_with.setdefault(value_of(entry.value), entry)
+                if first is not entry:
+                    problems.add(
+                        entry.at(key),
+                        f"duplicate-{key.lower()}",
+                        f"is also the {label} of clusters[{first.index}] (cluster {first.value.name}); "
+                        "both would install into one cluster: give each cluster its own",
+                        entry.owner,
+                    )
+        ranges = [
+            (entry.at("metallb.addresses"), entry.owner, address)
+            for entry in clusters
+            if (metallb := existing_part(entry.value).metallb) is not None
+            for address in metallb.addresses
+        ]
+        report_overlaps(problems, ranges, "MetalLB pool")
+
+    def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
+        return ()
+
+    def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
+        return "pod IPs of existing and existing clusters are not known to be routable to each other"
