@@ -73,7 +73,7 @@ def needs_eastwest(mesh: MeshSpec, cluster: str) -> bool:
 
 
 def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
-    """Values of the ``istiod`` chart (DESIGN §5), with the config's overrides merged over them.
+    """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
 
     ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
     equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``).

@@ -1,6 +1,6 @@
 """MeshLink: the remote secrets that let each istiod discover the other clusters.
 
-What ``istioctl create-remote-secret`` does, as resources (DESIGN §6): in every cluster X a
+What ``istioctl create-remote-secret`` does, as resources: in every cluster X a
 service-account-token Secret for ``istio-reader-service-account`` (after ``base``, which creates
 the account); in every cluster Y that must discover X, Secret ``istio-remote-secret-<X>`` holding a
 bearer-token kubeconfig for X. istiod only watches Secrets labelled ``istio/multiCluster: "true"``
