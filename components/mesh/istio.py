@@ -286,10 +286,15 @@ class IstioRelease(pulumi.ComponentResource):
             self._istio_config(
                 f"{name}-istiod-vs", "VirtualService", vs_name, namespace, istiod_virtual_service_spec(mesh), after_istiod_only
             )
-        # Helm waits until the LoadBalancer Service has an address; read it back once it does.
+        # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
+        # engine runs a read with a known id during preview, before the release installs anything,
+        # and ignores depends_on for reads (pulumi/pulumi#16395): the id comes from the release's
+        # status, which is unknown while the release is being created or changed, so the read
+        # waits for the release in an update and is skipped in a preview.
+        service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
         service = k8s.core.v1.Service.get(
             f"{name}-eastwest-service",
-            f"{ISTIO_NAMESPACE}/{EASTWEST_GATEWAY}",
+            service_id,
             opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release])),
         )
         return service.status.apply(_load_balancer_address)

@@ -58,6 +58,7 @@ class MeshMocks(Mocks):
             "eks:index:Cluster": self._eks_cluster,
             "kubernetes:core/v1:Secret": self._secret,
             "kubernetes:core/v1:Service": self._service,
+            "kubernetes:helm.sh/v3:Release": self._helm_release,
             "random:index/randomString:RandomString": self._random_string,
         }
 
@@ -335,6 +336,23 @@ class MeshMocks(Mocks):
             "status": {"loadBalancer": {"ingress": [ingress]}},
         }
         return args.resource_id, state
+
+    @staticmethod
+    def _helm_release(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """A Release as the provider reports it once Helm installed it: id ``namespace/name`` and
+        ``status`` (name, namespace, revision, status, chart and versions)."""
+        inputs = args.inputs
+        name, namespace = inputs.get("name") or args.name, inputs.get("namespace") or "default"
+        status = {
+            "name": name,
+            "namespace": namespace,
+            "revision": 1,
+            "status": "deployed",
+            "chart": inputs.get("chart", ""),
+            "version": inputs.get("version", ""),
+            "appVersion": inputs.get("version", ""),
+        }
+        return f"{namespace}/{name}", {**inputs, "status": status}
 
     def _kubeconfig_ca(self, provider_ref: str) -> str:
         kubeconfig = self._provider_state(provider_ref).get("kubeconfig")

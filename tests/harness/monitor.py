@@ -8,14 +8,19 @@ outputs a resource declares in ``additionalSecretOutputs`` into secrets.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from tests.harness import engine
+from tests.harness.engine import Prior
 
 SIG = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
@@ -24,7 +29,12 @@ RESOURCE_SIG = rpc._special_resource_sig
 
 @dataclass
 class Registered:
-    """One resource as the engine saw its registration."""
+    """One resource as the engine saw its registration (or read).
+
+    ``operation`` is what the engine did with it: ``create``, ``update`` (inputs or replacement
+    trigger changed since the state it started from), ``same`` (left alone, outputs from state) or
+    ``read``. ``failed`` holds the error it failed to become ready with ("" when it is ready).
+    """
 
     urn: str
     type: str
@@ -38,11 +48,19 @@ class Registered:
     secret_inputs: set[str]
     outputs: dict[str, Any]
     id: str
+    operation: str = "create"
+    replacement_trigger: Any = None
+    trigger_secret: bool = False
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    failed: str = ""
 
     @property
     def provider_urn(self) -> str:
         """The provider reference without its ``::id`` suffix ("" for a default provider)."""
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    def as_prior(self) -> Prior:
+        return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type)
 
 
 @dataclass
@@ -51,15 +69,40 @@ class StackOutputs:
     secret: set[str] = field(default_factory=set)
 
 
-class RecordingMonitor(MockMonitor):
-    """``MockMonitor`` that records every registration (see ``Registered``) and the stack outputs."""
+JobOutcomes = dict[str, str]
+"""Per Job resource name, the message it fails with when the mesh it probes is broken (absent: it completes)."""
 
-    def __init__(self, mocks: Mocks) -> None:
+
+class RecordingMonitor(MockMonitor):
+    """``MockMonitor`` that records every registration (see ``Registered``) and applies the engine's
+    rules of ``tests.harness.engine``: preview, state, Job awaits.
+
+    Args:
+        mocks: the providers' stand-ins.
+        preview: evaluate as ``pulumi preview`` does (default false).
+        state: the resources a previous update left, by URN (default: an empty stack).
+        job_failures: Jobs that fail, by resource name, with their pods' message (default none).
+    """
+
+    def __init__(
+        self, mocks: Mocks, *, preview: bool = False, state: Mapping[str, Prior] | None = None, job_failures: JobOutcomes | None = None
+    ) -> None:
         super().__init__(mocks)
+        self.preview = preview
+        self.state = dict(state or {})
+        self.job_failures = dict(job_failures or {})
         self.registered: list[Registered] = []
         self.stack_urn = ""
         self.stack_outputs = StackOutputs()
         self.duplicate_urns: list[str] = []
+        self.failures: list[str] = []
+        self.preview_read_errors: list[str] = []
+        self.remote_children: dict[str, Prior] = {}
+        # A remote component's children live in state too; outputs kept from state refer to them.
+        for urn, prior in self.state.items():
+            if prior.remote_child:
+                self.resources[urn] = MockMonitor.ResourceRegistration(urn, prior.id, prior.outputs)
+                self.remote_children[urn] = prior
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -74,48 +117,92 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()
         raw = plain_properties(request.object)
         inputs = unwrap_secrets(raw)
-        args = MockResourceArgs(
-            typ=request.type,
+        raw_trigger = plain_value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
+        trigger = unwrap_secrets(raw_trigger)
+        timeouts = {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v}
+        prior = self.state.get(urn)
+        record = Registered(
+            urn=urn,
+            type=request.type,
             name=request.name,
-            inputs=inputs,
+            custom=bool(request.custom),
+            parent=request.parent,
             provider=request.provider,
-            resource_id=request.importId,
-            custom=request.custom or False,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            inputs=inputs,
+            secret_inputs=secret_paths(raw),
+            outputs={},
+            id="",
+            replacement_trigger=trigger,
+            trigger_secret=bool(secret_paths(raw_trigger)) if raw_trigger is not None else False,
+            custom_timeouts=timeouts,
         )
-        id_, state = self.mocks.new_resource(args)
-        id_ = id_ or ""
+        if prior is not None and engine.same_as_prior(prior, inputs, trigger):
+            id_, state = prior.id, dict(prior.outputs)
+            record.operation = "same"
+            record.failed = prior.failed and f"{prior.failed} (awaited again: it failed to become ready in an earlier update)"
+        elif self.preview:
+            # A planned create or update: inputs as given, whatever the provider computes unknown.
+            computed = self._preview_answer(request, inputs)
+            id_, state = (prior.id if prior else ""), engine.preview_outputs(inputs, computed, rpc.UNKNOWN)
+            record.operation = "update" if prior else "create"
+        else:
+            id_, state = self.mocks.new_resource(
+                MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
+            )
+            record.operation = "update" if prior else "create"
+            if request.type == engine.JOB:
+                record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:
             if key in state:
                 state[key] = secret(state[key])
-        response_object = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
-        self.registered.append(
-            Registered(
-                urn=urn,
-                type=request.type,
-                name=request.name,
-                custom=bool(request.custom),
-                parent=request.parent,
-                provider=request.provider,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                inputs=inputs,
-                secret_inputs=secret_paths(raw),
-                outputs=unwrap_secrets(state),
-                id=id_,
-            )
-        )
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=response_object)
+        record.id, record.outputs = id_ or "", unwrap_secrets(state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        self.registered.append(record)
+        if record.failed:
+            self.failures.append(f"{urn}: {record.failed}")
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=_sync_await(rpc.serialize_properties(state, {})))
+
+    def _preview_answer(self, request: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The mock's answer outside preview, to tell computed outputs from inputs; unknown inputs are
+        stood in for by placeholders. A mock that cannot answer for them (a certificate from a key
+        that does not exist yet) computes nothing: outputs beyond the inputs are then absent, which
+        the SDK reads as unknown during preview."""
+        placeholders = json.loads(json.dumps(inputs).replace(rpc.UNKNOWN, "preview-placeholder"))
+        args = MockResourceArgs(request.type, request.name, placeholders, request.provider, request.importId, request.custom or False)
+        try:
+            return self.mocks.new_resource(args)[1]
+        except Exception:
+            return dict(inputs)
+
+    def _job_failure(self, name: str, inputs: dict[str, Any], timeouts: dict[str, str], *, creating: bool) -> str:
+        message = self.job_failures.get(name)
+        if message is None:
+            return ""
+        resource_name = str((inputs.get("metadata") or {}).get("name") or name)
+        return engine.job_failure(resource_name, inputs, engine.job_await_timeout(inputs, timeouts, creating), message)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        """A ``Resource.get``: recorded like a registration, with the id it read."""
+        """A ``Resource.get``: skipped while its id is unknown; during preview, a known id must
+        name an object that existed before this update."""
         _ensure_event_loop()
         raw = plain_properties(request.properties)
-        args = MockResourceArgs(
-            typ=request.type, name=request.name, inputs=unwrap_secrets(raw), provider=request.provider, resource_id=request.id
-        )
-        id_, state = self.mocks.new_resource(args)
         urn = self.make_urn(request.parent, request.type, request.name)
+        # The engine skips a read whose id is unknown; an unconfigured provider (its config still
+        # unknown during preview) answers a read with unknowns too.
+        known = request.id != rpc.UNKNOWN and not (self.preview and self._provider_unknown(request.provider))
+        if known and self.preview and not self._existed_before(request.type, request.id):
+            message = f"Preview failed: resource '{request.id}' does not exist (read by {urn} during preview)"
+            self.preview_read_errors.append(message)
+            raise engine.PreviewReadError(message)
+        state: dict[str, Any] = {}
+        id_ = request.id if known else ""
+        if known:
+            args = MockResourceArgs(
+                typ=request.type, name=request.name, inputs=unwrap_secrets(raw), provider=request.provider, resource_id=request.id
+            )
+            id_, state = self.mocks.new_resource(args)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or request.id, state)
         self.registered.append(
             Registered(
@@ -130,10 +217,18 @@ class RecordingMonitor(MockMonitor):
                 inputs=unwrap_secrets(raw),
                 secret_inputs=secret_paths(raw),
                 outputs=unwrap_secrets(state),
-                id=id_ or request.id,
+                id=id_ or "",
+                operation="read",
             )
         )
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_sync_await(rpc.serialize_properties(state, {})))
+
+    def _provider_unknown(self, provider_ref: str) -> bool:
+        registration = self.resources.get(provider_ref.rsplit("::", 1)[0])
+        return registration is not None and rpc.UNKNOWN in json.dumps(registration.state)
+
+    def _existed_before(self, type_: str, id_: str) -> bool:
+        return any(p.type == type_ and p.id == id_ for p in self.state.values())
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
@@ -145,7 +240,14 @@ class RecordingMonitor(MockMonitor):
         """Register a child the way a remote component's provider would; returns a resource reference."""
         urn = self.make_urn(parent_urn, type_, name)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
+        if not self.preview:
+            self.remote_children[urn] = Prior(id_, {}, state, None, "", type_, remote_child=True)
         return {SIG: RESOURCE_SIG, "urn": urn, "id": id_, "packageVersion": ""}
+
+
+def plain_value(value: Any) -> Any:
+    """One protobuf Value as plain data, like ``plain_properties``."""
+    return plain_properties(struct_pb2.Struct(fields={"v": value})).get("v")
 
 
 def plain_properties(struct: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import runpy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +22,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tests.harness import engine
+from tests.harness.engine import Prior
 from tests.harness.mocks import MeshMocks
 from tests.harness.monitor import RecordingMonitor, Registered
 
@@ -67,6 +69,7 @@ class StackRun:
     outputs: dict[str, Any]
     secret_outputs: set[str]
     mocks: MeshMocks
+    remote_children: dict[str, Prior] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -82,6 +85,37 @@ class StackRun:
     def children_of(self, parent: Registered) -> list[Registered]:
         return [r for r in self.resources if r.parent == parent.urn]
 
+    def state(self) -> dict[str, Prior]:
+        """What this update leaves in the stack's state, for the next run."""
+        return {**self.remote_children, **{r.urn: r.as_prior() for r in self.resources}}
+
+    def needs(self, dependent: str, dependency: str) -> bool:
+        """Whether resource ``dependent`` (a name) needs ``dependency`` (a name), directly or through
+        others: then it is created after it and deleted before it."""
+        return engine.depends_on(self.resources, self.named(dependent).urn, self.named(dependency).urn)
+
+    def destroy_waves(self) -> list[list[str]]:
+        """Resource names in the order ``pulumi destroy`` deletes them (reads and components excluded)."""
+        return self._names(engine.destroy_waves(self.resources))
+
+    def create_waves(self) -> list[list[str]]:
+        """Resource names in the order ``pulumi up`` can create them (reads and components excluded)."""
+        return self._names(engine.create_waves(self.resources))
+
+    def _names(self, waves: list[list[str]]) -> list[list[str]]:
+        kept = {r.urn: r.name for r in self.resources if r.custom and r.operation != "read" and not r.type.startswith("pulumi:providers")}
+        named = [sorted(kept[u] for u in wave if u in kept) for wave in waves]
+        return [wave for wave in named if wave]
+
+
+class UpdateFailed(Exception):  # noqa: N818 - named as Pulumi reports it
+    """The update failed as the engine would fail it; ``run`` holds what it registered (and leaves in state)."""
+
+    def __init__(self, errors: list[str], run: StackRun) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+        self.run = run
+
 
 def run_program(
     values: Mapping[str, Any],
@@ -90,13 +124,17 @@ def run_program(
     preview: bool = False,
     program: Callable[[], None] | None = None,
     mocks: MeshMocks | None = None,
+    state: Mapping[str, Prior] | None = None,
+    job_failures: Mapping[str, str] | None = None,
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
-    Exceptions the program raises (a ``ConfigError``, say) propagate unchanged.
+    ``state`` is what a previous update left (``StackRun.state()``); ``job_failures`` names Jobs
+    that fail, with their pods' message. Exceptions the program raises (a ``ConfigError``, say)
+    propagate unchanged; a failure the engine would report raises ``UpdateFailed``.
     """
     mocks = mocks or MeshMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, preview=preview, state=state, job_failures=dict(job_failures or {}))
     mocks.monitor = monitor
     settings.ROOT.set(None)
     set_all_config(as_pulumi_config(values))
@@ -118,7 +156,10 @@ def run_program(
     _sync_await(run_pulumi_func(body))
     if monitor.duplicate_urns:
         raise AssertionError(f"Duplicate resource URN: {monitor.duplicate_urns}")
-    return StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks)
+    result = StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks, monitor.remote_children)
+    if monitor.preview_read_errors or monitor.failures:
+        raise UpdateFailed([*monitor.preview_read_errors, *monitor.failures], result)
+    return result
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> StackRun:

@@ -1,0 +1,186 @@
+"""What the real Pulumi engine and providers do that plain mocks do not, as rules the harness enforces.
+
+- Preview: a resource being created or updated has only its inputs as outputs; everything the
+  provider computes (ids, statuses, addresses) is unknown. A read (``Resource.get``) runs during
+  preview whenever its id is known, and ``depends_on`` does not delay it (pulumi/pulumi#16395,
+  pulumi-kubernetes#2789): reading an object the same update creates fails with
+  "Preview failed: resource '<id>' does not exist". A read whose id is unknown is skipped.
+- State: a resource whose inputs (and replacement trigger) are unchanged is not touched; its outputs
+  come from state. A resource that failed to become ready is awaited again on the next update,
+  unless it is a Job annotated ``pulumi.com/replaceUnready: "true"``, which is replaced instead.
+- Jobs (pulumi-kubernetes await/job.go): Pulumi waits ``customTimeouts`` (create/update), else the
+  ``pulumi.com/timeoutSeconds`` annotation, else 10 minutes. A Job that fails (BackoffLimitExceeded
+  or DeadlineExceeded) fails the update at once with its pods' termination messages; one still
+  running when the wait ends fails as "'<name>' timed out waiting to be Ready", without them.
+- Destroy: resources are deleted in the reverse order of the dependency graph (explicit and
+  input dependencies, parent, provider) and nothing else; resources with no path between them
+  may be deleted at the same time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+DEFAULT_JOB_TIMEOUT_SECONDS = 600
+REPLACE_UNREADY = "pulumi.com/replaceUnready"
+TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+JOB = "kubernetes:batch/v1:Job"
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+
+
+class Node(Protocol):
+    """What the graph rules need of a recorded resource."""
+
+    @property
+    def urn(self) -> str: ...
+
+    @property
+    def parent(self) -> str: ...
+
+    @property
+    def provider_urn(self) -> str: ...
+
+    @property
+    def dependencies(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One resource as a previous update left it in state.
+
+    Args:
+        id: its id.
+        inputs: the inputs it was last updated with.
+        outputs: its outputs.
+        replacement_trigger: the replacement trigger it was registered with (None: none).
+        failed: the error it failed to become ready with ("" when it is ready).
+        type: its type token.
+        remote_child: registered by a remote component's provider, not by the program (default false).
+    """
+
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    replacement_trigger: Any
+    failed: str
+    type: str
+    remote_child: bool = False
+
+
+def preview_outputs(inputs: Any, computed: Any, unknown: str) -> Any:
+    """What a provider answers for a create or update during preview: the inputs as given, and
+    ``unknown`` for everything it would compute (``computed`` holds its answer outside preview),
+    at any depth: azure-native's PreviewOutputs, for one, marks every response property that the
+    inputs do not set as computed."""
+    if isinstance(inputs, dict) and isinstance(computed, dict):
+        merged = {k: preview_outputs(inputs[k], v, unknown) if k in inputs else unknown for k, v in computed.items()}
+        return {**merged, **{k: v for k, v in inputs.items() if k not in computed}}
+    return inputs
+
+
+class PreviewReadError(ValueError):
+    """A read that the real engine would run during preview against an object that does not exist yet."""
+
+
+def seconds(duration: str) -> int:
+    """A Go duration as Pulumi's customTimeouts carry it ("15m", "1h30m", "90s") in seconds."""
+    parts = DURATION_PART.findall(duration)
+    if not parts or "".join(n + u for n, u in parts) != duration.strip():
+        raise ValueError(f"not a duration: {duration!r}")
+    return round(sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
+
+
+def annotations_of(inputs: Mapping[str, Any]) -> dict[str, str]:
+    return dict((inputs.get("metadata") or {}).get("annotations") or {})
+
+
+def job_await_timeout(inputs: Mapping[str, Any], custom_timeouts: Mapping[str, str], creating: bool) -> int:
+    """How long Pulumi waits for a Job to complete, in seconds."""
+    custom = custom_timeouts.get("create" if creating else "update")
+    if custom:
+        return seconds(custom)
+    annotation = annotations_of(inputs).get(TIMEOUT_ANNOTATION)
+    return int(annotation) if annotation else DEFAULT_JOB_TIMEOUT_SECONDS
+
+
+def job_failure(name: str, inputs: Mapping[str, Any], timeout: int, message: str) -> str:
+    """The error a failing Job ends the update with: its own message only if it fails (its
+    ``activeDeadlineSeconds`` at the latest) before Pulumi stops waiting."""
+    deadline = (inputs.get("spec") or {}).get("activeDeadlineSeconds")
+    if deadline is None or int(deadline) >= timeout:
+        return f"'{name}' timed out waiting to be Ready"
+    return f"Resource '{name}' was created but failed to initialize: {message}"
+
+
+def replaces_unready(inputs: Mapping[str, Any]) -> bool:
+    return annotations_of(inputs).get(REPLACE_UNREADY) == "true"
+
+
+def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any) -> bool:
+    """Whether the engine leaves the resource as it is (no diff, trigger unchanged, not replaced as unready)."""
+    if prior is None or prior.inputs != inputs or prior.replacement_trigger != trigger:
+        return False
+    return not (prior.failed and prior.type == JOB and replaces_unready(inputs))
+
+
+def edges(node: Node) -> set[str]:
+    """What ``node`` needs to exist: its dependencies, its parent and its provider."""
+    needed = set(node.dependencies)
+    if node.parent:
+        needed.add(node.parent)
+    if node.provider_urn:
+        needed.add(node.provider_urn)
+    return {u for u in needed if u and not is_stack(u)}
+
+
+def is_stack(urn: str) -> bool:
+    """Whether ``urn`` is the stack itself (every other URN carries it in its type chain)."""
+    return urn.split("::")[2] == "pulumi:pulumi:Stack"
+
+
+def depends_on(nodes: Iterable[Node], dependent: str, dependency: str) -> bool:
+    """Whether ``dependent`` needs ``dependency``, directly or through others."""
+    graph = {n.urn: edges(n) for n in nodes}
+    seen: set[str] = set()
+    stack = [dependent]
+    while stack:
+        for urn in graph.get(stack.pop(), set()):
+            if urn == dependency:
+                return True
+            if urn not in seen:
+                seen.add(urn)
+                stack.append(urn)
+    return False
+
+
+def create_waves(nodes: Sequence[Node]) -> list[list[str]]:
+    """URNs in the order the engine can create them: each wave needs only earlier waves."""
+    graph = {n.urn: edges(n) & {m.urn for m in nodes} for n in nodes}
+    waves: list[list[str]] = []
+    done: set[str] = set()
+    while len(done) < len(graph):
+        wave = sorted(u for u, needs in graph.items() if u not in done and needs <= done)
+        if not wave:
+            raise ValueError(f"dependency cycle among {sorted(set(graph) - done)}")
+        waves.append(wave)
+        done |= set(wave)
+    return waves
+
+
+def destroy_waves(nodes: Sequence[Node]) -> list[list[str]]:
+    """URNs in the order ``pulumi destroy`` deletes them: a resource goes once nothing that needs it is left."""
+    graph = {n.urn: edges(n) & {m.urn for m in nodes} for n in nodes}
+    needed_by: dict[str, set[str]] = {u: set() for u in graph}
+    for urn, needs in graph.items():
+        for dependency in needs:
+            needed_by[dependency].add(urn)
+    waves: list[list[str]] = []
+    gone: set[str] = set()
+    while len(gone) < len(graph):
+        wave = sorted(u for u, users in needed_by.items() if u not in gone and users <= gone)
+        waves.append(wave)
+        gone |= set(wave)
+    return waves

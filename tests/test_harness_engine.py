@@ -1,0 +1,121 @@
+"""The harness's model of the engine: preview, state between updates, Job awaits, destroy order.
+
+Each rule is checked on a small program so that the stack tests can rely on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_kubernetes as k8s
+import pytest
+
+from tests.configs import n_existing
+from tests.harness import engine
+from tests.harness.program import StackRun, UpdateFailed, run_program
+
+
+def run(program: Any, **kwargs: Any) -> StackRun:
+    return run_program(n_existing(2), program=program, **kwargs)
+
+
+def job(name: str, *, deadline: int | None = None, annotations: dict[str, str] | None = None, timeout: str | None = None) -> Any:
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}", cluster_identifier="c1")
+        k8s.batch.v1.Job(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="probe", namespace="sample", annotations=annotations),
+            spec=k8s.batch.v1.JobSpecArgs(
+                active_deadline_seconds=deadline,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    spec=k8s.core.v1.PodSpecArgs(restart_policy="Never", containers=[k8s.core.v1.ContainerArgs(name="c", image="i")])
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                provider=provider, custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout) if timeout else None
+            ),
+        )
+
+    return program
+
+
+def test_preview_keeps_inputs_and_makes_computed_outputs_unknown_at_any_depth() -> None:
+    seen: list[str] = []
+
+    def program() -> None:
+        aks = azure_native.containerservice.ManagedCluster(
+            "aks",
+            resource_group_name="rg",
+            location="westeurope",
+            addon_profiles={"azureKeyvaultSecretsProvider": azure_native.containerservice.ManagedClusterAddonProfileArgs(enabled=True)},
+        )
+        aks.addon_profiles.apply(lambda addons: seen.append(f"addons {addons}"))
+        aks.fqdn.apply(lambda fqdn: seen.append(f"fqdn {fqdn}"))
+        aks.location.apply(lambda location: seen.append(f"location {location}"))
+
+    run(program, preview=True)
+    # The add-on's identity is computed by Azure, so the whole addonProfiles value is unknown.
+    assert seen == ["location westeurope"]
+    run(program)
+    assert len(seen) == 4
+
+
+def test_unchanged_resources_keep_their_outputs_from_state() -> None:
+    first = run(job("probe"))
+    second = run(job("probe"), state=first.state())
+    assert second.named("probe").operation == "same"
+    third = run(job("probe", deadline=60), state=first.state())
+    assert third.named("probe").operation == "update"
+
+
+def test_job_await_timeout_comes_from_custom_timeouts_then_the_annotation_then_ten_minutes() -> None:
+    assert engine.job_await_timeout({}, {}, creating=True) == 600
+    annotated = {"metadata": {"annotations": {"pulumi.com/timeoutSeconds": "120"}}}
+    assert engine.job_await_timeout(annotated, {}, creating=True) == 120
+    assert engine.job_await_timeout(annotated, {"create": "15m", "update": "1h30m"}, creating=False) == 5400
+
+
+@pytest.mark.parametrize(
+    ("deadline", "timeout", "error"),
+    [
+        (None, None, "'probe' timed out waiting to be Ready"),
+        (690, None, "'probe' timed out waiting to be Ready"),
+        (300, "10m", "Resource 'probe' was created but failed to initialize: [Error] mesh check failed"),
+    ],
+)
+def test_a_failing_job_reports_its_own_message_only_if_it_fails_before_pulumi_stops_waiting(
+    deadline: int | None, timeout: str | None, error: str
+) -> None:
+    with pytest.raises(UpdateFailed) as failed:
+        run(job("probe", deadline=deadline, timeout=timeout), job_failures={"probe": "[Error] mesh check failed"})
+    assert failed.value.errors == [f"{failed.value.run.named('probe').urn}: {error}"]
+
+
+def test_a_failed_job_blocks_later_updates_unless_it_is_replaced_when_unready() -> None:
+    with pytest.raises(UpdateFailed) as failed:
+        run(job("probe", deadline=60), job_failures={"probe": "broken"})
+    # The mesh is fixed, the program unchanged: the engine awaits the failed Job again.
+    with pytest.raises(UpdateFailed) as again:
+        run(job("probe", deadline=60), state=failed.value.run.state())
+    assert "awaited again" in again.value.errors[0]
+    replaceable = job("probe", deadline=60, annotations={"pulumi.com/replaceUnready": "true"})
+    with pytest.raises(UpdateFailed) as failed:
+        run(replaceable, job_failures={"probe": "broken"})
+    rerun = run(replaceable, state=failed.value.run.state())
+    assert rerun.named("probe").operation == "update" and rerun.named("probe").failed == ""
+
+
+def test_destroy_deletes_dependents_first_and_only_the_graph_orders_it() -> None:
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}", cluster_identifier="c1")
+        on = pulumi.ResourceOptions(provider=provider)
+        namespace = k8s.core.v1.Namespace("ns", metadata={"name": "a"}, opts=on)
+        k8s.core.v1.ConfigMap("uses-ns", metadata={"namespace": namespace.metadata.name}, opts=on)
+        k8s.core.v1.ConfigMap("independent", metadata={"namespace": "b"}, opts=on)
+
+    result = run(program)
+    assert result.destroy_waves() == [["independent", "uses-ns"], ["ns"]]
+    assert result.create_waves() == [["independent", "ns"], ["uses-ns"]]
+    assert result.needs("uses-ns", "ns") and not result.needs("independent", "ns")
