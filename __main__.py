@@ -4,9 +4,7 @@ import pulumi
 
 from components.config.load import load_mesh_spec
 from components.mesh.ca import MeshCA, MeshCAArgs
-from components.mesh.check import MeshCheck, MeshCheckArgs
-from components.mesh.istio import install_istio
-from components.mesh.link import MeshLink, MeshLinkArgs
+from components.mesh.mesh import build_mesh
 from components.mesh.summary import mesh_summary
 from components.platforms import build_platforms, platform_configs
 
@@ -14,14 +12,11 @@ spec = load_mesh_spec(pulumi.Config(), platform_configs())
 
 ca = MeshCA("mesh-ca", MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
 platforms = build_platforms(spec, ca)
-releases = install_istio(spec, platforms.handles, ca.clusters)
-link = MeshLink("mesh-link", MeshLinkArgs(spec, platforms.handles, releases))
-if spec.verify:
-    MeshCheck("mesh-check", MeshCheckArgs(spec, platforms.handles, releases, link))
+mesh = build_mesh(spec, platforms.handles, ca)
 
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
 for name, value in platforms.outputs.items():
     pulumi.export(name, value)
-pulumi.export("eastWestGateways", {name: r.eastwest_address for name, r in releases.items() if r.eastwest_address is not None})
-pulumi.export("remoteSecrets", link.remote_secrets)
+pulumi.export("eastWestGateways", {name: r.eastwest_address for name, r in mesh.releases.items() if r.eastwest_address is not None})
+pulumi.export("remoteSecrets", mesh.link.remote_secrets)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pulumi_kubernetes as k8s
 
 from components.config.model import MeshSpec
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.handle import ClusterHandle
-from components.mesh.istio import install_istio
-from components.mesh.link import MeshLink, MeshLinkArgs
+from components.mesh.mesh import build_mesh
 
 
 def api_url(cluster: str) -> str:
     return f"https://{cluster}.example:6443"
 
 
-def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, *, link: bool = False) -> Callable[[], None]:
-    """MeshCA, then per cluster a kubernetes Provider and a handle, Istio on all; MeshLink if ``link``."""
+def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, gateway_dns_names: Sequence[str] = ()) -> Callable[[], None]:
+    """MeshCA, then per cluster a kubernetes Provider and a handle, then the whole mesh on them."""
 
     def program() -> None:
         ca = MeshCA("mesh-ca", MeshCAArgs([c.name for c in spec.clusters], spec.ca))
@@ -26,9 +25,9 @@ def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, *
         for cluster in spec.clusters:
             provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
             lb = dict(annotations or {})
-            handles[cluster.name] = ClusterHandle(cluster.name, cluster.network, provider, api_url(cluster.name), lb, lb)
-        releases = install_istio(spec, handles, ca.clusters)
-        if link:
-            MeshLink("mesh-link", MeshLinkArgs(spec, handles, releases))
+            handles[cluster.name] = ClusterHandle(
+                cluster.name, cluster.network, provider, api_url(cluster.name), lb, lb, gateway_dns_names=gateway_dns_names
+            )
+        build_mesh(spec, handles, ca)
 
     return program

@@ -1,14 +1,30 @@
-"""MeshCheck: one version per cluster, and a probe whose success needs every one of them."""
+"""MeshCheck: one version per cluster, a probe that needs all of them, and a check that runs when
+what it proves changes, reports its own failure and recovers once the mesh is fixed."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from components.mesh.check import CURL_IMAGE, HELLOWORLD_IMAGE, probe_script
-from tests.harness.program import StackRun, run_stack
+from components.mesh.check import CHECK_SECONDS, JOB_DEADLINE_SECONDS, JOB_WAIT_SECONDS, REQUEST_SECONDS, probe_script
+from tests.harness.engine import seconds
+from tests.harness.program import StackRun, UpdateFailed, run_stack, stack_config
+
+IMAGE = "registry.istio.io/release/examples-helloworld-v1:1.0"
+HARDENED = {
+    "runAsNonRoot": True,
+    "runAsUser": 65534,
+    "runAsGroup": 65534,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+VERSIONS = {"v1": "kind-1", "v2": "kind-2", "v3": "kind-3"}
 
 
 @pytest.fixture(scope="module")
@@ -40,65 +56,144 @@ def test_sample_namespace_and_service_in_every_cluster(kind: StackRun) -> None:
         assert namespace.provider_urn == kind.named(f"kind-{i}-provider").urn
 
 
-def test_version_k_runs_only_in_cluster_k(kind: StackRun) -> None:
+def test_version_k_runs_only_in_cluster_k_hardened(kind: StackRun) -> None:
     deployments = {r.name: r for r in kind.of_type("kubernetes:apps/v1:Deployment")}
     assert sorted(deployments) == [f"mesh-check-kind-{i}-helloworld-v{i}" for i in (1, 2, 3)]
     for i in (1, 2, 3):
         deployment = deployments[f"mesh-check-kind-{i}-helloworld-v{i}"]
-        container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]
-        assert container["image"] == HELLOWORLD_IMAGE
-        assert container["env"] == [{"name": "SERVICE_VERSION", "value": f"v{i}"}]
+        pod = deployment.inputs["spec"]["template"]["spec"]
+        assert pod["containers"] == [
+            {
+                "name": "helloworld",
+                "image": IMAGE,
+                "env": [{"name": "SERVICE_VERSION", "value": f"v{i}"}],
+                "ports": [{"containerPort": 5000}],
+                "securityContext": HARDENED,
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - the pod's emptyDir
+            }
+        ]
+        assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
         assert deployment.provider_urn == kind.named(f"kind-{i}-provider").urn
         assert kind.named(f"kind-{i}-istio-istiod").urn in deployment.dependencies
 
 
-def test_probe_job_needs_every_version_and_waits_for_the_whole_mesh(kind: StackRun) -> None:
+def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_longer(kind: StackRun) -> None:
     job = kind.named("mesh-check-kind-2-probe")
+    assert job.inputs["metadata"] == {"name": "mesh-check", "namespace": "sample", "annotations": {"pulumi.com/replaceUnready": "true"}}
     spec = job.inputs["spec"]
-    assert spec["backoffLimit"] == 0 and spec["activeDeadlineSeconds"] > 0
-    container = spec["template"]["spec"]["containers"][0]
-    assert container["image"] == CURL_IMAGE
-    assert container["command"][:2] == ["/bin/sh", "-c"]
-    assert 'want="v1 v2 v3"' in container["command"][2]
+    assert (spec["backoffLimit"], spec["activeDeadlineSeconds"]) == (0, JOB_DEADLINE_SECONDS)
+    assert job.custom_timeouts == {"create": f"{JOB_WAIT_SECONDS}s", "update": f"{JOB_WAIT_SECONDS}s"}
+    assert CHECK_SECONDS + REQUEST_SECONDS < JOB_DEADLINE_SECONDS < seconds(job.custom_timeouts["create"])
+    template = spec["template"]
+    assert template["metadata"]["annotations"] == {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
+    assert template["spec"]["containers"] == [
+        {
+            "name": "probe",
+            "image": IMAGE,
+            "command": ["/bin/sh", "-c", probe_script("kind-2", VERSIONS)],
+            "securityContext": HARDENED,
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+        }
+    ]
     deps = {kind.by_urn(u).name for u in job.dependencies}
     assert {f"mesh-check-kind-{i}-helloworld-v{i}" for i in (1, 2, 3)} <= deps
     # depends_on a component means on its children: every remote secret of the mesh.
     assert {r.name for r in kind.resources if r.name.startswith("mesh-link-") and "-in-" in r.name} <= deps
 
 
+def test_what_the_check_proves_is_a_secret_replacement_trigger_of_every_probe(kind: StackRun) -> None:
+    triggers = {r.replacement_trigger for r in kind.of_type("kubernetes:batch/v1:Job")}
+    assert len(triggers) == 1 and len(next(iter(triggers))) == 64
+    assert all(r.trigger_secret for r in kind.of_type("kubernetes:batch/v1:Job"))
+
+
+def probe_operations(run: StackRun) -> set[str]:
+    return {r.operation for r in run.of_type("kubernetes:batch/v1:Job")}
+
+
+@pytest.mark.parametrize(
+    ("change", "operations"),
+    [
+        ({}, {"same"}),
+        ({"istioVersion": "1.30.3"}, {"update"}),
+        ({"istioRevision": "1-30-0"}, {"update"}),
+        ({"caRootValidityHours": 80000}, {"update"}),
+        ({"clusters:kind-2.apiServerUrl": "https://172.18.0.3:6443"}, {"update"}),
+        ({"accessLog": False}, {"same"}),
+    ],
+)
+def test_the_check_runs_again_exactly_when_what_it_proves_changes(change: dict[str, Any], operations: set[str]) -> None:
+    before = run_stack("kind")
+    overrides: dict[str, Any] = {}
+    for key, value in change.items():
+        if key.startswith("clusters:"):
+            cluster, field = key.removeprefix("clusters:").split(".")
+            clusters = run_stack_config_clusters()
+            next(c for c in clusters if c["name"] == cluster)[field] = value
+            overrides["clusters"] = clusters
+        else:
+            overrides[key] = value
+    after = run_stack("kind", overrides, state=before.state())
+    assert probe_operations(after) == operations
+
+
+def run_stack_config_clusters() -> list[dict[str, Any]]:
+    return stack_config("kind")["clusters"]
+
+
+def test_a_failed_check_fails_the_update_with_its_message_and_runs_again_once_the_mesh_is_fixed() -> None:
+    message = "[Error] mesh check failed in kind-1 after 240s: saw v1; never saw v2 (v1 is kind-1, v2 is kind-2)"
+    with pytest.raises(UpdateFailed) as failed:
+        run_stack("kind", job_failures={"mesh-check-kind-1-probe": message})
+    assert [e.split(": ", 1)[1] for e in failed.value.errors] == [f"Resource 'mesh-check' was created but failed to initialize: {message}"]
+    # Nothing in the program changed, but the failed Job is replaced rather than awaited again.
+    fixed = run_stack("kind", state=failed.value.run.state())
+    assert {r.name: r.operation for r in fixed.of_type("kubernetes:batch/v1:Job")} == {
+        "mesh-check-kind-1-probe": "update",
+        "mesh-check-kind-2-probe": "same",
+    }
+
+
 def run_probe(tmp_path: Path, answers: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run the Job's script with stub curl (answering in turn) and sleep, as the pod would."""
+    """Run the Job's script with stub curl (answering in turn), date (3 s per call) and sleep."""
     (tmp_path / "answers").write_text("\n".join(answers) + "\n")
     (tmp_path / "count").write_text("0")
-    curl = tmp_path / "curl"
-    curl.write_text(
-        "#!/bin/sh\n"
-        'case "$*" in *quitquitquit*) exit 0 ;; esac\n'
-        f"n=$(cat {tmp_path}/count); n=$((n + 1)); echo $n > {tmp_path}/count\n"
-        f'line=$(sed -n "$(( (n - 1) % $(wc -l < {tmp_path}/answers) + 1 ))p" {tmp_path}/answers)\n'
-        'echo "Hello version: $line, instance: helloworld-$line-abc"\n'
-    )
-    sleep = tmp_path / "sleep"
-    sleep.write_text("#!/bin/sh\nexit 0\n")
-    curl.chmod(0o755)
-    sleep.chmod(0o755)
+    (tmp_path / "clock").write_text("1000")
+    stubs = {
+        "curl": (
+            'case "$*" in *quitquitquit*) exit 0 ;; esac\n'
+            f"n=$(cat {tmp_path}/count); n=$((n + 1)); echo $n > {tmp_path}/count\n"
+            f'line=$(sed -n "$(( (n - 1) % $(wc -l < {tmp_path}/answers) + 1 ))p" {tmp_path}/answers)\n'
+            'echo "Hello version: $line, instance: helloworld-$line-abc"\n'
+        ),
+        "date": f"t=$(cat {tmp_path}/clock); echo $t; echo $((t + 3)) > {tmp_path}/clock\n",
+        "sleep": "exit 0\n",
+    }
+    for name, body in stubs.items():
+        (tmp_path / name).write_text("#!/bin/sh\n" + body)
+        (tmp_path / name).chmod(0o755)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     return subprocess.run(
-        ["/bin/sh", "-c", probe_script(["v1", "v2", "v3"])], env=env, capture_output=True, text=True, timeout=60, check=False
+        ["/bin/sh", "-c", probe_script("kind-1", VERSIONS)], env=env, capture_output=True, text=True, timeout=60, check=False
     )
 
 
 def test_probe_passes_once_every_cluster_answered(tmp_path: Path) -> None:
     result = run_probe(tmp_path, ["v2", "v2", "v1", "v3"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "mesh check passed: saw v2 v1 v3"
+    assert result.stdout.strip() == "mesh check passed in kind-1 after 12s: saw v2 v1 v3"
 
 
-def test_probe_fails_listing_what_it_saw_and_what_it_missed(tmp_path: Path) -> None:
+def test_probe_gives_up_within_its_budget_naming_what_it_saw_and_missed(tmp_path: Path) -> None:
     result = run_probe(tmp_path, ["v1", "v3"])
     assert result.returncode == 1
-    assert result.stderr.strip() == "mesh check failed after 90 attempts: saw v1 v3; never saw v2"
-    assert (tmp_path / "count").read_text().strip() == "90"
+    assert (
+        result.stderr.strip()
+        == "mesh check failed in kind-1 after 240s: saw v1 v3; never saw v2 (v1 is kind-1, v2 is kind-2, v3 is kind-3)"
+    )
+    assert (tmp_path / "count").read_text().strip() == "80"
 
 
 def test_no_check_without_verify() -> None:

@@ -15,6 +15,7 @@ import pytest
 from tests.configs import n_existing
 from tests.harness import engine
 from tests.harness.program import StackRun, UpdateFailed, run_program
+from tests.harness.webhooks import refused_at_first_up
 
 
 def run(program: Any, **kwargs: Any) -> StackRun:
@@ -119,3 +120,27 @@ def test_destroy_deletes_dependents_first_and_only_the_graph_orders_it() -> None
     assert result.destroy_waves() == [["independent", "uses-ns"], ["ns"]]
     assert result.create_waves() == [["independent", "ns"], ["uses-ns"]]
     assert result.needs("uses-ns", "ns") and not result.needs("independent", "ns")
+
+
+def test_the_webhook_model_refuses_injected_pods_on_a_remote_before_its_primary_holds_its_secret() -> None:
+    def program() -> None:
+        primary = k8s.Provider("primary", kubeconfig="{}", cluster_identifier="c1")
+        remote = k8s.Provider("remote", kubeconfig="{}", cluster_identifier="c2")
+        annotations = {"topology.istio.io/controlPlaneClusters": "c1"}
+        k8s.core.v1.Namespace("c2-istio-istio-system", metadata={"name": "istio-system", "annotations": annotations}, opts=opts(remote))
+        k8s.core.v1.Namespace("sample", metadata={"name": "sample", "labels": {"istio-injection": "enabled"}}, opts=opts(remote))
+        secret = k8s.core.v1.Secret(
+            "c2-in-c1",
+            metadata={"name": "istio-remote-secret-c2", "annotations": {"networking.istio.io/cluster": "c2"}},
+            opts=opts(primary),
+        )
+        spec: Any = {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": []}}}
+        k8s.apps.v1.Deployment("early", metadata={"name": "early", "namespace": "sample"}, spec=spec, opts=opts(remote))
+        k8s.apps.v1.Deployment("late", metadata={"name": "late", "namespace": "sample"}, spec=spec, opts=opts(remote, secret))
+
+    refused = refused_at_first_up(run(program))
+    assert [r.split(":")[0] for r in refused] == ["early"]
+
+
+def opts(provider: k8s.Provider, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(provider=provider, depends_on=list(after))

@@ -19,7 +19,7 @@ REMOTE_SECRET = "istio-multicluster:mesh:MeshLink"
 
 
 def run_linked(config: dict[str, Any]) -> StackRun:
-    return run_program(config, program=mesh_program(parse(config), link=True))
+    return run_program(config, program=mesh_program(parse(config)))
 
 
 def remote_secrets(run: StackRun) -> list[Any]:
@@ -120,7 +120,7 @@ def test_mixed_networks_link_every_pair_and_gateways_exist_on_all() -> None:
     spec = parse(n_existing(3))
     networks = {"c1": "shared", "c2": "shared", "c3": "other"}
     spec = replace(spec, clusters=tuple(replace(c, network=networks[c.name]) for c in spec.clusters))
-    run = run_program(n_existing(3), program=mesh_program(spec, link=True))
+    run = run_program(n_existing(3), program=mesh_program(spec))
     assert len(remote_secrets(run)) == 6
     assert sorted(r.name for r in run.resources if r.name.endswith("-istio-eastwest")) == [
         "c1-istio-eastwest",

@@ -9,6 +9,7 @@ import pytest
 from components.config.problems import ConfigError
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.harness.webhooks import refused_at_first_up
 
 CA_TYPES = {
     "istio-multicluster:mesh:MeshCA": 1,
@@ -89,3 +90,32 @@ def test_a_misspelt_stack_config_key_is_reported_not_ignored() -> None:
         ("unknown-field", "istioVerson: is not a field of the istio-multicluster config; did you mean istioVersion?"),
         ("unknown-field", "meshID: is not a field of the istio-multicluster config; did you mean meshId?"),
     ]
+
+
+@pytest.mark.parametrize("stack", ["aks", "eks", "kind"])
+def test_no_object_reaches_an_admission_webhook_before_it_serves(stack: str) -> None:
+    assert refused_at_first_up(run_stack(stack)) == []
+
+
+def load_balanced(run: StackRun) -> list[str]:
+    """The releases whose chart creates a LoadBalancer Service: the Istio gateways."""
+    return [r.name for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "gateway"]
+
+
+# What must still run while a cluster's load balancers are deleted, per stack and cluster.
+PROVISIONERS = {
+    "kind": lambda c: [f"{c}-metallb", f"{c}-metallb-pool", f"{c}-metallb-l2", f"{c}-provider"],
+    "aks": lambda c: [f"{c}-aks", f"azure-{c}-vnet", *(f"azure-{c}-{p}-subnet" for p in ("system", "user1", "user2"))],
+    "eks": lambda c: [f"{c}-aws-load-balancer-controller", f"{c}-eks", f"{c}-provider"],
+}
+
+
+@pytest.mark.parametrize("stack", ["aks", "eks", "kind"])
+def test_destroy_deletes_every_load_balancer_before_what_provisions_it(stack: str) -> None:
+    run = run_stack(stack)
+    gateways = load_balanced(run)
+    assert gateways, "every shipped stack has gateways"
+    for gateway in gateways:
+        cluster = gateway.split("-istio-")[0]
+        for provisioner in PROVISIONERS[stack](cluster):
+            assert run.needs(gateway, provisioner), f"{gateway} may outlive {provisioner} on destroy"

@@ -7,6 +7,7 @@ Pulumi.yaml's config schema and the README's tables are generated from these dec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,17 @@ VERIFY = Field(
     "Deploy sample workloads and a Job per cluster that must reach every cluster's helloworld version; "
     "pulumi up fails if cross-cluster traffic does not flow.",
     default=False,
+)
+# registry/repository:tag or @sha256:<digest>; a tag or digest is required, never an implicit :latest.
+IMAGE_REFERENCE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
+VERIFY_IMAGE = Field(
+    "verifyImage",
+    Text(IMAGE_REFERENCE, "use registry/repository:tag or registry/repository:tag@sha256:<digest>"),
+    "Image of the verification workloads and probes: Istio's helloworld sample, which carries curl. "
+    "Pin it by digest (`crane digest <image>`) to run exactly what was reviewed.",
+    default="registry.istio.io/release/examples-helloworld-v1:1.0",
 )
 ISTIOD_VALUES = Field[dict[str, Any]](
     "istiodValues",
@@ -151,6 +163,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     ACCESS_LOG,
     INGRESS_GATEWAY,
     VERIFY,
+    VERIFY_IMAGE,
     ISTIOD_VALUES,
     CA_ROOT_VALIDITY_HOURS,
     CA_INTERMEDIATE_VALIDITY_HOURS,

@@ -101,6 +101,7 @@ class MeshSpec:
         access_log: send Envoy access logs to stdout.
         ingress_gateway: install a north-south ingress gateway in ``istio-ingress``.
         verify: deploy MeshCheck, which fails ``pulumi up`` unless traffic crosses every cluster.
+        verify_image: the image of MeshCheck's workloads and probes.
         istiod_values: istiod Helm values for every cluster, merged over the program's.
         ca: mesh CA lifetimes.
         clusters: at least two.
@@ -114,6 +115,7 @@ class MeshSpec:
     access_log: bool
     ingress_gateway: bool
     verify: bool
+    verify_image: str
     istiod_values: Mapping[str, Any]
     ca: CaSpec
     clusters: tuple[ClusterSpec, ...]

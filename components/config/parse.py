@@ -38,6 +38,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     mesh_id, version, revision = root.value(d.MESH_ID), root.value(d.ISTIO_VERSION), root.value(d.ISTIO_REVISION)
     topology = root.value(d.TOPOLOGY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
+    verify_image = root.value(d.VERIFY_IMAGE)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
     ca = _ca(root)
     settings = {p.name: s for p in platforms if (s := p.parse_settings(root)) is not None}
@@ -54,9 +55,9 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
     problems.raise_if_any()
     assert mesh_id and version and topology and access_log is not None and ingress is not None and verify is not None
-    assert mesh_values is not None and ca is not None
+    assert mesh_values is not None and ca is not None and verify_image
     return MeshSpec(
-        mesh_id, version, revision, topology, access_log, ingress, verify, mesh_values, ca,
+        mesh_id, version, revision, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
         tuple(c.value for c in clusters), settings,
     )  # fmt: skip
 

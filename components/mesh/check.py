@@ -1,31 +1,57 @@
-"""MeshCheck: proves cross-cluster traffic flows, or makes ``pulumi up`` fail.
+"""MeshCheck: proves cross-cluster traffic flows, or makes ``pulumi up`` fail with the reason.
 
 In every cluster: namespace ``sample`` (injection on), Service ``helloworld`` on port 5000; in the
 k-th cluster only, Deployment ``helloworld-v<k>``. Per cluster a Job calls
-``helloworld.sample:5000/hello`` until it has seen every cluster's version, within bounded attempts,
-then exits 0; otherwise it fails listing what it saw. Pulumi waits for Jobs to complete, so a mesh
-whose clusters cannot reach each other fails the deployment instead of looking healthy.
+``helloworld.sample:5000/hello`` until it has seen every cluster's version, then exits 0.
+
+When it runs: the Job's replacement trigger is a digest of everything it proves (the clusters,
+their networks and roles, the Istio version and revision, the mesh CA, every remote secret), so it
+runs on the first ``pulumi up`` and again on any update that changes one of those; a Job that
+completed is otherwise left alone.
+
+When it fails: the probe gives up after ``CHECK_SECONDS`` and exits 1 with one line, ``mesh check
+failed in <cluster> after <n>s: saw <versions>; never saw <versions> (<version> is <cluster>, ...)``,
+which becomes the container's termination message; pulumi-kubernetes reports a failed Job's pod
+messages. The Job's deadline and Pulumi's wait for it are longer than the probe, so that line is
+what the user sees, not a timeout. ``pulumi.com/replaceUnready`` replaces a failed Job on the next
+update, so once the mesh is fixed ``pulumi up`` checks again instead of staying blocked on it.
+
+The pods are hardened (non-root, read-only root filesystem, no privilege escalation, no
+capabilities, the runtime's seccomp profile, requests and limits). Both use Istio's helloworld
+sample image, which carries curl.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.model import MeshSpec
+from components.config.model import MeshSpec, Role
+from components.mesh.ca import MeshCA
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import IstioRelease, injection_labels
+from components.mesh.link import MeshLink, digest
+from components.mesh.summary import mesh_summary
 
 SAMPLE_NAMESPACE = "sample"
 HELLOWORLD_PORT = 5000
-# Istio's helloworld sample: one image, the version it reports comes from SERVICE_VERSION.
-HELLOWORLD_IMAGE = "docker.io/istio/examples-helloworld-v1:1.0"
-CURL_IMAGE = "docker.io/curlimages/curl:8.11.1"
-ATTEMPTS = 90
+JOB_NAME = "mesh-check"
+# The probe's own budget, then the pod's: scheduling, image pull and the sidecar starting fit in
+# POD_START_SECONDS, so the Job's deadline never cuts the probe's message short, and Pulumi's wait
+# (10 minutes unless told) outlasts the deadline, so a failure never shows as a bare timeout.
+CHECK_SECONDS = 240
 PAUSE_SECONDS = 2
+REQUEST_SECONDS = 5
+POD_START_SECONDS = 120
+JOB_DEADLINE_SECONDS = CHECK_SECONDS + REQUEST_SECONDS + POD_START_SECONDS
+JOB_WAIT_SECONDS = JOB_DEADLINE_SECONDS + 60
+NOBODY = 65534
+# Istio's sidecar must be up before the probe dials out; the probe ends it so the pod completes.
+HOLD_UNTIL_PROXY_STARTS = {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
 
 
 def version_of(index: int) -> str:
@@ -33,29 +59,50 @@ def version_of(index: int) -> str:
     return f"v{index + 1}"
 
 
-def probe_script(versions: Sequence[str]) -> str:
-    """The Job's shell script: call helloworld until every version answered, at most ATTEMPTS times.
+def probe_script(cluster: str, versions: Mapping[str, str]) -> str:
+    """The Job's shell script on ``cluster``: call helloworld until every version in ``versions``
+    (version -> the cluster serving it) answered, for at most ``CHECK_SECONDS``.
 
     It ends by asking the sidecar to quit (``/quitquitquit``) so the Job's pod can complete.
     """
     want = " ".join(versions)
+    served = ", ".join(f"{v} is {c}" for v, c in versions.items())
     return f"""set -u
-want="{want}"; seen=""; attempt=0
+want="{want}"; seen=""; missing="$want"
 url="http://helloworld.{SAMPLE_NAMESPACE}:{HELLOWORLD_PORT}/hello"
 quit() {{ curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true; }}
-while [ "$attempt" -lt {ATTEMPTS} ]; do
-  attempt=$((attempt + 1))
-  version=$(curl -sS --max-time 5 "$url" | sed -n 's/.*version: \\(v[0-9]*\\).*/\\1/p')
+start=$(date +%s); deadline=$((start + {CHECK_SECONDS}))
+while :; do
+  version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\(v[0-9]*\\).*/\\1/p')
   case " $seen " in *" $version "*) ;; *) [ -n "$version" ] && seen="$seen $version" ;; esac
   missing=""
   for v in $want; do case " $seen " in *" $v "*) ;; *) missing="$missing $v" ;; esac; done
-  if [ -z "$missing" ]; then echo "mesh check passed: saw$seen"; quit; exit 0; fi
+  elapsed=$(( $(date +%s) - start ))
+  if [ -z "$missing" ]; then echo "mesh check passed in {cluster} after ${{elapsed}}s: saw$seen"; quit; exit 0; fi
+  [ "$elapsed" -ge {CHECK_SECONDS} ] && break
   sleep {PAUSE_SECONDS}
 done
-echo "mesh check failed after {ATTEMPTS} attempts: saw${{seen:- nothing}}; never saw$missing" >&2
+echo "mesh check failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing ({served})" >&2
 quit
 exit 1
 """
+
+
+def hardened() -> k8s.core.v1.SecurityContextArgs:
+    """A container that runs as nobody, cannot gain privileges and cannot write its image."""
+    return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=NOBODY,
+        run_as_group=NOBODY,
+        read_only_root_filesystem=True,
+        allow_privilege_escalation=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> k8s.core.v1.ResourceRequirementsArgs:
+    return k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": cpu, "memory": memory}, limits={"cpu": cpu_limit, "memory": memory_limit})
 
 
 @dataclass(frozen=True)
@@ -66,40 +113,73 @@ class MeshCheckArgs:
         mesh: the mesh (cluster order decides the versions; the revision decides injection labels).
         clusters: every cluster's handle, by name.
         releases: every cluster's IstioRelease (sample pods need istiod's injector first).
-        linked: what must exist before traffic can cross clusters (the MeshLink).
+        link: the remote secrets; traffic crosses clusters only once they exist.
+        ca: the mesh CA, part of what the check proves.
+        image: the helloworld image (it carries curl, so the probe uses it too).
     """
 
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
     releases: Mapping[str, IstioRelease]
-    linked: pulumi.Resource
+    link: MeshLink
+    ca: MeshCA
+    image: str
 
 
 class MeshCheck(pulumi.ComponentResource):
-    """Sample workloads and one probing Job per cluster; see the module docstring."""
+    """Sample workloads and one probing Job per cluster; see the module docstring.
+
+    Output ``proves``: the digest of what the check proves (a secret); the Jobs run again when it changes.
+    """
+
+    proves: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:MeshCheck", name, None, opts)
-        versions = [version_of(i) for i in range(len(args.mesh.clusters))]
+        mesh = args.mesh
+        versions = {version_of(i): c.name for i, c in enumerate(mesh.clusters)}
+        self.proves = self._proves(args)
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         servers: list[pulumi.Resource] = []
-        for index, cluster in enumerate(args.mesh.clusters):
-            handle = args.clusters[cluster.name]
-            on_cluster = pulumi.ResourceOptions(parent=self, provider=handle.provider)
+        for index, cluster in enumerate(mesh.clusters):
+            on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespaces[cluster.name] = k8s.core.v1.Namespace(
                 f"{name}-{cluster.name}-sample",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=SAMPLE_NAMESPACE, labels=injection_labels(args.mesh)),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=SAMPLE_NAMESPACE, labels=injection_labels(mesh)),
                 opts=on_cluster,
             )
             namespace = namespaces[cluster.name].metadata.name
             servers.append(self._service(name, cluster.name, namespace, on_cluster))
-            after_istiod = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[args.releases[cluster.name].istiod]))
-            servers.append(self._helloworld(name, cluster.name, versions[index], namespace, after_istiod))
-        for cluster in args.mesh.clusters:
-            handle = args.clusters[cluster.name]
-            opts_job = pulumi.ResourceOptions(parent=self, provider=handle.provider, depends_on=[*servers, args.linked])
-            self._job(name, cluster.name, namespaces[cluster.name].metadata.name, versions, opts_job)
-        self.register_outputs({"versions": versions})
+            injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=self._injector(args, cluster.name)))
+            servers.append(self._helloworld(name, cluster.name, version_of(index), args.image, namespace, injected))
+        for cluster in mesh.clusters:
+            probe = pulumi.ResourceOptions(
+                parent=self,
+                provider=args.clusters[cluster.name].provider,
+                depends_on=[*servers, args.link, *self._injector(args, cluster.name)],
+                replacement_trigger=self.proves,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
+            )
+            self._job(name, cluster.name, versions, args.image, namespaces[cluster.name].metadata.name, probe)
+        self.register_outputs({"versions": list(versions)})
+
+    @staticmethod
+    def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
+        """A digest of the mesh it checks: clusters, networks, roles, Istio version and revision (the
+        summary), the CA's root and intermediates, and every remote secret."""
+        summary = json.dumps(mesh_summary(args.mesh), sort_keys=True)
+        intermediates = [args.ca.clusters[c.name].ca_cert for c in args.mesh.clusters]
+        parts = pulumi.Output.all(summary, args.ca.root_cert_pem, args.link.fingerprint, *intermediates)
+        return pulumi.Output.secret(parts.apply(lambda texts: digest(*texts)))
+
+    @staticmethod
+    def _injector(args: MeshCheckArgs, cluster: str) -> list[pulumi.Resource]:
+        """What injected pods on ``cluster`` need: its istiod, and on a remote the remote secrets
+        through which its primary patches the remote's injection webhook."""
+        needs: list[pulumi.Resource] = [args.releases[cluster].istiod]
+        if args.mesh.cluster(cluster).role is Role.REMOTE:
+            needs += args.link.secrets_about(cluster)
+        return needs
 
     @staticmethod
     def _service(name: str, cluster: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
@@ -117,7 +197,7 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _helloworld(
-        name: str, cluster: str, version: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
+        name: str, cluster: str, version: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.apps.v1.Deployment:
         labels = {"app": "helloworld", "version": version}
         return k8s.apps.v1.Deployment(
@@ -132,11 +212,16 @@ class MeshCheck(pulumi.ComponentResource):
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="helloworld",
-                                image=HELLOWORLD_IMAGE,
+                                image=image,
                                 env=[k8s.core.v1.EnvVarArgs(name="SERVICE_VERSION", value=version)],
                                 ports=[k8s.core.v1.ContainerPortArgs(container_port=HELLOWORLD_PORT)],
+                                security_context=hardened(),
+                                resources=resources("50m", "64Mi", "500m", "256Mi"),
+                                # gunicorn keeps its worker heartbeat files in /tmp.
+                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],  # noqa: S108
                             )
-                        ]
+                        ],
+                        volumes=[k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())],
                     ),
                 ),
             ),
@@ -145,20 +230,28 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _job(
-        name: str, cluster: str, namespace: pulumi.Output[str], versions: Sequence[str], opts: pulumi.ResourceOptions
+        name: str, cluster: str, versions: Mapping[str, str], image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
             f"{name}-{cluster}-probe",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-check", namespace=namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB_NAME, namespace=namespace, annotations={"pulumi.com/replaceUnready": "true"}),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=0,
-                active_deadline_seconds=ATTEMPTS * (PAUSE_SECONDS + 5) + 60,
+                active_deadline_seconds=JOB_DEADLINE_SECONDS,
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": "mesh-check"}),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": JOB_NAME}, annotations=HOLD_UNTIL_PROXY_STARTS),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="Never",
                         containers=[
-                            k8s.core.v1.ContainerArgs(name="probe", image=CURL_IMAGE, command=["/bin/sh", "-c", probe_script(versions)])
+                            k8s.core.v1.ContainerArgs(
+                                name="probe",
+                                image=image,
+                                command=["/bin/sh", "-c", probe_script(cluster, versions)],
+                                security_context=hardened(),
+                                resources=resources("10m", "16Mi", "200m", "64Mi"),
+                                # A failed probe's last line becomes the message Pulumi reports.
+                                termination_message_policy="FallbackToLogsOnError",
+                            )
                         ],
                     ),
                 ),

@@ -28,6 +28,9 @@ class ClusterHandle:
             reached from outside and so never internal by default (default: none).
         ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
             pool (default: none).
+        gateway_dns_names: DNS names that cover this cluster's load-balancer host names, for
+            certificates of services reached through them, e.g. ``*.elb.eu-west-1.amazonaws.com``
+            for AWS NLBs (default none: load balancers have IP addresses).
     """
 
     name: str
@@ -37,3 +40,4 @@ class ClusterHandle:
     eastwest_annotations: Mapping[str, str] = field(default_factory=dict)
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
     ready: Sequence[pulumi.Resource] = ()
+    gateway_dns_names: Sequence[str] = ()

@@ -10,7 +10,8 @@ otherwise go unnoticed.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 CROSS_NETWORK_PORT = 15443
 ISTIOD_GATEWAY = "istiod-gateway"
+# istiod's webhook port, which a primary's east-west gateway passes through to remotes.
+WEBHOOK_PORT = 15017
 CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters"
 INGRESS_NAMESPACE = "istio-ingress"
 INGRESS_GATEWAY = "istio-ingressgateway"
@@ -51,11 +54,17 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def base_values(mesh: MeshSpec, cluster: str) -> dict[str, Any]:
-    """Values of the ``base`` chart: the remote profile on remotes; the default webhook follows the revision."""
-    values: dict[str, Any] = {"profile": "remote"} if is_remote(mesh, cluster) else {}
-    if mesh.revision:
-        values["defaultRevision"] = mesh.revision
+def base_values(mesh: MeshSpec) -> dict[str, Any]:
+    """Values of the ``base`` chart: the default validating webhook follows the revision."""
+    return {"defaultRevision": mesh.revision} if mesh.revision else {}
+
+
+def remote_base_values(mesh: MeshSpec, primary_address: str) -> dict[str, Any]:
+    """Values of the ``base`` chart on a remote: the remote profile; validation served by the primary
+    at a URL when its address is a host name (see ``remote_istiod_values``)."""
+    values: dict[str, Any] = {"profile": "remote", **base_values(mesh)}
+    if not is_ip_address(primary_address):
+        values["base"] = {"validationURL": f"https://{primary_address}:{WEBHOOK_PORT}/validate"}
     return values
 
 
@@ -72,12 +81,15 @@ def needs_eastwest(mesh: MeshSpec, cluster: str) -> bool:
     return mesh.multi_network or exposes_istiod(mesh, cluster)
 
 
-def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
+def istiod_values(mesh: MeshSpec, cluster: str, network: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
     """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
 
     ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
     equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``).
-    The overrides (mesh-wide, then the cluster's) cannot touch those: the config parser refuses it.
+    A primary serving remotes whose webhooks dial it by host name (``dns_names``) puts those names
+    in its serving certificate (``ISTIOD_CUSTOM_HOST``): the API server verifies a webhook URL's
+    host against the certificate. The overrides (mesh-wide, then the cluster's) cannot touch any
+    of this: the config parser refuses it.
     """
     values: dict[str, Any] = {
         "global": {
@@ -92,18 +104,38 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
     if exposes_istiod(mesh, cluster):
         values["global"]["externalIstiod"] = True
+        if dns_names:
+            values["env"] = {"ISTIOD_CUSTOM_HOST": ",".join(dns_names)}
     return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
 
 
-def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_address: pulumi.Input[str]) -> dict[str, Any]:
+def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_address: str) -> dict[str, Any]:
     """Values of the ``istiod`` chart on a remote: no istiod of its own, the primary's through its
-    east-west gateway (bare IP or hostname), injection served by the primary for this cluster."""
+    east-west gateway, injection served by the primary for this cluster.
+
+    With a bare IP the chart points the remote's ``istiod`` Service at it (an EndpointSlice) and the
+    webhook at that Service (``injectionPath``). With a host name (every AWS NLB) the chart makes
+    the Service ``ExternalName``, which the API server refuses to call webhooks through
+    (istio/istio#45014), so the webhook dials the primary's port 15017 by URL (``injectionURL``).
+    """
     values = istiod_values(mesh, cluster, network)
     values.pop("meshConfig", None)  # mesh config comes from the primary
     values["profile"] = "remote"
     values["global"]["remotePilotAddress"] = primary_address
-    values["istiodRemote"] = {"injectionPath": f"/inject/cluster/{cluster}/net/{network}"}
+    path = f"/inject/cluster/{cluster}/net/{network}"
+    if is_ip_address(primary_address):
+        values["istiodRemote"] = {"injectionPath": path}
+    else:
+        values["istiodRemote"] = {"injectionURL": f"https://{primary_address}:{WEBHOOK_PORT}{path}"}
     return values
+
+
+def is_ip_address(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def istiod_service(mesh: MeshSpec) -> str:
@@ -179,17 +211,20 @@ class IstioReleaseArgs:
         cluster: the cluster to install on.
         cacerts: the cluster's plug-in CA material from ``MeshCA``.
         primary_address: for a remote, its primary's east-west gateway address (default none).
+        istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
     """
 
     mesh: MeshSpec
     cluster: ClusterHandle
     cacerts: ClusterCACerts
-    primary_address: pulumi.Input[str] | None = None
+    primary_address: pulumi.Output[str] | None = None
+    istiod_dns_names: Sequence[str] = ()
 
 
 class IstioRelease(pulumi.ComponentResource):
-    """Istio on one cluster: namespace, ``cacerts``, base, istiod and, on multi-network meshes,
-    the east-west gateway with its ``cross-network-gateway``.
+    """Istio on one cluster, in two steps: the control plane (namespace, ``cacerts``, base, istiod)
+    when constructed, the gateways by ``install_gateways``, which on a remote must wait until its
+    primary can serve it (see ``components.mesh.mesh``).
 
     In a primary-remote mesh a primary also sets ``global.externalIstiod`` and exposes istiod
     through its east-west gateway (``istiod-gateway`` + VirtualService); a remote installs the
@@ -197,19 +232,23 @@ class IstioRelease(pulumi.ComponentResource):
 
     Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
     Release, which creates ``istio-reader-service-account``), ``istiod`` (the istiod Release;
-    later steps that need a running istiod wait on it) and ``eastwest_address`` (the east-west
-    gateway's load-balancer IP or hostname; ``None`` without an east-west gateway).
+    later steps that need a running istiod wait on it) and, after ``install_gateways``,
+    ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
+    an east-west gateway) and ``gateways`` (the gateway releases).
     """
 
     namespace: pulumi.Output[str]
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
     eastwest_address: pulumi.Output[str] | None
+    gateways: list[k8s.helm.v3.Release]
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:IstioRelease", name, None, opts)
+        self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
+        self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
+        self.eastwest_address, self.gateways = None, []
 
         remote = is_remote(mesh, cluster.name)
         primary = mesh.cluster(cluster.name).primary
@@ -231,72 +270,58 @@ class IstioRelease(pulumi.ComponentResource):
             string_data=args.cacerts.secret_data(),
             opts=on_cluster,
         )
-        self.base = self._release(name, "base", "istio-base", "base", mesh, namespace_name, base_values(mesh, cluster.name), on_cluster)
+        base: pulumi.Input[Mapping[str, Any]]
+        istiod: pulumi.Input[Mapping[str, Any]]
         if remote:
-            if args.primary_address is None:
+            address = args.primary_address
+            if address is None:
                 raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
-            values = remote_istiod_values(mesh, cluster.name, cluster.network, args.primary_address)
+            base = address.apply(lambda a: remote_base_values(mesh, a))
+            istiod = address.apply(lambda a: remote_istiod_values(mesh, cluster.name, cluster.network, a))
         else:
-            values = istiod_values(mesh, cluster.name, cluster.network)
-        self.istiod = self._release(
-            name,
-            "istiod",
-            "istiod",
-            "istiod",
-            mesh,
-            namespace_name,
-            values,
-            pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts])),
-        )
-        self.eastwest_address = None
-        if needs_eastwest(mesh, cluster.name):
-            self.eastwest_address = self._eastwest(name, mesh, cluster, namespace_name, on_cluster)
-        if mesh.ingress_gateway:
-            self._ingress(name, mesh, cluster, on_cluster)
+            base = base_values(mesh)
+            istiod = istiod_values(mesh, cluster.name, cluster.network, args.istiod_dns_names)
+        self.base = self._release("base", "istio-base", "base", namespace_name, base, on_cluster)
+        after_base = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts]))
+        self.istiod = self._release("istiod", "istiod", "istiod", namespace_name, istiod, after_base)
         self.register_outputs({"istiod": self.istiod.status})
 
+    def install_gateways(self, after: Sequence[pulumi.Resource] = ()) -> None:
+        """The east-west gateway (where the mesh needs one) and the ingress gateway (where configured),
+        after istiod, the cluster's load-balancer prerequisites and ``after``."""
+        mesh, cluster = self._args.mesh, self._args.cluster
+        # Istio config needs istiod (its validation webhook); gateway pods need it too (injection),
+        # and their LoadBalancer Services need what provisions load balancers (``ready``).
+        config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *after]))
+        balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready, *after]))
+        if needs_eastwest(mesh, cluster.name):
+            self.eastwest_address = self._eastwest(mesh, cluster, balanced, config)
+        if mesh.ingress_gateway:
+            self._ingress(mesh, cluster, balanced)
+
     def _eastwest(
-        self, name: str, mesh: MeshSpec, cluster: ClusterHandle, namespace: pulumi.Output[str], on_cluster: pulumi.ResourceOptions
+        self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions, config: pulumi.ResourceOptions
     ) -> pulumi.Output[str]:
         """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
-        after_istiod = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready]))
-        release = self._release(
-            name,
-            "eastwest",
-            EASTWEST_GATEWAY,
-            "gateway",
-            mesh,
-            namespace,
-            eastwest_values(mesh, cluster.network, cluster.eastwest_annotations),
-            after_istiod,
-        )
-        after_istiod_only = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod]))
+        name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
+        values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations)
+        release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", namespace, values, balanced)
+        self.gateways.append(release)
         if mesh.multi_network:
-            self._istio_config(
-                f"{name}-cross-network-gateway",
-                "Gateway",
-                CROSS_NETWORK_GATEWAY,
-                namespace,
-                cross_network_gateway_spec(),
-                after_istiod_only,
-            )
+            spec = cross_network_gateway_spec()
+            self._istio_config(f"{name}-cross-network-gateway", "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
         if exposes_istiod(mesh, cluster.name):
-            self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), after_istiod_only)
+            self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
             vs_name = f"istiod-vs-{mesh.revision}" if mesh.revision else "istiod-vs"
-            self._istio_config(
-                f"{name}-istiod-vs", "VirtualService", vs_name, namespace, istiod_virtual_service_spec(mesh), after_istiod_only
-            )
+            self._istio_config(f"{name}-istiod-vs", "VirtualService", vs_name, namespace, istiod_virtual_service_spec(mesh), config)
         # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
         # engine runs a read with a known id during preview, before the release installs anything,
         # and ignores depends_on for reads (pulumi/pulumi#16395): the id comes from the release's
         # status, which is unknown while the release is being created or changed, so the read
         # waits for the release in an update and is skipped in a preview.
         service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
-        service = k8s.core.v1.Service.get(
-            f"{name}-eastwest-service",
-            service_id,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release])),
-        )
+        after_release = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
+        service = k8s.core.v1.Service.get(f"{name}-eastwest-service", service_id, opts=after_release)
         return service.status.apply(_load_balancer_address)
 
     @staticmethod
@@ -312,41 +337,30 @@ class IstioRelease(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _ingress(self, name: str, mesh: MeshSpec, cluster: ClusterHandle, on_cluster: pulumi.ResourceOptions) -> None:
+    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
         namespace = k8s.core.v1.Namespace(
-            f"{name}-istio-ingress",
+            f"{self._name}-istio-ingress",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels(mesh)),
-            opts=on_cluster,
+            opts=self._on_cluster,
         )
-        # The gateway chart's pods are injected by istiod, so istiod must run first.
-        after_istiod = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready]))
-        self._release(
-            name,
-            "ingress",
-            INGRESS_GATEWAY,
-            "gateway",
-            mesh,
-            namespace.metadata.name,
-            gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations),
-            after_istiod,
-        )
+        # The gateway chart's pods are injected by istiod, so istiod must run first (``balanced``).
+        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
+        self.gateways.append(self._release("ingress", INGRESS_GATEWAY, "gateway", namespace.metadata.name, values, balanced))
 
-    @staticmethod
     def _release(
-        name: str,
+        self,
         role: str,
         release: str,
         chart: str,
-        mesh: MeshSpec,
         namespace: pulumi.Input[str],
-        values: Mapping[str, Any],
+        values: pulumi.Input[Mapping[str, Any]],
         opts: pulumi.ResourceOptions,
     ) -> k8s.helm.v3.Release:
         return helm_release(
-            f"{name}-{role}",
+            f"{self._name}-{role}",
             release=release,
             chart=chart,
-            version=mesh.istio_version,
+            version=self._args.mesh.istio_version,
             repo=ISTIO_CHARTS,
             namespace=namespace,
             values=values,
@@ -366,14 +380,3 @@ def _load_balancer_address(status: Any) -> str:
         f"Service {ISTIO_NAMESPACE}/{EASTWEST_GATEWAY} has no load-balancer address; "
         "check that the cluster can provision LoadBalancer Services (MetalLB on kind)"
     )
-
-
-def install_istio(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], cacerts: Mapping[str, ClusterCACerts]) -> dict[str, IstioRelease]:
-    """An IstioRelease per cluster: primaries first, then each remote pointed at its primary's
-    east-west address (the only edge between clusters, and a true one)."""
-    releases: dict[str, IstioRelease] = {}
-    for spec in sorted(mesh.clusters, key=lambda c: c.role is Role.REMOTE):
-        address = releases[spec.primary].eastwest_address if spec.role is Role.REMOTE and spec.primary else None
-        args = IstioReleaseArgs(mesh, clusters[spec.name], cacerts[spec.name], address)
-        releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
-    return releases

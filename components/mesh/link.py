@@ -10,6 +10,7 @@ and rejects exec plugins, auth providers and token files, so the kubeconfig carr
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"  # noqa: S105 - a Secret name
 MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
+
+
+def digest(*parts: str) -> str:
+    """A stable hex digest of ``parts``, to notice when any of them changes."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def remote_secret_name(cluster: str) -> str:
@@ -71,21 +77,37 @@ class MeshLinkArgs:
 class MeshLink(pulumi.ComponentResource):
     """Reader tokens and remote secrets for every (holder, source) pair that ``discovers``.
 
-    Output ``remote_secrets``: per holding cluster, the names of the remote secrets it holds.
+    Outputs: ``remote_secrets``, per holding cluster the names of the remote secrets it holds;
+    ``fingerprint``, a digest of every remote secret's content (a secret), which changes when a
+    token, CA or API URL in any of them does.
     """
 
     remote_secrets: dict[str, list[str]]
+    fingerprint: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:MeshLink", name, None, opts)
         tokens = {cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster]) for cluster in args.clusters}
         self.remote_secrets = {holder: [] for holder in args.clusters}
+        self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in args.clusters}
+        kubeconfigs: list[pulumi.Output[str]] = []
         for holder in args.clusters:
             for source in args.clusters:
                 if discovers(args.mesh, holder, source):
-                    self._remote_secret(name, args.clusters[holder], args.releases[holder], args.clusters[source], tokens[source])
+                    secret, kubeconfig = self._remote_secret(
+                        name, args.clusters[holder], args.releases[holder], args.clusters[source], tokens[source]
+                    )
                     self.remote_secrets[holder].append(remote_secret_name(source))
+                    self._about[source].append(secret)
+                    kubeconfigs.append(kubeconfig)
+        self.fingerprint = pulumi.Output.secret(pulumi.Output.all(*kubeconfigs).apply(lambda texts: digest(*texts)))
         self.register_outputs({"remoteSecrets": self.remote_secrets})
+
+    def secrets_about(self, source: str) -> list[k8s.core.v1.Secret]:
+        """The remote secrets that let other clusters' istiod reach ``source``. On a remote, its
+        primary patches the injection webhook's CA bundle through them, so injected pods there
+        need them first."""
+        return list(self._about[source])
 
     def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioRelease) -> k8s.core.v1.Secret:
         # After base: without the ServiceAccount the token is never issued.
@@ -102,11 +124,11 @@ class MeshLink(pulumi.ComponentResource):
 
     def _remote_secret(
         self, name: str, holder: ClusterHandle, holder_release: IstioRelease, source: ClusterHandle, token: k8s.core.v1.Secret
-    ) -> k8s.core.v1.Secret:
+    ) -> tuple[k8s.core.v1.Secret, pulumi.Output[str]]:
         kubeconfig = pulumi.Output.all(source.api_server_url, token.data).apply(
             lambda parts: remote_kubeconfig(source.name, parts[0], parts[1].get("ca.crt", ""), parts[1].get("token", ""))
         )
-        return k8s.core.v1.Secret(
+        secret = k8s.core.v1.Secret(
             f"{name}-{source.name}-in-{holder.name}",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=remote_secret_name(source.name),
@@ -117,3 +139,4 @@ class MeshLink(pulumi.ComponentResource):
             string_data={source.name: pulumi.Output.secret(kubeconfig)},
             opts=pulumi.ResourceOptions(parent=self, provider=holder.provider),
         )
+        return secret, kubeconfig

@@ -45,6 +45,9 @@ def graph(run: StackRun) -> dict[str, Any]:
             "dependencies": sorted(set(r.dependencies)),
             "inputs": normalize(r.inputs),
             "secretInputs": sorted(r.secret_inputs),
+            "customTimeouts": r.custom_timeouts,
+            # The trigger is a digest of certificates the mocks mint afresh; whether there is one is stable.
+            "replacementTrigger": r.replacement_trigger is not None,
         }
         for r in sorted(run.resources, key=lambda r: r.urn)
     }

@@ -167,6 +167,8 @@ class EksCluster(pulumi.ComponentResource):
             ingress_annotations=nlb_annotations("internet-facing"),
             # Without the controller running, the in-tree cloud provider would make a Classic LB.
             ready=[controller],
+            # NLB host names are <name>-<id>.elb.<region>.amazonaws.com: one wildcard label covers them.
+            gateway_dns_names=(f"*.elb.{spec.region}.amazonaws.com",),
         )
         self.register_outputs(self.outputs())
 

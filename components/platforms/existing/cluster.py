@@ -22,6 +22,13 @@ METALLB_CHARTS = "https://metallb.github.io/metallb"
 METALLB_NAMESPACE = "metallb-system"
 METALLB_POOL = "mesh-pool"
 METALLB_ADVERTISEMENT = "mesh-l2"
+# MetalLB's controller validates its objects through a webhook with crds.validationFailurePolicy
+# (default Fail). When Helm's wait ends the webhook may not serve yet (its readiness is not tied
+# to it in every release: metallb/metallb#1610, #3133), and Pulumi does not retry a create the
+# webhook refused, so the address pool would fail the first `pulumi up`. With Ignore the pool is
+# admitted while the webhook is starting and validated once it serves; the config layer has
+# already validated the ranges (syntax, order, no overlap between clusters).
+METALLB_VALUES = {"crds": {"validationFailurePolicy": "Ignore"}}
 # The speaker needs host networking and NET_RAW: the namespace must admit privileged pods.
 PRIVILEGED = {f"pod-security.kubernetes.io/{mode}": "privileged" for mode in ("enforce", "audit", "warn")}
 
@@ -73,6 +80,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             version=metallb.chart_version,
             repo=METALLB_CHARTS,
             namespace=namespace.metadata.name,
+            values=METALLB_VALUES,
             opts=on_cluster,
         )
         # The CRDs and the webhook that validates these come with the chart.

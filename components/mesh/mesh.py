@@ -1,0 +1,57 @@
+"""The mesh on top of the clusters: Istio on each, the links between them, the optional check.
+
+The order is the one the clusters need, and nothing more: each primary's control plane and
+gateways; each remote's control plane, pointed at its primary's east-west address; the remote
+secrets; then each remote's gateways, whose pods the primary's injector serves only once it can
+reach the remote through its secret; then MeshCheck. Clusters do not otherwise wait for each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from components.config.model import MeshSpec, Role
+from components.mesh.ca import MeshCA
+from components.mesh.check import MeshCheck, MeshCheckArgs
+from components.mesh.handle import ClusterHandle
+from components.mesh.istio import IstioRelease, IstioReleaseArgs, exposes_istiod
+from components.mesh.link import MeshLink, MeshLinkArgs
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """What ``build_mesh`` made.
+
+    Args:
+        releases: Istio on each cluster, by name.
+        link: the remote secrets.
+        check: the verification, when the config asks for it (default none).
+    """
+
+    releases: dict[str, IstioRelease]
+    link: MeshLink
+    check: MeshCheck | None = None
+
+
+def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA) -> Mesh:
+    """Istio, links and (with ``verify``) MeshCheck on every cluster; see the module docstring."""
+    releases: dict[str, IstioRelease] = {}
+    for spec in mesh.clusters:
+        if spec.role is Role.PRIMARY:
+            handle = clusters[spec.name]
+            names = handle.gateway_dns_names if exposes_istiod(mesh, spec.name) else ()
+            args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=names)
+            releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
+            releases[spec.name].install_gateways()
+    remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
+    for spec in remotes:
+        assert spec.primary is not None, "the config layer requires a primary for every remote"
+        address = releases[spec.primary].eastwest_address
+        args = IstioReleaseArgs(mesh, clusters[spec.name], ca.clusters[spec.name], primary_address=address)
+        releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
+    link = MeshLink("mesh-link", MeshLinkArgs(mesh, clusters, releases))
+    for spec in remotes:
+        releases[spec.name].install_gateways(after=link.secrets_about(spec.name))
+    check = MeshCheck("mesh-check", MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image)) if mesh.verify else None
+    return Mesh(releases, link, check)

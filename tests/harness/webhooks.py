@@ -1,0 +1,92 @@
+"""Admission webhooks that refuse objects while their backing pods do not serve (failurePolicy: Fail).
+
+Pulumi does not retry a create refused by a webhook (pulumi-kubernetes retries only "not found"
+and "no matching kind"), so a first ``pulumi up`` fails if the program creates such an object
+before the webhook can answer. Each rule below names the objects a webhook matches on a cluster,
+and what the object must wait for (or what setting turns the refusal off).
+
+- MetalLB (charts 0.14-0.16): every ``metallb.io`` object is validated with
+  ``crds.validationFailurePolicy`` (default Fail) by the controller, which may not serve yet when
+  Helm's wait ends (metallb/metallb#1610, #3133). Nothing the program can depend on proves it
+  serves, so the policy must be ``Ignore``.
+- Istio on a remote cluster: pods in injection-enabled namespaces go through the remote's
+  injection webhook, whose CA bundle the primary's istiod patches once it holds the remote's
+  secret; injected workloads must wait for that secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.harness.monitor import Registered
+from tests.harness.program import StackRun
+
+Rule = Callable[[StackRun], list[str]]
+
+
+def refused_at_first_up(run: StackRun) -> list[str]:
+    """Every object a webhook would refuse during a first ``pulumi up``, with the reason."""
+    return [problem for rule in RULES for problem in rule(run)]
+
+
+def _values(release: Registered) -> dict[str, object]:
+    return dict(release.inputs.get("values") or {})
+
+
+def metallb_pools_before_the_validator_serves(run: StackRun) -> list[str]:
+    refused = []
+    for obj in run.resources:
+        if not obj.type.startswith("kubernetes:metallb.io/"):
+            continue
+        releases = [
+            r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "metallb" and r.provider == obj.provider
+        ]
+        policy = [(_values(r).get("crds") or {}).get("validationFailurePolicy", "Fail") for r in releases]  # type: ignore[union-attr]
+        if policy != ["Ignore"]:
+            refused.append(f"{obj.name}: MetalLB's validating webhook (failurePolicy {policy or ['Fail']}) may not serve yet")
+    return refused
+
+
+def remote_clusters(run: StackRun) -> dict[str, str]:
+    """Provider reference -> remote cluster name, from istio-system's controlPlaneClusters annotation."""
+    remotes = {}
+    for namespace in run.of_type("kubernetes:core/v1:Namespace"):
+        metadata = namespace.inputs.get("metadata") or {}
+        if metadata.get("name") == "istio-system" and "topology.istio.io/controlPlaneClusters" in (metadata.get("annotations") or {}):
+            remotes[namespace.provider] = namespace.name.removesuffix("-istio-istio-system")
+    return remotes
+
+
+def injected_workloads(run: StackRun, provider: str) -> list[Registered]:
+    """Deployments in injection-enabled namespaces, and gateway releases, on one cluster."""
+    injected_namespaces = {
+        (n.inputs.get("metadata") or {}).get("name")
+        for n in run.of_type("kubernetes:core/v1:Namespace")
+        if n.provider == provider and set((n.inputs.get("metadata") or {}).get("labels") or {}) & {"istio-injection", "istio.io/rev"}
+    }
+    deployments = [
+        d
+        for d in run.of_type("kubernetes:apps/v1:Deployment")
+        if d.provider == provider and (d.inputs.get("metadata") or {}).get("namespace") in injected_namespaces
+    ]
+    gateways = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.provider == provider and r.inputs.get("chart") == "gateway"]
+    return deployments + gateways
+
+
+def remote_injection_before_the_primary_can_serve_it(run: StackRun) -> list[str]:
+    refused = []
+    for provider, remote in remote_clusters(run).items():
+        secrets = [
+            s.name
+            for s in run.of_type("kubernetes:core/v1:Secret")
+            if ((s.inputs.get("metadata") or {}).get("annotations") or {}).get("networking.istio.io/cluster") == remote
+        ]
+        for workload in injected_workloads(run, provider):
+            if not any(run.needs(workload.name, secret) for secret in secrets):
+                refused.append(
+                    f"{workload.name}: the injection webhook of remote {remote} has no CA bundle until its primary holds {secrets}"
+                )
+    return refused
+
+
+RULES: list[Rule] = [metallb_pools_before_the_validator_serves, remote_injection_before_the_primary_can_serve_it]
