@@ -41,6 +41,7 @@ def vpc(name: str = "mesh-vpc", second_octet: int = 0, **extra: Any) -> dict[str
         "name": name,
         "region": "eu-west-1",
         "cidr": f"{base}.0.0/16",
+        "zones": ["eu-west-1a", "eu-west-1b"],
         "privateSubnets": [f"{base}.0.0/20", f"{base}.16.0/20"],
         "publicSubnets": [f"{base}.48.0/24", f"{base}.49.0/24"],
         **extra,

@@ -8,7 +8,6 @@ from typing import Any
 
 import yaml
 
-from tests.harness.mocks import eks_token
 from tests.harness.program import StackRun, run_stack, stack_config
 
 CLUSTERS = ("cluster-1", "cluster-2")
@@ -138,10 +137,18 @@ def test_gateways_are_nlbs_and_wait_for_the_controller(eks_run: StackRun) -> Non
     assert eks_run.outputs["eastWestGateways"]["cluster-1"].endswith(".elb.eu-west-1.amazonaws.com")  # a hostname: istiod resolves it
 
 
-def test_provider_uses_a_token_kubeconfig_keyed_on_the_cluster_arn(eks_run: StackRun) -> None:
+def test_provider_runs_the_projects_token_command_and_is_keyed_on_the_cluster_arn(eks_run: StackRun) -> None:
     provider = eks_run.named("cluster-1-provider")
     kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
-    assert kubeconfig["users"][0]["user"] == {"token": eks_token("cluster-1")}  # from getClusterAuth, nothing to exec
+    # No token in state (it would expire in 15 minutes); no AWS CLI where Pulumi runs.
+    assert kubeconfig["users"][0]["user"] == {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "venv/bin/python",
+            "args": ["-m", "components.platforms.aws.token", "--cluster", "cluster-1", "--region", "eu-west-1"],
+            "interactiveMode": "Never",
+        }
+    }
     assert kubeconfig["clusters"][0]["cluster"]["server"] == eks_run.outputs["eks"]["cluster-1"]["endpoint"]
     # The EKS cluster is named after the mesh cluster: the subnets' discovery tags name it so too.
     assert provider.inputs["clusterIdentifier"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cluster-1"
@@ -193,6 +200,7 @@ def second_vpc(region: str = "eu-west-1", octet: int = 1) -> dict[str, Any]:
         "name": "vpc-2",
         "region": region,
         "cidr": f"10.{octet}.0.0/16",
+        "zones": [f"{region}a", f"{region}c"],  # the mocked account maps us-east-1b to use1-az3, which EKS refuses
         "privateSubnets": [f"10.{octet}.0.0/20", f"10.{octet}.16.0/20"],
         "publicSubnets": [f"10.{octet}.48.0/24", f"10.{octet}.49.0/24"],
     }
@@ -246,4 +254,9 @@ def test_outputs_name_the_vpc_and_each_clusters_endpoint_oidc_provider_and_kubec
         out = eks_run.outputs["eks"][cluster]
         assert sorted(out) == ["endpoint", "kubeconfig", "oidcProviderArn"]
         assert out["oidcProviderArn"] == eks_run.named(f"{cluster}-eks").outputs["oidcProviderArn"]
-        assert out["kubeconfig"] == eks_run.named(f"{cluster}-provider").inputs["kubeconfig"]
+        operator = yaml.safe_load(out["kubeconfig"])
+        assert operator["users"][0]["user"]["exec"]["command"] == "aws"
+        assert operator["users"][0]["user"]["exec"]["args"] == [
+            "eks", "get-token", "--cluster-name", cluster, "--region", "eu-west-1", "--output", "json",
+        ]  # fmt: skip
+        assert operator["clusters"] == yaml.safe_load(eks_run.named(f"{cluster}-provider").inputs["kubeconfig"])["clusters"]

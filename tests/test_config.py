@@ -64,7 +64,7 @@ def test_defaults_fill_the_aws_and_existing_parts() -> None:
     assert (local.context, local.kubeconfig, local.api_server_url, local.metallb) == ("kind-k", None, "https://k.example:6443", None)
     assert spec.clusters[1].region == "local"
     vpcs = platform_settings(spec, "aws", AwsSettings).vpcs
-    assert vpcs[0].value.availability_zones == 2 and vpcs[0].value.nat == "single"
+    assert vpcs[0].value.zones == ("eu-west-1a", "eu-west-1b") and vpcs[0].value.nat == "single"
 
 
 def test_config_error_lists_every_problem_and_is_a_clean_pulumi_error() -> None:
@@ -223,7 +223,7 @@ def test_existing_clusters_cannot_share_a_network() -> None:
 
 
 def test_vpc_rules() -> None:
-    bad = vpc(privateSubnets=["10.0.0.0/20", "10.1.0.0/20"], publicSubnets=["10.0.48.0/24"], availabilityZones=2)
+    bad = vpc(privateSubnets=["10.0.0.0/20", "10.1.0.0/20"], publicSubnets=["10.0.48.0/24"])
     config = {"vpcs": [bad], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other", region="eu-west-2")]}
     assert problems_of(config) == [
         "vpcs[0].privateSubnets (vpc mesh-vpc): 10.1.0.0/20 is outside the VPC 10.0.0.0/16; pick a range inside it",
@@ -232,10 +232,30 @@ def test_vpc_rules() -> None:
     ]
 
 
-def test_vpc_needs_two_zones_and_matching_region() -> None:
-    one_zone = vpc(privateSubnets=["10.0.0.0/20"], publicSubnets=["10.0.48.0/24"])
-    assert problems_of({"vpcs": [one_zone], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]}) == [
-        "vpcs[0].privateSubnets (vpc mesh-vpc): lists 1 subnet; EKS needs subnets in at least 2 availability zones, one per zone"
+def test_vpc_needs_two_named_zones_of_its_region_and_clusters_in_that_region() -> None:
+    def problems_with(zones: Any, **vpc_changes: Any) -> list[tuple[str, str]]:
+        return codes_of({"vpcs": [vpc(zones=zones, **vpc_changes)], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]})
+
+    one = problems_with(["eu-west-1a"], privateSubnets=["10.0.0.0/20"], publicSubnets=["10.0.48.0/24"])
+    assert one == [("empty-list", "vpcs[0].zones (vpc mesh-vpc): lists 1 value; give at least 2")]
+    assert problems_with(["eu-west-1a", "eu-west-2b"]) == [
+        (
+            "zone-region",
+            "vpcs[0].zones (vpc mesh-vpc): eu-west-2b is not a zone of eu-west-1; name zones as the region and a letter, e.g. eu-west-1a",
+        )
+    ]
+    assert problems_with(["eu-west-1a", "eu-west-1a"]) == [
+        ("duplicate-zone", "vpcs[0].zones (vpc mesh-vpc): eu-west-1a is listed 2 times; spread the subnets over distinct zones")
+    ]
+    replaced = vpc(availabilityZones=2)
+    del replaced["zones"]
+    assert codes_of({"vpcs": [replaced], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]}) == [
+        (
+            "replaced",
+            "vpcs[0].availabilityZones (vpc mesh-vpc): is replaced by zones; "
+            "list the 2 zones by name, e.g. zones: [eu-west-1a, eu-west-1b]",
+        ),
+        ("required", "vpcs[0].zones (vpc mesh-vpc): is required; list the zones by name, one per subnet, e.g. [eu-west-1a, eu-west-1b]"),
     ]
     assert problems_of({"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", region="us-east-1")]}) == [
         "clusters[1].region (cluster c2): us-east-1 differs from its vpc mesh-vpc in eu-west-1; a cluster lives in its VPC's region"

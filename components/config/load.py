@@ -47,7 +47,10 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -
     """Read every project config key the stack sets and parse them into a ``MeshSpec``."""
     declared = [f.key for f in project_fields(platforms)]
     keys = [*declared, *(k for k in _stack_project_keys() if k not in declared)]
-    return parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
+    spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
+    for warning in spec.warnings:
+        pulumi.log.warn(f"istio-multicluster: {warning}")
+    return spec
 
 
 def _stack_project_keys() -> list[str]:

@@ -106,6 +106,7 @@ class MeshSpec:
         ca: mesh CA lifetimes.
         clusters: at least two.
         platform_settings: each platform's mesh-wide settings (vault prefix, VPCs, ...), by platform name.
+        warnings: valid settings an operator should reconsider, printed by ``pulumi up`` (default none).
     """
 
     mesh_id: str
@@ -120,6 +121,7 @@ class MeshSpec:
     ca: CaSpec
     clusters: tuple[ClusterSpec, ...]
     platform_settings: Mapping[str, object]
+    warnings: tuple[str, ...] = ()
 
     @property
     def networks(self) -> tuple[str, ...]:

@@ -58,7 +58,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     assert mesh_values is not None and ca is not None and verify_image
     return MeshSpec(
         mesh_id, version, revision, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
-        tuple(c.value for c in clusters), settings,
+        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings),
     )  # fmt: skip
 
 

@@ -68,9 +68,14 @@ class Problems:
     """The problems of one whole parse, in the order they were found."""
 
     items: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def add(self, path: str, code: str, message: str, owner: Owner | None = None) -> None:
         self.items.append(Problem(path, code, message, owner))
+
+    def warn(self, path: str, code: str, message: str, owner: Owner | None = None) -> None:
+        """A valid value that an operator should reconsider (an API open to the internet, say)."""
+        self.warnings.append(Problem(path, code, message, owner))
 
     def __len__(self) -> int:
         return len(self.items)

@@ -28,6 +28,10 @@ class ClusterHandle:
             reached from outside and so never internal by default (default: none).
         ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
             pool (default: none).
+        schedulable: resources that must exist before anything runs pods on the cluster, e.g. node
+            groups; on destroy they outlive every workload (default: none, the cluster has nodes).
+        eastwest_source_ranges: the only CIDRs the east-west gateway's load balancer admits, for a
+            gateway the internet can reach (default: none, no restriction; right for internal ones).
         gateway_dns_names: DNS names that cover this cluster's load-balancer host names, for
             certificates of services reached through them, e.g. ``*.elb.eu-west-1.amazonaws.com``
             for AWS NLBs (default none: load balancers have IP addresses).
@@ -40,4 +44,6 @@ class ClusterHandle:
     eastwest_annotations: Mapping[str, str] = field(default_factory=dict)
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
     ready: Sequence[pulumi.Resource] = ()
+    schedulable: Sequence[pulumi.Resource] = ()
+    eastwest_source_ranges: Sequence[str] = ()
     gateway_dns_names: Sequence[str] = ()

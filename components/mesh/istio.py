@@ -178,13 +178,16 @@ def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) ->
     return values
 
 
-def eastwest_values(mesh: MeshSpec, network: str, annotations: Mapping[str, str]) -> dict[str, Any]:
+def eastwest_values(mesh: MeshSpec, network: str, annotations: Mapping[str, str], source_ranges: Sequence[str] = ()) -> dict[str, Any]:
     """Values of the ``gateway`` chart for the east-west gateway.
 
     ``networkGateway`` alone adds the network label, the requested-network-view env and ports
-    15021/15443/15012/15017; the chart labels the pods ``istio: eastwestgateway``.
+    15021/15443/15012/15017; the chart labels the pods ``istio: eastwestgateway``. With
+    ``source_ranges`` its Service's load balancer admits only those CIDRs.
     """
     values = gateway_values(mesh, EASTWEST_GATEWAY, annotations)
+    if source_ranges:
+        values.setdefault("service", {})["loadBalancerSourceRanges"] = list(source_ranges)
     return {"name": values.pop("name"), "networkGateway": network, **values}
 
 
@@ -282,7 +285,8 @@ class IstioRelease(pulumi.ComponentResource):
             base = base_values(mesh)
             istiod = istiod_values(mesh, cluster.name, cluster.network, args.istiod_dns_names)
         self.base = self._release("base", "istio-base", "base", namespace_name, base, on_cluster)
-        after_base = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts]))
+        # istiod's pods need cacerts (or istiod keeps a self-signed CA) and nodes to run on.
+        after_base = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts, *cluster.schedulable]))
         self.istiod = self._release("istiod", "istiod", "istiod", namespace_name, istiod, after_base)
         self.register_outputs({"istiod": self.istiod.status})
 
@@ -304,7 +308,7 @@ class IstioRelease(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
         name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
-        values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations)
+        values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", namespace, values, balanced)
         self.gateways.append(release)
         if mesh.multi_network:

@@ -82,7 +82,9 @@ class MeshMocks(Mocks):
             return self._aks_credentials(args), []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self._provider_state(args.provider or "").get("region", "eu-west-1")
-            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)], "state": "available"}, []
+            # Names map to zone IDs differently in each account; this one maps b to az3.
+            short = "".join((part if i != 1 else part[0]) for i, part in enumerate(region.split("-")))
+            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{short}-az{i}" for i in (1, 3, 4)], "state": "available"}, []
         if token == "aws:eks/getClusterAuth:getClusterAuth":
             return {"id": args.args["name"], "name": args.args["name"], "token": eks_token(args.args["name"])}, []
         if token == "azure-native:authorization:getClientConfig":

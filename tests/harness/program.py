@@ -95,15 +95,17 @@ class StackRun:
         return engine.depends_on(self.resources, self.named(dependent).urn, self.named(dependency).urn)
 
     def destroy_waves(self) -> list[list[str]]:
-        """Resource names in the order ``pulumi destroy`` deletes them (reads and components excluded)."""
+        """Resource names in the order ``pulumi destroy`` deletes them (reads, providers and local components excluded)."""
         return self._names(engine.destroy_waves(self.resources))
 
     def create_waves(self) -> list[list[str]]:
-        """Resource names in the order ``pulumi up`` can create them (reads and components excluded)."""
+        """Resource names in the order ``pulumi up`` can create them (reads, providers and local components excluded)."""
         return self._names(engine.create_waves(self.resources))
 
     def _names(self, waves: list[list[str]]) -> list[list[str]]:
-        kept = {r.urn: r.name for r in self.resources if r.custom and r.operation != "read" and not r.type.startswith("pulumi:providers")}
+        # Remote components (pulumi-eks) stand for cloud resources the mocks do not see.
+        real = [r for r in self.resources if (r.custom or r.type.startswith("eks:")) and r.operation != "read"]
+        kept = {r.urn: r.name for r in real if not r.type.startswith("pulumi:providers")}
         named = [sorted(kept[u] for u in wave if u in kept) for wave in waves]
         return [wave for wave in named if wave]
 

@@ -9,6 +9,10 @@ and what the object must wait for (or what setting turns the refusal off).
   ``crds.validationFailurePolicy`` (default Fail) by the controller, which may not serve yet when
   Helm's wait ends (metallb/metallb#1610, #3133). Nothing the program can depend on proves it
   serves, so the policy must be ``Ignore``.
+- AWS Load Balancer Controller: its Service mutator (``enableServiceMutatorWebhook``, default on,
+  failurePolicy Fail) matches every Service but the chart's own and has no endpoints until the
+  controller's pods run (kubernetes-sigs/aws-load-balancer-controller#4140): every Service, and
+  every chart that makes one, must wait for the controller's release, or the mutator be off.
 - Istio on a remote cluster: pods in injection-enabled namespaces go through the remote's
   injection webhook, whose CA bundle the primary's istiod patches once it holds the remote's
   secret; injected workloads must wait for that secret.
@@ -89,4 +93,27 @@ def remote_injection_before_the_primary_can_serve_it(run: StackRun) -> list[str]
     return refused
 
 
-RULES: list[Rule] = [metallb_pools_before_the_validator_serves, remote_injection_before_the_primary_can_serve_it]
+def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[str]:
+    refused = []
+    controllers = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "aws-load-balancer-controller"]
+    for controller in controllers:
+        if _values(controller).get("enableServiceMutatorWebhook") is False:
+            continue
+        makers = [
+            r
+            for r in run.resources
+            if r.provider == controller.provider
+            and r is not controller
+            and r.type in {"kubernetes:core/v1:Service", "kubernetes:helm.sh/v3:Release"}
+        ]
+        for maker in makers:
+            if not run.needs(maker.name, controller.name):
+                refused.append(f"{maker.name}: the load balancer controller's Service mutator has no endpoints yet")
+    return refused
+
+
+RULES: list[Rule] = [
+    metallb_pools_before_the_validator_serves,
+    services_before_the_load_balancer_controller_serves,
+    remote_injection_before_the_primary_can_serve_it,
+]

@@ -30,13 +30,7 @@ class AwsPlatform:
         network = AwsNetwork("aws", AwsNetworkArgs(vpcs, clusters))
         # Internal NLBs only when every other cluster reaches this one inside AWS (shared or peered VPCs).
         internal = len(clusters) == len(mesh.clusters)
-        eks = {
-            c.name: EksCluster(
-                c.name,
-                EksClusterArgs(c, network.vpcs[aws_part(c).vpc], internal, tuple(str(r) for r in aws_part(c).public_access_cidrs)),
-            )
-            for c in clusters
-        }
+        eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], internal)) for c in clusters}
         AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers))
         home = clusters[0]
         secrets = MeshSecretsManager(

@@ -1,7 +1,8 @@
 """AWS's config: the VPCs, the Secrets Manager recovery window and each EKS cluster's fields.
 
-Rules only AWS knows: each VPC's subnets inside it, disjoint, one per availability zone and at
-least two zones (EKS needs subnets in two); a cluster names a declared VPC in its own region; the
+Rules only AWS knows: each VPC's zones named (not picked by position from the live list, which
+shifts when a zone is impaired) in its region, its subnets inside it, disjoint, one per zone and
+at least two zones (EKS needs subnets in two); a cluster names a declared VPC in its own region; the
 service range is private, /12 to /24 (EKS's rule); node group names unique, since they name the
 group in AWS and the resource in Pulumi; names short enough for the IAM roles derived from them:
 pulumi-eks names the cluster's service role ``<name>-eks-eksRole-role`` plus "-" and 7 random
@@ -28,6 +29,8 @@ from components.config.rules import overlapping_pairs
 NAME = "aws"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 EKS_K8S_VERSION = re.compile(r"^\d+\.\d+$")
+IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+OPEN_TO_ALL = IPv4Network("0.0.0.0/0")
 EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
@@ -55,16 +58,20 @@ PRIVATE_SUBNETS = Field(
 PUBLIC_SUBNETS = Field(
     "publicSubnets", ListOf(Cidr(), min_items=1), "One per AZ, inside `cidr`: NAT and internet-facing load balancers.", required=True
 )
-AVAILABILITY_ZONES = Field(
-    "availabilityZones", Integer(2, 16), "How many AZs to spread over (at least 2).", default_text="one per private subnet"
+ZONES = Field(
+    "zones",
+    ListOf(Text(re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"), "use zone names such as eu-west-1a"), min_items=2),
+    "Availability zones by name, one per private and public subnet, in their order (at least 2, as EKS needs). "
+    "Names, not positions in the region's live list, so that an impaired zone never shifts subnets.",
+    required=True,
+    hint="list the zones by name, one per subnet, e.g. [eu-west-1a, eu-west-1b]",
 )
 NAT = Field("nat", Text(choices=("single", "per-az")), "`single` (cheaper) or `per-az` (survives an AZ outage).", default="single")
-VPC_FIELDS: tuple[Field[Any], ...] = (VPC_NAME, VPC_REGION, VPC_CIDR, AVAILABILITY_ZONES, PRIVATE_SUBNETS, PUBLIC_SUBNETS, NAT)
+VPC_FIELDS: tuple[Field[Any], ...] = (VPC_NAME, VPC_REGION, VPC_CIDR, ZONES, PRIVATE_SUBNETS, PUBLIC_SUBNETS, NAT)
 VPCS = Field(
     "vpcs",
     Objects(VPC_FIELDS, "a vpc"),
-    "AWS VPCs that EKS clusters name in their vpc field: name, region, cidr, availabilityZones, privateSubnets, publicSubnets, "
-    "nat (single | per-az).",
+    "AWS VPCs that EKS clusters name in their vpc field: name, region, cidr, zones, privateSubnets, publicSubnets, nat (single | per-az).",
     default=(),
 )
 
@@ -98,10 +105,27 @@ NODE_GROUPS = Field(
 ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
     "endpointPublicAccessCidrs",
     ListOf(Cidr()),
-    "Who may reach the public API endpoint; include the other clusters' egress addresses.",
+    "Who may reach the public API endpoint: the operators' ranges and the other clusters' egress addresses "
+    "(a warning is printed while it is open to anyone).",
     default_text="anyone",
 )
-CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS)
+ADMIN_PRINCIPAL_ARNS = Field(
+    "adminPrincipalArns",
+    ListOf(Text(IAM_PRINCIPAL_ARN, "use an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins")),
+    "IAM roles or users granted cluster admin (an EKS access entry with AmazonEKSClusterAdminPolicy), "
+    "beside the identity that creates the cluster.",
+    default_text="only the creator",
+)
+EAST_WEST_SOURCE_RANGES = Field(
+    "eastWestSourceRanges",
+    ListOf(Cidr()),
+    "When the east-west gateway is internet-facing (clusters outside AWS in the mesh): the CIDRs its NLB admits, "
+    "i.e. the other clusters' egress addresses (a warning is printed while it is open to anyone).",
+    default_text="anyone",
+)
+CLUSTER_FIELDS: tuple[Field[Any], ...] = (
+    REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS, EAST_WEST_SOURCE_RANGES,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,7 +136,7 @@ class VpcSpec:
         name: DNS-1123 label the clusters refer to.
         region: AWS region; every cluster using the VPC is in it.
         cidr: the VPC range.
-        availability_zones: how many AZs to spread over (>= 2).
+        zones: the availability zones by name, one per subnet (>= 2).
         private_subnets: one per AZ, for nodes and internal load balancers.
         public_subnets: one per AZ, for NAT and internet-facing load balancers.
         nat: ``single`` (cheaper) or ``per-az`` (survives an AZ outage).
@@ -121,7 +145,7 @@ class VpcSpec:
     name: str
     region: str
     cidr: IPv4Network
-    availability_zones: int
+    zones: tuple[str, ...]
     private_subnets: tuple[IPv4Network, ...]
     public_subnets: tuple[IPv4Network, ...]
     nat: str
@@ -176,6 +200,8 @@ class AwsCluster:
         kubernetes_version: EKS version (none: EKS's default).
         node_groups: managed node groups.
         public_access_cidrs: who may reach the public API endpoint (empty: anyone).
+        admin_principal_arns: IAM principals granted cluster admin beside the creator.
+        east_west_source_ranges: who may reach an internet-facing east-west gateway (empty: anyone).
     """
 
     vpc: str
@@ -183,6 +209,8 @@ class AwsCluster:
     kubernetes_version: str | None
     node_groups: tuple[AwsNodeGroup, ...]
     public_access_cidrs: tuple[IPv4Network, ...]
+    admin_principal_arns: tuple[str, ...]
+    east_west_source_ranges: tuple[IPv4Network, ...]
 
     @property
     def cloud(self) -> str:
@@ -240,9 +268,18 @@ class AwsConfig:
         version = entry.value(KUBERNETES_VERSION)
         groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
         public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
+        if not public_cidrs or OPEN_TO_ALL in public_cidrs:
+            entry.warn(
+                ENDPOINT_PUBLIC_ACCESS_CIDRS.key,
+                "api-open",
+                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges and the other clusters' "
+                "egress addresses here",
+            )
+        admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
+        east_west = entry.value(EAST_WEST_SOURCE_RANGES) or ()
         if entry.failed or region is None or vpc is None or service is None or groups is None:
             return None
-        return region, AwsCluster(vpc, service, version, groups, public_cidrs)
+        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, east_west)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         settings = mesh.settings.get(NAME)
@@ -268,6 +305,16 @@ class AwsConfig:
                     entry.owner,
                 )
         _node_group_resource_names(mesh, problems)
+        if len(mesh.on(NAME)) < len(mesh.clusters):
+            for entry in mesh.on(NAME):
+                if not aws_part(entry.value).east_west_source_ranges:
+                    problems.warn(
+                        entry.at(EAST_WEST_SOURCE_RANGES.key),
+                        "east-west-open",
+                        "the east-west gateway is internet-facing (the mesh has clusters outside AWS) and admits anyone on "
+                        "15443, 15012 and 15017; list the other clusters' egress addresses here",
+                        entry.owner,
+                    )
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         settings = mesh.settings.get(NAME)
@@ -296,20 +343,32 @@ def _vpc(entry: Reader, names: set[str]) -> VpcSpec | None:
     cidr = entry.value(VPC_CIDR)
     private = entry.value(PRIVATE_SUBNETS)
     public = entry.value(PUBLIC_SUBNETS)
-    zones = entry.value(AVAILABILITY_ZONES) if entry.has(AVAILABILITY_ZONES) else len(private or ())
-    if zones is not None and private and zones < 2:
+    if "availabilityZones" in entry.raw:
+        count = entry.raw["availabilityZones"]
         entry.fail(
-            PRIVATE_SUBNETS.key,
-            "too-few-zones",
-            f"lists {zones} subnet; EKS needs subnets in at least 2 availability zones, one per zone",
+            "availabilityZones",
+            "replaced",
+            f"is replaced by zones; list the {count} zones by name, e.g. zones: [{region or 'eu-west-1'}a, {region or 'eu-west-1'}b]",
         )
+        entry.raw = {k: v for k, v in entry.raw.items() if k != "availabilityZones"}
+    zones = entry.value(ZONES)
+    if zones is not None and region is not None:
+        _check_zones(entry, region, zones)
     nat = entry.value(NAT)
     entry.reject_unknown()
     if cidr is not None and private is not None and public is not None and zones is not None:
-        _check_subnets(entry, cidr, zones, {PRIVATE_SUBNETS.key: private, PUBLIC_SUBNETS.key: public})
+        _check_subnets(entry, cidr, len(zones), {PRIVATE_SUBNETS.key: private, PUBLIC_SUBNETS.key: public})
     if entry.failed or name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:
         return None
     return VpcSpec(name, region, cidr, zones, private, public, nat)
+
+
+def _check_zones(entry: Reader, region: str, zones: tuple[str, ...]) -> None:
+    for zone in zones:
+        if zone[:-1] != region:
+            entry.fail(ZONES.key, "zone-region", f"{zone} is not a zone of {region}; name zones as the region and a letter, e.g. {region}a")
+    for zone in sorted({z for z in zones if zones.count(z) > 1}):
+        entry.fail(ZONES.key, "duplicate-zone", f"{zone} is listed {zones.count(zone)} times; spread the subnets over distinct zones")
 
 
 def _check_subnets(entry: Reader, cidr: IPv4Network, zones: int, subnets: dict[str, tuple[IPv4Network, ...]]) -> None:
@@ -317,7 +376,7 @@ def _check_subnets(entry: Reader, cidr: IPv4Network, zones: int, subnets: dict[s
         for net in nets:
             if not net.subnet_of(cidr):
                 entry.fail(key, "outside-vpc", f"{net} is outside the VPC {cidr}; pick a range inside it")
-        if len(nets) != zones and zones >= 2:
+        if len(nets) != zones:
             entry.fail(key, "subnets-per-zone", f"lists {len(nets)} subnets for {zones} availability zones; give one per zone")
     labelled = [(key, net) for key, nets in subnets.items() for net in nets]
     for (key_a, net_a), (key_b, net_b) in overlapping_pairs(labelled):

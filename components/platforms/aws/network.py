@@ -43,6 +43,8 @@ class VpcNetwork:
         private_subnet_ids: node and internal load balancer subnets, one per AZ.
         public_subnet_ids: NAT and internet-facing load balancer subnets, one per AZ.
         private_route_tables: where routes to peered VPCs go.
+        egress: the private subnets' way out (NAT routes and their table associations): nodes need it
+            to join the cluster and pull images, the load balancer controller to reach AWS's APIs.
     """
 
     vpc: aws.ec2.Vpc
@@ -50,6 +52,7 @@ class VpcNetwork:
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
     private_route_tables: list[aws.ec2.RouteTable]
+    egress: list[pulumi.Resource]
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -121,7 +124,7 @@ class AwsNetwork(pulumi.ComponentResource):
             tags={"Name": spec.name},
             opts=child,
         )
-        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(provider=provider))
+        live = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(provider=provider))
         discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
         gateway = aws.ec2.InternetGateway(f"{prefix}-igw", vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
         public_table = aws.ec2.RouteTable(
@@ -135,8 +138,9 @@ class AwsNetwork(pulumi.ComponentResource):
         private: list[aws.ec2.Subnet] = []
         tables: list[aws.ec2.RouteTable] = []
         nats: list[aws.ec2.NatGateway] = []
-        for index in range(spec.availability_zones):
-            zone = zones.names[index]
+        egress: list[pulumi.Resource] = []
+        for index, name_of_zone in enumerate(spec.zones):
+            zone = live.apply(lambda z, wanted=name_of_zone: verified_zone(spec, wanted, z.names, z.zone_ids))
             public.append(_subnet(prefix, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
             aws.ec2.RouteTableAssociation(
                 f"{prefix}-public-assoc-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
@@ -158,17 +162,37 @@ class AwsNetwork(pulumi.ComponentResource):
             tables.append(
                 aws.ec2.RouteTable(f"{prefix}-private-rt-{index}", vpc_id=vpc.id, tags={"Name": f"{spec.name}-private-{index}"}, opts=child)
             )
-            aws.ec2.Route(
+            route = aws.ec2.Route(
                 f"{prefix}-private-rt-{index}-default",
                 route_table_id=tables[index].id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nats[-1].id,
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
+            association = aws.ec2.RouteTableAssociation(
                 f"{prefix}-private-assoc-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
             )
-        return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables)
+            egress += [route, association]
+        return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables, egress)
+
+
+# Zone IDs whose subnets EKS refuses for a cluster (UnsupportedAvailabilityZoneException); eksctl
+# avoids the same ones (pkg/az/az.go). Zone names map to IDs differently in every account.
+EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+
+
+def verified_zone(spec: VpcSpec, zone: str, names: Sequence[str], zone_ids: Sequence[str]) -> str:
+    """``zone`` once the region's live list shows it available to this account and usable by EKS;
+    the error otherwise stops the update (and its preview) before any subnet is made."""
+    ids = dict(zip(names, zone_ids, strict=False))
+    if zone not in ids:
+        raise ValueError(
+            f"vpc {spec.name}: zone {zone} is not an available zone of {spec.region} for this account "
+            f"(available: {', '.join(names)}); change vpcs[].zones"
+        )
+    if ids[zone] in EKS_UNSUPPORTED_ZONE_IDS:
+        raise ValueError(f"vpc {spec.name}: zone {zone} is zone ID {ids[zone]} in this account, where EKS cannot run; pick another zone")
+    return zone
 
 
 def _subnet(

@@ -1,0 +1,181 @@
+"""The AWS Load Balancer Controller: the IAM it needs, and its Helm chart.
+
+It turns the gateway Services (annotated ``aws-load-balancer-type: external``) into NLBs, and
+deletes those NLBs, their target groups and security groups when the Services go. The IAM policy
+is the controller's published one for the pinned release (chart 1.13.0 is controller v2.13.0,
+docs/install/iam_policy.json at that tag), written out here: everything that deletes or modifies
+load balancers, target groups and security groups applies only to resources tagged
+``elbv2.k8s.aws/cluster``, which the controller puts on what it creates, and creating them requires
+that tag in the request.
+
+The chart's Service mutating webhook (``enableServiceMutatorWebhook``, on by default) matches
+every Service in the cluster with failurePolicy Fail and has no endpoints until the controller's
+pods run (kubernetes-sigs/aws-load-balancer-controller#4140): istiod's and metrics-server's
+Services would be refused on a first ``pulumi up``. It only makes un-annotated LoadBalancer
+Services the controller's; the gateway Services are annotated, so it is turned off.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CHARTS = "https://aws.github.io/eks-charts"
+CHART = "aws-load-balancer-controller"
+CHART_VERSION = "1.13.0"
+SERVICE_ACCOUNT = "aws-load-balancer-controller"
+CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+
+
+def partition(region: str) -> str:
+    """The AWS partition of ``region``: ARNs differ in China and GovCloud."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _tagged(resource_tag: str, request_tag: str | None = None) -> dict[str, Any]:
+    """A condition on the controller's cluster tag: ``"false"`` means the tag must be present."""
+    null = {f"aws:ResourceTag/{CLUSTER_TAG}": resource_tag}
+    if request_tag is not None:
+        null[f"aws:RequestTag/{CLUSTER_TAG}"] = request_tag
+    return {"Null": null}
+
+
+def policy_document(region: str) -> dict[str, Any]:
+    """The controller's IAM policy (v2.13.0), ARNs in ``region``'s partition."""
+    arn = f"arn:{partition(region)}"
+    ec2_sg = f"{arn}:ec2:*:*:security-group/*"
+    balancers = [
+        f"{arn}:elasticloadbalancing:*:*:targetgroup/*/*",
+        f"{arn}:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+        f"{arn}:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+    ]
+    listeners = [
+        f"{arn}:elasticloadbalancing:*:*:listener/net/*/*/*",
+        f"{arn}:elasticloadbalancing:*:*:listener/app/*/*/*",
+        f"{arn}:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
+        f"{arn}:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
+    ]
+    describe = [
+        "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
+        "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:GetCoipPoolUsage", "ec2:DescribeCoipPools",
+        "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools", "ec2:DescribeRouteTables",
+        "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
+        "elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTrustStores",
+        "elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:DescribeCapacityReservation",
+    ]  # fmt: skip
+    integrations = [
+        "cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates",
+        "iam:GetServerCertificate", "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL",
+        "waf-regional:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL",
+        "wafv2:DisassociateWebACL", "shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection",
+        "shield:DeleteProtection",
+    ]  # fmt: skip
+    modify_tagged = [
+        "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets", "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:ModifyCapacityReservation", "elasticloadbalancing:ModifyIpPools",
+    ]  # fmt: skip
+    listener_changes = [
+        "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates",
+        "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
+    ]  # fmt: skip
+
+    def allow(actions: list[str], resource: str | list[str] = "*", condition: dict[str, Any] | None = None) -> dict[str, Any]:
+        statement: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resource}
+        if condition:
+            statement["Condition"] = condition
+        return statement
+
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            allow(
+                ["iam:CreateServiceLinkedRole"], condition={"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}
+            ),
+            allow(describe),
+            allow(integrations),
+            allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]),
+            allow(["ec2:CreateSecurityGroup"]),
+            allow(
+                ["ec2:CreateTags"],
+                ec2_sg,
+                {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, "Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}},
+            ),
+            allow(["ec2:CreateTags", "ec2:DeleteTags"], ec2_sg, _tagged("false", request_tag="true")),
+            allow(
+                ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], "*", _tagged("false")
+            ),
+            allow(
+                ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+                "*",
+                {"Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}},
+            ),
+            allow(
+                [
+                    "elasticloadbalancing:CreateListener",
+                    "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:CreateRule",
+                    "elasticloadbalancing:DeleteRule",
+                ]
+            ),
+            allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], balancers, _tagged("false", request_tag="true")),
+            allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listeners),
+            allow(modify_tagged, "*", _tagged("false")),
+            allow(
+                ["elasticloadbalancing:AddTags"],
+                balancers,
+                {
+                    "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                    "Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"},
+                },
+            ),
+            allow(
+                ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                f"{arn}:elasticloadbalancing:*:*:targetgroup/*/*",
+            ),
+            allow(listener_changes),
+        ],
+    }
+
+
+def trust_policy(oidc_provider_arn: str, issuer: str) -> str:
+    """Only the controller's service account, through the cluster's OIDC provider, may assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": oidc_provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:sub": f"system:serviceaccount:kube-system:{SERVICE_ACCOUNT}",
+                            f"{issuer}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def chart_values(cluster: str, region: str, vpc_id: Any, role_arn: Any) -> dict[str, Any]:
+    """The chart's values: cluster, region and VPC (no instance metadata needed), the IRSA role, no Service mutator."""
+    return {
+        "clusterName": cluster,
+        "region": region,
+        "vpcId": vpc_id,
+        "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": role_arn}},
+        "enableServiceMutatorWebhook": False,
+    }

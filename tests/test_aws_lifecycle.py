@@ -1,0 +1,247 @@
+"""EKS as a real ``pulumi up`` and ``pulumi destroy`` see it: order both ways, credentials that
+outlive 15 minutes, the controller's least privilege, admins, open endpoints, zones by name."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import botocore.session
+import pytest
+
+from components.platforms.aws import lbc
+from components.platforms.aws.token import eks_token, exec_credential
+from tests.configs import codes_of, parse
+from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
+from tests.test_aws import second_vpc
+
+CLUSTER = "cluster-1"
+
+
+def eks_config(**cluster_changes: Any) -> dict[str, Any]:
+    config = stack_config("eks")
+    for cluster in config["clusters"]:
+        cluster.update(copy.deepcopy(cluster_changes))
+    return config
+
+
+def two_vpcs() -> dict[str, Any]:
+    config = stack_config("eks")
+    config["clusters"][1]["vpc"] = "vpc-2"
+    config["vpcs"] = [*config["vpcs"], second_vpc()]
+    return config
+
+
+@pytest.fixture(scope="module", params=["one-vpc", "two-vpcs"])
+def eks(request: pytest.FixtureRequest) -> tuple[StackRun, str]:
+    if request.param == "one-vpc":
+        return run_stack("eks"), "mesh-vpc"
+    return run_stack("eks", {"clusters": two_vpcs()["clusters"], "vpcs": two_vpcs()["vpcs"]}), "vpc-2"
+
+
+def test_nodes_wait_for_the_nat_routes_and_the_controller_for_the_nodes(eks: tuple[StackRun, str]) -> None:
+    run, vpc = eks
+    cluster = "cluster-2"
+    group = f"{cluster}-default"
+    egress = [r.name for r in run.resources if r.name.startswith(f"aws-{vpc}-private-") and ("-default" in r.name or "-assoc-" in r.name)]
+    assert len(egress) == (6 if vpc == "mesh-vpc" else 4)
+    assert all(run.needs(group, e) for e in egress)
+    assert run.needs(group, f"aws-{vpc}-nat-0") and run.needs(group, f"{cluster}-node-AmazonEKSWorkerNodePolicy")
+    assert run.needs(f"{cluster}-aws-load-balancer-controller", group)
+    assert run.needs(f"{cluster}-metrics-server", group)
+    assert run.needs(f"{cluster}-istio-istiod", group)
+
+
+def test_destroy_removes_the_nlbs_while_controller_nodes_and_nat_still_run(eks: tuple[StackRun, str]) -> None:
+    run, vpc = eks
+    cluster = "cluster-2"
+    for gateway in (f"{cluster}-istio-eastwest", f"{cluster}-istio-ingress"):
+        for keeper in (
+            f"{cluster}-aws-load-balancer-controller",
+            f"{cluster}-default",
+            f"{cluster}-lbc",
+            f"aws-{vpc}-nat-0",
+            f"aws-{vpc}-igw",
+            f"aws-{vpc}-private-rt-0-default",
+            f"aws-{vpc}-private-subnet-0",
+            f"aws-{vpc}-vpc",
+        ):
+            assert run.needs(gateway, keeper), f"{gateway} may be deleted after {keeper}"
+
+
+def test_the_service_mutator_is_off_so_no_service_waits_on_a_webhook(eks_run: StackRun) -> None:
+    values = eks_run.named("cluster-1-aws-load-balancer-controller").inputs["values"]
+    assert values["enableServiceMutatorWebhook"] is False
+    assert services_before_the_load_balancer_controller_serves(eks_run) == []
+
+
+def test_the_webhook_model_would_refuse_services_with_the_mutator_on(eks_run: StackRun) -> None:
+    on = copy.deepcopy(eks_run)
+    controller = on.named("cluster-1-aws-load-balancer-controller")
+    controller.inputs["values"]["enableServiceMutatorWebhook"] = True
+    refused = services_before_the_load_balancer_controller_serves(on)
+    assert {r.split(":")[0] for r in refused} == {
+        "cluster-1-metrics-server",
+        "cluster-1-istio-base",
+        "cluster-1-istio-istiod",
+        "mesh-check-cluster-1-helloworld",
+    }
+
+
+def test_a_second_up_changes_nothing() -> None:
+    first = run_stack("eks")
+    second = run_stack("eks", state=first.state())
+    assert {r.operation for r in second.resources if r.operation != "read"} == {"same"}
+
+
+def test_the_token_command_signs_the_cluster_name_into_a_presigned_sts_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    token = eks_token(CLUSTER, "eu-west-1", botocore.session.get_session())
+    assert token.startswith("k8s-aws-v1.") and "=" not in token
+    url = urlsplit(base64.urlsafe_b64decode(token.removeprefix("k8s-aws-v1.") + "==").decode())
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert url.netloc == "sts.eu-west-1.amazonaws.com"
+    assert (query["Action"], query["X-Amz-Expires"], query["X-Amz-SignedHeaders"]) == ("GetCallerIdentity", "60", "host;x-k8s-aws-id")
+    now = datetime.datetime(2026, 11, 21, 8, 0, tzinfo=datetime.UTC)
+    assert exec_credential(token, now) == {
+        "kind": "ExecCredential",
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "spec": {},
+        "status": {"expirationTimestamp": "2026-11-21T08:14:00Z", "token": token},
+    }
+    asked = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "spec": {"interactive": False}})
+    assert exec_credential(token, now, asked)["apiVersion"] == "client.authentication.k8s.io/v1"
+
+
+def statements_with(policy: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in policy["Statement"] if action in s["Action"]]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+        "ec2:DeleteSecurityGroup",
+    ],
+)
+def test_the_controller_may_delete_and_modify_only_what_carries_its_cluster_tag(action: str) -> None:
+    statements = statements_with(lbc.policy_document("eu-west-1"), action)
+    assert statements
+    for statement in statements:
+        assert statement["Condition"]["Null"]["aws:ResourceTag/elbv2.k8s.aws/cluster"] == "false"
+
+
+def test_the_controller_may_create_load_balancers_and_security_group_tags_only_with_its_tag() -> None:
+    policy = lbc.policy_document("eu-west-1")
+    (create,) = statements_with(policy, "elasticloadbalancing:CreateLoadBalancer")
+    assert create["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+    tagging = statements_with(policy, "ec2:CreateTags")
+    assert [s["Condition"] for s in tagging] == [
+        {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
+        {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false", "aws:RequestTag/elbv2.k8s.aws/cluster": "true"}},
+    ]
+    assert len(policy["Statement"]) == 16  # v2.13.0's published policy, statement for statement
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {"ec2:DescribeRouteTables", "elasticloadbalancing:ModifyIpPools", "elasticloadbalancing:DescribeCapacityReservation"} <= actions
+
+
+def test_the_policy_names_arns_in_the_regions_partition(eks_run: StackRun) -> None:
+    assert json.loads(eks_run.named("cluster-1-lbc-policy").inputs["policy"]) == lbc.policy_document("eu-west-1")
+    china = json.dumps(lbc.policy_document("cn-north-1"))
+    assert "arn:aws-cn:elasticloadbalancing:" in china and "arn:aws:" not in china
+
+
+def test_admins_get_access_entries_and_pulumi_eks_makes_no_unused_security_groups() -> None:
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    run = run_stack("eks", {"clusters": eks_config(adminPrincipalArns=[admin])["clusters"]})
+    cluster = run.named("cluster-1-eks").inputs
+    assert cluster["skipDefaultSecurityGroups"] is True
+    assert cluster["accessEntries"] == {
+        "admin-0": {
+            "principalArn": admin,
+            "accessPolicies": {
+                "admin": {
+                    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                    "accessScope": {"type": "cluster"},
+                }
+            },
+        }
+    }
+    assert codes_of(eks_config(adminPrincipalArns=["platform-admins"])) == [
+        (
+            "pattern",
+            f"clusters[{i}].adminPrincipalArns (cluster cluster-{i + 1}): 'platform-admins' is not valid; use an IAM role or user ARN "
+            "such as arn:aws:iam::123456789012:role/platform-admins",
+        )
+        for i in (0, 1)
+    ]
+
+
+def test_an_api_open_to_the_world_is_a_warning_and_listed_ranges_reach_the_cluster() -> None:
+    warnings = parse(stack_config("eks")).warnings
+    assert warnings == tuple(
+        f"clusters[{i}].endpointPublicAccessCidrs (cluster cluster-{i + 1}): the EKS API endpoint accepts connections from anywhere; "
+        "list the operators' ranges and the other clusters' egress addresses here"
+        for i in (0, 1)
+    )
+    config = eks_config(endpointPublicAccessCidrs=["203.0.113.0/24"])
+    assert parse(config).warnings == ()
+    run = run_stack("eks", {"clusters": config["clusters"]})
+    assert run.named("cluster-1-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_an_internet_facing_east_west_gateway_admits_only_its_source_ranges() -> None:
+    config = stack_config("eks")
+    kind = {
+        "name": "kind-1",
+        "cloud": "existing",
+        "network": "network3",
+        "context": "kind-kind-1",
+        "apiServerUrl": "https://198.51.100.7:6443",
+    }
+    config["clusters"][0]["eastWestSourceRanges"] = ["198.51.100.7/32"]
+    config["clusters"][0]["endpointPublicAccessCidrs"] = ["198.51.100.7/32"]
+    config["clusters"].append(kind)
+    spec = parse(config)
+    assert [w for w in spec.warnings if "east-west" in w] == [
+        "clusters[1].eastWestSourceRanges (cluster cluster-2): the east-west gateway is internet-facing "
+        "(the mesh has clusters outside AWS) and admits anyone on 15443, 15012 and 15017; list the other clusters' egress addresses here"
+    ]
+    run = run_stack("eks", {"clusters": config["clusters"]})
+    service = run.named("cluster-1-istio-eastwest").inputs["values"]["service"]
+    assert service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing"
+    assert service["loadBalancerSourceRanges"] == ["198.51.100.7/32"]
+    assert "loadBalancerSourceRanges" not in run.named("cluster-2-istio-eastwest").inputs["values"]["service"]
+
+
+def test_internal_gateways_take_no_source_ranges(eks_run: StackRun) -> None:
+    assert "loadBalancerSourceRanges" not in eks_run.named("cluster-1-istio-eastwest").inputs["values"]["service"]
+
+
+def test_subnets_take_their_zones_by_name_checked_against_the_live_list(eks_run: StackRun) -> None:
+    zones = [eks_run.named(f"aws-mesh-vpc-private-subnet-{i}").inputs["availabilityZone"] for i in range(3)]
+    assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    vpcs = stack_config("eks")["vpcs"]
+    vpcs[0]["zones"] = ["eu-west-1a", "eu-west-1b", "eu-west-1d"]
+    with pytest.raises(Exception, match="zone eu-west-1d is not an available zone of eu-west-1 for this account"):
+        run_stack("eks", {"vpcs": vpcs}, preview=True)
+
+
+def test_a_zone_eks_cannot_use_stops_the_preview() -> None:
+    config = stack_config("eks")
+    config["vpcs"][0].update(region="us-east-1", zones=["us-east-1a", "us-east-1b", "us-east-1c"])
+    for cluster in config["clusters"]:
+        cluster["region"] = "us-east-1"
+    with pytest.raises(Exception, match="zone us-east-1b is zone ID use1-az3 in this account, where EKS cannot run"):
+        run_program(config, stack="eks", preview=True)
