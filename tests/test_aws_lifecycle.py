@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import botocore.session
 import pytest
 
+from components.k8s.kubeconfig import exec_credential
 from components.platforms.aws import lbc
-from components.platforms.aws.token import eks_token, exec_credential
+from components.platforms.aws.token import eks_token
 from tests.configs import codes_of, parse
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
@@ -108,15 +109,15 @@ def test_the_token_command_signs_the_cluster_name_into_a_presigned_sts_call(monk
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert url.netloc == "sts.eu-west-1.amazonaws.com"
     assert (query["Action"], query["X-Amz-Expires"], query["X-Amz-SignedHeaders"]) == ("GetCallerIdentity", "60", "host;x-k8s-aws-id")
-    now = datetime.datetime(2026, 11, 21, 8, 0, tzinfo=datetime.UTC)
-    assert exec_credential(token, now) == {
+    expires = datetime.datetime(2026, 11, 21, 8, 14, tzinfo=datetime.UTC)
+    assert exec_credential(token, expires) == {
         "kind": "ExecCredential",
         "apiVersion": "client.authentication.k8s.io/v1beta1",
         "spec": {},
         "status": {"expirationTimestamp": "2026-11-21T08:14:00Z", "token": token},
     }
     asked = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "spec": {"interactive": False}})
-    assert exec_credential(token, now, asked)["apiVersion"] == "client.authentication.k8s.io/v1"
+    assert exec_credential(token, expires, asked)["apiVersion"] == "client.authentication.k8s.io/v1"
 
 
 def statements_with(policy: dict[str, Any], action: str) -> list[dict[str, Any]]:

@@ -348,8 +348,9 @@ def test_unknown_fields_get_a_suggestion() -> None:
 def test_fields_of_another_cloud_are_refused() -> None:
     assert problems_of(with_cluster(two_azure(), 0, vpc="mesh-vpc")) == [
         "clusters[0].vpc (cluster westeurope-aks): is not a field of an azure cluster; "
-        "an azure cluster takes: authorizedIpRanges, cloud, dnsServiceIp, istiodValues, kubernetesVersion, name, network, networkPlugin, "
-        "nodePools, podCidr, primary, privateApiServer, region, resourceGroup, role, serviceCidr, skuTier, vnetCidr"
+        "an azure cluster takes: authorizedIpRanges, cloud, dnsServiceIp, entraId, istiodValues, kubernetesVersion, name, network, "
+        "networkPlugin, networkPolicy, nodePools, podCidr, primary, privateApiServer, region, resourceGroup, role, serviceCidr, "
+        "skuTier, vnetCidr"
     ]
 
 

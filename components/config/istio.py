@@ -36,6 +36,8 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("istiodRemote", "injectionPath"): "the primary's east-west gateway address",
     ("istiodRemote", "injectionURL"): "the primary's east-west gateway address",
     ("meshConfig", "accessLogFile"): "accessLog",
+    ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
+    ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
 }
 
 

@@ -8,12 +8,22 @@ token that expires.
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
 EXEC_API = "client.authentication.k8s.io/v1beta1"
+
+
+def exec_credential(token: str, expires: datetime.datetime, exec_info: str | None = None) -> dict[str, Any]:
+    """The ExecCredential a credential command prints for client-go, in the API version it asked
+    for (``KUBERNETES_EXEC_INFO``); client-go runs the command again once ``expires`` has passed."""
+    api_version = (json.loads(exec_info).get("apiVersion") if exec_info else None) or EXEC_API
+    stamp = expires.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"kind": "ExecCredential", "apiVersion": api_version, "spec": {}, "status": {"expirationTimestamp": stamp, "token": token}}
 
 
 def kubeconfig(cluster: str, server: str, ca_data: str, user: dict[str, Any]) -> str:

@@ -14,6 +14,27 @@ import pulumi_kubernetes as k8s
 
 
 @dataclass(frozen=True)
+class CaFiles:
+    """The cluster's plug-in CA delivered to istiod as files by the secrets-store CSI driver, instead
+    of the ``cacerts`` Secret, so that the CA key never sits in a Kubernetes Secret.
+
+    Args:
+        provider: the CSI provider's name in the SecretProviderClass, e.g. ``azure``.
+        parameters: the SecretProviderClass's parameters; they must deliver exactly ``ca-cert.pem``,
+            ``ca-key.pem``, ``root-cert.pem`` and ``cert-chain.pem``.
+        pod_labels: labels istiod's pods need for their identity (default none).
+        service_account_annotations: annotations istiod's service account needs (default none).
+        needs: what must exist before istiod starts: the identity, its grants, the stored files.
+    """
+
+    provider: str
+    parameters: Mapping[str, pulumi.Input[str]]
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    needs: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
 class ClusterHandle:
     """A cluster ready for Istio.
 
@@ -32,6 +53,7 @@ class ClusterHandle:
             groups; on destroy they outlive every workload (default: none, the cluster has nodes).
         eastwest_source_ranges: the only CIDRs the east-west gateway's load balancer admits, for a
             gateway the internet can reach (default: none, no restriction; right for internal ones).
+        ca_files: the CA delivered as files instead of the ``cacerts`` Secret (default none: the Secret).
         gateway_dns_names: DNS names that cover this cluster's load-balancer host names, for
             certificates of services reached through them, e.g. ``*.elb.eu-west-1.amazonaws.com``
             for AWS NLBs (default none: load balancers have IP addresses).
@@ -46,4 +68,5 @@ class ClusterHandle:
     ready: Sequence[pulumi.Resource] = ()
     schedulable: Sequence[pulumi.Resource] = ()
     eastwest_source_ranges: Sequence[str] = ()
+    ca_files: CaFiles | None = None
     gateway_dns_names: Sequence[str] = ()

@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 from components.config.model import MeshSpec, Role, Topology
 from components.k8s.helm import helm_release
 from components.mesh.ca import ClusterCACerts
-from components.mesh.handle import ClusterHandle
+from components.mesh.handle import CaFiles, ClusterHandle
 
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"
@@ -32,6 +32,11 @@ CROSS_NETWORK_PORT = 15443
 ISTIOD_GATEWAY = "istiod-gateway"
 # istiod's webhook port, which a primary's east-west gateway passes through to remotes.
 WEBHOOK_PORT = 15017
+# A CA delivered as files: the SecretProviderClass, istiod's volume for it and where it is mounted.
+CA_FILES_CLASS = "istio-cacerts"
+CA_FILES_VOLUME = "cacerts-files"
+CA_FILES_DIR = "/etc/cacerts-files"
+CSI_DRIVER = "secrets-store.csi.k8s.io"
 CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters"
 INGRESS_NAMESPACE = "istio-ingress"
 INGRESS_GATEWAY = "istio-ingressgateway"
@@ -107,6 +112,30 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, dns_names: Sequenc
         if dns_names:
             values["env"] = {"ISTIOD_CUSTOM_HOST": ",".join(dns_names)}
     return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+
+
+def with_ca_files(values: Mapping[str, Any], files: CaFiles) -> dict[str, Any]:
+    """istiod ``values`` that read the CA from the CSI volume of SecretProviderClass ``istio-cacerts``.
+
+    The chart always mounts the optional Secret ``cacerts`` at /etc/cacerts, so the CSI volume goes
+    elsewhere, and ROOT_CA_DIR (istiod's plug-in CA directory, default ./etc/cacerts) points at it.
+    istiod takes the files only when all four are there (an incomplete set stops it).
+    """
+    merged = deep_merge(values)
+    merged["volumes"] = [
+        *merged.get("volumes", []),
+        {
+            "name": CA_FILES_VOLUME,
+            "csi": {"driver": CSI_DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": CA_FILES_CLASS}},
+        },
+    ]
+    merged["volumeMounts"] = [*merged.get("volumeMounts", []), {"name": CA_FILES_VOLUME, "mountPath": CA_FILES_DIR, "readOnly": True}]
+    merged.setdefault("env", {})["ROOT_CA_DIR"] = CA_FILES_DIR
+    if files.pod_labels:
+        merged["podLabels"] = {**merged.get("podLabels", {}), **files.pod_labels}
+    if files.service_account_annotations:
+        merged["serviceAccountAnnotations"] = {**merged.get("serviceAccountAnnotations", {}), **files.service_account_annotations}
+    return merged
 
 
 def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_address: str) -> dict[str, Any]:
@@ -266,13 +295,8 @@ class IstioRelease(pulumi.ComponentResource):
         )
         namespace_name = namespace.metadata.name
         self.namespace = namespace_name
-        cacerts = k8s.core.v1.Secret(
-            f"{name}-cacerts",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace_name),
-            type="Opaque",
-            string_data=args.cacerts.secret_data(),
-            opts=on_cluster,
-        )
+        # A remote runs no istiod of its own: its proxies' certificates come from the primary's CA.
+        ca_ready = [] if remote else self._plug_in_ca(name, args, namespace_name, on_cluster)
         base: pulumi.Input[Mapping[str, Any]]
         istiod: pulumi.Input[Mapping[str, Any]]
         if remote:
@@ -284,11 +308,41 @@ class IstioRelease(pulumi.ComponentResource):
         else:
             base = base_values(mesh)
             istiod = istiod_values(mesh, cluster.name, cluster.network, args.istiod_dns_names)
+            if cluster.ca_files is not None:
+                istiod = with_ca_files(istiod, cluster.ca_files)
         self.base = self._release("base", "istio-base", "base", namespace_name, base, on_cluster)
-        # istiod's pods need cacerts (or istiod keeps a self-signed CA) and nodes to run on.
-        after_base = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.base, cacerts, *cluster.schedulable]))
+        # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on.
+        after_base = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[self.base, *ca_ready, *cluster.schedulable])
+        )
         self.istiod = self._release("istiod", "istiod", "istiod", namespace_name, istiod, after_base)
         self.register_outputs({"istiod": self.istiod.status})
+
+    @staticmethod
+    def _plug_in_ca(
+        name: str, args: IstioReleaseArgs, namespace: pulumi.Output[str], on_cluster: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
+        """The cluster's CA where istiod reads it: the ``cacerts`` Secret, or a SecretProviderClass
+        whose CSI volume istiod mounts (``with_ca_files``). Returns what istiod must wait for."""
+        files = args.cluster.ca_files
+        if files is None:
+            cacerts = k8s.core.v1.Secret(
+                f"{name}-cacerts",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
+                type="Opaque",
+                string_data=args.cacerts.secret_data(),
+                opts=on_cluster,
+            )
+            return [cacerts]
+        provider_class = k8s.apiextensions.CustomResource(
+            f"{name}-ca-files",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_FILES_CLASS, namespace=namespace),
+            spec={"provider": files.provider, "parameters": dict(files.parameters)},
+            opts=on_cluster,
+        )
+        return [provider_class, *files.needs]
 
     def install_gateways(self, after: Sequence[pulumi.Resource] = ()) -> None:
         """The east-west gateway (where the mesh needs one) and the ingress gateway (where configured),

@@ -146,6 +146,9 @@ class MeshMocks(Mocks):
         cluster = self._registered_state("azure-native:containerservice:ManagedCluster", lambda s: s.get("id") == arm_id)
         admin = args.token.endswith("AdminCredentials")
         user = f"clusterAdmin_{group}_{name}" if admin else f"clusterUser_{group}_{name}"
+        # An Entra ID cluster's user kubeconfig in "exec" format runs kubelogin.
+        kubelogin = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin", "args": ["get-token"]}}
+        credential = kubelogin if args.args.get("format") == "exec" else {"token": digest(arm_id, user, length=64)}
         kubeconfig = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -155,7 +158,7 @@ class MeshMocks(Mocks):
                     "cluster": {"server": f"https://{cluster['fqdn']}:443", "certificate-authority-data": b64(self._cluster_ca(arm_id))},
                 }
             ],
-            "users": [{"name": user, "user": {"token": digest(arm_id, user, length=64)}}],
+            "users": [{"name": user, "user": credential}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": user}}],
             "current-context": name,
         }
@@ -185,6 +188,11 @@ class MeshMocks(Mocks):
         elif kind == "Secret":
             name = inputs.get("secretName", args.name)
             arm_id = f"{base}/providers/Microsoft.KeyVault/vaults/{inputs.get('vaultName')}/secrets/{name}"
+        elif kind == "UserAssignedIdentity":
+            name = inputs.get("resourceName", args.name)
+            arm_id = f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+            inputs = {**inputs, "clientId": digest(arm_id, "client", length=32), "principalId": digest(arm_id, "principal", length=32)}
+            inputs["tenantId"] = TENANT
         elif kind == "RoleAssignment":
             name = str(uuid.UUID(digest(args.name, str(inputs.get("scope")), length=32)))
             arm_id = f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}"

@@ -24,12 +24,13 @@ from typing import Any
 
 import botocore.session
 
+from components.k8s.kubeconfig import exec_credential
+
 TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's prefix, not a secret
 CLUSTER_HEADER = "x-k8s-aws-id"
 # EKS honours the signature for 15 minutes whatever X-Amz-Expires says; clients refresh at 14.
 TOKEN_MINUTES = 14
 PRESIGN_SECONDS = 60
-EXEC_API = "client.authentication.k8s.io/v1beta1"
 
 
 def eks_token(cluster: str, region: str, session: botocore.session.Session | None = None) -> str:
@@ -46,13 +47,6 @@ def eks_token(cluster: str, region: str, session: botocore.session.Session | Non
     return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
-def exec_credential(token: str, now: datetime.datetime, exec_info: str | None = None) -> dict[str, Any]:
-    """The ExecCredential client-go reads, in the API version it asked for (``KUBERNETES_EXEC_INFO``)."""
-    api_version = (json.loads(exec_info).get("apiVersion") if exec_info else None) or EXEC_API
-    expires = (now + datetime.timedelta(minutes=TOKEN_MINUTES)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"kind": "ExecCredential", "apiVersion": api_version, "spec": {}, "status": {"expirationTimestamp": expires, "token": token}}
-
-
 def exec_command(cluster: str, region: str) -> tuple[str, list[str]]:
     """The command and arguments a kubeconfig runs to get a token for ``cluster``."""
     return "venv/bin/python", ["-m", "components.platforms.aws.token", "--cluster", cluster, "--region", region]
@@ -63,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster", required=True, help="the EKS cluster name")
     parser.add_argument("--region", required=True, help="the cluster's AWS region")
     args = parser.parse_args(argv)
-    now = datetime.datetime.now(datetime.UTC)
-    credential = exec_credential(eks_token(args.cluster, args.region), now, os.environ.get("KUBERNETES_EXEC_INFO"))
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=TOKEN_MINUTES)
+    credential = exec_credential(eks_token(args.cluster, args.region), expires, os.environ.get("KUBERNETES_EXEC_INFO"))
     json.dump(credential, sys.stdout)
 
 

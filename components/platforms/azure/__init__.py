@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pulumi
 import pulumi_azure_native as azure_native
 
-from components.config.model import MeshSpec, platform_settings
+from components.config.model import MeshSpec, Role, platform_settings
 from components.mesh.ca import MeshCA
+from components.mesh.istio import istiod_service
+from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs
 from components.platforms.azure.cluster import AksCluster, AksClusterArgs
-from components.platforms.azure.config import NAME, AzureConfig, AzureSettings
+from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
 from components.platforms.platform import PlatformBuild
 
 
 class AzurePlatform:
-    """The mesh's AKS clusters on peered VNets, and the vault with the CA copies.
+    """The mesh's AKS clusters on peered VNets, the vault with the CA copies and, with
+    ``caDelivery: keyVault``, istiod's access to its cluster's copies.
 
     Outputs: ``aks`` (per cluster FQDN, resource group and kubeconfig, a secret) and ``keyVault``
     (name and URI).
@@ -26,27 +32,53 @@ class AzurePlatform:
         clusters = mesh.on(NAME)
         settings = platform_settings(mesh, NAME, AzureSettings)
         client = azure_native.authorization.get_client_config_output()
+        from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
         network = AzureNetwork("azure", AzureNetworkArgs(clusters))
         # Internal gateways only when every other cluster reaches this one over VNet peering.
         internal = len(clusters) == len(mesh.clusters)
-        aks = {c.name: AksCluster(c.name, AksClusterArgs(c, network.clusters[c.name], client.subscription_id, internal)) for c in clusters}
-        home = clusters[0]
+        aks = {
+            c.name: AksCluster(
+                c.name, AksClusterArgs(c, network.clusters[c.name], client.subscription_id, client.object_id, internal, from_vault)
+            )
+            for c in clusters
+        }
+        # The vault's home follows no cluster: reordering or removing clusters must not move it.
+        first = min(clusters, key=lambda c: c.name)
         vault = MeshKeyVault(
             "mesh-vault",
             MeshKeyVaultArgs(
                 name_prefix=settings.key_vault_prefix,
                 purge_protection=settings.key_vault_purge_protection,
-                resource_group=network.clusters[home.name].resource_group,
-                location=home.region,
+                resource_group_name=settings.key_vault_resource_group or f"istio-mesh-vault-{pulumi.get_stack()}",
+                location=settings.key_vault_location or first.region,
                 tenant_id=client.tenant_id,
                 subscription_id=client.subscription_id,
+                deployer_object_id=client.object_id,
                 root_cert=ca.root_cert_pem,
                 clusters={name: ca.clusters[name] for name in aks},
-                readers={name: cluster.managed_cluster for name, cluster in aks.items()},
             ),
         )
+        handles = {name: cluster.handle for name, cluster in aks.items()}
+        if from_vault:
+            for spec in (c for c in clusters if c.role is Role.PRIMARY):
+                issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url or "") if p else "")
+                access = IstiodVaultAccess(
+                    f"{spec.name}-istiod-vault",
+                    IstiodVaultAccessArgs(
+                        cluster=spec.name,
+                        location=spec.region,
+                        resource_group=network.clusters[spec.name].resource_group,
+                        issuer_url=issuer,
+                        service_account=istiod_service(mesh),
+                        vault_name=vault.vault_name,
+                        tenant_id=client.tenant_id,
+                        subscription_id=client.subscription_id,
+                        secrets=vault.secrets[spec.name],
+                    ),
+                )
+                handles[spec.name] = dataclasses.replace(handles[spec.name], ca_files=access.ca_files)
         return PlatformBuild(
-            handles={name: cluster.handle for name, cluster in aks.items()},
+            handles=handles,
             outputs={
                 "aks": {name: cluster.outputs() for name, cluster in aks.items()},
                 "keyVault": {"name": vault.vault_name, "uri": vault.vault_uri},

@@ -1,34 +1,84 @@
 """AksCluster: an AKS cluster on its VNet's subnets, turned into a ``ClusterHandle``.
 
-System and user pools each sit on their own subnet; Azure CNI (pods on VNet IPs) unless the cluster
-asked for overlay; managed identity, OIDC issuer and workload identity, the Key Vault
-secrets-provider add-on with rotation. The kubernetes provider's kubeconfig comes from the cluster's
-admin credentials (a client certificate), so neither ``az`` nor ``kubelogin`` is needed where
-Pulumi runs. The cluster identity gets Network Contributor on its own subnets and nothing wider:
-AKS needs it to place internal load balancers (the east-west gateway) in them.
+The first System pool is created with the cluster; every other pool is an ``AgentPool`` resource
+of its own, because AKS refuses new pools in the cluster's own PUT once it exists ("use per agent
+pool operations") and changing an inline pool sets every pool scaling. Each pool sits on its own
+subnet, across the configured zones. Azure CNI (pods on VNet IPs) unless overlay was asked for; the
+network profile is given as plain values, because the SDK's typed arguments add
+``podCidr: 10.244.0.0/16``, which has no place with flat Azure CNI. Managed identity, OIDC issuer and
+workload identity; a network policy engine; the SKU tier. The Key Vault secrets-provider add-on
+(and its CSI driver) only where istiod reads its CA from Key Vault.
+
+The kubernetes provider authenticates with the cluster's admin credentials (a client
+certificate), or, with ``entraId``, with an Entra token the project's own command fetches whenever
+it needs one (no kubelogin; the deploying identity is granted AKS RBAC Cluster Admin). Either way
+nothing short-lived stays in state: ``pulumi destroy`` and ``refresh`` work hours later. The
+cluster identity gets Network Contributor on its own subnets and nothing wider: AKS needs it to
+place internal load balancers (the east-west gateway) in them.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.config.model import ClusterSpec
+from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
-from components.platforms.azure.config import AzureCni, azure_part
+from components.platforms.azure import token
+from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
+from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role
 
-NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
 SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
-def role_definition(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
-    return pulumi.Output.concat("/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role)
+def network_profile(azure: AzureCluster) -> dict[str, Any]:
+    """The cluster's network profile, exactly: a pod range only with overlay, Cilium's dataplane only with its policy."""
+    profile: dict[str, Any] = {
+        "network_plugin": "azure",
+        "network_policy": azure.network_policy.value,
+        "service_cidr": str(azure.service_cidr),
+        "dns_service_ip": str(azure.dns_service_ip),
+        "load_balancer_sku": "standard",
+        "outbound_type": "loadBalancer",
+    }
+    if azure.cni is AzureCni.OVERLAY:
+        profile |= {"network_plugin_mode": "overlay", "pod_cidr": str(azure.pod_cidr)}
+    if azure.network_policy is NetworkPolicy.CILIUM:
+        profile["network_dataplane"] = "cilium"
+    return profile
+
+
+def pool_settings(pool: AzureNodePool, subnet_id: pulumi.Input[str]) -> dict[str, Any]:
+    """What a pool is, inline or as an AgentPool: mode, size, counts (autoscaled when min differs from max), subnet, zones."""
+    return {
+        "mode": pool.mode,
+        "vm_size": pool.vm_size,
+        "count": pool.count,
+        "enable_auto_scaling": pool.autoscaled,
+        "min_count": pool.min_count if pool.autoscaled else None,
+        "max_count": pool.max_count if pool.autoscaled else None,
+        "os_type": "Linux",
+        "type": "VirtualMachineScaleSets",
+        "vnet_subnet_id": subnet_id,
+        "availability_zones": list(pool.availability_zones) or None,
+    }
+
+
+def entra_kubeconfig(encoded: str) -> str:
+    """The provider's kubeconfig for an Entra ID cluster: AKS's server and CA, the project's token command."""
+    config = yaml.safe_load(base64.b64decode(encoded))
+    cluster = config["clusters"][0]
+    command, args = token.exec_command()
+    return exec_kubeconfig(cluster["name"], cluster["cluster"]["server"], cluster["cluster"]["certificate-authority-data"], command, args)
 
 
 @dataclass(frozen=True)
@@ -39,23 +89,28 @@ class AksClusterArgs:
         spec: the cluster's spec; its platform part must be an ``AzureCluster``.
         network: its resource group, VNet and pool subnets.
         subscription_id: the subscription, for role definition ids.
-        internal_gateways: make gateway Services internal load balancers: right when every other
-            cluster reaches this one over VNet peering.
+        deployer_object_id: the identity running Pulumi (granted cluster admin with Entra ID).
+        internal_gateways: make the east-west gateway an internal load balancer: right when every
+            other cluster reaches this one over VNet peering.
+        secrets_provider: turn on the Key Vault secrets-provider add-on (its CSI driver mounts
+            istiod's CA files).
     """
 
     spec: ClusterSpec
     network: ClusterNetwork
     subscription_id: pulumi.Input[str]
+    deployer_object_id: pulumi.Input[str]
     internal_gateways: bool
+    secrets_provider: bool = False
 
 
 class AksCluster(pulumi.ComponentResource):
-    """See the module docstring. Outputs: ``handle``, ``managed_cluster``, ``kubeconfig`` (secret)."""
+    """See the module docstring. Outputs: ``handle``, ``managed_cluster``, ``kubeconfig`` (secret), ``agent_pools``."""
 
     handle: ClusterHandle
     managed_cluster: azure_native.containerservice.ManagedCluster
     kubeconfig: pulumi.Output[str]
-    _resource_group: pulumi.Output[str]
+    agent_pools: list[azure_native.containerservice.AgentPool]
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:azure:AksCluster", name, None, opts)
@@ -63,6 +118,7 @@ class AksCluster(pulumi.ComponentResource):
         self._resource_group = network.resource_group
         azure = azure_part(spec)
         child = pulumi.ResourceOptions(parent=self)
+        system = azure.system_pool
         self.managed_cluster = azure_native.containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=spec.name,
@@ -76,29 +132,15 @@ class AksCluster(pulumi.ComponentResource):
             sku=azure_native.containerservice.ManagedClusterSKUArgs(name="Base", tier=azure.sku_tier),
             agent_pool_profiles=[
                 azure_native.containerservice.ManagedClusterAgentPoolProfileArgs(
-                    name=pool.name,
-                    mode=pool.mode,
-                    vm_size=pool.vm_size,
-                    count=pool.count,
-                    enable_auto_scaling=pool.min_count != pool.max_count,
-                    min_count=pool.min_count if pool.min_count != pool.max_count else None,
-                    max_count=pool.max_count if pool.min_count != pool.max_count else None,
-                    os_type="Linux",
-                    type="VirtualMachineScaleSets",
-                    vnet_subnet_id=network.subnets[pool.name].id,
+                    name=system.name, **pool_settings(system, network.subnets[system.name].id)
                 )
-                for pool in azure.node_pools
             ],
-            network_profile=azure_native.containerservice.ContainerServiceNetworkProfileArgs(
-                network_plugin="azure",
-                network_plugin_mode="overlay" if azure.cni is AzureCni.OVERLAY else None,
-                pod_cidr=str(azure.pod_cidr) if azure.pod_cidr else None,
-                service_cidr=str(azure.service_cidr),
-                dns_service_ip=str(azure.dns_service_ip),
-                load_balancer_sku="standard",
-                outbound_type="loadBalancer",
-            ),
+            network_profile=network_profile(azure),  # type: ignore[arg-type]  # plain values: no SDK defaults
             enable_rbac=True,
+            aad_profile=azure_native.containerservice.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True)
+            if azure.entra_id
+            else None,
+            disable_local_accounts=True if azure.entra_id else None,
             oidc_issuer_profile=azure_native.containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=azure_native.containerservice.ManagedClusterSecurityProfileArgs(
                 workload_identity=azure_native.containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
@@ -107,7 +149,9 @@ class AksCluster(pulumi.ComponentResource):
                 SECRETS_PROVIDER_ADDON: azure_native.containerservice.ManagedClusterAddonProfileArgs(
                     enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}
                 )
-            },
+            }
+            if args.secrets_provider
+            else None,
             api_server_access_profile=azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs(
                 authorized_ip_ranges=[str(r) for r in azure.authorized_ip_ranges]
             )
@@ -115,40 +159,68 @@ class AksCluster(pulumi.ComponentResource):
             else None,
             opts=child,
         )
+        self.agent_pools = [
+            azure_native.containerservice.AgentPool(
+                f"{name}-{pool.name}",
+                agent_pool_name=pool.name,
+                resource_name_=self.managed_cluster.name,
+                resource_group_name=network.resource_group,
+                **pool_settings(pool, network.subnets[pool.name].id),
+                opts=child,
+            )
+            for pool in azure.added_pools
+        ]
         self._subnet_rights(name, args, child)
-        credentials = azure_native.containerservice.list_managed_cluster_admin_credentials_output(
-            resource_group_name=network.resource_group, resource_name=self.managed_cluster.name
-        )
-        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
-        provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            # The ARM id, not the kubeconfig: rotated credentials must not replace every object on the cluster.
-            cluster_identifier=self.managed_cluster.id,
-            opts=child,
-        )
+        provider = self._kubernetes_provider(name, args, azure, child)
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
         # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
         eastwest = INTERNAL_LB if args.internal_gateways else {}
-        self.handle = ClusterHandle(spec.name, spec.network, provider, api_url, eastwest_annotations=eastwest)
+        self.handle = ClusterHandle(spec.name, spec.network, provider, api_url, eastwest_annotations=eastwest, schedulable=self.agent_pools)
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: the FQDN, the resource group and the kubeconfig (a secret)."""
-        return {
-            "fqdn": self.managed_cluster.fqdn,
-            "resourceGroup": self._resource_group,
-            "kubeconfig": self.kubeconfig,
-        }
+        return {"fqdn": self.managed_cluster.fqdn, "resourceGroup": self._resource_group, "kubeconfig": self.kubeconfig}
+
+    def _kubernetes_provider(self, name: str, args: AksClusterArgs, azure: AzureCluster, child: pulumi.ResourceOptions) -> k8s.Provider:
+        """The kubernetes provider, keyed on the ARM id: rotated credentials must not replace every object on the cluster."""
+        group, cluster = args.network.resource_group, self.managed_cluster.name
+        if not azure.entra_id:
+            credentials = azure_native.containerservice.list_managed_cluster_admin_credentials_output(
+                resource_group_name=group, resource_name=cluster
+            )
+            self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
+            return k8s.Provider(f"{name}-provider", kubeconfig=self.kubeconfig, cluster_identifier=self.managed_cluster.id, opts=child)
+        admin = assign_role(
+            f"{name}-deployer-cluster-admin",
+            args.deployer_object_id,
+            AKS_RBAC_CLUSTER_ADMIN,
+            self.managed_cluster.id,
+            args.subscription_id,
+            child,
+        )
+        # The user kubeconfig runs kubelogin (fine for people); the provider runs the project's token command.
+        credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=group, resource_name=cluster, format="exec"
+        )
+        encoded = credentials.kubeconfigs[0].value
+        self.kubeconfig = pulumi.Output.secret(encoded.apply(lambda v: base64.b64decode(v).decode()))
+        return k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=pulumi.Output.secret(encoded.apply(entra_kubeconfig)),
+            cluster_identifier=self.managed_cluster.id,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[admin])),
+        )
 
     def _subnet_rights(self, name: str, args: AksClusterArgs, child: pulumi.ResourceOptions) -> None:
         principal = self.managed_cluster.identity.apply(lambda identity: identity.principal_id if identity else "")
         for pool, subnet in args.network.subnets.items():
-            azure_native.authorization.RoleAssignment(
+            assign_role(
                 f"{name}-{pool}-subnet-network-contributor",
-                principal_id=principal,
-                principal_type="ServicePrincipal",
-                role_definition_id=role_definition(args.subscription_id, NETWORK_CONTRIBUTOR),
-                scope=subnet.id,
-                opts=child,
+                principal,
+                NETWORK_CONTRIBUTOR,
+                subnet.id,
+                args.subscription_id,
+                child,
+                service_principal=True,
             )

@@ -52,12 +52,48 @@ class PoolMode(StrEnum):
     USER = "User"
 
 
+class CaDelivery(StrEnum):
+    """How istiod gets its cluster's CA: a Kubernetes Secret, or files from Key Vault (CSI driver)."""
+
+    SECRET = "secret"  # noqa: S105 - a delivery mode, not a password
+    KEY_VAULT = "keyVault"
+
+
+class NetworkPolicy(StrEnum):
+    """AKS network policy engines (``cilium`` runs on the Cilium dataplane)."""
+
+    NONE = "none"
+    AZURE = "azure"
+    CALICO = "calico"
+    CILIUM = "cilium"
+
+
 KEY_VAULT_NAME_PREFIX = Field(
     "keyVaultNamePrefix",
     Text(KEY_VAULT_PREFIX, "start with a letter, then letters or digits, 2-17 characters (a '-' and 6 random characters follow)"),
     'Prefix of the Azure Key Vault holding the CA copies; "-" and 6 random characters follow (vault names are global). '
     "A letter first, 2-17 letters or digits.",
     default="istiomesh",
+)
+KEY_VAULT_LOCATION = Field(
+    "keyVaultLocation",
+    Text(AZURE_REGION, "use an Azure region name such as westeurope"),
+    "Region of the Key Vault holding the CA copies. Fixed once created: moving it replaces the vault.",
+    default_text="the region of the Azure cluster whose name sorts first",
+)
+KEY_VAULT_RESOURCE_GROUP = Field(
+    "keyVaultResourceGroup",
+    Text(RESOURCE_GROUP, "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'"),
+    "Resource group of the Key Vault, created for it; the vault does not follow any cluster.",
+    default_text="`istio-mesh-vault-<stack>`",
+)
+CA_DELIVERY = Field(
+    "caDelivery",
+    Choice(CaDelivery, tuple(c.value for c in CaDelivery)),
+    "How istiod on AKS gets its CA: `secret` (the cacerts Secret, written from the Pulumi state) or `keyVault` (files "
+    "mounted from Key Vault by the secrets-store CSI driver, read by a per-cluster identity federated to istiod's "
+    "service account; the intermediate key never sits in a Kubernetes Secret).",
+    default=CaDelivery.SECRET,
 )
 KEY_VAULT_PURGE_PROTECTION = Field(
     "keyVaultPurgeProtection",
@@ -93,7 +129,15 @@ POOL_MAX_COUNT = Field(
     "Autoscaler maximum; the autoscaler is on when it differs from minCount.",
     default_text="`count`",
 )
-POOL_FIELDS: tuple[Field[Any], ...] = (POOL_NAME, POOL_MODE, POOL_VM_SIZE, POOL_SUBNET, POOL_COUNT, POOL_MIN_COUNT, POOL_MAX_COUNT)
+POOL_ZONES = Field(
+    "availabilityZones",
+    ListOf(Text(choices=("1", "2", "3"))),
+    'Zones the pool\'s nodes spread over, e.g. ["1", "2", "3"]; fixed once the pool exists (in regions with zones).',
+    default_text="none",
+)
+POOL_FIELDS: tuple[Field[Any], ...] = (
+    POOL_NAME, POOL_MODE, POOL_VM_SIZE, POOL_SUBNET, POOL_COUNT, POOL_MIN_COUNT, POOL_MAX_COUNT, POOL_ZONES,
+)  # fmt: skip
 
 REGION = Field(
     "region", Text(AZURE_REGION, "use an Azure region name such as westeurope"), "Azure region, e.g. `westeurope`.", required=True,
@@ -136,7 +180,26 @@ NODE_POOLS = Field(
     required=True,
     hint="add a System pool at least",
 )
-SKU_TIER = Field("skuTier", Text(choices=("Free", "Standard", "Premium")), "AKS tier: `Free`, `Standard` or `Premium`.", default="Free")
+SKU_TIER = Field(
+    "skuTier",
+    Text(choices=("Free", "Standard", "Premium")),
+    "AKS tier: `Standard` (the API server's uptime SLA), `Premium` or `Free` (no SLA, for trials).",
+    default="Standard",
+)
+NETWORK_POLICY = Field(
+    "networkPolicy",
+    Choice(NetworkPolicy, tuple(p.value for p in NetworkPolicy)),
+    "Network policy engine: `calico`, `azure`, `cilium` (on the Cilium dataplane) or `none`.",
+    default=NetworkPolicy.CALICO,
+)
+ENTRA_ID = Field(
+    "entraId",
+    Boolean(),
+    "Entra ID authentication with Azure RBAC and local accounts disabled: the deploying identity is granted AKS RBAC Cluster "
+    "Admin and the kubernetes provider runs the project's token command (no kubelogin). Off by default: a new role "
+    "assignment can take minutes to reach the API server, and the first `pulumi up` may be refused until it does.",
+    default=False,
+)
 AUTHORIZED_IP_RANGES = Field(
     "authorizedIpRanges",
     ListOf(Cidr()),
@@ -148,7 +211,7 @@ PRIVATE_API_SERVER = Field(
 )
 CLUSTER_FIELDS: tuple[Field[Any], ...] = (
     REGION, RESOURCE_GROUP_NAME, VNET_CIDR, SERVICE_CIDR, DNS_SERVICE_IP, NETWORK_PLUGIN, POD_CIDR,
-    KUBERNETES_VERSION, NODE_POOLS, SKU_TIER, AUTHORIZED_IP_RANGES, PRIVATE_API_SERVER,
+    KUBERNETES_VERSION, NODE_POOLS, SKU_TIER, NETWORK_POLICY, ENTRA_ID, AUTHORIZED_IP_RANGES, PRIVATE_API_SERVER,
 )  # fmt: skip
 
 
@@ -159,10 +222,16 @@ class AzureSettings:
     Args:
         key_vault_prefix: the Key Vault name's prefix; a random suffix makes it unique.
         key_vault_purge_protection: Key Vault purge protection.
+        key_vault_location: the vault's region (none: the Azure cluster whose name sorts first).
+        key_vault_resource_group: the vault's resource group (none: ``istio-mesh-vault-<stack>``).
+        ca_delivery: how istiod gets its CA.
     """
 
     key_vault_prefix: str
     key_vault_purge_protection: bool
+    key_vault_location: str | None
+    key_vault_resource_group: str | None
+    ca_delivery: CaDelivery
 
 
 @dataclass(frozen=True)
@@ -175,6 +244,7 @@ class AzureNodePool:
         vm_size: VM size.
         subnet_cidr: the pool's subnet, inside the cluster's VNet.
         count: initial node count; min_count/max_count bound the autoscaler.
+        availability_zones: zones the nodes spread over (empty: none).
     """
 
     name: str
@@ -184,6 +254,11 @@ class AzureNodePool:
     count: int
     min_count: int
     max_count: int
+    availability_zones: tuple[str, ...] = ()
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.min_count != self.max_count
 
 
 @dataclass(frozen=True)
@@ -201,6 +276,8 @@ class AzureCluster:
         node_pools: one system pool at least.
         sku_tier: ``Free``, ``Standard`` or ``Premium`` (uptime SLA).
         authorized_ip_ranges: CIDRs allowed to reach the public API server (empty: anyone).
+        network_policy: the network policy engine.
+        entra_id: Entra ID authentication with Azure RBAC, local accounts disabled.
     """
 
     resource_group: str
@@ -213,6 +290,18 @@ class AzureCluster:
     node_pools: tuple[AzureNodePool, ...]
     sku_tier: str
     authorized_ip_ranges: tuple[IPv4Network, ...]
+    network_policy: NetworkPolicy = NetworkPolicy.CALICO
+    entra_id: bool = False
+
+    @property
+    def system_pool(self) -> AzureNodePool:
+        """The pool created with the cluster (the first System pool); AKS adds others only one by one."""
+        return next(p for p in self.node_pools if p.mode == PoolMode.SYSTEM)
+
+    @property
+    def added_pools(self) -> tuple[AzureNodePool, ...]:
+        """Every pool but the system pool, each an AgentPool resource of its own."""
+        return tuple(p for p in self.node_pools if p is not self.system_pool)
 
     @property
     def cloud(self) -> str:
@@ -231,13 +320,20 @@ class AzureConfig:
     """The ``azure`` platform's config; see the module docstring."""
 
     name = NAME
-    mesh_fields: tuple[Field[Any], ...] = (KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION)
+    mesh_fields: tuple[Field[Any], ...] = (
+        KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION, KEY_VAULT_LOCATION, KEY_VAULT_RESOURCE_GROUP, CA_DELIVERY,
+    )  # fmt: skip
     cluster_fields = CLUSTER_FIELDS
 
     def parse_settings(self, root: Reader) -> object | None:
         prefix = root.value(KEY_VAULT_NAME_PREFIX)
         purge = root.value(KEY_VAULT_PURGE_PROTECTION)
-        return AzureSettings(prefix, purge) if prefix is not None and purge is not None else None
+        location = root.value(KEY_VAULT_LOCATION)
+        group = root.value(KEY_VAULT_RESOURCE_GROUP)
+        delivery = root.value(CA_DELIVERY)
+        if prefix is None or purge is None or delivery is None:
+            return None
+        return AzureSettings(prefix, purge, location, group, delivery)
 
     def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = entry.value(REGION)
@@ -259,6 +355,8 @@ class AzureConfig:
             dns_ip = service.network_address + 10
         self._check_dns_ip(entry, service, dns_ip)
         tier = entry.value(SKU_TIER)
+        policy = entry.value(NETWORK_POLICY)
+        entra = entry.value(ENTRA_ID)
         authorized = entry.value(AUTHORIZED_IP_RANGES) or ()
         if entry.value(PRIVATE_API_SERVER):
             entry.fail(
@@ -267,10 +365,10 @@ class AzureConfig:
                 "private AKS API servers are not supported: every other cluster's istiod must reach this API; "
                 "keep it public and restrict it with authorizedIpRanges",
             )
-        if entry.failed or None in (region, group, vnet, service, dns_ip, cni, tier, pools):
+        if entry.failed or None in (region, group, vnet, service, dns_ip, cni, tier, pools, policy, entra):
             return None
-        assert region and group and vnet and service and dns_ip and cni and tier and pools
-        return region, AzureCluster(group, vnet, service, dns_ip, cni, pod, version, pools, tier, authorized)
+        assert region and group and vnet and service and dns_ip and cni and tier and pools and policy and entra is not None
+        return region, AzureCluster(group, vnet, service, dns_ip, cni, pod, version, pools, tier, authorized, policy, entra)
 
     @staticmethod
     def _pod_cidr(entry: Reader, cni: AzureCni | None) -> IPv4Network | None:
@@ -283,7 +381,8 @@ class AzureConfig:
     @staticmethod
     def _pools(entry: Reader, vnet: IPv4Network | None) -> tuple[AzureNodePool, ...] | None:
         pools: list[AzureNodePool] = []
-        for index, pool_entry in enumerate(entry.objects(NODE_POOLS)):
+        entries = entry.objects(NODE_POOLS)
+        for index, pool_entry in enumerate(entries):
             pool = _pool(pool_entry)
             if pool is None:
                 continue
@@ -302,7 +401,8 @@ class AzureConfig:
         names = [p.name for p in pools]
         for name in sorted({n for n in names if names.count(n) > 1}):
             entry.fail(NODE_POOLS.key, "duplicate-name", f"pool name {name} is used {names.count(name)} times; pool names must be unique")
-        if pools and not any(p.mode == PoolMode.SYSTEM for p in pools):
+        # Only when every pool parsed: the one that failed may be the System pool.
+        if pools and len(pools) == len(entries) and not any(p.mode == PoolMode.SYSTEM for p in pools):
             entry.fail(NODE_POOLS.key, "no-system-pool", "has no System pool; AKS needs one (set mode: System on a pool)")
         return tuple(pools) if not entry.failed else None
 
@@ -346,7 +446,8 @@ def _pool(entry: Reader) -> AzureNodePool | None:
     size = entry.value(POOL_VM_SIZE)
     subnet = entry.value(POOL_SUBNET)
     counts = node_counts(entry, POOL_COUNT, POOL_MIN_COUNT, POOL_MAX_COUNT)
+    zones = entry.value(POOL_ZONES) or ()
     entry.reject_unknown()
     if entry.failed or name is None or mode is None or size is None or subnet is None or counts is None:
         return None
-    return AzureNodePool(name, str(mode), size, subnet, *counts)
+    return AzureNodePool(name, str(mode), size, subnet, *counts, availability_zones=zones)

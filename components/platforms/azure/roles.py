@@ -1,0 +1,42 @@
+"""Azure built-in roles the program assigns (ids from Azure's built-in roles reference)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+# Manage networks (AKS places internal load balancers and node NICs in the pools' subnets).
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+# Read secret contents (istiod's identity, its own cluster's CA files).
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+# Every action on secrets but managing permissions (the deployer: azure-native deletes secrets through the data plane).
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+# Manage all resources in a cluster through Azure RBAC for Kubernetes (the deployer, with Entra ID).
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+
+
+def role_definition(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat("/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role)
+
+
+def assign_role(
+    name: str,
+    principal_id: pulumi.Input[str],
+    role: str,
+    scope: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    *,
+    service_principal: bool = False,
+) -> azure_native.authorization.RoleAssignment:
+    """``role`` for ``principal_id`` on ``scope``. ``service_principal`` says the principal is a
+    managed identity (Azure then skips waiting for it to replicate); the deployer may be a user,
+    so its type is left for Azure to find (default false)."""
+    return azure_native.authorization.RoleAssignment(
+        name,
+        principal_id=principal_id,
+        principal_type="ServicePrincipal" if service_principal else None,
+        role_definition_id=role_definition(subscription_id, role),
+        scope=scope,
+        opts=opts,
+    )

@@ -1,0 +1,48 @@
+"""An AKS (Entra ID) bearer token as a kubectl exec credential, for the kubernetes provider.
+
+    venv/bin/python -m components.platforms.azure.token
+
+With Entra ID and local accounts disabled, the API server accepts Entra tokens for the AKS server
+application (6dae42f8-4368-4678-94ff-3960e28e3630, the audience kubelogin asks for too). The
+provider keeps only this command in its kubeconfig, never a token (they last about an hour), and
+client-go runs it whenever it needs one, so ``pulumi destroy`` and ``refresh`` work hours after the
+last ``up``. azure-identity's default chain supplies the credentials of the environment Pulumi runs
+in (service principal or workload identity variables, managed identity, the Azure CLI's login);
+no kubelogin is needed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+
+from azure.core.credentials import AccessToken, TokenCredential
+
+from components.k8s.kubeconfig import exec_credential
+
+AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+SCOPE = f"{AKS_SERVER_APP}/.default"
+
+
+def aks_token(credential: TokenCredential) -> AccessToken:
+    """A token for the AKS server application."""
+    return credential.get_token(SCOPE)
+
+
+def exec_command() -> tuple[str, list[str]]:
+    """The command and arguments a kubeconfig runs to get a token for an Entra ID AKS cluster."""
+    return "venv/bin/python", ["-m", "components.platforms.azure.token"]
+
+
+def main() -> None:
+    from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - loaded only when the command runs
+
+    token = aks_token(DefaultAzureCredential(exclude_interactive_browser_credential=True))
+    expires = datetime.datetime.fromtimestamp(token.expires_on, datetime.UTC)
+    json.dump(exec_credential(token.token, expires, os.environ.get("KUBERNETES_EXEC_INFO")), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

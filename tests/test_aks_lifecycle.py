@@ -1,0 +1,222 @@
+"""AKS as a real ``pulumi up`` and ``pulumi destroy`` see it, and the mesh CA delivered from Key Vault."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+import pytest
+import yaml
+from azure.core.credentials import AccessToken
+
+from components.platforms.azure.token import AKS_SERVER_APP, aks_token
+from tests.configs import codes_of, parse, two_azure, with_cluster
+from tests.harness.mocks import digest
+from tests.harness.program import StackRun, run_stack, stack_config
+
+SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+DEPLOYER = digest("operator", length=32)  # the mocked getClientConfig's objectId
+CLUSTERS = ("westeurope-aks", "eastus-aks")
+FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+
+
+def grants(run: StackRun, role: str) -> list[Any]:
+    return [r for r in run.of_type("azure-native:authorization:RoleAssignment") if r.inputs["roleDefinitionId"].endswith(role)]
+
+
+def test_the_deployer_may_delete_secrets_and_the_grant_outlives_every_secret(aks_run: StackRun) -> None:
+    (writer,) = grants(aks_run, SECRETS_OFFICER)
+    assert writer.name == "mesh-vault-deployer-secrets-officer"
+    assert (writer.inputs["principalId"], writer.inputs["scope"]) == (DEPLOYER, aks_run.named("mesh-vault-vault").id)
+    secrets = [r.name for r in aks_run.of_type("azure-native:keyvault:Secret")]
+    assert len(secrets) == 7
+    assert all(aks_run.needs(secret, writer.name) for secret in secrets)
+    waves = aks_run.destroy_waves()
+    wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
+    assert max(wave_of[s] for s in secrets) < wave_of[writer.name] < wave_of["mesh-vault-vault"] < wave_of["mesh-vault-group"]
+
+
+@pytest.fixture(scope="module")
+def from_vault() -> StackRun:
+    return run_stack("aks", {"caDelivery": "keyVault"})
+
+
+def test_istiod_has_an_identity_federated_to_its_service_account(from_vault: StackRun) -> None:
+    for cluster in CLUSTERS:
+        identity = from_vault.named(f"{cluster}-istiod-vault-identity")
+        assert (identity.inputs["resourceName"], identity.inputs["resourceGroupName"]) == (
+            f"{cluster}-istiod",
+            f"istio-aks-{cluster.split('-')[0]}",
+        )
+        federation = from_vault.named(f"{cluster}-istiod-vault-federation").inputs
+        issuer = from_vault.named(f"{cluster}-aks").outputs["oidcIssuerProfile"]["issuerURL"]
+        assert federation == {
+            "resourceName": identity.outputs["name"],
+            "federatedIdentityCredentialResourceName": "istiod",
+            "resourceGroupName": identity.inputs["resourceGroupName"],
+            "issuer": issuer,
+            "subject": "system:serviceaccount:istio-system:istiod-1-30-0",
+            "audiences": ["api://AzureADTokenExchange"],
+        }
+
+
+def test_istiods_identity_reads_exactly_its_own_clusters_four_secrets(from_vault: StackRun) -> None:
+    readers = grants(from_vault, SECRETS_USER)
+    for cluster in CLUSTERS:
+        principal = from_vault.named(f"{cluster}-istiod-vault-identity").outputs["principalId"]
+        scopes = sorted(g.inputs["scope"].rsplit("/", 1)[1] for g in readers if g.inputs["principalId"] == principal)
+        assert scopes == sorted(["mesh-root-cert", f"{cluster}-ca-cert", f"{cluster}-ca-key", f"{cluster}-cert-chain"])
+    assert len(readers) == 8  # nothing else reads them: no node-wide add-on identity
+    assert all(g.inputs["principalType"] == "ServicePrincipal" for g in readers)
+
+
+def test_a_secret_provider_class_writes_the_four_files_istiod_expects(from_vault: StackRun) -> None:
+    spc = from_vault.named("westeurope-aks-istio-ca-files").inputs
+    assert (spc["apiVersion"], spc["kind"], spc["metadata"]) == (
+        "secrets-store.csi.x-k8s.io/v1",
+        "SecretProviderClass",
+        {"name": "istio-cacerts", "namespace": "istio-system"},
+    )
+    identity = from_vault.named("westeurope-aks-istiod-vault-identity").outputs
+    parameters = spc["spec"]["parameters"]
+    assert spc["spec"]["provider"] == "azure"
+    assert {k: v for k, v in parameters.items() if k != "objects"} == {
+        "usePodIdentity": "false",
+        "clientID": identity["clientId"],
+        "keyvaultName": from_vault.outputs["keyVault"]["name"],
+        "tenantID": "11111111-1111-1111-1111-111111111111",
+    }
+    objects = [yaml.safe_load(document) for document in yaml.safe_load(parameters["objects"])["array"]]
+    assert objects == [
+        {"objectName": "mesh-root-cert", "objectType": "secret", "objectAlias": "root-cert.pem"},
+        {"objectName": "westeurope-aks-ca-cert", "objectType": "secret", "objectAlias": "ca-cert.pem"},
+        {"objectName": "westeurope-aks-ca-key", "objectType": "secret", "objectAlias": "ca-key.pem"},
+        {"objectName": "westeurope-aks-cert-chain", "objectType": "secret", "objectAlias": "cert-chain.pem"},
+    ]
+    assert sorted(o["objectAlias"] for o in objects) == sorted(FILES)
+
+
+def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_from_there(from_vault: StackRun) -> None:
+    client = from_vault.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
+    assert from_vault.named("westeurope-aks-istio-istiod").inputs["values"] == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
+        "revision": "1-30-0",
+        "meshConfig": {"accessLogFile": "/dev/stdout"},
+        "volumes": [
+            {
+                "name": "cacerts-files",
+                "csi": {
+                    "driver": "secrets-store.csi.k8s.io",
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
+                },
+            }
+        ],
+        "volumeMounts": [{"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True}],
+        "env": {"ROOT_CA_DIR": "/etc/cacerts-files"},
+        "podLabels": {"azure.workload.identity/use": "true"},
+        "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
+    }
+
+
+def test_no_ca_key_sits_in_a_kubernetes_secret_and_istiod_waits_for_its_access(from_vault: StackRun) -> None:
+    assert not [r for r in from_vault.resources if r.name.endswith("-istio-cacerts")]
+    istiod = "eastus-aks-istio-istiod"
+    for needed in (
+        "eastus-aks-istio-ca-files",
+        "eastus-aks-istiod-vault-identity",
+        "eastus-aks-istiod-vault-federation",
+        "eastus-aks-istiod-vault-reads-ca-key",
+        "mesh-vault-eastus-aks-ca-key",
+    ):
+        assert from_vault.needs(istiod, needed), needed
+    assert from_vault.named("eastus-aks-aks").inputs["addonProfiles"] == {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"}}
+    }
+
+
+def test_adding_a_node_pool_adds_its_pool_subnet_and_grant_and_changes_nothing_else(aks_run: StackRun) -> None:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0]["nodePools"].append({"name": "user3", "vmSize": "Standard_D4s_v5", "subnetCidr": "10.53.3.0/24", "count": 1})
+    after = run_stack("aks", {"clusters": clusters}, state=aks_run.state())
+    changed = {r.name: r.operation for r in after.resources if r.operation not in ("same", "read")}
+    assert changed == {
+        "westeurope-aks-user3": "create",
+        "azure-westeurope-aks-user3-subnet": "create",
+        "westeurope-aks-user3-subnet-network-contributor": "create",
+    }
+
+
+def test_reordering_clusters_leaves_the_vault_where_it_is(aks_run: StackRun) -> None:
+    clusters = list(reversed(stack_config("aks")["clusters"]))
+    after = run_stack("aks", {"clusters": clusters}, state=aks_run.state())
+    vault = [r for r in after.resources if r.name.startswith("mesh-vault")]
+    assert vault and {r.operation for r in vault} == {"same"}
+
+
+def test_the_vaults_home_can_be_set() -> None:
+    run = run_stack("aks", {"keyVaultLocation": "northeurope", "keyVaultResourceGroup": "platform-secrets"})
+    assert run.named("mesh-vault-group").inputs == {"resourceGroupName": "platform-secrets", "location": "northeurope"}
+    assert run.named("mesh-vault-vault").inputs["location"] == "northeurope"
+
+
+@pytest.fixture(scope="module")
+def entra() -> StackRun:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    for cluster in clusters:
+        cluster["entraId"] = True
+    return run_stack("aks", {"clusters": clusters})
+
+
+def test_entra_id_disables_local_accounts_and_grants_the_deployer_cluster_admin(entra: StackRun) -> None:
+    aks = entra.named("westeurope-aks-aks")
+    assert aks.inputs["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
+    assert aks.inputs["disableLocalAccounts"] is True
+    admin = entra.named("westeurope-aks-deployer-cluster-admin").inputs
+    assert (admin["principalId"], admin["scope"]) == (DEPLOYER, aks.id)
+    assert admin["roleDefinitionId"].endswith(CLUSTER_ADMIN)
+
+
+def test_with_entra_id_the_provider_runs_the_projects_token_command_after_the_grant(entra: StackRun) -> None:
+    provider = entra.named("westeurope-aks-provider")
+    kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
+    assert kubeconfig["users"][0]["user"] == {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "venv/bin/python",
+            "args": ["-m", "components.platforms.azure.token"],
+            "interactiveMode": "Never",
+        }
+    }
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{entra.named('westeurope-aks-aks').outputs['fqdn']}:443"
+    assert entra.needs("westeurope-aks-provider", "westeurope-aks-deployer-cluster-admin")
+    operator = yaml.safe_load(entra.outputs["aks"]["westeurope-aks"]["kubeconfig"])
+    assert operator["users"][0]["user"]["exec"]["command"] == "kubelogin"  # for people
+
+
+def test_the_azure_token_command_asks_for_the_aks_server_application() -> None:
+    asked: list[str] = []
+
+    class Credential:
+        def get_token(self, *scopes: str, **_: Any) -> AccessToken:
+            asked.extend(scopes)
+            return AccessToken("eyJ.token", int(datetime.datetime(2026, 11, 21, 9, 0, tzinfo=datetime.UTC).timestamp()))
+
+    token = aks_token(Credential())  # type: ignore[arg-type]
+    assert asked == [f"{AKS_SERVER_APP}/.default"] and token.token == "eyJ.token"
+
+
+def test_azure_config_refusals() -> None:
+    config = {**two_azure(), "caDelivery": "vault", "keyVaultLocation": "West Europe"}
+    config = with_cluster(config, 0, networkPolicy="istio")
+    config["clusters"][1]["nodePools"][0]["availabilityZones"] = ["1", "4"]
+    assert codes_of(config) == [
+        ("pattern", "keyVaultLocation: 'West Europe' is not valid; use an Azure region name such as westeurope"),
+        ("choice", "caDelivery: 'vault' is not one of secret, keyVault"),
+        ("choice", "clusters[0].networkPolicy (cluster westeurope-aks): 'istio' is not one of none, azure, calico, cilium"),
+        ("choice", "clusters[1].nodePools[0].availabilityZones (cluster eastus-aks): '4' is not one of 1, 2, 3"),
+    ]
+    assert parse(two_azure()).clusters[0].platform.service_range is not None
