@@ -61,7 +61,10 @@ def existing_cluster(name: str, network: str, **extra: Any) -> dict[str, Any]:
 
 def two_azure() -> dict[str, Any]:
     """westeurope-aks (10.53/16) and eastus-aks (10.52/16) on one flat network."""
-    return {"clusters": [azure_cluster("westeurope-aks", "westeurope", 53), azure_cluster("eastus-aks", "eastus", 52)]}
+    return {
+        "keyVaultLocation": "eastus",
+        "clusters": [azure_cluster("westeurope-aks", "westeurope", 53), azure_cluster("eastus-aks", "eastus", 52)],
+    }
 
 
 def n_existing(count: int) -> dict[str, Any]:

@@ -51,14 +51,14 @@ def test_istiod_has_an_identity_federated_to_its_service_account(from_vault: Sta
             f"{cluster}-istiod",
             f"istio-aks-{cluster.split('-')[0]}",
         )
-        federation = from_vault.named(f"{cluster}-istiod-vault-federation").inputs
+        federation = from_vault.named(f"{cluster}-istiod-vault-federation-istiod-1-30-3").inputs
         issuer = from_vault.named(f"{cluster}-aks").outputs["oidcIssuerProfile"]["issuerURL"]
         assert federation == {
             "resourceName": identity.outputs["name"],
-            "federatedIdentityCredentialResourceName": "istiod",
+            "federatedIdentityCredentialResourceName": "istiod-1-30-3",
             "resourceGroupName": identity.inputs["resourceGroupName"],
             "issuer": issuer,
-            "subject": "system:serviceaccount:istio-system:istiod-1-30-0",
+            "subject": "system:serviceaccount:istio-system:istiod-1-30-3",
             "audiences": ["api://AzureADTokenExchange"],
         }
 
@@ -101,9 +101,9 @@ def test_a_secret_provider_class_writes_the_four_files_istiod_expects(from_vault
 
 def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_from_there(from_vault: StackRun) -> None:
     client = from_vault.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
-    assert from_vault.named("westeurope-aks-istio-istiod").inputs["values"] == {
+    assert from_vault.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"] == {
         "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
-        "revision": "1-30-0",
+        "revision": "1-30-3",
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "volumes": [
             {
@@ -124,11 +124,11 @@ def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_
 
 def test_no_ca_key_sits_in_a_kubernetes_secret_and_istiod_waits_for_its_access(from_vault: StackRun) -> None:
     assert not [r for r in from_vault.resources if r.name.endswith("-istio-cacerts")]
-    istiod = "eastus-aks-istio-istiod"
+    istiod = "eastus-aks-istio-istiod-1-30-3"
     for needed in (
         "eastus-aks-istio-ca-files",
         "eastus-aks-istiod-vault-identity",
-        "eastus-aks-istiod-vault-federation",
+        "eastus-aks-istiod-vault-federation-istiod-1-30-3",
         "eastus-aks-istiod-vault-reads-ca-key",
         "mesh-vault-eastus-aks-ca-key",
     ):

@@ -55,7 +55,7 @@ def test_nodes_wait_for_the_nat_routes_and_the_controller_for_the_nodes(eks: tup
     assert run.needs(group, f"aws-{vpc}-nat-0") and run.needs(group, f"{cluster}-node-AmazonEKSWorkerNodePolicy")
     assert run.needs(f"{cluster}-aws-load-balancer-controller", group)
     assert run.needs(f"{cluster}-metrics-server", group)
-    assert run.needs(f"{cluster}-istio-istiod", group)
+    assert run.needs(f"{cluster}-istio-istiod-1-30-3", group)
 
 
 def test_destroy_removes_the_nlbs_while_controller_nodes_and_nat_still_run(eks: tuple[StackRun, str]) -> None:
@@ -89,7 +89,7 @@ def test_the_webhook_model_would_refuse_services_with_the_mutator_on(eks_run: St
     assert {r.split(":")[0] for r in refused} == {
         "cluster-1-metrics-server",
         "cluster-1-istio-base",
-        "cluster-1-istio-istiod",
+        "cluster-1-istio-istiod-1-30-3",
         "mesh-check-cluster-1-helloworld",
     }
 

@@ -232,14 +232,15 @@ def test_a_second_up_changes_nothing(aks_run: StackRun) -> None:
 
 
 def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run: StackRun) -> None:
-    istiod = aks_run.named("westeurope-aks-istio-istiod").inputs
+    istiod = aks_run.named("westeurope-aks-istio-istiod-1-30-3").inputs
     assert istiod["values"] == {
         "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
-        "revision": "1-30-0",
+        "revision": "1-30-3",
         "meshConfig": {"accessLogFile": "/dev/stdout"},
     }
     ingress = aks_run.named("eastus-aks-istio-ingress").inputs
-    assert ingress["values"] == {"name": "istio-ingressgateway", "revision": "1-30-0"}  # public: no internal-LB annotation
-    assert aks_run.named("eastus-aks-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio.io/rev": "1-30-0"}
+    # Public: no internal-LB annotation.
+    assert ingress["values"] == {"name": "istio-ingressgateway", "podAnnotations": {"istio-multicluster/revision": "1-30-3"}}
+    assert aks_run.named("eastus-aks-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio-injection": "enabled"}
     jobs = sorted(r.name for r in aks_run.of_type("kubernetes:batch/v1:Job"))
     assert jobs == ["mesh-check-eastus-aks-probe", "mesh-check-westeurope-aks-probe"]

@@ -75,7 +75,9 @@ def test_version_k_runs_only_in_cluster_k_hardened(kind: StackRun) -> None:
         ]
         assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
         assert deployment.provider_urn == kind.named(f"kind-{i}-provider").urn
-        assert kind.named(f"kind-{i}-istio-istiod").urn in deployment.dependencies
+        # Pods name the revision their tag points at, so they restart onto a new one when it moves.
+        assert deployment.inputs["spec"]["template"]["metadata"]["annotations"] == {"istio-multicluster/revision": "1-30-3"}
+        assert kind.named(f"kind-{i}-istio-tag-default").urn in deployment.dependencies
 
 
 def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_longer(kind: StackRun) -> None:
@@ -117,10 +119,10 @@ def probe_operations(run: StackRun) -> set[str]:
     ("change", "operations"),
     [
         ({}, {"same"}),
-        ({"istioVersion": "1.30.3"}, {"update"}),
-        ({"istioRevision": "1-30-0"}, {"update"}),
-        ({"caRootValidityHours": 80000}, {"update"}),
-        ({"clusters:kind-2.apiServerUrl": "https://172.18.0.3:6443"}, {"update"}),
+        ({"istioRevisions": {"default": "1.31.0"}}, {"replace"}),
+        ({"istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}}, {"replace", "create"}),
+        ({"caRootValidityHours": 80000}, {"replace"}),
+        ({"clusters:kind-2.apiServerUrl": "https://172.18.0.3:6443"}, {"replace"}),
         ({"accessLog": False}, {"same"}),
     ],
 )
@@ -151,7 +153,7 @@ def test_a_failed_check_fails_the_update_with_its_message_and_runs_again_once_th
     # Nothing in the program changed, but the failed Job is replaced rather than awaited again.
     fixed = run_stack("kind", state=failed.value.run.state())
     assert {r.name: r.operation for r in fixed.of_type("kubernetes:batch/v1:Job")} == {
-        "mesh-check-kind-1-probe": "update",
+        "mesh-check-kind-1-probe": "replace",
         "mesh-check-kind-2-probe": "same",
     }
 

@@ -43,10 +43,10 @@ def test_valid_azure_config_parses_into_typed_frozen_objects() -> None:
         ("system", "System", "Standard_D4s_v5", 2, 2, 2),
         ("user1", "User", "Standard_D4s_v5", 2, 2, 2),
     ]
-    assert (spec.mesh_id, spec.istio_version, spec.revision, spec.topology, spec.access_log) == (
+    assert (spec.mesh_id, spec.revisions, spec.default_revision, spec.topology, spec.access_log) == (
         "mesh1",
-        "1.30.0",
-        None,
+        {"default": "1.30.3"},
+        "1-30-3",
         Topology.MULTI_PRIMARY,
         False,
     )
@@ -85,7 +85,7 @@ def test_config_error_lists_every_problem_and_is_a_clean_pulumi_error() -> None:
 
 
 def test_fewer_than_two_clusters() -> None:
-    assert problems_of({"clusters": [azure_cluster("solo", "westeurope", 53)]}) == [
+    assert problems_of({"keyVaultLocation": "westeurope", "clusters": [azure_cluster("solo", "westeurope", 53)]}) == [
         "clusters: lists 1 cluster; a multicluster mesh needs at least 2"
     ]
     assert problems_of({}) == [
@@ -198,7 +198,11 @@ def test_overlay_on_separate_networks_is_fine_and_pod_cidr_only_with_overlay() -
 
 
 def test_flat_network_refused_across_clouds_and_vpcs() -> None:
-    mixed = {"vpcs": [vpc()], "clusters": [azure_cluster("aks", "westeurope", 53), aws_cluster("eks", "network1")]}
+    mixed = {
+        "vpcs": [vpc()],
+        "keyVaultLocation": "westeurope",
+        "clusters": [azure_cluster("aks", "westeurope", 53), aws_cluster("eks", "network1")],
+    }
     assert problems_of(mixed) == [
         "clusters[1].network (cluster eks): shares network network1 with clusters[0] (cluster aks), but pod IPs of azure and aws clusters "
         "are not known to be routable to each other; give each its own network so traffic crosses the east-west gateways"
@@ -297,27 +301,66 @@ def test_primary_remote_parses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("version", "message"),
+    ("revisions", "code", "message"),
     [
         (
-            "1.30",
-            "istioVersion: '1.30' is not an exact Istio release; use x.y.z, e.g. 1.30.0 "
+            {"default": "1.30"},
+            "istio-version",
+            "istioRevisions: default: '1.30' is not an exact Istio release; use x.y.z, e.g. 1.30.3 "
             "(YAML reads an unquoted 1.30 as the number 1.3: quote versions)",
         ),
-        ("v1.30.0", "istioVersion: 'v1.30.0' is not an exact Istio release; use x.y.z, e.g. 1.30.0"),
-        ("2.0.0", "istioVersion: 2.0.0 is not a supported Istio release; use one of the minors 1.29, 1.30, 1.31 (default 1.30.0)"),
-        ("1.32.0", "istioVersion: 1.32.0 is not a supported Istio release; use one of the minors 1.29, 1.30, 1.31 (default 1.30.0)"),
-        ("1.14.1", "istioVersion: 1.14.1 is end-of-life; use 1.29 or newer (default 1.30.0)"),
+        (
+            {"default": "v1.30.0"},
+            "istio-version",
+            "istioRevisions: default: 'v1.30.0' is not an exact Istio release; use x.y.z, e.g. 1.30.3",
+        ),
+        (
+            {"default": "2.0.0"},
+            "istio-version",
+            "istioRevisions: default: 2.0.0 is not a supported Istio release; use one of the minors 1.29, 1.30, 1.31 (default 1.30.3)",
+        ),
+        ({"default": "1.14.1"}, "istio-version", "istioRevisions: default: 1.14.1 is end-of-life; use 1.29 or newer (default 1.30.3)"),
+        (
+            {"canary": "1.31.0"},
+            "default-tag",
+            'istioRevisions: has no default tag; gateways and workloads follow it: add default: "1.30.3"',
+        ),
+        (
+            {"default": "1.29.0", "canary": "1.31.0"},
+            "minors",
+            "istioRevisions: runs 1.29, 1.31 side by side; an upgrade runs at most two adjacent minors at once (e.g. 1.30 and 1.31)",
+        ),
+        ({"default": "1.30.3", "Canary": "1.31.0"}, "tag", f"istioRevisions: tag 'Canary' is not valid; {DNS_HINT}"),
+        (
+            {"default": "1.30.3", "1-30-3": "1.30.3"},
+            "tag",
+            "istioRevisions: tag '1-30-3' is the revision name of 1.30.3; name the tag apart from every revision",
+        ),
+        (
+            "1.30.3",
+            "type",
+            "istioRevisions: must be an object of revision tags and Istio releases, e.g. {default: \"1.30.3\"}; got the text '1.30.3'",
+        ),
     ],
 )
-def test_istio_version(version: str, message: str) -> None:
-    assert problems_of({**n_existing(2), "istioVersion": version}) == [message]
+def test_istio_revisions(revisions: Any, code: str, message: str) -> None:
+    assert codes_of({**n_existing(2), "istioRevisions": revisions}) == [(code, message)]
 
 
-def test_revision_topology_and_access_log() -> None:
-    config = {**n_existing(2), "istioRevision": "1.30.0", "topology": "star", "accessLog": "yes"}
+def test_revisions_name_themselves_after_their_release_and_the_old_keys_show_their_replacement() -> None:
+    spec = parse({**n_existing(2), "istioRevisions": {"default": "1.30.3", "canary": "1.31.0", "previous": "1.30.3"}})
+    assert (spec.versions, spec.newest_version, spec.default_revision) == (("1.30.3", "1.31.0"), "1.31.0", "1-30-3")
+    assert (spec.tags_of("1.30.3"), spec.tags_of("1.31.0")) == (("default", "previous"), ("canary",))
+    replaced = 'is replaced by istioRevisions, which names each revision after its release; set istioRevisions: {default: "1.30.0"} '
+    assert codes_of({**n_existing(2), "istioVersion": "1.30.0", "istioRevision": "1-30-0"}) == [
+        ("replaced", f"istioVersion: {replaced}and remove istioVersion and istioRevision"),
+        ("replaced", f"istioRevision: {replaced}and remove istioVersion and istioRevision"),
+    ]
+
+
+def test_topology_and_access_log() -> None:
+    config = {**n_existing(2), "topology": "star", "accessLog": "yes"}
     assert problems_of(config) == [
-        f"istioRevision: '1.30.0' is not valid; {DNS_HINT}, e.g. 1-30-0",
         "topology: 'star' is not one of multi-primary, primary-remote",
         "accessLog: must be true or false, got 'yes'; YAML 1.2, which Pulumi reads, takes yes as text: write true or false",
     ]
@@ -381,7 +424,7 @@ def test_wrong_shapes_are_reported_not_raised() -> None:
 
 def test_decode_config_reports_invalid_json_by_key() -> None:
     with pytest.raises(ConfigError) as raised:
-        decode_config({"clusters": "[{name: x}]", "meshId": "mesh1", "istioRevision": None}, platform_configs())
+        decode_config({"clusters": "[{name: x}]", "meshId": "mesh1", "istioRevisions": None}, platform_configs())
     assert [(p.code, str(p)) for p in raised.value.problems] == [
         ("json", "clusters: is not valid JSON (Expecting property name enclosed in double quotes at character 2)")
     ]

@@ -33,6 +33,15 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             id="empty-api-server-url",
         ),
         pytest.param(
+            {key: value for key, value in two_azure().items() if key != "keyVaultLocation"},
+            (
+                "required",
+                "keyVaultLocation: is required with Azure clusters: the Key Vault holding the mesh CA cannot move once created; "
+                "set it to a region of your choice, e.g. keyVaultLocation: westeurope",
+            ),
+            id="vault-region-that-moves-with-the-clusters",
+        ),
+        pytest.param(
             with_cluster(two_azure(), 0, nodePools=[]),
             ("empty-list", "clusters[0].nodePools (cluster westeurope-aks): lists 0 entries; give at least 1"),
             id="no-node-pools",
@@ -140,18 +149,18 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             id="ca-lifetime-beyond-go-duration",
         ),
         pytest.param(
-            {**n_existing(2), "istioVersion": "2.0.0"},
+            {**n_existing(2), "istioRevisions": {"default": "2.0.0"}},
             (
                 "istio-version",
-                "istioVersion: 2.0.0 is not a supported Istio release; use one of the minors 1.29, 1.30, 1.31 (default 1.30.0)",
+                "istioRevisions: default: 2.0.0 is not a supported Istio release; use one of the minors 1.29, 1.30, 1.31 (default 1.30.3)",
             ),
             id="istio-2",
         ),
         pytest.param(
-            {**n_existing(2), "istioVersion": "1.30"},
+            {**n_existing(2), "istioRevisions": {"default": "1.30"}},
             (
                 "istio-version",
-                "istioVersion: '1.30' is not an exact Istio release; use x.y.z, e.g. 1.30.0 "
+                "istioRevisions: default: '1.30' is not an exact Istio release; use x.y.z, e.g. 1.30.3 "
                 "(YAML reads an unquoted 1.30 as the number 1.3: quote versions)",
             ),
             id="istio-minor-only",

@@ -26,8 +26,9 @@ def test_each_cluster_gets_its_own_explicit_provider_keyed_on_the_cluster(kind: 
 
 def test_no_kubernetes_object_uses_a_default_provider_or_another_clusters(kind: StackRun) -> None:
     kube = [r for r in kind.resources if r.type.startswith("kubernetes:")]
-    # per cluster: MetalLB 4, Istio 6 + the east-west Service read, reader token 1, one remote secret, MeshCheck 4
-    assert len(kube) == 2 * 17
+    # per cluster: MetalLB 4, Istio 6 + the default tag's webhook + the east-west Service read, reader
+    # token 1, one remote secret, MeshCheck 4
+    assert len(kube) == 2 * 18
     for resource in kube:
         # remote secrets live in the holder: mesh-link-<source>-in-<holder>
         owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else re.findall(r"kind-\d", resource.name)[0]
@@ -55,7 +56,7 @@ def test_metallb_has_a_pool_and_an_l2_advertisement_after_its_chart(kind: StackR
 
 def test_east_west_gateway_waits_for_metallb(kind: StackRun) -> None:
     deps = {kind.by_urn(u).name for u in kind.named("kind-1-istio-eastwest").dependencies}
-    assert {"kind-1-istio-istiod", "kind-1-metallb-pool", "kind-1-metallb-l2"} <= deps
+    assert {"kind-1-istio-tag-default", "kind-1-metallb-pool", "kind-1-metallb-l2"} <= deps
     assert not {d for d in deps if d.startswith("kind-2")}
 
 
@@ -72,9 +73,10 @@ def test_kind_stack_builds_the_whole_mesh(kind: StackRun) -> None:
     assert counts["istio-multicluster:mesh:MeshLink"] == 1
     assert counts["kubernetes:helm.sh/v3:Release"] == 2 * 4
     assert counts["kubernetes:networking.istio.io/v1:Gateway"] == 2
-    istiod = kind.named("kind-1-istio-istiod").inputs["values"]
+    istiod = kind.named("kind-1-istio-istiod-1-30-3").inputs["values"]
     assert istiod == {
         "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "kind-1"}, "network": "network1"},
+        "revision": "1-30-3",
         "meshConfig": {"accessLogFile": "/dev/stdout"},
     }
 

@@ -105,7 +105,7 @@ def test_a_failed_job_blocks_later_updates_unless_it_is_replaced_when_unready() 
     with pytest.raises(UpdateFailed) as failed:
         run(replaceable, job_failures={"probe": "broken"})
     rerun = run(replaceable, state=failed.value.run.state())
-    assert rerun.named("probe").operation == "update" and rerun.named("probe").failed == ""
+    assert rerun.named("probe").operation == "replace" and rerun.named("probe").failed == ""
 
 
 def test_destroy_deletes_dependents_first_and_only_the_graph_orders_it() -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from components.config.problems import ConfigError
 from tests.configs import n_existing, parse
+from tests.expected import CANARY, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up
 from tests.programs import mesh_program
 
+REVISIONS = ("1-30-3", "1-31-0")
+
 
 @pytest.fixture(scope="module")
 def mesh() -> StackRun:
-    config = {"topology": "primary-remote", "istioRevision": "1-30-0", **n_existing(3)}
+    config = {"topology": "primary-remote", "istioRevisions": CANARY, **n_existing(3)}
     config["clusters"][1].update(role="remote", primary="c1")
     config["clusters"][2].update(role="remote", primary="c1")
     return run_program(config, program=mesh_program(parse(config)))
@@ -22,58 +26,74 @@ def primary_address(run: StackRun) -> str:
     return run.named("c1-istio-eastwest-service").outputs["status"]["loadBalancer"]["ingress"][0]["ip"]
 
 
-def test_primary_sets_external_istiod_and_exposes_it(mesh: StackRun) -> None:
-    values = mesh.named("c1-istio-istiod").inputs["values"]
-    assert values == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c1"}, "network": "network1", "externalIstiod": True},
-        "revision": "1-30-0",
+def istiod_routes(revision: str, webhook_hosts: tuple[str, ...] = ()) -> dict[str, object]:
+    sni = [f"istiod-{revision}.istio-system.svc", f"istiod-{revision}.istio-system.svc.cluster.local"]
+    host = f"istiod-{revision}.istio-system.svc.cluster.local"
+    return {
+        "hosts": ["*"],
+        "gateways": ["istiod-gateway"],
+        "tls": [
+            {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
+            {
+                "match": [{"port": 15017, "sniHosts": [*sni, *webhook_hosts]}],
+                "route": [{"destination": {"host": host, "port": {"number": 443}}}],
+            },
+        ],
     }
+
+
+def test_primary_sets_external_istiod_and_exposes_each_revision(mesh: StackRun) -> None:
+    for revision in REVISIONS:
+        assert mesh.named(f"c1-istio-istiod-{revision}").inputs["values"] == {
+            "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c1"}, "network": "network1", "externalIstiod": True},
+            "revision": revision,
+        }
+        service = mesh.named(f"c1-istio-istiod-vs-{revision}").inputs
+        assert (service["kind"], service["metadata"]["name"]) == ("VirtualService", f"istiod-vs-{revision}")
+        # The SNI names the revision: remotes dial istiod-<revision>.istio-system.svc.
+        assert service["spec"] == istiod_routes(revision)
     gateway = mesh.named("c1-istio-istiod-gateway").inputs
     assert (gateway["kind"], gateway["metadata"]["name"]) == ("Gateway", "istiod-gateway")
     assert gateway["spec"]["servers"] == [
         {"port": {"name": "tls-istiod", "number": 15012, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
         {"port": {"name": "tls-webhook", "number": 15017, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
     ]
-    service = mesh.named("c1-istio-istiod-vs").inputs
-    assert (service["kind"], service["metadata"]["name"]) == ("VirtualService", "istiod-vs-1-30-0")
-    sni = ["istiod-1-30-0.istio-system.svc", "istiod-1-30-0.istio-system.svc.cluster.local"]
-    host = "istiod-1-30-0.istio-system.svc.cluster.local"
-    assert service["spec"] == {
-        "hosts": ["*"],
-        "gateways": ["istiod-gateway"],
-        "tls": [
-            {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
-            {"match": [{"port": 15017, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 443}}}]},
-        ],
-    }
 
 
-def test_remote_installs_the_remote_profile_pointed_at_the_primary(mesh: StackRun) -> None:
-    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-0"}
-    assert mesh.named("c2-istio-istiod").inputs["values"] == {
-        "profile": "remote",
-        "global": {
-            "meshID": "mesh1",
-            "multiCluster": {"clusterName": "c2"},
-            "network": "network2",
-            "remotePilotAddress": primary_address(mesh),
-        },
-        "revision": "1-30-0",
-        "istiodRemote": {"injectionPath": "/inject/cluster/c2/net/network2"},
-    }
+def test_remote_installs_the_remote_profile_of_each_revision_pointed_at_the_primary(mesh: StackRun) -> None:
+    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-3"}
+    for revision in REVISIONS:
+        assert mesh.named(f"c2-istio-istiod-{revision}").inputs["values"] == {
+            "profile": "remote",
+            "global": {
+                "meshID": "mesh1",
+                "multiCluster": {"clusterName": "c2"},
+                "network": "network2",
+                "remotePilotAddress": primary_address(mesh),
+            },
+            "revision": revision,
+            "istiodRemote": {"injectionPath": "/inject/cluster/c2/net/network2"},
+        }
     assert mesh.named("c3-istio-istio-system").inputs["metadata"]["annotations"] == {"topology.istio.io/controlPlaneClusters": "c1"}
     assert "annotations" not in mesh.named("c1-istio-istio-system").inputs["metadata"]
 
 
+def test_a_remotes_tags_reach_the_primary_through_its_revision_service(mesh: StackRun) -> None:
+    for tag, revision in (("default", "1-30-3"), ("canary", "1-31-0")):
+        webhooks = mesh.named(f"c2-istio-tag-{tag}").inputs["webhooks"]
+        assert webhooks == tag_webhooks(tag, service_client(revision, "/inject/cluster/c2/net/network2"))
+        assert mesh.needs(f"c2-istio-tag-{tag}", f"c2-istio-istiod-{revision}")
+
+
 def test_a_remote_waits_for_its_primarys_gateway_address_and_nothing_else_of_it(mesh: StackRun) -> None:
-    deps = {mesh.by_urn(u).name for u in mesh.named("c2-istio-istiod").dependencies}
+    deps = {mesh.by_urn(u).name for u in mesh.named("c2-istio-istiod-1-30-3").dependencies}
     assert {d for d in deps if d.startswith("c1-")} == {"c1-istio-eastwest-service"}
     assert mesh.named("c1-istio-eastwest").urn in mesh.named("c1-istio-eastwest-service").dependencies
 
 
 def test_remotes_do_not_expose_istiod(mesh: StackRun) -> None:
     names = {r.name for r in mesh.resources}
-    assert "c2-istio-istiod-gateway" not in names and "c2-istio-istiod-vs" not in names
+    assert not {n for n in names if n.startswith("c2-istio-istiod-gateway") or n.startswith("c2-istio-istiod-vs")}
     assert "c2-istio-cross-network-gateway" in names  # still its own network
 
 
@@ -109,21 +129,42 @@ def test_a_remote_reaches_a_primary_by_host_name_through_webhook_urls(eks_primar
     run = eks_primary_remote
     host = run.named("cluster-1-istio-eastwest-service").outputs["status"]["loadBalancer"]["ingress"][0]["hostname"]
     assert host.endswith(".elb.eu-west-1.amazonaws.com")
-    values = run.named("cluster-2-istio-istiod").inputs["values"]
+    values = run.named("cluster-2-istio-istiod-1-30-3").inputs["values"]
     assert values["global"]["remotePilotAddress"] == host
     # An ExternalName istiod Service cannot back a webhook (istio/istio#45014): the webhook dials the URL.
-    assert values["istiodRemote"] == {"injectionURL": f"https://{host}:15017/inject/cluster/cluster-2/net/network2"}
+    url = f"https://{host}:15017/inject/cluster/cluster-2/net/network2"
+    assert values["istiodRemote"] == {"injectionURL": url}
+    assert run.named("cluster-2-istio-tag-default").inputs["webhooks"] == tag_webhooks("default", {"url": url})
     assert run.named("cluster-2-istio-base").inputs["values"] == {
         "profile": "remote",
-        "defaultRevision": "1-30-0",
+        "defaultRevision": "1-30-3",
         "base": {"validationURL": f"https://{host}:15017/validate"},
     }
 
 
-def test_a_primary_serving_remotes_by_host_name_puts_the_nlb_names_in_istiods_certificate(eks_primary_remote: StackRun) -> None:
-    values = eks_primary_remote.named("cluster-1-istio-istiod").inputs["values"]
+def test_a_primary_serving_remotes_by_host_name_names_them_in_its_certificate_and_routes(eks_primary_remote: StackRun) -> None:
+    """The API server checks the URL's host against istiod's certificate, and the east-west gateway
+    sees that host as the TLS SNI: without it in the routes the webhook calls find no route."""
+    values = eks_primary_remote.named("cluster-1-istio-istiod-1-30-3").inputs["values"]
     assert values["env"] == {"ISTIOD_CUSTOM_HOST": "*.elb.eu-west-1.amazonaws.com"}
     assert values["global"]["externalIstiod"] is True
+    routes = eks_primary_remote.named("cluster-1-istio-istiod-vs-1-30-3").inputs["spec"]
+    assert routes == istiod_routes("1-30-3", ("*.elb.eu-west-1.amazonaws.com",))
+
+
+def test_a_canary_cannot_run_where_remotes_reach_their_primary_by_host_name() -> None:
+    config = stack_config("eks")
+    config["clusters"][1].update(role="remote", primary="cluster-1")
+    with pytest.raises(ConfigError) as raised:
+        run_stack("eks", {"topology": "primary-remote", "clusters": config["clusters"], "istioRevisions": CANARY})
+    assert [(p.code, str(p)) for p in raised.value.problems] == [
+        (
+            "revisions-by-host-name",
+            "istioRevisions (cluster cluster-1): runs 1.30.3 and 1.31.0 side by side, but the remotes of cluster-1 reach its "
+            "istiod through an AWS load balancer's host name, which cannot tell one revision's webhook calls from another's; "
+            'upgrade them in one step instead, pointing every tag at the new release, e.g. {default: "1.31.0"}',
+        )
+    ]
 
 
 def test_remote_verification_workloads_wait_for_the_link_that_serves_their_injection(eks_primary_remote: StackRun) -> None:
@@ -135,8 +176,8 @@ def test_remote_verification_workloads_wait_for_the_link_that_serves_their_injec
 
 
 def test_the_ip_address_path_is_unchanged(mesh: StackRun) -> None:
-    assert "env" not in mesh.named("c1-istio-istiod").inputs["values"]
-    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-0"}
+    assert "env" not in mesh.named("c1-istio-istiod-1-30-3").inputs["values"]
+    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-3"}
 
 
 def test_no_remote_workload_reaches_its_injector_before_the_primary_can_serve_it(mesh: StackRun, eks_primary_remote: StackRun) -> None:

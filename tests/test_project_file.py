@@ -64,7 +64,7 @@ def test_pulumi_yaml_defaults_give_the_same_mesh_as_the_declarations() -> None:
     from_yaml = parse({**project_defaults(), **n_existing(2)})
     from_code = parse(n_existing(2))
     assert from_yaml == from_code
-    assert (from_code.mesh_id, from_code.istio_version, from_code.revision) == ("mesh1", "1.30.0", None)
+    assert (from_code.mesh_id, from_code.revisions) == ("mesh1", {"default": "1.30.3"})
     ca = from_code.ca
     assert (ca.root_validity_hours, ca.intermediate_validity_hours, ca.root_early_renewal_hours, ca.intermediate_early_renewal_hours) == (
         87600,
@@ -96,5 +96,5 @@ def test_readme_error_example_is_what_the_parser_says() -> None:
     clusters = config["istio-multicluster:clusters"]
     clusters[1].update(vnetCidr="10.52.0.0/15", networkPlugin="overlay")
     with pytest.raises(ConfigError) as raised:
-        parse({"clusters": clusters})
+        parse({"keyVaultLocation": "eastus", "clusters": clusters})
     assert str(raised.value) == example

@@ -34,8 +34,8 @@ def test_aks_stack_registers_the_mesh_ca_for_both_clusters(aks_run: StackRun) ->
     assert aks_run.outputs["mesh"] == {
         "meshId": "mesh1",
         "topology": "multi-primary",
-        "istioVersion": "1.30.0",
-        "revision": "1-30-0",
+        "istioRevisions": {"default": "1.30.3"},
+        "defaultRevision": "1-30-3",
         "networks": ["network1"],
         "clusters": [
             {"name": "westeurope-aks", "cloud": "azure", "region": "westeurope", "network": "network1", "role": "primary"},
@@ -85,9 +85,9 @@ def test_preview_evaluates_with_unknown_certificates() -> None:
 
 def test_a_misspelt_stack_config_key_is_reported_not_ignored() -> None:
     with pytest.raises(ConfigError) as raised:
-        run_stack("aks", {"meshID": "mesh2", "istioVerson": "1.30.1"})
+        run_stack("aks", {"meshID": "mesh2", "istioRevisons": {"default": "1.30.1"}})
     assert [(p.code, str(p)) for p in raised.value.problems] == [
-        ("unknown-field", "istioVerson: is not a field of the istio-multicluster config; did you mean istioVersion?"),
+        ("unknown-field", "istioRevisons: is not a field of the istio-multicluster config; did you mean istioRevisions?"),
         ("unknown-field", "meshID: is not a field of the istio-multicluster config; did you mean meshId?"),
     ]
 

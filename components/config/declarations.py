@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from components.config.fields import Field
-from components.config.istio import SUPPORTED_ISTIO_MINORS, IstioVersion, minor_text
+from components.config.istio import SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, Objects, Text, ValueTree
 from components.config.model import Role, Topology
 
@@ -26,18 +26,18 @@ MESH_ID = Field(
     "Istio mesh ID (global.meshID), one value for every cluster. A DNS-1123 label.",
     default="mesh1",
 )
-ISTIO_VERSION = Field(
-    "istioVersion",
-    IstioVersion(default="1.30.0"),
-    "Exact Istio release (x.y.z), also the version of the base, istiod and gateway Helm charts; "
-    f"a supported minor: {', '.join(minor_text(m) for m in SUPPORTED_ISTIO_MINORS)}.",
-    default="1.30.0",
+DEFAULT_ISTIO_VERSION = "1.30.3"
+ISTIO_REVISIONS = Field[dict[str, str]](
+    "istioRevisions",
+    RevisionTags(default=DEFAULT_ISTIO_VERSION),
+    "Revision tags and the exact Istio release each points at, e.g. {default: 1.30.3} or, during an upgrade, "
+    "{default: 1.30.3, canary: 1.31.0}. One istiod per release (revision 1-30-3), the base chart from the newest; "
+    "gateways and namespaces labelled istio-injection=enabled follow the default tag, istio.io/rev=<tag> follows a tag. "
+    f"Supported minors: {', '.join(minor_text(m) for m in SUPPORTED_ISTIO_MINORS)}.",
+    default={"default": DEFAULT_ISTIO_VERSION},
 )
-ISTIO_REVISION = Field(
-    "istioRevision",
-    Text(DNS_LABEL, f"{DNS_LABEL_HINT}, e.g. 1-30-0"),
-    "istiod revision for revision-based installs and canary upgrades, e.g. 1-30-0. Empty installs the default revision.",
-)
+# Keys that ``istioRevisions`` replaced, refused with their equivalent.
+REPLACED_KEYS = ("istioVersion", "istioRevision")
 TOPOLOGY = Field(
     "topology",
     Choice(Topology, tuple(t.value for t in Topology)),
@@ -157,8 +157,7 @@ def clusters_field(platforms: Sequence[str]) -> Field[tuple[object, ...]]:
 
 MESH_FIELDS: tuple[Field[Any], ...] = (
     MESH_ID,
-    ISTIO_VERSION,
-    ISTIO_REVISION,
+    ISTIO_REVISIONS,
     TOPOLOGY,
     ACCESS_LOG,
     INGRESS_GATEWAY,

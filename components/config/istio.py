@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.fields import Reader
-from components.config.kinds import Fail, Kind, text_of, type_name
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, text_of, type_name
+from components.config.model import DEFAULT_TAG, revision_name
 
 SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
 EXACT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -29,7 +30,8 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("global", "meshID"): "meshId",
     ("global", "multiCluster", "clusterName"): "the cluster's name",
     ("global", "network"): "the cluster's network",
-    ("revision",): "istioRevision",
+    ("revision",): "istioRevisions",
+    ("revisionTags",): "istioRevisions",
     ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
     ("profile",): "topology and role (remotes use the remote profile)",
     ("global", "remotePilotAddress"): "the primary's east-west gateway address",
@@ -73,6 +75,65 @@ class IstioVersion(Kind[str]):
             fail("istio-version", f"{text} is not a supported Istio release; use one of the minors {supported} (default {self.default})")
             return None
         return text
+
+
+def minor_of(version: str) -> tuple[int, int]:
+    major, minor, _ = (int(part) for part in version.split("."))
+    return major, minor
+
+
+@dataclass(frozen=True)
+class RevisionTags(Kind[dict[str, str]]):
+    """Revision tags -> exact Istio versions: the ``default`` tag required, every tag a DNS label,
+    at most two minors side by side, and those adjacent (Istio's canary upgrades go one minor at a time)."""
+
+    default: str
+    schema = "object"
+
+    @property
+    def readme(self) -> str:
+        return "object: tag -> Istio release"
+
+    def convert(self, value: object, fail: Fail) -> dict[str, str] | None:
+        if not isinstance(value, Mapping):
+            example = f'{{default: "{self.default}"}}'
+            fail("type", f"must be an object of revision tags and Istio releases, e.g. {example}; got {type_name(value)}")
+            return None
+        tags = self._tags(value, fail)
+        if tags is None or not self._tags_apart_from_revisions(tags, fail):
+            return None
+        if DEFAULT_TAG not in tags:
+            fail("default-tag", f'has no default tag; gateways and workloads follow it: add default: "{self.default}"')
+            return None
+        minors = sorted({minor_of(v) for v in tags.values()})
+        if len(minors) > 2 or (len(minors) == 2 and minors[1][1] - minors[0][1] != 1):
+            shown = ", ".join(minor_text(m) for m in minors)
+            fail("minors", f"runs {shown} side by side; an upgrade runs at most two adjacent minors at once (e.g. 1.30 and 1.31)")
+            return None
+        return tags
+
+    def _tags(self, value: Mapping[object, object], fail: Fail) -> dict[str, str] | None:
+        """Every tag with its release, or ``None`` when any tag or release is not valid."""
+        tags: dict[str, str] = {}
+        versions = IstioVersion(self.default)
+        for tag, raw in value.items():
+            if not isinstance(tag, str) or not DNS_LABEL.match(tag):
+                fail("tag", f"tag {tag!r} is not valid; {DNS_LABEL_HINT}")
+                continue
+            version = versions.convert(raw, lambda code, message, t=tag: fail(code, f"{t}: {message}"))
+            if version is not None:
+                tags[tag] = version
+        return tags if len(tags) == len(value) else None
+
+    @staticmethod
+    def _tags_apart_from_revisions(tags: Mapping[str, str], fail: Fail) -> bool:
+        """istiod matches ``istio.io/rev`` against its revision and its tags alike (istioctl refuses
+        a tag named after a revision), so a tag named ``1-30-3`` would be ambiguous."""
+        revisions = {revision_name(v): v for v in tags.values()}
+        clashing = sorted(t for t in tags if t in revisions)
+        for tag in clashing:
+            fail("tag", f"tag {tag!r} is the revision name of {revisions[tag]}; name the tag apart from every revision")
+        return not clashing
 
 
 def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:

@@ -13,6 +13,14 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Any, Protocol, TypeVar
 
+DEFAULT_TAG = "default"
+
+
+def revision_name(version: str) -> str:
+    """The istiod revision of an exact version: 1.30.3 -> 1-30-3."""
+    return version.replace(".", "-")
+
+
 P = TypeVar("P")
 
 
@@ -95,8 +103,7 @@ class MeshSpec:
 
     Args:
         mesh_id: ``global.meshID``, one value for every cluster.
-        istio_version: exact Istio release, also the Helm chart version.
-        revision: istiod revision for revision-based installs (none: the default revision).
+        revisions: revision tag -> exact Istio release; the ``default`` tag is always there.
         topology: ``multi-primary`` or ``primary-remote``.
         access_log: send Envoy access logs to stdout.
         ingress_gateway: install a north-south ingress gateway in ``istio-ingress``.
@@ -110,8 +117,7 @@ class MeshSpec:
     """
 
     mesh_id: str
-    istio_version: str
-    revision: str | None
+    revisions: Mapping[str, str]
     topology: Topology
     access_log: bool
     ingress_gateway: bool
@@ -122,6 +128,29 @@ class MeshSpec:
     clusters: tuple[ClusterSpec, ...]
     platform_settings: Mapping[str, object]
     warnings: tuple[str, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The distinct Istio releases installed, oldest first: one istiod revision each."""
+        return tuple(sorted(set(self.revisions.values()), key=lambda v: tuple(int(p) for p in v.split("."))))
+
+    @property
+    def newest_version(self) -> str:
+        """The release whose base chart (CRDs and the default validation webhook) is installed."""
+        return self.versions[-1]
+
+    @property
+    def default_version(self) -> str:
+        """The release the ``default`` tag points at: gateways and unlabelled injection follow it."""
+        return self.revisions[DEFAULT_TAG]
+
+    @property
+    def default_revision(self) -> str:
+        return revision_name(self.default_version)
+
+    def tags_of(self, version: str) -> tuple[str, ...]:
+        """The tags pointing at ``version``, ``default`` first."""
+        return tuple(sorted((t for t, v in self.revisions.items() if v == version), key=lambda t: (t != DEFAULT_TAG, t)))
 
     @property
     def networks(self) -> tuple[str, ...]:

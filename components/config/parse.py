@@ -35,7 +35,8 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     """
     problems = Problems()
     root = Reader(raw, project_fields(platforms), CONFIG_WHAT, problems, top_level=True)
-    mesh_id, version, revision = root.value(d.MESH_ID), root.value(d.ISTIO_VERSION), root.value(d.ISTIO_REVISION)
+    mesh_id, revisions = root.value(d.MESH_ID), root.value(d.ISTIO_REVISIONS)
+    _replaced_keys(root)
     topology = root.value(d.TOPOLOGY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
@@ -48,18 +49,34 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names)) is not None]
     root.reject_unknown()
     listed = raw.get("clusters")
-    parsed = ParsedMesh(topology, tuple(clusters), names, len(listed) if isinstance(listed, list) else 0, settings)
+    parsed = ParsedMesh(topology, tuple(clusters), names, len(listed) if isinstance(listed, list) else 0, settings, revisions)
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
         problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
     problems.raise_if_any()
-    assert mesh_id and version and topology and access_log is not None and ingress is not None and verify is not None
+    assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image
     return MeshSpec(
-        mesh_id, version, revision, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
+        mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
         tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings),
     )  # fmt: skip
+
+
+def _replaced_keys(root: Reader) -> None:
+    """``istioVersion`` and ``istioRevision`` are refused with the ``istioRevisions`` value that does the same."""
+    version = root.raw.get("istioVersion")
+    for key in d.REPLACED_KEYS:
+        if root.raw.get(key) in (None, ""):
+            continue
+        equivalent = f'{{default: "{version}"}}' if isinstance(version, str) and version else '{default: "<x.y.z>"}'
+        root.fail(
+            key,
+            "replaced",
+            f"is replaced by istioRevisions, which names each revision after its release; set istioRevisions: {equivalent} "
+            "and remove istioVersion and istioRevision",
+        )
+    root.raw = {k: v for k, v in root.raw.items() if k not in d.REPLACED_KEYS}
 
 
 def _istiod_values(reader: Reader, field: Field[dict[str, Any]]) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ can share a flat network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any, Generic, Protocol, TypeVar
@@ -77,6 +77,7 @@ class ParsedMesh:
         names: the name of every cluster entry whose name parsed, by index (for uniqueness and references).
         listed: how many clusters the config lists.
         settings: each platform's mesh-wide settings that parsed, by platform name.
+        revisions: ``istioRevisions``, if it parsed (default none).
     """
 
     topology: Topology | None
@@ -84,6 +85,7 @@ class ParsedMesh:
     names: dict[int, str]
     listed: int
     settings: dict[str, object]
+    revisions: Mapping[str, str] | None = None
 
     def on(self, cloud: str) -> list[Entry[ClusterSpec]]:
         return [c for c in self.clusters if c.value.cloud == cloud]

@@ -1,11 +1,14 @@
 """MeshCheck: proves cross-cluster traffic flows, or makes ``pulumi up`` fail with the reason.
 
-In every cluster: namespace ``sample`` (injection on), Service ``helloworld`` on port 5000; in the
-k-th cluster only, Deployment ``helloworld-v<k>``. Per cluster a Job calls
-``helloworld.sample:5000/hello`` until it has seen every cluster's version, then exits 0.
+For each revision tag, in every cluster: a namespace injected by that tag (``sample`` for
+``default``, ``sample-<tag>`` for the others), Service ``helloworld`` on port 5000 in it and, in the
+k-th cluster only, Deployment ``helloworld-v<k>``. Per cluster and tag a Job calls the tag's
+``helloworld`` until it has seen every cluster's version, then exits 0. So while a canary runs,
+proxies of both revisions prove they reach every cluster. The helloworld pods name their tag's
+revision in an annotation, so they restart onto the new revision when the tag moves.
 
 When it runs: the Job's replacement trigger is a digest of everything it proves (the clusters,
-their networks and roles, the Istio version and revision, the mesh CA, every remote secret), so it
+their networks and roles, the release each tag points at, the mesh CA, every remote secret), so it
 runs on the first ``pulumi up`` and again on any update that changes one of those; a Job that
 completed is otherwise left alone.
 
@@ -30,10 +33,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.model import MeshSpec, Role
+from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.mesh.ca import MeshCA
 from components.mesh.handle import ClusterHandle
-from components.mesh.istio import IstioRelease, injection_labels
+from components.mesh.istio import REVISION_ANNOTATION, IstioRelease, injection_labels
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
 
@@ -59,17 +62,27 @@ def version_of(index: int) -> str:
     return f"v{index + 1}"
 
 
-def probe_script(cluster: str, versions: Mapping[str, str]) -> str:
-    """The Job's shell script on ``cluster``: call helloworld until every version in ``versions``
-    (version -> the cluster serving it) answered, for at most ``CHECK_SECONDS``.
+def sample_namespace(tag: str) -> str:
+    """The namespace whose workloads the revision ``tag`` injects: ``sample``, ``sample-canary``, ..."""
+    return SAMPLE_NAMESPACE if tag == DEFAULT_TAG else f"{SAMPLE_NAMESPACE}-{tag}"
+
+
+def resource_prefix(name: str, cluster: str, tag: str) -> str:
+    return f"{name}-{cluster}" if tag == DEFAULT_TAG else f"{name}-{cluster}-{tag}"
+
+
+def probe_script(cluster: str, versions: Mapping[str, str], tag: str = DEFAULT_TAG) -> str:
+    """The Job's shell script on ``cluster``: call helloworld in the tag's sample namespace until
+    every version in ``versions`` (version -> the cluster serving it) answered, for at most ``CHECK_SECONDS``.
 
     It ends by asking the sidecar to quit (``/quitquitquit``) so the Job's pod can complete.
     """
     want = " ".join(versions)
     served = ", ".join(f"{v} is {c}" for v, c in versions.items())
+    check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
-url="http://helloworld.{SAMPLE_NAMESPACE}:{HELLOWORLD_PORT}/hello"
+url="http://helloworld.{sample_namespace(tag)}:{HELLOWORLD_PORT}/hello"
 quit() {{ curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true; }}
 start=$(date +%s); deadline=$((start + {CHECK_SECONDS}))
 while :; do
@@ -78,11 +91,11 @@ while :; do
   missing=""
   for v in $want; do case " $seen " in *" $v "*) ;; *) missing="$missing $v" ;; esac; done
   elapsed=$(( $(date +%s) - start ))
-  if [ -z "$missing" ]; then echo "mesh check passed in {cluster} after ${{elapsed}}s: saw$seen"; quit; exit 0; fi
+  if [ -z "$missing" ]; then echo "{check} passed in {cluster} after ${{elapsed}}s: saw$seen"; quit; exit 0; fi
   [ "$elapsed" -ge {CHECK_SECONDS} ] && break
   sleep {PAUSE_SECONDS}
 done
-echo "mesh check failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing ({served})" >&2
+echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing ({served})" >&2
 quit
 exit 1
 """
@@ -136,32 +149,43 @@ class MeshCheck(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:MeshCheck", name, None, opts)
+        self.proves = self._proves(args)
+        for tag in sorted(args.mesh.revisions, key=lambda t: (t != DEFAULT_TAG, t)):
+            self._check_tag(name, args, tag)
+        self.register_outputs({"tags": sorted(args.mesh.revisions)})
+
+    def _check_tag(self, name: str, args: MeshCheckArgs, tag: str) -> None:
+        """Sample workloads in the tag's namespace on every cluster, then a probe in each: every
+        revision the mesh runs proves that its proxies reach every cluster."""
         mesh = args.mesh
         versions = {version_of(i): c.name for i, c in enumerate(mesh.clusters)}
-        self.proves = self._proves(args)
-        namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        namespace_name = sample_namespace(tag)
+        namespaces: dict[str, pulumi.Output[str]] = {}
         servers: list[pulumi.Resource] = []
         for index, cluster in enumerate(mesh.clusters):
+            prefix = resource_prefix(name, cluster.name, tag)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
-            namespaces[cluster.name] = k8s.core.v1.Namespace(
-                f"{name}-{cluster.name}-sample",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=SAMPLE_NAMESPACE, labels=injection_labels(mesh)),
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-{cluster.name}-{namespace_name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=injection_labels(tag)),
                 opts=on_cluster,
             )
-            namespace = namespaces[cluster.name].metadata.name
-            servers.append(self._service(name, cluster.name, namespace, on_cluster))
-            injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=self._injector(args, cluster.name)))
-            servers.append(self._helloworld(name, cluster.name, version_of(index), args.image, namespace, injected))
+            namespaces[cluster.name] = namespace.metadata.name
+            servers.append(self._service(prefix, namespaces[cluster.name], on_cluster))
+            needs = self._injector(args, cluster.name, tag)
+            injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=needs))
+            revision = revision_name(mesh.revisions[tag])
+            servers.append(self._helloworld(prefix, version_of(index), revision, args.image, namespaces[cluster.name], injected))
         for cluster in mesh.clusters:
             probe = pulumi.ResourceOptions(
                 parent=self,
                 provider=args.clusters[cluster.name].provider,
-                depends_on=[*servers, args.link, *self._injector(args, cluster.name)],
+                depends_on=[*servers, args.link, *self._injector(args, cluster.name, tag)],
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            self._job(name, cluster.name, versions, args.image, namespaces[cluster.name].metadata.name, probe)
-        self.register_outputs({"versions": list(versions)})
+            script = probe_script(cluster.name, versions, tag)
+            self._job(resource_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], probe)
 
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
@@ -173,18 +197,18 @@ class MeshCheck(pulumi.ComponentResource):
         return pulumi.Output.secret(parts.apply(lambda texts: digest(*texts)))
 
     @staticmethod
-    def _injector(args: MeshCheckArgs, cluster: str) -> list[pulumi.Resource]:
-        """What injected pods on ``cluster`` need: its istiod, and on a remote the remote secrets
-        through which its primary patches the remote's injection webhook."""
-        needs: list[pulumi.Resource] = [args.releases[cluster].istiod]
+    def _injector(args: MeshCheckArgs, cluster: str, tag: str) -> list[pulumi.Resource]:
+        """What pods injected by ``tag`` on ``cluster`` need: the tag's webhook (after its istiod),
+        and on a remote the remote secrets through which its primary patches that webhook's CA bundle."""
+        needs: list[pulumi.Resource] = [args.releases[cluster].tags[tag]]
         if args.mesh.cluster(cluster).role is Role.REMOTE:
             needs += args.link.secrets_about(cluster)
         return needs
 
     @staticmethod
-    def _service(name: str, cluster: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+    def _service(prefix: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
         return k8s.core.v1.Service(
-            f"{name}-{cluster}-helloworld",
+            f"{prefix}-helloworld",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="helloworld", namespace=namespace, labels={"app": "helloworld", "service": "helloworld"}
             ),
@@ -197,17 +221,19 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _helloworld(
-        name: str, cluster: str, version: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
+        prefix: str, version: str, revision: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.apps.v1.Deployment:
+        """helloworld ``version``; its pods name the ``revision`` their tag points at, so they restart
+        (and get that revision's proxy) when the tag moves."""
         labels = {"app": "helloworld", "version": version}
         return k8s.apps.v1.Deployment(
-            f"{name}-{cluster}-helloworld-{version}",
+            f"{prefix}-helloworld-{version}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"helloworld-{version}", namespace=namespace, labels=labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={REVISION_ANNOTATION: revision}),
                     spec=k8s.core.v1.PodSpecArgs(
                         containers=[
                             k8s.core.v1.ContainerArgs(
@@ -229,11 +255,9 @@ class MeshCheck(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _job(
-        name: str, cluster: str, versions: Mapping[str, str], image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
-    ) -> k8s.batch.v1.Job:
+    def _job(prefix: str, script: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
-            f"{name}-{cluster}-probe",
+            f"{prefix}-probe",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB_NAME, namespace=namespace, annotations={"pulumi.com/replaceUnready": "true"}),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=0,
@@ -246,7 +270,7 @@ class MeshCheck(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="probe",
                                 image=image,
-                                command=["/bin/sh", "-c", probe_script(cluster, versions)],
+                                command=["/bin/sh", "-c", script],
                                 security_context=hardened(),
                                 resources=resources("10m", "16Mi", "200m", "64Mi"),
                                 # A failed probe's last line becomes the message Pulumi reports.

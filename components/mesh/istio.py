@@ -18,10 +18,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.model import MeshSpec, Role, Topology
+from components.config.model import DEFAULT_TAG, MeshSpec, Role, Topology, revision_name
 from components.k8s.helm import helm_release
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import CaFiles, ClusterHandle
+from components.mesh.tags import injector_client_config, revision_tag
 
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"
@@ -40,11 +41,13 @@ CSI_DRIVER = "secrets-store.csi.k8s.io"
 CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters"
 INGRESS_NAMESPACE = "istio-ingress"
 INGRESS_GATEWAY = "istio-ingressgateway"
+REVISION_ANNOTATION = "istio-multicluster/revision"
 
 
-def injection_labels(mesh: MeshSpec) -> dict[str, str]:
-    """Namespace labels that turn sidecar (and gateway) injection on for the mesh's istiod."""
-    return {"istio.io/rev": mesh.revision} if mesh.revision else {"istio-injection": "enabled"}
+def injection_labels(tag: str = DEFAULT_TAG) -> dict[str, str]:
+    """Namespace labels that have the revision ``tag`` points at inject sidecars (and gateways):
+    ``istio-injection=enabled`` follows the ``default`` tag, ``istio.io/rev=<tag>`` any tag."""
+    return {"istio-injection": "enabled"} if tag == DEFAULT_TAG else {"istio.io/rev": tag}
 
 
 def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,8 +63,9 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def base_values(mesh: MeshSpec) -> dict[str, Any]:
-    """Values of the ``base`` chart: the default validating webhook follows the revision."""
-    return {"defaultRevision": mesh.revision} if mesh.revision else {}
+    """Values of the ``base`` chart (installed once, from the newest release): the default
+    validating webhook follows the ``default`` tag's revision."""
+    return {"defaultRevision": mesh.default_revision}
 
 
 def remote_base_values(mesh: MeshSpec, primary_address: str) -> dict[str, Any]:
@@ -86,11 +90,13 @@ def needs_eastwest(mesh: MeshSpec, cluster: str) -> bool:
     return mesh.multi_network or exposes_istiod(mesh, cluster)
 
 
-def istiod_values(mesh: MeshSpec, cluster: str, network: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
+def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
     """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
 
     ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
-    equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``).
+    equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``). Each
+    release runs as its own revision (``1-30-3``); the tags that point at it are the program's own
+    objects, not the chart's ``revisionTags`` (see ``components.mesh.tags``).
     A primary serving remotes whose webhooks dial it by host name (``dns_names``) puts those names
     in its serving certificate (``ISTIOD_CUSTOM_HOST``): the API server verifies a webhook URL's
     host against the certificate. The overrides (mesh-wide, then the cluster's) cannot touch any
@@ -103,8 +109,7 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, dns_names: Sequenc
             "network": network,
         },
     }
-    if mesh.revision:
-        values["revision"] = mesh.revision
+    values["revision"] = revision_name(version)
     if mesh.access_log:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
     if exposes_istiod(mesh, cluster):
@@ -138,7 +143,7 @@ def with_ca_files(values: Mapping[str, Any], files: CaFiles) -> dict[str, Any]:
     return merged
 
 
-def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_address: str) -> dict[str, Any]:
+def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, primary_address: str) -> dict[str, Any]:
     """Values of the ``istiod`` chart on a remote: no istiod of its own, the primary's through its
     east-west gateway, injection served by the primary for this cluster.
 
@@ -147,16 +152,21 @@ def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, primary_add
     the Service ``ExternalName``, which the API server refuses to call webhooks through
     (istio/istio#45014), so the webhook dials the primary's port 15017 by URL (``injectionURL``).
     """
-    values = istiod_values(mesh, cluster, network)
+    values = istiod_values(mesh, cluster, network, version)
     values.pop("meshConfig", None)  # mesh config comes from the primary
     values["profile"] = "remote"
     values["global"]["remotePilotAddress"] = primary_address
-    path = f"/inject/cluster/{cluster}/net/{network}"
-    if is_ip_address(primary_address):
-        values["istiodRemote"] = {"injectionPath": path}
-    else:
-        values["istiodRemote"] = {"injectionURL": f"https://{primary_address}:{WEBHOOK_PORT}{path}"}
+    path, url = remote_injection(cluster, network, primary_address)
+    values["istiodRemote"] = {"injectionURL": url} if url else {"injectionPath": path}
     return values
+
+
+def remote_injection(cluster: str, network: str, primary_address: str) -> tuple[str, str | None]:
+    """The path at which the primary injects a remote's pods, and the URL the remote's webhooks
+    dial when the primary is reached by host name (``None`` with an IP: they go through the
+    remote's ``istiod-<revision>`` Service)."""
+    path = f"/inject/cluster/{cluster}/net/{network}"
+    return path, None if is_ip_address(primary_address) else f"https://{primary_address}:{WEBHOOK_PORT}{path}"
 
 
 def is_ip_address(address: str) -> bool:
@@ -167,8 +177,9 @@ def is_ip_address(address: str) -> bool:
     return True
 
 
-def istiod_service(mesh: MeshSpec) -> str:
-    return f"istiod-{mesh.revision}" if mesh.revision else "istiod"
+def istiod_service(version: str) -> str:
+    """istiod's Service (and service account) of one release's revision."""
+    return f"istiod-{revision_name(version)}"
 
 
 def istiod_gateway_spec() -> dict[str, Any]:
@@ -182,9 +193,16 @@ def istiod_gateway_spec() -> dict[str, Any]:
     }
 
 
-def istiod_virtual_service_spec(mesh: MeshSpec) -> dict[str, Any]:
-    """Routes the istiod-gateway's SNI traffic to istiod: 15012 to 15012, 15017 to the webhook's 443."""
-    service = istiod_service(mesh)
+def istiod_virtual_service_spec(version: str, webhook_hosts: Sequence[str] = ()) -> dict[str, Any]:
+    """Routes the istiod-gateway's SNI traffic for one revision to its istiod: 15012 to 15012, 15017
+    to the webhook's 443.
+
+    Remotes' proxies and webhooks dial ``istiod-<revision>.istio-system.svc`` (their Service of that
+    name leads here), which is the SNI that picks the revision. Webhooks that dial the primary by
+    URL send the load balancer's host name instead, so ``webhook_hosts`` (for the ``default`` tag's
+    revision only: one name cannot pick two revisions) routes those to this revision too.
+    """
+    service = istiod_service(version)
     sni = [f"{service}.{ISTIO_NAMESPACE}.svc", f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"]
     host = f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"
     return {
@@ -192,16 +210,20 @@ def istiod_virtual_service_spec(mesh: MeshSpec) -> dict[str, Any]:
         "gateways": [ISTIOD_GATEWAY],
         "tls": [
             {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
-            {"match": [{"port": 15017, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 443}}}]},
+            {
+                "match": [{"port": 15017, "sniHosts": [*sni, *webhook_hosts]}],
+                "route": [{"destination": {"host": host, "port": {"number": 443}}}],
+            },
         ],
     }
 
 
 def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
-    """Values of the ``gateway`` chart shared by both gateways: name, revision, Service annotations."""
-    values: dict[str, Any] = {"name": name}
-    if mesh.revision:
-        values["revision"] = mesh.revision
+    """Values of the ``gateway`` chart shared by both gateways: name, Service annotations, and a pod
+    annotation naming the ``default`` tag's revision. The gateways are injected by whatever revision
+    the ``default`` tag points at, but pods only change revision when they restart: the annotation
+    makes the Deployment roll when the tag moves."""
+    values: dict[str, Any] = {"name": name, "podAnnotations": {REVISION_ANNOTATION: mesh.default_revision}}
     if annotations:
         values["service"] = {"annotations": dict(annotations)}
     return values
@@ -263,8 +285,10 @@ class IstioRelease(pulumi.ComponentResource):
     ``remote`` profile pointed at ``primary_address`` and annotates ``istio-system`` with its primary.
 
     Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
-    Release, which creates ``istio-reader-service-account``), ``istiod`` (the istiod Release;
-    later steps that need a running istiod wait on it) and, after ``install_gateways``,
+    Release, which creates ``istio-reader-service-account``), ``istiods`` (an istiod Release per
+    release of Istio, by version), ``istiod`` (the ``default`` tag's; Istio config waits on it for
+    validation), ``tags`` (each revision tag's injection webhook, by tag; injected pods wait on
+    their tag's) and, after ``install_gateways``,
     ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
     an east-west gateway) and ``gateways`` (the gateway releases).
     """
@@ -272,6 +296,8 @@ class IstioRelease(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
+    istiods: dict[str, k8s.helm.v3.Release]
+    tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration]
     eastwest_address: pulumi.Output[str] | None
     gateways: list[k8s.helm.v3.Release]
 
@@ -297,26 +323,56 @@ class IstioRelease(pulumi.ComponentResource):
         self.namespace = namespace_name
         # A remote runs no istiod of its own: its proxies' certificates come from the primary's CA.
         ca_ready = [] if remote else self._plug_in_ca(name, args, namespace_name, on_cluster)
-        base: pulumi.Input[Mapping[str, Any]]
-        istiod: pulumi.Input[Mapping[str, Any]]
-        if remote:
-            address = args.primary_address
-            if address is None:
-                raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
-            base = address.apply(lambda a: remote_base_values(mesh, a))
-            istiod = address.apply(lambda a: remote_istiod_values(mesh, cluster.name, cluster.network, a))
-        else:
-            base = base_values(mesh)
-            istiod = istiod_values(mesh, cluster.name, cluster.network, args.istiod_dns_names)
-            if cluster.ca_files is not None:
-                istiod = with_ca_files(istiod, cluster.ca_files)
-        self.base = self._release("base", "istio-base", "base", namespace_name, base, on_cluster)
+        address = args.primary_address
+        if remote and address is None:
+            raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
+        base = address.apply(lambda a: remote_base_values(mesh, a)) if remote and address is not None else base_values(mesh)
+        # The base chart (CRDs, the default validation webhook) comes from the newest release.
+        self.base = self._release("base", "istio-base", "base", mesh.newest_version, namespace_name, base, on_cluster)
         # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on.
         after_base = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[self.base, *ca_ready, *cluster.schedulable])
         )
-        self.istiod = self._release("istiod", "istiod", "istiod", namespace_name, istiod, after_base)
+        self.istiods = {
+            version: self._release(
+                f"istiod-{revision_name(version)}",
+                f"istiod-{revision_name(version)}",
+                "istiod",
+                version,
+                namespace_name,
+                self._istiod_values(args, version),
+                after_base,
+            )
+            for version in mesh.versions
+        }
+        self.istiod = self.istiods[mesh.default_version]
+        self.tags = {tag: self._tag(name, args, tag, version) for tag, version in sorted(mesh.revisions.items())}
         self.register_outputs({"istiod": self.istiod.status})
+
+    def _tag(self, name: str, args: IstioReleaseArgs, tag: str, version: str) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
+        """The tag's injection webhook, after the istiod of the revision it points at (see ``components.mesh.tags``)."""
+        revision = revision_name(version)
+        cluster = args.cluster
+        config: pulumi.Input[k8s.admissionregistration.v1.WebhookClientConfigArgs]
+        if is_remote(args.mesh, cluster.name):
+            assert args.primary_address is not None
+            config = args.primary_address.apply(
+                lambda address: injector_client_config(revision, *remote_injection(cluster.name, cluster.network, address))
+            )
+        else:
+            config = injector_client_config(revision)
+        after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiods[version]]))
+        return revision_tag(f"{name}-tag-{tag}", tag, revision, config, after)
+
+    @staticmethod
+    def _istiod_values(args: IstioReleaseArgs, version: str) -> pulumi.Input[Mapping[str, Any]]:
+        mesh, cluster = args.mesh, args.cluster
+        if is_remote(mesh, cluster.name):
+            address = args.primary_address
+            assert address is not None
+            return address.apply(lambda a: remote_istiod_values(mesh, cluster.name, cluster.network, version, a))
+        values = istiod_values(mesh, cluster.name, cluster.network, version, args.istiod_dns_names)
+        return with_ca_files(values, cluster.ca_files) if cluster.ca_files is not None else values
 
     @staticmethod
     def _plug_in_ca(
@@ -348,10 +404,13 @@ class IstioRelease(pulumi.ComponentResource):
         """The east-west gateway (where the mesh needs one) and the ingress gateway (where configured),
         after istiod, the cluster's load-balancer prerequisites and ``after``."""
         mesh, cluster = self._args.mesh, self._args.cluster
-        # Istio config needs istiod (its validation webhook); gateway pods need it too (injection),
-        # and their LoadBalancer Services need what provisions load balancers (``ready``).
+        # Istio config needs the default revision's istiod (its validation webhook). Gateway pods
+        # are injected through the default tag's webhook: started before it exists they would run
+        # uninjected (the chart's image "auto" never pulls). Their LoadBalancer Services need what
+        # provisions load balancers (``ready``).
+        injector = self.tags[DEFAULT_TAG]
         config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *after]))
-        balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *cluster.ready, *after]))
+        balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[injector, *cluster.ready, *after]))
         if needs_eastwest(mesh, cluster.name):
             self.eastwest_address = self._eastwest(mesh, cluster, balanced, config)
         if mesh.ingress_gateway:
@@ -363,15 +422,18 @@ class IstioRelease(pulumi.ComponentResource):
         """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
         name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
-        release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", namespace, values, balanced)
+        release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
         self.gateways.append(release)
         if mesh.multi_network:
             spec = cross_network_gateway_spec()
             self._istio_config(f"{name}-cross-network-gateway", "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
         if exposes_istiod(mesh, cluster.name):
             self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
-            vs_name = f"istiod-vs-{mesh.revision}" if mesh.revision else "istiod-vs"
-            self._istio_config(f"{name}-istiod-vs", "VirtualService", vs_name, namespace, istiod_virtual_service_spec(mesh), config)
+            for version in mesh.versions:
+                revision = revision_name(version)
+                hosts = self._args.istiod_dns_names if version == mesh.default_version else ()
+                spec = istiod_virtual_service_spec(version, hosts)
+                self._istio_config(f"{name}-istiod-vs-{revision}", "VirtualService", f"istiod-vs-{revision}", namespace, spec, config)
         # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
         # engine runs a read with a known id during preview, before the release installs anything,
         # and ignores depends_on for reads (pulumi/pulumi#16395): the id comes from the release's
@@ -398,18 +460,21 @@ class IstioRelease(pulumi.ComponentResource):
     def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-istio-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels(mesh)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
             opts=self._on_cluster,
         )
-        # The gateway chart's pods are injected by istiod, so istiod must run first (``balanced``).
+        # Its pods are injected through the default tag (``balanced`` waits for its webhook).
         values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
-        self.gateways.append(self._release("ingress", INGRESS_GATEWAY, "gateway", namespace.metadata.name, values, balanced))
+        self.gateways.append(
+            self._release("ingress", INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
+        )
 
     def _release(
         self,
         role: str,
         release: str,
         chart: str,
+        version: str,
         namespace: pulumi.Input[str],
         values: pulumi.Input[Mapping[str, Any]],
         opts: pulumi.ResourceOptions,
@@ -418,7 +483,7 @@ class IstioRelease(pulumi.ComponentResource):
             f"{self._name}-{role}",
             release=release,
             chart=chart,
-            version=self._args.mesh.istio_version,
+            version=version,
             repo=ISTIO_CHARTS,
             namespace=namespace,
             values=values,

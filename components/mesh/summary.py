@@ -6,12 +6,12 @@ from components.config.model import MeshSpec
 
 
 def mesh_summary(spec: MeshSpec) -> dict[str, object]:
-    """Mesh id, topology, Istio version and revision, networks, and each cluster's cloud, region, network and role."""
+    """Mesh id, topology, revision tags and the default revision, networks, and each cluster's cloud, region, network and role."""
     return {
         "meshId": spec.mesh_id,
         "topology": spec.topology.value,
-        "istioVersion": spec.istio_version,
-        "revision": spec.revision or "",
+        "istioRevisions": dict(spec.revisions),
+        "defaultRevision": spec.default_revision,
         "networks": list(spec.networks),
         "clusters": [
             {"name": c.name, "cloud": c.cloud, "region": c.region, "network": c.network, "role": c.role.value} for c in spec.clusters

@@ -126,6 +126,44 @@ def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any) 
     return not (prior.failed and prior.type == JOB and replaces_unready(inputs))
 
 
+# Inputs whose change makes pulumi-kubernetes replace an object rather than update it
+# (provider/pkg/provider/diff.go ``forceNewProperties``; helm_release.go ``forceNewFields``), as
+# paths into the registered inputs. Every named object: its name and namespace. Secrets also their
+# data, as long as the provider's ``enableSecretMutable`` is off (its default).
+KUBERNETES_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "kubernetes:batch/v1:Job": (("spec", "template"), ("spec", "selector"), ("spec", "completions"), ("spec", "parallelism")),
+    "kubernetes:apps/v1:Deployment": (("spec", "selector"),),
+    "kubernetes:core/v1:Secret": (("type",), ("stringData",), ("data",)),
+    "kubernetes:core/v1:Service": (("spec", "clusterIP"),),
+}
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _at(tree: Any, path: Sequence[str]) -> Any:
+    for step in path:
+        tree = tree.get(step) if isinstance(tree, Mapping) else None
+    return tree
+
+
+def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
+    """The changed inputs that make the provider replace a Kubernetes object (none for other providers)."""
+    if type_ == HELM_RELEASE:
+        paths: tuple[tuple[str, ...], ...] = (("name",), ("namespace",))
+    elif type_.startswith("kubernetes:") and not type_.startswith("kubernetes:index"):
+        paths = (("metadata", "name"), ("metadata", "namespace"), *KUBERNETES_REPLACES.get(type_, ()))
+    else:
+        return []
+    return [".".join(path) for path in paths if _at(prior, path) != _at(inputs, path)]
+
+
+def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any) -> str:
+    """``replace`` when a replacement trigger or a replace-forcing input changed (or a failed Job
+    with ``replaceUnready`` is awaited again), else ``update``."""
+    if prior.replacement_trigger != trigger or replaced_inputs(prior.type, prior.inputs, inputs):
+        return "replace"
+    return "replace" if prior.failed and prior.type == JOB and replaces_unready(inputs) else "update"
+
+
 def edges(node: Node) -> set[str]:
     """What ``node`` needs to exist: its dependencies, its parent and its provider."""
     needed = set(node.dependencies)

@@ -31,9 +31,10 @@ RESOURCE_SIG = rpc._special_resource_sig
 class Registered:
     """One resource as the engine saw its registration (or read).
 
-    ``operation`` is what the engine did with it: ``create``, ``update`` (inputs or replacement
-    trigger changed since the state it started from), ``same`` (left alone, outputs from state) or
-    ``read``. ``failed`` holds the error it failed to become ready with ("" when it is ready).
+    ``operation`` is what the engine did with it: ``create``, ``update`` (inputs changed since the
+    state it started from), ``replace`` (its replacement trigger or an input the provider cannot
+    change in place did), ``same`` (left alone, outputs from state) or ``read``. ``failed`` holds
+    the error it failed to become ready with ("" when it is ready).
     """
 
     urn: str
@@ -146,12 +147,12 @@ class RecordingMonitor(MockMonitor):
             # A planned create or update: inputs as given, whatever the provider computes unknown.
             computed = self._preview_answer(request, inputs)
             id_, state = (prior.id if prior else ""), engine.preview_outputs(inputs, computed, rpc.UNKNOWN)
-            record.operation = "update" if prior else "create"
+            record.operation = engine.operation(prior, inputs, trigger) if prior else "create"
         else:
             id_, state = self.mocks.new_resource(
                 MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
             )
-            record.operation = "update" if prior else "create"
+            record.operation = engine.operation(prior, inputs, trigger) if prior else "create"
             if request.type == engine.JOB:
                 record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:

@@ -16,6 +16,9 @@ and what the object must wait for (or what setting turns the refusal off).
 - Istio on a remote cluster: pods in injection-enabled namespaces go through the remote's
   injection webhook, whose CA bundle the primary's istiod patches once it holds the remote's
   secret; injected workloads must wait for that secret.
+
+One rule is about a webhook that is missing rather than refusing: a pod created before its
+revision tag's injection webhook exists starts without a sidecar, and nothing retries it.
 """
 
 from __future__ import annotations
@@ -61,20 +64,50 @@ def remote_clusters(run: StackRun) -> dict[str, str]:
     return remotes
 
 
-def injected_workloads(run: StackRun, provider: str) -> list[Registered]:
-    """Deployments in injection-enabled namespaces, and gateway releases, on one cluster."""
-    injected_namespaces = {
-        (n.inputs.get("metadata") or {}).get("name")
-        for n in run.of_type("kubernetes:core/v1:Namespace")
-        if n.provider == provider and set((n.inputs.get("metadata") or {}).get("labels") or {}) & {"istio-injection", "istio.io/rev"}
-    }
-    deployments = [
-        d
-        for d in run.of_type("kubernetes:apps/v1:Deployment")
-        if d.provider == provider and (d.inputs.get("metadata") or {}).get("namespace") in injected_namespaces
-    ]
+def namespace_tags(run: StackRun, provider: str) -> dict[str, str]:
+    """Injected namespace -> the revision tag that injects it, on one cluster."""
+    tags = {}
+    for namespace in run.of_type("kubernetes:core/v1:Namespace"):
+        metadata = namespace.inputs.get("metadata") or {}
+        labels = metadata.get("labels") or {}
+        if namespace.provider != provider:
+            continue
+        if labels.get("istio-injection") == "enabled":
+            tags[metadata["name"]] = "default"
+        elif "istio.io/rev" in labels:
+            tags[metadata["name"]] = labels["istio.io/rev"]
+    return tags
+
+
+def injected_workloads(run: StackRun, provider: str) -> list[tuple[Registered, str]]:
+    """Deployments and Jobs in injected namespaces, and gateway releases (whose pods ask for the
+    default tag), on one cluster, each with the tag that injects it."""
+    tags = namespace_tags(run, provider)
+    workloads = []
+    for workload in [*run.of_type("kubernetes:apps/v1:Deployment"), *run.of_type("kubernetes:batch/v1:Job")]:
+        tag = tags.get(str((workload.inputs.get("metadata") or {}).get("namespace")))
+        if workload.provider == provider and tag is not None:
+            workloads.append((workload, tag))
     gateways = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.provider == provider and r.inputs.get("chart") == "gateway"]
-    return deployments + gateways
+    return workloads + [(g, "default") for g in gateways]
+
+
+def injected_before_their_tags_webhook(run: StackRun) -> list[str]:
+    """Pods created before their tag's injection webhook exists are not refused: they start
+    without a sidecar, outside the mesh (gateway pods, whose image is "auto", never start)."""
+    missing = []
+    providers = {r.provider for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+    for provider in providers:
+        webhooks = {
+            (w.inputs.get("metadata") or {}).get("name"): w.name
+            for w in run.of_type("kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration")
+            if w.provider == provider
+        }
+        for workload, tag in injected_workloads(run, provider):
+            webhook = webhooks.get(f"istio-revision-tag-{tag}")
+            if webhook is None or not run.needs(workload.name, webhook):
+                missing.append(f"{workload.name}: its pods may start before tag {tag}'s injection webhook exists")
+    return missing
 
 
 def remote_injection_before_the_primary_can_serve_it(run: StackRun) -> list[str]:
@@ -85,7 +118,7 @@ def remote_injection_before_the_primary_can_serve_it(run: StackRun) -> list[str]
             for s in run.of_type("kubernetes:core/v1:Secret")
             if ((s.inputs.get("metadata") or {}).get("annotations") or {}).get("networking.istio.io/cluster") == remote
         ]
-        for workload in injected_workloads(run, provider):
+        for workload, _ in injected_workloads(run, provider):
             if not any(run.needs(workload.name, secret) for secret in secrets):
                 refused.append(
                     f"{workload.name}: the injection webhook of remote {remote} has no CA bundle until its primary holds {secrets}"
@@ -116,4 +149,5 @@ RULES: list[Rule] = [
     metallb_pools_before_the_validator_serves,
     services_before_the_load_balancer_controller_serves,
     remote_injection_before_the_primary_can_serve_it,
+    injected_before_their_tags_webhook,
 ]

@@ -21,7 +21,7 @@ from typing import Any
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
-from components.config.model import ClusterPlatform, ClusterSpec, platform_part
+from components.config.model import ClusterPlatform, ClusterSpec, Role, Topology, platform_part
 from components.config.platform import Entry, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import overlapping_pairs
@@ -305,6 +305,7 @@ class AwsConfig:
                     entry.owner,
                 )
         _node_group_resource_names(mesh, problems)
+        _one_release_behind_host_names(mesh, problems)
         if len(mesh.on(NAME)) < len(mesh.clusters):
             for entry in mesh.on(NAME):
                 if not aws_part(entry.value).east_west_source_ranges:
@@ -405,6 +406,27 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
             NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {names.count(name)} times; node group names must be unique"
         )
     return tuple(groups) if not entry.failed else None
+
+
+def _one_release_behind_host_names(mesh: ParsedMesh, problems: Problems) -> None:
+    """Remotes of an EKS primary reach it through an NLB host name, and their webhooks dial it by
+    URL, so every webhook call arrives with that one name as its TLS SNI: the east-west gateway
+    can route it to one revision only (the ``default`` tag's). A second revision's injection on
+    those remotes would silently come from the first, so a canary cannot run there."""
+    versions = sorted(set((mesh.revisions or {}).values()))
+    if mesh.topology is not Topology.PRIMARY_REMOTE or len(versions) < 2:
+        return
+    served = {c.value.primary for c in mesh.clusters if c.value.role is Role.REMOTE}
+    for entry in mesh.on(NAME):
+        if entry.value.name in served:
+            problems.add(
+                "istioRevisions",
+                "revisions-by-host-name",
+                f"runs {' and '.join(versions)} side by side, but the remotes of {entry.value.name} reach its istiod through an "
+                "AWS load balancer's host name, which cannot tell one revision's webhook calls from another's; upgrade them in "
+                f'one step instead, pointing every tag at the new release, e.g. {{default: "{versions[-1]}"}}',
+                entry.owner,
+            )
 
 
 def _node_group_resource_names(mesh: ParsedMesh, problems: Problems) -> None:

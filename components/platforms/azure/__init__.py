@@ -42,15 +42,16 @@ class AzurePlatform:
             )
             for c in clusters
         }
-        # The vault's home follows no cluster: reordering or removing clusters must not move it.
-        first = min(clusters, key=lambda c: c.name)
+        # The config layer requires the vault's region: it follows no cluster, so that adding or
+        # removing clusters never moves it.
+        assert settings.key_vault_location is not None
         vault = MeshKeyVault(
             "mesh-vault",
             MeshKeyVaultArgs(
                 name_prefix=settings.key_vault_prefix,
                 purge_protection=settings.key_vault_purge_protection,
                 resource_group_name=settings.key_vault_resource_group or f"istio-mesh-vault-{pulumi.get_stack()}",
-                location=settings.key_vault_location or first.region,
+                location=settings.key_vault_location,
                 tenant_id=client.tenant_id,
                 subscription_id=client.subscription_id,
                 deployer_object_id=client.object_id,
@@ -69,7 +70,7 @@ class AzurePlatform:
                         location=spec.region,
                         resource_group=network.clusters[spec.name].resource_group,
                         issuer_url=issuer,
-                        service_account=istiod_service(mesh),
+                        service_accounts=tuple(istiod_service(v) for v in mesh.versions),
                         vault_name=vault.vault_name,
                         tenant_id=client.tenant_id,
                         subscription_id=client.subscription_id,

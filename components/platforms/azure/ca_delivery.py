@@ -44,7 +44,7 @@ class IstiodVaultAccessArgs:
         location: its region.
         resource_group: its resource group (the identity lives beside it).
         issuer_url: the cluster's OIDC issuer.
-        service_account: istiod's service account in istio-system (``istiod`` or ``istiod-<revision>``).
+        service_accounts: istiod's service accounts in istio-system, one per revision (``istiod-<revision>``).
         vault_name: the vault.
         tenant_id: the vault's tenant.
         subscription_id: for role definition ids.
@@ -55,7 +55,7 @@ class IstiodVaultAccessArgs:
     location: str
     resource_group: pulumi.Input[str]
     issuer_url: pulumi.Input[str]
-    service_account: str
+    service_accounts: tuple[str, ...]
     vault_name: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
@@ -77,16 +77,21 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             location=args.location,
             opts=child,
         )
-        federation = azure_native.managedidentity.FederatedIdentityCredential(
-            f"{name}-federation",
-            resource_name_=identity.name,
-            federated_identity_credential_resource_name="istiod",
-            resource_group_name=args.resource_group,
-            issuer=args.issuer_url,
-            subject=f"system:serviceaccount:istio-system:{args.service_account}",
-            audiences=[TOKEN_AUDIENCE],
-            opts=child,
-        )
+        # Azure refuses concurrent writes of one identity's federated credentials: one after the other.
+        federations: list[pulumi.Resource] = []
+        for account in args.service_accounts:
+            federations.append(
+                azure_native.managedidentity.FederatedIdentityCredential(
+                    f"{name}-federation-{account}",
+                    resource_name_=identity.name,
+                    federated_identity_credential_resource_name=account,
+                    resource_group_name=args.resource_group,
+                    issuer=args.issuer_url,
+                    subject=f"system:serviceaccount:istio-system:{account}",
+                    audiences=[TOKEN_AUDIENCE],
+                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=federations[-1:])),
+                )
+            )
         grants = [
             assign_role(
                 f"{name}-reads-{file.removesuffix('.pem')}",
@@ -112,6 +117,6 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             },
             pod_labels={WORKLOAD_IDENTITY_USE: "true"},
             service_account_annotations={WORKLOAD_IDENTITY_CLIENT: identity.client_id},
-            needs=[identity, federation, *grants, *args.secrets.values()],
+            needs=[identity, *federations, *grants, *args.secrets.values()],
         )
         self.register_outputs({"clientId": identity.client_id})

@@ -78,8 +78,8 @@ KEY_VAULT_NAME_PREFIX = Field(
 KEY_VAULT_LOCATION = Field(
     "keyVaultLocation",
     Text(AZURE_REGION, "use an Azure region name such as westeurope"),
-    "Region of the Key Vault holding the CA copies. Fixed once created: moving it replaces the vault.",
-    default_text="the region of the Azure cluster whose name sorts first",
+    "Region of the Key Vault holding the CA copies; required with Azure clusters. Fixed once created: moving it replaces the vault.",
+    default_text="none (required with Azure clusters)",
 )
 KEY_VAULT_RESOURCE_GROUP = Field(
     "keyVaultResourceGroup",
@@ -222,7 +222,7 @@ class AzureSettings:
     Args:
         key_vault_prefix: the Key Vault name's prefix; a random suffix makes it unique.
         key_vault_purge_protection: Key Vault purge protection.
-        key_vault_location: the vault's region (none: the Azure cluster whose name sorts first).
+        key_vault_location: the vault's region (none only without Azure clusters: the rules require it).
         key_vault_resource_group: the vault's resource group (none: ``istio-mesh-vault-<stack>``).
         ca_delivery: how istiod gets its CA.
     """
@@ -420,7 +420,19 @@ class AzureConfig:
             )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
-        """Azure's rules all concern one cluster at a time; they run while it parses."""
+        """The vault's region must be given; the other Azure rules concern one cluster at a time and
+        run while it parses."""
+        settings = mesh.settings.get(NAME)
+        clusters = mesh.on(NAME)
+        if isinstance(settings, AzureSettings) and clusters and settings.key_vault_location is None:
+            # A default taken from the clusters would move when one is added or removed, and moving
+            # the vault replaces it: the CA copies go, and a purge-protected vault keeps its name taken.
+            problems.add(
+                KEY_VAULT_LOCATION.key,
+                "required",
+                "is required with Azure clusters: the Key Vault holding the mesh CA cannot move once created; "
+                f"set it to a region of your choice, e.g. keyVaultLocation: {clusters[0].value.region}",
+            )
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         for entry in mesh.on(NAME):

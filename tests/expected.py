@@ -1,0 +1,60 @@
+"""What upstream renders, written down once for the tests that compare the program's objects to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A canary upgrade in progress: two adjacent minors, the default tag on the older.
+CANARY = {"default": "1.30.3", "canary": "1.31.0"}
+
+
+def selectors(*expressions: tuple[str, str, list[str] | None]) -> dict[str, Any]:
+    return {"matchExpressions": [{"key": k, "operator": o, **({"values": v} if v else {})} for k, o, v in expressions]}
+
+
+def injector(name: str, client: dict[str, Any], namespaces: dict[str, Any], objects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": f"{name}sidecar-injector.istio.io",
+        "clientConfig": client,
+        "sideEffects": "None",
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
+        "failurePolicy": "Fail",
+        "reinvocationPolicy": "Never",
+        "admissionReviewVersions": ["v1"],
+        "namespaceSelector": namespaces,
+        "objectSelector": objects,
+    }
+
+
+def tag_webhooks(tag: str, client: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the istiod chart's revision-tags-mwc.yaml renders for ``tag``."""
+    opted_in = ("sidecar.istio.io/inject", "NotIn", ["false"])
+    webhooks = [
+        injector(
+            "rev.namespace.",
+            client,
+            selectors(("istio.io/rev", "In", [tag]), ("istio-injection", "DoesNotExist", None)),
+            selectors(opted_in),
+        ),
+        injector(
+            "rev.object.",
+            client,
+            selectors(("istio.io/rev", "DoesNotExist", None), ("istio-injection", "DoesNotExist", None)),
+            selectors(opted_in, ("istio.io/rev", "In", [tag])),
+        ),
+    ]
+    if tag == "default":
+        webhooks += [
+            injector("namespace.", client, selectors(("istio-injection", "In", ["enabled"])), selectors(opted_in)),
+            injector(
+                "object.",
+                client,
+                selectors(("istio-injection", "DoesNotExist", None), ("istio.io/rev", "DoesNotExist", None)),
+                selectors(("sidecar.istio.io/inject", "In", ["true"]), ("istio.io/rev", "DoesNotExist", None)),
+            ),
+        ]
+    return webhooks
+
+
+def service_client(revision: str, path: str = "/inject") -> dict[str, Any]:
+    return {"service": {"name": f"istiod-{revision}", "namespace": "istio-system", "path": path, "port": 443}}
