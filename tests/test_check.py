@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from components.mesh.check import CHECK_SECONDS, JOB_DEADLINE_SECONDS, JOB_WAIT_SECONDS, REQUEST_SECONDS, probe_script
+from tests.expected import CANARY
 from tests.harness.engine import seconds
 from tests.harness.program import StackRun, UpdateFailed, run_stack, stack_config
+from tests.harness.webhooks import refused_at_first_up
 
 IMAGE = "registry.istio.io/release/examples-helloworld-v1:1.0"
 HARDENED = {
@@ -24,7 +26,7 @@ HARDENED = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-VERSIONS = {"v1": "kind-1", "v2": "kind-2", "v3": "kind-3"}
+CLUSTERS = ["kind-1", "kind-2", "kind-3"]
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +58,17 @@ def test_sample_namespace_and_service_in_every_cluster(kind: StackRun) -> None:
         assert namespace.provider_urn == kind.named(f"kind-{i}-provider").urn
 
 
-def test_version_k_runs_only_in_cluster_k_hardened(kind: StackRun) -> None:
+def test_each_cluster_serves_its_own_name_as_version_hardened(kind: StackRun) -> None:
     deployments = {r.name: r for r in kind.of_type("kubernetes:apps/v1:Deployment")}
-    assert sorted(deployments) == [f"mesh-check-kind-{i}-helloworld-v{i}" for i in (1, 2, 3)]
+    assert sorted(deployments) == [f"mesh-check-kind-{i}-helloworld-kind-{i}" for i in (1, 2, 3)]
     for i in (1, 2, 3):
-        deployment = deployments[f"mesh-check-kind-{i}-helloworld-v{i}"]
+        deployment = deployments[f"mesh-check-kind-{i}-helloworld-kind-{i}"]
         pod = deployment.inputs["spec"]["template"]["spec"]
         assert pod["containers"] == [
             {
                 "name": "helloworld",
                 "image": IMAGE,
-                "env": [{"name": "SERVICE_VERSION", "value": f"v{i}"}],
+                "env": [{"name": "SERVICE_VERSION", "value": f"kind-{i}"}],
                 "ports": [{"containerPort": 5000}],
                 "securityContext": HARDENED,
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
@@ -78,6 +80,28 @@ def test_version_k_runs_only_in_cluster_k_hardened(kind: StackRun) -> None:
         # Pods name the revision their tag points at, so they restart onto a new one when it moves.
         assert deployment.inputs["spec"]["template"]["metadata"]["annotations"] == {"istio-multicluster/revision": "1-30-3"}
         assert kind.named(f"kind-{i}-istio-tag-default").urn in deployment.dependencies
+
+
+def test_while_a_canary_runs_each_tag_proves_its_own_proxies_reach_every_cluster() -> None:
+    run = run_stack("kind", {"istioRevisions": CANARY})
+    for i in (1, 2):
+        namespace = run.named(f"mesh-check-kind-{i}-sample-canary").inputs["metadata"]
+        assert namespace == {"name": "sample-canary", "labels": {"istio.io/rev": "canary"}}
+        server = run.named(f"mesh-check-kind-{i}-canary-helloworld-kind-{i}")
+        assert server.inputs["metadata"]["namespace"] == "sample-canary"
+        assert server.inputs["spec"]["template"]["metadata"]["annotations"] == {"istio-multicluster/revision": "1-31-0"}
+        assert run.needs(server.name, f"kind-{i}-istio-tag-canary")
+        probe = run.named(f"mesh-check-kind-{i}-canary-probe")
+        assert probe.inputs["metadata"]["namespace"] == "sample-canary"
+        script = probe.inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        assert script == probe_script(f"kind-{i}", ["kind-1", "kind-2"], "canary")
+        assert 'url="http://helloworld.sample-canary:5000/hello"' in script
+        assert run.needs(probe.name, f"kind-{i}-istio-tag-canary")
+        assert {f"mesh-check-kind-{k}-canary-helloworld-kind-{k}" for k in (1, 2)} <= {run.by_urn(u).name for u in probe.dependencies}
+        # The default tag's workloads stay on the default revision.
+        default = run.named(f"mesh-check-kind-{i}-helloworld-kind-{i}").inputs["spec"]["template"]["metadata"]
+        assert default["annotations"] == {"istio-multicluster/revision": "1-30-3"}
+    assert refused_at_first_up(run) == []
 
 
 def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_longer(kind: StackRun) -> None:
@@ -93,14 +117,14 @@ def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_long
         {
             "name": "probe",
             "image": IMAGE,
-            "command": ["/bin/sh", "-c", probe_script("kind-2", VERSIONS)],
+            "command": ["/bin/sh", "-c", probe_script("kind-2", CLUSTERS)],
             "securityContext": HARDENED,
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
             "terminationMessagePolicy": "FallbackToLogsOnError",
         }
     ]
     deps = {kind.by_urn(u).name for u in job.dependencies}
-    assert {f"mesh-check-kind-{i}-helloworld-v{i}" for i in (1, 2, 3)} <= deps
+    assert {f"mesh-check-kind-{i}-helloworld-kind-{i}" for i in (1, 2, 3)} <= deps
     # depends_on a component means on its children: every remote secret of the mesh.
     assert {r.name for r in kind.resources if r.name.startswith("mesh-link-") and "-in-" in r.name} <= deps
 
@@ -146,7 +170,7 @@ def run_stack_config_clusters() -> list[dict[str, Any]]:
 
 
 def test_a_failed_check_fails_the_update_with_its_message_and_runs_again_once_the_mesh_is_fixed() -> None:
-    message = "[Error] mesh check failed in kind-1 after 240s: saw v1; never saw v2 (v1 is kind-1, v2 is kind-2)"
+    message = "[Error] mesh check failed in kind-1 after 240s: saw kind-1; never saw kind-2"
     with pytest.raises(UpdateFailed) as failed:
         run_stack("kind", job_failures={"mesh-check-kind-1-probe": message})
     assert [e.split(": ", 1)[1] for e in failed.value.errors] == [f"Resource 'mesh-check' was created but failed to initialize: {message}"]
@@ -178,23 +202,20 @@ def run_probe(tmp_path: Path, answers: list[str]) -> subprocess.CompletedProcess
         (tmp_path / name).chmod(0o755)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     return subprocess.run(
-        ["/bin/sh", "-c", probe_script("kind-1", VERSIONS)], env=env, capture_output=True, text=True, timeout=60, check=False
+        ["/bin/sh", "-c", probe_script("kind-1", CLUSTERS)], env=env, capture_output=True, text=True, timeout=60, check=False
     )
 
 
 def test_probe_passes_once_every_cluster_answered(tmp_path: Path) -> None:
-    result = run_probe(tmp_path, ["v2", "v2", "v1", "v3"])
+    result = run_probe(tmp_path, ["kind-2", "kind-2", "kind-1", "kind-3"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "mesh check passed in kind-1 after 12s: saw v2 v1 v3"
+    assert result.stdout.strip() == "mesh check passed in kind-1 after 12s: saw kind-2 kind-1 kind-3"
 
 
 def test_probe_gives_up_within_its_budget_naming_what_it_saw_and_missed(tmp_path: Path) -> None:
-    result = run_probe(tmp_path, ["v1", "v3"])
+    result = run_probe(tmp_path, ["kind-1", "kind-3"])
     assert result.returncode == 1
-    assert (
-        result.stderr.strip()
-        == "mesh check failed in kind-1 after 240s: saw v1 v3; never saw v2 (v1 is kind-1, v2 is kind-2, v3 is kind-3)"
-    )
+    assert result.stderr.strip() == "mesh check failed in kind-1 after 240s: saw kind-1 kind-3; never saw kind-2"
     assert (tmp_path / "count").read_text().strip() == "80"
 
 

@@ -134,12 +134,62 @@ def test_the_webhook_model_refuses_injected_pods_on_a_remote_before_its_primary_
             metadata={"name": "istio-remote-secret-c2", "annotations": {"networking.istio.io/cluster": "c2"}},
             opts=opts(primary),
         )
-        spec: Any = {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": []}}}
-        k8s.apps.v1.Deployment("early", metadata={"name": "early", "namespace": "sample"}, spec=spec, opts=opts(remote))
-        k8s.apps.v1.Deployment("late", metadata={"name": "late", "namespace": "sample"}, spec=spec, opts=opts(remote, secret))
+        tag = tag_webhook("default", remote)
+        k8s.apps.v1.Deployment("early", metadata={"name": "early", "namespace": "sample"}, spec=POD_SPEC, opts=opts(remote, tag))
+        k8s.apps.v1.Deployment("late", metadata={"name": "late", "namespace": "sample"}, spec=POD_SPEC, opts=opts(remote, tag, secret))
 
     refused = refused_at_first_up(run(program))
     assert [r.split(":")[0] for r in refused] == ["early"]
+
+
+POD_SPEC: Any = {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": []}}}
+
+
+def tag_webhook(tag: str, provider: k8s.Provider) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
+    return k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+        f"tag-{tag}", metadata={"name": f"istio-revision-tag-{tag}"}, webhooks=[], opts=opts(provider)
+    )
+
+
+def test_the_webhook_model_flags_pods_that_may_start_before_their_tags_injector() -> None:
+    def program() -> None:
+        cluster = k8s.Provider("cluster", kubeconfig="{}", cluster_identifier="c1")
+        k8s.core.v1.Namespace("canary", metadata={"name": "canary", "labels": {"istio.io/rev": "canary"}}, opts=opts(cluster))
+        canary, default = tag_webhook("canary", cluster), tag_webhook("default", cluster)
+        k8s.apps.v1.Deployment("early", metadata={"name": "early", "namespace": "canary"}, spec=POD_SPEC, opts=opts(cluster))
+        k8s.apps.v1.Deployment("wrong-tag", metadata={"name": "w", "namespace": "canary"}, spec=POD_SPEC, opts=opts(cluster, default))
+        k8s.apps.v1.Deployment("late", metadata={"name": "late", "namespace": "canary"}, spec=POD_SPEC, opts=opts(cluster, canary))
+        k8s.helm.v3.Release("gateway", chart="gateway", opts=opts(cluster))
+        k8s.helm.v3.Release("injected-gateway", chart="gateway", opts=opts(cluster, default))
+
+    refused = refused_at_first_up(run(program))
+    assert refused == [
+        "early: its pods may start before tag canary's injection webhook exists",
+        "wrong-tag: its pods may start before tag canary's injection webhook exists",
+        "gateway: its pods may start before tag default's injection webhook exists",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_", "before", "after", "replaced"),
+    [
+        ("kubernetes:core/v1:Namespace", {"metadata": {"name": "a", "labels": {"x": "1"}}}, {"metadata": {"name": "a"}}, []),
+        ("kubernetes:core/v1:Namespace", {"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}, ["metadata.name"]),
+        (
+            "kubernetes:core/v1:Secret",
+            {"metadata": {"name": "a"}, "stringData": {"k": "1"}},
+            {"metadata": {"name": "a"}, "stringData": {"k": "2"}},
+            ["stringData"],
+        ),
+        ("kubernetes:batch/v1:Job", {"spec": {"template": {"a": 1}}}, {"spec": {"template": {"a": 2}}}, ["spec.template"]),
+        ("kubernetes:apps/v1:Deployment", {"spec": {"template": {"a": 1}}}, {"spec": {"template": {"a": 2}}}, []),
+        ("kubernetes:helm.sh/v3:Release", {"name": "istiod", "version": "1"}, {"name": "istiod", "version": "2"}, []),
+        ("kubernetes:helm.sh/v3:Release", {"name": "istiod"}, {"name": "istiod-1-30-3"}, ["name"]),
+        ("azure-native:keyvault:Vault", {"location": "eastus"}, {"location": "westus"}, []),
+    ],
+)
+def test_the_provider_replaces_what_it_cannot_change_in_place(type_: str, before: Any, after: Any, replaced: list[str]) -> None:
+    assert engine.replaced_inputs(type_, before, after) == replaced
 
 
 def opts(provider: k8s.Provider, *after: pulumi.Resource) -> pulumi.ResourceOptions:

@@ -170,9 +170,9 @@ def test_a_canary_cannot_run_where_remotes_reach_their_primary_by_host_name() ->
 def test_remote_verification_workloads_wait_for_the_link_that_serves_their_injection(eks_primary_remote: StackRun) -> None:
     run = eks_primary_remote
     secret = run.named("mesh-link-cluster-2-in-cluster-1").urn
-    assert secret in run.named("mesh-check-cluster-2-helloworld-v2").dependencies
+    assert secret in run.named("mesh-check-cluster-2-helloworld-cluster-2").dependencies
     assert secret in run.named("mesh-check-cluster-2-probe").dependencies
-    assert secret not in run.named("mesh-check-cluster-1-helloworld-v1").dependencies
+    assert secret not in run.named("mesh-check-cluster-1-helloworld-cluster-1").dependencies
 
 
 def test_the_ip_address_path_is_unchanged(mesh: StackRun) -> None:

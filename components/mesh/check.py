@@ -1,11 +1,12 @@
 """MeshCheck: proves cross-cluster traffic flows, or makes ``pulumi up`` fail with the reason.
 
 For each revision tag, in every cluster: a namespace injected by that tag (``sample`` for
-``default``, ``sample-<tag>`` for the others), Service ``helloworld`` on port 5000 in it and, in the
-k-th cluster only, Deployment ``helloworld-v<k>``. Per cluster and tag a Job calls the tag's
-``helloworld`` until it has seen every cluster's version, then exits 0. So while a canary runs,
-proxies of both revisions prove they reach every cluster. The helloworld pods name their tag's
-revision in an annotation, so they restart onto the new revision when the tag moves.
+``default``, ``sample-<tag>`` for the others), Service ``helloworld`` on port 5000 in it and
+Deployment ``helloworld-<cluster>``, which answers with its cluster's name as its version (so
+adding, removing or reordering clusters leaves the others' workloads alone). Per cluster and tag
+a Job calls the tag's ``helloworld`` until every cluster has answered, then exits 0. So while a
+canary runs, proxies of both revisions prove they reach every cluster. The helloworld pods name
+their tag's revision in an annotation, so they restart onto the new revision when the tag moves.
 
 When it runs: the Job's replacement trigger is a digest of everything it proves (the clusters,
 their networks and roles, the release each tag points at, the mesh CA, every remote secret), so it
@@ -13,8 +14,8 @@ runs on the first ``pulumi up`` and again on any update that changes one of thos
 completed is otherwise left alone.
 
 When it fails: the probe gives up after ``CHECK_SECONDS`` and exits 1 with one line, ``mesh check
-failed in <cluster> after <n>s: saw <versions>; never saw <versions> (<version> is <cluster>, ...)``,
-which becomes the container's termination message; pulumi-kubernetes reports a failed Job's pod
+failed in <cluster> after <n>s: saw <clusters>; never saw <clusters>``, which becomes the
+container's termination message; pulumi-kubernetes reports a failed Job's pod
 messages. The Job's deadline and Pulumi's wait for it are longer than the probe, so that line is
 what the user sees, not a timeout. ``pulumi.com/replaceUnready`` replaces a failed Job on the next
 update, so once the mesh is fixed ``pulumi up`` checks again instead of staying blocked on it.
@@ -27,7 +28,7 @@ sample image, which carries curl.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -57,11 +58,6 @@ NOBODY = 65534
 HOLD_UNTIL_PROXY_STARTS = {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
 
 
-def version_of(index: int) -> str:
-    """The helloworld version the ``index``-th cluster (0-based) serves: v1, v2, ..."""
-    return f"v{index + 1}"
-
-
 def sample_namespace(tag: str) -> str:
     """The namespace whose workloads the revision ``tag`` injects: ``sample``, ``sample-canary``, ..."""
     return SAMPLE_NAMESPACE if tag == DEFAULT_TAG else f"{SAMPLE_NAMESPACE}-{tag}"
@@ -71,14 +67,14 @@ def resource_prefix(name: str, cluster: str, tag: str) -> str:
     return f"{name}-{cluster}" if tag == DEFAULT_TAG else f"{name}-{cluster}-{tag}"
 
 
-def probe_script(cluster: str, versions: Mapping[str, str], tag: str = DEFAULT_TAG) -> str:
+def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG) -> str:
     """The Job's shell script on ``cluster``: call helloworld in the tag's sample namespace until
-    every version in ``versions`` (version -> the cluster serving it) answered, for at most ``CHECK_SECONDS``.
+    every cluster in ``clusters`` answered (each serves its own name as helloworld's version), for
+    at most ``CHECK_SECONDS``.
 
     It ends by asking the sidecar to quit (``/quitquitquit``) so the Job's pod can complete.
     """
-    want = " ".join(versions)
-    served = ", ".join(f"{v} is {c}" for v, c in versions.items())
+    want = " ".join(clusters)
     check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
@@ -86,7 +82,7 @@ url="http://helloworld.{sample_namespace(tag)}:{HELLOWORLD_PORT}/hello"
 quit() {{ curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true; }}
 start=$(date +%s); deadline=$((start + {CHECK_SECONDS}))
 while :; do
-  version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\(v[0-9]*\\).*/\\1/p')
+  version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p')
   case " $seen " in *" $version "*) ;; *) [ -n "$version" ] && seen="$seen $version" ;; esac
   missing=""
   for v in $want; do case " $seen " in *" $v "*) ;; *) missing="$missing $v" ;; esac; done
@@ -95,7 +91,7 @@ while :; do
   [ "$elapsed" -ge {CHECK_SECONDS} ] && break
   sleep {PAUSE_SECONDS}
 done
-echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing ({served})" >&2
+echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing" >&2
 quit
 exit 1
 """
@@ -123,7 +119,7 @@ class MeshCheckArgs:
     """Inputs of ``MeshCheck``.
 
     Args:
-        mesh: the mesh (cluster order decides the versions; the revision decides injection labels).
+        mesh: the mesh (its clusters answer; its tags decide the namespaces and injection labels).
         clusters: every cluster's handle, by name.
         releases: every cluster's IstioRelease (sample pods need istiod's injector first).
         link: the remote secrets; traffic crosses clusters only once they exist.
@@ -158,11 +154,11 @@ class MeshCheck(pulumi.ComponentResource):
         """Sample workloads in the tag's namespace on every cluster, then a probe in each: every
         revision the mesh runs proves that its proxies reach every cluster."""
         mesh = args.mesh
-        versions = {version_of(i): c.name for i, c in enumerate(mesh.clusters)}
+        names = [c.name for c in mesh.clusters]
         namespace_name = sample_namespace(tag)
         namespaces: dict[str, pulumi.Output[str]] = {}
         servers: list[pulumi.Resource] = []
-        for index, cluster in enumerate(mesh.clusters):
+        for cluster in mesh.clusters:
             prefix = resource_prefix(name, cluster.name, tag)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespace = k8s.core.v1.Namespace(
@@ -175,7 +171,7 @@ class MeshCheck(pulumi.ComponentResource):
             needs = self._injector(args, cluster.name, tag)
             injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=needs))
             revision = revision_name(mesh.revisions[tag])
-            servers.append(self._helloworld(prefix, version_of(index), revision, args.image, namespaces[cluster.name], injected))
+            servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
         for cluster in mesh.clusters:
             probe = pulumi.ResourceOptions(
                 parent=self,
@@ -184,7 +180,7 @@ class MeshCheck(pulumi.ComponentResource):
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_script(cluster.name, versions, tag)
+            script = probe_script(cluster.name, names, tag)
             self._job(resource_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], probe)
 
     @staticmethod
@@ -223,8 +219,8 @@ class MeshCheck(pulumi.ComponentResource):
     def _helloworld(
         prefix: str, version: str, revision: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.apps.v1.Deployment:
-        """helloworld ``version``; its pods name the ``revision`` their tag points at, so they restart
-        (and get that revision's proxy) when the tag moves."""
+        """helloworld answering with ``version`` (its cluster's name); its pods name the ``revision``
+        their tag points at, so they restart (and get that revision's proxy) when the tag moves."""
         labels = {"app": "helloworld", "version": version}
         return k8s.apps.v1.Deployment(
             f"{prefix}-helloworld-{version}",

@@ -96,8 +96,7 @@ def injected_before_their_tags_webhook(run: StackRun) -> list[str]:
     """Pods created before their tag's injection webhook exists are not refused: they start
     without a sidecar, outside the mesh (gateway pods, whose image is "auto", never start)."""
     missing = []
-    providers = {r.provider for r in run.of_type("kubernetes:helm.sh/v3:Release")}
-    for provider in providers:
+    for provider in {r.provider for r in run.resources if r.type.startswith("kubernetes:")}:
         webhooks = {
             (w.inputs.get("metadata") or {}).get("name"): w.name
             for w in run.of_type("kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration")
