@@ -332,6 +332,11 @@ def test_primary_remote_parses() -> None:
         ),
         ({"default": "1.30.3", "Canary": "1.31.0"}, "tag", f"istioRevisions: tag 'Canary' is not valid; {DNS_HINT}"),
         (
+            {"default": "1.30.3", "c" * 57: "1.31.0"},
+            "tag",
+            f"istioRevisions: tag '{'c' * 57}' is 57 characters; at most 56 (the check names a namespace sample-<tag>)",
+        ),
+        (
             {"default": "1.30.3", "1-30-3": "1.30.3"},
             "tag",
             "istioRevisions: tag '1-30-3' is the revision name of 1.30.3; name the tag apart from every revision",

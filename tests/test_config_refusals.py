@@ -212,8 +212,14 @@ def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
         ),
         (
             {"istiodRemote": []},
-            "istiodValues.istiodRemote: is a list, but the program sets istiodRemote.injectionPath, istiodRemote.injectionURL "
-            "inside it; make it an object",
+            "istiodValues.istiodRemote: is a list, but the program sets istiodRemote.injectionCABundle, istiodRemote.injectionPath, "
+            "istiodRemote.injectionURL inside it; make it an object",
+        ),
+        (
+            # The chart's tag webhooks would take it; the program's own would silently not.
+            {"sidecarInjectorWebhook": {"reinvocationPolicy": "IfNeeded"}},
+            "istiodValues.sidecarInjectorWebhook.reinvocationPolicy: is set by the program from istioRevisions (each tag's "
+            "injection webhook); remove it here",
         ),
     ],
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.monitor import Registered
 from tests.harness.program import StackRun, run_stack, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +46,21 @@ def changes(before: StackRun, after: StackRun) -> Changes:
     """What ``after`` (run from ``before``'s state) does to each resource, by name; reads are left out."""
     now = {r.urn: r for r in after.resources if r.operation != "read"}
     old = {r.urn: r for r in before.resources if r.operation != "read"}
-    assert len({r.name for r in now.values()}) == len(now), "names must identify resources"
-    by_operation = {op: frozenset(r.name for r in now.values() if r.operation == op) for op in ("create", "update", "replace")}
+    label = labels([*now.values(), *old.values()])
+    by_operation = {op: frozenset(label[u] for u, r in now.items() if r.operation == op) for op in ("create", "update", "replace")}
     for urn, resource in now.items():
         if resource.operation == "same":
             assert resource.inputs == old[urn].inputs, resource.name
-    return Changes(**by_operation, delete=frozenset(old[u].name for u in set(old) - set(now)))
+    return Changes(**by_operation, delete=frozenset(label[u] for u in set(old) - set(now)))
+
+
+def labels(resources: Iterable[Registered]) -> dict[str, str]:
+    """URN -> the resource's name, or ``name (Type)`` where resources of two types share a name
+    (an AWS secret and its version)."""
+    types: dict[str, set[str]] = {}
+    for resource in resources:
+        types.setdefault(resource.name, set()).add(resource.type)
+    return {r.urn: r.name if len(types[r.name]) == 1 else f"{r.name} ({r.type.rsplit(':', 1)[1]})" for r in resources}
 
 
 def named(templates: Iterable[str], clusters: Iterable[str]) -> frozenset[str]:
@@ -350,3 +360,25 @@ def test_one_clusters_istiod_values_change_only_its_istiod(stack: str) -> None:
     after = run_stack(stack, {**overrides, "clusters": changed}, state=before.state())
     assert changes(before, after) == Changes(update=frozenset({f"{clusters[1]['name']}-istio-istiod-1-30-3"}))
     assert after.named(f"{clusters[1]['name']}-istio-istiod-1-30-3").inputs["values"]["pilot"] == {"replicaCount": 2}
+
+
+def test_where_remotes_reach_their_primary_by_host_name_one_edit_swaps_the_release() -> None:
+    """EKS primary-remote runs one release at a time (the config refuses a canary there): pointing
+    every tag at the new release installs it, moves the tag and its webhook route in place, and
+    removes the old release at the end of the same update."""
+    clusters = stack_config("eks")["clusters"]
+    clusters[1].update(role="remote", primary="cluster-1")
+    overrides = {"topology": "primary-remote", "clusters": clusters}
+    before = run_stack("eks", overrides)
+    after = run_stack("eks", {**overrides, "istioRevisions": {"default": "1.31.0"}}, state=before.state())
+    both = ["cluster-1", "cluster-2"]
+    assert changes(before, after) == Changes(
+        create=named(["{c}-istio-istiod-1-31-0"], both) | {"cluster-1-istio-istiod-vs-1-31-0"},
+        update=named(["{c}-istio-base", "{c}-istio-tag-default", "{c}-istio-eastwest", "{c}-istio-ingress"], both)
+        | named([check_workloads("default")[2]], both)
+        | {"cluster-1-istio-istiod-webhook-vs"},
+        replace=named(probes("default"), both),
+        delete=named(["{c}-istio-istiod-1-30-3"], both) | {"cluster-1-istio-istiod-vs-1-30-3"},
+    )
+    route = after.named("cluster-1-istio-istiod-webhook-vs").inputs["spec"]["tls"][0]["route"]
+    assert route == [{"destination": {"host": "istiod-1-31-0.istio-system.svc.cluster.local", "port": {"number": 443}}}]

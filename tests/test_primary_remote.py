@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from components.config.problems import ConfigError
@@ -22,11 +24,16 @@ def mesh() -> StackRun:
     return run_program(config, program=mesh_program(parse(config)))
 
 
+def root_bundle(run: StackRun) -> str:
+    """The mesh root as a webhook's caBundle: base64 of the PEM."""
+    return base64.b64encode(run.named("mesh-ca-root-cert").outputs["certPem"].encode()).decode()
+
+
 def primary_address(run: StackRun) -> str:
     return run.named("c1-istio-eastwest-service").outputs["status"]["loadBalancer"]["ingress"][0]["ip"]
 
 
-def istiod_routes(revision: str, webhook_hosts: tuple[str, ...] = ()) -> dict[str, object]:
+def istiod_routes(revision: str) -> dict[str, object]:
     sni = [f"istiod-{revision}.istio-system.svc", f"istiod-{revision}.istio-system.svc.cluster.local"]
     host = f"istiod-{revision}.istio-system.svc.cluster.local"
     return {
@@ -34,10 +41,7 @@ def istiod_routes(revision: str, webhook_hosts: tuple[str, ...] = ()) -> dict[st
         "gateways": ["istiod-gateway"],
         "tls": [
             {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
-            {
-                "match": [{"port": 15017, "sniHosts": [*sni, *webhook_hosts]}],
-                "route": [{"destination": {"host": host, "port": {"number": 443}}}],
-            },
+            {"match": [{"port": 15017, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 443}}}]},
         ],
     }
 
@@ -61,7 +65,13 @@ def test_primary_sets_external_istiod_and_exposes_each_revision(mesh: StackRun) 
 
 
 def test_remote_installs_the_remote_profile_of_each_revision_pointed_at_the_primary(mesh: StackRun) -> None:
-    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-3"}
+    # istiod patches only its own cluster's validating webhooks: a remote's trusts the mesh root.
+    assert mesh.named("c2-istio-base").inputs["values"] == {
+        "profile": "remote",
+        "defaultRevision": "1-30-3",
+        "base": {"validationCABundle": root_bundle(mesh)},
+    }
+    assert "values" not in mesh.named("c2-istio-base").secret_inputs
     for revision in REVISIONS:
         assert mesh.named(f"c2-istio-istiod-{revision}").inputs["values"] == {
             "profile": "remote",
@@ -83,6 +93,11 @@ def test_a_remotes_tags_reach_the_primary_through_its_revision_service(mesh: Sta
         webhooks = mesh.named(f"c2-istio-tag-{tag}").inputs["webhooks"]
         assert webhooks == tag_webhooks(tag, service_client(revision, "/inject/cluster/c2/net/network2"))
         assert mesh.needs(f"c2-istio-tag-{tag}", f"c2-istio-istiod-{revision}")
+        # Its pods reach that revision only through the primary's gateway route, after its istiod.
+        assert mesh.needs(f"c2-istio-tag-{tag}", f"c1-istio-istiod-vs-{revision}")
+        assert mesh.needs(f"c1-istio-istiod-vs-{revision}", f"c1-istio-istiod-{revision}")
+        assert mesh.needs(f"c2-istio-tag-{tag}", "c1-istio-istiod-gateway")
+    assert not mesh.needs("c2-istio-tag-default", "c1-istio-istiod-vs-1-31-0")
 
 
 def test_a_remote_waits_for_its_primarys_gateway_address_and_nothing_else_of_it(mesh: StackRun) -> None:
@@ -138,7 +153,7 @@ def test_a_remote_reaches_a_primary_by_host_name_through_webhook_urls(eks_primar
     assert run.named("cluster-2-istio-base").inputs["values"] == {
         "profile": "remote",
         "defaultRevision": "1-30-3",
-        "base": {"validationURL": f"https://{host}:15017/validate"},
+        "base": {"validationURL": f"https://{host}:15017/validate", "validationCABundle": root_bundle(run)},
     }
 
 
@@ -148,8 +163,24 @@ def test_a_primary_serving_remotes_by_host_name_names_them_in_its_certificate_an
     values = eks_primary_remote.named("cluster-1-istio-istiod-1-30-3").inputs["values"]
     assert values["env"] == {"ISTIOD_CUSTOM_HOST": "*.elb.eu-west-1.amazonaws.com"}
     assert values["global"]["externalIstiod"] is True
-    routes = eks_primary_remote.named("cluster-1-istio-istiod-vs-1-30-3").inputs["spec"]
-    assert routes == istiod_routes("1-30-3", ("*.elb.eu-west-1.amazonaws.com",))
+    run = eks_primary_remote
+    assert run.named("cluster-1-istio-istiod-vs-1-30-3").inputs["spec"] == istiod_routes("1-30-3")
+    # One route, updated in place when the default tag moves: istiod drops a second route for the
+    # same SNI host from a newer VirtualService while an older one claims it.
+    webhooks = run.named("cluster-1-istio-istiod-webhook-vs").inputs
+    assert webhooks["metadata"] == {"name": "istiod-webhook-vs", "namespace": "istio-system"}
+    host = "istiod-1-30-3.istio-system.svc.cluster.local"
+    assert webhooks["spec"] == {
+        "hosts": ["*"],
+        "gateways": ["istiod-gateway"],
+        "tls": [
+            {
+                "match": [{"port": 15017, "sniHosts": ["*.elb.eu-west-1.amazonaws.com"]}],
+                "route": [{"destination": {"host": host, "port": {"number": 443}}}],
+            }
+        ],
+    }
+    assert run.needs("cluster-2-istio-tag-default", "cluster-1-istio-istiod-webhook-vs")
 
 
 def test_a_canary_cannot_run_where_remotes_reach_their_primary_by_host_name() -> None:
@@ -177,7 +208,8 @@ def test_remote_verification_workloads_wait_for_the_link_that_serves_their_injec
 
 def test_the_ip_address_path_is_unchanged(mesh: StackRun) -> None:
     assert "env" not in mesh.named("c1-istio-istiod-1-30-3").inputs["values"]
-    assert mesh.named("c2-istio-base").inputs["values"] == {"profile": "remote", "defaultRevision": "1-30-3"}
+    assert mesh.named("c2-istio-base").inputs["values"]["base"] == {"validationCABundle": root_bundle(mesh)}
+    assert "c1-istio-istiod-webhook-vs" not in {r.name for r in mesh.resources}
 
 
 def test_no_remote_workload_reaches_its_injector_before_the_primary_can_serve_it(mesh: StackRun, eks_primary_remote: StackRun) -> None:

@@ -40,7 +40,14 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("meshConfig", "accessLogFile"): "accessLog",
     ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
     ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
+    # The chart would shape its tag webhooks with these; the tags are the program's own objects.
+    ("sidecarInjectorWebhook", "reinvocationPolicy"): "istioRevisions (each tag's injection webhook)",
+    ("sidecarInjectorWebhook", "enableNamespacesByDefault"): "istioRevisions (each tag's injection webhook)",
+    ("sidecarInjectorWebhookAnnotations",): "istioRevisions (each tag's injection webhook)",
+    ("istiodRemote", "injectionCABundle"): "istioRevisions (each tag's injection webhook)",
 }
+# A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
+MAX_TAG_LENGTH = 63 - len("sample-")
 
 
 def minor_text(minor: tuple[int, int]) -> str:
@@ -119,6 +126,9 @@ class RevisionTags(Kind[dict[str, str]]):
         for tag, raw in value.items():
             if not isinstance(tag, str) or not DNS_LABEL.match(tag):
                 fail("tag", f"tag {tag!r} is not valid; {DNS_LABEL_HINT}")
+                continue
+            if len(tag) > MAX_TAG_LENGTH:
+                fail("tag", f"tag {tag!r} is {len(tag)} characters; at most {MAX_TAG_LENGTH} (the check names a namespace sample-<tag>)")
                 continue
             version = versions.convert(raw, lambda code, message, t=tag: fail(code, f"{t}: {message}"))
             if version is not None:

@@ -9,10 +9,11 @@ otherwise go unnoticed.
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -68,12 +69,20 @@ def base_values(mesh: MeshSpec) -> dict[str, Any]:
     return {"defaultRevision": mesh.default_revision}
 
 
-def remote_base_values(mesh: MeshSpec, primary_address: str) -> dict[str, Any]:
-    """Values of the ``base`` chart on a remote: the remote profile; validation served by the primary
-    at a URL when its address is a host name (see ``remote_istiod_values``)."""
+def remote_base_values(mesh: MeshSpec, primary_address: str, root_cert: str) -> dict[str, Any]:
+    """Values of the ``base`` chart on a remote: the remote profile; validation served by the primary,
+    at a URL when its address is a host name (see ``remote_istiod_values``).
+
+    The default validation webhook gets the mesh root as its CA bundle: istiod patches the bundle
+    (and failurePolicy) only into its own cluster's validating webhooks, and the chart writes
+    ``failurePolicy: Ignore`` only on install, so after the first upgrade of ``base`` a remote's
+    webhook would fail closed with no CA to trust istiod by. istiod's serving certificate chains
+    to the mesh root, so with the bundle the chart's ``Fail`` is right from the start.
+    """
     values: dict[str, Any] = {"profile": "remote", **base_values(mesh)}
+    values["base"] = {"validationCABundle": base64.b64encode(root_cert.encode()).decode()}
     if not is_ip_address(primary_address):
-        values["base"] = {"validationURL": f"https://{primary_address}:{WEBHOOK_PORT}/validate"}
+        values["base"]["validationURL"] = f"https://{primary_address}:{WEBHOOK_PORT}/validate"
     return values
 
 
@@ -193,29 +202,39 @@ def istiod_gateway_spec() -> dict[str, Any]:
     }
 
 
-def istiod_virtual_service_spec(version: str, webhook_hosts: Sequence[str] = ()) -> dict[str, Any]:
-    """Routes the istiod-gateway's SNI traffic for one revision to its istiod: 15012 to 15012, 15017
-    to the webhook's 443.
-
-    Remotes' proxies and webhooks dial ``istiod-<revision>.istio-system.svc`` (their Service of that
-    name leads here), which is the SNI that picks the revision. Webhooks that dial the primary by
-    URL send the load balancer's host name instead, so ``webhook_hosts`` (for the ``default`` tag's
-    revision only: one name cannot pick two revisions) routes those to this revision too.
-    """
+def istiod_virtual_service_spec(version: str) -> dict[str, Any]:
+    """Routes the istiod-gateway's traffic for one revision to its istiod: 15012 to 15012, 15017 to
+    the webhook's 443. Remotes' proxies and webhooks dial ``istiod-<revision>.istio-system.svc``
+    (their Service of that name leads here), which is the TLS SNI that picks the revision."""
     service = istiod_service(version)
     sni = [f"{service}.{ISTIO_NAMESPACE}.svc", f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"]
-    host = f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"
     return {
         "hosts": ["*"],
         "gateways": [ISTIOD_GATEWAY],
         "tls": [
-            {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
-            {
-                "match": [{"port": 15017, "sniHosts": [*sni, *webhook_hosts]}],
-                "route": [{"destination": {"host": host, "port": {"number": 443}}}],
-            },
+            {"match": [{"port": 15012, "sniHosts": sni}], "route": [_istiod_route(version, 15012)]},
+            {"match": [{"port": WEBHOOK_PORT, "sniHosts": sni}], "route": [_istiod_route(version, 443)]},
         ],
     }
+
+
+def istiod_webhook_virtual_service_spec(version: str, hosts: Sequence[str]) -> dict[str, Any]:
+    """Routes webhook calls that dial the primary by URL to the ``default`` tag's revision.
+
+    They carry the load balancer's host name as SNI, which cannot pick a revision, so one route,
+    in a VirtualService of its own that stays when the tag moves (updated in place): istiod takes
+    VirtualServices oldest first and drops a later route for an SNI host one already claims, so a
+    route in the new revision's VirtualService would be ignored until the old one is deleted.
+    """
+    return {
+        "hosts": ["*"],
+        "gateways": [ISTIOD_GATEWAY],
+        "tls": [{"match": [{"port": WEBHOOK_PORT, "sniHosts": list(hosts)}], "route": [_istiod_route(version, 443)]}],
+    }
+
+
+def _istiod_route(version: str, port: int) -> dict[str, Any]:
+    return {"destination": {"host": f"{istiod_service(version)}.{ISTIO_NAMESPACE}.svc.cluster.local", "port": {"number": port}}}
 
 
 def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
@@ -266,6 +285,8 @@ class IstioReleaseArgs:
         cacerts: the cluster's plug-in CA material from ``MeshCA``.
         primary_address: for a remote, its primary's east-west gateway address (default none).
         istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
+        primary_routes: for a remote, its primary's ``istiod_routes``: what must exist before the
+            remote's pods of each release can reach their istiod (default none).
     """
 
     mesh: MeshSpec
@@ -273,6 +294,7 @@ class IstioReleaseArgs:
     cacerts: ClusterCACerts
     primary_address: pulumi.Output[str] | None = None
     istiod_dns_names: Sequence[str] = ()
+    primary_routes: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
 
 
 class IstioRelease(pulumi.ComponentResource):
@@ -288,7 +310,8 @@ class IstioRelease(pulumi.ComponentResource):
     Release, which creates ``istio-reader-service-account``), ``istiods`` (an istiod Release per
     release of Istio, by version), ``istiod`` (the ``default`` tag's; Istio config waits on it for
     validation), ``tags`` (each revision tag's injection webhook, by tag; injected pods wait on
-    their tag's) and, after ``install_gateways``,
+    their tag's) and, after ``install_gateways``, ``istiod_routes`` (on a primary serving remotes:
+    the gateway routes to each release's istiod, by version),
     ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
     an east-west gateway) and ``gateways`` (the gateway releases).
     """
@@ -307,6 +330,7 @@ class IstioRelease(pulumi.ComponentResource):
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
         self.eastwest_address, self.gateways = None, []
+        self.istiod_routes: dict[str, list[pulumi.Resource]] = {}
 
         remote = is_remote(mesh, cluster.name)
         primary = mesh.cluster(cluster.name).primary
@@ -326,7 +350,7 @@ class IstioRelease(pulumi.ComponentResource):
         address = args.primary_address
         if remote and address is None:
             raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
-        base = address.apply(lambda a: remote_base_values(mesh, a)) if remote and address is not None else base_values(mesh)
+        base = self._remote_base(args) if remote else base_values(mesh)
         # The base chart (CRDs, the default validation webhook) comes from the newest release.
         self.base = self._release("base", "istio-base", "base", mesh.newest_version, namespace_name, base, on_cluster)
         # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on.
@@ -361,8 +385,17 @@ class IstioRelease(pulumi.ComponentResource):
             )
         else:
             config = injector_client_config(revision)
-        after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiods[version]]))
+        # On a remote, pods reach their istiod through the primary's gateway route of that revision.
+        needs = [self.istiods[version], *args.primary_routes.get(version, ())]
+        after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=needs))
         return revision_tag(f"{name}-tag-{tag}", tag, revision, config, after)
+
+    @staticmethod
+    def _remote_base(args: IstioReleaseArgs) -> pulumi.Output[dict[str, Any]]:
+        assert args.primary_address is not None
+        # The root certificate is public; as a secret it would hide the whole values in every diff.
+        root = pulumi.Output.unsecret(args.cacerts.root_cert)
+        return pulumi.Output.all(args.primary_address, root).apply(lambda parts: remote_base_values(args.mesh, parts[0], parts[1]))
 
     @staticmethod
     def _istiod_values(args: IstioReleaseArgs, version: str) -> pulumi.Input[Mapping[str, Any]]:
@@ -428,12 +461,7 @@ class IstioRelease(pulumi.ComponentResource):
             spec = cross_network_gateway_spec()
             self._istio_config(f"{name}-cross-network-gateway", "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
         if exposes_istiod(mesh, cluster.name):
-            self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
-            for version in mesh.versions:
-                revision = revision_name(version)
-                hosts = self._args.istiod_dns_names if version == mesh.default_version else ()
-                spec = istiod_virtual_service_spec(version, hosts)
-                self._istio_config(f"{name}-istiod-vs-{revision}", "VirtualService", f"istiod-vs-{revision}", namespace, spec, config)
+            self._expose_istiod(mesh, config)
         # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
         # engine runs a read with a known id during preview, before the release installs anything,
         # and ignores depends_on for reads (pulumi/pulumi#16395): the id comes from the release's
@@ -444,11 +472,28 @@ class IstioRelease(pulumi.ComponentResource):
         service = k8s.core.v1.Service.get(f"{name}-eastwest-service", service_id, opts=after_release)
         return service.status.apply(_load_balancer_address)
 
+    def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
+        """The istiod-gateway and a route per revision, each after the istiod it routes to; with
+        ``istiod_dns_names``, the route of webhook calls by URL. Records in ``istiod_routes`` what
+        a remote's pods of each release need before they can reach it."""
+        name, namespace = self._name, self.namespace
+        gateway = self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
+        for version in mesh.versions:
+            revision = revision_name(version)
+            after = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[self.istiods[version]]))
+            spec = istiod_virtual_service_spec(version)
+            route = self._istio_config(f"{name}-istiod-vs-{revision}", "VirtualService", f"istiod-vs-{revision}", namespace, spec, after)
+            self.istiod_routes[version] = [gateway, route]
+        if self._args.istiod_dns_names:
+            spec = istiod_webhook_virtual_service_spec(mesh.default_version, self._args.istiod_dns_names)
+            webhooks = self._istio_config(f"{name}-istiod-webhook-vs", "VirtualService", "istiod-webhook-vs", namespace, spec, config)
+            self.istiod_routes[mesh.default_version].append(webhooks)
+
     @staticmethod
     def _istio_config(
         resource: str, kind: str, name: str, namespace: pulumi.Output[str], spec: dict[str, Any], opts: pulumi.ResourceOptions
-    ) -> None:
-        k8s.apiextensions.CustomResource(
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
             resource,
             api_version="networking.istio.io/v1",
             kind=kind,

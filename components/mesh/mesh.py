@@ -47,8 +47,14 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
         assert spec.primary is not None, "the config layer requires a primary for every remote"
-        address = releases[spec.primary].eastwest_address
-        args = IstioReleaseArgs(mesh, clusters[spec.name], ca.clusters[spec.name], primary_address=address)
+        primary = releases[spec.primary]
+        args = IstioReleaseArgs(
+            mesh,
+            clusters[spec.name],
+            ca.clusters[spec.name],
+            primary_address=primary.eastwest_address,
+            primary_routes=primary.istiod_routes,
+        )
         releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
     link = MeshLink("mesh-link", MeshLinkArgs(mesh, clusters, releases))
     for spec in remotes:
