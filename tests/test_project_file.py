@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import yaml
 from components.config.parse import project_fields
 from components.config.problems import ConfigError
 from components.platforms import platform_configs
+from components.platforms.aws import token as aws_token
+from components.platforms.azure import token as azure_token
 from scripts.config_reference import pulumi_yaml_with_schema, readme_with_tables
 from tests.configs import n_existing, parse
 from tests.harness.program import project_defaults
@@ -20,9 +24,26 @@ PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 SIMPLE_TYPES = {"string", "integer", "boolean", "array", "object"}
 
 
-def test_runtime_is_python_with_pip_and_a_venv() -> None:
+def test_runtime_is_python_with_uv_into_the_venv_the_token_commands_run() -> None:
     assert PROJECT["name"] == "istio-multicluster"
-    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": "venv"}}
+    # The kubernetes providers exec the program's own Python for EKS and Entra ID tokens.
+    assert aws_token.exec_command("c", "r")[0] == azure_token.exec_command()[0] == "venv/bin/python"
+
+
+def test_every_pinned_dependency_is_locked_with_hashes() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    locked = {p["name"]: p for p in lock["package"]}
+    pins = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+    for pin in pins:
+        name, version = re.sub(r"\[.*\]", "", pin).split("==")
+        package = locked[name.lower().replace("_", "-")]
+        assert package["version"] == version, pin
+    for package in lock["package"]:
+        if package["source"].get("registry"):
+            files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+            assert files and all(f["hash"].startswith("sha256:") for f in files), package["name"]
 
 
 def test_default_kubernetes_provider_is_disabled() -> None:
