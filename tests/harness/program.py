@@ -8,6 +8,7 @@ arrays and objects), runs the program to completion and collects every registrat
 
 from __future__ import annotations
 
+import copy
 import json
 import runpy
 from collections.abc import Callable, Mapping
@@ -165,5 +166,18 @@ def run_program(
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> StackRun:
-    """Run the program for the shipped ``Pulumi.<stack>.yaml``, with optional config overrides."""
-    return run_program({**stack_config(stack), **(overrides or {})}, stack=stack, **kwargs)
+    """Run the program for the shipped ``Pulumi.<stack>.yaml``, with optional config overrides.
+
+    A plain first ``up`` (no state, preview, failures or mocks of the caller's) is the same run
+    every time, so it is made once per process and each caller gets a copy of its own.
+    """
+    values = {**stack_config(stack), **(overrides or {})}
+    if kwargs:
+        return run_program(values, stack=stack, **kwargs)
+    key = (stack, json.dumps(values, sort_keys=True, default=repr))
+    if key not in _FIRST_UPS:
+        _FIRST_UPS[key] = run_program(values, stack=stack)
+    return copy.deepcopy(_FIRST_UPS[key])
+
+
+_FIRST_UPS: dict[tuple[str, str], StackRun] = {}

@@ -13,9 +13,12 @@ Istio's wish list, is what lets the CA tests catch a profile the real provider w
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
 import secrets
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -55,16 +58,37 @@ SUBJECT_FIELDS = (
     ("serialNumber", NameOID.SERIAL_NUMBER),
 )
 
-# RSA 4096 generation costs ~0.5 s; one key per resource name per test session keeps the suite fast
-# while every resource still gets a key of its own.
+# RSA 4096 generation costs ~0.3 s, and the suite needs some 40 keys: every resource name gets a
+# key of its own, made once per machine and shared by pytest-xdist's workers and later runs.
 _KEYS: dict[tuple[str, int], rsa.RSAPrivateKey] = {}
+KEY_STORE = Path(tempfile.gettempdir()) / "istio-multicluster-test-keys"
 
 
 def rsa_key(name: str, bits: int) -> rsa.RSAPrivateKey:
     key = _KEYS.get((name, bits))
     if key is None:
-        key = _KEYS[(name, bits)] = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        key = _KEYS[(name, bits)] = _stored_key(name, bits)
     return key
+
+
+def _stored_key(name: str, bits: int) -> rsa.RSAPrivateKey:
+    """The key of ``name`` from the store, made there first if needed; a lock per key makes a
+    second worker wait for the first instead of making its own."""
+    KEY_STORE.mkdir(mode=0o700, exist_ok=True)
+    path = KEY_STORE / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}-{bits}.pem"
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == bits, path
+            return key
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(pem)
+        partial.chmod(0o600)
+        partial.replace(path)
+        return key
 
 
 def private_key(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
