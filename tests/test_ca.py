@@ -16,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from components.config.model import CaSpec
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, MeshCA, MeshCAArgs
 from tests.configs import default_ca, n_existing
+from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_program
 
 TLS = "tls:index/"
@@ -161,8 +162,8 @@ def test_workload_from_one_cluster_is_trusted_in_every_other(three: StackRun) ->
 
 
 def test_a_foreign_root_is_not_trusted(three: StackRun) -> None:
-    # Another name: the mock keys RSA keys by resource name, so this is another root key.
-    other = run_program(n_existing(2), program=cacerts_program(["x1", "x2"], name="other-ca"))
+    # Keys no other run has: another root key.
+    other = run_program(n_existing(2), program=cacerts_program(["x1", "x2"], name="other-ca"), mocks=MeshMocks(first_key=100))
     data = three.outputs["c1"]
     leaf = workload_cert(cert(data[CA_CERT]), serialization.load_pem_private_key(data[CA_KEY].encode(), None), "sample")
     with pytest.raises(verification.VerificationError):

@@ -45,12 +45,21 @@ def b64(text: str) -> str:
 
 
 class MeshMocks(Mocks):
-    """Mocks for every provider the program uses; ``monitor`` is set by the runner."""
+    """Mocks for every provider the program uses; ``monitor`` is set by the runner.
 
-    def __init__(self) -> None:
+    Args:
+        first_key: the first of the stored keys this run's private keys take (default 0). Each
+            private key of a run gets a key of its own, in the order the run asks for them, so
+            runs share a few stored keys rather than making one per resource name; a test that
+            needs keys no other run has (a foreign CA) starts further on.
+    """
+
+    def __init__(self, first_key: int = 0) -> None:
         self.monitor: RecordingMonitor | None = None
+        self._keys: dict[str, int] = {}
+        self._first_key = first_key
         self._handlers: dict[str, Handler] = {
-            "tls:index/privateKey:PrivateKey": lambda a: (a.name, tls_mock.private_key(a.name, a.inputs)),
+            "tls:index/privateKey:PrivateKey": self._private_key,
             "tls:index/certRequest:CertRequest": lambda a: (a.name, tls_mock.cert_request(a.inputs)),
             "tls:index/selfSignedCert:SelfSignedCert": self._cert(tls_mock.self_signed_cert),
             "tls:index/locallySignedCert:LocallySignedCert": self._cert(tls_mock.locally_signed_cert),
@@ -61,6 +70,10 @@ class MeshMocks(Mocks):
             "kubernetes:helm.sh/v3:Release": self._helm_release,
             "random:index/randomString:RandomString": self._random_string,
         }
+
+    def _private_key(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        index = self._keys.setdefault(args.name, self._first_key + len(self._keys))
+        return args.name, tls_mock.private_key(args.name, args.inputs, stored_as=f"key-{index}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         handler = self._handlers.get(args.typ)

@@ -58,8 +58,8 @@ SUBJECT_FIELDS = (
     ("serialNumber", NameOID.SERIAL_NUMBER),
 )
 
-# RSA 4096 generation costs ~0.3 s, and the suite needs some 40 keys: every resource name gets a
-# key of its own, made once per machine and shared by pytest-xdist's workers and later runs.
+# RSA 4096 generation costs ~0.3 s: keys are made once per machine and shared by pytest-xdist's
+# workers and later runs.
 _KEYS: dict[tuple[str, int], rsa.RSAPrivateKey] = {}
 KEY_STORE = Path(tempfile.gettempdir()) / "istio-multicluster-test-keys"
 
@@ -91,10 +91,11 @@ def _stored_key(name: str, bits: int) -> rsa.RSAPrivateKey:
         return key
 
 
-def private_key(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+def private_key(name: str, inputs: Mapping[str, Any], stored_as: str | None = None) -> dict[str, Any]:
+    """A PrivateKey's outputs, with the stored key ``stored_as`` (default: one of ``name``'s own)."""
     if inputs.get("algorithm", "RSA") != "RSA":
         raise ValueError(f"{name}: the mock only implements RSA keys")
-    key = rsa_key(name, int(inputs.get("rsaBits", 2048)))
+    key = rsa_key(stored_as or name, int(inputs.get("rsaBits", 2048)))
     public = key.public_key()
     openssh = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
