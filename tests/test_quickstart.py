@@ -1,0 +1,129 @@
+"""scripts/kind: what it reads from Docker and the commands it runs, without Docker, kind or Pulumi."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts import kind
+from tests.configs import parse
+from tests.harness.program import stack_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CLUSTERS = kind.stack_clusters(yaml.safe_load((ROOT / "Pulumi.kind.yaml").read_text()))
+PASSPHRASE = {"PULUMI_CONFIG_PASSPHRASE": "test"}
+
+
+def network_inspect(*subnets: str) -> str:
+    return json.dumps([{"Name": "kind", "IPAM": {"Driver": "default", "Config": [{"Subnet": s} for s in subnets]}}])
+
+
+def container_inspect(name: str, address: str) -> str:
+    return json.dumps([{"Name": f"/{name}", "NetworkSettings": {"Networks": {"kind": {"IPAddress": address}}}}])
+
+
+class FakeShell:
+    """Records commands and answers the ones whose output the script reads."""
+
+    def __init__(self, existing: Sequence[str] = (), subnets: Sequence[str] = ("fc00:f853:ccd:e793::/64", "172.18.0.0/16")) -> None:
+        self.commands: list[list[str]] = []
+        self.existing = list(existing)
+        self.subnets = subnets
+
+    def __call__(self, command: Sequence[str]) -> str:
+        self.commands.append(list(command))
+        if list(command) == ["kind", "get", "clusters"]:
+            return "\n".join(self.existing)
+        if command[:3] == ["docker", "network", "inspect"]:
+            return network_inspect(*self.subnets)
+        if command[:2] == ["docker", "inspect"]:
+            index = int(command[2].removeprefix("kind-").split("-")[0])
+            return container_inspect(command[2], f"172.18.0.{index + 1}")
+        return ""
+
+
+def test_the_clusters_come_from_the_stack_file() -> None:
+    clusters = kind.stack_clusters(yaml.safe_load((ROOT / "Pulumi.kind.yaml").read_text()))
+    assert clusters == [kind.KindCluster(0, "kind-1", "kind-1"), kind.KindCluster(1, "kind-2", "kind-2")]
+    assert [c.control_plane for c in CLUSTERS] == ["kind-1-control-plane", "kind-2-control-plane"]
+
+
+def test_metallb_ranges_sit_at_the_top_of_the_ipv4_subnet() -> None:
+    subnet = kind.ipv4_subnet(network_inspect("fc00:f853:ccd:e793::/64", "172.18.0.0/16"))
+    assert subnet == ipaddress.IPv4Network("172.18.0.0/16")
+    assert kind.metallb_ranges(subnet, 2) == ["172.18.255.200-172.18.255.224", "172.18.255.225-172.18.255.249"]
+    assert kind.metallb_ranges(ipaddress.IPv4Network("10.89.0.0/24"), 3) == [
+        "10.89.0.175-10.89.0.199",
+        "10.89.0.200-10.89.0.224",
+        "10.89.0.225-10.89.0.249",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subnets", "message"),
+    [
+        (("fc00::/64",), "the Docker network kind has no IPv4 subnet; kind creates one unless told otherwise"),
+        (("172.18.0.0/26",), "the Docker network kind (172.18.0.0/26) is too small for 2 MetalLB ranges of 25"),
+    ],
+)
+def test_a_network_without_room_is_refused_with_the_reason(subnets: tuple[str, ...], message: str) -> None:
+    with pytest.raises(kind.QuickStartError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        kind.metallb_ranges(kind.ipv4_subnet(network_inspect(*subnets)), 2)
+
+
+def test_up_creates_what_is_missing_and_writes_the_stack_config_from_docker() -> None:
+    shell = FakeShell(existing=["kind-1"])
+    kind.up(shell, CLUSTERS, PASSPHRASE)
+    config = ["pulumi", "config", "set", "--stack", "kind", "--path"]
+    assert shell.commands == [
+        ["kind", "get", "clusters"],
+        ["kind", "create", "cluster", "--name", "kind-2"],
+        ["docker", "network", "inspect", "kind"],
+        ["docker", "inspect", "kind-1-control-plane"],
+        ["docker", "inspect", "kind-2-control-plane"],
+        ["pulumi", "login", "--local"],
+        ["pulumi", "stack", "select", "--create", "kind"],
+        [*config, "istio-multicluster:clusters[0].apiServerUrl", "https://172.18.0.2:6443"],
+        [*config, "istio-multicluster:clusters[0].metallb.addresses[0]", "172.18.255.200-172.18.255.224"],
+        [*config, "istio-multicluster:clusters[1].apiServerUrl", "https://172.18.0.3:6443"],
+        [*config, "istio-multicluster:clusters[1].metallb.addresses[0]", "172.18.255.225-172.18.255.249"],
+        ["pulumi", "install"],
+        ["pulumi", "up", "--stack", "kind", "--yes"],
+    ]
+
+
+def test_the_written_values_are_ones_the_config_layer_accepts() -> None:
+    clusters = stack_config("kind")["clusters"]
+    clusters[0].update(apiServerUrl="https://172.18.0.2:6443", metallb={"addresses": ["172.18.255.200-172.18.255.224"]})
+    clusters[1].update(apiServerUrl="https://172.18.0.3:6443", metallb={"addresses": ["172.18.255.225-172.18.255.249"]})
+    assert [c.name for c in parse({"clusters": clusters}).clusters] == ["kind-1", "kind-2"]
+
+
+def test_down_destroys_before_deleting_the_clusters_that_exist() -> None:
+    shell = FakeShell(existing=["kind-2", "other"])
+    kind.down(shell, CLUSTERS, PASSPHRASE)
+    assert shell.commands == [
+        ["pulumi", "login", "--local"],
+        ["pulumi", "destroy", "--stack", "kind", "--yes"],
+        ["kind", "get", "clusters"],
+        ["kind", "delete", "cluster", "--name", "kind-2"],
+    ]
+
+
+def test_nothing_runs_without_a_passphrase() -> None:
+    shell = FakeShell()
+    with pytest.raises(kind.QuickStartError, match="set PULUMI_CONFIG_PASSPHRASE"):
+        kind.up(shell, CLUSTERS, {})
+    assert shell.commands == []
+    kind.require_passphrase({"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/passphrase"})
+
+
+def test_a_context_that_is_not_kinds_is_refused() -> None:
+    stack = {"config": {"istio-multicluster:clusters": [{"name": "a", "context": "docker-desktop"}]}}
+    with pytest.raises(kind.QuickStartError, match=r"clusters\[0\].context is 'docker-desktop'"):
+        kind.stack_clusters(stack)
