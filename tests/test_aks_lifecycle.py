@@ -10,7 +10,7 @@ import pytest
 import yaml
 from azure.core.credentials import AccessToken
 
-from components.platforms.azure.token import AKS_SERVER_APP, aks_token
+from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credential
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.harness.mocks import digest
 from tests.harness.program import StackRun, run_stack, stack_config
@@ -220,3 +220,12 @@ def test_azure_config_refusals() -> None:
         ("choice", "clusters[1].nodePools[0].availabilityZones (cluster eastus-aks): '4' is not one of 1, 2, 3"),
     ]
     assert parse(two_azure()).clusters[0].platform.service_range is not None
+
+
+def test_the_token_command_uses_an_esc_or_deployments_oidc_login_when_there_is_one() -> None:
+    from azure.identity import ClientAssertionCredential, DefaultAzureCredential  # noqa: PLC0415 - the SDK under test
+
+    oidc = {"ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "eyJ...", "ARM_CLIENT_ID": "client", "ARM_TENANT_ID": "tenant"}
+    assert isinstance(credential(oidc), ClientAssertionCredential)
+    assert isinstance(credential({**oidc, "ARM_USE_OIDC": "false"}), DefaultAzureCredential)
+    assert isinstance(credential({}), DefaultAzureCredential)

@@ -7,8 +7,8 @@ application (6dae42f8-4368-4678-94ff-3960e28e3630, the audience kubelogin asks f
 provider keeps only this command in its kubeconfig, never a token (they last about an hour), and
 client-go runs it whenever it needs one, so ``pulumi destroy`` and ``refresh`` work hours after the
 last ``up``. azure-identity's default chain supplies the credentials of the environment Pulumi runs
-in (service principal or workload identity variables, managed identity, the Azure CLI's login);
-no kubelogin is needed.
+in (service principal or workload identity variables, managed identity, the Azure CLI's login),
+or the OIDC token a Pulumi ESC or Deployments login puts in ``ARM_OIDC_TOKEN``; no kubelogin is needed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import sys
+from collections.abc import Mapping
 
 from azure.core.credentials import AccessToken, TokenCredential
 
@@ -36,10 +37,20 @@ def exec_command() -> tuple[str, list[str]]:
     return "venv/bin/python", ["-m", "components.platforms.azure.token"]
 
 
-def main() -> None:
-    from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - loaded only when the command runs
+def credential(environment: Mapping[str, str]) -> TokenCredential:
+    """The federated credential that the azure-native provider uses too when ``ARM_USE_OIDC`` gives
+    a token in ``ARM_OIDC_TOKEN`` (a Pulumi ESC or Deployments OIDC login), else azure-identity's
+    default chain."""
+    from azure.identity import ClientAssertionCredential, DefaultAzureCredential  # noqa: PLC0415 - only when the command runs
 
-    token = aks_token(DefaultAzureCredential(exclude_interactive_browser_credential=True))
+    token = environment.get("ARM_OIDC_TOKEN")
+    if environment.get("ARM_USE_OIDC") == "true" and token:
+        return ClientAssertionCredential(environment["ARM_TENANT_ID"], environment["ARM_CLIENT_ID"], lambda: token)
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+
+def main() -> None:
+    token = aks_token(credential(os.environ))
     expires = datetime.datetime.fromtimestamp(token.expires_on, datetime.UTC)
     json.dump(exec_credential(token.token, expires, os.environ.get("KUBERNETES_EXEC_INFO")), sys.stdout)
 

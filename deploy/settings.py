@@ -1,0 +1,150 @@
+"""Pulumi Deployments and ESC for the cloud stacks: what ``deploy/`` creates in Pulumi Cloud.
+
+- ESC environments in project ``istio-multicluster``: ``accounts`` (the role and Entra ids, from this
+  program's config), ``aws`` and ``azure`` (the OIDC logins in ``esc/aws.yaml`` and
+  ``esc/azure.yaml``, which import ``accounts``). The cloud stacks name theirs with ``environment:``,
+  so an operator's ``pulumi up`` and every deployment get the same short-lived credentials.
+- Per cloud stack, DeploymentSettings: the repository and branch (GitHub app), a preview on every
+  pull request that touches the program or the stack, never an unattended ``up`` on a push;
+  OIDC for the stack's cloud in the deployment itself; intermediate deployments skipped; the stack
+  kept after ``destroy`` (its history and config stay for the next ``up``).
+- Per cloud stack, a drift schedule that only detects (``pulumi refresh --preview-only``): a drift
+  remediated by an unattended ``up`` could undo an operator's emergency fix on a live mesh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_pulumiservice as service
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "istio-multicluster"
+ACCOUNTS = "accounts"
+# The cloud stacks and the ESC environment (esc/<cloud>.yaml) each names in its stack file.
+CLOUD_STACKS = {"aks": "azure", "eks": "aws"}
+SESSION_NAME = "istio-multicluster-deployments"
+# A full up or destroy of the eks stack can take over an hour.
+SESSION_DURATION = "2h"
+WATCHED = ["__main__.py", "components/**", "Pulumi.yaml", "pyproject.toml", "uv.lock"]
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """This program's config.
+
+    Args:
+        organization: the Pulumi organization of the stacks.
+        repository: the GitHub repository, ``owner/name``.
+        branch: the branch deployments run from (default ``main``).
+        aws_role_arn: the role the eks stack assumes by OIDC.
+        azure_client_id: the Entra application the aks stack signs in as.
+        azure_tenant_id: its tenant.
+        azure_subscription_id: the subscription the aks stack deploys into.
+        drift_schedule: cron (UTC) of drift detection (default weekdays 05:00).
+    """
+
+    organization: str
+    repository: str
+    aws_role_arn: str
+    azure_client_id: str
+    azure_tenant_id: str
+    azure_subscription_id: str
+    branch: str = "main"
+    drift_schedule: str = "0 5 * * 1-5"
+
+
+def read_config() -> DeployConfig:
+    config = pulumi.Config()
+    return DeployConfig(
+        organization=config.get("organization") or pulumi.get_organization(),
+        repository=config.require("repository"),
+        aws_role_arn=config.require("awsRoleArn"),
+        azure_client_id=config.require("azureClientId"),
+        azure_tenant_id=config.require("azureTenantId"),
+        azure_subscription_id=config.require("azureSubscriptionId"),
+        branch=config.get("branch") or "main",
+        drift_schedule=config.get("driftSchedule") or "0 5 * * 1-5",
+    )
+
+
+def accounts_yaml(config: DeployConfig) -> str:
+    """The ``accounts`` environment: the ids the login environments import."""
+    accounts = {
+        "aws": {"roleArn": config.aws_role_arn},
+        "azure": {"clientId": config.azure_client_id, "tenantId": config.azure_tenant_id, "subscriptionId": config.azure_subscription_id},
+    }
+    return yaml.safe_dump({"values": {ACCOUNTS: accounts}}, sort_keys=False)
+
+
+def login_yaml(cloud: str) -> str:
+    """The definition of the ``<cloud>`` login environment, as the repository keeps it."""
+    return (ROOT / "esc" / f"{cloud}.yaml").read_text()
+
+
+def stack_environments(stack: str) -> list[str]:
+    """The ESC environments a shipped stack file names (``environment:``)."""
+    return list(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("environment") or [])
+
+
+def oidc(cloud: str, config: DeployConfig) -> service.OperationContextOIDCArgs:
+    if cloud == "aws":
+        role = service.AWSOIDCConfigurationArgs(role_arn=config.aws_role_arn, session_name=SESSION_NAME, duration=SESSION_DURATION)
+        return service.OperationContextOIDCArgs(aws=role)
+    identity = service.AzureOIDCConfigurationArgs(
+        client_id=config.azure_client_id, tenant_id=config.azure_tenant_id, subscription_id=config.azure_subscription_id
+    )
+    return service.OperationContextOIDCArgs(azure=identity)
+
+
+def deployment_settings(stack: str, cloud: str, config: DeployConfig, opts: pulumi.ResourceOptions) -> service.DeploymentSettings:
+    return service.DeploymentSettings(
+        f"{stack}-deployment-settings",
+        organization=config.organization,
+        project=PROJECT,
+        stack=stack,
+        source_context=service.DeploymentSettingsSourceContextArgs(
+            git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{config.branch}", repo_dir=".")
+        ),
+        github=service.DeploymentSettingsGithubArgs(
+            repository=config.repository,
+            deploy_commits=False,
+            preview_pull_requests=True,
+            paths=[*WATCHED, f"Pulumi.{stack}.yaml"],
+        ),
+        operation_context=service.DeploymentSettingsOperationContextArgs(
+            oidc=oidc(cloud, config),
+            options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True, delete_after_destroy=False),
+        ),
+        opts=opts,
+    )
+
+
+def environment(name: str, text: str, config: DeployConfig, opts: pulumi.ResourceOptions | None = None) -> service.Environment:
+    return service.Environment(
+        f"esc-{name}", organization=config.organization, project=PROJECT, name=name, yaml=pulumi.StringAsset(text), opts=opts
+    )
+
+
+def build(config: DeployConfig) -> dict[str, Any]:
+    """Every resource; returns the stack outputs (the environments' and settings' names)."""
+    accounts = environment(ACCOUNTS, accounts_yaml(config), config)
+    after_accounts = pulumi.ResourceOptions(depends_on=[accounts])
+    logins = {cloud: environment(cloud, login_yaml(cloud), config, after_accounts) for cloud in sorted(set(CLOUD_STACKS.values()))}
+    for stack, cloud in CLOUD_STACKS.items():
+        settings = deployment_settings(stack, cloud, config, pulumi.ResourceOptions())
+        # Drift runs are deployments: they need the stack's settings, and open its environment.
+        service.DriftSchedule(
+            f"{stack}-drift",
+            organization=config.organization,
+            project=PROJECT,
+            stack=stack,
+            schedule_cron=config.drift_schedule,
+            auto_remediate=False,
+            opts=pulumi.ResourceOptions(depends_on=[settings, logins[cloud]]),
+        )
+    return {"environments": sorted(f"{PROJECT}/{name}" for name in [ACCOUNTS, *logins]), "stacks": sorted(CLOUD_STACKS)}
