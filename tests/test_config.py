@@ -355,7 +355,7 @@ def test_istio_revisions(revisions: Any, code: str, message: str) -> None:
 def test_revisions_name_themselves_after_their_release_and_the_old_keys_show_their_replacement() -> None:
     spec = parse({**n_existing(2), "istioRevisions": {"default": "1.30.3", "canary": "1.31.0", "previous": "1.30.3"}})
     assert (spec.versions, spec.newest_version, spec.default_revision) == (("1.30.3", "1.31.0"), "1.31.0", "1-30-3")
-    assert (spec.tags_of("1.30.3"), spec.tags_of("1.31.0")) == (("default", "previous"), ("canary",))
+    assert spec.revisions == {"default": "1.30.3", "canary": "1.31.0", "previous": "1.30.3"}
     replaced = 'is replaced by istioRevisions, which names each revision after its release; set istioRevisions: {default: "1.30.0"} '
     assert codes_of({**n_existing(2), "istioVersion": "1.30.0", "istioRevision": "1-30-0"}) == [
         ("replaced", f"istioVersion: {replaced}and remove istioVersion and istioRevision"),

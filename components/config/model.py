@@ -148,10 +148,6 @@ class MeshSpec:
     def default_revision(self) -> str:
         return revision_name(self.default_version)
 
-    def tags_of(self, version: str) -> tuple[str, ...]:
-        """The tags pointing at ``version``, ``default`` first."""
-        return tuple(sorted((t for t, v in self.revisions.items() if v == version), key=lambda t: (t != DEFAULT_TAG, t)))
-
     @property
     def networks(self) -> tuple[str, ...]:
         """The distinct Istio networks, in cluster order."""
