@@ -123,7 +123,12 @@ def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any) 
     """Whether the engine leaves the resource as it is (no diff, trigger unchanged, not replaced as unready)."""
     if prior is None or prior.inputs != inputs or prior.replacement_trigger != trigger:
         return False
-    return not (prior.failed and prior.type == JOB and replaces_unready(inputs))
+    return not replaced_as_unready(prior, inputs)
+
+
+def replaced_as_unready(prior: Prior, inputs: Mapping[str, Any]) -> bool:
+    """A Job that failed in an earlier update and asks to be replaced rather than awaited again."""
+    return bool(prior.failed) and prior.type == JOB and replaces_unready(inputs)
 
 
 # Inputs whose change makes pulumi-kubernetes replace an object rather than update it
@@ -161,7 +166,7 @@ def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any) -> str:
     with ``replaceUnready`` is awaited again), else ``update``."""
     if prior.replacement_trigger != trigger or replaced_inputs(prior.type, prior.inputs, inputs):
         return "replace"
-    return "replace" if prior.failed and prior.type == JOB and replaces_unready(inputs) else "update"
+    return "replace" if replaced_as_unready(prior, inputs) else "update"
 
 
 def edges(node: Node) -> set[str]:
