@@ -192,11 +192,11 @@ def test_a_secret_kubeconfig_is_left_alone() -> None:
 
 
 def policy_args(resource: Registered, run: StackRun) -> ResourceValidationArgs:
+    """The resource as the policy host shows it: its inputs and its provider (none for a default one)."""
     provider = None
     if resource.provider:
-        urn = resource.provider_urn
-        name = urn.rsplit("::", 1)[1]
-        provider = PolicyProviderResource(run.by_urn(urn).type if any(r.urn == urn for r in run.resources) else "", {}, urn, name)
+        registered = run.by_urn(resource.provider_urn)
+        provider = PolicyProviderResource(registered.type, {}, registered.urn, registered.name)
     return args(resource.type, resource.inputs, resource.name, provider)
 
 

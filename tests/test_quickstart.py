@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.platforms.existing.config import existing_part
 from scripts import kind
 from tests.configs import parse
 from tests.harness.program import stack_config
@@ -98,10 +99,23 @@ def test_up_creates_what_is_missing_and_writes_the_stack_config_from_docker() ->
 
 
 def test_the_written_values_are_ones_the_config_layer_accepts() -> None:
+    """Apply the config commands `up` runs to the stack's clusters and parse the result."""
+    shell = FakeShell()
+    kind.up(shell, CLUSTERS, PASSPHRASE)
     clusters = stack_config("kind")["clusters"]
-    clusters[0].update(apiServerUrl="https://172.18.0.2:6443", metallb={"addresses": ["172.18.255.200-172.18.255.224"]})
-    clusters[1].update(apiServerUrl="https://172.18.0.3:6443", metallb={"addresses": ["172.18.255.225-172.18.255.249"]})
-    assert [c.name for c in parse({"clusters": clusters}).clusters] == ["kind-1", "kind-2"]
+    prefix = "istio-multicluster:clusters["
+    for command in (c for c in shell.commands if c[:3] == ["pulumi", "config", "set"]):
+        path, value = command[-2], command[-1]
+        index, field = path.removeprefix(prefix).split("].", 1)
+        if field == "metallb.addresses[0]":
+            clusters[int(index)]["metallb"]["addresses"][0] = value
+        else:
+            clusters[int(index)][field] = value
+    spec = parse({"clusters": clusters})
+    assert [(c.name, existing_part(c).api_server_url) for c in spec.clusters] == [
+        ("kind-1", "https://172.18.0.2:6443"),
+        ("kind-2", "https://172.18.0.3:6443"),
+    ]
 
 
 def test_down_destroys_before_deleting_the_clusters_that_exist() -> None:
