@@ -19,7 +19,7 @@ import yaml
 
 from components.config import declarations
 from components.config.fields import Field
-from components.config.kinds import Object, Objects
+from components.config.kinds import ListOf, Object, Objects
 from components.config.parse import project_fields
 from components.platforms import platform_configs
 
@@ -36,7 +36,8 @@ def schema_entry(field: Field[Any]) -> dict[str, Any]:
     value in every stack for a key without one, so optional keys default to an empty value)."""
     entry: dict[str, Any] = {"type": field.kind.schema, "description": field.description}
     if field.kind.schema == "array":
-        entry["items"] = {"type": "object"}
+        # The CLI checks each item against this type: a list of CIDRs is strings, clusters are objects.
+        entry["items"] = {"type": field.kind.item.schema if isinstance(field.kind, ListOf) else "object"}
     if field.required:
         return entry
     entry["default"] = field.kind.to_schema(field.default) if field.default is not None else EMPTY_DEFAULTS[field.kind.schema]

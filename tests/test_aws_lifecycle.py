@@ -202,30 +202,6 @@ def test_an_api_open_to_the_world_is_a_warning_and_listed_ranges_reach_the_clust
     assert run.named("cluster-1-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
 
 
-def test_an_internet_facing_east_west_gateway_admits_only_its_source_ranges() -> None:
-    config = stack_config("eks")
-    kind = {
-        "name": "kind-1",
-        "cloud": "existing",
-        "network": "network3",
-        "context": "kind-kind-1",
-        "apiServerUrl": "https://198.51.100.7:6443",
-    }
-    config["clusters"][0]["eastWestSourceRanges"] = ["198.51.100.7/32"]
-    config["clusters"][0]["endpointPublicAccessCidrs"] = ["198.51.100.7/32"]
-    config["clusters"].append(kind)
-    spec = parse(config)
-    assert [w for w in spec.warnings if "east-west" in w] == [
-        "clusters[1].eastWestSourceRanges (cluster cluster-2): the east-west gateway is internet-facing "
-        "(the mesh has clusters outside AWS) and admits anyone on 15443, 15012 and 15017; list the other clusters' egress addresses here"
-    ]
-    run = run_stack("eks", {"clusters": config["clusters"]})
-    service = run.named("cluster-1-istio-eastwest").inputs["values"]["service"]
-    assert service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing"
-    assert service["loadBalancerSourceRanges"] == ["198.51.100.7/32"]
-    assert "loadBalancerSourceRanges" not in run.named("cluster-2-istio-eastwest").inputs["values"]["service"]
-
-
 def test_internal_gateways_take_no_source_ranges(eks_run: StackRun) -> None:
     assert "loadBalancerSourceRanges" not in eks_run.named("cluster-1-istio-eastwest").inputs["values"]["service"]
 

@@ -56,7 +56,8 @@ def test_valid_azure_config_parses_into_typed_frozen_objects() -> None:
 
 
 def test_defaults_fill_the_aws_and_existing_parts() -> None:
-    spec = parse({"vpcs": [vpc()], "clusters": [aws_cluster("a", "n1"), existing_cluster("k", "n2")]})
+    local_cluster = existing_cluster("k", "n2", egressCidrs=["198.51.100.7/32"])
+    spec = parse({"vpcs": [vpc()], "operatorCidrs": ["203.0.113.0/24"], "clusters": [aws_cluster("a", "n1"), local_cluster]})
     aws, local = spec.clusters[0].platform, spec.clusters[1].platform
     assert isinstance(aws, AwsCluster) and isinstance(local, ExistingCluster)
     assert aws.service_cidr == IPv4Network("172.20.0.0/16")
@@ -201,6 +202,7 @@ def test_flat_network_refused_across_clouds_and_vpcs() -> None:
     mixed = {
         "vpcs": [vpc()],
         "keyVaultLocation": "westeurope",
+        "operatorCidrs": ["203.0.113.0/24"],
         "clusters": [azure_cluster("aks", "westeurope", 53), aws_cluster("eks", "network1")],
     }
     assert problems_of(mixed) == [

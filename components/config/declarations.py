@@ -13,7 +13,7 @@ from typing import Any
 
 from components.config.fields import Field
 from components.config.istio import SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, Objects, Text, ValueTree
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, ListOf, Objects, PublicCidr, Text, ValueTree
 from components.config.model import Role, Topology
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
@@ -101,6 +101,14 @@ CA_INTERMEDIATE_EARLY_RENEWAL_HOURS = Field(
     "Replace an intermediate this many hours before it expires; the root is not touched.",
     default=720,
 )
+OPERATOR_CIDRS = Field(
+    "operatorCidrs",
+    ListOf(PublicCidr()),
+    "Required when the clusters span platforms (e.g. AKS and EKS): the public ranges of whoever runs `pulumi` and "
+    "`kubectl` (people, CI runners). Each cloud API server then admits exactly these and the other clusters' egress "
+    "addresses; east-west gateways admit only the other clusters' egress addresses.",
+    default_text="none (single-platform meshes)",
+)
 
 # The fields of every cluster entry; each platform adds its own (region included).
 CLUSTER_NAME = Field(
@@ -168,4 +176,5 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_INTERMEDIATE_VALIDITY_HOURS,
     CA_ROOT_EARLY_RENEWAL_HOURS,
     CA_INTERMEDIATE_EARLY_RENEWAL_HOURS,
+    OPERATOR_CIDRS,
 )

@@ -214,6 +214,36 @@ class Cidr(Kind[IPv4Network]):
         return str(value)
 
 
+# Ranges that never appear as the source of a connection to a public endpoint: RFC 1918, shared
+# address space (RFC 6598, carrier NAT), loopback, link-local.
+NON_PUBLIC_RANGES = tuple(
+    IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
+)
+
+
+class PublicCidr(Cidr):
+    """A CIDR of public addresses, as a public endpoint sees its clients (EKS refuses reserved ranges
+    in publicAccessCidrs; AKS's authorized ranges must be public)."""
+
+    @property
+    def readme(self) -> str:
+        return "public CIDR"
+
+    def convert(self, value: object, fail: Fail) -> IPv4Network | None:
+        network = super().convert(value, fail)
+        if network is not None and network.prefixlen == 0:
+            fail("open-to-all", f"{network} is every address, which would open the endpoint to the internet; list public ranges you trust")
+            return None
+        if network is not None and any(network.overlaps(n) for n in NON_PUBLIC_RANGES):
+            fail(
+                "private-range",
+                f"{network} is not public; a public endpoint sees the public address a NAT or firewall sends from: "
+                "list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
+            )
+            return None
+        return network
+
+
 @dataclass(frozen=True)
 class Address(Kind[IPv4Address]):
     """An IPv4 address."""

@@ -114,6 +114,8 @@ class MeshSpec:
         clusters: at least two.
         platform_settings: each platform's mesh-wide settings (vault prefix, VPCs, ...), by platform name.
         warnings: valid settings an operator should reconsider, printed by ``pulumi up`` (default none).
+        operator_cidrs: where the operators reach internet-facing API servers from; given exactly when
+            the clusters span platforms (default none).
     """
 
     mesh_id: str
@@ -128,6 +130,13 @@ class MeshSpec:
     clusters: tuple[ClusterSpec, ...]
     platform_settings: Mapping[str, object]
     warnings: tuple[str, ...] = ()
+    operator_cidrs: tuple[IPv4Network, ...] = ()
+
+    @property
+    def spans_platforms(self) -> bool:
+        """Clusters on more than one platform: nothing is peered, so API servers and east-west
+        gateways face the internet, each admitting only the other clusters (and operators)."""
+        return len({c.cloud for c in self.clusters}) > 1
 
     @property
     def versions(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ cluster can never silently drop out of the mesh.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from ipaddress import IPv4Network
 from typing import Any
 
 from components.config import declarations as d
@@ -42,14 +43,17 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     verify_image = root.value(d.VERIFY_IMAGE)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
     ca = _ca(root)
+    operator_cidrs = _operator_cidrs(root)
     settings = {p.name: s for p in platforms if (s := p.parse_settings(root)) is not None}
     clusters_field = d.clusters_field([p.name for p in platforms])
     entries = root.objects(clusters_field)
     names: dict[int, str] = {}
-    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names)) is not None]
+    clouds: set[str] = set()
+    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names, clouds)) is not None]
     root.reject_unknown()
     listed = raw.get("clusters")
-    parsed = ParsedMesh(topology, tuple(clusters), names, len(listed) if isinstance(listed, list) else 0, settings, revisions)
+    count = len(listed) if isinstance(listed, list) else 0
+    parsed = ParsedMesh(topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds))
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
@@ -59,7 +63,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     assert mesh_values is not None and ca is not None and verify_image
     return MeshSpec(
         mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
-        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings),
+        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (),
     )  # fmt: skip
 
 
@@ -110,12 +114,25 @@ def _ca(root: Reader) -> CaSpec | None:
     return CaSpec(root_hours, inter_hours, root_early, inter_early)
 
 
-def _cluster(index: int, entry: Reader, platforms: Sequence[PlatformConfig], names: dict[int, str]) -> Entry[ClusterSpec] | None:
+def _operator_cidrs(root: Reader) -> tuple[IPv4Network, ...] | None:
+    """``None`` when unset: Pulumi.yaml defaults the key to [] (the CLI wants a value for every
+    declared key). A value that failed to parse is ``()``: given, and already a problem."""
+    cidrs = root.value(d.OPERATOR_CIDRS)
+    if cidrs:
+        return cidrs
+    return () if root.raw.get(d.OPERATOR_CIDRS.key) else None
+
+
+def _cluster(
+    index: int, entry: Reader, platforms: Sequence[PlatformConfig], names: dict[int, str], clouds: set[str]
+) -> Entry[ClusterSpec] | None:
     name = entry.value(d.CLUSTER_NAME)
     if name is not None:
         entry.owner = Owner("cluster", name)
         names[index] = name
     cloud = entry.value(d.cloud_field([p.name for p in platforms]))
+    if cloud is not None:
+        clouds.add(cloud)
     network = entry.value(d.NETWORK)
     role = entry.value(d.ROLE)
     primary = entry.value(d.PRIMARY)

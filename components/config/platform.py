@@ -78,6 +78,9 @@ class ParsedMesh:
         listed: how many clusters the config lists.
         settings: each platform's mesh-wide settings that parsed, by platform name.
         revisions: ``istioRevisions``, if it parsed (default none).
+        operator_cidrs: ``operatorCidrs``; none when unset, empty when it failed to parse (default none).
+        clouds: the platform of every cluster entry whose ``cloud`` parsed, even if the rest failed
+            (default none).
     """
 
     topology: Topology | None
@@ -86,6 +89,14 @@ class ParsedMesh:
     listed: int
     settings: dict[str, object]
     revisions: Mapping[str, str] | None = None
+    operator_cidrs: tuple[IPv4Network, ...] | None = None
+    clouds: frozenset[str] = frozenset()
+
+    @property
+    def spans_platforms(self) -> bool:
+        """Clusters on more than one platform (see ``MeshSpec.spans_platforms``); counted over every
+        entry, so that one cluster's bad field does not change the rules the others get."""
+        return len(self.clouds | {c.value.cloud for c in self.clusters}) > 1
 
     def on(self, cloud: str) -> list[Entry[ClusterSpec]]:
         return [c for c in self.clusters if c.value.cloud == cloud]

@@ -33,6 +33,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _unique_names(mesh, problems)
     _pair_names(mesh, problems)
     _roles(mesh, problems)
+    _operator_ranges(mesh, problems)
     for platform in platforms:
         platform.check(mesh, problems)
     ranges = [r for p in platforms for r in p.routed_ranges(mesh)]
@@ -112,6 +113,27 @@ def _roles(mesh: ParsedMesh, problems: Problems) -> None:
             )
     if mesh.topology is Topology.PRIMARY_REMOTE and mesh.clusters and not primaries:
         problems.add("topology", "no-primary", "primary-remote needs at least one cluster with role: primary")
+
+
+def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:
+    """``operatorCidrs`` is required exactly when the clusters span platforms: their API servers
+    then face the internet and admit nothing else besides the other clusters' egress addresses."""
+    clouds = sorted(mesh.clouds | {c.value.cloud for c in mesh.clusters})
+    if mesh.spans_platforms and mesh.operator_cidrs is None:
+        problems.add(
+            "operatorCidrs",
+            "required",
+            f"is required when the clusters span platforms ({', '.join(clouds)}): their API servers face the internet and admit "
+            "only these ranges and the other clusters' egress addresses; set the public ranges pulumi runs from, e.g. "
+            "pulumi config set --path 'operatorCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"",
+        )
+    elif not mesh.spans_platforms and mesh.operator_cidrs and clouds:
+        problems.add(
+            "operatorCidrs",
+            "unused",
+            f"is only used when the clusters span platforms, and all are {clouds[0]}; remove it, and restrict each "
+            "cluster's API with its own field (authorizedIpRanges on azure, endpointPublicAccessCidrs on aws)",
+        )
 
 
 def _routed_ranges_disjoint(ranges: list[RoutedRange], problems: Problems) -> None:

@@ -52,7 +52,7 @@ class ClusterHandle:
         schedulable: resources that must exist before anything runs pods on the cluster, e.g. node
             groups; on destroy they outlive every workload (default: none, the cluster has nodes).
         eastwest_source_ranges: the only CIDRs the east-west gateway's load balancer admits, for a
-            gateway the internet can reach (default: none, no restriction; right for internal ones).
+            gateway the internet can reach (default none: no restriction; right for internal ones).
         ca_files: the CA delivered as files instead of the ``cacerts`` Secret (default none: the Secret).
         gateway_dns_names: DNS names that cover this cluster's load-balancer host names, for
             certificates of services reached through them, e.g. ``*.elb.eu-west-1.amazonaws.com``
@@ -67,6 +67,6 @@ class ClusterHandle:
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
     ready: Sequence[pulumi.Resource] = ()
     schedulable: Sequence[pulumi.Resource] = ()
-    eastwest_source_ranges: Sequence[str] = ()
+    eastwest_source_ranges: pulumi.Input[Sequence[str]] | None = None
     ca_files: CaFiles | None = None
     gateway_dns_names: Sequence[str] = ()

@@ -248,7 +248,9 @@ def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) ->
     return values
 
 
-def eastwest_values(mesh: MeshSpec, network: str, annotations: Mapping[str, str], source_ranges: Sequence[str] = ()) -> dict[str, Any]:
+def eastwest_values(
+    mesh: MeshSpec, network: str, annotations: Mapping[str, str], source_ranges: pulumi.Input[Sequence[str]] | None = None
+) -> dict[str, Any]:
     """Values of the ``gateway`` chart for the east-west gateway.
 
     ``networkGateway`` alone adds the network label, the requested-network-view env and ports
@@ -256,8 +258,8 @@ def eastwest_values(mesh: MeshSpec, network: str, annotations: Mapping[str, str]
     ``source_ranges`` its Service's load balancer admits only those CIDRs.
     """
     values = gateway_values(mesh, EASTWEST_GATEWAY, annotations)
-    if source_ranges:
-        values.setdefault("service", {})["loadBalancerSourceRanges"] = list(source_ranges)
+    if source_ranges is not None:
+        values.setdefault("service", {})["loadBalancerSourceRanges"] = source_ranges
     return {"name": values.pop("name"), "networkGateway": network, **values}
 
 

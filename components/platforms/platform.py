@@ -6,6 +6,7 @@ everything after this step sees clusters only through their handles.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
 from components.mesh.ca import MeshCA
 from components.mesh.handle import ClusterHandle
+from components.platforms.exposure import Exposure
 
 
 @dataclass
@@ -30,12 +32,28 @@ class PlatformBuild:
     outputs: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PreparedPlatform:
+    """A platform's networks, made before any cluster of any platform, and how to build its clusters.
+
+    Args:
+        egress: each of its clusters' egress addresses as CIDRs, by cluster name (read only when the
+            clusters span platforms; a platform may leave out what it would not otherwise make).
+        build: makes its clusters and CA copies, given the mesh CA and, when the clusters span
+            platforms, who may reach their internet-facing API servers and gateways.
+    """
+
+    egress: Mapping[str, pulumi.Input[Sequence[str]]]
+    build: Callable[[MeshCA, Exposure | None], PlatformBuild]
+
+
 class Platform(Protocol):
-    """A platform: its config (fields, parsing, rules) and how it builds its clusters."""
+    """A platform: its config (fields, parsing, rules) and how it builds its clusters, in two steps
+    so that every cluster can admit the others' egress addresses without waiting for them."""
 
     @property
     def config(self) -> PlatformConfig: ...
 
-    def build(self, mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
-        """The platform's networks, clusters and CA copies for ``mesh.on(config.name)``."""
+    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+        """The platform's networks and egress addresses for ``mesh.on(config.name)``."""
         ...

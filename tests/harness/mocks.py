@@ -40,6 +40,12 @@ def digest(*parts: str, length: int = 8) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def public_address(first_octet: str, *parts: str) -> str:
+    """A stable public IPv4 address for a cloud's Elastic or public IP (AWS: 52.x, Azure: 20.x)."""
+    octets = bytes.fromhex(digest(*parts, length=6))
+    return f"{first_octet}.{octets[0]}.{octets[1]}.{max(octets[2], 1)}"
+
+
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -206,6 +212,10 @@ class MeshMocks(Mocks):
             arm_id = f"{base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
             inputs = {**inputs, "clientId": digest(arm_id, "client", length=32), "principalId": digest(arm_id, "principal", length=32)}
             inputs["tenantId"] = TENANT
+        elif kind == "PublicIPAddress":
+            name = inputs.get("publicIpAddressName", args.name)
+            arm_id = f"{base}/providers/Microsoft.Network/publicIPAddresses/{name}"
+            inputs = {**inputs, "ipAddress": public_address("20", arm_id)}
         elif kind == "RoleAssignment":
             name = str(uuid.UUID(digest(args.name, str(inputs.get("scope")), length=32)))
             arm_id = f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}"
@@ -241,7 +251,8 @@ class MeshMocks(Mocks):
             id_ = arn
         else:
             arn = f"arn:aws:{service}:{region}:{ACCOUNT}:{kind.lower()}/{id_}"
-        return id_, {**args.inputs, "id": id_, "arn": arn, "name": name}
+        extra = {"publicIp": public_address("52", args.name)} if kind == "Eip" else {}
+        return id_, {**args.inputs, "id": id_, "arn": arn, "name": name, **extra}
 
     # --- eks -------------------------------------------------------------------------------------
     def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -343,7 +354,7 @@ class MeshMocks(Mocks):
 
     def _service(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """A Service. Read back (``Service.get``) it is a LoadBalancer with its address assigned, as
-        Helm waited for before the read: an IP, or on EKS an NLB hostname."""
+        Helm waited for before the read: on EKS an NLB hostname, on AKS a public IP, else a MetalLB IP."""
         if not args.resource_id:
             return f"{args.name}-id", dict(args.inputs)
         namespace, _, name = args.resource_id.partition("/")
@@ -351,6 +362,8 @@ class MeshMocks(Mocks):
         scope = f"{args.provider}/{args.resource_id}"
         if "eks.amazonaws.com" in kubeconfig:
             ingress = {"hostname": f"k8s-istiosys-{digest(scope, length=10)}.elb.eu-west-1.amazonaws.com"}
+        elif "azmk8s.io" in kubeconfig:
+            ingress = {"ip": public_address("20", scope)}
         else:
             ingress = {"ip": f"172.18.255.{200 + int(digest(scope, length=2), 16) % 50}"}
         state = {

@@ -6,11 +6,12 @@ from __future__ import annotations
 from components.config.model import MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs
-from components.platforms.aws.config import NAME, AwsConfig, AwsSettings, aws_part
+from components.platforms.aws.config import NAME, AwsConfig, AwsSettings, VpcSpec, aws_part
 from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
 from components.platforms.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
-from components.platforms.platform import PlatformBuild
+from components.platforms.exposure import Exposure, host_cidrs
+from components.platforms.platform import PlatformBuild, PreparedPlatform
 
 
 class AwsPlatform:
@@ -22,15 +23,27 @@ class AwsPlatform:
 
     config = AwsConfig()
 
-    def build(self, mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
+    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+        """The VPCs (and their NAT Elastic IPs, the clusters' egress addresses) first."""
         clusters = mesh.on(NAME)
         settings = platform_settings(mesh, NAME, AwsSettings)
         used = {aws_part(c).vpc for c in clusters}
         vpcs = [v.value for v in settings.vpcs if v.value.name in used]
         network = AwsNetwork("aws", AwsNetworkArgs(vpcs, clusters))
-        # Internal NLBs only when every other cluster reaches this one inside AWS (shared or peered VPCs).
-        internal = len(clusters) == len(mesh.clusters)
-        eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], internal)) for c in clusters}
+        # Every node of a VPC leaves through its NAT gateways, whichever zone it is in.
+        egress = {c.name: host_cidrs(network.vpcs[aws_part(c).vpc].nat_addresses) for c in clusters}
+
+        def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+            return self._clusters(mesh, settings, vpcs, network, ca, exposure)
+
+        return PreparedPlatform(egress, build)
+
+    @staticmethod
+    def _clusters(
+        mesh: MeshSpec, settings: AwsSettings, vpcs: list[VpcSpec], network: AwsNetwork, ca: MeshCA, exposure: Exposure | None
+    ) -> PlatformBuild:
+        clusters = mesh.on(NAME)
+        eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure)) for c in clusters}
         AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers))
         home = clusters[0]
         secrets = MeshSecretsManager(

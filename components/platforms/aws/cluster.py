@@ -38,6 +38,7 @@ from components.platforms.aws import lbc
 from components.platforms.aws.config import aws_part
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.aws.token import exec_command
+from components.platforms.exposure import Exposure
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -89,14 +90,15 @@ class EksClusterArgs:
     Args:
         spec: the cluster's spec; its platform part must be an ``AwsCluster``.
         network: the cluster's VPC, subnets, regional provider and egress.
-        internal_gateways: make the east-west gateway an internal NLB (right when every other
-            cluster shares or peers this VPC); otherwise internet-facing, admitting only the
-            cluster's ``eastWestSourceRanges``.
+        exposure: when the clusters span platforms, who may reach the API endpoint and the then
+            internet-facing east-west gateway (default none: every other cluster shares or peers
+            this VPC, so the gateway is an internal NLB and the endpoint admits
+            ``endpointPublicAccessCidrs``).
     """
 
     spec: ClusterSpec
     network: VpcNetwork
-    internal_gateways: bool
+    exposure: Exposure | None = None
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -131,7 +133,7 @@ class EksCluster(pulumi.ComponentResource):
             skip_default_security_groups=True,
             endpoint_public_access=True,
             endpoint_private_access=True,
-            public_access_cidrs=[str(c) for c in platform.public_access_cidrs] or None,
+            public_access_cidrs=args.exposure.api(spec.name) if args.exposure else [str(c) for c in platform.public_access_cidrs] or None,
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": network.provider}),
         )
         self.node_groups = [
@@ -166,12 +168,12 @@ class EksCluster(pulumi.ComponentResource):
             spec.network,
             provider,
             eks_cluster.endpoint,
-            eastwest_annotations=nlb_annotations("internal" if args.internal_gateways else "internet-facing"),
+            eastwest_annotations=nlb_annotations("internet-facing" if args.exposure else "internal"),
             ingress_annotations=nlb_annotations("internet-facing"),
             # Gateway Services need the controller to get an NLB and to lose it again on destroy.
             ready=[controller],
             schedulable=self.node_groups,
-            eastwest_source_ranges=() if args.internal_gateways else tuple(str(r) for r in platform.east_west_source_ranges),
+            eastwest_source_ranges=args.exposure.peers(spec.name) if args.exposure else None,
             # NLB host names are <name>-<id>.elb.<region>.amazonaws.com: one wildcard label covers them.
             gateway_dns_names=(f"*.elb.{spec.region}.amazonaws.com",),
         )

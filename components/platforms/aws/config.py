@@ -106,7 +106,8 @@ ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
     "endpointPublicAccessCidrs",
     ListOf(Cidr()),
     "Who may reach the public API endpoint: the operators' ranges and the other clusters' egress addresses "
-    "(a warning is printed while it is open to anyone).",
+    "(a warning is printed while it is open to anyone). Refused when the clusters span platforms: the program "
+    "then sets it to `operatorCidrs` and the other clusters' egress addresses.",
     default_text="anyone",
 )
 ADMIN_PRINCIPAL_ARNS = Field(
@@ -116,15 +117,8 @@ ADMIN_PRINCIPAL_ARNS = Field(
     "beside the identity that creates the cluster.",
     default_text="only the creator",
 )
-EAST_WEST_SOURCE_RANGES = Field(
-    "eastWestSourceRanges",
-    ListOf(Cidr()),
-    "When the east-west gateway is internet-facing (clusters outside AWS in the mesh): the CIDRs its NLB admits, "
-    "i.e. the other clusters' egress addresses (a warning is printed while it is open to anyone).",
-    default_text="anyone",
-)
 CLUSTER_FIELDS: tuple[Field[Any], ...] = (
-    REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS, EAST_WEST_SOURCE_RANGES,
+    REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS,
 )  # fmt: skip
 
 
@@ -199,9 +193,9 @@ class AwsCluster:
         service_cidr: Kubernetes service range.
         kubernetes_version: EKS version (none: EKS's default).
         node_groups: managed node groups.
-        public_access_cidrs: who may reach the public API endpoint (empty: anyone).
+        public_access_cidrs: who may reach the public API endpoint (empty: anyone, or, when the
+            clusters span platforms, the operators and the other clusters).
         admin_principal_arns: IAM principals granted cluster admin beside the creator.
-        east_west_source_ranges: who may reach an internet-facing east-west gateway (empty: anyone).
     """
 
     vpc: str
@@ -210,7 +204,6 @@ class AwsCluster:
     node_groups: tuple[AwsNodeGroup, ...]
     public_access_cidrs: tuple[IPv4Network, ...]
     admin_principal_arns: tuple[str, ...]
-    east_west_source_ranges: tuple[IPv4Network, ...]
 
     @property
     def cloud(self) -> str:
@@ -268,18 +261,18 @@ class AwsConfig:
         version = entry.value(KUBERNETES_VERSION)
         groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
         public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
-        if not public_cidrs or OPEN_TO_ALL in public_cidrs:
-            entry.warn(
-                ENDPOINT_PUBLIC_ACCESS_CIDRS.key,
-                "api-open",
-                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges and the other clusters' "
-                "egress addresses here",
-            )
         admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
-        east_west = entry.value(EAST_WEST_SOURCE_RANGES) or ()
+        if "eastWestSourceRanges" in entry.raw:
+            entry.fail(
+                "eastWestSourceRanges",
+                "replaced",
+                "is no longer read: an east-west gateway faces the internet only when the clusters span platforms, and then "
+                "admits exactly the other clusters' egress addresses; remove it",
+            )
+            entry.raw = {k: v for k, v in entry.raw.items() if k != "eastWestSourceRanges"}
         if entry.failed or region is None or vpc is None or service is None or groups is None:
             return None
-        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, east_west)
+        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         settings = mesh.settings.get(NAME)
@@ -306,16 +299,7 @@ class AwsConfig:
                 )
         _node_group_resource_names(mesh, problems)
         _one_release_behind_host_names(mesh, problems)
-        if len(mesh.on(NAME)) < len(mesh.clusters):
-            for entry in mesh.on(NAME):
-                if not aws_part(entry.value).east_west_source_ranges:
-                    problems.warn(
-                        entry.at(EAST_WEST_SOURCE_RANGES.key),
-                        "east-west-open",
-                        "the east-west gateway is internet-facing (the mesh has clusters outside AWS) and admits anyone on "
-                        "15443, 15012 and 15017; list the other clusters' egress addresses here",
-                        entry.owner,
-                    )
+        _public_endpoints(mesh, problems)
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         settings = mesh.settings.get(NAME)
@@ -406,6 +390,29 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
             NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {names.count(name)} times; node group names must be unique"
         )
     return tuple(groups) if not entry.failed else None
+
+
+def _public_endpoints(mesh: ParsedMesh, problems: Problems) -> None:
+    """Across platforms the program derives who reaches each API endpoint; otherwise an endpoint
+    without ranges is open to the internet, which is valid but worth a warning."""
+    for entry in mesh.on(NAME):
+        cidrs = aws_part(entry.value).public_access_cidrs
+        if mesh.spans_platforms and cidrs:
+            problems.add(
+                entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key),
+                "derived",
+                "is set by the program when the clusters span platforms: operatorCidrs and the other clusters' egress "
+                "addresses; move your operators' ranges to operatorCidrs and remove it",
+                entry.owner,
+            )
+        elif not mesh.spans_platforms and (not cidrs or OPEN_TO_ALL in cidrs):
+            problems.warn(
+                entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key),
+                "api-open",
+                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges and the other clusters' "
+                "egress addresses here",
+                entry.owner,
+            )
 
 
 def _one_release_behind_host_names(mesh: ParsedMesh, problems: Problems) -> None:

@@ -45,6 +45,8 @@ class VpcNetwork:
         private_route_tables: where routes to peered VPCs go.
         egress: the private subnets' way out (NAT routes and their table associations): nodes need it
             to join the cluster and pull images, the load balancer controller to reach AWS's APIs.
+        nat_addresses: the NAT gateways' Elastic IPs: every connection from the VPC's private
+            subnets to the internet (another cloud's API server or gateway) comes from one of them.
     """
 
     vpc: aws.ec2.Vpc
@@ -53,6 +55,7 @@ class VpcNetwork:
     public_subnet_ids: list[pulumi.Output[str]]
     private_route_tables: list[aws.ec2.RouteTable]
     egress: list[pulumi.Resource]
+    nat_addresses: list[pulumi.Output[str]]
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -138,6 +141,7 @@ class AwsNetwork(pulumi.ComponentResource):
         private: list[aws.ec2.Subnet] = []
         tables: list[aws.ec2.RouteTable] = []
         nats: list[aws.ec2.NatGateway] = []
+        addresses: list[pulumi.Output[str]] = []
         egress: list[pulumi.Resource] = []
         for index, name_of_zone in enumerate(spec.zones):
             zone = live.apply(lambda z, wanted=name_of_zone: verified_zone(spec, wanted, z.names, z.zone_ids))
@@ -147,6 +151,7 @@ class AwsNetwork(pulumi.ComponentResource):
             )
             if spec.nat == "per-az" or index == 0:
                 eip = aws.ec2.Eip(f"{prefix}-nat-eip-{index}", domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child)
+                addresses.append(eip.public_ip)
                 nats.append(
                     aws.ec2.NatGateway(
                         f"{prefix}-nat-{index}",
@@ -173,7 +178,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 f"{prefix}-private-assoc-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
             )
             egress += [route, association]
-        return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables, egress)
+        return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables, egress, addresses)
 
 
 # Zone IDs whose subnets EKS refuses for a cluster (UnsupportedAvailabilityZoneException); eksctl

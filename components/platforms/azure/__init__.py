@@ -15,7 +15,19 @@ from components.platforms.azure.cluster import AksCluster, AksClusterArgs
 from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
-from components.platforms.platform import PlatformBuild
+from components.platforms.exposure import Exposure, host_cidrs
+from components.platforms.platform import PlatformBuild, PreparedPlatform
+
+
+def outbound_address(ip: azure_native.network.PublicIPAddress) -> pulumi.Output[str]:
+    """The address of a static public IP, which Azure assigns when it creates the resource."""
+
+    def known(address: str | None) -> str:
+        if not address:
+            raise ValueError("Azure created a static public IP without an address; run pulumi refresh, then pulumi up")
+        return address
+
+    return ip.ip_address.apply(known)
 
 
 class AzurePlatform:
@@ -28,17 +40,25 @@ class AzurePlatform:
 
     config = AzureConfig()
 
-    def build(self, mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
+    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+        """Resource groups, VNets and, across platforms, each cluster's outbound IP (its egress) first."""
+        network = AzureNetwork("azure", AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms))
+        egress = {name: host_cidrs([outbound_address(ip) for ip in n.outbound_ips]) for name, n in network.clusters.items()}
+
+        def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+            return self._clusters(mesh, network, ca, exposure)
+
+        return PreparedPlatform(egress if mesh.spans_platforms else {}, build)
+
+    @staticmethod
+    def _clusters(mesh: MeshSpec, network: AzureNetwork, ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
         clusters = mesh.on(NAME)
         settings = platform_settings(mesh, NAME, AzureSettings)
         client = azure_native.authorization.get_client_config_output()
         from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
-        network = AzureNetwork("azure", AzureNetworkArgs(clusters))
-        # Internal gateways only when every other cluster reaches this one over VNet peering.
-        internal = len(clusters) == len(mesh.clusters)
         aks = {
             c.name: AksCluster(
-                c.name, AksClusterArgs(c, network.clusters[c.name], client.subscription_id, client.object_id, internal, from_vault)
+                c.name, AksClusterArgs(c, network.clusters[c.name], client.subscription_id, client.object_id, exposure, from_vault)
             )
             for c in clusters
         }

@@ -13,13 +13,17 @@ The kubernetes provider authenticates with the cluster's admin credentials (a cl
 certificate), or, with ``entraId``, with an Entra token the project's own command fetches whenever
 it needs one (no kubelogin; the deploying identity is granted AKS RBAC Cluster Admin). Either way
 nothing short-lived stays in state: ``pulumi destroy`` and ``refresh`` work hours later. The
-cluster identity gets Network Contributor on its own subnets and nothing wider: AKS needs it to
-place internal load balancers (the east-west gateway) in them.
+cluster identity gets Network Contributor on its own subnets and outbound IPs and nothing wider:
+AKS needs it to place internal load balancers (the east-west gateway) in the subnets and to use
+the IPs; load-balanced workloads wait for these grants. When the clusters span platforms the
+load balancer sends outbound traffic from the program's static public IP, and the API server
+admits the operators and the other clusters.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +39,15 @@ from components.platforms.azure import token
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
 from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role
+from components.platforms.exposure import Exposure
 
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
 SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
-def network_profile(azure: AzureCluster) -> dict[str, Any]:
-    """The cluster's network profile, exactly: a pod range only with overlay, Cilium's dataplane only with its policy."""
+def network_profile(azure: AzureCluster, outbound_ips: Sequence[pulumi.Input[str]] = ()) -> dict[str, Any]:
+    """The cluster's network profile, exactly: a pod range only with overlay, Cilium's dataplane only
+    with its policy, and the load balancer's outbound addresses only when the program made them."""
     profile: dict[str, Any] = {
         "network_plugin": "azure",
         "network_policy": azure.network_policy.value,
@@ -54,6 +60,8 @@ def network_profile(azure: AzureCluster) -> dict[str, Any]:
         profile |= {"network_plugin_mode": "overlay", "pod_cidr": str(azure.pod_cidr)}
     if azure.network_policy is NetworkPolicy.CILIUM:
         profile["network_dataplane"] = "cilium"
+    if outbound_ips:
+        profile["load_balancer_profile"] = {"outbound_ips": {"public_ips": [{"id": ip} for ip in outbound_ips]}}
     return profile
 
 
@@ -90,8 +98,10 @@ class AksClusterArgs:
         network: its resource group, VNet and pool subnets.
         subscription_id: the subscription, for role definition ids.
         deployer_object_id: the identity running Pulumi (granted cluster admin with Entra ID).
-        internal_gateways: make the east-west gateway an internal load balancer: right when every
-            other cluster reaches this one over VNet peering.
+        exposure: when the clusters span platforms, who may reach the API server and the then
+            internet-facing east-west gateway (default none: every other cluster reaches this one
+            over VNet peering, so the gateway is an internal load balancer and the API server admits
+            ``authorizedIpRanges``).
         secrets_provider: turn on the Key Vault secrets-provider add-on (its CSI driver mounts
             istiod's CA files).
     """
@@ -100,7 +110,7 @@ class AksClusterArgs:
     network: ClusterNetwork
     subscription_id: pulumi.Input[str]
     deployer_object_id: pulumi.Input[str]
-    internal_gateways: bool
+    exposure: Exposure | None = None
     secrets_provider: bool = False
 
 
@@ -135,7 +145,7 @@ class AksCluster(pulumi.ComponentResource):
                     name=system.name, **pool_settings(system, network.subnets[system.name].id)
                 )
             ],
-            network_profile=network_profile(azure),  # type: ignore[arg-type]  # plain values: no SDK defaults
+            network_profile=network_profile(azure, [ip.id for ip in network.outbound_ips]),  # type: ignore[arg-type]  # plain values
             enable_rbac=True,
             aad_profile=azure_native.containerservice.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True)
             if azure.entra_id
@@ -152,11 +162,7 @@ class AksCluster(pulumi.ComponentResource):
             }
             if args.secrets_provider
             else None,
-            api_server_access_profile=azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                authorized_ip_ranges=[str(r) for r in azure.authorized_ip_ranges]
-            )
-            if azure.authorized_ip_ranges
-            else None,
+            api_server_access_profile=self._api_access(spec.name, azure, args.exposure),
             opts=child,
         )
         self.agent_pools = [
@@ -170,17 +176,41 @@ class AksCluster(pulumi.ComponentResource):
             )
             for pool in azure.added_pools
         ]
-        self._subnet_rights(name, args, child)
+        network_rights = self._network_rights(name, args, child)
         provider = self._kubernetes_provider(name, args, azure, child)
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
-        # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
-        eastwest = INTERNAL_LB if args.internal_gateways else {}
-        self.handle = ClusterHandle(spec.name, spec.network, provider, api_url, eastwest_annotations=eastwest, schedulable=self.agent_pools)
+        exposure = args.exposure
+        self.handle = ClusterHandle(
+            spec.name,
+            spec.network,
+            provider,
+            api_url,
+            # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
+            eastwest_annotations={} if exposure else INTERNAL_LB,
+            ready=network_rights,
+            schedulable=self.agent_pools,
+            eastwest_source_ranges=exposure.peers(spec.name) if exposure else None,
+        )
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: the FQDN, the resource group and the kubeconfig (a secret)."""
         return {"fqdn": self.managed_cluster.fqdn, "resourceGroup": self._resource_group, "kubeconfig": self.kubeconfig}
+
+    @staticmethod
+    def _api_access(
+        cluster: str, azure: AzureCluster, exposure: Exposure | None
+    ) -> azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs | None:
+        """Who reaches the public API server. Across platforms: the operators, the other clusters
+        and the cluster's own outbound IP, through which its nodes reach their API server's public
+        endpoint (AKS adds that address itself; listing it keeps the program's view equal to Azure's)."""
+        if exposure is not None:
+            ranges: pulumi.Input[Sequence[str]] = exposure.api(cluster, own=True)
+        elif azure.authorized_ip_ranges:
+            ranges = [str(r) for r in azure.authorized_ip_ranges]
+        else:
+            return None
+        return azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs(authorized_ip_ranges=ranges)
 
     def _kubernetes_provider(self, name: str, args: AksClusterArgs, azure: AzureCluster, child: pulumi.ResourceOptions) -> k8s.Provider:
         """The kubernetes provider, keyed on the ARM id: rotated credentials must not replace every object on the cluster."""
@@ -212,15 +242,24 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[admin])),
         )
 
-    def _subnet_rights(self, name: str, args: AksClusterArgs, child: pulumi.ResourceOptions) -> None:
+    def _network_rights(self, name: str, args: AksClusterArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """Network Contributor for the cluster identity on its subnets and outbound IPs: the cloud
+        provider needs it to put load balancers in the subnets and to join the IPs to the load
+        balancer's outbound rules (without it a LoadBalancer Service fails with LinkedAuthorizationFailed
+        on publicIPAddresses/join/action, Azure/AKS#1945). A system-assigned identity exists only
+        with the cluster, so the grants follow it, and the gateways wait for them."""
         principal = self.managed_cluster.identity.apply(lambda identity: identity.principal_id if identity else "")
-        for pool, subnet in args.network.subnets.items():
+        scopes = {f"{pool}-subnet": subnet.id for pool, subnet in args.network.subnets.items()}
+        scopes |= {f"outbound-ip-{index}": ip.id for index, ip in enumerate(args.network.outbound_ips)}
+        return [
             assign_role(
-                f"{name}-{pool}-subnet-network-contributor",
+                f"{name}-{label}-network-contributor",
                 principal,
                 NETWORK_CONTRIBUTOR,
-                subnet.id,
+                scope,
                 args.subscription_id,
                 child,
                 service_principal=True,
             )
+            for label, scope in scopes.items()
+        ]

@@ -203,7 +203,8 @@ ENTRA_ID = Field(
 AUTHORIZED_IP_RANGES = Field(
     "authorizedIpRanges",
     ListOf(Cidr()),
-    "CIDRs allowed to reach the public API server; include the other clusters' egress addresses.",
+    "CIDRs allowed to reach the public API server; include the other clusters' egress addresses. Refused when the "
+    "clusters span platforms: the program then sets operatorCidrs and the other clusters' egress addresses.",
     default_text="anyone",
 )
 PRIVATE_API_SERVER = Field(
@@ -420,8 +421,8 @@ class AzureConfig:
             )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
-        """The vault's region must be given; the other Azure rules concern one cluster at a time and
-        run while it parses."""
+        """The vault's region must be given, and across platforms the API ranges are the program's;
+        the other Azure rules concern one cluster at a time and run while it parses."""
         settings = mesh.settings.get(NAME)
         clusters = mesh.on(NAME)
         if isinstance(settings, AzureSettings) and clusters and settings.key_vault_location is None:
@@ -433,6 +434,15 @@ class AzureConfig:
                 "is required with Azure clusters: the Key Vault holding the mesh CA cannot move once created; "
                 f"set it to a region of your choice, e.g. keyVaultLocation: {clusters[0].value.region}",
             )
+        for entry in clusters if mesh.spans_platforms else ():
+            if azure_part(entry.value).authorized_ip_ranges:
+                problems.add(
+                    entry.at(AUTHORIZED_IP_RANGES.key),
+                    "derived",
+                    "is set by the program when the clusters span platforms: operatorCidrs, the cluster's own outbound "
+                    "addresses and the other clusters' egress addresses; move your operators' ranges to operatorCidrs and remove it",
+                    entry.owner,
+                )
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         for entry in mesh.on(NAME):

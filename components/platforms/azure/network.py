@@ -3,11 +3,14 @@ peering in both directions for every pair of Azure clusters.
 
 Peering lets the API servers, the east-west gateways (internal load balancers) and, on a flat
 network, the pods (Azure CNI gives them VNet IPs) reach each other. It depends on the VNets and
-their subnets only, never on the clusters, so networks and clusters build side by side.
+their subnets only, never on the clusters, so networks and clusters build side by side. When the
+clusters span platforms, each cluster also gets a static outbound public IP here, which the other
+clouds' clusters admit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import permutations
@@ -25,9 +28,13 @@ class AzureNetworkArgs:
 
     Args:
         clusters: the mesh's Azure clusters.
+        outbound_ips: give each cluster a static public IP for its outbound traffic, created here so
+            that other clouds' clusters can admit it before this cluster exists (default false: AKS
+            makes and manages the outbound IP itself).
     """
 
     clusters: Sequence[ClusterSpec]
+    outbound_ips: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,11 +45,14 @@ class ClusterNetwork:
         resource_group: the cluster's resource group name (once it exists).
         vnet: the cluster's VNet.
         subnets: the node pools' subnets, by pool name.
+        outbound_ips: the public IPs its load balancer sends outbound traffic from (default none:
+            AKS's own).
     """
 
     resource_group: pulumi.Output[str]
     vnet: azure_native.network.VirtualNetwork
     subnets: dict[str, azure_native.network.Subnet]
+    outbound_ips: tuple[azure_native.network.PublicIPAddress, ...] = ()
 
 
 class AzureNetwork(pulumi.ComponentResource):
@@ -64,7 +74,10 @@ class AzureNetwork(pulumi.ComponentResource):
                     location=cluster.region,
                     opts=child,
                 )
-            self.clusters[cluster.name] = self._cluster_network(name, cluster, groups[azure.resource_group].name, child)
+            network = self._cluster_network(name, cluster, groups[azure.resource_group].name, child)
+            if args.outbound_ips:
+                network = dataclasses.replace(network, outbound_ips=(self._outbound_ip(name, cluster, network.resource_group, child),))
+            self.clusters[cluster.name] = network
         for source, target in permutations(args.clusters, 2):
             self._peering(name, source.name, target.name, child)
         self.register_outputs({"vnets": {c: n.vnet.id for c, n in self.clusters.items()}})
@@ -92,6 +105,28 @@ class AzureNetwork(pulumi.ComponentResource):
             for pool in azure.node_pools
         }
         return ClusterNetwork(group, vnet, subnets)
+
+    @staticmethod
+    def _outbound_ip(
+        name: str, cluster: ClusterSpec, group: pulumi.Output[str], child: pulumi.ResourceOptions
+    ) -> azure_native.network.PublicIPAddress:
+        """A Standard static IPv4 address (the SKU AKS's Standard load balancer takes), in the cluster's
+        resource group, which outlives the cluster on destroy: Azure refuses to delete an address a
+        load balancer still uses, and the cluster depends on it. Zone-redundant (zones 1-3) where the
+        node pools are zonal, so the region has zones: Azure makes an address without zones
+        zone-redundant by default only in some regions, and the egress must survive a zone's loss."""
+        zonal = any(pool.availability_zones for pool in azure_part(cluster).node_pools)
+        return azure_native.network.PublicIPAddress(
+            f"{name}-{cluster.name}-outbound-ip",
+            public_ip_address_name=f"{cluster.name}-outbound",
+            resource_group_name=group,
+            location=cluster.region,
+            sku=azure_native.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            zones=["1", "2", "3"] if zonal else None,
+            opts=child,
+        )
 
     def _peering(self, name: str, source: str, target: str, child: pulumi.ResourceOptions) -> None:
         local, remote = self.clusters[source], self.clusters[target]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from components.config.model import MeshSpec
 from components.mesh.ca import MeshCA
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
-from components.platforms.existing.config import NAME, ExistingConfig
-from components.platforms.platform import PlatformBuild
+from components.platforms.existing.config import NAME, ExistingConfig, existing_part
+from components.platforms.exposure import Exposure, sorted_cidrs
+from components.platforms.platform import PlatformBuild, PreparedPlatform
 
 
 class ExistingPlatform:
@@ -14,9 +15,15 @@ class ExistingPlatform:
 
     config = ExistingConfig()
 
-    def build(self, mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
-        clusters = {c.name: ExistingKubernetesCluster(c.name, ExistingClusterArgs(c)) for c in mesh.on(NAME)}
-        return PlatformBuild({name: cluster.handle for name, cluster in clusters.items()})
+    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+        """Nothing to make first: an existing cluster's egress is what its config declares."""
+        egress = {c.name: sorted_cidrs(str(r) for r in existing_part(c).egress_cidrs) for c in mesh.on(NAME)}
+
+        def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+            clusters = {c.name: ExistingKubernetesCluster(c.name, ExistingClusterArgs(c, exposure)) for c in mesh.on(NAME)}
+            return PlatformBuild({name: cluster.handle for name, cluster in clusters.items()})
+
+        return PreparedPlatform(egress if mesh.spans_platforms else {}, build)
 
 
 EXISTING = ExistingPlatform()

@@ -17,6 +17,7 @@ from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.mesh.handle import ClusterHandle
 from components.platforms.existing.config import MetalLbSpec, existing_part
+from components.platforms.exposure import Exposure
 
 METALLB_CHARTS = "https://metallb.github.io/metallb"
 METALLB_NAMESPACE = "metallb-system"
@@ -39,9 +40,12 @@ class ExistingClusterArgs:
 
     Args:
         spec: the cluster's spec; its platform part must be an ``ExistingCluster``.
+        exposure: when the clusters span platforms, who may reach its east-west gateway, which the
+            other clouds' clusters reach over the internet (default none: no restriction).
     """
 
     spec: ClusterSpec
+    exposure: Exposure | None = None
 
 
 class ExistingKubernetesCluster(pulumi.ComponentResource):
@@ -63,7 +67,8 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         ready = self._metallb(name, platform.metallb, provider) if platform.metallb else []
-        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, ready=ready)
+        ranges = args.exposure.peers(spec.name) if args.exposure else None
+        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, ready=ready, eastwest_source_ranges=ranges)
         self.register_outputs({"apiServerUrl": platform.api_server_url})
 
     def _metallb(self, name: str, metallb: MetalLbSpec, provider: k8s.Provider) -> list[pulumi.Resource]:

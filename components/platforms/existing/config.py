@@ -14,7 +14,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from components.config.fields import Field, Reader
-from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, Text, text_of
+from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
 from components.config.platform import Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
@@ -97,7 +97,14 @@ METALLB = Field(
     Object(METALLB_FIELDS, "metallb"),
     "MetalLB with an `IPAddressPool` and an `L2Advertisement`, for clusters without a cloud load balancer.",
 )
-CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, CONTEXT, KUBECONFIG, API_SERVER_URL, METALLB)
+EGRESS_CIDRS = Field(
+    "egressCidrs",
+    ListOf(PublicCidr(), min_items=1),
+    "Required when the clusters span platforms: the public addresses this cluster's traffic leaves from (its NAT or "
+    "firewall), which the cloud clusters' API servers and east-west gateways then admit.",
+    default_text="none (single-platform meshes)",
+)
+CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, CONTEXT, KUBECONFIG, API_SERVER_URL, METALLB, EGRESS_CIDRS)
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,14 @@ class ExistingCluster:
         kubeconfig: path of the kubeconfig file (none: ``$KUBECONFIG`` or ``~/.kube/config``).
         api_server_url: the https URL other clusters' pods dial.
         metallb: install MetalLB with these addresses (none: the cluster has a load balancer).
+        egress_cidrs: where its traffic reaches the internet from (default none: single-platform meshes).
     """
 
     context: str
     kubeconfig: str | None
     api_server_url: str
     metallb: MetalLbSpec | None
+    egress_cidrs: tuple[IPv4Network, ...] = ()
 
     @property
     def cloud(self) -> str:
@@ -164,9 +173,10 @@ class ExistingConfig:
             version = metallb_entry.value(METALLB_CHART_VERSION)
             metallb_entry.reject_unknown()
             metallb = MetalLbSpec(addresses, version) if addresses and version else None
+        egress = entry.value(EGRESS_CIDRS) or ()
         if entry.failed or region is None or context is None or url is None:
             return None
-        return region, ExistingCluster(context, kubeconfig, url, metallb)
+        return region, ExistingCluster(context, kubeconfig, url, metallb, egress)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         clusters = mesh.on(NAME)
@@ -192,9 +202,32 @@ class ExistingConfig:
             for address in metallb.addresses
         ]
         report_overlaps(problems, ranges, "MetalLB pool")
+        _egress(mesh, problems)
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         return ()
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "pod IPs of existing and existing clusters are not known to be routable to each other"
+
+
+def _egress(mesh: ParsedMesh, problems: Problems) -> None:
+    """Across platforms the cloud clusters admit only known egress addresses, and only the operator
+    knows an existing cluster's; within one platform nothing reads them."""
+    for entry in mesh.on(NAME):
+        declared = existing_part(entry.value).egress_cidrs
+        if mesh.spans_platforms and not declared:
+            problems.add(
+                entry.at(EGRESS_CIDRS.key),
+                "required",
+                "is required when the clusters span platforms: the other clusters' API servers and east-west gateways admit "
+                "only known egress addresses; list the public addresses this cluster's traffic leaves from",
+                entry.owner,
+            )
+        elif not mesh.spans_platforms and declared:
+            problems.add(
+                entry.at(EGRESS_CIDRS.key),
+                "unused",
+                "is only used when the clusters span platforms, and every cluster here is an existing one; remove it",
+                entry.owner,
+            )
