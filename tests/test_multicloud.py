@@ -110,9 +110,13 @@ def test_each_east_west_gateway_faces_the_internet_admitting_only_the_other_clus
     assert (aks["networkGateway"], eks["networkGateway"]) == ("network1", "network2")
 
 
-def test_nothing_is_open_to_the_internet(multicloud: StackRun) -> None:
-    found = {r.name: v for r in multicloud.resources if (v := violations(OPEN, policy_args(r, multicloud)))}
+@pytest.mark.parametrize("policy", [OPEN, "kubernetes-explicit-provider", "private-keys-only-in-secret-properties"])
+def test_the_policy_pack_passes_it_nothing_open_to_the_internet_included(multicloud: StackRun, policy: str) -> None:
+    found = {r.name: v for r in multicloud.resources if r.custom and (v := violations(policy, policy_args(r, multicloud)))}
     assert found == {}
+
+
+def test_no_webhook_refuses_an_object_at_the_first_up(multicloud: StackRun) -> None:
     assert refused_at_first_up(multicloud) == []
 
 
@@ -287,3 +291,45 @@ def test_what_a_mesh_across_clouds_refuses(case: str) -> None:
 )
 def test_ranges_for_meshes_across_clouds_are_refused_on_one_cloud(stack: str, overrides: dict[str, Any], problem: str) -> None:
     assert problems_of({**stack_config(stack), **overrides}) == [problem]
+
+
+def operator_ranges(count: int) -> list[str]:
+    return [f"198.51.{i}.0/24" for i in range(count)]
+
+
+def test_api_range_limits_of_each_cloud_are_checked_before_anything_is_created() -> None:
+    # EKS lists operators + the AKS outbound IP (at most 40); AKS operators + both addresses (at most 200).
+    assert len(parse(multicloud_config(operatorCidrs=operator_ranges(39))).operator_cidrs) == 39
+    assert problems_of(multicloud_config(operatorCidrs=operator_ranges(40))) == [
+        f"clusters[1].name (cluster {EKS}): its API endpoint would admit 41 ranges (40 operatorCidrs and 1 egress address of "
+        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs, or use nat: single in the VPCs"
+    ]
+    per_az = [{**stack_config("multicloud")["vpcs"][0], "nat": "per-az"}]
+    assert problems_of(multicloud_config(operatorCidrs=operator_ranges(198), vpcs=per_az)) == [
+        f"clusters[0].name (cluster {AKS}): its API endpoint would admit 202 ranges (198 operatorCidrs and 4 egress addresses of "
+        "the clusters), more than azure's limit of 200; list fewer, wider operatorCidrs, or use nat: single in the VPCs",
+        f"clusters[1].name (cluster {EKS}): its API endpoint would admit 199 ranges (198 operatorCidrs and 1 egress address of "
+        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs, or use nat: single in the VPCs",
+    ]
+
+
+def test_adding_an_aks_cluster_to_the_eks_stack_opens_its_gateways_and_apis_to_exactly_it() -> None:
+    """On the running clusters only the API ranges and the gateways change (the controller replaces
+    an NLB whose scheme changes, load_balancer_synthesizer.go isSDKLoadBalancerRequiresReplacement,
+    and the program reads the new host name), and the checks run again."""
+    before = run_stack("eks")
+    aks = {**stack_config("multicloud")["clusters"][0], "network": "network3"}
+    overrides = {"clusters": [*stack_config("eks")["clusters"], aks], "operatorCidrs": OPERATORS, "keyVaultLocation": "westeurope"}
+    after = run_stack("eks", overrides, state=before.state())
+    done = changes(before, after)
+    existing = {r.name for r in before.resources}
+    assert (done.update, done.replace, done.delete, done.create & existing) == (
+        {"cluster-1-eks", "cluster-2-eks", "cluster-1-istio-eastwest", "cluster-2-istio-eastwest"},
+        {"mesh-check-cluster-1-probe", "mesh-check-cluster-2-probe"},
+        frozenset(),
+        frozenset(),
+    )
+    for cluster in ("cluster-1", "cluster-2"):
+        service = after.named(f"{cluster}-istio-eastwest").inputs["values"]["service"]
+        assert service == {"annotations": NLB_INTERNET_FACING, "loadBalancerSourceRanges": [AKS_EGRESS, EKS_EGRESS]}
+        assert after.named(f"{cluster}-eks").inputs["publicAccessCidrs"] == [AKS_EGRESS, EKS_EGRESS, "203.0.113.0/24"]

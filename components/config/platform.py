@@ -102,6 +102,19 @@ class ParsedMesh:
         return [c for c in self.clusters if c.value.cloud == cloud]
 
 
+@dataclass(frozen=True)
+class ApiRanges:
+    """How many ranges a platform's public API endpoint admits, when the program sets them.
+
+    Args:
+        limit: the cloud's maximum number of ranges (EKS publicAccessCidrs: 40; AKS authorized IP ranges: 200).
+        own_egress: whether the list also holds the cluster's own egress addresses.
+    """
+
+    limit: int
+    own_egress: bool
+
+
 class PlatformConfig(Protocol):
     """A platform's part of the config; see the module docstring."""
 
@@ -138,4 +151,14 @@ class PlatformConfig(Protocol):
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         """Why two of its clusters cannot share a flat Istio network (pod IPs not routable), or ``None``."""
+        ...
+
+    @property
+    def api_ranges(self) -> ApiRanges | None:
+        """Its API endpoints' range limit when the clusters span platforms; ``None``: it sets none."""
+        ...
+
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+        """For each of its clusters (by name), one identifier per egress address it will have when the
+        clusters span platforms; clusters that share an address (one VPC's NAT) share its identifier."""
         ...

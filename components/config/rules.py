@@ -40,6 +40,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _routed_ranges_disjoint(ranges, problems)
     _service_ranges(mesh, ranges, problems)
     _flat_networks(mesh, {p.name: p for p in platforms}, problems)
+    _api_range_limits(mesh, platforms, problems)
 
 
 def owner_of(mesh: ParsedMesh, index: int) -> Owner | None:
@@ -134,6 +135,32 @@ def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:
             f"is only used when the clusters span platforms, and all are {clouds[0]}; remove it, and restrict each "
             "cluster's API with its own field (authorizedIpRanges on azure, endpointPublicAccessCidrs on aws)",
         )
+
+
+def _api_range_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
+    """Across platforms each API endpoint admits the operators and every other cluster's egress
+    address; a cloud refuses more than its limit of ranges, and only after the networks exist."""
+    if not mesh.spans_platforms or not mesh.operator_cidrs:
+        return
+    sources = {name: ids for p in platforms for name, ids in p.egress_sources(mesh).items()}
+    operators = len(mesh.operator_cidrs)
+    for platform in platforms:
+        ranges = platform.api_ranges
+        if ranges is None:
+            continue
+        for entry in mesh.on(platform.name):
+            name = entry.value.name
+            peers = frozenset().union(*(ids for other, ids in sources.items() if other != name or ranges.own_egress))
+            if operators + len(peers) > ranges.limit:
+                addresses = f"{len(peers)} egress address{'es' if len(peers) != 1 else ''}"
+                problems.add(
+                    entry.at("name"),
+                    "too-many-api-ranges",
+                    f"its API endpoint would admit {operators + len(peers)} ranges ({operators} operatorCidrs and {addresses} "
+                    f"of the clusters), more than {platform.name}'s limit of {ranges.limit}; list fewer, wider "
+                    "operatorCidrs, or use nat: single in the VPCs",
+                    entry.owner,
+                )
 
 
 def _routed_ranges_disjoint(ranges: list[RoutedRange], problems: Problems) -> None:

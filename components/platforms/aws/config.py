@@ -13,7 +13,7 @@ group names ``<cluster>-<group>`` are at most 63 (EKS).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
@@ -22,7 +22,7 @@ from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
 from components.config.model import ClusterPlatform, ClusterSpec, Role, Topology, platform_part
-from components.config.platform import Entry, ParsedMesh, RoutedRange
+from components.config.platform import ApiRanges, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import overlapping_pairs
 
@@ -309,6 +309,24 @@ class AwsConfig:
         for vpc in settings.vpcs:
             if vpc.value.name in used:
                 yield RoutedRange(vpc.at("cidr"), vpc.owner, vpc.value.cidr)
+
+    # EKS takes at most 40 publicAccessCidrs (Amazon EKS service quotas); endpoints inside the VPC
+    # reach the private endpoint, so a cluster's own NAT addresses are not listed.
+    api_ranges = ApiRanges(limit=40, own_egress=False)
+
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+        """A VPC's NAT Elastic IPs: one, or one per zone with ``nat: per-az``; its clusters share them."""
+        settings = mesh.settings.get(NAME)
+        if not isinstance(settings, AwsSettings):
+            return {}
+        vpcs = {v.value.name: v.value for v in settings.vpcs}
+        sources: dict[str, frozenset[str]] = {}
+        for entry in mesh.on(NAME):
+            vpc = vpcs.get(aws_part(entry.value).vpc)
+            if vpc is not None:
+                count = len(vpc.zones) if vpc.nat == "per-az" else 1
+                sources[entry.value.name] = frozenset(f"vpc {vpc.name} nat {i}" for i in range(count))
+        return sources
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         a, b = aws_part(first), aws_part(second)

@@ -10,7 +10,7 @@ refused, because every other cluster's istiod must reach this one's API.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
@@ -20,7 +20,7 @@ from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
-from components.config.platform import ParsedMesh, RoutedRange
+from components.config.platform import ApiRanges, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import overlapping_pairs
 
@@ -450,6 +450,13 @@ class AzureConfig:
             yield RoutedRange(entry.at("vnetCidr"), entry.owner, azure.vnet_cidr)
             if azure.pod_cidr is not None:
                 yield RoutedRange(entry.at("podCidr"), entry.owner, azure.pod_cidr, natted=True)
+
+    # AKS takes at most 200 authorized IP ranges; the program lists the cluster's own outbound IP too.
+    api_ranges = ApiRanges(limit=200, own_egress=True)
+
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+        """Each cluster's one outbound public IP."""
+        return {entry.value.name: frozenset({f"{entry.value.name} outbound"}) for entry in mesh.on(NAME)}
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         overlay = [c.name for c in (first, second) if azure_part(c).cni is AzureCni.OVERLAY]

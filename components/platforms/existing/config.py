@@ -8,7 +8,7 @@ share the ``kind`` Docker network, so two pools handing out one address break bo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
@@ -206,6 +206,13 @@ class ExistingConfig:
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         return ()
+
+    # The program does not manage an existing cluster's API endpoint.
+    api_ranges = None
+
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+        """The declared ranges, each one range in the other clusters' lists."""
+        return {entry.value.name: frozenset(str(c) for c in existing_part(entry.value).egress_cidrs) for entry in mesh.on(NAME)}
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "pod IPs of existing and existing clusters are not known to be routable to each other"
