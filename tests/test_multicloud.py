@@ -193,6 +193,11 @@ def test_destroy_deletes_the_gateways_before_the_addresses_and_nat_they_depend_o
     assert wave_of[f"{AKS}-aks"] < wave_of[f"azure-{AKS}-outbound-ip"]
 
 
+def test_a_second_up_changes_nothing(multicloud: StackRun) -> None:
+    again = run_stack("multicloud", {"operatorCidrs": OPERATORS}, state=multicloud.state())
+    assert changes(multicloud, again) == Changes()
+
+
 def test_new_operator_ranges_update_only_the_two_api_servers(multicloud: StackRun) -> None:
     after = run_stack("multicloud", {"operatorCidrs": [*OPERATORS, "198.51.100.0/24"]}, state=multicloud.state())
     assert changes(multicloud, after) == Changes(update=frozenset({f"{AKS}-aks", f"{EKS}-eks"}))
