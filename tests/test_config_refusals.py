@@ -204,7 +204,8 @@ def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
         ),
         (
             {"profile": "remote"},
-            "istiodValues.profile: is set by the program from topology and role (remotes use the remote profile); remove it here",
+            "istiodValues.profile: is set by the program from topology, role and dataplane (remotes use the remote profile, "
+            "ambient the ambient one); remove it here",
         ),
         (
             {"meshConfig": {"accessLogFile": "/var/log/envoy.log"}},

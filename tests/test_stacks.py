@@ -34,6 +34,7 @@ def test_aks_stack_registers_the_mesh_ca_for_both_clusters(aks_run: StackRun) ->
     assert aks_run.outputs["mesh"] == {
         "meshId": "mesh1",
         "topology": "multi-primary",
+        "dataplane": "sidecar",
         "istioRevisions": {"default": "1.30.3"},
         "defaultRevision": "1-30-3",
         "networks": ["network1"],

@@ -14,7 +14,7 @@ from typing import Any
 from components.config.fields import Field
 from components.config.istio import SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, ListOf, Objects, PublicCidr, Text, ValueTree
-from components.config.model import Role, Topology
+from components.config.model import Dataplane, Role, Topology
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
 # 2,562,047 hours; more overflows into a certificate that expired before it was issued.
@@ -43,6 +43,14 @@ TOPOLOGY = Field(
     Choice(Topology, tuple(t.value for t in Topology)),
     "Control-plane model: multi-primary (every cluster runs istiod) or primary-remote.",
     default=Topology.MULTI_PRIMARY,
+)
+DATAPLANE = Field(
+    "dataplane",
+    Choice(Dataplane, tuple(d.value for d in Dataplane)),
+    "Istio's data plane: `sidecar` (a proxy in every pod) or `ambient` (a ztunnel per node, no sidecars; with the "
+    "Gateway API CRDs, the cni and ztunnel charts and an HBONE east-west Gateway per cluster). Ambient runs across "
+    "clusters only multi-primary, each cluster on its own network.",
+    default=Dataplane.SIDECAR,
 )
 ACCESS_LOG = Field("accessLog", Boolean(), "Send Envoy access logs to stdout (meshConfig.accessLogFile=/dev/stdout).", default=False)
 INGRESS_GATEWAY = Field(
@@ -167,6 +175,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     MESH_ID,
     ISTIO_REVISIONS,
     TOPOLOGY,
+    DATAPLANE,
     ACCESS_LOG,
     INGRESS_GATEWAY,
     VERIFY,

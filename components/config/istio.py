@@ -33,7 +33,8 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("revision",): "istioRevisions",
     ("revisionTags",): "istioRevisions",
     ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
-    ("profile",): "topology and role (remotes use the remote profile)",
+    ("profile",): "topology, role and dataplane (remotes use the remote profile, ambient the ambient one)",
+    ("env", "AMBIENT_ENABLE_MULTI_NETWORK"): "dataplane (ambient across networks)",
     ("global", "remotePilotAddress"): "the primary's east-west gateway address",
     ("istiodRemote", "injectionPath"): "the primary's east-west gateway address",
     ("istiodRemote", "injectionURL"): "the primary's east-west gateway address",
@@ -46,6 +47,9 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("sidecarInjectorWebhookAnnotations",): "istioRevisions (each tag's injection webhook)",
     ("istiodRemote", "injectionCABundle"): "istioRevisions (each tag's injection webhook)",
 }
+# The Gateway API release each Istio minor is built against (its go.mod: sigs.k8s.io/gateway-api);
+# ambient meshes install its standard-channel CRDs, which Istio's charts do not ship.
+GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
 
@@ -144,6 +148,11 @@ class RevisionTags(Kind[dict[str, str]]):
         for tag in clashing:
             fail("tag", f"tag {tag!r} is the revision name of {revisions[tag]}; name the tag apart from every revision")
         return not clashing
+
+
+def gateway_api_release(version: str) -> str:
+    """The Gateway API release whose CRDs an Istio release (x.y.z) is built against."""
+    return GATEWAY_API_RELEASES[minor_of(version)]
 
 
 def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:

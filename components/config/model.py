@@ -31,6 +31,13 @@ class Topology(StrEnum):
     PRIMARY_REMOTE = "primary-remote"
 
 
+class Dataplane(StrEnum):
+    """Istio's data planes: a sidecar proxy per pod, or ambient (a ztunnel per node, no sidecars)."""
+
+    SIDECAR = "sidecar"
+    AMBIENT = "ambient"
+
+
 class Role(StrEnum):
     """A cluster's control-plane role."""
 
@@ -116,6 +123,7 @@ class MeshSpec:
         warnings: valid settings an operator should reconsider, printed by ``pulumi up`` (default none).
         operator_cidrs: where the operators reach internet-facing API servers from; given exactly when
             the clusters span platforms (default none).
+        dataplane: ``sidecar`` or ``ambient`` (default sidecar).
     """
 
     mesh_id: str
@@ -131,6 +139,11 @@ class MeshSpec:
     platform_settings: Mapping[str, object]
     warnings: tuple[str, ...] = ()
     operator_cidrs: tuple[IPv4Network, ...] = ()
+    dataplane: Dataplane = Dataplane.SIDECAR
+
+    @property
+    def ambient(self) -> bool:
+        return self.dataplane is Dataplane.AMBIENT
 
     @property
     def spans_platforms(self) -> bool:

@@ -39,6 +39,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     mesh_id, revisions = root.value(d.MESH_ID), root.value(d.ISTIO_REVISIONS)
     _replaced_keys(root)
     topology = root.value(d.TOPOLOGY)
+    dataplane = root.value(d.DATAPLANE)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
@@ -53,17 +54,17 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0
-    parsed = ParsedMesh(topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds))
+    parsed = ParsedMesh(topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds), dataplane)
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
         problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
-    assert mesh_values is not None and ca is not None and verify_image
+    assert mesh_values is not None and ca is not None and verify_image and dataplane
     return MeshSpec(
         mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
-        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (),
+        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (), dataplane,
     )  # fmt: skip
 
 

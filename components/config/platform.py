@@ -15,7 +15,7 @@ from ipaddress import IPv4Network
 from typing import Any, Generic, Protocol, TypeVar
 
 from components.config.fields import Field, Reader
-from components.config.model import ClusterPlatform, ClusterSpec, Topology
+from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, Topology
 from components.config.problems import Owner, Problems
 
 T = TypeVar("T")
@@ -81,6 +81,7 @@ class ParsedMesh:
         operator_cidrs: ``operatorCidrs``; none when unset, empty when it failed to parse (default none).
         clouds: the platform of every cluster entry whose ``cloud`` parsed, even if the rest failed
             (default none).
+        dataplane: ``dataplane``, if it parsed (default none).
     """
 
     topology: Topology | None
@@ -91,6 +92,7 @@ class ParsedMesh:
     revisions: Mapping[str, str] | None = None
     operator_cidrs: tuple[IPv4Network, ...] | None = None
     clouds: frozenset[str] = frozenset()
+    dataplane: Dataplane | None = None
 
     @property
     def spans_platforms(self) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from itertools import combinations, permutations
 from typing import Any, Protocol, TypeVar
 
-from components.config.model import ClusterSpec, Role, Topology
+from components.config.model import ClusterSpec, Dataplane, Role, Topology
 from components.config.platform import ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 
@@ -34,6 +34,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _pair_names(mesh, problems)
     _roles(mesh, problems)
     _operator_ranges(mesh, problems)
+    _ambient(mesh, problems)
     for platform in platforms:
         platform.check(mesh, problems)
     ranges = [r for p in platforms for r in p.routed_ranges(mesh)]
@@ -114,6 +115,33 @@ def _roles(mesh: ParsedMesh, problems: Problems) -> None:
             )
     if mesh.topology is Topology.PRIMARY_REMOTE and mesh.clusters and not primaries:
         problems.add("topology", "no-primary", "primary-remote needs at least one cluster with role: primary")
+
+
+def _ambient(mesh: ParsedMesh, problems: Problems) -> None:
+    """Istio's ambient data plane runs across clusters only multi-primary, on a network per cluster
+    (istio.io, ambient multicluster: remote clusters and shared networks are not supported)."""
+    if mesh.dataplane is not Dataplane.AMBIENT:
+        return
+    if mesh.topology is Topology.PRIMARY_REMOTE:
+        problems.add(
+            "dataplane",
+            "ambient-topology",
+            "ambient runs across clusters only with every cluster a primary: Istio does not support remote clusters in "
+            "ambient mode today; set topology: multi-primary, or dataplane: sidecar",
+        )
+    first_on: dict[str, str] = {}
+    for entry in mesh.clusters:
+        network = entry.value.network
+        other = first_on.setdefault(network, entry.value.name)
+        if other != entry.value.name:
+            problems.add(
+                entry.at("network"),
+                "ambient-network",
+                f"shares network {network} with cluster {other}, but ambient runs across clusters only with each cluster on a "
+                "network of its own (Istio does not support a shared network in ambient mode today); give it its own network, "
+                "or use dataplane: sidecar",
+                entry.owner,
+            )
 
 
 def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:

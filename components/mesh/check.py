@@ -20,6 +20,11 @@ messages. The Job's deadline and Pulumi's wait for it are longer than the probe,
 what the user sees, not a timeout. ``pulumi.com/replaceUnready`` replaces a failed Job on the next
 update, so once the mesh is fixed ``pulumi up`` checks again instead of staying blocked on it.
 
+In ambient (``dataplane: ambient``) there are no sidecars and one data plane per cluster (ztunnel,
+following the ``default`` tag), so the check runs once per cluster, in ``sample`` labelled
+``istio.io/dataplane-mode: ambient``, with helloworld's Service labelled ``istio.io/global: "true"``
+(ambient shares a Service across clusters only then), and the probe needs no sidecar handling.
+
 The pods are hardened (non-root, read-only root filesystem, no privilege escalation, no
 capabilities, the runtime's seccomp profile, requests and limits). Both use Istio's helloworld
 sample image, which carries curl.
@@ -35,6 +40,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
+from components.mesh import ambient
 from components.mesh.ca import MeshCA
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import REVISION_ANNOTATION, IstioRelease, injection_labels
@@ -67,19 +73,21 @@ def resource_prefix(name: str, cluster: str, tag: str) -> str:
     return f"{name}-{cluster}" if tag == DEFAULT_TAG else f"{name}-{cluster}-{tag}"
 
 
-def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG) -> str:
+def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, *, sidecar: bool = True) -> str:
     """The Job's shell script on ``cluster``: call helloworld in the tag's sample namespace until
     every cluster in ``clusters`` answered (each serves its own name as helloworld's version), for
     at most ``CHECK_SECONDS``.
 
-    It ends by asking the sidecar to quit (``/quitquitquit``) so the Job's pod can complete.
+    With a ``sidecar`` (default) it ends by asking it to quit (``/quitquitquit``) so the Job's pod
+    can complete; an ambient pod has none.
     """
     want = " ".join(clusters)
     check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
+    quit_sidecar = "curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true" if sidecar else ":"
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
 url="http://helloworld.{sample_namespace(tag)}:{HELLOWORLD_PORT}/hello"
-quit() {{ curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true; }}
+quit() {{ {quit_sidecar}; }}
 start=$(date +%s); deadline=$((start + {CHECK_SECONDS}))
 while :; do
   version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p')
@@ -146,9 +154,10 @@ class MeshCheck(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:MeshCheck", name, None, opts)
         self.proves = self._proves(args)
-        for tag in sorted(args.mesh.revisions, key=lambda t: (t != DEFAULT_TAG, t)):
+        tags = [DEFAULT_TAG] if args.mesh.ambient else sorted(args.mesh.revisions, key=lambda t: (t != DEFAULT_TAG, t))
+        for tag in tags:
             self._check_tag(name, args, tag)
-        self.register_outputs({"tags": sorted(args.mesh.revisions)})
+        self.register_outputs({"tags": tags})
 
     def _check_tag(self, name: str, args: MeshCheckArgs, tag: str) -> None:
         """Sample workloads in the tag's namespace on every cluster, then a probe in each: every
@@ -156,21 +165,24 @@ class MeshCheck(pulumi.ComponentResource):
         mesh = args.mesh
         names = [c.name for c in mesh.clusters]
         namespace_name = sample_namespace(tag)
+        labels = ambient.sample_namespace_labels() if mesh.ambient else injection_labels(tag)
         namespaces: dict[str, pulumi.Output[str]] = {}
-        servers: list[pulumi.Resource] = []
+        # Traffic to another network crosses its east-west gateway: the probes wait for all of them.
+        servers: list[pulumi.Resource] = [g for release in args.releases.values() for g in release.eastwest]
         for cluster in mesh.clusters:
             prefix = resource_prefix(name, cluster.name, tag)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespace = k8s.core.v1.Namespace(
                 f"{name}-{cluster.name}-{namespace_name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=injection_labels(tag)),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),
                 opts=on_cluster,
             )
             namespaces[cluster.name] = namespace.metadata.name
-            servers.append(self._service(prefix, namespaces[cluster.name], on_cluster))
+            servers.append(self._service(prefix, namespaces[cluster.name], mesh.ambient, on_cluster))
             needs = self._injector(args, cluster.name, tag)
             injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=needs))
-            revision = revision_name(mesh.revisions[tag])
+            # A sidecar's revision changes only when its pod restarts; ambient pods have none.
+            revision = None if mesh.ambient else revision_name(mesh.revisions[tag])
             servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
         for cluster in mesh.clusters:
             probe = pulumi.ResourceOptions(
@@ -180,8 +192,9 @@ class MeshCheck(pulumi.ComponentResource):
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_script(cluster.name, names, tag)
-            self._job(resource_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], probe)
+            script = probe_script(cluster.name, names, tag, sidecar=not mesh.ambient)
+            annotations = None if mesh.ambient else HOLD_UNTIL_PROXY_STARTS
+            self._job(resource_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], annotations, probe)
 
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
@@ -195,19 +208,25 @@ class MeshCheck(pulumi.ComponentResource):
     @staticmethod
     def _injector(args: MeshCheckArgs, cluster: str, tag: str) -> list[pulumi.Resource]:
         """What pods injected by ``tag`` on ``cluster`` need: the tag's webhook (after its istiod),
-        and on a remote the remote secrets through which its primary patches that webhook's CA bundle."""
+        and on a remote the remote secrets through which its primary patches that webhook's CA bundle.
+        Ambient pods need istio-cni and ztunnel running instead (pods istio-cni has not seen start
+        outside the mesh until it reconciles them)."""
+        if args.mesh.ambient:
+            return list(args.releases[cluster].dataplane)
         needs: list[pulumi.Resource] = [args.releases[cluster].tags[tag]]
         if args.mesh.cluster(cluster).role is Role.REMOTE:
             needs += args.link.secrets_about(cluster)
         return needs
 
     @staticmethod
-    def _service(prefix: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+    def _service(prefix: str, namespace: pulumi.Output[str], shared: bool, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+        """helloworld's Service; ``shared`` labels it ``istio.io/global`` (ambient's cross-cluster Services)."""
+        labels = {"app": "helloworld", "service": "helloworld"}
+        if shared:
+            labels[ambient.GLOBAL_SERVICE_LABEL] = "true"
         return k8s.core.v1.Service(
             f"{prefix}-helloworld",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="helloworld", namespace=namespace, labels={"app": "helloworld", "service": "helloworld"}
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="helloworld", namespace=namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector={"app": "helloworld"},
                 ports=[k8s.core.v1.ServicePortArgs(name="http", port=HELLOWORLD_PORT, target_port=HELLOWORLD_PORT)],
@@ -217,10 +236,11 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _helloworld(
-        prefix: str, version: str, revision: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
+        prefix: str, version: str, revision: str | None, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.apps.v1.Deployment:
-        """helloworld answering with ``version`` (its cluster's name); its pods name the ``revision``
-        their tag points at, so they restart (and get that revision's proxy) when the tag moves."""
+        """helloworld answering with ``version`` (its cluster's name); with sidecars its pods name the
+        ``revision`` their tag points at, so they restart (and get that revision's proxy) when the
+        tag moves (``None`` in ambient)."""
         labels = {"app": "helloworld", "version": version}
         return k8s.apps.v1.Deployment(
             f"{prefix}-helloworld-{version}",
@@ -229,7 +249,7 @@ class MeshCheck(pulumi.ComponentResource):
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={REVISION_ANNOTATION: revision}),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={REVISION_ANNOTATION: revision} if revision else None),
                     spec=k8s.core.v1.PodSpecArgs(
                         containers=[
                             k8s.core.v1.ContainerArgs(
@@ -251,7 +271,14 @@ class MeshCheck(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _job(prefix: str, script: str, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
+    def _job(
+        prefix: str,
+        script: str,
+        image: str,
+        namespace: pulumi.Output[str],
+        annotations: Mapping[str, str] | None,
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
             f"{prefix}-probe",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB_NAME, namespace=namespace, annotations={"pulumi.com/replaceUnready": "true"}),
@@ -259,7 +286,7 @@ class MeshCheck(pulumi.ComponentResource):
                 backoff_limit=0,
                 active_deadline_seconds=JOB_DEADLINE_SECONDS,
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": JOB_NAME}, annotations=HOLD_UNTIL_PROXY_STARTS),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": JOB_NAME}, annotations=annotations),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="Never",
                         containers=[

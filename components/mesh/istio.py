@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, Topology, revision_name
 from components.k8s.helm import helm_release
+from components.mesh import ambient
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import CaFiles, ClusterHandle
 from components.mesh.tags import injector_client_config, revision_tag
@@ -119,6 +120,8 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_
         },
     }
     values["revision"] = revision_name(version)
+    if mesh.ambient:
+        values = deep_merge(values, ambient.ambient_istiod_values())
     if mesh.access_log:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
     if exposes_istiod(mesh, cluster):
@@ -315,7 +318,13 @@ class IstioRelease(pulumi.ComponentResource):
     their tag's) and, after ``install_gateways``, ``istiod_routes`` (on a primary serving remotes:
     the gateway routes to each release's istiod, by version),
     ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
-    an east-west gateway) and ``gateways`` (the gateway releases).
+    an east-west gateway), ``eastwest`` (what makes the east-west gateway: its release, or in ambient
+    its Gateway; empty without one) and ``gateways`` (the gateway releases).
+
+    With ``dataplane: ambient`` (see ``components.mesh.ambient``): the Gateway API CRDs before the
+    istiods, which run the ambient profile; ``cni`` and ``ztunnel`` from the ``default`` tag's release
+    (``dataplane``: what ambient workloads need running); the east-west gateway a Gateway API
+    ``Gateway`` instead of the gateway release and ``cross-network-gateway``.
     """
 
     namespace: pulumi.Output[str]
@@ -324,14 +333,16 @@ class IstioRelease(pulumi.ComponentResource):
     istiods: dict[str, k8s.helm.v3.Release]
     tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration]
     eastwest_address: pulumi.Output[str] | None
+    eastwest: list[pulumi.Resource]
     gateways: list[k8s.helm.v3.Release]
+    dataplane: list[pulumi.Resource]
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:mesh:IstioRelease", name, None, opts)
         self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        self.eastwest_address, self.gateways = None, []
+        self.eastwest_address, self.eastwest, self.gateways, self.dataplane = None, [], [], []
         self.istiod_routes: dict[str, list[pulumi.Resource]] = {}
 
         remote = is_remote(mesh, cluster.name)
@@ -355,9 +366,11 @@ class IstioRelease(pulumi.ComponentResource):
         base = self._remote_base(args) if remote else base_values(mesh)
         # The base chart (CRDs, the default validation webhook) comes from the newest release.
         self.base = self._release("base", "istio-base", "base", mesh.newest_version, namespace_name, base, on_cluster)
-        # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on.
+        # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on;
+        # in ambient the Gateway API CRDs, whose types it serves.
+        crds = [self._gateway_api_crds(name, args)] if mesh.ambient else []
         after_base = pulumi.ResourceOptions.merge(
-            on_cluster, pulumi.ResourceOptions(depends_on=[self.base, *ca_ready, *cluster.schedulable])
+            on_cluster, pulumi.ResourceOptions(depends_on=[self.base, *ca_ready, *cluster.schedulable, *crds])
         )
         self.istiods = {
             version: self._release(
@@ -373,7 +386,31 @@ class IstioRelease(pulumi.ComponentResource):
         }
         self.istiod = self.istiods[mesh.default_version]
         self.tags = {tag: self._tag(name, args, tag, version) for tag, version in sorted(mesh.revisions.items())}
+        if mesh.ambient:
+            self.dataplane = self._ambient_dataplane(args, namespace_name, after_base)
         self.register_outputs({"istiod": self.istiod.status})
+
+    def _gateway_api_crds(self, name: str, args: IstioReleaseArgs) -> k8s.yaml.v2.ConfigFile:
+        """The Gateway API's standard-channel CRDs, fetched by the provider from the release's URL."""
+        return k8s.yaml.v2.ConfigFile(
+            f"{name}-gateway-api-crds",
+            file=ambient.gateway_api_crds_url(args.mesh),
+            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": args.cluster.provider}),
+        )
+
+    def _ambient_dataplane(
+        self, args: IstioReleaseArgs, namespace: pulumi.Output[str], after_base: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
+        """istio-cni on every node, then ztunnel, which takes its certificates from the ``default``
+        tag's istiod (so Helm's wait for its pods needs that istiod running). Both follow the
+        ``default`` tag's release: they are one per node, not one per revision."""
+        mesh, cluster = args.mesh, args.cluster
+        version = mesh.default_version
+        cni = self._release("cni", "istio-cni", "cni", version, namespace, ambient.cni_values(), after_base)
+        after_istiod = pulumi.ResourceOptions.merge(after_base, pulumi.ResourceOptions(depends_on=[self.istiod]))
+        values = ambient.ztunnel_values(mesh, cluster.name, cluster.network)
+        ztunnel = self._release("ztunnel", "ztunnel", "ztunnel", version, namespace, values, after_istiod)
+        return [cni, ztunnel]
 
     def _tag(self, name: str, args: IstioReleaseArgs, tag: str, version: str) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
         """The tag's injection webhook, after the istiod of the revision it points at (see ``components.mesh.tags``)."""
@@ -446,7 +483,11 @@ class IstioRelease(pulumi.ComponentResource):
         injector = self.tags[DEFAULT_TAG]
         config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *after]))
         balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[injector, *cluster.ready, *after]))
-        if needs_eastwest(mesh, cluster.name):
+        if mesh.ambient:
+            # Only istiod deploys for the Gateway (no injection webhook involved).
+            ready = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
+            self.eastwest_address = self._ambient_eastwest(cluster, ready)
+        elif needs_eastwest(mesh, cluster.name):
             self.eastwest_address = self._eastwest(mesh, cluster, balanced, config)
         if mesh.ingress_gateway:
             self._ingress(mesh, cluster, balanced)
@@ -459,6 +500,7 @@ class IstioRelease(pulumi.ComponentResource):
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
         self.gateways.append(release)
+        self.eastwest.append(release)
         if mesh.multi_network:
             spec = cross_network_gateway_spec()
             self._istio_config(f"{name}-cross-network-gateway", "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
@@ -472,7 +514,42 @@ class IstioRelease(pulumi.ComponentResource):
         service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
         after_release = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
         service = k8s.core.v1.Service.get(f"{name}-eastwest-service", service_id, opts=after_release)
-        return service.status.apply(_load_balancer_address)
+        return service.status.apply(lambda status: _load_balancer_address(status, EASTWEST_GATEWAY))
+
+    def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The HBONE east-west Gateway (with a ConfigMap of its Service's source ranges where it
+        faces the internet); returns its load-balancer address. Pulumi waits until istiod reports it
+        Programmed, which it does once the Service has an address."""
+        name, namespace = self._name, self.namespace
+        needs: list[pulumi.Resource] = []
+        if cluster.eastwest_source_ranges is not None:
+            needs.append(
+                k8s.core.v1.ConfigMap(
+                    f"{name}-eastwest-options",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=ambient.EASTWEST_OPTIONS, namespace=namespace),
+                    data=ambient.eastwest_options(cluster.eastwest_source_ranges),
+                    opts=self._on_cluster,
+                )
+            )
+        labels = {NETWORK_LABEL: cluster.network, ambient.REVISION_LABEL: self._args.mesh.default_revision}
+        gateway = k8s.apiextensions.CustomResource(
+            f"{name}-eastwest",
+            api_version="gateway.networking.k8s.io/v1",
+            kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ambient.AMBIENT_EASTWEST, namespace=namespace, labels=labels, annotations=ambient.WAIT_FOR
+            ),
+            spec=ambient.eastwest_gateway_spec(cluster.eastwest_annotations, with_options=bool(needs)),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=needs)),
+        )
+        self.eastwest.append(gateway)
+        # The Service istiod deploys has the Gateway's namespace and name, so the Gateway's id
+        # (namespace/name) is the Service's. It is unknown until the Gateway exists, so the read
+        # waits for it in an update and is skipped in the first preview (reads ignore depends_on,
+        # pulumi/pulumi#16395); later previews read the Service that is already there.
+        after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[gateway]))
+        service = k8s.core.v1.Service.get(f"{name}-eastwest-service", gateway.id, opts=after)
+        return service.status.apply(lambda status: _load_balancer_address(status, ambient.AMBIENT_EASTWEST))
 
     def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
         """The istiod-gateway and a route per revision, each after the istiod it routes to; with
@@ -538,7 +615,7 @@ class IstioRelease(pulumi.ComponentResource):
         )
 
 
-def _load_balancer_address(status: Any) -> str:
+def _load_balancer_address(status: Any, service: str) -> str:
     """The first ingress IP or hostname (AWS NLBs have hostnames; istiod resolves them itself)."""
     ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
     for entry in ingress:
@@ -547,6 +624,6 @@ def _load_balancer_address(status: Any) -> str:
     # Helm only finishes once the address is assigned, so an empty one means a broken load
     # balancer, and remotes must not be pointed at "".
     raise ValueError(
-        f"Service {ISTIO_NAMESPACE}/{EASTWEST_GATEWAY} has no load-balancer address; "
+        f"Service {ISTIO_NAMESPACE}/{service} has no load-balancer address; "
         "check that the cluster can provision LoadBalancer Services (MetalLB on kind)"
     )

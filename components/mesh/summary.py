@@ -6,10 +6,12 @@ from components.config.model import MeshSpec
 
 
 def mesh_summary(spec: MeshSpec) -> dict[str, object]:
-    """Mesh id, topology, revision tags and the default revision, networks, and each cluster's cloud, region, network and role."""
+    """Mesh id, topology, data plane, revision tags and the default revision, networks, and each
+    cluster's cloud, region, network and role."""
     return {
         "meshId": spec.mesh_id,
         "topology": spec.topology.value,
+        "dataplane": spec.dataplane.value,
         "istioRevisions": dict(spec.revisions),
         "defaultRevision": spec.default_revision,
         "networks": list(spec.networks),
