@@ -87,6 +87,8 @@ def test_aks_cluster_profile(aks_run: StackRun) -> None:
         "dnsServiceIP": "10.153.0.10",
         "loadBalancerSku": "standard",
         "outboundType": "loadBalancer",
+        # AKS's own default, stated so that leaving a mesh across platforms lets go of the program's IP.
+        "loadBalancerProfile": {"managedOutboundIPs": {"count": 1}},
     }
     assert aks["identity"] == {"type": "SystemAssigned"}
     assert aks["oidcIssuerProfile"] == {"enabled": True}
@@ -94,7 +96,7 @@ def test_aks_cluster_profile(aks_run: StackRun) -> None:
     assert "addonProfiles" not in aks  # caDelivery: secret needs no secrets provider
     assert "aadProfile" not in aks and "disableLocalAccounts" not in aks
     assert aks["sku"] == {"name": "Base", "tier": "Standard"}
-    assert "apiServerAccessProfile" not in aks
+    assert aks["apiServerAccessProfile"] == {"authorizedIPRanges": []}  # anyone (AKS's default), stated
 
 
 def test_cluster_identity_gets_network_contributor_on_its_own_subnets_only(aks_run: StackRun) -> None:

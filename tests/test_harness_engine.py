@@ -186,6 +186,19 @@ def test_the_webhook_model_flags_pods_that_may_start_before_their_tags_injector(
         ("kubernetes:helm.sh/v3:Release", {"name": "istiod", "version": "1"}, {"name": "istiod", "version": "2"}, []),
         ("kubernetes:helm.sh/v3:Release", {"name": "istiod"}, {"name": "istiod-1-30-3"}, ["name"]),
         ("azure-native:keyvault:Vault", {"location": "eastus"}, {"location": "westus"}, []),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"networkProfile": {"serviceCidr": "10.0.0.0/16", "loadBalancerProfile": {"managedOutboundIPs": {"count": 1}}}},
+            {"networkProfile": {"serviceCidr": "10.0.0.0/16", "loadBalancerProfile": {"outboundIPs": {"publicIPs": []}}}},
+            [],
+        ),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"networkProfile": {"serviceCidr": "10.0.0.0/16"}},
+            {"networkProfile": {"serviceCidr": "10.1.0.0/16"}},
+            ["networkProfile.serviceCidr"],
+        ),
+        ("azure-native:network:PublicIPAddress", {"zones": None}, {"zones": ["1", "2", "3"]}, ["zones"]),
     ],
 )
 def test_the_provider_replaces_what_it_cannot_change_in_place(type_: str, before: Any, after: Any, replaced: list[str]) -> None:

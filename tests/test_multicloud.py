@@ -104,7 +104,11 @@ def test_each_api_server_admits_the_operators_and_the_other_cluster_only(multicl
 
 def test_each_east_west_gateway_faces_the_internet_admitting_only_the_other_cluster(multicloud: StackRun) -> None:
     aks = multicloud.named(f"{AKS}-istio-eastwest").inputs["values"]
-    assert aks["service"] == {"loadBalancerSourceRanges": [EKS_EGRESS]}  # no internal-LB annotation
+    # No internal-LB annotation; the security group also refuses the VNet and its peers.
+    assert aks["service"] == {
+        "annotations": {"service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges": "true"},
+        "loadBalancerSourceRanges": [EKS_EGRESS],
+    }
     eks = multicloud.named(f"{EKS}-istio-eastwest").inputs["values"]
     assert eks["service"] == {"annotations": NLB_INTERNET_FACING, "loadBalancerSourceRanges": [AKS_EGRESS]}
     assert (aks["networkGateway"], eks["networkGateway"]) == ("network1", "network2")
@@ -165,8 +169,11 @@ def test_outputs_give_an_ip_for_the_azure_gateway_and_a_host_name_for_the_aws_on
     assert gateways[AKS].count(".") == 3 and gateways[AKS].replace(".", "").isdigit()
     assert gateways[EKS].endswith(".elb.eu-west-1.amazonaws.com")
     assert sorted(multicloud.outputs) == [
-        "aks", "caSecretArns", "eastWestGateways", "eks", "keyVault", "mesh", "remoteSecrets", "rootCertPem", "vpcIds",
+        "aks", "caSecretArns", "eastWestGateways", "egressAddresses", "eks", "keyVault", "mesh", "remoteSecrets", "rootCertPem",
+        "vpcIds",
     ]  # fmt: skip
+    # What firewalls in front of other services must admit from the mesh.
+    assert multicloud.outputs["egressAddresses"] == {AKS: [AKS_EGRESS], EKS: [EKS_EGRESS]}
 
 
 def test_a_first_preview_evaluates_with_the_addresses_unknown() -> None:
@@ -175,7 +182,9 @@ def test_a_first_preview_evaluates_with_the_addresses_unknown() -> None:
         assert preview.named(gateway).inputs["values"]["service"]["loadBalancerSourceRanges"] == rpc.UNKNOWN
     assert preview.named(f"{EKS}-eks").inputs["publicAccessCidrs"] == rpc.UNKNOWN
     assert preview.named(f"{AKS}-aks").inputs["apiServerAccessProfile"] == {"authorizedIPRanges": rpc.UNKNOWN}
-    assert [r.id for r in preview.resources if r.operation == "read"] == ["", ""]
+    # Both gateways' addresses are read back by an id unknown until their releases exist: not at all here.
+    reads = {r.name: r.id for r in preview.resources if r.operation == "read"}
+    assert reads == {f"{AKS}-istio-eastwest-service": "", f"{EKS}-istio-eastwest-service": ""}
 
 
 def test_destroy_deletes_the_gateways_before_the_addresses_and_nat_they_depend_on(multicloud: StackRun) -> None:
@@ -188,9 +197,11 @@ def test_destroy_deletes_the_gateways_before_the_addresses_and_nat_they_depend_o
     for gateway, egress in needed.items():
         for address in egress:
             assert multicloud.needs(gateway, address), (gateway, address)
-            assert wave_of[gateway] < wave_of[address], (gateway, address)
-    # The AKS cluster, which holds the address in its load balancer, goes before it.
-    assert wave_of[f"{AKS}-aks"] < wave_of[f"azure-{AKS}-outbound-ip"]
+    # The AKS gateway goes while its cluster identity may still manage the load balancer (the grant
+    # on the outbound IP), and the cluster, which holds the address, before the address.
+    grant = f"{AKS}-outbound-ip-0-network-contributor"
+    assert wave_of[f"{AKS}-istio-eastwest"] < wave_of[grant] < wave_of[ip]
+    assert wave_of[f"{AKS}-aks"] < wave_of[ip]
 
 
 def test_a_second_up_changes_nothing(multicloud: StackRun) -> None:
@@ -227,9 +238,20 @@ def clusters_with(index: int, **fields: Any) -> list[dict[str, Any]]:
 
 
 REFUSED = {
+    "half the internet as operators": (
+        {"operatorCidrs": ["0.0.0.0/1"]},
+        "operatorCidrs: 0.0.0.0/1 spans more than a /8, which would open the endpoint to much of the internet; list the public "
+        "ranges you trust",
+    ),
+    "multicast operator range": (
+        {"operatorCidrs": ["224.0.0.0/8"]},
+        "operatorCidrs: 224.0.0.0/8 is not public; a public endpoint sees the public address a NAT or firewall sends from: "
+        "list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
+    ),
     "open operator range": (
         {"operatorCidrs": ["0.0.0.0/0"]},
-        "operatorCidrs: 0.0.0.0/0 is every address, which would open the endpoint to the internet; list public ranges you trust",
+        "operatorCidrs: 0.0.0.0/0 spans more than a /8, which would open the endpoint to much of the internet; list the public "
+        "ranges you trust",
     ),
     "private operator range": (
         {"operatorCidrs": ["10.1.0.0/16"]},
@@ -307,15 +329,38 @@ def test_api_range_limits_of_each_cloud_are_checked_before_anything_is_created()
     assert len(parse(multicloud_config(operatorCidrs=operator_ranges(39))).operator_cidrs) == 39
     assert problems_of(multicloud_config(operatorCidrs=operator_ranges(40))) == [
         f"clusters[1].name (cluster {EKS}): its API endpoint would admit 41 ranges (40 operatorCidrs and 1 egress address of "
-        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs, or use nat: single in the VPCs"
+        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs"
     ]
     per_az = [{**stack_config("multicloud")["vpcs"][0], "nat": "per-az"}]
     assert problems_of(multicloud_config(operatorCidrs=operator_ranges(198), vpcs=per_az)) == [
         f"clusters[0].name (cluster {AKS}): its API endpoint would admit 202 ranges (198 operatorCidrs and 4 egress addresses of "
-        "the clusters), more than azure's limit of 200; list fewer, wider operatorCidrs, or use nat: single in the VPCs",
+        "the clusters), more than azure's limit of 200; list fewer, wider operatorCidrs, or set nat: single on vpc mesh-vpc",
         f"clusters[1].name (cluster {EKS}): its API endpoint would admit 199 ranges (198 operatorCidrs and 1 egress address of "
-        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs, or use nat: single in the VPCs",
+        "the clusters), more than aws's limit of 40; list fewer, wider operatorCidrs",
     ]
+
+
+def test_the_nlb_security_group_limit_bounds_the_peers_an_eks_gateway_admits() -> None:
+    """4 ports x 15 ranges fill the 60 inbound rules of the NLB's security group."""
+    fifteen = existing_cluster("kind-1", "network3", egressCidrs=[f"198.51.{i}.7/32" for i in range(14)])
+    parse(multicloud_config(clusters=[*stack_config("multicloud")["clusters"], fifteen]))
+    sixteen = existing_cluster("kind-1", "network3", egressCidrs=[f"198.51.{i}.7/32" for i in range(15)])
+    assert problems_of(multicloud_config(clusters=[*stack_config("multicloud")["clusters"], sixteen])) == [
+        f"clusters[1].name (cluster {EKS}): its east-west gateway would admit 16 egress addresses of the other clusters, more "
+        "than the 15 its aws load balancer takes; list fewer, wider egressCidrs on cluster kind-1"
+    ]
+
+
+def test_the_counted_ranges_are_the_deployed_ones() -> None:
+    """With a per-zone NAT (3 addresses) and an existing cluster of 2 ranges, the counts the limits
+    are checked against are the lengths of the lists the clouds get."""
+    vpcs = [{**stack_config("multicloud")["vpcs"][0], "nat": "per-az"}]
+    kind = existing_cluster("kind-1", "network3", egressCidrs=["198.51.100.0/28", "198.51.100.64/28"])
+    run = run_stack("multicloud", {"operatorCidrs": OPERATORS, "vpcs": vpcs, "clusters": [*stack_config("multicloud")["clusters"], kind]})
+    aks = run.named(f"{AKS}-aks").inputs["apiServerAccessProfile"]["authorizedIPRanges"]
+    eks = run.named(f"{EKS}-eks").inputs["publicAccessCidrs"]
+    assert (len(aks), len(eks)) == (1 + 1 + 3 + 2, 1 + 1 + 2)  # operators, AKS, 3 NATs, kind; EKS: operators, AKS, kind
+    assert len(run.named(f"{EKS}-istio-eastwest").inputs["values"]["service"]["loadBalancerSourceRanges"]) == 1 + 2
 
 
 def test_adding_an_aks_cluster_to_the_eks_stack_opens_its_gateways_and_apis_to_exactly_it() -> None:
@@ -338,3 +383,34 @@ def test_adding_an_aks_cluster_to_the_eks_stack_opens_its_gateways_and_apis_to_e
         service = after.named(f"{cluster}-istio-eastwest").inputs["values"]["service"]
         assert service == {"annotations": NLB_INTERNET_FACING, "loadBalancerSourceRanges": [AKS_EGRESS, EKS_EGRESS]}
         assert after.named(f"{cluster}-eks").inputs["publicAccessCidrs"] == [AKS_EGRESS, EKS_EGRESS, "203.0.113.0/24"]
+
+
+def test_adding_an_eks_cluster_to_the_aks_stack_updates_the_aks_clusters_in_place() -> None:
+    """Their load balancers move to the program's outbound IPs and their API servers get ranges:
+    both update in place (only some networkProfile leaves replace a cluster, pulumi-azure-native#4771)."""
+    before = run_stack("aks")
+    eks = {**stack_config("multicloud")["clusters"][1], "network": "network2"}
+    vpcs = stack_config("multicloud")["vpcs"]
+    after = run_stack(
+        "aks", {"clusters": [*stack_config("aks")["clusters"], eks], "operatorCidrs": OPERATORS, "vpcs": vpcs}, state=before.state()
+    )
+    done = changes(before, after)
+    assert {"westeurope-aks-aks", "eastus-aks-aks"} <= done.update
+    assert done.replace & {r.name for r in before.resources if r.type.startswith("azure-native:")} == frozenset()
+    profile = after.named("eastus-aks-aks").inputs["networkProfile"]["loadBalancerProfile"]
+    assert list(profile) == ["outboundIPs"]
+
+
+def test_leaving_a_mesh_across_clouds_returns_the_aks_cluster_to_its_own_address_before_deleting_the_programs() -> None:
+    """An omitted load-balancer profile keeps the current outbound IPs, and Azure refuses to delete an
+    address in use: the update states AKS's managed IP and no API ranges, and the address and its
+    grant are deleted (after the update, as Pulumi deletes last)."""
+    before = run_stack("multicloud", {"operatorCidrs": OPERATORS})
+    aks_only = [stack_config("multicloud")["clusters"][0], {**stack_config("aks")["clusters"][1], "network": "network2"}]
+    after = run_stack("multicloud", {"clusters": aks_only, "vpcs": []}, state=before.state())
+    done = changes(before, after)
+    assert f"{AKS}-aks" in done.update
+    assert {f"azure-{AKS}-outbound-ip", f"{AKS}-outbound-ip-0-network-contributor"} <= done.delete
+    cluster = after.named(f"{AKS}-aks").inputs
+    assert cluster["networkProfile"]["loadBalancerProfile"] == {"managedOutboundIPs": {"count": 1}}
+    assert cluster["apiServerAccessProfile"] == {"authorizedIPRanges": []}

@@ -214,11 +214,14 @@ class Cidr(Kind[IPv4Network]):
         return str(value)
 
 
-# Ranges that never appear as the source of a connection to a public endpoint: RFC 1918, shared
-# address space (RFC 6598, carrier NAT), loopback, link-local.
+# Ranges that never appear as the source of a connection to a public endpoint: "this network",
+# RFC 1918, shared address space (RFC 6598, carrier NAT), loopback, link-local (and multicast and
+# the reserved 240/4, which ``IPv4Network`` knows).
 NON_PUBLIC_RANGES = tuple(
-    IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
+    IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
 )
+# No operator or egress range is wider than a /8; one that is would admit much of the internet.
+MIN_PUBLIC_PREFIX = 8
 
 
 class PublicCidr(Cidr):
@@ -231,10 +234,14 @@ class PublicCidr(Cidr):
 
     def convert(self, value: object, fail: Fail) -> IPv4Network | None:
         network = super().convert(value, fail)
-        if network is not None and network.prefixlen == 0:
-            fail("open-to-all", f"{network} is every address, which would open the endpoint to the internet; list public ranges you trust")
+        if network is not None and network.prefixlen < MIN_PUBLIC_PREFIX:
+            fail(
+                "open-to-all",
+                f"{network} spans more than a /{MIN_PUBLIC_PREFIX}, which would open the endpoint to much of the internet; "
+                "list the public ranges you trust",
+            )
             return None
-        if network is not None and any(network.overlaps(n) for n in NON_PUBLIC_RANGES):
+        if network is not None and (network.is_multicast or network.is_reserved or any(network.overlaps(n) for n in NON_PUBLIC_RANGES)):
             fail(
                 "private-range",
                 f"{network} is not public; a public endpoint sees the public address a NAT or firewall sends from: "

@@ -105,16 +105,32 @@ class ParsedMesh:
 
 
 @dataclass(frozen=True)
-class ApiRanges:
-    """How many ranges a platform's public API endpoint admits, when the program sets them.
+class ExposureLimits:
+    """How many ranges a platform's internet-facing API endpoint and east-west gateway take, when the
+    clusters span platforms and the program sets them.
 
     Args:
-        limit: the cloud's maximum number of ranges (EKS publicAccessCidrs: 40; AKS authorized IP ranges: 200).
-        own_egress: whether the list also holds the cluster's own egress addresses.
+        api_ranges: the cloud's maximum of API ranges (EKS publicAccessCidrs: 40; AKS authorized IP ranges: 200).
+        own_egress: whether the API's list also holds the cluster's own egress addresses.
+        gateway_ranges: the most source ranges its east-west gateway's load balancer takes (default none: no limit).
     """
 
-    limit: int
+    api_ranges: int
     own_egress: bool
+    gateway_ranges: int | None = None
+
+
+@dataclass(frozen=True)
+class EgressSource:
+    """One egress address a cluster will have, for counting the ranges its peers admit.
+
+    Args:
+        key: identifies the address; clusters that share it (one VPC's NAT) give the same key.
+        fewer: how to have fewer such addresses, for the message when there are too many (default none).
+    """
+
+    key: str
+    fewer: str = ""
 
 
 class PlatformConfig(Protocol):
@@ -156,11 +172,10 @@ class PlatformConfig(Protocol):
         ...
 
     @property
-    def api_ranges(self) -> ApiRanges | None:
-        """Its API endpoints' range limit when the clusters span platforms; ``None``: it sets none."""
+    def exposure_limits(self) -> ExposureLimits | None:
+        """Its limits on internet-facing ranges when the clusters span platforms; ``None``: none it sets."""
         ...
 
-    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
-        """For each of its clusters (by name), one identifier per egress address it will have when the
-        clusters span platforms; clusters that share an address (one VPC's NAT) share its identifier."""
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
+        """For each of its clusters (by name), the egress addresses it will have when the clusters span platforms."""
         ...

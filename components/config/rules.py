@@ -14,7 +14,7 @@ from itertools import combinations, permutations
 from typing import Any, Protocol, TypeVar
 
 from components.config.model import ClusterSpec, Dataplane, Role, Topology
-from components.config.platform import ParsedMesh, PlatformConfig, RoutedRange
+from components.config.platform import EgressSource, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 
 # Resource names the program joins from two cluster names: a remote secret "<source>-in-<holder>",
@@ -41,7 +41,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _routed_ranges_disjoint(ranges, problems)
     _service_ranges(mesh, ranges, problems)
     _flat_networks(mesh, {p.name: p for p in platforms}, problems)
-    _api_range_limits(mesh, platforms, problems)
+    _exposure_limits(mesh, platforms, problems)
 
 
 def owner_of(mesh: ParsedMesh, index: int) -> Owner | None:
@@ -165,30 +165,44 @@ def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:
         )
 
 
-def _api_range_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
+def _exposure_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
     """Across platforms each API endpoint admits the operators and every other cluster's egress
-    address; a cloud refuses more than its limit of ranges, and only after the networks exist."""
+    addresses, each east-west gateway the other clusters'; a cloud refuses more than its limit, and
+    only after the networks exist, so the limits are checked here."""
     if not mesh.spans_platforms or not mesh.operator_cidrs:
         return
     sources = {name: ids for p in platforms for name, ids in p.egress_sources(mesh).items()}
     operators = len(mesh.operator_cidrs)
     for platform in platforms:
-        ranges = platform.api_ranges
-        if ranges is None:
-            continue
-        for entry in mesh.on(platform.name):
+        limits = platform.exposure_limits
+        for entry in mesh.on(platform.name) if limits else ():
+            assert limits is not None
             name = entry.value.name
-            peers = frozenset().union(*(ids for other, ids in sources.items() if other != name or ranges.own_egress))
-            if operators + len(peers) > ranges.limit:
-                addresses = f"{len(peers)} egress address{'es' if len(peers) != 1 else ''}"
+            peers = frozenset[EgressSource]().union(*(ids for other, ids in sources.items() if other != name))
+            admitted = peers | (sources.get(name, frozenset()) if limits.own_egress else frozenset())
+            if operators + len(admitted) > limits.api_ranges:
+                ways = ["list fewer, wider operatorCidrs", *sorted({s.fewer for s in admitted if s.fewer})]
                 problems.add(
                     entry.at("name"),
                     "too-many-api-ranges",
-                    f"its API endpoint would admit {operators + len(peers)} ranges ({operators} operatorCidrs and {addresses} "
-                    f"of the clusters), more than {platform.name}'s limit of {ranges.limit}; list fewer, wider "
-                    "operatorCidrs, or use nat: single in the VPCs",
+                    f"its API endpoint would admit {operators + len(admitted)} ranges ({operators} operatorCidrs and "
+                    f"{_addresses(len(admitted))} of the clusters), more than {platform.name}'s limit of {limits.api_ranges}; "
+                    f"{', or '.join(ways)}",
                     entry.owner,
                 )
+            if limits.gateway_ranges is not None and len(peers) > limits.gateway_ranges:
+                ways = sorted({s.fewer for s in peers if s.fewer}) or ["have fewer clusters outside its network"]
+                problems.add(
+                    entry.at("name"),
+                    "too-many-gateway-ranges",
+                    f"its east-west gateway would admit {_addresses(len(peers))} of the other clusters, more than the "
+                    f"{limits.gateway_ranges} its {platform.name} load balancer takes; {', or '.join(ways)}",
+                    entry.owner,
+                )
+
+
+def _addresses(count: int) -> str:
+    return f"{count} egress address{'es' if count != 1 else ''}"
 
 
 def _routed_ranges_disjoint(ranges: list[RoutedRange], problems: Problems) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
 from components.mesh.ca import MeshCA
@@ -29,6 +31,9 @@ def build_platforms(mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
         assert not missing, f"no egress addresses for {missing}: every platform must give its clusters'"
         exposure = Exposure(tuple(str(c) for c in mesh.operator_cidrs), egress)
     built = PlatformBuild(handles={})
+    if exposure is not None:
+        # What firewalls in front of other services (and existing clusters' API servers) must admit.
+        built.outputs["egressAddresses"] = {name: pulumi.Output.from_input(cidrs) for name, cidrs in exposure.egress.items()}
     for part in prepared:
         made = part.build(ca, exposure)
         built.handles |= made.handles

@@ -142,6 +142,22 @@ KUBERNETES_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
     "kubernetes:core/v1:Service": (("spec", "clusterIP"),),
 }
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+# The azure-native inputs the program changes on day 2 that replace the resource. A ManagedCluster's
+# networkProfile replaces it only through these leaves since pulumi-azure-native#4771 (3.22.0; the
+# project pins 3.29.0): loadBalancerProfile and the rest update in place. A public IP's zones, SKU
+# and version cannot change.
+AZURE_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "azure-native:containerservice:ManagedCluster": (
+        ("location",), ("resourceName",), ("resourceGroupName",), ("dnsPrefix",),
+        *(("networkProfile", leaf) for leaf in (
+            "serviceCidr", "serviceCidrs", "dnsServiceIP", "networkMode", "networkPlugin", "networkPluginMode", "podCidr",
+            "networkDataplane", "networkPolicy", "outboundType",
+        )),
+    ),
+    "azure-native:network:PublicIPAddress": (
+        ("location",), ("publicIpAddressName",), ("resourceGroupName",), ("zones",), ("sku",), ("publicIPAddressVersion",),
+    ),
+}  # fmt: skip
 
 
 def _at(tree: Any, path: Sequence[str]) -> Any:
@@ -151,9 +167,12 @@ def _at(tree: Any, path: Sequence[str]) -> Any:
 
 
 def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
-    """The changed inputs that make the provider replace a Kubernetes object (none for other providers)."""
+    """The changed inputs that make the provider replace a Kubernetes object or one of the modelled
+    azure-native resources (none for other types)."""
     if type_ == HELM_RELEASE:
         paths: tuple[tuple[str, ...], ...] = (("name",), ("namespace",))
+    elif type_ in AZURE_REPLACES:
+        paths = AZURE_REPLACES[type_]
     elif type_.startswith("kubernetes:") and not type_.startswith("kubernetes:index"):
         paths = (("metadata", "name"), ("metadata", "namespace"), *KUBERNETES_REPLACES.get(type_, ()))
     else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 import pulumi
 import pulumi_aws as aws
@@ -133,7 +134,7 @@ class EksCluster(pulumi.ComponentResource):
             skip_default_security_groups=True,
             endpoint_public_access=True,
             endpoint_private_access=True,
-            public_access_cidrs=args.exposure.api(spec.name) if args.exposure else [str(c) for c in platform.public_access_cidrs] or None,
+            public_access_cidrs=self._public_access(spec.name, platform.public_access_cidrs, args.exposure),
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": network.provider}),
         )
         self.node_groups = [
@@ -186,6 +187,15 @@ class EksCluster(pulumi.ComponentResource):
             "oidcProviderArn": self.cluster.oidc_provider_arn,
             "kubeconfig": self.kubeconfig,
         }
+
+    @staticmethod
+    def _public_access(cluster: str, configured: tuple[IPv4Network, ...], exposure: Exposure | None) -> pulumi.Input[list[str]]:
+        """Who reaches the public endpoint: across platforms the operators and the other clusters,
+        else ``endpointPublicAccessCidrs``, or EKS's own default (anyone) stated: an omitted list
+        keeps the ranges a cluster had while its mesh spanned platforms."""
+        if exposure is not None:
+            return exposure.api(cluster)
+        return [str(c) for c in configured] or ["0.0.0.0/0"]
 
     def _node_role(self, name: str, region: str, on_aws: pulumi.ResourceOptions) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         trust = {

@@ -22,7 +22,7 @@ from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
 from components.config.model import ClusterPlatform, ClusterSpec, Role, Topology, platform_part
-from components.config.platform import ApiRanges, Entry, ParsedMesh, RoutedRange
+from components.config.platform import EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import overlapping_pairs
 
@@ -310,22 +310,27 @@ class AwsConfig:
             if vpc.value.name in used:
                 yield RoutedRange(vpc.at("cidr"), vpc.owner, vpc.value.cidr)
 
-    # EKS takes at most 40 publicAccessCidrs (Amazon EKS service quotas); endpoints inside the VPC
-    # reach the private endpoint, so a cluster's own NAT addresses are not listed.
-    api_ranges = ApiRanges(limit=40, own_egress=False)
+    # EKS takes at most 40 publicAccessCidrs (Amazon EKS service quotas); nodes reach their own API
+    # through the private endpoint, so a cluster's own NAT addresses are not listed. The load
+    # balancer controller writes one rule per port and source range into the NLB's security group
+    # (pkg/service/model_build_managed_sg.go), which takes 60 inbound rules by default, and the
+    # east-west gateway's Service has 4 ports (15021, 15443, 15012, 15017): 15 ranges.
+    exposure_limits = ExposureLimits(api_ranges=40, own_egress=False, gateway_ranges=60 // 4)
 
-    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """A VPC's NAT Elastic IPs: one, or one per zone with ``nat: per-az``; its clusters share them."""
         settings = mesh.settings.get(NAME)
         if not isinstance(settings, AwsSettings):
             return {}
         vpcs = {v.value.name: v.value for v in settings.vpcs}
-        sources: dict[str, frozenset[str]] = {}
+        sources: dict[str, frozenset[EgressSource]] = {}
         for entry in mesh.on(NAME):
             vpc = vpcs.get(aws_part(entry.value).vpc)
             if vpc is not None:
-                count = len(vpc.zones) if vpc.nat == "per-az" else 1
-                sources[entry.value.name] = frozenset(f"vpc {vpc.name} nat {i}" for i in range(count))
+                per_az = vpc.nat == "per-az"
+                fewer = f"set nat: single on vpc {vpc.name}" if per_az else ""
+                count = len(vpc.zones) if per_az else 1
+                sources[entry.value.name] = frozenset(EgressSource(f"vpc {vpc.name} nat {i}", fewer) for i in range(count))
         return sources
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:

@@ -42,12 +42,19 @@ from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CON
 from components.platforms.exposure import Exposure
 
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+# An internet-facing gateway's source ranges go into the cluster's network security group as allow
+# rules; without this the group's default rules still admit the VNet and its peers
+# (cloud-provider-azure pkg/provider/loadbalancer/accesscontrol.go DenyAllExceptSourceRanges). The
+# deny rule targets the load balancer's frontend address, not the nodes its health probes reach.
+ONLY_SOURCE_RANGES = {"service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges": "true"}
 SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
 def network_profile(azure: AzureCluster, outbound_ips: Sequence[pulumi.Input[str]] = ()) -> dict[str, Any]:
     """The cluster's network profile, exactly: a pod range only with overlay, Cilium's dataplane only
-    with its policy, and the load balancer's outbound addresses only when the program made them."""
+    with its policy, and the load balancer's outbound addresses: the program's where it made them,
+    else one that AKS manages, stated so that a cluster leaving a mesh across platforms lets go of
+    the program's address before it is deleted (an omitted profile keeps the current one)."""
     profile: dict[str, Any] = {
         "network_plugin": "azure",
         "network_policy": azure.network_policy.value,
@@ -62,6 +69,8 @@ def network_profile(azure: AzureCluster, outbound_ips: Sequence[pulumi.Input[str
         profile["network_dataplane"] = "cilium"
     if outbound_ips:
         profile["load_balancer_profile"] = {"outbound_ips": {"public_ips": [{"id": ip} for ip in outbound_ips]}}
+    else:
+        profile["load_balancer_profile"] = {"managed_outbound_ips": {"count": 1}}
     return profile
 
 
@@ -186,7 +195,7 @@ class AksCluster(pulumi.ComponentResource):
             provider,
             api_url,
             # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
-            eastwest_annotations={} if exposure else INTERNAL_LB,
+            eastwest_annotations=ONLY_SOURCE_RANGES if exposure else INTERNAL_LB,
             ready=network_rights,
             schedulable=self.agent_pools,
             eastwest_source_ranges=exposure.peers(spec.name) if exposure else None,
@@ -200,16 +209,15 @@ class AksCluster(pulumi.ComponentResource):
     @staticmethod
     def _api_access(
         cluster: str, azure: AzureCluster, exposure: Exposure | None
-    ) -> azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs | None:
+    ) -> azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs:
         """Who reaches the public API server. Across platforms: the operators, the other clusters
         and the cluster's own outbound IP, through which its nodes reach their API server's public
-        endpoint (AKS adds that address itself; listing it keeps the program's view equal to Azure's)."""
-        if exposure is not None:
-            ranges: pulumi.Input[Sequence[str]] = exposure.api(cluster, own=True)
-        elif azure.authorized_ip_ranges:
-            ranges = [str(r) for r in azure.authorized_ip_ranges]
-        else:
-            return None
+        endpoint (AKS adds that address itself; listing it keeps the program's view equal to Azure's).
+        Otherwise ``authorizedIpRanges``, stated even when empty (anyone): an omitted profile keeps
+        the ranges a cluster had while its mesh spanned platforms."""
+        ranges: pulumi.Input[Sequence[str]] = (
+            exposure.api(cluster, own=True) if exposure is not None else [str(r) for r in azure.authorized_ip_ranges]
+        )
         return azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs(authorized_ip_ranges=ranges)
 
     def _kubernetes_provider(self, name: str, args: AksClusterArgs, azure: AzureCluster, child: pulumi.ResourceOptions) -> k8s.Provider:

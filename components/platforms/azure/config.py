@@ -20,7 +20,7 @@ from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
-from components.config.platform import ApiRanges, ParsedMesh, RoutedRange
+from components.config.platform import EgressSource, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import overlapping_pairs
 
@@ -451,12 +451,13 @@ class AzureConfig:
             if azure.pod_cidr is not None:
                 yield RoutedRange(entry.at("podCidr"), entry.owner, azure.pod_cidr, natted=True)
 
-    # AKS takes at most 200 authorized IP ranges; the program lists the cluster's own outbound IP too.
-    api_ranges = ApiRanges(limit=200, own_egress=True)
+    # AKS takes at most 200 authorized IP ranges; the program lists the cluster's own outbound IP
+    # too. Azure's security rules take address lists, so the gateway's ranges have no such limit.
+    exposure_limits = ExposureLimits(api_ranges=200, own_egress=True)
 
-    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """Each cluster's one outbound public IP."""
-        return {entry.value.name: frozenset({f"{entry.value.name} outbound"}) for entry in mesh.on(NAME)}
+        return {entry.value.name: frozenset({EgressSource(f"{entry.value.name} outbound")}) for entry in mesh.on(NAME)}
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         overlay = [c.name for c in (first, second) if azure_part(c).cni is AzureCni.OVERLAY]

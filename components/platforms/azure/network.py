@@ -113,9 +113,11 @@ class AzureNetwork(pulumi.ComponentResource):
         """A Standard static IPv4 address (the SKU AKS's Standard load balancer takes), in the cluster's
         resource group, which outlives the cluster on destroy: Azure refuses to delete an address a
         load balancer still uses, and the cluster depends on it. Zone-redundant (zones 1-3) where the
-        node pools are zonal, so the region has zones: Azure makes an address without zones
-        zone-redundant by default only in some regions, and the egress must survive a zone's loss."""
-        zonal = any(pool.availability_zones for pool in azure_part(cluster).node_pools)
+        System pool is zonal, so the region has zones: Azure makes an address without zones
+        zone-redundant by default only in some regions, and the egress must survive a zone's loss.
+        An address's zones cannot change, and the System pool's zones stay with the cluster, so
+        adding zones to another pool never replaces the address the load balancer uses."""
+        zonal = bool(azure_part(cluster).system_pool.availability_zones)
         return azure_native.network.PublicIPAddress(
             f"{name}-{cluster.name}-outbound-ip",
             public_ip_address_name=f"{cluster.name}-outbound",

@@ -16,7 +16,7 @@ from typing import Any
 from components.config.fields import Field, Reader
 from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
-from components.config.platform import Entry, ParsedMesh, RoutedRange
+from components.config.platform import EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import report_overlaps
 
@@ -207,12 +207,18 @@ class ExistingConfig:
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         return ()
 
-    # The program does not manage an existing cluster's API endpoint.
-    api_ranges = None
+    # The program does not manage an existing cluster's API endpoint or load balancer.
+    exposure_limits = None
 
-    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[str]]:
+    def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """The declared ranges, each one range in the other clusters' lists."""
-        return {entry.value.name: frozenset(str(c) for c in existing_part(entry.value).egress_cidrs) for entry in mesh.on(NAME)}
+        return {
+            entry.value.name: frozenset(
+                EgressSource(str(cidr), f"list fewer, wider egressCidrs on cluster {entry.value.name}")
+                for cidr in existing_part(entry.value).egress_cidrs
+            )
+            for entry in mesh.on(NAME)
+        }
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "pod IPs of existing and existing clusters are not known to be routable to each other"
