@@ -3,6 +3,9 @@
     scripts/kind up      create the clusters (if missing), point the stack at them, pulumi up
     scripts/kind down    pulumi destroy, then delete the clusters
 
+``--stack kind-ambient`` does the same for the ambient variant, on the same two clusters (run one
+of the two stacks at a time).
+
 ``up`` reads the clusters from ``Pulumi.kind.yaml`` (cluster ``kind-1`` with context ``kind-kind-1``
 is the kind cluster ``kind-1``), creates each with ``kind create cluster``, and writes two settings
 per cluster with ``pulumi config set --path``, both read from Docker:
@@ -36,6 +39,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "kind"
+STACKS = ("kind", "kind-ambient")
 NETWORK = "kind"
 API_PORT = 6443
 # Addresses per cluster for MetalLB, counted down from the top of the subnet (below its broadcast).
@@ -118,18 +122,20 @@ def container_ip(inspect_output: str) -> str:
     return str(address)
 
 
-def config_commands(clusters: Sequence[KindCluster], addresses: Mapping[str, str], ranges: Sequence[str]) -> list[list[str]]:
+def config_commands(
+    clusters: Sequence[KindCluster], addresses: Mapping[str, str], ranges: Sequence[str], stack: str = STACK
+) -> list[list[str]]:
     """The ``pulumi config set --path`` commands that point the stack at these clusters."""
     commands = []
     for cluster, pool in zip(clusters, ranges, strict=True):
         path = f"clusters[{cluster.index}]"
-        commands.append(config_set(f"{path}.apiServerUrl", f"https://{addresses[cluster.name]}:{API_PORT}"))
-        commands.append(config_set(f"{path}.metallb.addresses[0]", pool))
+        commands.append(config_set(stack, f"{path}.apiServerUrl", f"https://{addresses[cluster.name]}:{API_PORT}"))
+        commands.append(config_set(stack, f"{path}.metallb.addresses[0]", pool))
     return commands
 
 
-def config_set(path: str, value: str) -> list[str]:
-    return ["pulumi", "config", "set", "--stack", STACK, "--path", f"istio-multicluster:{path}", value]
+def config_set(stack: str, path: str, value: str) -> list[str]:
+    return ["pulumi", "config", "set", "--stack", stack, "--path", f"istio-multicluster:{path}", value]
 
 
 def require_passphrase(environment: Mapping[str, str]) -> None:
@@ -140,8 +146,8 @@ def require_passphrase(environment: Mapping[str, str]) -> None:
         )
 
 
-def up(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str]) -> None:
-    """Create what is missing, configure the stack from Docker, and run ``pulumi up``."""
+def up(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str], stack: str = STACK) -> None:
+    """Create what is missing, configure ``stack`` (default ``kind``) from Docker, and run ``pulumi up``."""
     require_passphrase(environment)
     existing = set(run(["kind", "get", "clusters"]).split())
     for cluster in clusters:
@@ -150,18 +156,18 @@ def up(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, s
     subnet = ipv4_subnet(run(["docker", "network", "inspect", NETWORK]))
     addresses = {c.name: container_ip(run(["docker", "inspect", c.control_plane])) for c in clusters}
     run(["pulumi", "login", "--local"])
-    run(["pulumi", "stack", "select", "--create", STACK])
-    for command in config_commands(clusters, addresses, metallb_ranges(subnet, len(clusters))):
+    run(["pulumi", "stack", "select", "--create", stack])
+    for command in config_commands(clusters, addresses, metallb_ranges(subnet, len(clusters)), stack):
         run(command)
     run(["pulumi", "install"])
-    run(["pulumi", "up", "--stack", STACK, "--yes"])
+    run(["pulumi", "up", "--stack", stack, "--yes"])
 
 
-def down(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str]) -> None:
-    """``pulumi destroy`` while the clusters still run, then delete them."""
+def down(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str], stack: str = STACK) -> None:
+    """``pulumi destroy`` of ``stack`` (default ``kind``) while the clusters still run, then delete them."""
     require_passphrase(environment)
     run(["pulumi", "login", "--local"])
-    run(["pulumi", "destroy", "--stack", STACK, "--yes"])
+    run(["pulumi", "destroy", "--stack", stack, "--yes"])
     existing = set(run(["kind", "get", "clusters"]).split())
     for cluster in clusters:
         if cluster.kind_name in existing:
@@ -179,10 +185,12 @@ def run_here(command: Sequence[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/kind", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down"])
-    action = parser.parse_args(argv).action
-    clusters = stack_clusters(yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text()))
+    parser.add_argument("--stack", choices=STACKS, default=STACK, help="the stack to run (default: kind)")
+    parsed = parser.parse_args(argv)
+    action, stack = parsed.action, parsed.stack
+    clusters = stack_clusters(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()))
     try:
-        (up if action == "up" else down)(run_here, clusters, os.environ)
+        (up if action == "up" else down)(run_here, clusters, os.environ, stack)
     except QuickStartError as error:
         print(f"scripts/kind {action}: {error}", file=sys.stderr)
         return 2

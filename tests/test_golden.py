@@ -12,7 +12,7 @@ from tests.harness.program import run_stack
 
 # The multicloud stack ships without operatorCidrs (each operator sets their own); the tests use a
 # documentation range.
-STACKS = {"aks": {}, "eks": {}, "kind": {}, "multicloud": {"operatorCidrs": ["203.0.113.0/24"]}}
+STACKS = {"aks": {}, "eks": {}, "kind": {}, "kind-ambient": {}, "multicloud": {"operatorCidrs": ["203.0.113.0/24"]}}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -170,6 +170,23 @@ def test_the_webhook_model_flags_pods_that_may_start_before_their_tags_injector(
     ]
 
 
+def test_the_crd_model_flags_custom_resources_that_may_come_before_their_crds() -> None:
+    crds = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+
+    def program() -> None:
+        first = k8s.Provider("first", kubeconfig="{}", cluster_identifier="c1")
+        second = k8s.Provider("second", kubeconfig="{}", cluster_identifier="c2")
+        installed = k8s.yaml.v2.ConfigFile("crds", file=crds, opts=pulumi.ResourceOptions(providers={"kubernetes": first}))
+        k8s.yaml.v2.ConfigFile("crds-2", file=crds, opts=pulumi.ResourceOptions(providers={"kubernetes": second}))
+        for name, provider, after in (("ok", first, [installed]), ("early", first, []), ("other-cluster", second, [installed])):
+            k8s.apiextensions.CustomResource(
+                name, api_version="gateway.networking.k8s.io/v1", kind="Gateway", metadata={"name": name}, opts=opts(provider, *after)
+            )
+
+    refused = refused_at_first_up(run(program))
+    assert [r.split(":")[0] for r in refused] == ["early", "other-cluster"]
+
+
 @pytest.mark.parametrize(
     ("type_", "before", "after", "replaced"),
     [

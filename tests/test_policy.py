@@ -200,7 +200,7 @@ def policy_args(resource: Registered, run: StackRun) -> ResourceValidationArgs:
     return args(resource.type, resource.inputs, resource.name, provider)
 
 
-@pytest.mark.parametrize("stack", ["kind", "aks", "eks"])
+@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "aks", "eks"])
 def test_the_shipped_stacks_keep_keys_and_providers_in_order(stack: str) -> None:
     run = run_stack(stack)
     for name in ("kubernetes-explicit-provider", "private-keys-only-in-secret-properties"):

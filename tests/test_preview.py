@@ -14,7 +14,7 @@ import pytest
 from tests.harness.program import run_stack, stack_config
 
 
-@pytest.mark.parametrize("stack", ["aks", "eks", "kind"])
+@pytest.mark.parametrize("stack", ["aks", "eks", "kind", "kind-ambient"])
 def test_a_first_preview_reads_nothing_it_creates(stack: str) -> None:
     run = run_stack(stack, preview=True)
     reads = [r for r in run.resources if r.operation == "read"]

@@ -141,3 +141,13 @@ def test_a_context_that_is_not_kinds_is_refused() -> None:
     stack = {"config": {"istio-multicluster:clusters": [{"name": "a", "context": "docker-desktop"}]}}
     with pytest.raises(kind.QuickStartError, match=r"clusters\[0\].context is 'docker-desktop'"):
         kind.stack_clusters(stack)
+
+
+def test_the_ambient_variant_runs_its_own_stack_on_the_same_clusters() -> None:
+    ambient = kind.stack_clusters(yaml.safe_load((ROOT / "Pulumi.kind-ambient.yaml").read_text()))
+    assert ambient == CLUSTERS
+    shell = FakeShell(existing=["kind-1", "kind-2"])
+    kind.up(shell, ambient, PASSPHRASE, "kind-ambient")
+    stacks = [c[c.index("--stack") + 1] for c in shell.commands if "--stack" in c]
+    assert stacks == ["kind-ambient"] * 5
+    assert ["pulumi", "stack", "select", "--create", "kind-ambient"] in shell.commands

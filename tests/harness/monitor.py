@@ -54,6 +54,7 @@ class Registered:
     trigger_secret: bool = False
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     failed: str = ""
+    providers: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_urn(self) -> str:
@@ -138,6 +139,7 @@ class RecordingMonitor(MockMonitor):
             replacement_trigger=trigger,
             trigger_secret=bool(secret_paths(raw_trigger)) if raw_trigger is not None else False,
             custom_timeouts=timeouts,
+            providers=dict(request.providers),
         )
         if prior is not None and engine.same_as_prior(prior, inputs, trigger):
             id_, state = prior.id, dict(prior.outputs)

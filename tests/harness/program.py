@@ -62,6 +62,9 @@ def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{key}": text(value) for key, value in values.items() if value is not None}
 
 
+REMOTE_COMPONENTS = ("eks:", "kubernetes:yaml/v2:")
+
+
 @dataclass
 class StackRun:
     """Everything one program run registered."""
@@ -104,8 +107,9 @@ class StackRun:
         return self._names(engine.create_waves(self.resources))
 
     def _names(self, waves: list[list[str]]) -> list[list[str]]:
-        # Remote components (pulumi-eks) stand for cloud resources the mocks do not see.
-        real = [r for r in self.resources if (r.custom or r.type.startswith("eks:")) and r.operation != "read"]
+        # Remote components (pulumi-eks, the kubernetes provider's ConfigFile) stand for resources
+        # the mocks do not see.
+        real = [r for r in self.resources if (r.custom or r.type.startswith(REMOTE_COMPONENTS)) and r.operation != "read"]
         kept = {r.urn: r.name for r in real if not r.type.startswith("pulumi:providers")}
         named = [sorted(kept[u] for u in wave if u in kept) for wave in waves]
         return [wave for wave in named if wave]

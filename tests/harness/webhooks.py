@@ -18,7 +18,11 @@ and what the object must wait for (or what setting turns the refusal off).
   secret; injected workloads must wait for that secret.
 
 One rule is about a webhook that is missing rather than refusing: a pod created before its
-revision tag's injection webhook exists starts without a sidecar, and nothing retries it.
+revision tag's injection webhook exists starts without a sidecar, and nothing retries it. Another
+is about a missing type: the API server refuses an object whose CRD is not there, and
+pulumi-kubernetes retries "no matching kind" only five times within seconds (provider/pkg/await/
+await.go), so a custom resource must wait for whatever installs its CRDs (here the Gateway API's,
+from their release's manifest).
 """
 
 from __future__ import annotations
@@ -144,7 +148,23 @@ def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[s
     return refused
 
 
+CRD_MANIFESTS = {"kubernetes:gateway.networking.k8s.io/": "/kubernetes-sigs/gateway-api/releases/"}
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+
+
+def custom_resources_before_their_crds(run: StackRun) -> list[str]:
+    refused = []
+    for prefix, manifest in CRD_MANIFESTS.items():
+        installers = [r for r in run.of_type(CONFIG_FILE) if manifest in str(r.inputs.get("file"))]
+        for obj in (r for r in run.resources if r.type.startswith(prefix)):
+            mine = [i for i in installers if i.providers.get("kubernetes") == obj.provider]
+            if not any(run.needs(obj.name, i.name) for i in mine):
+                refused.append(f"{obj.name}: its CRD may not exist yet (nothing it waits for installs it on its cluster)")
+    return refused
+
+
 RULES: list[Rule] = [
+    custom_resources_before_their_crds,
     metallb_pools_before_the_validator_serves,
     services_before_the_load_balancer_controller_serves,
     remote_injection_before_the_primary_can_serve_it,

@@ -1,0 +1,228 @@
+"""``dataplane: ambient``: Pulumi.kind-ambient.yaml, ambient on the clouds, the refusals, and switching a mesh.
+
+Per cluster: the Gateway API CRDs, then istiod (ambient profile, multi-network), then istio-cni and
+ztunnel and the HBONE east-west Gateway; MeshCheck without sidecars.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from tests.configs import parse, problems_of, two_azure
+from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.webhooks import refused_at_first_up
+from tests.test_day2 import Changes, changes
+from tests.test_multicloud import AKS, AKS_EGRESS, EKS, EKS_EGRESS, NLB_INTERNET_FACING, OPERATORS
+
+CLUSTERS = ("kind-1", "kind-2")
+GATEWAY_API_CRDS = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{}/standard-install.yaml"
+ISTIO_CHARTS = {"repo": "https://istio-release.storage.googleapis.com/charts"}
+HBONE_LISTENER = {
+    "name": "mesh",
+    "port": 15008,
+    "protocol": "HBONE",
+    "tls": {"mode": "Terminate", "options": {"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"}},
+}
+INTERNAL_NLB = {**NLB_INTERNET_FACING, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+
+
+@pytest.fixture(scope="module")
+def ambient() -> StackRun:
+    return run_stack("kind-ambient")
+
+
+def test_the_shipped_stack_is_the_kind_mesh_in_ambient() -> None:
+    spec = parse(stack_config("kind-ambient"))
+    assert (spec.dataplane.value, spec.topology.value, spec.networks, spec.verify) == (
+        "ambient",
+        "multi-primary",
+        ("network1", "network2"),
+        True,
+    )
+    kind = stack_config("kind")
+    assert stack_config("kind-ambient") == {**kind, "dataplane": "ambient"}
+
+
+def test_istiod_runs_the_ambient_profile_across_networks(ambient: StackRun) -> None:
+    for index, cluster in enumerate(CLUSTERS, start=1):
+        assert ambient.named(f"{cluster}-istio-istiod-1-30-3").inputs["values"] == {
+            "global": {"meshID": "mesh1", "multiCluster": {"clusterName": cluster}, "network": f"network{index}"},
+            "revision": "1-30-3",
+            "profile": "ambient",
+            "env": {"AMBIENT_ENABLE_MULTI_NETWORK": "true"},
+            "meshConfig": {"accessLogFile": "/dev/stdout"},
+        }
+
+
+def test_cni_and_ztunnel_come_from_the_default_tags_release(ambient: StackRun) -> None:
+    for index, cluster in enumerate(CLUSTERS, start=1):
+        cni = ambient.named(f"{cluster}-istio-cni").inputs
+        assert (cni["name"], cni["chart"], cni["version"], cni["namespace"], cni["repositoryOpts"]) == (
+            "istio-cni", "cni", "1.30.3", "istio-system", ISTIO_CHARTS,
+        )  # fmt: skip
+        assert cni["values"] == {"profile": "ambient"}
+        ztunnel = ambient.named(f"{cluster}-istio-ztunnel").inputs
+        assert (ztunnel["name"], ztunnel["chart"], ztunnel["version"], ztunnel["namespace"]) == (
+            "ztunnel",
+            "ztunnel",
+            "1.30.3",
+            "istio-system",
+        )
+        # ztunnel names its cluster and network as istiod does, and takes certificates from istiod-1-30-3.
+        assert ztunnel["values"] == {"multiCluster": {"clusterName": cluster}, "network": f"network{index}", "revision": "1-30-3"}
+        assert ambient.named(f"{cluster}-istio-cni").provider_urn == ambient.named(f"{cluster}-provider").urn
+
+
+def test_the_east_west_gateway_is_an_hbone_gateway_api_gateway(ambient: StackRun) -> None:
+    for index, cluster in enumerate(CLUSTERS, start=1):
+        gateway = ambient.named(f"{cluster}-istio-eastwest")
+        assert gateway.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+        assert gateway.inputs["metadata"] == {
+            "name": "istio-eastwest",
+            "namespace": "istio-system",
+            "labels": {"topology.istio.io/network": f"network{index}", "istio.io/rev": "1-30-3"},
+            "annotations": {"pulumi.com/waitFor": "condition=Programmed"},
+        }
+        assert gateway.inputs["spec"] == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER]}
+        assert gateway.provider_urn == ambient.named(f"{cluster}-provider").urn
+    # No sidecar-mode gateway release, no cross-network Gateway.
+    assert not [r.name for r in ambient.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs.get("chart") == "gateway"]
+    assert not [r.name for r in ambient.resources if r.name.endswith("cross-network-gateway")]
+    assert sorted(ambient.outputs["eastWestGateways"]) == list(CLUSTERS)
+
+
+def test_crds_then_istiod_then_the_data_plane_and_the_gateway(ambient: StackRun) -> None:
+    waves = ambient.create_waves()
+    wave_of = {name: index for index, wave in enumerate(waves) for name in wave}
+    for cluster in CLUSTERS:
+        crds, istiod = f"{cluster}-istio-gateway-api-crds", f"{cluster}-istio-istiod-1-30-3"
+        assert ambient.named(crds).inputs == {"file": GATEWAY_API_CRDS.format("v1.5.1")}
+        assert ambient.named(crds).providers == {"kubernetes": ambient.named(f"{cluster}-istio-eastwest").provider}
+        for later in (istiod, f"{cluster}-istio-ztunnel", f"{cluster}-istio-eastwest"):
+            assert ambient.needs(later, crds), later
+        assert ambient.needs(f"{cluster}-istio-ztunnel", istiod) and ambient.needs(f"{cluster}-istio-eastwest", istiod)
+        assert ambient.needs(f"{cluster}-istio-cni", f"{cluster}-istio-base")
+        assert wave_of[crds] < wave_of[istiod] < wave_of[f"{cluster}-istio-eastwest"]
+    assert refused_at_first_up(ambient) == []
+
+
+def test_the_crds_follow_the_newest_release_while_the_data_plane_follows_the_default_tag() -> None:
+    run = run_stack("kind-ambient", {"istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}})
+    assert run.named("kind-1-istio-gateway-api-crds").inputs["file"] == GATEWAY_API_CRDS.format("v1.6.0")
+    assert run.named("kind-1-istio-istiod-1-31-0").inputs["values"]["profile"] == "ambient"
+    assert run.named("kind-1-istio-ztunnel").inputs["values"]["revision"] == "1-30-3"
+    assert run.named("kind-1-istio-cni").inputs["version"] == "1.30.3"
+    # One data plane per cluster: the check runs once, in sample, whatever the tags.
+    assert not [r.name for r in run.resources if "sample-canary" in r.name]
+    assert run.named("kind-1-istio-tag-canary").type == "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"
+
+
+def test_the_check_runs_in_an_ambient_namespace_without_sidecar_handling(ambient: StackRun) -> None:
+    for cluster in CLUSTERS:
+        assert ambient.named(f"mesh-check-{cluster}-sample").inputs["metadata"] == {
+            "name": "sample",
+            "labels": {"istio.io/dataplane-mode": "ambient"},
+        }
+        assert ambient.named(f"mesh-check-{cluster}-helloworld").inputs["metadata"]["labels"] == {
+            "app": "helloworld",
+            "service": "helloworld",
+            "istio.io/global": "true",
+        }
+        pod = ambient.named(f"mesh-check-{cluster}-helloworld-{cluster}").inputs["spec"]["template"]["metadata"]
+        assert pod == {"labels": {"app": "helloworld", "version": cluster}}
+        job = ambient.named(f"mesh-check-{cluster}-probe")
+        template = job.inputs["spec"]["template"]
+        assert template["metadata"] == {"labels": {"app": "mesh-check"}}
+        script = template["spec"]["containers"][0]["command"][2]
+        assert "quit() { :; }" in script and "quitquitquit" not in script
+        for needed in (f"{cluster}-istio-cni", f"{cluster}-istio-ztunnel", *(f"{c}-istio-eastwest" for c in CLUSTERS)):
+            assert ambient.needs(job.name, needed), needed
+
+
+def test_ambient_on_eks_puts_the_load_balancer_annotations_on_the_gateways_infrastructure() -> None:
+    run = run_stack("eks", {"dataplane": "ambient"})
+    spec = run.named("cluster-1-istio-eastwest").inputs["spec"]
+    assert spec == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER], "infrastructure": {"annotations": INTERNAL_NLB}}
+    # The controller must run before istiod deploys the Gateway's Service.
+    assert run.needs("cluster-1-istio-eastwest", "cluster-1-aws-load-balancer-controller")
+
+
+def test_ambient_across_clouds_gives_the_gateways_service_its_source_ranges() -> None:
+    run = run_stack("multicloud", {"operatorCidrs": OPERATORS, "dataplane": "ambient"})
+    for cluster, peer, service_annotations in (
+        (AKS, EKS_EGRESS, {"service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges": "true"}),
+        (EKS, AKS_EGRESS, NLB_INTERNET_FACING),
+    ):
+        options = run.named(f"{cluster}-istio-eastwest-options")
+        assert options.inputs["metadata"] == {"name": "istio-eastwest-options", "namespace": "istio-system"}
+        assert options.inputs["data"] == {"service": f"spec:\n  loadBalancerSourceRanges:\n  - {peer}\n"}
+        gateway = run.named(f"{cluster}-istio-eastwest")
+        assert gateway.inputs["spec"]["infrastructure"] == {
+            "annotations": service_annotations,
+            "parametersRef": {"group": "", "kind": "ConfigMap", "name": "istio-eastwest-options"},
+        }
+        assert run.needs(gateway.name, options.name)
+
+
+def test_a_first_preview_of_ambient_evaluates_and_reads_nothing() -> None:
+    preview = run_stack("kind-ambient", preview=True)
+    assert {r.name: r.id for r in preview.resources if r.operation == "read"} == {
+        "kind-1-istio-eastwest-service": "",
+        "kind-2-istio-eastwest-service": "",
+    }
+    assert preview.named("kind-1-istio-gateway-api-crds").inputs["file"] != rpc.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problems"),
+    [
+        (
+            {**stack_config("kind-ambient"), "topology": "primary-remote", "clusters": [
+                stack_config("kind")["clusters"][0], {**stack_config("kind")["clusters"][1], "role": "remote", "primary": "kind-1"},
+            ]},
+            [
+                "dataplane: ambient runs across clusters only with every cluster a primary: Istio does not support remote clusters "
+                "in ambient mode today; set topology: multi-primary, or dataplane: sidecar"
+            ],
+        ),
+        (
+            {**two_azure(), "dataplane": "ambient"},
+            [
+                "clusters[1].network (cluster eastus-aks): shares network network1 with cluster westeurope-aks, but ambient runs "
+                "across clusters only with each cluster on a network of its own (Istio does not support a shared network in ambient "
+                "mode today); give it its own network, or use dataplane: sidecar"
+            ],
+        ),
+        ({**stack_config("kind"), "dataplane": "waypoint"}, ["dataplane: 'waypoint' is not one of sidecar, ambient"]),
+        (
+            {**stack_config("kind-ambient"), "istiodValues": {"env": {"AMBIENT_ENABLE_MULTI_NETWORK": "false"}}},
+            [
+                "istiodValues.env.AMBIENT_ENABLE_MULTI_NETWORK: is set by the program from dataplane (ambient across networks); "
+                "remove it here"
+            ],
+        ),
+    ],
+)  # fmt: skip
+def test_what_ambient_refuses(overrides: dict[str, Any], problems: list[str]) -> None:
+    assert problems_of(overrides) == problems
+
+
+def test_switching_the_kind_mesh_to_ambient_changes_exactly_this() -> None:
+    """The data plane and its Gateway come; the sidecar-mode gateway release and its Istio Gateway go
+    (Pulumi deletes last, and the new Gateway's Service has a name of its own); istiod gets the
+    ambient values; the check's namespace, Service and workloads switch and the probes run again."""
+    before = run_stack("kind")
+    after = run_stack("kind", {"dataplane": "ambient"}, state=before.state())
+    per_cluster = {
+        "create": ("{c}-istio-gateway-api-crds", "{c}-istio-cni", "{c}-istio-ztunnel", "{c}-istio-eastwest (Gateway)"),
+        "update": (
+            "{c}-istio-istiod-1-30-3", "mesh-check-{c}-sample", "mesh-check-{c}-helloworld", "mesh-check-{c}-helloworld-{c}",
+        ),
+        "replace": ("mesh-check-{c}-probe",),
+        "delete": ("{c}-istio-eastwest (Release)", "{c}-istio-cross-network-gateway"),
+    }  # fmt: skip
+    expected = Changes(**{op: frozenset(t.format(c=c) for t in names for c in CLUSTERS) for op, names in per_cluster.items()})
+    assert changes(before, after) == expected
