@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 
 from tests.configs import parse, problems_of, two_azure
 from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.teardown import load_balancers_left_at_destroy
 from tests.harness.webhooks import refused_at_first_up
 from tests.test_day2 import Changes, changes
 from tests.test_multicloud import AKS, AKS_EGRESS, EKS, EKS_EGRESS, NLB_INTERNET_FACING, OPERATORS
@@ -52,7 +53,11 @@ def test_istiod_runs_the_ambient_profile_across_networks(ambient: StackRun) -> N
             "global": {"meshID": "mesh1", "multiCluster": {"clusterName": cluster}, "network": f"network{index}"},
             "revision": "1-30-3",
             "profile": "ambient",
-            "env": {"AMBIENT_ENABLE_MULTI_NETWORK": "true"},
+            "env": {
+                "AMBIENT_ENABLE_MULTI_NETWORK": "true",
+                "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS": "true",
+                "AMBIENT_ENABLE_BAGGAGE": "true",
+            },
             "meshConfig": {"accessLogFile": "/dev/stdout"},
         }
 
@@ -142,12 +147,32 @@ def test_the_check_runs_in_an_ambient_namespace_without_sidecar_handling(ambient
             assert ambient.needs(job.name, needed), needed
 
 
-def test_ambient_on_eks_puts_the_load_balancer_annotations_on_the_gateways_infrastructure() -> None:
-    run = run_stack("eks", {"dataplane": "ambient"})
-    spec = run.named("cluster-1-istio-eastwest").inputs["spec"]
+@pytest.fixture(scope="module")
+def eks_ambient() -> StackRun:
+    return run_stack("eks", {"dataplane": "ambient"})
+
+
+def test_ambient_on_eks_puts_the_load_balancer_annotations_on_the_gateways_infrastructure(eks_ambient: StackRun) -> None:
+    spec = eks_ambient.named("cluster-1-istio-eastwest").inputs["spec"]
     assert spec == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER], "infrastructure": {"annotations": INTERNAL_NLB}}
     # The controller must run before istiod deploys the Gateway's Service.
-    assert run.needs("cluster-1-istio-eastwest", "cluster-1-aws-load-balancer-controller")
+    assert eks_ambient.needs("cluster-1-istio-eastwest", "cluster-1-aws-load-balancer-controller")
+
+
+def test_eks_clusters_on_two_networks_admit_each_other_on_the_hbone_port_only(eks_ambient: StackRun) -> None:
+    for admits, source in (("cluster-1", "cluster-2"), ("cluster-2", "cluster-1")):
+        rule = eks_ambient.named(f"aws-mesh-{admits}-from-{source}").inputs
+        assert (rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 15008, 15008)
+        assert rule["referencedSecurityGroupId"] == eks_ambient.named(f"{source}-eks").outputs["clusterSecurityGroupId"]
+
+
+def test_destroy_waits_for_the_gateways_nlb_before_deleting_its_controller(eks_ambient: StackRun) -> None:
+    # istiod's Service for the Gateway goes by garbage collection after the Gateway; only the
+    # namespace's deletion waits for it, so the namespace must go before the controller.
+    assert load_balancers_left_at_destroy(eks_ambient) == []
+    for cluster in ("cluster-1", "cluster-2"):
+        for keeper in (f"{cluster}-aws-load-balancer-controller", f"{cluster}-default", "aws-mesh-vpc-nat-0"):
+            assert eks_ambient.needs(f"{cluster}-istio-istio-system", keeper)
 
 
 def test_ambient_across_clouds_gives_the_gateways_service_its_source_ranges() -> None:
@@ -198,6 +223,24 @@ def test_a_first_preview_of_ambient_evaluates_and_reads_nothing() -> None:
         ),
         ({**stack_config("kind"), "dataplane": "waypoint"}, ["dataplane: 'waypoint' is not one of sidecar, ambient"]),
         (
+            {**stack_config("kind"), "gatewayApiRelease": "v1.5.1"},
+            [
+                "gatewayApiRelease: is only used with dataplane: ambient, which installs the Gateway API CRDs; remove it, or "
+                "set dataplane: ambient"
+            ],
+        ),
+        (
+            {**stack_config("kind-ambient"), "gatewayApiRelease": "v1.4.1"},
+            [
+                "gatewayApiRelease: v1.4.1 is older than v1.5.1, the Gateway API release Istio 1.30.3 (the newest in "
+                "istioRevisions) is built against; use v1.5.1 or later"
+            ],
+        ),
+        (
+            {**stack_config("kind-ambient"), "gatewayApiRelease": "1.5.1"},
+            ["gatewayApiRelease: '1.5.1' is not valid; use a Gateway API release tag, e.g. v1.5.1"],
+        ),
+        (
             {**stack_config("kind-ambient"), "istiodValues": {"env": {"AMBIENT_ENABLE_MULTI_NETWORK": "false"}}},
             [
                 "istiodValues.env.AMBIENT_ENABLE_MULTI_NETWORK: is set by the program from dataplane (ambient across networks); "
@@ -226,3 +269,16 @@ def test_switching_the_kind_mesh_to_ambient_changes_exactly_this() -> None:
     }  # fmt: skip
     expected = Changes(**{op: frozenset(t.format(c=c) for t in names for c in CLUSTERS) for op, names in per_cluster.items()})
     assert changes(before, after) == expected
+
+
+def test_rolling_istio_back_with_the_gateway_api_release_pinned_leaves_the_crds_alone() -> None:
+    """The CRDs only move forward: from v1.5 their admission policy refuses older ones, and an older
+    release would delete the types it lacks (v1.6.0 adds TCPRoute and UDPRoute to the standard
+    channel) with every object of them. Pinned, a rollback from 1.31 to 1.30 leaves them alone."""
+    upgraded = run_stack("kind-ambient", {"istioRevisions": {"default": "1.31.0"}})
+    assert upgraded.outputs["mesh"]["gatewayApiRelease"] == "v1.6.0"
+    back = run_stack("kind-ambient", {"istioRevisions": {"default": "1.30.3"}, "gatewayApiRelease": "v1.6.0"}, state=upgraded.state())
+    done = changes(upgraded, back)
+    assert not {name for name in done.touched if "gateway-api-crds" in name}
+    assert back.named("kind-1-istio-gateway-api-crds").inputs["file"] == GATEWAY_API_CRDS.format("v1.6.0")
+    assert back.outputs["mesh"]["gatewayApiRelease"] == "v1.6.0"

@@ -18,6 +18,7 @@ from components.platforms.aws import lbc
 from components.platforms.aws.token import eks_token
 from tests.configs import codes_of, parse
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.harness.teardown import load_balancers_left_at_destroy
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
 from tests.test_aws import second_vpc
 
@@ -73,6 +74,7 @@ def test_destroy_removes_the_nlbs_while_controller_nodes_and_nat_still_run(eks: 
             f"aws-{vpc}-vpc",
         ):
             assert run.needs(gateway, keeper), f"{gateway} may be deleted after {keeper}"
+    assert load_balancers_left_at_destroy(run) == []
 
 
 def test_the_service_mutator_is_off_so_no_service_waits_on_a_webhook(eks_run: StackRun) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from components.config.fields import Field
-from components.config.istio import SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
+from components.config.istio import GATEWAY_API_RELEASES, GATEWAY_API_TAG, SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, ListOf, Objects, PublicCidr, Text, ValueTree
 from components.config.model import Dataplane, Role, Topology
 
@@ -51,6 +51,17 @@ DATAPLANE = Field(
     "Gateway API CRDs, the cni and ztunnel charts and an HBONE east-west Gateway per cluster). Ambient runs across "
     "clusters only multi-primary, each cluster on its own network.",
     default=Dataplane.SIDECAR,
+)
+GATEWAY_API_RELEASE = Field(
+    "gatewayApiRelease",
+    Text(GATEWAY_API_TAG, "use a Gateway API release tag, e.g. v1.5.1"),
+    "Ambient only: the Gateway API release whose standard-channel CRDs every cluster gets. The CRDs only move "
+    "forward: before taking the newest Istio release out of istioRevisions, pin this to the release installed "
+    "(the mesh output's gatewayApiRelease), because from v1.5 the CRDs' admission policy refuses older ones, and an "
+    "older release lacks types whose CRDs, and every object of them, would be deleted.",
+    default_text="the release the newest installed Istio is built against ("
+    + ", ".join(f"{minor_text(m)}: {r}" for m, r in GATEWAY_API_RELEASES.items())
+    + ")",
 )
 ACCESS_LOG = Field("accessLog", Boolean(), "Send Envoy access logs to stdout (meshConfig.accessLogFile=/dev/stdout).", default=False)
 INGRESS_GATEWAY = Field(
@@ -181,6 +192,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     VERIFY,
     VERIFY_IMAGE,
     ISTIOD_VALUES,
+    GATEWAY_API_RELEASE,
     CA_ROOT_VALIDITY_HOURS,
     CA_INTERMEDIATE_VALIDITY_HOURS,
     CA_ROOT_EARLY_RENEWAL_HOURS,

@@ -20,7 +20,7 @@ from typing import Any
 
 from components.config.fields import Reader
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, text_of, type_name
-from components.config.model import DEFAULT_TAG, revision_name
+from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 
 SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
 EXACT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -35,6 +35,8 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
     ("profile",): "topology, role and dataplane (remotes use the remote profile, ambient the ambient one)",
     ("env", "AMBIENT_ENABLE_MULTI_NETWORK"): "dataplane (ambient across networks)",
+    ("env", "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS"): "dataplane (ambient across networks)",
+    ("env", "AMBIENT_ENABLE_BAGGAGE"): "dataplane (ambient across networks)",
     ("global", "remotePilotAddress"): "the primary's east-west gateway address",
     ("istiodRemote", "injectionPath"): "the primary's east-west gateway address",
     ("istiodRemote", "injectionURL"): "the primary's east-west gateway address",
@@ -50,6 +52,7 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
 # The Gateway API release each Istio minor is built against (its go.mod: sigs.k8s.io/gateway-api);
 # ambient meshes install its standard-channel CRDs, which Istio's charts do not ship.
 GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
+GATEWAY_API_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
 
@@ -153,6 +156,19 @@ class RevisionTags(Kind[dict[str, str]]):
 def gateway_api_release(version: str) -> str:
     """The Gateway API release whose CRDs an Istio release (x.y.z) is built against."""
     return GATEWAY_API_RELEASES[minor_of(version)]
+
+
+def installed_gateway_api(mesh: MeshSpec) -> str:
+    """The Gateway API release whose CRDs an ambient mesh installs: the pinned one, else the one
+    the newest installed Istio is built against."""
+    return mesh.gateway_api_release or gateway_api_release(mesh.newest_version)
+
+
+def gateway_api_order(release: str) -> tuple[int, ...]:
+    """A Gateway API release tag (vX.Y.Z) as numbers, to compare releases."""
+    found = GATEWAY_API_TAG.match(release)
+    assert found is not None, release
+    return tuple(int(part) for part in found.groups())
 
 
 def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:

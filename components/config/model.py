@@ -21,6 +21,11 @@ def revision_name(version: str) -> str:
     return version.replace(".", "-")
 
 
+def version_order(version: str) -> tuple[int, ...]:
+    """An exact Istio version (x.y.z) as numbers, to sort releases: 1.30.10 after 1.30.9."""
+    return tuple(int(part) for part in version.split("."))
+
+
 P = TypeVar("P")
 
 
@@ -124,6 +129,8 @@ class MeshSpec:
         operator_cidrs: where the operators reach internet-facing API servers from; given exactly when
             the clusters span platforms (default none).
         dataplane: ``sidecar`` or ``ambient`` (default sidecar).
+        gateway_api_release: the Gateway API release pinned for ambient (default none: the one the
+            newest installed Istio is built against; ``components.config.istio.installed_gateway_api``).
     """
 
     mesh_id: str
@@ -140,6 +147,7 @@ class MeshSpec:
     warnings: tuple[str, ...] = ()
     operator_cidrs: tuple[IPv4Network, ...] = ()
     dataplane: Dataplane = Dataplane.SIDECAR
+    gateway_api_release: str | None = None
 
     @property
     def ambient(self) -> bool:
@@ -154,7 +162,7 @@ class MeshSpec:
     @property
     def versions(self) -> tuple[str, ...]:
         """The distinct Istio releases installed, oldest first: one istiod revision each."""
-        return tuple(sorted(set(self.revisions.values()), key=lambda v: tuple(int(p) for p in v.split("."))))
+        return tuple(sorted(set(self.revisions.values()), key=version_order))
 
     @property
     def newest_version(self) -> str:

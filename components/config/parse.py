@@ -40,6 +40,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     _replaced_keys(root)
     topology = root.value(d.TOPOLOGY)
     dataplane = root.value(d.DATAPLANE)
+    gateway_api = root.value(d.GATEWAY_API_RELEASE)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
@@ -54,7 +55,9 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0
-    parsed = ParsedMesh(topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds), dataplane)
+    parsed = ParsedMesh(
+        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds), dataplane, gateway_api
+    )
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
@@ -65,6 +68,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     return MeshSpec(
         mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
         tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (), dataplane,
+        gateway_api,
     )  # fmt: skip
 
 

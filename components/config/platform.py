@@ -82,6 +82,7 @@ class ParsedMesh:
         clouds: the platform of every cluster entry whose ``cloud`` parsed, even if the rest failed
             (default none).
         dataplane: ``dataplane``, if it parsed (default none).
+        gateway_api_release: ``gatewayApiRelease``, if given and it parsed (default none).
     """
 
     topology: Topology | None
@@ -93,6 +94,7 @@ class ParsedMesh:
     operator_cidrs: tuple[IPv4Network, ...] | None = None
     clouds: frozenset[str] = frozenset()
     dataplane: Dataplane | None = None
+    gateway_api_release: str | None = None
 
     @property
     def spans_platforms(self) -> bool:

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from itertools import combinations, permutations
 from typing import Any, Protocol, TypeVar
 
-from components.config.model import ClusterSpec, Dataplane, Role, Topology
+from components.config.istio import gateway_api_order, gateway_api_release
+from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
 from components.config.platform import EgressSource, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 
@@ -120,6 +121,7 @@ def _roles(mesh: ParsedMesh, problems: Problems) -> None:
 def _ambient(mesh: ParsedMesh, problems: Problems) -> None:
     """Istio's ambient data plane runs across clusters only multi-primary, on a network per cluster
     (istio.io, ambient multicluster: remote clusters and shared networks are not supported)."""
+    _gateway_api_release(mesh, problems)
     if mesh.dataplane is not Dataplane.AMBIENT:
         return
     if mesh.topology is Topology.PRIMARY_REMOTE:
@@ -142,6 +144,32 @@ def _ambient(mesh: ParsedMesh, problems: Problems) -> None:
                 "or use dataplane: sidecar",
                 entry.owner,
             )
+
+
+def _gateway_api_release(mesh: ParsedMesh, problems: Problems) -> None:
+    """A pinned Gateway API release is for ambient meshes (sidecar meshes install no CRDs of it), and
+    no older than the one the newest installed Istio is built against, whose types istiod serves."""
+    pinned = mesh.gateway_api_release
+    if pinned is None or mesh.dataplane is None:
+        return
+    if mesh.dataplane is not Dataplane.AMBIENT:
+        problems.add(
+            "gatewayApiRelease",
+            "unused",
+            "is only used with dataplane: ambient, which installs the Gateway API CRDs; remove it, or set dataplane: ambient",
+        )
+        return
+    if not mesh.revisions:
+        return
+    newest = max(mesh.revisions.values(), key=version_order)
+    needed = gateway_api_release(newest)
+    if gateway_api_order(pinned) < gateway_api_order(needed):
+        problems.add(
+            "gatewayApiRelease",
+            "too-old",
+            f"{pinned} is older than {needed}, the Gateway API release Istio {newest} (the newest in istioRevisions) is built "
+            f"against; use {needed} or later",
+        )
 
 
 def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:

@@ -8,7 +8,8 @@ networks (istio.io, "Install ambient multi-primary on different networks"): isti
 its cluster and network; the east-west gateway is a Gateway API ``Gateway`` of that class with one
 HBONE listener (Istio's samples/multicluster/gen-eastwest-gateway.sh --ambient), for which istiod
 deploys the gateway and its LoadBalancer Service. Istio's charts do not ship the Gateway API CRDs:
-the standard channel of the release the newest installed Istio is built against goes first.
+their standard channel goes first, of the release the newest installed Istio is built against unless
+``gatewayApiRelease`` pins one (the CRDs only move forward).
 
 The value trees are pure functions so tests pin them exactly (Helm ignores unknown keys).
 """
@@ -21,7 +22,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.config.istio import gateway_api_release
+from components.config.istio import installed_gateway_api
 from components.config.model import MeshSpec
 
 GATEWAY_API_URL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{release}/standard-install.yaml"
@@ -41,13 +42,25 @@ WAIT_FOR = {"pulumi.com/waitFor": "condition=Programmed"}
 
 
 def gateway_api_crds_url(mesh: MeshSpec) -> str:
-    """The standard-channel CRDs of the Gateway API release the newest installed Istio is built against."""
-    return GATEWAY_API_URL.format(release=gateway_api_release(mesh.newest_version))
+    """The standard-channel CRDs of the mesh's Gateway API release (``installed_gateway_api``)."""
+    return GATEWAY_API_URL.format(release=installed_gateway_api(mesh))
+
+
+# istiod's ambient switches (pilot/pkg/features/ambient.go), each off by default. Multi-network is
+# the mesh across networks itself; ingress lets an ingress gateway send to other networks' endpoints
+# (as it does in sidecar mode; ambient keeps it local otherwise); baggage lets waypoints carry their
+# peers' metadata so cross-network requests keep their source labels in metrics (Istio's multi-network
+# ambient install sets it).
+AMBIENT_MULTI_NETWORK_ENV = {
+    "AMBIENT_ENABLE_MULTI_NETWORK": "true",
+    "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS": "true",
+    "AMBIENT_ENABLE_BAGGAGE": "true",
+}
 
 
 def ambient_istiod_values() -> dict[str, Any]:
     """What the ambient data plane adds to every istiod's values."""
-    return {"profile": "ambient", "env": {"AMBIENT_ENABLE_MULTI_NETWORK": "true"}}
+    return {"profile": "ambient", "env": dict(AMBIENT_MULTI_NETWORK_ENV)}
 
 
 def cni_values() -> dict[str, Any]:

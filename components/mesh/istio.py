@@ -354,7 +354,7 @@ class IstioRelease(pulumi.ComponentResource):
                 labels={NETWORK_LABEL: cluster.network},
                 annotations={CONTROL_PLANE_ANNOTATION: primary} if remote and primary else None,
             ),
-            opts=on_cluster,
+            opts=self._namespace_options(mesh, cluster),
         )
         namespace_name = namespace.metadata.name
         self.namespace = namespace_name
@@ -389,6 +389,18 @@ class IstioRelease(pulumi.ComponentResource):
         if mesh.ambient:
             self.dataplane = self._ambient_dataplane(args, namespace_name, after_base)
         self.register_outputs({"istiod": self.istiod.status})
+
+    def _namespace_options(self, mesh: MeshSpec, cluster: ClusterHandle) -> pulumi.ResourceOptions:
+        """In ambient, ``istio-system`` outlives what provisions load balancers (``cluster.ready``).
+        istiod's Service for the east-west Gateway is deleted by the garbage collector after the
+        Gateway is gone (its owner reference does not block the owner's deletion), so nothing but
+        the namespace, whose deletion Pulumi awaits until every object in it is gone, waits for the
+        load balancer's release; deleted after the AWS Load Balancer Controller it would leak the
+        NLB and its security group and stop the VPC's deletion. A sidecar-mode gateway needs none
+        of this: Helm's uninstall waits for its Service."""
+        if not mesh.ambient:
+            return self._on_cluster
+        return pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
 
     def _gateway_api_crds(self, name: str, args: IstioReleaseArgs) -> k8s.yaml.v2.ConfigFile:
         """The Gateway API's standard-channel CRDs, fetched by the provider from the release's URL."""

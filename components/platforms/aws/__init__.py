@@ -44,7 +44,7 @@ class AwsPlatform:
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)
         eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure)) for c in clusters}
-        AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers))
+        AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
         home = clusters[0]
         secrets = MeshSecretsManager(
             "mesh-secrets",

@@ -1,7 +1,9 @@
 """AwsMeshSecurity: the ingress rules between EKS clusters that the mesh needs, and no more.
 
 Managed node groups carry their EKS cluster security group, so rules go on it. For every ordered
-pair (X admits Y): 15443 (east-west gateway) when they are on different Istio networks, all traffic
+pair (X admits Y): the east-west gateway's port when they are on different Istio networks (15443,
+mTLS passed through by SNI; in ambient 15008, HBONE: the only data port of the Gateway istiod
+deploys, pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go), all traffic
 when they share one (pods talk directly); within one VPC by security-group reference, across VPCs
 by the peer VPC's range. Each cluster admits 443 from every peer: the private endpoint is on, so a
 peer's istiod inside AWS reaches this API server privately. Each cluster admits 15012 and 15017
@@ -18,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config.model import ClusterSpec
+from components.mesh.ambient import HBONE_PORT
 from components.platforms.aws.cluster import EksCluster
 from components.platforms.aws.config import VpcSpec, aws_part
 
@@ -30,16 +33,18 @@ class AwsMeshSecurityArgs:
     """Inputs of ``AwsMeshSecurity``.
 
     Args:
-        specs: the EKS clusters' specs (networks decide 15443 versus all traffic).
+        specs: the EKS clusters' specs (networks decide the east-west port versus all traffic).
         vpcs: the VPCs they are in.
         clusters: the EKS clusters, by name.
         providers: the AWS provider of each region.
+        ambient: the mesh runs the ambient data plane (east-west on 15008, not 15443; default no).
     """
 
     specs: Sequence[ClusterSpec]
     vpcs: Sequence[VpcSpec]
     clusters: Mapping[str, EksCluster]
     providers: Mapping[str, aws.Provider]
+    ambient: bool = False
 
 
 class AwsMeshSecurity(pulumi.ComponentResource):
@@ -49,6 +54,7 @@ class AwsMeshSecurity(pulumi.ComponentResource):
         super().__init__("istio-multicluster:aws:MeshSecurity", name, None, opts)
         specs = {c.name: c for c in args.specs}
         vpcs = {v.name: v for v in args.vpcs}
+        east_west = HBONE_PORT if args.ambient else EAST_WEST_PORT
         for cluster, eks_cluster in args.clusters.items():
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
             for port in WEBHOOK_PORTS:
@@ -64,7 +70,7 @@ class AwsMeshSecurity(pulumi.ComponentResource):
         for admits, source in permutations(args.clusters, 2):
             a, b = specs[admits], specs[source]
             flat = a.network == b.network
-            low, high = (0, 65535) if flat else (EAST_WEST_PORT, EAST_WEST_PORT)
+            low, high = (0, 65535) if flat else (east_west, east_west)
             same_vpc = aws_part(a).vpc == aws_part(b).vpc
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
             peer_group = args.clusters[source].security_group_id if same_vpc else None

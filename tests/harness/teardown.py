@@ -1,0 +1,64 @@
+"""What ``pulumi destroy`` must keep running until a cloud load balancer is released.
+
+The AWS Load Balancer Controller puts its finalizer (``service.k8s.aws/resources``) on every
+LoadBalancer Service it provisions an NLB for and removes it once the NLB and its security group
+are deleted. If Pulumi deletes the controller first, the Service hangs, and the NLB, its security
+group and ENIs stay behind and stop the VPC's deletion. So whatever Pulumi awaits the Service's
+deletion through must be deleted before the controller, i.e. depend on it:
+
+- a Helm release (the gateway chart): pulumi-kubernetes uninstalls with ``wait`` unless
+  ``skipAwait`` (provider/pkg/provider/helm_release.go), which waits for the Service to be gone;
+- a Service of type LoadBalancer that the program owns: its own deletion is awaited;
+- a Gateway API ``Gateway`` that istiod deploys: its Service is owned without
+  ``blockOwnerDeletion`` (Istio's gateway templates), so the Gateway's deletion returns before the
+  Service is gone; only the Namespace holding it, whose deletion Pulumi awaits until every object
+  in it is gone, waits for the release.
+"""
+
+from __future__ import annotations
+
+from tests.harness.monitor import Registered
+from tests.harness.program import StackRun
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SERVICE = "kubernetes:core/v1:Service"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+# GatewayClasses istiod deploys a LoadBalancer Service for (pilot/pkg/config/kube/gatewaycommon/classinfo.go).
+ISTIO_LOAD_BALANCED_CLASSES = {"istio", "istio-east-west"}
+
+
+def _metadata(resource: Registered) -> dict[str, object]:
+    return dict(resource.inputs.get("metadata") or {})
+
+
+def _awaiter(run: StackRun, maker: Registered) -> Registered | None:
+    """The resource whose deletion Pulumi awaits until ``maker``'s load balancer is released."""
+    if maker.type in {RELEASE, SERVICE}:
+        return maker
+    namespace = _metadata(maker).get("namespace")
+    holders = [n for n in run.of_type(NAMESPACE) if n.provider == maker.provider and _metadata(n).get("name") == namespace]
+    return holders[0] if holders else None
+
+
+def _makes_load_balancer(resource: Registered) -> bool:
+    spec = resource.inputs.get("spec") or {}
+    if resource.type == RELEASE:
+        return resource.inputs.get("chart") == "gateway"
+    if resource.type == SERVICE:
+        return spec.get("type") == "LoadBalancer"
+    return resource.type == GATEWAY and spec.get("gatewayClassName") in ISTIO_LOAD_BALANCED_CLASSES
+
+
+def load_balancers_left_at_destroy(run: StackRun) -> list[str]:
+    """Every load balancer whose release ``pulumi destroy`` may not wait for before it deletes the
+    controller that releases it, with the reason."""
+    leaks = []
+    for controller in (r for r in run.of_type(RELEASE) if r.inputs.get("chart") == "aws-load-balancer-controller"):
+        for maker in (r for r in run.resources if r.provider == controller.provider and _makes_load_balancer(r)):
+            awaiter = _awaiter(run, maker)
+            if awaiter is None:
+                leaks.append(f"{maker.name}: nothing Pulumi manages awaits its Service's deletion")
+            elif not run.needs(awaiter.name, controller.name):
+                leaks.append(f"{maker.name}: {awaiter.name} may be deleted after {controller.name}, which releases its NLB")
+    return leaks
