@@ -191,7 +191,7 @@ def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
         (
             {"global": "oops"},
             "istiodValues.global: is the text 'oops', but the program sets global.externalIstiod, global.meshID, "
-            "global.multiCluster.clusterName, global.network, global.remotePilotAddress inside it; make it an object",
+            "global.multiCluster.clusterName, global.network, global.platform, global.remotePilotAddress inside it; make it an object",
         ),
         (
             {"global": {"multiCluster": 3}},

@@ -7,7 +7,10 @@ from collections import Counter
 
 import pytest
 
-from tests.harness.program import StackRun, run_stack
+from tests.configs import problems_of
+from tests.harness.program import StackRun, run_stack, stack_config
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +90,42 @@ def test_clusters_do_not_wait_for_each_other_or_for_the_ca(kind: StackRun) -> No
         for resource in [kind.named(cluster), *kind.children_of(kind.named(cluster))]:
             assert not set(resource.dependencies) & ca
             assert not [u for u in resource.dependencies if kind.by_urn(u).name.startswith("kind-2" if cluster == "kind-1" else "kind-1")]
+
+
+def test_an_istio_platform_goes_into_every_istio_chart_on_its_cluster_only() -> None:
+    clusters = stack_config("kind-ambient")["clusters"]
+    run = run_stack("kind-ambient", {"clusters": [clusters[0], {**clusters[1], "istioPlatform": "k3s"}], "ingressGateway": True})
+    charts = {r.name: r.inputs for r in run.of_type(RELEASE) if r.inputs["repositoryOpts"]["repo"].startswith("https://istio-release")}
+    on_k3s = {name for name in charts if name.startswith("kind-2-")}
+    assert on_k3s == {f"kind-2-istio-{role}" for role in ("base", "istiod-1-30-3", "cni", "ztunnel", "ingress")}
+    for name, inputs in charts.items():
+        platform = inputs["values"].get("global", {}).get("platform")
+        assert platform == ("k3s" if name in on_k3s else None), name
+    # What the program derives stays as it was beside the platform.
+    assert charts["kind-2-istio-ztunnel"]["values"] == {
+        "multiCluster": {"clusterName": "kind-2"},
+        "network": "network2",
+        "revision": "1-30-3",
+        "global": {"platform": "k3s"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        (
+            "istioPlatform",
+            "eks",
+            "clusters[1].istioPlatform (cluster kind-2): 'eks' is not one of gke, k3d, k3s, microk8s, minikube, openshift",
+        ),
+        (
+            "istiodValues",
+            {"global": {"platform": "k3s"}},
+            "clusters[1].istiodValues.global.platform (cluster kind-2): is set by the program from the cluster's istioPlatform "
+            "(existing clusters); remove it here",
+        ),
+    ],
+)
+def test_the_istio_platform_is_one_of_the_charts_profiles_and_only_set_there(field: str, value: object, problem: str) -> None:
+    clusters = stack_config("kind")["clusters"]
+    assert problems_of({**stack_config("kind"), "clusters": [clusters[0], {**clusters[1], field: value}]}) == [problem]

@@ -30,6 +30,7 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("global", "meshID"): "meshId",
     ("global", "multiCluster", "clusterName"): "the cluster's name",
     ("global", "network"): "the cluster's network",
+    ("global", "platform"): "the cluster's istioPlatform (existing clusters)",
     ("revision",): "istioRevisions",
     ("revisionTags",): "istioRevisions",
     ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",

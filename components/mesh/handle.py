@@ -57,6 +57,8 @@ class ClusterHandle:
         gateway_dns_names: DNS names that cover this cluster's load-balancer host names, for
             certificates of services reached through them, e.g. ``*.elb.eu-west-1.amazonaws.com``
             for AWS NLBs (default none: load balancers have IP addresses).
+        chart_platform: the platform profile every Istio chart on the cluster applies
+            (``global.platform``, e.g. ``k3s``; default none: upstream Kubernetes paths).
     """
 
     name: str
@@ -70,3 +72,4 @@ class ClusterHandle:
     eastwest_source_ranges: pulumi.Input[Sequence[str]] | None = None
     ca_files: CaFiles | None = None
     gateway_dns_names: Sequence[str] = ()
+    chart_platform: str | None = None

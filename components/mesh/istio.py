@@ -615,6 +615,11 @@ class IstioRelease(pulumi.ComponentResource):
         values: pulumi.Input[Mapping[str, Any]],
         opts: pulumi.ResourceOptions,
     ) -> k8s.helm.v3.Release:
+        """One Istio chart on the cluster; the cluster's platform profile, if any, goes into every chart
+        (each has the same profiles and applies ``global.platform`` in its zzz_profile.yaml)."""
+        platform = self._args.cluster.chart_platform
+        if platform is not None:
+            values = pulumi.Output.from_input(values).apply(lambda tree: deep_merge(tree, {"global": {"platform": platform}}))
         return helm_release(
             f"{self._name}-{role}",
             release=release,

@@ -68,7 +68,15 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
         )
         ready = self._metallb(name, platform.metallb, provider) if platform.metallb else []
         ranges = args.exposure.peers(spec.name) if args.exposure else None
-        self.handle = ClusterHandle(spec.name, spec.network, provider, platform.api_server_url, ready=ready, eastwest_source_ranges=ranges)
+        self.handle = ClusterHandle(
+            spec.name,
+            spec.network,
+            provider,
+            platform.api_server_url,
+            ready=ready,
+            eastwest_source_ranges=ranges,
+            chart_platform=platform.istio_platform,
+        )
         self.register_outputs({"apiServerUrl": platform.api_server_url})
 
     def _metallb(self, name: str, metallb: MetalLbSpec, provider: k8s.Provider) -> list[pulumi.Resource]:

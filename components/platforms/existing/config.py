@@ -104,7 +104,19 @@ EGRESS_CIDRS = Field(
     "firewall), which the cloud clusters' API servers and east-west gateways then admit.",
     default_text="none (single-platform meshes)",
 )
-CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, CONTEXT, KUBECONFIG, API_SERVER_URL, METALLB, EGRESS_CIDRS)
+# The platforms Istio's charts carry a profile for (files/profile-platform-<name>.yaml in every chart,
+# 1.29 to 1.31): paths and settings that differ from upstream Kubernetes, e.g. k3s's CNI directories.
+ISTIO_PLATFORMS = ("gke", "k3d", "k3s", "microk8s", "minikube", "openshift")
+ISTIO_PLATFORM = Field(
+    "istioPlatform",
+    Text(choices=ISTIO_PLATFORMS),
+    "The platform profile of Istio's charts (global.platform) for a cluster whose node layout differs from upstream "
+    "Kubernetes: its CNI directories (k3s, k3d, microk8s, minikube), GKE's resource quota for istio-cni, OpenShift's "
+    "security settings. Set it on those platforms, above all with dataplane: ambient, whose istio-cni writes to the "
+    "node's CNI directories.",
+    default_text="none (kind and conformant clusters with the usual paths)",
+)
+CLUSTER_FIELDS: tuple[Field[Any], ...] = (REGION, CONTEXT, KUBECONFIG, API_SERVER_URL, METALLB, EGRESS_CIDRS, ISTIO_PLATFORM)
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,7 @@ class ExistingCluster:
         api_server_url: the https URL other clusters' pods dial.
         metallb: install MetalLB with these addresses (none: the cluster has a load balancer).
         egress_cidrs: where its traffic reaches the internet from (default none: single-platform meshes).
+        istio_platform: the platform profile of Istio's charts (default none).
     """
 
     context: str
@@ -137,6 +150,7 @@ class ExistingCluster:
     api_server_url: str
     metallb: MetalLbSpec | None
     egress_cidrs: tuple[IPv4Network, ...] = ()
+    istio_platform: str | None = None
 
     @property
     def cloud(self) -> str:
@@ -174,9 +188,10 @@ class ExistingConfig:
             metallb_entry.reject_unknown()
             metallb = MetalLbSpec(addresses, version) if addresses and version else None
         egress = entry.value(EGRESS_CIDRS) or ()
+        istio_platform = entry.value(ISTIO_PLATFORM)
         if entry.failed or region is None or context is None or url is None:
             return None
-        return region, ExistingCluster(context, kubeconfig, url, metallb, egress)
+        return region, ExistingCluster(context, kubeconfig, url, metallb, egress, istio_platform)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         clusters = mesh.on(NAME)
