@@ -363,6 +363,14 @@ def test_revisions_name_themselves_after_their_release_and_the_old_keys_show_the
         ("replaced", f"istioVersion: {replaced}and remove istioVersion and istioRevision"),
         ("replaced", f"istioRevision: {replaced}and remove istioVersion and istioRevision"),
     ]
+    # Even empty: nothing declares these keys any more, so a value is the stack file's and is refused, not dropped.
+    assert codes_of({**n_existing(2), "istioRevision": ""}) == [
+        (
+            "replaced",
+            "istioRevision: is replaced by istioRevisions, which names each revision after its release; set istioRevisions: "
+            '{default: "<x.y.z>"} and remove istioVersion and istioRevision',
+        )
+    ]
 
 
 def test_topology_and_access_log() -> None:

@@ -179,6 +179,11 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             ("type", "verify: must be true or false, got 'yes'; YAML 1.2, which Pulumi reads, takes yes as text: write true or false"),
             id="yaml-1.1-boolean",
         ),
+        pytest.param(
+            {**n_existing(2), "verify": "True"},
+            ("type", "verify: must be true or false, got the text 'True' (quoted or padded); write true without quotes"),
+            id="quoted-boolean",
+        ),
     ],
 )
 def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
@@ -226,7 +231,11 @@ def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
 )
 def test_program_owned_istiod_values_are_protected_at_every_level(values: dict[str, Any], expected: str) -> None:
     assert codes_of({**n_existing(2), "istiodValues": values}) == [("owned-value", expected)]
-    assert parse({**n_existing(2), "istiodValues": {"global": {"proxy": {"privileged": True}}, "pilot": {"replicaCount": 2}}})
+
+
+def test_istiod_values_beside_the_owned_paths_are_kept_as_given() -> None:
+    values = {"global": {"proxy": {"privileged": True}}, "pilot": {"replicaCount": 2}}
+    assert parse({**n_existing(2), "istiodValues": values}).istiod_values == values
 
 
 @pytest.mark.parametrize(

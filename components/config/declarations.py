@@ -40,13 +40,13 @@ ISTIO_REVISIONS = Field[dict[str, str]](
 REPLACED_KEYS = ("istioVersion", "istioRevision")
 TOPOLOGY = Field(
     "topology",
-    Choice(Topology, tuple(t.value for t in Topology)),
+    Choice(Topology),
     "Control-plane model: multi-primary (every cluster runs istiod) or primary-remote.",
     default=Topology.MULTI_PRIMARY,
 )
 DATAPLANE = Field(
     "dataplane",
-    Choice(Dataplane, tuple(d.value for d in Dataplane)),
+    Choice(Dataplane),
     "Istio's data plane: `sidecar` (a proxy in every pod) or `ambient` (a ztunnel per node, no sidecars; with the "
     "Gateway API CRDs, the cni and ztunnel charts and an HBONE east-west Gateway per cluster). Ambient runs across "
     "clusters only multi-primary, each cluster on its own network.",
@@ -143,9 +143,7 @@ NETWORK = Field(
     required=True,
     hint=f"name the cluster's Istio network; {DNS_LABEL_HINT}",
 )
-ROLE = Field(
-    "role", Choice(Role, tuple(r.value for r in Role)), "`primary` or `remote` (topology `primary-remote` only).", default=Role.PRIMARY
-)
+ROLE = Field("role", Choice(Role), "`primary` or `remote` (topology `primary-remote` only).", default=Role.PRIMARY)
 PRIMARY = Field("primary", Text(DNS_LABEL, DNS_LABEL_HINT), "For a remote: the primary whose istiod it uses.")
 CLUSTER_ISTIOD_VALUES = Field[dict[str, Any]](
     "istiodValues",

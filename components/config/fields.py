@@ -106,10 +106,6 @@ class Reader:
             reader.failed = True
             reader = reader.parent
 
-    def warn(self, key: str, code: str, message: str) -> None:
-        """Record a warning about ``key``; the value stays valid."""
-        self.problems.warn(self.at(key), code, message, self.owner)
-
     def has(self, field: Field[Any]) -> bool:
         return self.raw.get(field.key) is not None
 

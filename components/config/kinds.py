@@ -14,6 +14,7 @@ import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from components.config.fields import Field
 
 T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
 Fail = Callable[[str, str], None]
 """Records one problem of the value being converted: ``fail(code, message)``."""
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_LABEL_HINT = "use a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-YAML_BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+# YAML 1.1 booleans that YAML 1.2 (which Pulumi reads) takes as text.
+YAML_11_BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n"}
 
 
 def type_name(value: object) -> str:
@@ -160,29 +163,36 @@ class Boolean(Kind[bool]):
             return value
         if value in ("true", "false"):
             return value == "true"
-        if isinstance(value, str) and value.strip().lower() in YAML_BOOLEAN_WORDS:
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in YAML_11_BOOLEAN_WORDS:
             fail("type", f"must be true or false, got {value!r}; YAML 1.2, which Pulumi reads, takes {value} as text: write true or false")
+            return None
+        if word in ("true", "false"):
+            fail("type", f"must be true or false, got the text {value!r} (quoted or padded); write {word} without quotes")
             return None
         fail("type", f"must be true or false, got {type_name(value)}")
         return None
 
 
 @dataclass(frozen=True)
-class Choice(Kind[T]):
-    """One of the values of an enumeration ``enum`` (a ``StrEnum``)."""
+class Choice(Kind[E]):
+    """One of the values of the enumeration ``enum``, in its declaration order."""
 
-    enum: Callable[[str], T]
-    values: tuple[str, ...]
+    enum: type[E]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(member.value for member in self.enum)
 
     @property
     def readme(self) -> str:
         return " | ".join(f"`{v}`" for v in self.values)
 
-    def convert(self, value: object, fail: Fail) -> T | None:
+    def convert(self, value: object, fail: Fail) -> E | None:
         text = Text(choices=self.values).convert(value, fail)
         return self.enum(text) if text is not None else None
 
-    def to_schema(self, value: T) -> object:
+    def to_schema(self, value: E) -> object:
         return str(value)
 
 
@@ -430,17 +440,4 @@ class Object(Kind[Mapping[str, object]]):
     schema = "object"
 
     def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
-        return AnyObject().convert(value, fail)
-
-
-@dataclass(frozen=True)
-class AnyObject(Kind[Mapping[str, object]]):
-    """Any object, keys as text."""
-
-    schema = "object"
-
-    def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
-        if not isinstance(value, Mapping):
-            fail("type", f"must be an object, got {type_name(value)}")
-            return None
-        return {str(k): v for k, v in value.items()}
+        return ValueTree().convert(value, fail)

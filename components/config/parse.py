@@ -76,7 +76,7 @@ def _replaced_keys(root: Reader) -> None:
     """``istioVersion`` and ``istioRevision`` are refused with the ``istioRevisions`` value that does the same."""
     version = root.raw.get("istioVersion")
     for key in d.REPLACED_KEYS:
-        if root.raw.get(key) in (None, ""):
+        if root.raw.get(key) is None:
             continue
         equivalent = f'{{default: "{version}"}}' if isinstance(version, str) and version else '{default: "<x.y.z>"}'
         root.fail(

@@ -40,11 +40,6 @@ class Problem:
     message: str
     owner: Owner | None = None
 
-    @property
-    def cluster(self) -> str | None:
-        """The name of the cluster at fault, if the problem is a cluster's."""
-        return self.owner.name if self.owner is not None and self.owner.kind == "cluster" else None
-
     def __str__(self) -> str:
         owner = f" ({self.owner})" if self.owner is not None else ""
         return f"{self.path}{owner}: {self.message}"

@@ -89,7 +89,7 @@ KEY_VAULT_RESOURCE_GROUP = Field(
 )
 CA_DELIVERY = Field(
     "caDelivery",
-    Choice(CaDelivery, tuple(c.value for c in CaDelivery)),
+    Choice(CaDelivery),
     "How istiod on AKS gets its CA: `secret` (the cacerts Secret, written from the Pulumi state) or `keyVault` (files "
     "mounted from Key Vault by the secrets-store CSI driver, read by a per-cluster identity federated to istiod's "
     "service account; the intermediate key never sits in a Kubernetes Secret).",
@@ -108,9 +108,7 @@ POOL_NAME = Field(
     "At most 12 lowercase letters and digits.",
     required=True,
 )
-POOL_MODE = Field(
-    "mode", Choice(PoolMode, tuple(m.value for m in PoolMode)), "`System` or `User`; one System pool at least.", default=PoolMode.USER
-)
+POOL_MODE = Field("mode", Choice(PoolMode), "`System` or `User`; one System pool at least.", default=PoolMode.USER)
 POOL_VM_SIZE = Field(
     "vmSize", Text(AZURE_VM_SIZE, "use an Azure VM size such as Standard_D4s_v5"), "The pool's VM size.", default="Standard_D4s_v5"
 )
@@ -165,7 +163,7 @@ SERVICE_CIDR = Field(
 DNS_SERVICE_IP = Field("dnsServiceIp", Address(), "kube-dns address, inside `serviceCidr`.", default_text="10th address of `serviceCidr`")
 NETWORK_PLUGIN = Field(
     "networkPlugin",
-    Choice(AzureCni, tuple(c.value for c in AzureCni)),
+    Choice(AzureCni),
     "`azure` (pods on VNet IPs) or `overlay` (pods on `podCidr`, NATed).",
     default=AzureCni.AZURE,
 )
@@ -188,7 +186,7 @@ SKU_TIER = Field(
 )
 NETWORK_POLICY = Field(
     "networkPolicy",
-    Choice(NetworkPolicy, tuple(p.value for p in NetworkPolicy)),
+    Choice(NetworkPolicy),
     "Network policy engine: `calico`, `azure`, `cilium` (on the Cilium dataplane) or `none`.",
     default=NetworkPolicy.CALICO,
 )
