@@ -46,7 +46,7 @@ def test_network_two_vnets_pool_subnets_and_peering_both_ways(aks_run: StackRun)
     assert there["remoteVirtualNetwork"]["id"].endswith("/virtualNetworks/eastus-aks-vnet")
     assert (there["allowForwardedTraffic"], there["allowVirtualNetworkAccess"]) == (True, True)
     groups = {r.inputs["resourceGroupName"]: r.inputs["location"] for r in aks_run.of_type("azure-native:resources:ResourceGroup")}
-    # The vault's group: its own, in the region of the cluster whose name sorts first.
+    # The vault's group: its own, in keyVaultLocation (eastus in Pulumi.aks.yaml), whichever clusters there are.
     assert groups == {"istio-aks-westeurope": "westeurope", "istio-aks-eastus": "eastus", "istio-mesh-vault-aks": "eastus"}
 
 

@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 EXEC_API = "client.authentication.k8s.io/v1beta1"
+# The interpreter the project's credential commands run with: the virtualenv the README sets up,
+# relative to the project root, where Pulumi runs the program and the provider runs its commands.
+PROJECT_PYTHON = "venv/bin/python"
 
 
 def exec_credential(token: str, expires: datetime.datetime, exec_info: str | None = None) -> dict[str, Any]:

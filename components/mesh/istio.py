@@ -33,7 +33,8 @@ EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 CROSS_NETWORK_PORT = 15443
 ISTIOD_GATEWAY = "istiod-gateway"
-# istiod's webhook port, which a primary's east-west gateway passes through to remotes.
+# istiod's xDS and webhook ports, which a primary's east-west gateway passes through to remotes.
+XDS_PORT = 15012
 WEBHOOK_PORT = 15017
 # A CA delivered as files: the SecretProviderClass, istiod's volume for it and where it is mounted.
 CA_FILES_CLASS = "istio-cacerts"

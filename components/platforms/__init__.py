@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pulumi
-
 from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
 from components.mesh.ca import MeshCA
@@ -33,7 +31,7 @@ def build_platforms(mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
     built = PlatformBuild(handles={})
     if exposure is not None:
         # What firewalls in front of other services (and existing clusters' API servers) must admit.
-        built.outputs["egressAddresses"] = {name: pulumi.Output.from_input(cidrs) for name, cidrs in exposure.egress.items()}
+        built.outputs["egressAddresses"] = dict(exposure.egress)
     for part in prepared:
         made = part.build(ca, exposure)
         built.handles |= made.handles

@@ -152,7 +152,7 @@ class EksCluster(pulumi.ComponentResource):
             for group in platform.node_groups
         ]
         eks_cluster = self.cluster.eks_cluster
-        self.security_group_id = eks_cluster.vpc_config.apply(lambda c: c.cluster_security_group_id or "")
+        self.security_group_id = eks_cluster.vpc_config.apply(_cluster_security_group)
         parts = pulumi.Output.all(eks_cluster.endpoint, eks_cluster.certificate_authority.data)
         provider = k8s.Provider(
             f"{name}-provider",
@@ -228,7 +228,8 @@ class EksCluster(pulumi.ComponentResource):
             repo=lbc.CHARTS,
             namespace="kube-system",
             values=lbc.chart_values(spec.name, spec.region, network.vpc.id, role.arn),
-            # The controller reaches AWS's APIs through the NAT routes (the node groups need them too).
+            # The controller's role must hold its policy before its first call to AWS; the NAT routes
+            # come with the node groups (``on_nodes``).
             opts=pulumi.ResourceOptions.merge(on_nodes, pulumi.ResourceOptions(depends_on=[attachment])),
         )
 
@@ -242,3 +243,10 @@ class EksCluster(pulumi.ComponentResource):
             namespace="kube-system",
             opts=on_nodes,
         )
+
+
+def _cluster_security_group(vpc_config: aws.eks.outputs.ClusterVpcConfig) -> str:
+    """The security group EKS creates for every cluster, which managed nodes carry; the mesh's rules go on it."""
+    if not vpc_config.cluster_security_group_id:
+        raise ValueError("EKS reported no cluster security group; run pulumi refresh, then pulumi up")
+    return vpc_config.cluster_security_group_id

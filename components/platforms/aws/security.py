@@ -21,11 +21,11 @@ import pulumi_aws as aws
 
 from components.config.model import ClusterSpec
 from components.mesh.ambient import HBONE_PORT
+from components.mesh.istio import CROSS_NETWORK_PORT, WEBHOOK_PORT, XDS_PORT
 from components.platforms.aws.cluster import EksCluster
 from components.platforms.aws.config import VpcSpec, aws_part
 
-EAST_WEST_PORT = 15443
-WEBHOOK_PORTS = (15012, 15017)
+WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class AwsMeshSecurity(pulumi.ComponentResource):
         super().__init__("istio-multicluster:aws:MeshSecurity", name, None, opts)
         specs = {c.name: c for c in args.specs}
         vpcs = {v.name: v for v in args.vpcs}
-        east_west = HBONE_PORT if args.ambient else EAST_WEST_PORT
+        east_west = HBONE_PORT if args.ambient else CROSS_NETWORK_PORT
         for cluster, eks_cluster in args.clusters.items():
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
             for port in WEBHOOK_PORTS:

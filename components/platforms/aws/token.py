@@ -24,7 +24,7 @@ from typing import Any
 
 import botocore.session
 
-from components.k8s.kubeconfig import exec_credential
+from components.k8s.kubeconfig import PROJECT_PYTHON, exec_credential
 
 TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's prefix, not a secret
 CLUSTER_HEADER = "x-k8s-aws-id"
@@ -49,7 +49,7 @@ def eks_token(cluster: str, region: str, session: botocore.session.Session | Non
 
 def exec_command(cluster: str, region: str) -> tuple[str, list[str]]:
     """The command and arguments a kubeconfig runs to get a token for ``cluster``."""
-    return "venv/bin/python", ["-m", "components.platforms.aws.token", "--cluster", cluster, "--region", region]
+    return PROJECT_PYTHON, ["-m", "components.platforms.aws.token", "--cluster", cluster, "--region", region]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ class AzurePlatform:
         def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
             return self._clusters(mesh, network, ca, exposure)
 
+        # Without outbound IPs of the program's (one platform) AKS picks the addresses: none are known.
         return PreparedPlatform(egress if mesh.spans_platforms else {}, build)
 
     @staticmethod
@@ -82,7 +83,7 @@ class AzurePlatform:
         handles = {name: cluster.handle for name, cluster in aks.items()}
         if from_vault:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
-                issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url or "") if p else "")
+                issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(_issuer_url)
                 access = IstiodVaultAccess(
                     f"{spec.name}-istiod-vault",
                     IstiodVaultAccessArgs(
@@ -108,3 +109,11 @@ class AzurePlatform:
 
 
 AZURE = AzurePlatform()
+
+
+def _issuer_url(profile: azure_native.containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
+    """The cluster's OIDC issuer, which istiod's federated credential trusts; the program turns it on,
+    so a missing one is a broken cluster, not a value to federate with."""
+    if profile is None or not profile.issuer_url:
+        raise ValueError("AKS reported no OIDC issuer URL although the program enables it; run pulumi refresh, then pulumi up")
+    return profile.issuer_url

@@ -194,7 +194,8 @@ class AksCluster(pulumi.ComponentResource):
             spec.network,
             provider,
             api_url,
-            # Only the east-west gateway goes internal; the ingress gateway serves the outside world.
+            # The east-west gateway is internal over peering, or public but limited to the peers across
+            # platforms; the ingress gateway serves the outside world either way.
             eastwest_annotations=ONLY_SOURCE_RANGES if exposure else INTERNAL_LB,
             ready=network_rights,
             schedulable=self.agent_pools,

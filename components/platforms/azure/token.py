@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from azure.core.credentials import AccessToken, TokenCredential
 
-from components.k8s.kubeconfig import exec_credential
+from components.k8s.kubeconfig import PROJECT_PYTHON, exec_credential
 
 AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
 SCOPE = f"{AKS_SERVER_APP}/.default"
@@ -34,7 +34,7 @@ def aks_token(credential: TokenCredential) -> AccessToken:
 
 def exec_command() -> tuple[str, list[str]]:
     """The command and arguments a kubeconfig runs to get a token for an Entra ID AKS cluster."""
-    return "venv/bin/python", ["-m", "components.platforms.azure.token"]
+    return PROJECT_PYTHON, ["-m", "components.platforms.azure.token"]
 
 
 def credential(environment: Mapping[str, str]) -> TokenCredential:

@@ -236,7 +236,7 @@ class ExistingConfig:
         }
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
-        return "pod IPs of existing and existing clusters are not known to be routable to each other"
+        return "the program cannot know whether two existing clusters' pod IPs are routable to each other"
 
 
 def _egress(mesh: ParsedMesh, problems: Problems) -> None:
