@@ -6,9 +6,11 @@ ztunnel and the HBONE east-west Gateway; MeshCheck without sidecars.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+import yaml
 from pulumi.runtime import rpc
 
 from tests.configs import parse, problems_of, two_azure
@@ -282,3 +284,18 @@ def test_rolling_istio_back_with_the_gateway_api_release_pinned_leaves_the_crds_
     assert not {name for name in done.touched if "gateway-api-crds" in name}
     assert back.named("kind-1-istio-gateway-api-crds").inputs["file"] == GATEWAY_API_CRDS.format("v1.6.0")
     assert back.outputs["mesh"]["gatewayApiRelease"] == "v1.6.0"
+
+
+def test_new_peer_addresses_replace_the_gateways_options_and_nothing_else_on_its_cluster() -> None:
+    """pulumi-kubernetes replaces a ConfigMap whose data changes (``enableConfigMapMutable`` is off):
+    istiod reapplies the new source ranges when the ConfigMap comes back; the Gateway stays."""
+    config = {"operatorCidrs": OPERATORS, "dataplane": "ambient"}
+    before = run_stack("multicloud", config)
+    vpcs = copy.deepcopy(stack_config("multicloud")["vpcs"])
+    vpcs[0]["nat"] = "per-az"
+    after = run_stack("multicloud", {**config, "vpcs": vpcs}, state=before.state())
+    done = changes(before, after)
+    assert f"{AKS}-istio-eastwest-options" in done.replace
+    assert not {name for name in done.touched if name.startswith(f"{AKS}-istio-") and name != f"{AKS}-istio-eastwest-options"}
+    peers = yaml.safe_load(after.named(f"{AKS}-istio-eastwest-options").inputs["data"]["service"])["spec"]["loadBalancerSourceRanges"]
+    assert len(peers) == 3 and EKS_EGRESS in peers

@@ -12,6 +12,7 @@ import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
 from tests.harness import engine
 from tests.harness.program import StackRun, UpdateFailed, run_program
@@ -224,3 +225,31 @@ def test_the_provider_replaces_what_it_cannot_change_in_place(type_: str, before
 
 def opts(provider: k8s.Provider, *after: pulumi.Resource) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(provider=provider, depends_on=list(after))
+
+
+def test_a_service_can_be_read_only_where_a_gateway_release_or_gateway_makes_it() -> None:
+    def program(made_on_first: bool) -> Any:
+        def build() -> None:
+            first = k8s.Provider("first", kubeconfig="{}", cluster_identifier="c1")
+            second = k8s.Provider("second", kubeconfig="{}", cluster_identifier="c2")
+            gateway = k8s.apiextensions.CustomResource(
+                "gw",
+                api_version="gateway.networking.k8s.io/v1",
+                kind="Gateway",
+                metadata={"name": "istio-eastwest", "namespace": "istio-system"},
+                spec={"gatewayClassName": "istio-east-west"},
+                opts=pulumi.ResourceOptions(provider=first if made_on_first else second),
+            )
+            k8s.core.v1.Service.get("read", gateway.id, opts=pulumi.ResourceOptions(provider=first))
+
+        return build
+
+    assert run(program(made_on_first=True)).named("read").id == "istio-system/istio-eastwest"
+    with pytest.raises(Exception, match='services "istio-system/istio-eastwest" not found'):
+        run(program(made_on_first=False))
+
+
+def test_an_east_west_service_without_an_address_stops_the_update() -> None:
+    status = k8s.core.v1.outputs.ServiceStatus(load_balancer=k8s.core.v1.outputs.LoadBalancerStatus(ingress=[]))
+    with pytest.raises(ValueError, match="Service istio-system/istio-eastwest has no load-balancer address"):
+        load_balancer_address(status, "istio-eastwest")

@@ -215,3 +215,13 @@ def test_the_ip_address_path_is_unchanged(mesh: StackRun) -> None:
 def test_no_remote_workload_reaches_its_injector_before_the_primary_can_serve_it(mesh: StackRun, eks_primary_remote: StackRun) -> None:
     assert refused_at_first_up(mesh) == []
     assert refused_at_first_up(eks_primary_remote) == []
+
+
+def test_a_remotes_istio_config_waits_for_the_routes_its_validating_webhook_calls_through(
+    mesh: StackRun, eks_primary_remote: StackRun
+) -> None:
+    # The remote's validating webhook fails closed and calls the default revision's istiod on the primary.
+    config = "c2-istio-cross-network-gateway"
+    assert mesh.needs(config, "c1-istio-istiod-gateway") and mesh.needs(config, "c1-istio-istiod-vs-1-30-3")
+    assert not mesh.needs(config, "c1-istio-istiod-vs-1-31-0")
+    assert eks_primary_remote.needs("cluster-2-istio-cross-network-gateway", "cluster-1-istio-istiod-webhook-vs")

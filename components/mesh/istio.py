@@ -1,6 +1,6 @@
 """IstioRelease: Istio on one cluster, in the order the mesh needs.
 
-``istio-system`` (labelled with the cluster's network) -> ``cacerts`` -> ``base`` -> ``istiod`` ->
+``istio-system`` (labelled with the cluster's network) -> ``base`` and ``cacerts`` -> ``istiod`` ->
 gateways. istiod waits for ``cacerts``: an istiod that started without it keeps a self-signed CA
 and the clusters would not trust each other. The Helm value trees are built by the pure functions
 below so tests can pin them exactly: Helm ignores unknown keys silently, so a typo would
@@ -79,7 +79,8 @@ def remote_base_values(mesh: MeshSpec, primary_address: str, root_cert: str) -> 
     (and failurePolicy) only into its own cluster's validating webhooks, and the chart writes
     ``failurePolicy: Ignore`` only on install, so after the first upgrade of ``base`` a remote's
     webhook would fail closed with no CA to trust istiod by. istiod's serving certificate chains
-    to the mesh root, so with the bundle the chart's ``Fail`` is right from the start.
+    to the mesh root, so with the bundle the chart's ``Fail`` is right from the start, once the
+    primary's routes to istiod exist (the remote's Istio config waits for them).
     """
     values: dict[str, Any] = {"profile": "remote", **base_values(mesh)}
     values["base"] = {"validationCABundle": base64.b64encode(root_cert.encode()).decode()}
@@ -128,7 +129,7 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_
     if exposes_istiod(mesh, cluster):
         values["global"]["externalIstiod"] = True
         if dns_names:
-            values["env"] = {"ISTIOD_CUSTOM_HOST": ",".join(dns_names)}
+            values.setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = ",".join(dns_names)
     return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
 
 
@@ -314,13 +315,13 @@ class IstioRelease(pulumi.ComponentResource):
 
     Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
     Release, which creates ``istio-reader-service-account``), ``istiods`` (an istiod Release per
-    release of Istio, by version), ``istiod`` (the ``default`` tag's; Istio config waits on it for
-    validation), ``tags`` (each revision tag's injection webhook, by tag; injected pods wait on
+    release of Istio, by version), ``istiod`` (the ``default`` tag's; Istio config waits on it, and on
+    a remote on its primary's routes to it, for validation), ``tags`` (each revision tag's injection webhook, by tag; injected pods wait on
     their tag's) and, after ``install_gateways``, ``istiod_routes`` (on a primary serving remotes:
     the gateway routes to each release's istiod, by version),
     ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
     an east-west gateway), ``eastwest`` (what makes the east-west gateway: its release, or in ambient
-    its Gateway; empty without one) and ``gateways`` (the gateway releases).
+    its Gateway; empty without one).
 
     With ``dataplane: ambient`` (see ``components.mesh.ambient``): the Gateway API CRDs before the
     istiods, which run the ambient profile; ``cni`` and ``ztunnel`` from the ``default`` tag's release
@@ -335,7 +336,6 @@ class IstioRelease(pulumi.ComponentResource):
     tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration]
     eastwest_address: pulumi.Output[str] | None
     eastwest: list[pulumi.Resource]
-    gateways: list[k8s.helm.v3.Release]
     dataplane: list[pulumi.Resource]
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -343,7 +343,7 @@ class IstioRelease(pulumi.ComponentResource):
         self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        self.eastwest_address, self.eastwest, self.gateways, self.dataplane = None, [], [], []
+        self.eastwest_address, self.eastwest, self.dataplane = None, [], []
         self.istiod_routes: dict[str, list[pulumi.Resource]] = {}
 
         remote = is_remote(mesh, cluster.name)
@@ -489,12 +489,14 @@ class IstioRelease(pulumi.ComponentResource):
         """The east-west gateway (where the mesh needs one) and the ingress gateway (where configured),
         after istiod, the cluster's load-balancer prerequisites and ``after``."""
         mesh, cluster = self._args.mesh, self._args.cluster
-        # Istio config needs the default revision's istiod (its validation webhook). Gateway pods
-        # are injected through the default tag's webhook: started before it exists they would run
-        # uninjected (the chart's image "auto" never pulls). Their LoadBalancer Services need what
-        # provisions load balancers (``ready``).
+        # Istio config needs the default revision's validation webhook to answer: istiod, and on a
+        # remote (whose webhook fails closed and calls the primary's istiod through its east-west
+        # gateway) the primary's routes to it. Gateway pods are injected through the default tag's
+        # webhook: started before it exists they would run uninjected (the chart's image "auto"
+        # never pulls). Their LoadBalancer Services need what provisions load balancers (``ready``).
         injector = self.tags[DEFAULT_TAG]
-        config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[self.istiod, *after]))
+        validation = [self.istiod, *self._args.primary_routes.get(mesh.default_version, ())]
+        config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[*validation, *after]))
         balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[injector, *cluster.ready, *after]))
         if mesh.ambient:
             # Only istiod deploys for the Gateway (no injection webhook involved).
@@ -512,7 +514,6 @@ class IstioRelease(pulumi.ComponentResource):
         name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
-        self.gateways.append(release)
         self.eastwest.append(release)
         if mesh.multi_network:
             spec = cross_network_gateway_spec()
@@ -527,7 +528,7 @@ class IstioRelease(pulumi.ComponentResource):
         service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
         after_release = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
         service = k8s.core.v1.Service.get(f"{name}-eastwest-service", service_id, opts=after_release)
-        return service.status.apply(lambda status: _load_balancer_address(status, EASTWEST_GATEWAY))
+        return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
 
     def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         """The HBONE east-west Gateway (with a ConfigMap of its Service's source ranges where it
@@ -562,7 +563,7 @@ class IstioRelease(pulumi.ComponentResource):
         # pulumi/pulumi#16395); later previews read the Service that is already there.
         after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[gateway]))
         service = k8s.core.v1.Service.get(f"{name}-eastwest-service", gateway.id, opts=after)
-        return service.status.apply(lambda status: _load_balancer_address(status, ambient.AMBIENT_EASTWEST))
+        return service.status.apply(lambda status: load_balancer_address(status, ambient.AMBIENT_EASTWEST))
 
     def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
         """The istiod-gateway and a route per revision, each after the istiod it routes to; with
@@ -602,9 +603,7 @@ class IstioRelease(pulumi.ComponentResource):
         )
         # Its pods are injected through the default tag (``balanced`` waits for its webhook).
         values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
-        self.gateways.append(
-            self._release("ingress", INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
-        )
+        self._release("ingress", INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
 
     def _release(
         self,
@@ -633,7 +632,7 @@ class IstioRelease(pulumi.ComponentResource):
         )
 
 
-def _load_balancer_address(status: Any, service: str) -> str:
+def load_balancer_address(status: Any, service: str) -> str:
     """The first ingress IP or hostname (AWS NLBs have hostnames; istiod resolves them itself)."""
     ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
     for entry in ingress:

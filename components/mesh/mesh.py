@@ -26,12 +26,10 @@ class Mesh:
     Args:
         releases: Istio on each cluster, by name.
         link: the remote secrets.
-        check: the verification, when the config asks for it (default none).
     """
 
     releases: dict[str, IstioRelease]
     link: MeshLink
-    check: MeshCheck | None = None
 
 
 def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA) -> Mesh:
@@ -59,5 +57,6 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
     link = MeshLink("mesh-link", MeshLinkArgs(mesh, clusters, releases))
     for spec in remotes:
         releases[spec.name].install_gateways(after=link.secrets_about(spec.name))
-    check = MeshCheck("mesh-check", MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image)) if mesh.verify else None
-    return Mesh(releases, link, check)
+    if mesh.verify:
+        MeshCheck("mesh-check", MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image))
+    return Mesh(releases, link)

@@ -133,15 +133,33 @@ def replaced_as_unready(prior: Prior, inputs: Mapping[str, Any]) -> bool:
 
 # Inputs whose change makes pulumi-kubernetes replace an object rather than update it
 # (provider/pkg/provider/diff.go ``forceNewProperties``; helm_release.go ``forceNewFields``), as
-# paths into the registered inputs. Every named object: its name and namespace. Secrets also their
-# data, as long as the provider's ``enableSecretMutable`` is off (its default).
+# paths into the registered inputs. Every named object: its name and namespace. Secrets and
+# ConfigMaps also their data, as long as the provider's ``enableSecretMutable`` and
+# ``enableConfigMapMutable`` are off (their defaults).
 KUBERNETES_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "kubernetes:core/v1:ConfigMap": (("data",), ("binaryData",)),
     "kubernetes:batch/v1:Job": (("spec", "template"), ("spec", "selector"), ("spec", "completions"), ("spec", "parallelism")),
     "kubernetes:apps/v1:Deployment": (("spec", "selector"),),
     "kubernetes:core/v1:Secret": (("type",), ("stringData",), ("data",)),
     "kubernetes:core/v1:Service": (("spec", "clusterIP"),),
 }
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+# GatewayClasses istiod deploys a LoadBalancer Service for (pilot/pkg/config/kube/gatewaycommon/classinfo.go).
+ISTIO_LOAD_BALANCED_CLASSES = ("istio", "istio-east-west")
+
+
+def load_balancer_made_by(type_: str, inputs: Mapping[str, Any], id_: str) -> str | None:
+    """The id (``namespace/name``) of the LoadBalancer Service a registered resource makes, if any: a
+    gateway chart's release (the Service takes the release's name) or a Gateway of a class istiod
+    deploys (the Service takes the Gateway's name, pilot/pkg/config/kube/gatewaycommon/classinfo.go)."""
+    if type_ == HELM_RELEASE and inputs.get("chart") == "gateway":
+        return id_
+    if type_ == GATEWAY and (inputs.get("spec") or {}).get("gatewayClassName") in ISTIO_LOAD_BALANCED_CLASSES:
+        return id_
+    return None
+
+
 # The azure-native inputs the program changes on day 2 that replace the resource. A ManagedCluster's
 # networkProfile replaces it only through these leaves since pulumi-azure-native#4771 (3.22.0; the
 # project pins 3.29.0): loadBalancerProfile and the rest update in place. A public IP's zones, SKU

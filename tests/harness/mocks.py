@@ -46,6 +46,10 @@ def public_address(first_octet: str, *parts: str) -> str:
     return f"{first_octet}.{octets[0]}.{octets[1]}.{max(octets[2], 1)}"
 
 
+# Kubernetes types that are not objects of their own: Helm releases and YAML components (their ids differ).
+KUBERNETES_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml/")
+
+
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -89,6 +93,8 @@ class MeshMocks(Mocks):
             return self._arm(args)
         if args.typ.startswith("aws:") and args.custom:
             return self._aws(args)
+        if args.typ.startswith("kubernetes:") and not args.typ.startswith(KUBERNETES_NOT_OBJECTS) and args.custom:
+            return self._kubernetes_object(args)
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -352,9 +358,16 @@ class MeshMocks(Mocks):
             }
         return f"{namespace}/{name}", {**inputs, "metadata": {**metadata, "name": name, "namespace": namespace}}
 
+    def _kubernetes_object(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Any other Kubernetes object; its id is ``namespace/name`` (or ``name``), as the provider's."""
+        metadata = args.inputs.get("metadata") or {}
+        name = metadata.get("name") or args.name
+        return (f"{metadata['namespace']}/{name}" if metadata.get("namespace") else name), dict(args.inputs)
+
     def _service(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """A Service. Read back (``Service.get``) it is a LoadBalancer with its address assigned, as
-        Helm waited for before the read: on EKS an NLB hostname, on AKS a public IP, else a MetalLB IP."""
+        Helm waited for before the read: on EKS an NLB hostname, on AKS a public IP, else a MetalLB IP.
+        (The monitor refuses reads of Services nothing registered makes: ``engine.load_balancer_made_by``.)"""
         if not args.resource_id:
             return f"{args.name}-id", dict(args.inputs)
         namespace, _, name = args.resource_id.partition("/")

@@ -179,6 +179,13 @@ class RecordingMonitor(MockMonitor):
         except Exception:
             return dict(inputs)
 
+    def _check_service_made(self, provider: str, service_id: str) -> None:
+        """A Service read must name one that a gateway release or Gateway registered in this run, on
+        the same cluster, makes; any other name is "not found" on a real cluster."""
+        made = {(r.provider, engine.load_balancer_made_by(r.type, r.inputs, r.id)) for r in self.registered}
+        if (provider, service_id) not in made:
+            raise LookupError(f'services "{service_id}" not found: no gateway release or Gateway on this cluster makes it')
+
     def _job_failure(self, name: str, inputs: dict[str, Any], timeouts: dict[str, str], *, creating: bool) -> str:
         message = self.job_failures.get(name)
         if message is None:
@@ -201,6 +208,8 @@ class RecordingMonitor(MockMonitor):
             raise engine.PreviewReadError(message)
         state: dict[str, Any] = {}
         id_ = request.id if known else ""
+        if known and request.type == "kubernetes:core/v1:Service":
+            self._check_service_made(request.provider, request.id)
         if known:
             args = MockResourceArgs(
                 typ=request.type, name=request.name, inputs=unwrap_secrets(raw), provider=request.provider, resource_id=request.id

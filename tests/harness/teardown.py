@@ -17,15 +17,12 @@ deletion through must be deleted before the controller, i.e. depend on it:
 
 from __future__ import annotations
 
+from tests.harness.engine import HELM_RELEASE, load_balancer_made_by
 from tests.harness.monitor import Registered
 from tests.harness.program import StackRun
 
-RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE = "kubernetes:core/v1:Service"
 NAMESPACE = "kubernetes:core/v1:Namespace"
-GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
-# GatewayClasses istiod deploys a LoadBalancer Service for (pilot/pkg/config/kube/gatewaycommon/classinfo.go).
-ISTIO_LOAD_BALANCED_CLASSES = {"istio", "istio-east-west"}
 
 
 def _metadata(resource: Registered) -> dict[str, object]:
@@ -34,7 +31,7 @@ def _metadata(resource: Registered) -> dict[str, object]:
 
 def _awaiter(run: StackRun, maker: Registered) -> Registered | None:
     """The resource whose deletion Pulumi awaits until ``maker``'s load balancer is released."""
-    if maker.type in {RELEASE, SERVICE}:
+    if maker.type in {HELM_RELEASE, SERVICE}:
         return maker
     namespace = _metadata(maker).get("namespace")
     holders = [n for n in run.of_type(NAMESPACE) if n.provider == maker.provider and _metadata(n).get("name") == namespace]
@@ -42,19 +39,16 @@ def _awaiter(run: StackRun, maker: Registered) -> Registered | None:
 
 
 def _makes_load_balancer(resource: Registered) -> bool:
-    spec = resource.inputs.get("spec") or {}
-    if resource.type == RELEASE:
-        return resource.inputs.get("chart") == "gateway"
     if resource.type == SERVICE:
-        return spec.get("type") == "LoadBalancer"
-    return resource.type == GATEWAY and spec.get("gatewayClassName") in ISTIO_LOAD_BALANCED_CLASSES
+        return (resource.inputs.get("spec") or {}).get("type") == "LoadBalancer"
+    return load_balancer_made_by(resource.type, resource.inputs, resource.id) is not None
 
 
 def load_balancers_left_at_destroy(run: StackRun) -> list[str]:
     """Every load balancer whose release ``pulumi destroy`` may not wait for before it deletes the
     controller that releases it, with the reason."""
     leaks = []
-    for controller in (r for r in run.of_type(RELEASE) if r.inputs.get("chart") == "aws-load-balancer-controller"):
+    for controller in (r for r in run.of_type(HELM_RELEASE) if r.inputs.get("chart") == "aws-load-balancer-controller"):
         for maker in (r for r in run.resources if r.provider == controller.provider and _makes_load_balancer(r)):
             awaiter = _awaiter(run, maker)
             if awaiter is None:

@@ -15,7 +15,10 @@ and what the object must wait for (or what setting turns the refusal off).
   every chart that makes one, must wait for the controller's release, or the mutator be off.
 - Istio on a remote cluster: pods in injection-enabled namespaces go through the remote's
   injection webhook, whose CA bundle the primary's istiod patches once it holds the remote's
-  secret; injected workloads must wait for that secret.
+  secret; injected workloads must wait for that secret. Its Istio config goes through the
+  remote's validating webhook (failurePolicy Fail, the mesh root as CA bundle), which calls the
+  primary's istiod through the primary's east-west gateway: it must wait for the primary's
+  ``istiod-gateway`` and the routes of the default revision.
 
 One rule is about a webhook that is missing rather than refusing: a pod created before its
 revision tag's injection webhook exists starts without a sidecar, and nothing retries it. Another
@@ -148,6 +151,41 @@ def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[s
     return refused
 
 
+def remote_istio_config_before_the_primarys_routes(run: StackRun) -> list[str]:
+    refused = []
+    for provider, remote in remote_clusters(run).items():
+        primary = _primary_of(run, provider)
+        routes = _routes_to_default_istiod(run, primary)
+        for config in (r for r in run.resources if r.provider == provider and r.type.startswith(ISTIO_CONFIG)):
+            missing = [route for route in routes if not run.needs(config.name, route)]
+            if missing:
+                refused.append(f"{config.name}: remote {remote}'s validating webhook calls istiod on {primary} before {missing} exist")
+    return refused
+
+
+ISTIO_CONFIG = "kubernetes:networking.istio.io/"
+
+
+def _primary_of(run: StackRun, provider: str) -> str:
+    """The primary named in a remote's istio-system annotation."""
+    for namespace in run.of_type("kubernetes:core/v1:Namespace"):
+        metadata = namespace.inputs.get("metadata") or {}
+        if namespace.provider == provider and metadata.get("name") == "istio-system":
+            return str((metadata.get("annotations") or {})["topology.istio.io/controlPlaneClusters"])
+    raise AssertionError(f"no istio-system namespace on {provider}")
+
+
+def _routes_to_default_istiod(run: StackRun, primary: str) -> list[str]:
+    """The primary's istiod-gateway and its routes to the default revision's istiod (by SNI, and
+    by URL where remotes dial it by host name): what a remote's webhook call passes through."""
+    tags = [r for r in run.resources if r.name == f"{primary}-istio-tag-default"]
+    if not tags:
+        return []
+    revision = (tags[0].inputs["metadata"].get("labels") or {})["istio.io/rev"]
+    wanted = {f"{primary}-istio-istiod-gateway", f"{primary}-istio-istiod-vs-{revision}", f"{primary}-istio-istiod-webhook-vs"}
+    return sorted(r.name for r in run.resources if r.type.startswith(ISTIO_CONFIG) and r.name in wanted)
+
+
 CRD_MANIFESTS = {"kubernetes:gateway.networking.k8s.io/": "/kubernetes-sigs/gateway-api/releases/"}
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 
@@ -168,5 +206,6 @@ RULES: list[Rule] = [
     metallb_pools_before_the_validator_serves,
     services_before_the_load_balancer_controller_serves,
     remote_injection_before_the_primary_can_serve_it,
+    remote_istio_config_before_the_primarys_routes,
     injected_before_their_tags_webhook,
 ]
