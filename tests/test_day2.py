@@ -48,9 +48,6 @@ def changes(before: StackRun, after: StackRun) -> Changes:
     old = {r.urn: r for r in before.resources if r.operation != "read"}
     label = labels([*now.values(), *old.values()])
     by_operation = {op: frozenset(label[u] for u, r in now.items() if r.operation == op) for op in ("create", "update", "replace")}
-    for urn, resource in now.items():
-        if resource.operation == "same":
-            assert resource.inputs == old[urn].inputs, resource.name
     return Changes(**by_operation, delete=frozenset(label[u] for u in set(old) - set(now)))
 
 

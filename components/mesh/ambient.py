@@ -35,7 +35,6 @@ EASTWEST_OPTIONS = "istio-eastwest-options"
 HBONE_PORT = 15008
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 GLOBAL_SERVICE_LABEL = "istio.io/global"
-REVISION_LABEL = "istio.io/rev"
 # pulumi-kubernetes waits for this condition (provider/pkg/metadata/overrides.go); istiod sets a
 # Gateway Programmed once its Service has a load-balancer address.
 WAIT_FOR = {"pulumi.com/waitFor": "condition=Programmed"}

@@ -24,7 +24,7 @@ from components.k8s.helm import helm_release
 from components.mesh import ambient
 from components.mesh.ca import ClusterCACerts
 from components.mesh.handle import CaFiles, ClusterHandle
-from components.mesh.tags import injector_client_config, revision_tag
+from components.mesh.tags import INJECTION_LABEL, REV_LABEL, injector_client_config, revision_tag
 
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"
@@ -50,7 +50,7 @@ REVISION_ANNOTATION = "istio-multicluster/revision"
 def injection_labels(tag: str = DEFAULT_TAG) -> dict[str, str]:
     """Namespace labels that have the revision ``tag`` points at inject sidecars (and gateways):
     ``istio-injection=enabled`` follows the ``default`` tag, ``istio.io/rev=<tag>`` any tag."""
-    return {"istio-injection": "enabled"} if tag == DEFAULT_TAG else {"istio.io/rev": tag}
+    return {INJECTION_LABEL: "enabled"} if tag == DEFAULT_TAG else {REV_LABEL: tag}
 
 
 def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
@@ -545,7 +545,7 @@ class IstioRelease(pulumi.ComponentResource):
                     opts=self._on_cluster,
                 )
             )
-        labels = {NETWORK_LABEL: cluster.network, ambient.REVISION_LABEL: self._args.mesh.default_revision}
+        labels = {NETWORK_LABEL: cluster.network, REV_LABEL: self._args.mesh.default_revision}
         gateway = k8s.apiextensions.CustomResource(
             f"{name}-eastwest",
             api_version="gateway.networking.k8s.io/v1",
