@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from tests.configs import problems_of
 from tests.harness.program import StackRun, run_stack, stack_config
 
 CLUSTERS = ("cluster-1", "cluster-2")
@@ -260,3 +261,23 @@ def test_outputs_name_the_vpc_and_each_clusters_endpoint_oidc_provider_and_kubec
             "eks", "get-token", "--cluster-name", cluster, "--region", "eu-west-1", "--output", "json",
         ]  # fmt: skip
         assert operator["clusters"] == yaml.safe_load(eks_run.named(f"{cluster}-provider").inputs["kubeconfig"])["clusters"]
+
+
+def test_the_ca_copies_stay_in_secrets_region_whatever_the_clusters() -> None:
+    """A region taken from the clusters would move with them, replacing every copy while the old
+    names stay taken for the recovery window; secretsRegion is the copies' own."""
+    secret, version = "aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion"
+    clusters = clusters_with()
+    clusters[1].update(vpc="vpc-2", region="us-east-1")
+    two_regions = {"clusters": clusters, "vpcs": [*stack_config("eks")["vpcs"], second_vpc("us-east-1")]}
+    before = run_stack("eks", two_regions)
+    assert {before.by_urn(s.provider_urn).inputs["region"] for s in before.of_type(secret)} == {"eu-west-1"}
+    reordered = run_stack("eks", {**two_regions, "clusters": list(reversed(clusters))}, state=before.state())
+    assert {r.operation for r in [*reordered.of_type(secret), *reordered.of_type(version)]} == {"same"}
+    elsewhere = run_stack("eks", {"secretsRegion": "eu-central-1"})
+    provider = elsewhere.by_urn(next(s for s in elsewhere.of_type(secret) if s.name == "mesh-secrets-root-cert").provider_urn)
+    assert (provider.name, provider.inputs["region"]) == ("aws-eu-central-1", "eu-central-1")
+    assert problems_of({k: v for k, v in stack_config("eks").items() if k != "secretsRegion"}) == [
+        "secretsRegion: is required with EKS clusters: the Secrets Manager copies of the mesh CA cannot move once created; set "
+        "it to a region of your choice, e.g. secretsRegion: eu-west-1"
+    ]

@@ -57,7 +57,14 @@ def test_valid_azure_config_parses_into_typed_frozen_objects() -> None:
 
 def test_defaults_fill_the_aws_and_existing_parts() -> None:
     local_cluster = existing_cluster("k", "n2", egressCidrs=["198.51.100.7/32"])
-    spec = parse({"vpcs": [vpc()], "operatorCidrs": ["203.0.113.0/24"], "clusters": [aws_cluster("a", "n1"), local_cluster]})
+    spec = parse(
+        {
+            "secretsRegion": "eu-west-1",
+            "vpcs": [vpc()],
+            "operatorCidrs": ["203.0.113.0/24"],
+            "clusters": [aws_cluster("a", "n1"), local_cluster],
+        }
+    )
     aws, local = spec.clusters[0].platform, spec.clusters[1].platform
     assert isinstance(aws, AwsCluster) and isinstance(local, ExistingCluster)
     assert aws.service_cidr == IPv4Network("172.20.0.0/16")
@@ -200,6 +207,7 @@ def test_overlay_on_separate_networks_is_fine_and_pod_cidr_only_with_overlay() -
 
 def test_flat_network_refused_across_clouds_and_vpcs() -> None:
     mixed = {
+        "secretsRegion": "eu-west-1",
         "vpcs": [vpc()],
         "keyVaultLocation": "westeurope",
         "operatorCidrs": ["203.0.113.0/24"],
@@ -209,7 +217,11 @@ def test_flat_network_refused_across_clouds_and_vpcs() -> None:
         "clusters[1].network (cluster eks): shares network network1 with clusters[0] (cluster aks), but pod IPs of azure and aws clusters "
         "are not known to be routable to each other; give each its own network so traffic crosses the east-west gateways"
     ]
-    two_vpcs = {"vpcs": [vpc("a"), vpc("b", 1)], "clusters": [aws_cluster("c1", "net", "a"), aws_cluster("c2", "net", "b")]}
+    two_vpcs = {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [vpc("a"), vpc("b", 1)],
+        "clusters": [aws_cluster("c1", "net", "a"), aws_cluster("c2", "net", "b")],
+    }
     assert problems_of(two_vpcs) == [
         "clusters[1].network (cluster c2): shares network net with clusters[0] (cluster c1), but they are in different VPCs (a, b) "
         "(put both in one VPC for a flat network); give each its own network so traffic crosses the east-west gateways"
@@ -217,7 +229,13 @@ def test_flat_network_refused_across_clouds_and_vpcs() -> None:
 
 
 def test_flat_network_in_one_vpc_is_allowed() -> None:
-    spec = parse({"vpcs": [vpc()], "clusters": [aws_cluster("c1", "net"), aws_cluster("c2", "net", serviceCidr="172.21.0.0/16")]})
+    spec = parse(
+        {
+            "secretsRegion": "eu-west-1",
+            "vpcs": [vpc()],
+            "clusters": [aws_cluster("c1", "net"), aws_cluster("c2", "net", serviceCidr="172.21.0.0/16")],
+        }
+    )
     assert spec.networks == ("net",)
 
 
@@ -232,7 +250,11 @@ def test_existing_clusters_cannot_share_a_network() -> None:
 
 def test_vpc_rules() -> None:
     bad = vpc(privateSubnets=["10.0.0.0/20", "10.1.0.0/20"], publicSubnets=["10.0.48.0/24"])
-    config = {"vpcs": [bad], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other", region="eu-west-2")]}
+    config = {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [bad],
+        "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other", region="eu-west-2")],
+    }
     assert problems_of(config) == [
         "vpcs[0].privateSubnets (vpc mesh-vpc): 10.1.0.0/20 is outside the VPC 10.0.0.0/16; pick a range inside it",
         "vpcs[0].publicSubnets (vpc mesh-vpc): lists 1 subnets for 2 availability zones; give one per zone",
@@ -242,7 +264,13 @@ def test_vpc_rules() -> None:
 
 def test_vpc_needs_two_named_zones_of_its_region_and_clusters_in_that_region() -> None:
     def problems_with(zones: Any, **vpc_changes: Any) -> list[tuple[str, str]]:
-        return codes_of({"vpcs": [vpc(zones=zones, **vpc_changes)], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]})
+        return codes_of(
+            {
+                "secretsRegion": "eu-west-1",
+                "vpcs": [vpc(zones=zones, **vpc_changes)],
+                "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")],
+            }
+        )
 
     one = problems_with(["eu-west-1a"], privateSubnets=["10.0.0.0/20"], publicSubnets=["10.0.48.0/24"])
     assert one == [("empty-list", "vpcs[0].zones (vpc mesh-vpc): lists 1 value; give at least 2")]
@@ -257,7 +285,7 @@ def test_vpc_needs_two_named_zones_of_its_region_and_clusters_in_that_region() -
     ]
     replaced = vpc(availabilityZones=2)
     del replaced["zones"]
-    assert codes_of({"vpcs": [replaced], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]}) == [
+    assert codes_of({"secretsRegion": "eu-west-1", "vpcs": [replaced], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]}) == [
         (
             "replaced",
             "vpcs[0].availabilityZones (vpc mesh-vpc): is replaced by zones; "
@@ -265,14 +293,18 @@ def test_vpc_needs_two_named_zones_of_its_region_and_clusters_in_that_region() -
         ),
         ("required", "vpcs[0].zones (vpc mesh-vpc): is required; list the zones by name, one per subnet, e.g. [eu-west-1a, eu-west-1b]"),
     ]
-    assert problems_of({"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", region="us-east-1")]}) == [
-        "clusters[1].region (cluster c2): us-east-1 differs from its vpc mesh-vpc in eu-west-1; a cluster lives in its VPC's region"
-    ]
+    assert problems_of(
+        {"secretsRegion": "eu-west-1", "vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", region="us-east-1")]}
+    ) == ["clusters[1].region (cluster c2): us-east-1 differs from its vpc mesh-vpc in eu-west-1; a cluster lives in its VPC's region"]
 
 
 def test_aws_instance_type_and_service_range() -> None:
     groups = [{"name": "default", "instanceTypes": ["m5large"]}]
-    config = {"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1", nodeGroups=groups), aws_cluster("c2", "n2", serviceCidr="8.8.0.0/16")]}
+    config = {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [vpc()],
+        "clusters": [aws_cluster("c1", "n1", nodeGroups=groups), aws_cluster("c2", "n2", serviceCidr="8.8.0.0/16")],
+    }
     assert problems_of(config) == [
         "clusters[0].nodeGroups[0].instanceTypes (cluster c1): 'm5large' is not valid; use an EC2 instance type such as m5.large",
         "clusters[1].serviceCidr (cluster c2): 8.8.0.0/16 must be a private range from /12 to /24, as EKS requires",
@@ -500,7 +532,11 @@ def test_key_vault_prefix_and_aks_tier() -> None:
 
 
 def test_vpcs_must_not_overlap_and_recovery_window_is_0_or_7_to_30() -> None:
-    config: dict[str, Any] = {"vpcs": [vpc(), vpc("other", 0)], "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other")]}
+    config: dict[str, Any] = {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [vpc(), vpc("other", 0)],
+        "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", vpc="other")],
+    }
     config["secretsRecoveryWindowDays"] = 3
     assert problems_of(config) == [
         "secretsRecoveryWindowDays: 3 is not 0 (delete at once) or 7 to 30 days, as Secrets Manager requires",
@@ -510,7 +546,11 @@ def test_vpcs_must_not_overlap_and_recovery_window_is_0_or_7_to_30() -> None:
 
 
 def test_endpoint_public_access_cidrs_are_cidr_blocks() -> None:
-    config = {"vpcs": [vpc()], "clusters": [aws_cluster("c1", "n1", endpointPublicAccessCidrs=["0.0.0.0/0"]), aws_cluster("c2", "n2")]}
+    config = {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [vpc()],
+        "clusters": [aws_cluster("c1", "n1", endpointPublicAccessCidrs=["0.0.0.0/0"]), aws_cluster("c2", "n2")],
+    }
     platform = parse(config).clusters[0].platform
     assert isinstance(platform, AwsCluster) and platform.public_access_cidrs == (IPv4Network("0.0.0.0/0"),)
     config["clusters"][1]["endpointPublicAccessCidrs"] = ["my office"]

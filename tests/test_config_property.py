@@ -33,6 +33,7 @@ json_values = st.recursive(
 SEEDS: list[dict[str, Any]] = [
     two_azure(),
     {
+        "secretsRegion": "eu-west-1",
         "vpcs": [vpc()],
         "clusters": [aws_cluster("c1", "n1"), aws_cluster("c2", "n2", nodeGroups=[{"name": "g", "instanceTypes": ["m5.large"]}])],
     },

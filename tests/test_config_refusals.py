@@ -16,7 +16,11 @@ DIAL_HINT = "set it to an address they can dial (for kind: the control-plane con
 
 
 def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"vpcs": [vpc(**(vpc_changes or {}))], "clusters": [{**aws_cluster("c1", "n1"), **(cluster or {})}, aws_cluster("c2", "n2")]}
+    return {
+        "secretsRegion": "eu-west-1",
+        "vpcs": [vpc(**(vpc_changes or {}))],
+        "clusters": [{**aws_cluster("c1", "n1"), **(cluster or {})}, aws_cluster("c2", "n2")],
+    }
 
 
 @pytest.mark.parametrize(
@@ -68,6 +72,7 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
         ),
         pytest.param(
             {
+                "secretsRegion": "eu-west-1",
                 "vpcs": [vpc()],
                 "clusters": [aws_cluster("a", "n1", nodeGroups=[{"name": "b-c"}]), aws_cluster("a-b", "n2", nodeGroups=[{"name": "c"}])],
             },
@@ -126,7 +131,7 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             id="aks-name-too-long",
         ),
         pytest.param(
-            {"vpcs": [vpc()], "clusters": [aws_cluster("e" * 40, "n1"), aws_cluster("c2", "n2")]},
+            {"secretsRegion": "eu-west-1", "vpcs": [vpc()], "clusters": [aws_cluster("e" * 40, "n1"), aws_cluster("c2", "n2")]},
             (
                 "name-length",
                 f"clusters[0].name (cluster {'e' * 40}): {'e' * 40} is 40 characters; EKS clusters take at most 39, "
@@ -135,7 +140,11 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             id="eks-name-too-long",
         ),
         pytest.param(
-            {"vpcs": [vpc()], "clusters": [aws_cluster("e" * 39, "n1", nodeGroups=[{"name": "g" * 30}]), aws_cluster("c2", "n2")]},
+            {
+                "secretsRegion": "eu-west-1",
+                "vpcs": [vpc()],
+                "clusters": [aws_cluster("e" * 39, "n1", nodeGroups=[{"name": "g" * 30}]), aws_cluster("c2", "n2")],
+            },
             (
                 "name-length",
                 f"clusters[0].nodeGroups[0].name (cluster {'e' * 39}): the node group is named {'e' * 39}-{'g' * 30} (70 characters); "

@@ -253,3 +253,11 @@ def test_an_east_west_service_without_an_address_stops_the_update() -> None:
     status = k8s.core.v1.outputs.ServiceStatus(load_balancer=k8s.core.v1.outputs.LoadBalancerStatus(ingress=[]))
     with pytest.raises(ValueError, match="Service istio-system/istio-eastwest has no load-balancer address"):
         load_balancer_address(status, "istio-eastwest")
+
+
+def test_a_resource_moved_to_another_provider_is_replaced_and_never_left_alone() -> None:
+    prior = engine.Prior("id", {"name": "x"}, {}, None, "", "aws:secretsmanager/secret:Secret", provider="urn:p::aws-eu-west-1")
+    assert engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1")
+    assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-us-east-1")
+    assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-us-east-1") == "replace"
+    assert engine.operation(prior, {"name": "y"}, None, "urn:p::aws-eu-west-1") == "update"

@@ -392,7 +392,9 @@ def test_adding_an_eks_cluster_to_the_aks_stack_updates_the_aks_clusters_in_plac
     eks = {**stack_config("multicloud")["clusters"][1], "network": "network2"}
     vpcs = stack_config("multicloud")["vpcs"]
     after = run_stack(
-        "aks", {"clusters": [*stack_config("aks")["clusters"], eks], "operatorCidrs": OPERATORS, "vpcs": vpcs}, state=before.state()
+        "aks",
+        {"clusters": [*stack_config("aks")["clusters"], eks], "operatorCidrs": OPERATORS, "vpcs": vpcs, "secretsRegion": "eu-west-1"},
+        state=before.state(),
     )
     done = changes(before, after)
     assert {"westeurope-aks-aks", "eastus-aks-aks"} <= done.update

@@ -72,6 +72,11 @@ class Problems:
         """A valid value that an operator should reconsider (an API open to the internet, say)."""
         self.warnings.append(Problem(path, code, message, owner))
 
+    def about(self, path: str) -> bool:
+        """Whether a problem of ``path`` is already recorded (a value that failed to parse is not
+        also missing)."""
+        return any(problem.path == path for problem in self.items)
+
     def __len__(self) -> int:
         return len(self.items)
 

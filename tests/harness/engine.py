@@ -59,6 +59,7 @@ class Prior:
         failed: the error it failed to become ready with ("" when it is ready).
         type: its type token.
         remote_child: registered by a remote component's provider, not by the program (default false).
+        provider: the URN of the provider that manages it ("" for a default provider; default "").
     """
 
     id: str
@@ -68,6 +69,7 @@ class Prior:
     failed: str
     type: str
     remote_child: bool = False
+    provider: str = ""
 
 
 def preview_outputs(inputs: Any, computed: Any, unknown: str) -> Any:
@@ -119,9 +121,10 @@ def replaces_unready(inputs: Mapping[str, Any]) -> bool:
     return annotations_of(inputs).get(REPLACE_UNREADY) == "true"
 
 
-def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any) -> bool:
-    """Whether the engine leaves the resource as it is (no diff, trigger unchanged, not replaced as unready)."""
-    if prior is None or prior.inputs != inputs or prior.replacement_trigger != trigger:
+def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str) -> bool:
+    """Whether the engine leaves the resource as it is (no diff, trigger and provider unchanged, not
+    replaced as unready)."""
+    if prior is None or prior.inputs != inputs or prior.replacement_trigger != trigger or prior.provider != provider:
         return False
     return not replaced_as_unready(prior, inputs)
 
@@ -198,10 +201,14 @@ def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, A
     return [".".join(path) for path in paths if _at(prior, path) != _at(inputs, path)]
 
 
-def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any) -> str:
-    """``replace`` when a replacement trigger or a replace-forcing input changed (or a failed Job
-    with ``replaceUnready`` is awaited again), else ``update``."""
-    if prior.replacement_trigger != trigger or replaced_inputs(prior.type, prior.inputs, inputs):
+def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: str) -> str:
+    """``replace`` when a replacement trigger or a replace-forcing input changed, or the resource
+    moved to another provider (or a failed Job with ``replaceUnready`` is awaited again), else
+    ``update``. The engine replaces a resource whose provider reference changed when the new
+    provider's configuration diff says it cannot manage the old one (pkg/resource/deploy/
+    step_generator.go ``providerChanged``); the program only moves resources between providers of
+    different regions or clusters, so every move is a replacement here."""
+    if prior.replacement_trigger != trigger or prior.provider != provider or replaced_inputs(prior.type, prior.inputs, inputs):
         return "replace"
     return "replace" if replaced_as_unready(prior, inputs) else "update"
 

@@ -62,7 +62,7 @@ class Registered:
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
     def as_prior(self) -> Prior:
-        return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type)
+        return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type, provider=self.provider_urn)
 
 
 @dataclass
@@ -141,7 +141,7 @@ class RecordingMonitor(MockMonitor):
             custom_timeouts=timeouts,
             providers=dict(request.providers),
         )
-        if prior is not None and engine.same_as_prior(prior, inputs, trigger):
+        if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn):
             id_, state = prior.id, dict(prior.outputs)
             record.operation = "same"
             record.failed = prior.failed and f"{prior.failed} (awaited again: it failed to become ready in an earlier update)"
@@ -149,12 +149,12 @@ class RecordingMonitor(MockMonitor):
             # A planned create or update: inputs as given, whatever the provider computes unknown.
             computed = self._preview_answer(request, inputs)
             id_, state = (prior.id if prior else ""), engine.preview_outputs(inputs, computed, rpc.UNKNOWN)
-            record.operation = engine.operation(prior, inputs, trigger) if prior else "create"
+            record.operation = engine.operation(prior, inputs, trigger, record.provider_urn) if prior else "create"
         else:
             id_, state = self.mocks.new_resource(
                 MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
             )
-            record.operation = engine.operation(prior, inputs, trigger) if prior else "create"
+            record.operation = engine.operation(prior, inputs, trigger, record.provider_urn) if prior else "create"
             if request.type == engine.JOB:
                 record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:

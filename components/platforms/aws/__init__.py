@@ -29,7 +29,7 @@ class AwsPlatform:
         settings = platform_settings(mesh, NAME, AwsSettings)
         used = {aws_part(c).vpc for c in clusters}
         vpcs = [v.value for v in settings.vpcs if v.value.name in used]
-        network = AwsNetwork("aws", AwsNetworkArgs(vpcs, clusters))
+        network = AwsNetwork("aws", AwsNetworkArgs(vpcs, clusters, settings.secrets_region))
         # Every node of a VPC leaves through its NAT gateways, whichever zone it is in.
         egress = {c.name: host_cidrs(network.vpcs[aws_part(c).vpc].nat_addresses) for c in clusters}
 
@@ -45,11 +45,11 @@ class AwsPlatform:
         clusters = mesh.on(NAME)
         eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure)) for c in clusters}
         AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
-        home = clusters[0]
+        assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
         secrets = MeshSecretsManager(
             "mesh-secrets",
             MeshSecretsManagerArgs(
-                provider=network.providers[home.region],
+                provider=network.providers[settings.secrets_region],
                 recovery_window_days=settings.recovery_window_days,
                 root_cert=ca.root_cert_pem,
                 clusters={name: ca.clusters[name] for name in eks},

@@ -39,6 +39,13 @@ DEFAULT_INSTANCE_TYPE = "m5.large"
 # Managed node groups take up to 450 nodes (EKS service quota "Nodes per managed node group").
 EKS_GROUP_MAX_NODES = 450
 
+SECRETS_REGION = Field(
+    "secretsRegion",
+    Text(AWS_REGION, "use an AWS region name such as eu-west-1"),
+    "Region of the Secrets Manager copies of the mesh CA; required with EKS clusters. Fixed once created: moving it "
+    "replaces every copy, and the old names stay taken for the recovery window.",
+    default_text="none (required with EKS clusters)",
+)
 SECRETS_RECOVERY_WINDOW_DAYS = Field(
     "secretsRecoveryWindowDays",
     Integer(0, 30),
@@ -154,11 +161,13 @@ class AwsSettings:
         vpc_names: the name of every VPC entry whose name parsed (so a cluster naming a VPC that
             failed to parse is not also told the VPC is missing).
         recovery_window_days: Secrets Manager recovery window: 0 or 7-30 days.
+        secrets_region: where the CA copies live (none: not given, a problem with EKS clusters).
     """
 
     vpcs: tuple[Entry[VpcSpec], ...]
     vpc_names: frozenset[str]
     recovery_window_days: int
+    secrets_region: str | None
 
     def vpc(self, name: str) -> VpcSpec:
         return next(v.value for v in self.vpcs if v.value.name == name)
@@ -222,7 +231,7 @@ class AwsConfig:
     """The ``aws`` platform's config; see the module docstring."""
 
     name = NAME
-    mesh_fields: tuple[Field[Any], ...] = (SECRETS_RECOVERY_WINDOW_DAYS, VPCS)
+    mesh_fields: tuple[Field[Any], ...] = (SECRETS_REGION, SECRETS_RECOVERY_WINDOW_DAYS, VPCS)
     cluster_fields = CLUSTER_FIELDS
 
     def parse_settings(self, root: Reader) -> object | None:
@@ -243,7 +252,7 @@ class AwsConfig:
                 vpcs.append(Entry(index, vpc, Owner("vpc", vpc.name), "vpcs"))
         # With a bad window the run fails anyway; the VPCs still go to the rules that compare them.
         window = days if days is not None else SECRETS_RECOVERY_WINDOW_DAYS.default or 0
-        return AwsSettings(tuple(vpcs), frozenset(names), window)
+        return AwsSettings(tuple(vpcs), frozenset(names), window, root.value(SECRETS_REGION))
 
     def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = entry.value(REGION)
@@ -278,6 +287,16 @@ class AwsConfig:
         settings = mesh.settings.get(NAME)
         if not isinstance(settings, AwsSettings):
             return
+        clusters = mesh.on(NAME)
+        if clusters and settings.secrets_region is None and not problems.about(SECRETS_REGION.key):
+            # A default taken from the clusters would move when one is added, removed or reordered,
+            # and moving the copies replaces them while the old names stay taken.
+            problems.add(
+                SECRETS_REGION.key,
+                "required",
+                "is required with EKS clusters: the Secrets Manager copies of the mesh CA cannot move once created; "
+                f"set it to a region of your choice, e.g. secretsRegion: {clusters[0].value.region}",
+            )
         declared = {v.value.name: v.value for v in settings.vpcs}
         for entry in mesh.on(NAME):
             cluster = aws_part(entry.value)

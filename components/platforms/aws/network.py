@@ -27,10 +27,12 @@ class AwsNetworkArgs:
     Args:
         vpcs: the VPCs the mesh's EKS clusters name.
         clusters: those EKS clusters (for the subnets' cluster discovery tags).
+        secrets_region: the region of the CA copies, which gets a provider too (default none).
     """
 
     vpcs: Sequence[VpcSpec]
     clusters: Sequence[ClusterSpec]
+    secrets_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,11 @@ class AwsNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("istio-multicluster:aws:Network", name, None, opts)
+        # One provider per region, named after it: a VPC added in the secrets' region shares theirs.
+        regions = [v.region for v in args.vpcs] + ([args.secrets_region] if args.secrets_region else [])
         self.providers = {
             region: aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=self))
-            for region in dict.fromkeys(v.region for v in args.vpcs)
+            for region in dict.fromkeys(regions)
         }
         self.vpcs = {}
         self._regions = {v.name: v.region for v in args.vpcs}

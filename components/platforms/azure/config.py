@@ -423,7 +423,8 @@ class AzureConfig:
         the other Azure rules concern one cluster at a time and run while it parses."""
         settings = mesh.settings.get(NAME)
         clusters = mesh.on(NAME)
-        if isinstance(settings, AzureSettings) and clusters and settings.key_vault_location is None:
+        missing = isinstance(settings, AzureSettings) and settings.key_vault_location is None
+        if missing and clusters and not problems.about(KEY_VAULT_LOCATION.key):
             # A default taken from the clusters would move when one is added or removed, and moving
             # the vault replaces it: the CA copies go, and a purge-protected vault keeps its name taken.
             problems.add(
