@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from tests.harness.program import StackRun, run_stack, stack_config
+from tests.test_day2 import changes
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -246,3 +247,21 @@ def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run
     assert aks_run.named("eastus-aks-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio-injection": "enabled"}
     jobs = sorted(r.name for r in aks_run.of_type("kubernetes:batch/v1:Job"))
     assert jobs == ["mesh-check-eastus-aks-probe", "mesh-check-westeurope-aks-probe"]
+
+
+def test_the_autoscaler_owns_autoscaled_pools_node_counts() -> None:
+    """A refresh reads the autoscaler's count; sending the configured (initial) one back would resize
+    the pool, so autoscaled counts are ignored after creation and fixed-size ones are not."""
+    clusters = stack_config("aks")["clusters"]
+    pools = clusters[1]["nodePools"]
+    fixed = [*pools[:2], {**pools[2], "minCount": 2, "maxCount": 2}]
+    run = run_stack("aks", {"clusters": [clusters[0], {**clusters[1], "nodePools": fixed}]})
+    for cluster in ("westeurope-aks", "eastus-aks"):
+        assert run.named(f"{cluster}-aks").ignore_changes == ["agentPoolProfiles[0].count"]
+        assert run.named(f"{cluster}-user1").ignore_changes == ["count"]
+    assert run.named("westeurope-aks-user2").ignore_changes == ["count"]
+    assert run.named("eastus-aks-user2").ignore_changes == []
+    before = run
+    counted = [{**pool, "count": 3} for pool in fixed[:2]] + [{**fixed[2], "count": 3, "minCount": 3, "maxCount": 3}]
+    after = run_stack("aks", {"clusters": [clusters[0], {**clusters[1], "nodePools": counted}]}, state=before.state())
+    assert changes(before, after).touched == {"eastus-aks-user2"}

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -119,6 +121,33 @@ def job_failure(name: str, inputs: Mapping[str, Any], timeout: int, message: str
 
 def replaces_unready(inputs: Mapping[str, Any]) -> bool:
     return annotations_of(inputs).get(REPLACE_UNREADY) == "true"
+
+
+PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def with_ignored(prior: Mapping[str, Any], inputs: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
+    """``inputs`` with each ``ignoreChanges`` path (``a.b[0].c``) set back to its value in ``prior``:
+    the engine sends the old value there, so a change at such a path is no change at all."""
+    result = copy.deepcopy(dict(inputs))
+    for path in paths:
+        steps: list[str | int] = [name or int(index) for name, index in PATH_STEP.findall(path)]
+        old, new = _walk(prior, steps[:-1]), _walk(result, steps[:-1])
+        last = steps[-1]
+        kept = _walk(old, [last])
+        if kept is not None and isinstance(new, (dict, list)):
+            with contextlib.suppress(IndexError, TypeError):
+                new[last] = kept  # type: ignore[index]
+    return result
+
+
+def _walk(tree: Any, steps: Sequence[str | int]) -> Any:
+    for step in steps:
+        try:
+            tree = tree[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
 
 
 def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str) -> bool:

@@ -55,6 +55,7 @@ class Registered:
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     failed: str = ""
     providers: dict[str, str] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str:
@@ -123,6 +124,8 @@ class RecordingMonitor(MockMonitor):
         trigger = unwrap_secrets(raw_trigger)
         timeouts = {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v}
         prior = self.state.get(urn)
+        if prior is not None and request.ignoreChanges:
+            inputs = engine.with_ignored(prior.inputs, inputs, list(request.ignoreChanges))
         record = Registered(
             urn=urn,
             type=request.type,
@@ -140,6 +143,7 @@ class RecordingMonitor(MockMonitor):
             trigger_secret=bool(secret_paths(raw_trigger)) if raw_trigger is not None else False,
             custom_timeouts=timeouts,
             providers=dict(request.providers),
+            ignore_changes=list(request.ignoreChanges),
         )
         if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn):
             id_, state = prior.id, dict(prior.outputs)

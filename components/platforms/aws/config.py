@@ -90,8 +90,12 @@ INSTANCE_TYPES = Field(
     default=(DEFAULT_INSTANCE_TYPE,),
 )
 DESIRED = Field("desired", Integer(1, EKS_GROUP_MAX_NODES), "Desired node count.", default=2)
-MIN = Field("min", Integer(1, EKS_GROUP_MAX_NODES), "Autoscaler minimum.", default=1)
-MAX = Field("max", Integer(1, EKS_GROUP_MAX_NODES), "Autoscaler maximum.", default=5)
+MIN = Field(
+    "min", Integer(1, EKS_GROUP_MAX_NODES), "The node group's minimum size (the bound a cluster autoscaler you add keeps to).", default=1
+)
+MAX = Field(
+    "max", Integer(1, EKS_GROUP_MAX_NODES), "The node group's maximum size (the bound a cluster autoscaler you add keeps to).", default=5
+)
 GROUP_FIELDS: tuple[Field[Any], ...] = (GROUP_NAME, INSTANCE_TYPES, DESIRED, MIN, MAX)
 
 REGION = Field(
@@ -180,7 +184,7 @@ class AwsNodeGroup:
     Args:
         name: group name (DNS-1123 label).
         instance_types: EC2 instance types.
-        desired: desired size; min/max bound the autoscaler.
+        desired: desired size; min/max bound the group's size (the program installs no autoscaler).
     """
 
     name: str

@@ -90,6 +90,12 @@ def pool_settings(pool: AzureNodePool, subnet_id: pulumi.Input[str]) -> dict[str
     }
 
 
+def autoscaled_count(pool: AzureNodePool, path: str = "") -> list[str]:
+    """With the autoscaler on, the pool's node count is the autoscaler's: a refresh reads its count,
+    and the configured one (the initial size) must not be sent back and resize the pool."""
+    return [f"{path}count"] if pool.autoscaled else []
+
+
 def entra_kubeconfig(encoded: str) -> str:
     """The provider's kubeconfig for an Entra ID cluster: AKS's server and CA, the project's token command."""
     config = yaml.safe_load(base64.b64decode(encoded))
@@ -172,7 +178,9 @@ class AksCluster(pulumi.ComponentResource):
             if args.secrets_provider
             else None,
             api_server_access_profile=self._api_access(spec.name, azure, args.exposure),
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."))
+            ),
         )
         self.agent_pools = [
             azure_native.containerservice.AgentPool(
@@ -181,7 +189,7 @@ class AksCluster(pulumi.ComponentResource):
                 resource_name_=self.managed_cluster.name,
                 resource_group_name=network.resource_group,
                 **pool_settings(pool, network.subnets[pool.name].id),
-                opts=child,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=autoscaled_count(pool))),
             )
             for pool in azure.added_pools
         ]

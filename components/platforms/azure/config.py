@@ -119,7 +119,12 @@ POOL_SUBNET = Field(
     required=True,
     hint="give the pool a subnet of its own inside vnetCidr",
 )
-POOL_COUNT = Field("count", Integer(1, AKS_POOL_MAX_NODES), "Initial node count.", default=2)
+POOL_COUNT = Field(
+    "count",
+    Integer(1, AKS_POOL_MAX_NODES),
+    "Node count; with the autoscaler on, only the initial one (the autoscaler owns it afterwards, and a later change is not applied).",
+    default=2,
+)
 POOL_MIN_COUNT = Field("minCount", Integer(1, AKS_POOL_MAX_NODES), "Autoscaler minimum.", default_text="`count`")
 POOL_MAX_COUNT = Field(
     "maxCount",
