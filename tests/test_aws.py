@@ -217,6 +217,20 @@ def test_per_cluster_vpcs_are_peered_with_routes() -> None:
     assert sorted(r["destinationCidrBlock"] for r in routes) == ["10.0.0.0/16"] * 2 + ["10.1.0.0/16"] * 3
     across = rules(run)["aws-mesh-cluster-1-from-cluster-2"]
     assert (across["cidrIpv4"], across.get("referencedSecurityGroupId"), across["fromPort"]) == ("10.1.0.0/16", None, 15443)
+    # The private endpoint's DNS answers only inside its VPC: across VPCs nothing comes privately on 443.
+    assert not [n for n in rules(run) if "-api-from-" in n]
+
+
+def test_a_restricted_endpoint_admits_the_other_vpcs_nat_where_their_istiods_come_from() -> None:
+    clusters = clusters_with(endpointPublicAccessCidrs=["203.0.113.0/24"])
+    clusters[1]["vpc"] = "vpc-2"
+    run = run_stack("eks", {"clusters": clusters, "vpcs": [*stack_config("eks")["vpcs"], second_vpc()]})
+    nat = {vpc: f"{run.named(f'aws-{vpc}-nat-eip-0').outputs['publicIp']}/32" for vpc in ("mesh-vpc", "vpc-2")}
+    assert run.named("cluster-1-eks").inputs["publicAccessCidrs"] == [nat["vpc-2"], "203.0.113.0/24"]  # address order
+    assert run.named("cluster-2-eks").inputs["publicAccessCidrs"] == [nat["mesh-vpc"], "203.0.113.0/24"]
+    # In one VPC the peers use the private endpoint: nothing is added.
+    same = run_stack("eks", {"clusters": clusters_with(endpointPublicAccessCidrs=["203.0.113.0/24"])})
+    assert same.named("cluster-1-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
 
 
 def test_clusters_in_two_regions_get_two_providers_and_an_accepted_peering() -> None:

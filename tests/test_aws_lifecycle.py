@@ -195,7 +195,7 @@ def test_an_api_open_to_the_world_is_a_warning_and_listed_ranges_reach_the_clust
     warnings = parse(stack_config("eks")).warnings
     assert warnings == tuple(
         f"clusters[{i}].endpointPublicAccessCidrs (cluster cluster-{i + 1}): the EKS API endpoint accepts connections from anywhere; "
-        "list the operators' ranges and the other clusters' egress addresses here"
+        "list the operators' ranges here (the program adds the other VPCs' NAT addresses)"
         for i in (0, 1)
     )
     config = eks_config(endpointPublicAccessCidrs=["203.0.113.0/24"])

@@ -28,6 +28,12 @@ def host_cidrs(addresses: Sequence[pulumi.Input[str]]) -> pulumi.Output[list[str
     return pulumi.Output.all(*addresses).apply(lambda ips: sorted_cidrs(f"{ip}/32" for ip in ips))
 
 
+def with_peers(ranges: Iterable[str], peers: pulumi.Input[Sequence[str]]) -> pulumi.Output[list[str]]:
+    """``ranges`` and the peers' egress addresses, each once, in address order."""
+    fixed = list(ranges)
+    return pulumi.Output.from_input(peers).apply(lambda cidrs: sorted_cidrs([*fixed, *cidrs]))
+
+
 @dataclass(frozen=True)
 class Exposure:
     """The ranges a mesh across platforms admits; see the module docstring.
@@ -47,8 +53,7 @@ class Exposure:
     def api(self, cluster: str, *, own: bool = False) -> pulumi.Output[list[str]]:
         """What ``cluster``'s API server admits: the operators and the other clusters (and, with
         ``own``, its own egress, for nodes that reach their API server's public endpoint)."""
-        names = [name for name in self.egress if own or name != cluster]
-        return self._joined(names).apply(lambda cidrs: sorted_cidrs([*self.operator_cidrs, *cidrs]))
+        return with_peers(self.operator_cidrs, self._joined(name for name in self.egress if own or name != cluster))
 
     def _joined(self, names: Iterable[str]) -> pulumi.Output[list[str]]:
         lists = [self.egress[name] for name in names]

@@ -3,7 +3,11 @@ Secrets Manager copies of the mesh CA."""
 
 from __future__ import annotations
 
-from components.config.model import MeshSpec, platform_settings
+from collections.abc import Sequence
+
+import pulumi
+
+from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs
 from components.platforms.aws.config import NAME, AwsConfig, AwsSettings, VpcSpec, aws_part
@@ -43,7 +47,10 @@ class AwsPlatform:
         mesh: MeshSpec, settings: AwsSettings, vpcs: list[VpcSpec], network: AwsNetwork, ca: MeshCA, exposure: Exposure | None
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)
-        eks = {c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure)) for c in clusters}
+        eks = {
+            c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network)))
+            for c in clusters
+        }
         AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
         assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
         secrets = MeshSecretsManager(
@@ -66,3 +73,11 @@ class AwsPlatform:
 
 
 AWS = AwsPlatform()
+
+
+def _peer_egress(cluster: ClusterSpec, clusters: Sequence[ClusterSpec], network: AwsNetwork) -> pulumi.Output[list[str]]:
+    """The NAT addresses of the other VPCs that hold mesh clusters: where their istiods reach this
+    cluster's public endpoint from (peers in its own VPC use the private endpoint)."""
+    own = aws_part(cluster).vpc
+    others = dict.fromkeys(aws_part(c).vpc for c in clusters if aws_part(c).vpc != own)
+    return host_cidrs([address for vpc in others for address in network.vpcs[vpc].nat_addresses])

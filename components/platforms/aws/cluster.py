@@ -23,6 +23,7 @@ runs ``aws eks get-token`` (the AWS CLI), as people expect.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
@@ -36,10 +37,10 @@ from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.platforms.aws import lbc
-from components.platforms.aws.config import aws_part
+from components.platforms.aws.config import OPEN_TO_ALL, aws_part
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.aws.token import exec_command
-from components.platforms.exposure import Exposure
+from components.platforms.exposure import Exposure, with_peers
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -95,11 +96,15 @@ class EksClusterArgs:
             internet-facing east-west gateway (default none: every other cluster shares or peers
             this VPC, so the gateway is an internal NLB and the endpoint admits
             ``endpointPublicAccessCidrs``).
+        peer_egress: within one platform, the NAT addresses of the other VPCs holding mesh clusters:
+            their istiods reach this cluster's public endpoint from there (the private endpoint's
+            DNS answers only inside this VPC), so a restricted endpoint admits them too (default none).
     """
 
     spec: ClusterSpec
     network: VpcNetwork
     exposure: Exposure | None = None
+    peer_egress: pulumi.Input[Sequence[str]] = ()
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -134,7 +139,7 @@ class EksCluster(pulumi.ComponentResource):
             skip_default_security_groups=True,
             endpoint_public_access=True,
             endpoint_private_access=True,
-            public_access_cidrs=self._public_access(spec.name, platform.public_access_cidrs, args.exposure),
+            public_access_cidrs=self._public_access(spec.name, platform.public_access_cidrs, args),
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": network.provider}),
         )
         self.node_groups = [
@@ -189,13 +194,15 @@ class EksCluster(pulumi.ComponentResource):
         }
 
     @staticmethod
-    def _public_access(cluster: str, configured: tuple[IPv4Network, ...], exposure: Exposure | None) -> pulumi.Input[list[str]]:
-        """Who reaches the public endpoint: across platforms the operators and the other clusters,
-        else ``endpointPublicAccessCidrs``, or EKS's own default (anyone) stated: an omitted list
-        keeps the ranges a cluster had while its mesh spanned platforms."""
-        if exposure is not None:
-            return exposure.api(cluster)
-        return [str(c) for c in configured] or ["0.0.0.0/0"]
+    def _public_access(cluster: str, configured: tuple[IPv4Network, ...], args: EksClusterArgs) -> pulumi.Input[list[str]]:
+        """Who reaches the public endpoint: across platforms the operators and the other clusters;
+        else ``endpointPublicAccessCidrs`` with the other VPCs' NAT addresses, or EKS's own default
+        (anyone) stated: an omitted list keeps the ranges a cluster had while its mesh spanned platforms."""
+        if args.exposure is not None:
+            return args.exposure.api(cluster)
+        if not configured or OPEN_TO_ALL in configured:
+            return [str(c) for c in configured] or [str(OPEN_TO_ALL)]
+        return with_peers((str(c) for c in configured), args.peer_egress)
 
     def _node_role(self, name: str, region: str, on_aws: pulumi.ResourceOptions) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         trust = {

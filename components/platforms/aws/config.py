@@ -116,9 +116,10 @@ NODE_GROUPS = Field(
 ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
     "endpointPublicAccessCidrs",
     ListOf(Cidr()),
-    "Who may reach the public API endpoint: the operators' ranges and the other clusters' egress addresses "
-    "(a warning is printed while it is open to anyone). Refused when the clusters span platforms: the program "
-    "then sets it to `operatorCidrs` and the other clusters' egress addresses.",
+    "Who may reach the public API endpoint: the operators' ranges (a warning is printed while it is open to anyone). "
+    "The program adds the NAT addresses of the other VPCs holding mesh clusters, whose istiods come that way; "
+    "clusters in the same VPC use the private endpoint. Refused when the clusters span platforms: the program then "
+    "sets it to `operatorCidrs` and the other clusters' egress addresses.",
     default_text="anyone",
 )
 ADMIN_PRINCIPAL_ARNS = Field(
@@ -455,8 +456,8 @@ def _public_endpoints(mesh: ParsedMesh, problems: Problems) -> None:
             problems.warn(
                 entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key),
                 "api-open",
-                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges and the other clusters' "
-                "egress addresses here",
+                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges here (the program adds "
+                "the other VPCs' NAT addresses)",
                 entry.owner,
             )
 

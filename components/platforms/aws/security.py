@@ -5,8 +5,10 @@ pair (X admits Y): the east-west gateway's port when they are on different Istio
 mTLS passed through by SNI; in ambient 15008, HBONE: the only data port of the Gateway istiod
 deploys, pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go), all traffic
 when they share one (pods talk directly); within one VPC by security-group reference, across VPCs
-by the peer VPC's range. Each cluster admits 443 from every peer: the private endpoint is on, so a
-peer's istiod inside AWS reaches this API server privately. Each cluster admits 15012 and 15017
+by the peer VPC's range. Each cluster admits 443 from the peers in its VPC: the private endpoint is
+on and its DNS answers privately only inside the VPC, so they reach the API server privately; peers
+in other VPCs reach its public endpoint through their NAT (``EksCluster`` admits those addresses
+where the endpoint is restricted). Each cluster admits 15012 and 15017
 from its own group (API server -> istiod webhooks). Nothing is open to 0.0.0.0/0.
 """
 
@@ -75,9 +77,10 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
             peer_group = args.clusters[source].security_group_id if same_vpc else None
             peer_range = None if same_vpc else str(vpcs[aws_part(b).vpc].cidr)
-            self._rule(
-                f"{name}-{admits}-api-from-{source}", args.clusters[admits].security_group_id, 443, 443, peer_group, peer_range, on_aws
-            )
+            if same_vpc:
+                self._rule(
+                    f"{name}-{admits}-api-from-{source}", args.clusters[admits].security_group_id, 443, 443, peer_group, None, on_aws
+                )
             self._rule(
                 f"{name}-{admits}-from-{source}",
                 args.clusters[admits].security_group_id,
