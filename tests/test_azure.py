@@ -225,8 +225,26 @@ def test_authorized_ranges_tier_and_policy_reach_the_cluster() -> None:
     aks = run.named("westeurope-aks-aks").inputs
     assert aks["sku"] == {"name": "Base", "tier": "Premium"}
     assert (aks["networkProfile"]["networkPolicy"], aks["networkProfile"]["networkDataplane"]) == ("cilium", "cilium")
-    assert aks["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
     assert run.named("mesh-vault-vault").inputs["properties"]["enablePurgeProtection"] is True
+
+
+def test_a_restricted_api_server_admits_every_aks_clusters_outbound_ip_which_the_program_owns() -> None:
+    """The other clusters' istiods reach the public endpoint through their load balancers' outbound
+    IPs, which AKS would choose only once the clusters exist: restricting one API server gives every
+    AKS cluster a static outbound IP of the program's, and the restricted list admits them all."""
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0]["authorizedIpRanges"] = ["203.0.113.0/24"]
+    run = run_stack("aks", {"clusters": clusters})
+    ips = {r.name: f"{r.outputs['ipAddress']}/32" for r in run.of_type("azure-native:network:PublicIPAddress")}
+    assert sorted(ips) == ["azure-eastus-aks-outbound-ip", "azure-westeurope-aks-outbound-ip"]
+    restricted = run.named("westeurope-aks-aks").inputs
+    assert restricted["apiServerAccessProfile"] == {
+        "authorizedIPRanges": sorted([*ips.values(), "203.0.113.0/24"], key=lambda c: tuple(int(o) for o in c.split("/")[0].split(".")))
+    }
+    assert run.named("eastus-aks-aks").inputs["apiServerAccessProfile"] == {"authorizedIPRanges": []}
+    for cluster in ("westeurope-aks", "eastus-aks"):
+        profile = run.named(f"{cluster}-aks").inputs["networkProfile"]["loadBalancerProfile"]
+        assert profile == {"outboundIPs": {"publicIPs": [{"id": run.named(f"azure-{cluster}-outbound-ip").id}]}}
 
 
 def test_a_second_up_changes_nothing(aks_run: StackRun) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -12,7 +13,7 @@ from components.mesh.ca import MeshCA
 from components.mesh.istio import istiod_service
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs
 from components.platforms.azure.cluster import AksCluster, AksClusterArgs
-from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery
+from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery, azure_part
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
 from components.platforms.exposure import Exposure, host_cidrs
@@ -42,24 +43,39 @@ class AzurePlatform:
 
     def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
         """Resource groups, VNets and, across platforms, each cluster's outbound IP (its egress) first."""
-        network = AzureNetwork("azure", AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms))
+        # The program's own outbound IPs where something must admit the clusters' egress: the other
+        # platforms' clusters, or restricted API servers of this one (AKS's own outbound IPs are not
+        # known before the clusters exist).
+        restricted = any(azure_part(c).authorized_ip_ranges for c in mesh.on(NAME))
+        network = AzureNetwork("azure", AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms or restricted))
         egress = {name: host_cidrs([outbound_address(ip) for ip in n.outbound_ips]) for name, n in network.clusters.items()}
 
         def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
-            return self._clusters(mesh, network, ca, exposure)
+            return self._clusters(mesh, network, ca, exposure, egress)
 
         # Without outbound IPs of the program's (one platform) AKS picks the addresses: none are known.
         return PreparedPlatform(egress if mesh.spans_platforms else {}, build)
 
     @staticmethod
-    def _clusters(mesh: MeshSpec, network: AzureNetwork, ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+    def _clusters(
+        mesh: MeshSpec, network: AzureNetwork, ca: MeshCA, exposure: Exposure | None, egress: Mapping[str, pulumi.Output[list[str]]]
+    ) -> PlatformBuild:
         clusters = mesh.on(NAME)
         settings = platform_settings(mesh, NAME, AzureSettings)
         client = azure_native.authorization.get_client_config_output()
         from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
         aks = {
             c.name: AksCluster(
-                c.name, AksClusterArgs(c, network.clusters[c.name], client.subscription_id, client.object_id, exposure, from_vault)
+                c.name,
+                AksClusterArgs(
+                    c,
+                    network.clusters[c.name],
+                    client.subscription_id,
+                    client.object_id,
+                    exposure,
+                    from_vault,
+                    mesh_egress=list(egress.values()),
+                ),
             )
             for c in clusters
         }

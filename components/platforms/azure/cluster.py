@@ -39,7 +39,7 @@ from components.platforms.azure import token
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
 from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role
-from components.platforms.exposure import Exposure
+from components.platforms.exposure import Exposure, with_peers
 
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
 # An internet-facing gateway's source ranges go into the cluster's network security group as allow
@@ -119,6 +119,9 @@ class AksClusterArgs:
             ``authorizedIpRanges``).
         secrets_provider: turn on the Key Vault secrets-provider add-on (its CSI driver mounts
             istiod's CA files).
+        mesh_egress: within one platform, the outbound addresses of the mesh's AKS clusters (this
+            one's included) where the program owns them: a restricted API server admits them, as
+            the other clusters' istiods reach its public endpoint from there (default none).
     """
 
     spec: ClusterSpec
@@ -127,6 +130,7 @@ class AksClusterArgs:
     deployer_object_id: pulumi.Input[str]
     exposure: Exposure | None = None
     secrets_provider: bool = False
+    mesh_egress: Sequence[pulumi.Input[Sequence[str]]] = ()
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -177,7 +181,7 @@ class AksCluster(pulumi.ComponentResource):
             }
             if args.secrets_provider
             else None,
-            api_server_access_profile=self._api_access(spec.name, azure, args.exposure),
+            api_server_access_profile=self._api_access(spec.name, azure, args),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."))
             ),
@@ -217,16 +221,21 @@ class AksCluster(pulumi.ComponentResource):
 
     @staticmethod
     def _api_access(
-        cluster: str, azure: AzureCluster, exposure: Exposure | None
+        cluster: str, azure: AzureCluster, args: AksClusterArgs
     ) -> azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs:
         """Who reaches the public API server. Across platforms: the operators, the other clusters
         and the cluster's own outbound IP, through which its nodes reach their API server's public
         endpoint (AKS adds that address itself; listing it keeps the program's view equal to Azure's).
-        Otherwise ``authorizedIpRanges``, stated even when empty (anyone): an omitted profile keeps
-        the ranges a cluster had while its mesh spanned platforms."""
-        ranges: pulumi.Input[Sequence[str]] = (
-            exposure.api(cluster, own=True) if exposure is not None else [str(r) for r in azure.authorized_ip_ranges]
-        )
+        Otherwise ``authorizedIpRanges`` with every AKS cluster's outbound IP (the other clusters'
+        istiods reach the public endpoint from there: peering carries no traffic to it), or, unset,
+        an empty list (anyone), stated: an omitted profile keeps the ranges a cluster had while
+        its mesh spanned platforms or its API was restricted."""
+        ranges: pulumi.Input[Sequence[str]] = []
+        if args.exposure is not None:
+            ranges = args.exposure.api(cluster, own=True)
+        elif azure.authorized_ip_ranges:
+            egress = pulumi.Output.all(*args.mesh_egress).apply(lambda lists: [c for cidrs in lists for c in cidrs])
+            ranges = with_peers((str(r) for r in azure.authorized_ip_ranges), egress)
         return azure_native.containerservice.ManagedClusterAPIServerAccessProfileArgs(authorized_ip_ranges=ranges)
 
     def _kubernetes_provider(self, name: str, args: AksClusterArgs, azure: AzureCluster, child: pulumi.ResourceOptions) -> k8s.Provider:
