@@ -77,9 +77,10 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
                 "clusters": [aws_cluster("a", "n1", nodeGroups=[{"name": "b-c"}]), aws_cluster("a-b", "n2", nodeGroups=[{"name": "c"}])],
             },
             (
-                "ambiguous-names",
-                "clusters[1].nodeGroups (cluster a-b): node group c is named a-b-c, as is a group of clusters[0].nodeGroups (cluster a); "
-                "rename one of the groups",
+                "name-collision",
+                "clusters[1].nodeGroups[0].name (cluster a-b): eks ManagedNodeGroup a-b-c would be registered twice, for node group "
+                "b-c of cluster a and for node group c of cluster a-b; Pulumi refuses the second after creating everything before "
+                "it: rename one of clusters[0].name, clusters[0].nodeGroups[0].name, clusters[1].name or clusters[1].nodeGroups[0].name",
             ),
             id="node-groups-of-two-clusters-with-one-name",
         ),
@@ -93,9 +94,11 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
                 ]
             },
             (
-                "ambiguous-names",
-                "clusters[0].name (cluster a): the remote secret resource name a-in-b-in-c would stand for both a with b-in-c and "
-                "a-in-b with c; rename one of these clusters",
+                "name-collision",
+                "clusters[3].name (cluster c): kubernetes Secret mesh-link-a-in-b-in-c would be registered twice, for the remote "
+                "secret of cluster a in cluster b-in-c and for the remote secret of cluster a-in-b in cluster c; Pulumi refuses the "
+                "second after creating everything before it: rename one of clusters[0].name, clusters[1].name, clusters[2].name or "
+                "clusters[3].name",
             ),
             id="remote-secret-names-of-two-pairs-collide",
         ),

@@ -23,6 +23,18 @@ from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, text_
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 
 SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
+# The four keys of the `cacerts` Secret (and files of a CA delivered as files); istiod refuses to
+# start on a partial set (Istio >= 1.27).
+CA_CERT = "ca-cert.pem"
+CA_KEY = "ca-key.pem"
+ROOT_CERT = "root-cert.pem"
+CERT_CHAIN = "cert-chain.pem"
+CA_FILES = (CA_CERT, CA_KEY, ROOT_CERT, CERT_CHAIN)
+# istiod's xDS and webhook ports: the API server calls the webhooks, a primary's east-west gateway
+# passes both through to remotes.
+XDS_PORT = 15012
+WEBHOOK_PORT = 15017
+WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
 EXACT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 # Every istiod value path the program sets, and the config that decides it.
@@ -56,6 +68,11 @@ GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
 GATEWAY_API_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
+
+
+def istiod_service(version: str) -> str:
+    """istiod's Service (and service account) of one release's revision."""
+    return f"istiod-{revision_name(version)}"
 
 
 def minor_text(minor: tuple[int, int]) -> str:

@@ -190,6 +190,34 @@ class MeshSpec:
     def cluster(self, name: str) -> ClusterSpec:
         return next(c for c in self.clusters if c.name == name)
 
+    def index(self, name: str) -> int:
+        """The cluster's position in the config's ``clusters`` list."""
+        return next(i for i, c in enumerate(self.clusters) if c.name == name)
+
+    def is_remote(self, name: str) -> bool:
+        return self.cluster(name).role is Role.REMOTE
+
+    def exposes_istiod(self, name: str) -> bool:
+        """Primaries of a primary-remote mesh serve remotes' proxies through their east-west gateway."""
+        return self.topology is Topology.PRIMARY_REMOTE and not self.is_remote(name)
+
+    def needs_eastwest(self, name: str) -> bool:
+        """Whether the cluster runs an east-west gateway: traffic crosses networks, or remotes reach its istiod."""
+        return self.multi_network or self.exposes_istiod(name)
+
+    def discovers(self, holder: str, source: str) -> bool:
+        """Whether ``holder``'s istiod must discover ``source``: primaries discover every other cluster;
+        remotes run no istiod of their own and hold no remote secrets."""
+        return holder != source and not self.is_remote(holder)
+
+    @property
+    def check_tags(self) -> tuple[str, ...]:
+        """The revision tags MeshCheck proves, ``default`` first: each one's proxies; in ambient one
+        data plane per cluster (ztunnel, following ``default``)."""
+        if self.ambient:
+            return (DEFAULT_TAG,)
+        return tuple(sorted(self.revisions, key=lambda t: (t != DEFAULT_TAG, t)))
+
     def on(self, cloud: str) -> tuple[ClusterSpec, ...]:
         """The clusters of one platform, in config order."""
         return tuple(c for c in self.clusters if c.cloud == cloud)

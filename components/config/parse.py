@@ -15,7 +15,9 @@ from typing import Any
 from components.config import declarations as d
 from components.config.fields import Field, Reader
 from components.config.istio import check_istiod_values
+from components.config.mesh_names import plan_mesh_names
 from components.config.model import CaSpec, ClusterSpec, MeshSpec
+from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
 from components.config.rules import check_mesh
@@ -65,11 +67,23 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image and dataplane
-    return MeshSpec(
+    spec = MeshSpec(
         mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
         tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (), dataplane,
         gateway_api,
     )  # fmt: skip
+    resource_names(spec, platforms).check(problems)
+    problems.raise_if_any()
+    return spec
+
+
+def resource_names(spec: MeshSpec, platforms: Sequence[PlatformConfig]) -> NamePlan:
+    """Every resource name the program registers for ``spec``: the mesh's, then each platform's."""
+    plan = NamePlan()
+    plan_mesh_names(spec, plan)
+    for platform in platforms:
+        platform.plan_names(spec, plan)
+    return plan
 
 
 def _replaced_keys(root: Reader) -> None:

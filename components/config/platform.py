@@ -15,7 +15,8 @@ from ipaddress import IPv4Network
 from typing import Any, Generic, Protocol, TypeVar
 
 from components.config.fields import Field, Reader
-from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, Topology
+from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, MeshSpec, Topology
+from components.config.names import NamePlan
 from components.config.problems import Owner, Problems
 
 T = TypeVar("T")
@@ -180,4 +181,8 @@ class PlatformConfig(Protocol):
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """For each of its clusters (by name), the egress addresses it will have when the clusters span platforms."""
+        ...
+
+    def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
+        """Add the name of every resource it registers for ``mesh`` (see ``components.config.names``)."""
         ...

@@ -8,19 +8,14 @@ of their clusters may share a flat network.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from itertools import combinations, permutations
+from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
 from components.config.istio import gateway_api_order, gateway_api_release
 from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
 from components.config.platform import EgressSource, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
-
-# Resource names the program joins from two cluster names: a remote secret "<source>-in-<holder>",
-# an Azure VNet peering "<source>-to-<target>". Two different pairs must never join to one name.
-PAIR_JOINERS = {"-in-": "remote secret", "-to-": "VNet peering"}
 
 
 def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
@@ -32,7 +27,6 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
             f"lists {mesh.listed} cluster{'s' if mesh.listed != 1 else ''}; a multicluster mesh needs at least 2",
         )
     _unique_names(mesh, problems)
-    _pair_names(mesh, problems)
     _roles(mesh, problems)
     _operator_ranges(mesh, problems)
     _ambient(mesh, problems)
@@ -63,24 +57,6 @@ def _unique_names(mesh: ParsedMesh, problems: Problems) -> None:
             )
         else:
             first[name] = index
-
-
-def _pair_names(mesh: ParsedMesh, problems: Problems) -> None:
-    names = sorted(set(mesh.names.values()))
-    for joiner, what in PAIR_JOINERS.items():
-        joined: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for first, second in permutations(names, 2):
-            joined[f"{first}{joiner}{second}"].append((first, second))
-        for name, pairs in joined.items():
-            if len(pairs) > 1:
-                index = min(i for i, n in mesh.names.items() if n in {pairs[0][0], pairs[0][1]})
-                described = " and ".join(f"{a} with {b}" for a, b in pairs)
-                problems.add(
-                    f"clusters[{index}].name",
-                    "ambiguous-names",
-                    f"the {what} resource name {name} would stand for both {described}; rename one of these clusters",
-                    owner_of(mesh, index),
-                )
 
 
 def _roles(mesh: ParsedMesh, problems: Problems) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
+from components.config import mesh_names as names
+from components.config.istio import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.config.model import CaSpec
 
 KEY_BITS = 4096
@@ -25,12 +27,6 @@ INTERMEDIATE_COMMON_NAME = "Intermediate CA"
 ISTIOD_SAN = "istiod.istio-system.svc"
 # keyUsage = critical, digitalSignature, nonRepudiation, keyEncipherment, keyCertSign
 CA_KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "cert_signing")
-
-# The four keys of the `cacerts` Secret; istiod refuses to start on a partial set (Istio >= 1.27).
-CA_CERT = "ca-cert.pem"
-CA_KEY = "ca-key.pem"
-ROOT_CERT = "root-cert.pem"
-CERT_CHAIN = "cert-chain.pem"
 
 
 @dataclass(frozen=True)
@@ -83,13 +79,13 @@ class MeshCA(pulumi.ComponentResource):
     clusters: dict[str, ClusterCACerts]
 
     def __init__(self, name: str, args: MeshCAArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:mesh:MeshCA", name, None, opts)
+        super().__init__(names.CA.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         lifetimes = args.lifetimes
 
-        root_key = _rsa_key(f"{name}-root-key", child)
+        root_key = _rsa_key(names.CA_ROOT_KEY.name(ca=name), child)
         root_cert = tls.SelfSignedCert(
-            f"{name}-root-cert",
+            names.CA_ROOT_CERT.name(ca=name),
             private_key_pem=root_key.private_key_pem,
             subject=tls.SelfSignedCertSubjectArgs(organization=ORGANIZATION, common_name=ROOT_COMMON_NAME),
             is_ca_certificate=True,
@@ -114,16 +110,16 @@ class MeshCA(pulumi.ComponentResource):
         lifetimes: CaSpec,
         child: pulumi.ResourceOptions,
     ) -> ClusterCACerts:
-        key = _rsa_key(f"{name}-{cluster}-key", child)
+        key = _rsa_key(names.CA_KEY.name(ca=name, cluster=cluster), child)
         request = tls.CertRequest(
-            f"{name}-{cluster}-csr",
+            names.CA_CSR.name(ca=name, cluster=cluster),
             private_key_pem=key.private_key_pem,
             subject=tls.CertRequestSubjectArgs(organization=ORGANIZATION, common_name=INTERMEDIATE_COMMON_NAME, locality=cluster),
             dns_names=[ISTIOD_SAN],
             opts=child,
         )
         cert = tls.LocallySignedCert(
-            f"{name}-{cluster}-cert",
+            names.CA_CERT.name(ca=name, cluster=cluster),
             cert_request_pem=request.cert_request_pem,
             ca_cert_pem=root_cert.cert_pem,
             ca_private_key_pem=root_key.private_key_pem,

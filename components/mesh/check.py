@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config import mesh_names as names
+from components.config.mesh_names import check_prefix, sample_namespace
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.mesh import ambient
 from components.mesh.ca import MeshCA
@@ -47,7 +49,6 @@ from components.mesh.istio import REVISION_ANNOTATION, IstioRelease, injection_l
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
 
-SAMPLE_NAMESPACE = "sample"
 HELLOWORLD_PORT = 5000
 JOB_NAME = "mesh-check"
 # The probe's own budget, then the pod's: scheduling, image pull and the sidecar starting fit in
@@ -62,15 +63,6 @@ JOB_WAIT_SECONDS = JOB_DEADLINE_SECONDS + 60
 NOBODY = 65534
 # Istio's sidecar must be up before the probe dials out; the probe ends it so the pod completes.
 HOLD_UNTIL_PROXY_STARTS = {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
-
-
-def sample_namespace(tag: str) -> str:
-    """The namespace whose workloads the revision ``tag`` injects: ``sample``, ``sample-canary``, ..."""
-    return SAMPLE_NAMESPACE if tag == DEFAULT_TAG else f"{SAMPLE_NAMESPACE}-{tag}"
-
-
-def resource_prefix(name: str, cluster: str, tag: str) -> str:
-    return f"{name}-{cluster}" if tag == DEFAULT_TAG else f"{name}-{cluster}-{tag}"
 
 
 def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, *, sidecar: bool = True) -> str:
@@ -152,9 +144,9 @@ class MeshCheck(pulumi.ComponentResource):
     proves: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:mesh:MeshCheck", name, None, opts)
+        super().__init__(names.CHECK.type, name, None, opts)
         self.proves = self._proves(args)
-        tags = [DEFAULT_TAG] if args.mesh.ambient else sorted(args.mesh.revisions, key=lambda t: (t != DEFAULT_TAG, t))
+        tags = list(args.mesh.check_tags)
         for tag in tags:
             self._check_tag(name, args, tag)
         self.register_outputs({"tags": tags})
@@ -163,17 +155,17 @@ class MeshCheck(pulumi.ComponentResource):
         """Sample workloads in the tag's namespace on every cluster, then a probe in each: every
         revision the mesh runs proves that its proxies reach every cluster."""
         mesh = args.mesh
-        names = [c.name for c in mesh.clusters]
+        clusters = [c.name for c in mesh.clusters]
         namespace_name = sample_namespace(tag)
         labels = ambient.sample_namespace_labels() if mesh.ambient else injection_labels(tag)
         namespaces: dict[str, pulumi.Output[str]] = {}
         # Traffic to another network crosses its east-west gateway: the probes wait for all of them.
         servers: list[pulumi.Resource] = [g for release in args.releases.values() for g in release.eastwest]
         for cluster in mesh.clusters:
-            prefix = resource_prefix(name, cluster.name, tag)
+            prefix = check_prefix(name, cluster.name, tag)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespace = k8s.core.v1.Namespace(
-                f"{name}-{cluster.name}-{namespace_name}",
+                names.CHECK_NAMESPACE.name(check=name, cluster=cluster.name, namespace=namespace_name),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),
                 opts=on_cluster,
             )
@@ -192,9 +184,9 @@ class MeshCheck(pulumi.ComponentResource):
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_script(cluster.name, names, tag, sidecar=not mesh.ambient)
+            script = probe_script(cluster.name, clusters, tag, sidecar=not mesh.ambient)
             annotations = None if mesh.ambient else HOLD_UNTIL_PROXY_STARTS
-            self._job(resource_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], annotations, probe)
+            self._job(check_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], annotations, probe)
 
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
@@ -225,7 +217,7 @@ class MeshCheck(pulumi.ComponentResource):
         if shared:
             labels[ambient.GLOBAL_SERVICE_LABEL] = "true"
         return k8s.core.v1.Service(
-            f"{prefix}-helloworld",
+            names.HELLOWORLD_SERVICE.name(prefix=prefix),
             metadata=k8s.meta.v1.ObjectMetaArgs(name="helloworld", namespace=namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector={"app": "helloworld"},
@@ -243,7 +235,7 @@ class MeshCheck(pulumi.ComponentResource):
         tag moves (``None`` in ambient)."""
         labels = {"app": "helloworld", "version": version}
         return k8s.apps.v1.Deployment(
-            f"{prefix}-helloworld-{version}",
+            names.HELLOWORLD.name(prefix=prefix, cluster=version),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"helloworld-{version}", namespace=namespace, labels=labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
@@ -280,7 +272,7 @@ class MeshCheck(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
-            f"{prefix}-probe",
+            names.PROBE.name(prefix=prefix),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB_NAME, namespace=namespace, annotations={"pulumi.com/replaceUnready": "true"}),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=0,

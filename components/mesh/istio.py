@@ -19,7 +19,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.model import DEFAULT_TAG, MeshSpec, Role, Topology, revision_name
+from components.config import mesh_names as names
+from components.config.istio import WEBHOOK_PORT, istiod_service
+from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.config.names import NameTemplate
 from components.k8s.helm import helm_release
 from components.mesh import ambient
 from components.mesh.ca import ClusterCACerts
@@ -33,9 +36,6 @@ EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 CROSS_NETWORK_PORT = 15443
 ISTIOD_GATEWAY = "istiod-gateway"
-# istiod's xDS and webhook ports, which a primary's east-west gateway passes through to remotes.
-XDS_PORT = 15012
-WEBHOOK_PORT = 15017
 # A CA delivered as files: the SecretProviderClass, istiod's volume for it and where it is mounted.
 CA_FILES_CLASS = "istio-cacerts"
 CA_FILES_VOLUME = "cacerts-files"
@@ -89,19 +89,6 @@ def remote_base_values(mesh: MeshSpec, primary_address: str, root_cert: str) -> 
     return values
 
 
-def is_remote(mesh: MeshSpec, cluster: str) -> bool:
-    return mesh.cluster(cluster).role is Role.REMOTE
-
-
-def exposes_istiod(mesh: MeshSpec, cluster: str) -> bool:
-    """Primaries of a primary-remote mesh serve remotes' proxies through their east-west gateway."""
-    return mesh.topology is Topology.PRIMARY_REMOTE and not is_remote(mesh, cluster)
-
-
-def needs_eastwest(mesh: MeshSpec, cluster: str) -> bool:
-    return mesh.multi_network or exposes_istiod(mesh, cluster)
-
-
 def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
     """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
 
@@ -126,7 +113,7 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_
         values = deep_merge(values, ambient.ambient_istiod_values())
     if mesh.access_log:
         values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
-    if exposes_istiod(mesh, cluster):
+    if mesh.exposes_istiod(cluster):
         values["global"]["externalIstiod"] = True
         if dns_names:
             values.setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = ",".join(dns_names)
@@ -189,11 +176,6 @@ def is_ip_address(address: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def istiod_service(version: str) -> str:
-    """istiod's Service (and service account) of one release's revision."""
-    return f"istiod-{revision_name(version)}"
 
 
 def istiod_gateway_spec() -> dict[str, Any]:
@@ -339,17 +321,17 @@ class IstioRelease(pulumi.ComponentResource):
     dataplane: list[pulumi.Resource]
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:mesh:IstioRelease", name, None, opts)
+        super().__init__(names.ISTIO.type, name, None, opts)
         self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
         self.eastwest_address, self.eastwest, self.dataplane = None, [], []
         self.istiod_routes: dict[str, list[pulumi.Resource]] = {}
 
-        remote = is_remote(mesh, cluster.name)
+        remote = mesh.is_remote(cluster.name)
         primary = mesh.cluster(cluster.name).primary
         namespace = k8s.core.v1.Namespace(
-            f"{name}-istio-system",
+            names.ISTIO_SYSTEM.name(release=name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ISTIO_NAMESPACE,
                 labels={NETWORK_LABEL: cluster.network},
@@ -366,7 +348,7 @@ class IstioRelease(pulumi.ComponentResource):
             raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
         base = self._remote_base(args) if remote else base_values(mesh)
         # The base chart (CRDs, the default validation webhook) comes from the newest release.
-        self.base = self._release("base", "istio-base", "base", mesh.newest_version, namespace_name, base, on_cluster)
+        self.base = self._release(names.BASE, "istio-base", "base", mesh.newest_version, namespace_name, base, on_cluster)
         # istiod's pods need their CA first (or istiod keeps a self-signed one) and nodes to run on;
         # in ambient the Gateway API CRDs, whose types it serves.
         crds = [self._gateway_api_crds(name, args)] if mesh.ambient else []
@@ -375,13 +357,14 @@ class IstioRelease(pulumi.ComponentResource):
         )
         self.istiods = {
             version: self._release(
-                f"istiod-{revision_name(version)}",
+                names.ISTIOD,
                 f"istiod-{revision_name(version)}",
                 "istiod",
                 version,
                 namespace_name,
                 self._istiod_values(args, version),
                 after_base,
+                revision=revision_name(version),
             )
             for version in mesh.versions
         }
@@ -406,7 +389,7 @@ class IstioRelease(pulumi.ComponentResource):
     def _gateway_api_crds(self, name: str, args: IstioReleaseArgs) -> k8s.yaml.v2.ConfigFile:
         """The Gateway API's standard-channel CRDs, fetched by the provider from the release's URL."""
         return k8s.yaml.v2.ConfigFile(
-            f"{name}-gateway-api-crds",
+            names.GATEWAY_API_CRDS.name(release=name),
             file=ambient.gateway_api_crds_url(args.mesh),
             opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": args.cluster.provider}),
         )
@@ -419,10 +402,10 @@ class IstioRelease(pulumi.ComponentResource):
         ``default`` tag's release: they are one per node, not one per revision."""
         mesh, cluster = args.mesh, args.cluster
         version = mesh.default_version
-        cni = self._release("cni", "istio-cni", "cni", version, namespace, ambient.cni_values(), after_base)
+        cni = self._release(names.CNI, "istio-cni", "cni", version, namespace, ambient.cni_values(), after_base)
         after_istiod = pulumi.ResourceOptions.merge(after_base, pulumi.ResourceOptions(depends_on=[self.istiod]))
         values = ambient.ztunnel_values(mesh, cluster.name, cluster.network)
-        ztunnel = self._release("ztunnel", "ztunnel", "ztunnel", version, namespace, values, after_istiod)
+        ztunnel = self._release(names.ZTUNNEL, "ztunnel", "ztunnel", version, namespace, values, after_istiod)
         return [cni, ztunnel]
 
     def _tag(self, name: str, args: IstioReleaseArgs, tag: str, version: str) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
@@ -430,7 +413,7 @@ class IstioRelease(pulumi.ComponentResource):
         revision = revision_name(version)
         cluster = args.cluster
         config: pulumi.Input[k8s.admissionregistration.v1.WebhookClientConfigArgs]
-        if is_remote(args.mesh, cluster.name):
+        if args.mesh.is_remote(cluster.name):
             assert args.primary_address is not None
             config = args.primary_address.apply(
                 lambda address: injector_client_config(revision, *remote_injection(cluster.name, cluster.network, address))
@@ -440,7 +423,7 @@ class IstioRelease(pulumi.ComponentResource):
         # On a remote, pods reach their istiod through the primary's gateway route of that revision.
         needs = [self.istiods[version], *args.primary_routes.get(version, ())]
         after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=needs))
-        return revision_tag(f"{name}-tag-{tag}", tag, revision, config, after)
+        return revision_tag(names.TAG.name(release=name, tag=tag), tag, revision, config, after)
 
     @staticmethod
     def _remote_base(args: IstioReleaseArgs) -> pulumi.Output[dict[str, Any]]:
@@ -452,7 +435,7 @@ class IstioRelease(pulumi.ComponentResource):
     @staticmethod
     def _istiod_values(args: IstioReleaseArgs, version: str) -> pulumi.Input[Mapping[str, Any]]:
         mesh, cluster = args.mesh, args.cluster
-        if is_remote(mesh, cluster.name):
+        if mesh.is_remote(cluster.name):
             address = args.primary_address
             assert address is not None
             return address.apply(lambda a: remote_istiod_values(mesh, cluster.name, cluster.network, version, a))
@@ -468,7 +451,7 @@ class IstioRelease(pulumi.ComponentResource):
         files = args.cluster.ca_files
         if files is None:
             cacerts = k8s.core.v1.Secret(
-                f"{name}-cacerts",
+                names.CACERTS.name(release=name),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
                 type="Opaque",
                 string_data=args.cacerts.secret_data(),
@@ -476,7 +459,7 @@ class IstioRelease(pulumi.ComponentResource):
             )
             return [cacerts]
         provider_class = k8s.apiextensions.CustomResource(
-            f"{name}-ca-files",
+            names.CA_FILES.name(release=name),
             api_version="secrets-store.csi.x-k8s.io/v1",
             kind="SecretProviderClass",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CA_FILES_CLASS, namespace=namespace),
@@ -502,7 +485,7 @@ class IstioRelease(pulumi.ComponentResource):
             # Only istiod deploys for the Gateway (no injection webhook involved).
             ready = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
             self.eastwest_address = self._ambient_eastwest(cluster, ready)
-        elif needs_eastwest(mesh, cluster.name):
+        elif mesh.needs_eastwest(cluster.name):
             self.eastwest_address = self._eastwest(mesh, cluster, balanced, config)
         if mesh.ingress_gateway:
             self._ingress(mesh, cluster, balanced)
@@ -513,12 +496,12 @@ class IstioRelease(pulumi.ComponentResource):
         """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
         name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
-        release = self._release("eastwest", EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
+        release = self._release(names.EASTWEST, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
         self.eastwest.append(release)
         if mesh.multi_network:
             spec = cross_network_gateway_spec()
-            self._istio_config(f"{name}-cross-network-gateway", "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
-        if exposes_istiod(mesh, cluster.name):
+            self._istio_config(names.CROSS_NETWORK_GATEWAY.name(release=name), "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
+        if mesh.exposes_istiod(cluster.name):
             self._expose_istiod(mesh, config)
         # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
         # engine runs a read with a known id during preview, before the release installs anything,
@@ -527,7 +510,7 @@ class IstioRelease(pulumi.ComponentResource):
         # waits for the release in an update and is skipped in a preview.
         service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
         after_release = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
-        service = k8s.core.v1.Service.get(f"{name}-eastwest-service", service_id, opts=after_release)
+        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=name), service_id, opts=after_release)
         return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
 
     def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
@@ -539,7 +522,7 @@ class IstioRelease(pulumi.ComponentResource):
         if cluster.eastwest_source_ranges is not None:
             needs.append(
                 k8s.core.v1.ConfigMap(
-                    f"{name}-eastwest-options",
+                    names.EASTWEST_OPTIONS.name(release=name),
                     metadata=k8s.meta.v1.ObjectMetaArgs(name=ambient.EASTWEST_OPTIONS, namespace=namespace),
                     data=ambient.eastwest_options(cluster.eastwest_source_ranges),
                     opts=self._on_cluster,
@@ -547,7 +530,7 @@ class IstioRelease(pulumi.ComponentResource):
             )
         labels = {NETWORK_LABEL: cluster.network, REV_LABEL: self._args.mesh.default_revision}
         gateway = k8s.apiextensions.CustomResource(
-            f"{name}-eastwest",
+            names.AMBIENT_EASTWEST.name(release=name),
             api_version="gateway.networking.k8s.io/v1",
             kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -562,7 +545,7 @@ class IstioRelease(pulumi.ComponentResource):
         # waits for it in an update and is skipped in the first preview (reads ignore depends_on,
         # pulumi/pulumi#16395); later previews read the Service that is already there.
         after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[gateway]))
-        service = k8s.core.v1.Service.get(f"{name}-eastwest-service", gateway.id, opts=after)
+        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=name), gateway.id, opts=after)
         return service.status.apply(lambda status: load_balancer_address(status, ambient.AMBIENT_EASTWEST))
 
     def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
@@ -570,16 +553,22 @@ class IstioRelease(pulumi.ComponentResource):
         ``istiod_dns_names``, the route of webhook calls by URL. Records in ``istiod_routes`` what
         a remote's pods of each release need before they can reach it."""
         name, namespace = self._name, self.namespace
-        gateway = self._istio_config(f"{name}-istiod-gateway", "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
+        gateway = self._istio_config(
+            names.ISTIOD_GATEWAY.name(release=name), "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config
+        )
         for version in mesh.versions:
             revision = revision_name(version)
             after = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[self.istiods[version]]))
             spec = istiod_virtual_service_spec(version)
-            route = self._istio_config(f"{name}-istiod-vs-{revision}", "VirtualService", f"istiod-vs-{revision}", namespace, spec, after)
+            route = self._istio_config(
+                names.ISTIOD_ROUTE.name(release=name, revision=revision), "VirtualService", f"istiod-vs-{revision}", namespace, spec, after
+            )
             self.istiod_routes[version] = [gateway, route]
         if self._args.istiod_dns_names:
             spec = istiod_webhook_virtual_service_spec(mesh.default_version, self._args.istiod_dns_names)
-            webhooks = self._istio_config(f"{name}-istiod-webhook-vs", "VirtualService", "istiod-webhook-vs", namespace, spec, config)
+            webhooks = self._istio_config(
+                names.ISTIOD_WEBHOOK_ROUTE.name(release=name), "VirtualService", "istiod-webhook-vs", namespace, spec, config
+            )
             self.istiod_routes[mesh.default_version].append(webhooks)
 
     @staticmethod
@@ -597,31 +586,33 @@ class IstioRelease(pulumi.ComponentResource):
 
     def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
         namespace = k8s.core.v1.Namespace(
-            f"{self._name}-istio-ingress",
+            names.INGRESS_NAMESPACE.name(release=self._name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
             opts=self._on_cluster,
         )
         # Its pods are injected through the default tag (``balanced`` waits for its webhook).
         values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
-        self._release("ingress", INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
+        self._release(names.INGRESS, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
 
     def _release(
         self,
-        role: str,
+        resource: NameTemplate,
         release: str,
         chart: str,
         version: str,
         namespace: pulumi.Input[str],
         values: pulumi.Input[Mapping[str, Any]],
         opts: pulumi.ResourceOptions,
+        revision: str = "",
     ) -> k8s.helm.v3.Release:
-        """One Istio chart on the cluster; the cluster's platform profile, if any, goes into every chart
-        (each has the same profiles and applies ``global.platform`` in its zzz_profile.yaml)."""
+        """One Istio chart on the cluster, its resource named by ``resource`` (with ``revision`` where
+        the name has one); the cluster's platform profile, if any, goes into every chart (each has
+        the same profiles and applies ``global.platform`` in its zzz_profile.yaml)."""
         platform = self._args.cluster.chart_platform
         if platform is not None:
             values = pulumi.Output.from_input(values).apply(lambda tree: deep_merge(tree, {"global": {"platform": platform}}))
         return helm_release(
-            f"{self._name}-{role}",
+            resource.name(release=self._name, revision=revision),
             release=release,
             chart=chart,
             version=version,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.model import MeshSpec, Role
+from components.config import mesh_names as names
+from components.config.model import MeshSpec
 from components.k8s.kubeconfig import bearer_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
@@ -53,12 +54,6 @@ def remote_kubeconfig(cluster: str, server: str, ca_crt_b64: str, token_b64: str
     return bearer_kubeconfig(cluster, server, ca_crt_b64, token)
 
 
-def discovers(mesh: MeshSpec, holder: str, source: str) -> bool:
-    """Whether ``holder``'s istiod must discover ``source``: primaries discover every other cluster;
-    remotes run no istiod of their own and hold no remote secrets."""
-    return holder != source and mesh.cluster(holder).role is Role.PRIMARY
-
-
 @dataclass(frozen=True)
 class MeshLinkArgs:
     """Inputs of ``MeshLink``.
@@ -75,7 +70,7 @@ class MeshLinkArgs:
 
 
 class MeshLink(pulumi.ComponentResource):
-    """Reader tokens and remote secrets for every (holder, source) pair that ``discovers``.
+    """Reader tokens and remote secrets for every (holder, source) pair that ``MeshSpec.discovers``.
 
     Outputs: ``remote_secrets``, per holding cluster the names of the remote secrets it holds;
     ``fingerprint``, a digest of every remote secret's content (a secret), which changes when a
@@ -86,14 +81,14 @@ class MeshLink(pulumi.ComponentResource):
     fingerprint: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:mesh:MeshLink", name, None, opts)
+        super().__init__(names.LINK.type, name, None, opts)
         tokens = {cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster]) for cluster in args.clusters}
         self.remote_secrets = {holder: [] for holder in args.clusters}
         self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in args.clusters}
         kubeconfigs: list[pulumi.Output[str]] = []
         for holder in args.clusters:
             for source in args.clusters:
-                if discovers(args.mesh, holder, source):
+                if args.mesh.discovers(holder, source):
                     secret, kubeconfig = self._remote_secret(
                         name, args.clusters[holder], args.releases[holder], args.clusters[source], tokens[source]
                     )
@@ -112,7 +107,7 @@ class MeshLink(pulumi.ComponentResource):
     def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioRelease) -> k8s.core.v1.Secret:
         # After base: without the ServiceAccount the token is never issued.
         return k8s.core.v1.Secret(
-            f"{name}-{cluster.name}-reader-token",
+            names.READER_TOKEN.name(link=name, cluster=cluster.name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=READER_TOKEN_SECRET,
                 namespace=release.namespace,
@@ -129,7 +124,7 @@ class MeshLink(pulumi.ComponentResource):
             lambda parts: remote_kubeconfig(source.name, parts[0], parts[1].get("ca.crt", ""), parts[1].get("token", ""))
         )
         secret = k8s.core.v1.Secret(
-            f"{name}-{source.name}-in-{holder.name}",
+            names.REMOTE_SECRET.name(link=name, source=source.name, holder=holder.name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=remote_secret_name(source.name),
                 namespace=holder_release.namespace,

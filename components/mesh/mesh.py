@@ -15,7 +15,7 @@ from components.config.model import MeshSpec, Role
 from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.handle import ClusterHandle
-from components.mesh.istio import IstioRelease, IstioReleaseArgs, exposes_istiod
+from components.mesh.istio import IstioRelease, IstioReleaseArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 
 
@@ -38,7 +38,7 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
     for spec in mesh.clusters:
         if spec.role is Role.PRIMARY:
             handle = clusters[spec.name]
-            names = handle.gateway_dns_names if exposes_istiod(mesh, spec.name) else ()
+            names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
             args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=names)
             releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
             releases[spec.name].install_gateways()

@@ -9,6 +9,7 @@ import pulumi
 
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
+from components.platforms.aws import names
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs
 from components.platforms.aws.config import NAME, AwsConfig, AwsSettings, VpcSpec, aws_part
 from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
@@ -33,7 +34,7 @@ class AwsPlatform:
         settings = platform_settings(mesh, NAME, AwsSettings)
         used = {aws_part(c).vpc for c in clusters}
         vpcs = [v.value for v in settings.vpcs if v.value.name in used]
-        network = AwsNetwork("aws", AwsNetworkArgs(vpcs, clusters, settings.secrets_region))
+        network = AwsNetwork(names.NETWORK.name(), AwsNetworkArgs(vpcs, clusters, settings.secrets_region))
         # Every node of a VPC leaves through its NAT gateways, whichever zone it is in.
         egress = {c.name: host_cidrs(network.vpcs[aws_part(c).vpc].nat_addresses) for c in clusters}
 
@@ -48,13 +49,16 @@ class AwsPlatform:
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)
         eks = {
-            c.name: EksCluster(c.name, EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network)))
+            c.name: EksCluster(
+                names.EKS.name(cluster=c.name),
+                EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network)),
+            )
             for c in clusters
         }
-        AwsMeshSecurity("aws-mesh", AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
+        AwsMeshSecurity(names.SECURITY.name(), AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
         assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
         secrets = MeshSecretsManager(
-            "mesh-secrets",
+            names.SECRETS.name(),
             MeshSecretsManagerArgs(
                 provider=network.providers[settings.secrets_region],
                 recovery_window_days=settings.recovery_window_days,

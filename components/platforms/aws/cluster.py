@@ -36,13 +36,12 @@ from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
-from components.platforms.aws import lbc
+from components.platforms.aws import lbc, names
 from components.platforms.aws.config import OPEN_TO_ALL, aws_part
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.aws.token import exec_command
 from components.platforms.exposure import Exposure, with_peers
 
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 METRICS_SERVER_CHARTS = "https://kubernetes-sigs.github.io/metrics-server/"
 METRICS_SERVER_CHART_VERSION = "3.12.2"
@@ -119,13 +118,13 @@ class EksCluster(pulumi.ComponentResource):
     node_groups: list[eks.ManagedNodeGroup]
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:aws:EksCluster", name, None, opts)
+        super().__init__(names.EKS.type, name, None, opts)
         spec, network = args.spec, args.network
         platform = aws_part(spec)
         on_aws = pulumi.ResourceOptions(parent=self, provider=network.provider)
         node_role, attachments = self._node_role(name, spec.region, on_aws)
         self.cluster = eks.Cluster(
-            f"{name}-eks",
+            names.EKS_CLUSTER.name(eks=name),
             name=spec.name,
             version=platform.kubernetes_version,
             vpc_id=network.vpc.id,
@@ -144,7 +143,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.node_groups = [
             eks.ManagedNodeGroup(
-                f"{name}-{group.name}",
+                names.NODE_GROUP.name(eks=name, group=group.name),
                 cluster=self.cluster,
                 node_group_name=f"{spec.name}-{group.name}",
                 node_role=node_role,
@@ -160,7 +159,7 @@ class EksCluster(pulumi.ComponentResource):
         self.security_group_id = eks_cluster.vpc_config.apply(_cluster_security_group)
         parts = pulumi.Output.all(eks_cluster.endpoint, eks_cluster.certificate_authority.data)
         provider = k8s.Provider(
-            f"{name}-provider",
+            names.PROVIDER.name(eks=name),
             kubeconfig=pulumi.Output.secret(parts.apply(lambda p: provider_kubeconfig(spec.name, spec.region, p[0], p[1]))),
             cluster_identifier=eks_cluster.arn,
             opts=pulumi.ResourceOptions(parent=self),
@@ -209,12 +208,15 @@ class EksCluster(pulumi.ComponentResource):
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
         }
-        role = aws.iam.Role(f"{name}-node-role", assume_role_policy=json.dumps(trust), opts=on_aws)
+        role = aws.iam.Role(names.NODE_ROLE.name(eks=name), assume_role_policy=json.dumps(trust), opts=on_aws)
         attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}", role=role.name, policy_arn=f"arn:{lbc.partition(region)}:iam::aws:policy/{policy}", opts=on_aws
+                names.NODE_POLICY.name(eks=name, policy=policy),
+                role=role.name,
+                policy_arn=f"arn:{lbc.partition(region)}:iam::aws:policy/{policy}",
+                opts=on_aws,
             )
-            for policy in NODE_POLICIES
+            for policy in names.NODE_POLICIES
         ]
         return role, attachments
 
@@ -224,11 +226,13 @@ class EksCluster(pulumi.ComponentResource):
         trust = pulumi.Output.all(self.cluster.oidc_provider_arn, self.cluster.oidc_issuer).apply(
             lambda parts: lbc.trust_policy(parts[0], parts[1])
         )
-        role = aws.iam.Role(f"{name}-lbc-role", assume_role_policy=trust, opts=on_aws)
-        policy = aws.iam.Policy(f"{name}-lbc-policy", policy=json.dumps(lbc.policy_document(spec.region)), opts=on_aws)
-        attachment = aws.iam.RolePolicyAttachment(f"{name}-lbc", role=role.name, policy_arn=policy.arn, opts=on_aws)
+        role = aws.iam.Role(names.CONTROLLER_ROLE.name(eks=name), assume_role_policy=trust, opts=on_aws)
+        policy = aws.iam.Policy(names.CONTROLLER_POLICY.name(eks=name), policy=json.dumps(lbc.policy_document(spec.region)), opts=on_aws)
+        attachment = aws.iam.RolePolicyAttachment(
+            names.CONTROLLER_ATTACHMENT.name(eks=name), role=role.name, policy_arn=policy.arn, opts=on_aws
+        )
         return helm_release(
-            f"{name}-aws-load-balancer-controller",
+            names.CONTROLLER.name(eks=name),
             release=lbc.CHART,
             chart=lbc.CHART,
             version=lbc.CHART_VERSION,
@@ -242,7 +246,7 @@ class EksCluster(pulumi.ComponentResource):
 
     def _metrics_server(self, name: str, on_nodes: pulumi.ResourceOptions) -> None:
         helm_release(
-            f"{name}-metrics-server",
+            names.METRICS_SERVER.name(eks=name),
             release="metrics-server",
             chart="metrics-server",
             version=METRICS_SERVER_CHART_VERSION,

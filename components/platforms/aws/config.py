@@ -13,18 +13,22 @@ group names ``<cluster>-<group>`` are at most 63 (EKS).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
+from itertools import combinations, permutations
 from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
+from components.config.istio import WEBHOOK_PORTS
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
-from components.config.model import ClusterPlatform, ClusterSpec, Role, Topology, platform_part
+from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, Topology, platform_part, platform_settings
+from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import overlapping_pairs
+from components.platforms.aws import names
 
 NAME = "aws"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -250,14 +254,14 @@ class AwsConfig:
             days = None
         entries = root.objects(VPCS)
         vpcs: list[Entry[VpcSpec]] = []
-        names: set[str] = set()
+        declared: set[str] = set()
         for index, entry in enumerate(entries):
-            vpc = _vpc(entry, names)
+            vpc = _vpc(entry, declared)
             if vpc is not None:
                 vpcs.append(Entry(index, vpc, Owner("vpc", vpc.name), "vpcs"))
         # With a bad window the run fails anyway; the VPCs still go to the rules that compare them.
         window = days if days is not None else SECRETS_RECOVERY_WINDOW_DAYS.default or 0
-        return AwsSettings(tuple(vpcs), frozenset(names), window, root.value(SECRETS_REGION))
+        return AwsSettings(tuple(vpcs), frozenset(declared), window, root.value(SECRETS_REGION))
 
     def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = entry.value(REGION)
@@ -321,7 +325,6 @@ class AwsConfig:
                     f"{entry.value.region} differs from its vpc {vpc.name} in {vpc.region}; a cluster lives in its VPC's region",
                     entry.owner,
                 )
-        _node_group_resource_names(mesh, problems)
         _one_release_behind_host_names(mesh, problems)
         _public_endpoints(mesh, problems)
 
@@ -357,6 +360,26 @@ class AwsConfig:
                 sources[entry.value.name] = frozenset(EgressSource(f"vpc {vpc.name} nat {i}", fewer) for i in range(count))
         return sources
 
+    def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
+        """The network, each EKS cluster, the rules between them and the CA copies."""
+        clusters = mesh.on(NAME)
+        if not clusters:
+            return
+        settings = platform_settings(mesh, NAME, AwsSettings)
+        used = {aws_part(c).vpc for c in clusters}
+        _plan_network(settings, [v for v in settings.vpcs if v.value.name in used], plan)
+        for cluster in clusters:
+            _plan_eks(mesh, cluster, plan)
+        _plan_security(mesh, clusters, plan)
+        secrets = plan.add(names.SECRETS)
+        for template in (names.SECRET, names.SECRET_VERSION):
+            plan.add(template, secrets=secrets, item=names.ROOT_ITEM)
+        for cluster in clusters:
+            for item in names.CLUSTER_ITEMS:
+                for template in (names.SECRET, names.SECRET_VERSION):
+                    key = names.item_resource(names.cluster_item(cluster.name, item))
+                    plan.add(template, [cluster_source(mesh, cluster.name)], secrets=secrets, item=key)
+
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         a, b = aws_part(first), aws_part(second)
         if a.vpc != b.vpc:
@@ -364,12 +387,80 @@ class AwsConfig:
         return None
 
 
-def _vpc(entry: Reader, names: set[str]) -> VpcSpec | None:
+def _plan_network(settings: AwsSettings, vpcs: Sequence[Entry[VpcSpec]], plan: NamePlan) -> None:
+    network = plan.add(names.NETWORK)
+    regions = [(v.value.region, NameSource(v.at("region"), v.owner)) for v in vpcs]
+    if settings.secrets_region is not None:
+        regions.append((settings.secrets_region, NameSource(SECRETS_REGION.key)))
+    for region, source in {r: s for r, s in reversed(regions)}.items():
+        plan.add(names.REGION_PROVIDER, [source], network=network, region=region)
+    for vpc in vpcs:
+        _plan_vpc(network, vpc, plan)
+    for first, second in combinations(vpcs, 2):
+        pair = {"first": first.value.name, "second": second.value.name}
+        sources = [NameSource(first.at("name"), first.owner), NameSource(second.at("name"), second.owner)]
+        plan.add(names.PEERING, sources, network=network, **pair)
+        if first.value.region != second.value.region:
+            plan.add(names.PEERING_ACCEPTER, sources, network=network, **pair)
+        for here, there in ((first, second), (second, first)):
+            for index in range(len(here.value.zones)):
+                route = {"vpc": here.value.name, "other": there.value.name, "index": str(index)}
+                plan.add(names.PEER_ROUTE, sources, network=network, **route)
+
+
+def _plan_vpc(network: str, vpc: Entry[VpcSpec], plan: NamePlan) -> None:
+    source = [NameSource(vpc.at("name"), vpc.owner)]
+    parts = {"network": network, "vpc": vpc.value.name}
+    for template in (names.VPC, names.INTERNET_GATEWAY, names.PUBLIC_TABLE):
+        plan.add(template, source, **parts)
+    for index in range(len(vpc.value.zones)):
+        at = {**parts, "index": str(index)}
+        plan.add(names.SUBNET, source, role="public", **at)
+        plan.add(names.PUBLIC_ASSOCIATION, source, **at)
+        if vpc.value.nat == "per-az" or index == 0:
+            plan.add(names.NAT_ADDRESS, source, **at)
+            plan.add(names.NAT, source, **at)
+        plan.add(names.SUBNET, source, role="private", **at)
+        for template in (names.PRIVATE_TABLE, names.PRIVATE_DEFAULT, names.PRIVATE_ASSOCIATION):
+            plan.add(template, source, **at)
+
+
+def _plan_eks(mesh: MeshSpec, cluster: ClusterSpec, plan: NamePlan) -> None:
+    named = [cluster_source(mesh, cluster.name)]
+    eks = plan.add(names.EKS, named, cluster=cluster.name)
+    parts = {"eks": eks, "cluster": cluster.name}
+    for template in (names.EKS_CLUSTER, names.PROVIDER, names.NODE_ROLE, names.CONTROLLER_ROLE, names.CONTROLLER_POLICY):
+        plan.add(template, named, **parts)
+    for template in (names.CONTROLLER_ATTACHMENT, names.CONTROLLER, names.METRICS_SERVER):
+        plan.add(template, named, **parts)
+    for policy in names.NODE_POLICIES:
+        plan.add(names.NODE_POLICY, named, policy=policy, **parts)
+    groups = aws_part(cluster).node_groups
+    for index, group in enumerate(groups):
+        # The default group is no config value of its own.
+        group_source = [cluster_source(mesh, cluster.name, f"nodeGroups[{index}].name")] if group is not DEFAULT_NODE_GROUP else []
+        plan.add(names.NODE_GROUP, [*named, *group_source], group=group.name, **parts)
+
+
+def _plan_security(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:
+    security = plan.add(names.SECURITY)
+    for cluster in clusters:
+        for port in WEBHOOK_PORTS:
+            plan.add(names.WEBHOOK_RULE, [cluster_source(mesh, cluster.name)], security=security, cluster=cluster.name, port=str(port))
+    for admits, source in permutations(clusters, 2):
+        pair = {"security": security, "admits": admits.name, "source": source.name}
+        sources = [cluster_source(mesh, admits.name), cluster_source(mesh, source.name)]
+        if aws_part(admits).vpc == aws_part(source).vpc:
+            plan.add(names.API_RULE, sources, **pair)
+        plan.add(names.PEER_RULE, sources, **pair)
+
+
+def _vpc(entry: Reader, declared: set[str]) -> VpcSpec | None:
     name = entry.value(VPC_NAME)
     if name is not None:
-        if name in names:
+        if name in declared:
             entry.fail(VPC_NAME.key, "duplicate-name", f"{name} is declared twice; give each VPC a unique name")
-        names.add(name)
+        declared.add(name)
         entry.owner = Owner("vpc", name)
     region = entry.value(VPC_REGION)
     cidr = entry.value(VPC_CIDR)
@@ -431,10 +522,10 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
             )
         if not group_entry.failed and name is not None and types is not None and counts is not None:
             groups.append(AwsNodeGroup(name, types, *counts))
-    names = [g.name for g in groups]
-    for name in sorted({n for n in names if names.count(n) > 1}):
+    group_names = [g.name for g in groups]
+    for name in sorted({n for n in group_names if group_names.count(n) > 1}):
         entry.fail(
-            NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {names.count(name)} times; node group names must be unique"
+            NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {group_names.count(name)} times; node group names must be unique"
         )
     return tuple(groups) if not entry.failed else None
 
@@ -481,19 +572,3 @@ def _one_release_behind_host_names(mesh: ParsedMesh, problems: Problems) -> None
                 f'one step instead, pointing every tag at the new release, e.g. {{default: "{versions[-1]}"}}',
                 entry.owner,
             )
-
-
-def _node_group_resource_names(mesh: ParsedMesh, problems: Problems) -> None:
-    """``<cluster>-<group>`` names each group's resource and AWS name; two clusters must not make one name."""
-    seen: dict[str, Entry[ClusterSpec]] = {}
-    for entry in mesh.on(NAME):
-        for group in aws_part(entry.value).node_groups:
-            joined = f"{entry.value.name}-{group.name}"
-            other = seen.setdefault(joined, entry)
-            if other is not entry:
-                problems.add(
-                    entry.at("nodeGroups"),
-                    "ambiguous-names",
-                    f"node group {group.name} is named {joined}, as is a group of {other.label('nodeGroups')}; rename one of the groups",
-                    entry.owner,
-                )

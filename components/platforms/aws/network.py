@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config.model import ClusterSpec
+from components.platforms.aws import names
 from components.platforms.aws.config import VpcSpec, aws_part
 
 
@@ -68,11 +69,13 @@ class AwsNetwork(pulumi.ComponentResource):
     _regions: dict[str, str]
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:aws:Network", name, None, opts)
+        super().__init__(names.NETWORK.type, name, None, opts)
         # One provider per region, named after it: a VPC added in the secrets' region shares theirs.
         regions = [v.region for v in args.vpcs] + ([args.secrets_region] if args.secrets_region else [])
         self.providers = {
-            region: aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=self))
+            region: aws.Provider(
+                names.REGION_PROVIDER.name(network=name, region=region), region=region, opts=pulumi.ResourceOptions(parent=self)
+            )
             for region in dict.fromkeys(regions)
         }
         self.vpcs = {}
@@ -82,16 +85,16 @@ class AwsNetwork(pulumi.ComponentResource):
             self.vpcs[vpc.name] = self._vpc(name, vpc, members)
         # Clusters in separate VPCs reach each other's API, gateways (and pods) over peering.
         for first, second in combinations(self.vpcs, 2):
-            self.peer(f"{name}-peering", first, second)
+            self.peer(name, first, second)
         self.register_outputs({"vpcIds": {n: v.vpc.id for n, v in self.vpcs.items()}})
 
-    def peer(self, name: str, first: str, second: str) -> None:
+    def peer(self, network: str, first: str, second: str) -> None:
         """Peer two VPCs (accepting it in the second's region) and route each one's private subnets to the other."""
         a, b = self.vpcs[first], self.vpcs[second]
         a_region, b_region = self._regions[first], self._regions[second]
         same_region = a_region == b_region
         connection = aws.ec2.VpcPeeringConnection(
-            f"{name}-{first}-{second}",
+            names.PEERING.name(network=network, first=first, second=second),
             vpc_id=a.vpc.id,
             peer_vpc_id=b.vpc.id,
             peer_region=None if same_region else b_region,
@@ -103,7 +106,7 @@ class AwsNetwork(pulumi.ComponentResource):
         if not same_region:
             accepted.append(
                 aws.ec2.VpcPeeringConnectionAccepter(
-                    f"{name}-{first}-{second}-accepter",
+                    names.PEERING_ACCEPTER.name(network=network, first=first, second=second),
                     vpc_peering_connection_id=connection.id,
                     auto_accept=True,
                     opts=pulumi.ResourceOptions(parent=self, provider=b.provider),
@@ -112,7 +115,7 @@ class AwsNetwork(pulumi.ComponentResource):
         for here, there, label in ((a, b, first), (b, a, second)):
             for index, table in enumerate(here.private_route_tables):
                 aws.ec2.Route(
-                    f"{name}-{label}-{index}-to-{second if label == first else first}",
+                    names.PEER_ROUTE.name(network=network, vpc=label, index=str(index), other=second if label == first else first),
                     route_table_id=table.id,
                     destination_cidr_block=there.vpc.cidr_block,
                     vpc_peering_connection_id=connection.id,
@@ -122,9 +125,9 @@ class AwsNetwork(pulumi.ComponentResource):
     def _vpc(self, name: str, spec: VpcSpec, clusters: list[str]) -> VpcNetwork:
         provider = self.providers[spec.region]
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        prefix = f"{name}-{spec.name}"
+        parts = {"network": name, "vpc": spec.name}
         vpc = aws.ec2.Vpc(
-            f"{prefix}-vpc",
+            names.VPC.name(**parts),
             cidr_block=str(spec.cidr),
             enable_dns_hostnames=True,
             enable_dns_support=True,
@@ -133,9 +136,9 @@ class AwsNetwork(pulumi.ComponentResource):
         )
         live = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(provider=provider))
         discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
-        gateway = aws.ec2.InternetGateway(f"{prefix}-igw", vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
+        gateway = aws.ec2.InternetGateway(names.INTERNET_GATEWAY.name(**parts), vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
         public_table = aws.ec2.RouteTable(
-            f"{prefix}-public-rt",
+            names.PUBLIC_TABLE.name(**parts),
             vpc_id=vpc.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             tags={"Name": f"{spec.name}-public"},
@@ -149,37 +152,50 @@ class AwsNetwork(pulumi.ComponentResource):
         egress: list[pulumi.Resource] = []
         for index, name_of_zone in enumerate(spec.zones):
             zone = live.apply(lambda z, wanted=name_of_zone: verified_zone(spec, wanted, z.names, z.zone_ids))
-            public.append(_subnet(prefix, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
+            public.append(_subnet(name, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
             aws.ec2.RouteTableAssociation(
-                f"{prefix}-public-assoc-{index}", subnet_id=public[index].id, route_table_id=public_table.id, opts=child
+                names.PUBLIC_ASSOCIATION.name(**parts, index=str(index)),
+                subnet_id=public[index].id,
+                route_table_id=public_table.id,
+                opts=child,
             )
             if spec.nat == "per-az" or index == 0:
-                eip = aws.ec2.Eip(f"{prefix}-nat-eip-{index}", domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child)
+                eip = aws.ec2.Eip(
+                    names.NAT_ADDRESS.name(**parts, index=str(index)), domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child
+                )
                 addresses.append(eip.public_ip)
                 nats.append(
                     aws.ec2.NatGateway(
-                        f"{prefix}-nat-{index}",
+                        names.NAT.name(**parts, index=str(index)),
                         allocation_id=eip.id,
                         subnet_id=public[index].id,
                         tags={"Name": f"{spec.name}-nat-{index}"},
                         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[gateway])),
                     )
                 )
-            private.append(_subnet(prefix, spec, "private", index, zone, vpc, {"kubernetes.io/role/internal-elb": "1", **discovery}, child))
+            private.append(_subnet(name, spec, "private", index, zone, vpc, {"kubernetes.io/role/internal-elb": "1", **discovery}, child))
             # Private routes are separate Route resources (peering adds more): mixing inline routes
             # and Route resources on one table makes them fight.
             tables.append(
-                aws.ec2.RouteTable(f"{prefix}-private-rt-{index}", vpc_id=vpc.id, tags={"Name": f"{spec.name}-private-{index}"}, opts=child)
+                aws.ec2.RouteTable(
+                    names.PRIVATE_TABLE.name(**parts, index=str(index)),
+                    vpc_id=vpc.id,
+                    tags={"Name": f"{spec.name}-private-{index}"},
+                    opts=child,
+                )
             )
             route = aws.ec2.Route(
-                f"{prefix}-private-rt-{index}-default",
+                names.PRIVATE_DEFAULT.name(**parts, index=str(index)),
                 route_table_id=tables[index].id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nats[-1].id,
                 opts=child,
             )
             association = aws.ec2.RouteTableAssociation(
-                f"{prefix}-private-assoc-{index}", subnet_id=private[index].id, route_table_id=tables[index].id, opts=child
+                names.PRIVATE_ASSOCIATION.name(**parts, index=str(index)),
+                subnet_id=private[index].id,
+                route_table_id=tables[index].id,
+                opts=child,
             )
             egress += [route, association]
         return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables, egress, addresses)
@@ -205,7 +221,7 @@ def verified_zone(spec: VpcSpec, zone: str, names: Sequence[str], zone_ids: Sequ
 
 
 def _subnet(
-    prefix: str,
+    network: str,
     spec: VpcSpec,
     role: str,
     index: int,
@@ -217,7 +233,7 @@ def _subnet(
     """The ``index``-th public or private subnet, in ``zone``; public ones give instances public IPs."""
     cidrs = spec.public_subnets if role == "public" else spec.private_subnets
     return aws.ec2.Subnet(
-        f"{prefix}-{role}-subnet-{index}",
+        names.SUBNET.name(network=network, vpc=spec.name, role=role, index=str(index)),
         vpc_id=vpc.id,
         cidr_block=str(cidrs[index]),
         availability_zone=zone,

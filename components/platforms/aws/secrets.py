@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.mesh.ca import ClusterCACerts
+from components.platforms.aws import names
 
 
 @dataclass(frozen=True)
@@ -39,22 +40,28 @@ class MeshSecretsManager(pulumi.ComponentResource):
     arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: MeshSecretsManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:aws:MeshSecretsManager", name, None, opts)
-        values: dict[str, pulumi.Input[str]] = {"root-cert": args.root_cert}
+        super().__init__(names.SECRETS.type, name, None, opts)
+        values: dict[str, pulumi.Input[str]] = {names.ROOT_ITEM: args.root_cert}
         for cluster, certs in args.clusters.items():
-            values |= {f"{cluster}/ca-cert": certs.ca_cert, f"{cluster}/ca-key": certs.ca_key, f"{cluster}/cert-chain": certs.cert_chain}
+            copies = dict(zip(names.CLUSTER_ITEMS, (certs.ca_cert, certs.ca_key, certs.cert_chain), strict=True))
+            values |= {names.cluster_item(cluster, item): value for item, value in copies.items()}
         on_aws = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.arns = {}
         for key, value in values.items():
-            logical = f"{name}-{key.replace('/', '-')}"
+            item = names.item_resource(key)
             secret = aws.secretsmanager.Secret(
-                logical,
+                names.SECRET.name(secrets=name, item=item),
                 name=f"istio-multicluster/{pulumi.get_stack()}/{key}",
                 description=f"istio-multicluster mesh CA: {key}",
                 recovery_window_in_days=args.recovery_window_days,
                 tags={"istio-multicluster/stack": pulumi.get_stack(), "istio-multicluster/item": key},
                 opts=on_aws,
             )
-            aws.secretsmanager.SecretVersion(logical, secret_id=secret.id, secret_string=pulumi.Output.secret(value), opts=on_aws)
+            aws.secretsmanager.SecretVersion(
+                names.SECRET_VERSION.name(secrets=name, item=item),
+                secret_id=secret.id,
+                secret_string=pulumi.Output.secret(value),
+                opts=on_aws,
+            )
             self.arns[key] = secret.arn
         self.register_outputs({"arns": self.arns})

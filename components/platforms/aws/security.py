@@ -21,13 +21,13 @@ from itertools import permutations
 import pulumi
 import pulumi_aws as aws
 
+from components.config.istio import WEBHOOK_PORTS
 from components.config.model import ClusterSpec
 from components.mesh.ambient import HBONE_PORT
-from components.mesh.istio import CROSS_NETWORK_PORT, WEBHOOK_PORT, XDS_PORT
+from components.mesh.istio import CROSS_NETWORK_PORT
+from components.platforms.aws import names
 from components.platforms.aws.cluster import EksCluster
 from components.platforms.aws.config import VpcSpec, aws_part
-
-WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class AwsMeshSecurity(pulumi.ComponentResource):
     """See the module docstring."""
 
     def __init__(self, name: str, args: AwsMeshSecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:aws:MeshSecurity", name, None, opts)
+        super().__init__(names.SECURITY.type, name, None, opts)
         specs = {c.name: c for c in args.specs}
         vpcs = {v.name: v for v in args.vpcs}
         east_west = HBONE_PORT if args.ambient else CROSS_NETWORK_PORT
@@ -61,7 +61,7 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
             for port in WEBHOOK_PORTS:
                 self._rule(
-                    f"{name}-{cluster}-webhook-{port}",
+                    names.WEBHOOK_RULE.name(security=name, cluster=cluster, port=str(port)),
                     eks_cluster.security_group_id,
                     port,
                     port,
@@ -79,10 +79,16 @@ class AwsMeshSecurity(pulumi.ComponentResource):
             peer_range = None if same_vpc else str(vpcs[aws_part(b).vpc].cidr)
             if same_vpc:
                 self._rule(
-                    f"{name}-{admits}-api-from-{source}", args.clusters[admits].security_group_id, 443, 443, peer_group, None, on_aws
+                    names.API_RULE.name(security=name, admits=admits, source=source),
+                    args.clusters[admits].security_group_id,
+                    443,
+                    443,
+                    peer_group,
+                    None,
+                    on_aws,
                 )
             self._rule(
-                f"{name}-{admits}-from-{source}",
+                names.PEER_RULE.name(security=name, admits=admits, source=source),
                 args.clusters[admits].security_group_id,
                 low,
                 high,

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_azure_native as azure_native
 
+from components.config.istio import istiod_service
 from components.config.model import MeshSpec, Role, platform_settings
 from components.mesh.ca import MeshCA
-from components.mesh.istio import istiod_service
+from components.platforms.azure import names
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs
 from components.platforms.azure.cluster import AksCluster, AksClusterArgs
 from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery, azure_part
@@ -47,7 +48,7 @@ class AzurePlatform:
         # platforms' clusters, or restricted API servers of this one (AKS's own outbound IPs are not
         # known before the clusters exist).
         restricted = any(azure_part(c).authorized_ip_ranges for c in mesh.on(NAME))
-        network = AzureNetwork("azure", AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms or restricted))
+        network = AzureNetwork(names.NETWORK.name(), AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms or restricted))
         egress = {name: host_cidrs([outbound_address(ip) for ip in n.outbound_ips]) for name, n in network.clusters.items()}
 
         def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
@@ -66,7 +67,7 @@ class AzurePlatform:
         from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
         aks = {
             c.name: AksCluster(
-                c.name,
+                names.AKS.name(cluster=c.name),
                 AksClusterArgs(
                     c,
                     network.clusters[c.name],
@@ -83,7 +84,7 @@ class AzurePlatform:
         # removing clusters never moves it.
         assert settings.key_vault_location is not None
         vault = MeshKeyVault(
-            "mesh-vault",
+            names.VAULT.name(),
             MeshKeyVaultArgs(
                 name_prefix=settings.key_vault_prefix,
                 purge_protection=settings.key_vault_purge_protection,
@@ -101,7 +102,7 @@ class AzurePlatform:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
                 issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(_issuer_url)
                 access = IstiodVaultAccess(
-                    f"{spec.name}-istiod-vault",
+                    names.VAULT_ACCESS.name(cluster=spec.name),
                     IstiodVaultAccessArgs(
                         cluster=spec.name,
                         location=spec.region,

@@ -19,6 +19,7 @@ import pulumi_azure_native as azure_native
 import yaml
 
 from components.mesh.handle import CaFiles
+from components.platforms.azure import names
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_USER, assign_role
 
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - the token exchange audience, not a secret
@@ -68,10 +69,10 @@ class IstiodVaultAccess(pulumi.ComponentResource):
     ca_files: CaFiles
 
     def __init__(self, name: str, args: IstiodVaultAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:azure:IstiodVaultAccess", name, None, opts)
+        super().__init__(names.VAULT_ACCESS.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         identity = azure_native.managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
+            names.IDENTITY.name(access=name),
             resource_name_=f"{args.cluster}-istiod",
             resource_group_name=args.resource_group,
             location=args.location,
@@ -82,7 +83,7 @@ class IstiodVaultAccess(pulumi.ComponentResource):
         for account in args.service_accounts:
             federations.append(
                 azure_native.managedidentity.FederatedIdentityCredential(
-                    f"{name}-federation-{account}",
+                    names.FEDERATION.name(access=name, account=account),
                     resource_name_=identity.name,
                     federated_identity_credential_resource_name=account,
                     resource_group_name=args.resource_group,
@@ -94,7 +95,7 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             )
         grants = [
             assign_role(
-                f"{name}-reads-{file.removesuffix('.pem')}",
+                names.READS.name(access=name, file=file.removesuffix(".pem")),
                 identity.principal_id,
                 KEY_VAULT_SECRETS_USER,
                 secret.id,
@@ -104,8 +105,8 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             )
             for file, secret in args.secrets.items()
         ]
-        names = {file: secret.name for file, secret in args.secrets.items()}
-        objects = pulumi.Output.all(**names).apply(vault_objects)
+        secret_names = {file: secret.name for file, secret in args.secrets.items()}
+        objects = pulumi.Output.all(**secret_names).apply(vault_objects)
         self.ca_files = CaFiles(
             provider="azure",
             parameters={

@@ -35,7 +35,7 @@ import yaml
 from components.config.model import ClusterSpec
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
-from components.platforms.azure import token
+from components.platforms.azure import names, token
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
 from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role
@@ -142,14 +142,14 @@ class AksCluster(pulumi.ComponentResource):
     agent_pools: list[azure_native.containerservice.AgentPool]
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:azure:AksCluster", name, None, opts)
+        super().__init__(names.AKS.type, name, None, opts)
         spec, network = args.spec, args.network
         self._resource_group = network.resource_group
         azure = azure_part(spec)
         child = pulumi.ResourceOptions(parent=self)
         system = azure.system_pool
         self.managed_cluster = azure_native.containerservice.ManagedCluster(
-            f"{name}-aks",
+            names.MANAGED_CLUSTER.name(aks=name),
             resource_name_=spec.name,
             resource_group_name=network.resource_group,
             location=spec.region,
@@ -188,7 +188,7 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.agent_pools = [
             azure_native.containerservice.AgentPool(
-                f"{name}-{pool.name}",
+                names.AGENT_POOL.name(aks=name, pool=pool.name),
                 agent_pool_name=pool.name,
                 resource_name_=self.managed_cluster.name,
                 resource_group_name=network.resource_group,
@@ -246,9 +246,11 @@ class AksCluster(pulumi.ComponentResource):
                 resource_group_name=group, resource_name=cluster
             )
             self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
-            return k8s.Provider(f"{name}-provider", kubeconfig=self.kubeconfig, cluster_identifier=self.managed_cluster.id, opts=child)
+            return k8s.Provider(
+                names.PROVIDER.name(aks=name), kubeconfig=self.kubeconfig, cluster_identifier=self.managed_cluster.id, opts=child
+            )
         admin = assign_role(
-            f"{name}-deployer-cluster-admin",
+            names.CLUSTER_ADMIN.name(aks=name),
             args.deployer_object_id,
             AKS_RBAC_CLUSTER_ADMIN,
             self.managed_cluster.id,
@@ -262,7 +264,7 @@ class AksCluster(pulumi.ComponentResource):
         encoded = credentials.kubeconfigs[0].value
         self.kubeconfig = pulumi.Output.secret(encoded.apply(lambda v: base64.b64decode(v).decode()))
         return k8s.Provider(
-            f"{name}-provider",
+            names.PROVIDER.name(aks=name),
             kubeconfig=pulumi.Output.secret(encoded.apply(entra_kubeconfig)),
             cluster_identifier=self.managed_cluster.id,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[admin])),
@@ -275,11 +277,11 @@ class AksCluster(pulumi.ComponentResource):
         on publicIPAddresses/join/action, Azure/AKS#1945). A system-assigned identity exists only
         with the cluster, so the grants follow it, and the gateways wait for them."""
         principal = self.managed_cluster.identity.apply(lambda identity: identity.principal_id if identity else "")
-        scopes = {f"{pool}-subnet": subnet.id for pool, subnet in args.network.subnets.items()}
-        scopes |= {f"outbound-ip-{index}": ip.id for index, ip in enumerate(args.network.outbound_ips)}
+        scopes = {names.subnet_scope(pool): subnet.id for pool, subnet in args.network.subnets.items()}
+        scopes |= {names.outbound_ip_scope(index): ip.id for index, ip in enumerate(args.network.outbound_ips)}
         return [
             assign_role(
-                f"{name}-{label}-network-contributor",
+                names.NETWORK_CONTRIBUTOR.name(aks=name, scope=label),
                 principal,
                 NETWORK_CONTRIBUTOR,
                 scope,

@@ -10,19 +10,24 @@ refused, because every other cluster's istiod must reach this one's API.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
+from itertools import permutations
 from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
+from components.config.istio import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
 from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text
-from components.config.model import ClusterPlatform, ClusterSpec, platform_part
+from components.config.mesh_names import revision_source
+from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part, platform_settings
+from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import EgressSource, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import overlapping_pairs
+from components.platforms.azure import names
 
 NAME = "azure"
 AZURE_REGION = re.compile(r"^[a-z][a-z0-9]*$")
@@ -464,6 +469,21 @@ class AzureConfig:
         """Each cluster's one outbound public IP."""
         return {entry.value.name: frozenset({EgressSource(f"{entry.value.name} outbound")}) for entry in mesh.on(NAME)}
 
+    def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
+        """The network, each AKS cluster, the vault and, with caDelivery: keyVault, istiod's access."""
+        clusters = mesh.on(NAME)
+        if not clusters:
+            return
+        outbound = mesh.spans_platforms or any(azure_part(c).authorized_ip_ranges for c in clusters)
+        _plan_network(mesh, clusters, outbound, plan)
+        for cluster in clusters:
+            _plan_aks(mesh, cluster, outbound, plan)
+        settings = platform_settings(mesh, NAME, AzureSettings)
+        _plan_vault(mesh, clusters, plan)
+        if settings.ca_delivery is CaDelivery.KEY_VAULT:
+            for cluster in (c for c in clusters if not mesh.is_remote(c.name)):
+                _plan_vault_access(mesh, cluster.name, plan)
+
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         overlay = [c.name for c in (first, second) if azure_part(c).cni is AzureCni.OVERLAY]
         if not overlay:
@@ -473,6 +493,65 @@ class AzureConfig:
             f"{' and '.join(overlay)} {verb} overlay networking, whose pod IPs are not routable over VNet peering "
             "(set networkPlugin: azure for a flat network)"
         )
+
+
+def _pool_source(mesh: MeshSpec, cluster: ClusterSpec, pool: AzureNodePool) -> NameSource:
+    index = azure_part(cluster).node_pools.index(pool)
+    return cluster_source(mesh, cluster.name, f"nodePools[{index}].name")
+
+
+def _plan_network(mesh: MeshSpec, clusters: Sequence[ClusterSpec], outbound: bool, plan: NamePlan) -> None:
+    network = plan.add(names.NETWORK)
+    for cluster in clusters:
+        group = azure_part(cluster).resource_group
+        from_group = cluster_source(mesh, cluster.name, RESOURCE_GROUP_NAME.key if group != f"istio-aks-{cluster.region}" else REGION.key)
+        plan.add(names.GROUP, [from_group], network=network, group=group)
+        named = [cluster_source(mesh, cluster.name)]
+        plan.add(names.VNET, named, network=network, cluster=cluster.name)
+        for pool in azure_part(cluster).node_pools:
+            plan.add(names.SUBNET, [*named, _pool_source(mesh, cluster, pool)], network=network, cluster=cluster.name, pool=pool.name)
+        if outbound:
+            plan.add(names.OUTBOUND_IP, named, network=network, cluster=cluster.name)
+    for source, target in permutations(clusters, 2):
+        sources = [cluster_source(mesh, source.name), cluster_source(mesh, target.name)]
+        plan.add(names.PEERING, sources, network=network, source=source.name, target=target.name)
+
+
+def _plan_aks(mesh: MeshSpec, cluster: ClusterSpec, outbound: bool, plan: NamePlan) -> None:
+    azure = azure_part(cluster)
+    named = [cluster_source(mesh, cluster.name)]
+    aks = plan.add(names.AKS, named, cluster=cluster.name)
+    parts = {"aks": aks, "cluster": cluster.name}
+    for template in (names.MANAGED_CLUSTER, names.PROVIDER, *([names.CLUSTER_ADMIN] if azure.entra_id else [])):
+        plan.add(template, named, **parts)
+    for pool in azure.node_pools:
+        pool_named = [*named, _pool_source(mesh, cluster, pool)]
+        if pool is not azure.system_pool:
+            plan.add(names.AGENT_POOL, pool_named, pool=pool.name, **parts)
+        plan.add(names.NETWORK_CONTRIBUTOR, pool_named, scope=names.subnet_scope(pool.name), **parts)
+    if outbound:
+        plan.add(names.NETWORK_CONTRIBUTOR, named, scope=names.outbound_ip_scope(0), **parts)
+
+
+def _plan_vault(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:
+    vault = plan.add(names.VAULT)
+    for template in (names.VAULT_GROUP, names.VAULT_SUFFIX, names.VAULT_VAULT, names.SECRETS_OFFICER):
+        plan.add(template, vault=vault)
+    plan.add(names.VAULT_SECRET, vault=vault, secret=names.ROOT_CERT_NAME)
+    for cluster in clusters:
+        for file in (CA_CERT, CA_KEY, CERT_CHAIN):
+            plan.add(names.VAULT_SECRET, [cluster_source(mesh, cluster.name)], vault=vault, secret=names.secret_name(cluster.name, file))
+
+
+def _plan_vault_access(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
+    named = [cluster_source(mesh, cluster)]
+    access = plan.add(names.VAULT_ACCESS, named, cluster=cluster)
+    plan.add(names.IDENTITY, named, access=access, cluster=cluster)
+    for version in mesh.versions:
+        account = istiod_service(version)
+        plan.add(names.FEDERATION, [*named, revision_source(mesh, version)], access=access, cluster=cluster, account=account)
+    for file in CA_FILES:
+        plan.add(names.READS, named, access=access, cluster=cluster, file=file.removesuffix(".pem"))
 
 
 def _pool(entry: Reader) -> AzureNodePool | None:

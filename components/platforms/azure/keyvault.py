@@ -23,16 +23,13 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_random as random
 
-from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, ClusterCACerts
+from components.config.istio import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.ca import ClusterCACerts
+from components.platforms.azure import names
+from components.platforms.azure.names import ROOT_CERT_NAME, secret_name
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_role
 
-ROOT_CERT_NAME = "mesh-root-cert"
 SOFT_DELETE_DAYS = 7
-
-
-def secret_name(cluster: str, file: str) -> str:
-    """The vault secret holding one of a cluster's CA files (the root certificate is shared)."""
-    return ROOT_CERT_NAME if file == ROOT_CERT else f"{cluster}-{file.removesuffix('.pem')}"
 
 
 @dataclass(frozen=True)
@@ -72,14 +69,14 @@ class MeshKeyVault(pulumi.ComponentResource):
     secrets: dict[str, dict[str, azure_native.keyvault.Secret]]
 
     def __init__(self, name: str, args: MeshKeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:azure:MeshKeyVault", name, None, opts)
+        super().__init__(names.VAULT.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group = azure_native.resources.ResourceGroup(
-            f"{name}-group", resource_group_name=args.resource_group_name, location=args.location, opts=child
+            names.VAULT_GROUP.name(vault=name), resource_group_name=args.resource_group_name, location=args.location, opts=child
         )
-        suffix = random.RandomString(f"{name}-suffix", length=6, special=False, upper=False, opts=child)
+        suffix = random.RandomString(names.VAULT_SUFFIX.name(vault=name), length=6, special=False, upper=False, opts=child)
         self.vault = azure_native.keyvault.Vault(
-            f"{name}-vault",
+            names.VAULT_VAULT.name(vault=name),
             vault_name=pulumi.Output.concat(args.name_prefix, "-", suffix.result),
             resource_group_name=group.name,
             location=args.location,
@@ -97,7 +94,7 @@ class MeshKeyVault(pulumi.ComponentResource):
         self.vault_name = self.vault.name
         self.vault_uri = self.vault.properties.apply(lambda p: p.vault_uri or "")
         writer = assign_role(
-            f"{name}-deployer-secrets-officer",
+            names.SECRETS_OFFICER.name(vault=name),
             args.deployer_object_id,
             KEY_VAULT_SECRETS_OFFICER,
             self.vault.id,
@@ -119,7 +116,7 @@ class MeshKeyVault(pulumi.ComponentResource):
         self, name: str, group: pulumi.Input[str], secret: str, value: pulumi.Input[str], opts: pulumi.ResourceOptions
     ) -> azure_native.keyvault.Secret:
         return azure_native.keyvault.Secret(
-            f"{name}-{secret}",
+            names.VAULT_SECRET.name(vault=name, secret=secret),
             vault_name=self.vault.name,
             resource_group_name=group,
             secret_name=secret,

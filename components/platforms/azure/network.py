@@ -19,6 +19,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from components.config.model import ClusterSpec
+from components.platforms.azure import names
 from components.platforms.azure.config import azure_part
 
 
@@ -61,7 +62,7 @@ class AzureNetwork(pulumi.ComponentResource):
     clusters: dict[str, ClusterNetwork]
 
     def __init__(self, name: str, args: AzureNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:azure:Network", name, None, opts)
+        super().__init__(names.NETWORK.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         groups: dict[str, azure_native.resources.ResourceGroup] = {}
         self.clusters = {}
@@ -69,7 +70,7 @@ class AzureNetwork(pulumi.ComponentResource):
             azure = azure_part(cluster)
             if azure.resource_group not in groups:
                 groups[azure.resource_group] = azure_native.resources.ResourceGroup(
-                    f"{name}-{azure.resource_group}",
+                    names.GROUP.name(network=name, group=azure.resource_group),
                     resource_group_name=azure.resource_group,
                     location=cluster.region,
                     opts=child,
@@ -86,7 +87,7 @@ class AzureNetwork(pulumi.ComponentResource):
     def _cluster_network(name: str, cluster: ClusterSpec, group: pulumi.Output[str], child: pulumi.ResourceOptions) -> ClusterNetwork:
         azure = azure_part(cluster)
         vnet = azure_native.network.VirtualNetwork(
-            f"{name}-{cluster.name}-vnet",
+            names.VNET.name(network=name, cluster=cluster.name),
             virtual_network_name=f"{cluster.name}-vnet",
             resource_group_name=group,
             location=cluster.region,
@@ -95,7 +96,7 @@ class AzureNetwork(pulumi.ComponentResource):
         )
         subnets = {
             pool.name: azure_native.network.Subnet(
-                f"{name}-{cluster.name}-{pool.name}-subnet",
+                names.SUBNET.name(network=name, cluster=cluster.name, pool=pool.name),
                 subnet_name=f"{pool.name}-subnet",
                 resource_group_name=group,
                 virtual_network_name=vnet.name,
@@ -119,7 +120,7 @@ class AzureNetwork(pulumi.ComponentResource):
         adding zones to another pool never replaces the address the load balancer uses."""
         zonal = bool(azure_part(cluster).system_pool.availability_zones)
         return azure_native.network.PublicIPAddress(
-            f"{name}-{cluster.name}-outbound-ip",
+            names.OUTBOUND_IP.name(network=name, cluster=cluster.name),
             public_ip_address_name=f"{cluster.name}-outbound",
             resource_group_name=group,
             location=cluster.region,
@@ -136,7 +137,7 @@ class AzureNetwork(pulumi.ComponentResource):
         # fails with AnotherOperationInProgress, so the peering waits for both VNets' subnets.
         subnets = [*local.subnets.values(), *remote.subnets.values()]
         azure_native.network.VirtualNetworkPeering(
-            f"{name}-{source}-to-{target}",
+            names.PEERING.name(network=name, source=source, target=target),
             virtual_network_peering_name=f"{source}-to-{target}",
             resource_group_name=local.resource_group,
             virtual_network_name=local.vnet.name,

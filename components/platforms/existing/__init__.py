@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components.config.model import MeshSpec
 from components.mesh.ca import MeshCA
+from components.platforms.existing import names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
 from components.platforms.existing.config import NAME, ExistingConfig, existing_part
 from components.platforms.exposure import Exposure, sorted_cidrs
@@ -20,7 +21,10 @@ class ExistingPlatform:
         egress = {c.name: sorted_cidrs(str(r) for r in existing_part(c).egress_cidrs) for c in mesh.on(NAME)}
 
         def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
-            clusters = {c.name: ExistingKubernetesCluster(c.name, ExistingClusterArgs(c, exposure)) for c in mesh.on(NAME)}
+            clusters = {
+                c.name: ExistingKubernetesCluster(names.CLUSTER.name(cluster=c.name), ExistingClusterArgs(c, exposure))
+                for c in mesh.on(NAME)
+            }
             return PlatformBuild({name: cluster.handle for name, cluster in clusters.items()})
 
         return PreparedPlatform(egress if mesh.spans_platforms else {}, build)

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.mesh.handle import ClusterHandle
+from components.platforms.existing import names
 from components.platforms.existing.config import MetalLbSpec, existing_part
 from components.platforms.exposure import Exposure
 
@@ -54,11 +55,11 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
     handle: ClusterHandle
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("istio-multicluster:existing:Cluster", name, None, opts)
+        super().__init__(names.CLUSTER.type, name, None, opts)
         spec = args.spec
         platform = existing_part(spec)
         provider = k8s.Provider(
-            f"{name}-provider",
+            names.PROVIDER.name(cluster=name),
             context=platform.context,
             kubeconfig=platform.kubeconfig,
             # Keyed on the cluster, not the kubeconfig: rotated credentials must not replace the
@@ -82,12 +83,12 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
     def _metallb(self, name: str, metallb: MetalLbSpec, provider: k8s.Provider) -> list[pulumi.Resource]:
         on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
         namespace = k8s.core.v1.Namespace(
-            f"{name}-metallb-system",
+            names.METALLB_NAMESPACE.name(cluster=name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_NAMESPACE, labels=PRIVILEGED),
             opts=on_cluster,
         )
         release = helm_release(
-            f"{name}-metallb",
+            names.METALLB.name(cluster=name),
             release="metallb",
             chart="metallb",
             version=metallb.chart_version,
@@ -99,7 +100,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
         # The CRDs and the webhook that validates these come with the chart.
         after_chart = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
         pool = k8s.apiextensions.CustomResource(
-            f"{name}-metallb-pool",
+            names.METALLB_POOL.name(cluster=name),
             api_version="metallb.io/v1beta1",
             kind="IPAddressPool",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_POOL, namespace=namespace.metadata.name),
@@ -107,7 +108,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
             opts=after_chart,
         )
         advertisement = k8s.apiextensions.CustomResource(
-            f"{name}-metallb-l2",
+            names.METALLB_L2.name(cluster=name),
             api_version="metallb.io/v1beta1",
             kind="L2Advertisement",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=METALLB_ADVERTISEMENT, namespace=namespace.metadata.name),

@@ -15,10 +15,12 @@ from typing import Any
 
 from components.config.fields import Field, Reader
 from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, text_of
-from components.config.model import ClusterPlatform, ClusterSpec, platform_part
+from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part
+from components.config.names import NamePlan, cluster_source
 from components.config.platform import EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import report_overlaps
+from components.platforms.existing import names
 
 NAME = "existing"
 CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -237,6 +239,16 @@ class ExistingConfig:
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "the program cannot know whether two existing clusters' pod IPs are routable to each other"
+
+    def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
+        """Each existing cluster's component, provider and MetalLB."""
+        for cluster in mesh.on(NAME):
+            source = [cluster_source(mesh, cluster.name)]
+            templates = [names.CLUSTER, names.PROVIDER]
+            if existing_part(cluster).metallb is not None:
+                templates += [names.METALLB_NAMESPACE, names.METALLB, names.METALLB_POOL, names.METALLB_L2]
+            for template in templates:
+                plan.add(template, source, cluster=cluster.name)
 
 
 def _egress(mesh: ParsedMesh, problems: Problems) -> None:

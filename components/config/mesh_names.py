@@ -1,0 +1,168 @@
+"""The names of the mesh's resources (the CA, Istio on each cluster, the links, MeshCheck), and the
+plan of every one a spec makes; see ``components.config.names``."""
+
+from __future__ import annotations
+
+from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.config.names import NamePlan, NameSource, NameTemplate, cluster_source
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a type token
+ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
+VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService"
+PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
+
+CA = NameTemplate("istio-multicluster:mesh:MeshCA", "mesh-ca", "the mesh CA")
+CA_ROOT_KEY = CA.child(PRIVATE_KEY, "{ca}-root-key", "the mesh root CA's key")
+CA_ROOT_CERT = CA.child("tls:index/selfSignedCert:SelfSignedCert", "{ca}-root-cert", "the mesh root certificate")
+CA_KEY = CA.child(PRIVATE_KEY, "{ca}-{cluster}-key", "cluster {cluster}'s intermediate CA key")
+CA_CSR = CA.child("tls:index/certRequest:CertRequest", "{ca}-{cluster}-csr", "cluster {cluster}'s intermediate CA request")
+CA_CERT = CA.child(
+    "tls:index/locallySignedCert:LocallySignedCert", "{ca}-{cluster}-cert", "cluster {cluster}'s intermediate CA certificate"
+)
+
+ISTIO = NameTemplate("istio-multicluster:mesh:IstioRelease", "{cluster}-istio", "Istio on cluster {cluster}")
+ISTIO_SYSTEM = ISTIO.child(NAMESPACE, "{release}-istio-system", "istio-system on cluster {cluster}")
+CACERTS = ISTIO.child(SECRET, "{release}-cacerts", "the cacerts Secret on cluster {cluster}")
+CA_FILES = ISTIO.child(
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+    "{release}-ca-files",
+    "the CA files' SecretProviderClass on cluster {cluster}",
+)
+GATEWAY_API_CRDS = ISTIO.child("kubernetes:yaml/v2:ConfigFile", "{release}-gateway-api-crds", "the Gateway API CRDs on cluster {cluster}")
+BASE = ISTIO.child(HELM_RELEASE, "{release}-base", "Istio's base chart on cluster {cluster}")
+ISTIOD = ISTIO.child(HELM_RELEASE, "{release}-istiod-{revision}", "istiod {revision} on cluster {cluster}")
+CNI = ISTIO.child(HELM_RELEASE, "{release}-cni", "istio-cni on cluster {cluster}")
+ZTUNNEL = ISTIO.child(HELM_RELEASE, "{release}-ztunnel", "ztunnel on cluster {cluster}")
+TAG = ISTIO.child(
+    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+    "{release}-tag-{tag}",
+    "tag {tag}'s webhook on cluster {cluster}",
+)
+EASTWEST = ISTIO.child(HELM_RELEASE, "{release}-eastwest", "the east-west gateway on cluster {cluster}")
+AMBIENT_EASTWEST = ISTIO.child(
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway", "{release}-eastwest", "the east-west Gateway on cluster {cluster}"
+)
+EASTWEST_OPTIONS = ISTIO.child(
+    "kubernetes:core/v1:ConfigMap", "{release}-eastwest-options", "the east-west Gateway's options on cluster {cluster}"
+)
+EASTWEST_SERVICE = ISTIO.child(
+    "kubernetes:core/v1:Service", "{release}-eastwest-service", "the east-west Service read on cluster {cluster}"
+)
+CROSS_NETWORK_GATEWAY = ISTIO.child(ISTIO_GATEWAY, "{release}-cross-network-gateway", "cross-network-gateway on cluster {cluster}")
+ISTIOD_GATEWAY = ISTIO.child(ISTIO_GATEWAY, "{release}-istiod-gateway", "istiod-gateway on cluster {cluster}")
+ISTIOD_ROUTE = ISTIO.child(VIRTUAL_SERVICE, "{release}-istiod-vs-{revision}", "the route to istiod {revision} on cluster {cluster}")
+ISTIOD_WEBHOOK_ROUTE = ISTIO.child(VIRTUAL_SERVICE, "{release}-istiod-webhook-vs", "the webhook route to istiod on cluster {cluster}")
+INGRESS_NAMESPACE = ISTIO.child(NAMESPACE, "{release}-istio-ingress", "istio-ingress on cluster {cluster}")
+INGRESS = ISTIO.child(HELM_RELEASE, "{release}-ingress", "the ingress gateway on cluster {cluster}")
+
+LINK = NameTemplate("istio-multicluster:mesh:MeshLink", "mesh-link", "the remote secrets")
+READER_TOKEN = LINK.child(SECRET, "{link}-{cluster}-reader-token", "cluster {cluster}'s reader token")
+REMOTE_SECRET = LINK.child(SECRET, "{link}-{source}-in-{holder}", "the remote secret of cluster {source} in cluster {holder}")
+
+CHECK = NameTemplate("istio-multicluster:mesh:MeshCheck", "mesh-check", "the mesh check")
+CHECK_NAMESPACE = CHECK.child(NAMESPACE, "{check}-{cluster}-{namespace}", "the check's namespace {namespace} on cluster {cluster}")
+HELLOWORLD_SERVICE = CHECK.child(
+    "kubernetes:core/v1:Service", "{prefix}-helloworld", "the check's Service of tag {tag} on cluster {cluster}"
+)
+HELLOWORLD = CHECK.child(
+    "kubernetes:apps/v1:Deployment", "{prefix}-helloworld-{cluster}", "the check's helloworld of tag {tag} on cluster {cluster}"
+)
+PROBE = CHECK.child("kubernetes:batch/v1:Job", "{prefix}-probe", "the check's probe of tag {tag} on cluster {cluster}")
+
+
+def check_prefix(check: str, cluster: str, tag: str) -> str:
+    """What the names of MeshCheck's workloads of ``tag`` on ``cluster`` start with."""
+    return f"{check}-{cluster}" if tag == DEFAULT_TAG else f"{check}-{cluster}-{tag}"
+
+
+def sample_namespace(tag: str) -> str:
+    """The namespace whose workloads the revision ``tag`` injects: ``sample``, ``sample-canary``, ..."""
+    return "sample" if tag == DEFAULT_TAG else f"sample-{tag}"
+
+
+def tag_source(tag: str) -> NameSource:
+    return NameSource(f"istioRevisions.{tag}")
+
+
+def revision_source(mesh: MeshSpec, version: str) -> NameSource:
+    """The first tag that points at ``version``, whose value names the revision."""
+    return tag_source(next(t for t, v in sorted(mesh.revisions.items()) if v == version))
+
+
+def plan_mesh_names(mesh: MeshSpec, plan: NamePlan) -> None:
+    """Every name the mesh layer registers for ``mesh``, in the order it registers them."""
+    _plan_ca(mesh, plan)
+    for cluster in [c.name for c in mesh.clusters if not mesh.is_remote(c.name)] + [
+        c.name for c in mesh.clusters if mesh.is_remote(c.name)
+    ]:
+        _plan_istio(mesh, cluster, plan)
+    _plan_link(mesh, plan)
+    if mesh.verify:
+        _plan_check(mesh, plan)
+
+
+def _plan_ca(mesh: MeshSpec, plan: NamePlan) -> None:
+    ca = plan.add(CA)
+    plan.add(CA_ROOT_KEY, ca=ca)
+    plan.add(CA_ROOT_CERT, ca=ca)
+    for cluster in mesh.clusters:
+        for template in (CA_KEY, CA_CSR, CA_CERT):
+            plan.add(template, [cluster_source(mesh, cluster.name)], ca=ca, cluster=cluster.name)
+
+
+def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
+    named = [cluster_source(mesh, cluster)]
+    release = plan.add(ISTIO, named, cluster=cluster)
+    parts = {"release": release, "cluster": cluster}
+    plain = [ISTIO_SYSTEM, BASE]
+    if not mesh.is_remote(cluster):
+        # The platform decides between a Secret and CSI files (Azure with caDelivery: keyVault);
+        # neither name can meet another resource of its type.
+        plain += [CACERTS, CA_FILES]
+    if mesh.ambient:
+        plain += [GATEWAY_API_CRDS, CNI, ZTUNNEL, AMBIENT_EASTWEST, EASTWEST_SERVICE]
+        if mesh.spans_platforms:
+            plain.append(EASTWEST_OPTIONS)
+    elif mesh.needs_eastwest(cluster):
+        plain += [EASTWEST, EASTWEST_SERVICE]
+        if mesh.multi_network:
+            plain.append(CROSS_NETWORK_GATEWAY)
+        if mesh.exposes_istiod(cluster):
+            # Only where remotes dial istiod by a load balancer's host name (AWS); planned everywhere.
+            plain += [ISTIOD_GATEWAY, ISTIOD_WEBHOOK_ROUTE]
+    if mesh.ingress_gateway:
+        plain += [INGRESS_NAMESPACE, INGRESS]
+    for template in plain:
+        plan.add(template, named, **parts)
+    for version in mesh.versions:
+        revision = [*named, revision_source(mesh, version)]
+        plan.add(ISTIOD, revision, revision=revision_name(version), **parts)
+        if not mesh.ambient and mesh.exposes_istiod(cluster):
+            plan.add(ISTIOD_ROUTE, revision, revision=revision_name(version), **parts)
+    for tag in sorted(mesh.revisions):
+        plan.add(TAG, [*named, tag_source(tag)], tag=tag, **parts)
+
+
+def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
+    link = plan.add(LINK)
+    for cluster in mesh.clusters:
+        plan.add(READER_TOKEN, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name)
+    for holder in mesh.clusters:
+        for source in mesh.clusters:
+            if mesh.discovers(holder.name, source.name):
+                sources = [cluster_source(mesh, source.name), cluster_source(mesh, holder.name)]
+                plan.add(REMOTE_SECRET, sources, link=link, source=source.name, holder=holder.name)
+
+
+def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:
+    check = plan.add(CHECK)
+    for tag in mesh.check_tags:
+        for cluster in mesh.clusters:
+            sources = [cluster_source(mesh, cluster.name)] + ([tag_source(tag)] if tag != DEFAULT_TAG else [])
+            prefix = check_prefix(check, cluster.name, tag)
+            parts = {"check": check, "cluster": cluster.name, "tag": tag, "prefix": prefix}
+            plan.add(CHECK_NAMESPACE, sources, namespace=sample_namespace(tag), **parts)
+            for template in (HELLOWORLD_SERVICE, HELLOWORLD, PROBE):
+                plan.add(template, sources, **parts)

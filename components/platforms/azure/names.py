@@ -1,0 +1,63 @@
+"""The names of the Azure platform's resources: the network, each AKS cluster, the vault with the
+CA copies and istiod's access to them; see ``components.config.names``."""
+
+from __future__ import annotations
+
+from components.config.istio import ROOT_CERT
+from components.config.names import NameTemplate
+
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+NETWORK = NameTemplate("istio-multicluster:azure:Network", "azure", "the Azure network")
+GROUP = NETWORK.child(RESOURCE_GROUP, "{network}-{group}", "resource group {group}")
+VNET = NETWORK.child("azure-native:network:VirtualNetwork", "{network}-{cluster}-vnet", "cluster {cluster}'s VNet")
+SUBNET = NETWORK.child("azure-native:network:Subnet", "{network}-{cluster}-{pool}-subnet", "pool {pool}'s subnet on cluster {cluster}")
+OUTBOUND_IP = NETWORK.child("azure-native:network:PublicIPAddress", "{network}-{cluster}-outbound-ip", "cluster {cluster}'s outbound IP")
+PEERING = NETWORK.child(
+    "azure-native:network:VirtualNetworkPeering", "{network}-{source}-to-{target}", "the peering of cluster {source}'s VNet to {target}'s"
+)
+
+AKS = NameTemplate("istio-multicluster:azure:AksCluster", "{cluster}", "AKS cluster {cluster}")
+MANAGED_CLUSTER = AKS.child("azure-native:containerservice:ManagedCluster", "{aks}-aks", "cluster {cluster}'s ManagedCluster")
+AGENT_POOL = AKS.child("azure-native:containerservice:AgentPool", "{aks}-{pool}", "pool {pool} of cluster {cluster}")
+PROVIDER = AKS.child("pulumi:providers:kubernetes", "{aks}-provider", "cluster {cluster}'s kubernetes provider")
+CLUSTER_ADMIN = AKS.child(ROLE_ASSIGNMENT, "{aks}-deployer-cluster-admin", "the deployer's admin grant on cluster {cluster}")
+NETWORK_CONTRIBUTOR = AKS.child(ROLE_ASSIGNMENT, "{aks}-{scope}-network-contributor", "cluster {cluster}'s grant on its {scope}")
+
+VAULT = NameTemplate("istio-multicluster:azure:MeshKeyVault", "mesh-vault", "the mesh's Key Vault")
+VAULT_GROUP = VAULT.child(RESOURCE_GROUP, "{vault}-group", "the vault's resource group")
+VAULT_SUFFIX = VAULT.child("random:index/randomString:RandomString", "{vault}-suffix", "the vault name's random suffix")
+VAULT_VAULT = VAULT.child("azure-native:keyvault:Vault", "{vault}-vault", "the vault")
+SECRETS_OFFICER = VAULT.child(ROLE_ASSIGNMENT, "{vault}-deployer-secrets-officer", "the deployer's grant on the vault")
+VAULT_SECRET = VAULT.child("azure-native:keyvault:Secret", "{vault}-{secret}", "the vault secret {secret}")
+
+VAULT_ACCESS = NameTemplate(
+    "istio-multicluster:azure:IstiodVaultAccess", "{cluster}-istiod-vault", "istiod's vault access on cluster {cluster}"
+)
+IDENTITY = VAULT_ACCESS.child(
+    "azure-native:managedidentity:UserAssignedIdentity", "{access}-identity", "istiod's identity on cluster {cluster}"
+)
+FEDERATION = VAULT_ACCESS.child(
+    "azure-native:managedidentity:FederatedIdentityCredential",
+    "{access}-federation-{account}",
+    "the federation of {account} on cluster {cluster}",
+)
+READS = VAULT_ACCESS.child(ROLE_ASSIGNMENT, "{access}-reads-{file}", "istiod's grant on {file} of cluster {cluster}")
+
+ROOT_CERT_NAME = "mesh-root-cert"
+
+
+def secret_name(cluster: str, file: str) -> str:
+    """The vault secret holding one of a cluster's CA files (the root certificate is shared)."""
+    return ROOT_CERT_NAME if file == ROOT_CERT else f"{cluster}-{file.removesuffix('.pem')}"
+
+
+def subnet_scope(pool: str) -> str:
+    """How a cluster's grant on a pool's subnet is named."""
+    return f"{pool}-subnet"
+
+
+def outbound_ip_scope(index: int) -> str:
+    """How a cluster's grant on its ``index``-th outbound IP is named."""
+    return f"outbound-ip-{index}"
