@@ -161,3 +161,19 @@ def test_a_second_registration_of_one_urn_fails_like_the_engine() -> None:
 
     with pytest.raises(Exception, match="Duplicate resource URN"):
         run(program)
+
+
+def test_every_duplicate_urn_is_caught_however_the_registrations_interleave() -> None:
+    """The engine refuses a URN's second registration; the SDK registers on threads, so the
+    harness's check and claim of a URN must be one step, or two racing registrations both pass."""
+
+    def program() -> None:
+        for index in range(6):
+            for _ in range(2):
+                tls.PrivateKey(f"key-{index}", algorithm="RSA", rsa_bits=2048)
+                k8s.core.v1.Namespace(f"namespace-{index}", metadata={"name": f"n{index}"})
+
+    for _ in range(3):
+        with pytest.raises(AssertionError, match="Duplicate resource URN") as raised:
+            run(program)
+        assert str(raised.value).count("::key-") == 6 and str(raised.value).count("::namespace-") == 6

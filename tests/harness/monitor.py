@@ -9,6 +9,7 @@ outputs a resource declares in ``additionalSecretOutputs`` into secrets.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,9 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn = ""
         self.stack_outputs = StackOutputs()
         self.duplicate_urns: list[str] = []
+        # The SDK sends registrations from a thread pool: claiming a URN must be one atomic step.
+        self._claimed: set[str] = set()
+        self._claiming = threading.Lock()
         self.failures: list[str] = []
         self.preview_read_errors: list[str] = []
         self.remote_children: dict[str, Prior] = {}
@@ -112,11 +116,7 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        if urn in self.resources:
-            # The engine refuses a second registration of one URN; the SDK swallows a mock's
-            # exception, so the run checks this list when it ends.
-            self.duplicate_urns.append(urn)
-            raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        self._claim(urn)
         _ensure_event_loop()
         raw = plain_properties(request.object)
         inputs = unwrap_secrets(raw)
@@ -171,6 +171,17 @@ class RecordingMonitor(MockMonitor):
             self.failures.append(f"{urn}: {record.failed}")
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=_sync_await(rpc.serialize_properties(state, {})))
 
+    def _claim(self, urn: str) -> None:
+        """Record ``urn`` as registered (or read); a second time, fail as the engine does. The run
+        reports every duplicate when it ends, however the SDK passes the exception on."""
+        with self._claiming:
+            duplicate = urn in self._claimed
+            self._claimed.add(urn)
+            if duplicate:
+                self.duplicate_urns.append(urn)
+        if duplicate:
+            raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+
     def _preview_answer(self, request: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         """The mock's answer outside preview, to tell computed outputs from inputs; unknown inputs are
         stood in for by placeholders. A mock that cannot answer for them (a certificate from a key
@@ -203,6 +214,7 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()
         raw = plain_properties(request.properties)
         urn = self.make_urn(request.parent, request.type, request.name)
+        self._claim(urn)
         # The engine skips a read whose id is unknown; an unconfigured provider (its config still
         # unknown during preview) answers a read with unknowns too.
         known = request.id != rpc.UNKNOWN and not (self.preview and self._provider_unknown(request.provider))

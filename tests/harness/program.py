@@ -160,9 +160,13 @@ def run_program(
         exports = cast(dict[str, Any], massage(getattr(root, "outputs", {}), []))
         root.register_outputs(exports)
 
-    _sync_await(run_pulumi_func(body))
-    if monitor.duplicate_urns:
-        raise AssertionError(f"Duplicate resource URN: {monitor.duplicate_urns}")
+    try:
+        _sync_await(run_pulumi_func(body))
+    finally:
+        # The SDK passes a refused registration on as the run's error or drops it; either way
+        # every duplicate is reported, as the engine would refuse each.
+        if monitor.duplicate_urns:
+            raise AssertionError(f"Duplicate resource URN: {sorted(monitor.duplicate_urns)}")
     result = StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks, monitor.remote_children)
     if monitor.preview_read_errors or monitor.failures:
         raise UpdateFailed([*monitor.preview_read_errors, *monitor.failures], result)
