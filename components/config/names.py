@@ -84,12 +84,23 @@ class NameTemplate:
 
 @dataclass(frozen=True)
 class PlannedName:
-    """A name the program will register, and where it comes from."""
+    """A name the program will register, and where it comes from.
 
-    urn_type: str
+    Args:
+        template: the template that made it.
+        name: the name.
+        what: what the resource is, for messages.
+        sources: the config values the name is made of.
+    """
+
+    template: NameTemplate
     name: str
     what: str
     sources: tuple[NameSource, ...]
+
+    @property
+    def urn_type(self) -> str:
+        return self.template.urn_type
 
     @property
     def kind(self) -> str:
@@ -113,7 +124,7 @@ class NamePlan:
         key = (template.urn_type, name, what)
         if key not in self._seen:
             self._seen.add(key)
-            self.names.append(PlannedName(template.urn_type, name, what, tuple(sources)))
+            self.names.append(PlannedName(template, name, what, tuple(sources)))
         return name
 
     def check(self, problems: Problems) -> None:

@@ -163,8 +163,7 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(body))
     finally:
-        # The SDK passes a refused registration on as the run's error or drops it; either way
-        # every duplicate is reported, as the engine would refuse each.
+        # Before any other error of the run: the engine refuses a duplicate when it is registered.
         if monitor.duplicate_urns:
             raise AssertionError(f"Duplicate resource URN: {sorted(monitor.duplicate_urns)}")
     result = StackRun(monitor.registered, monitor.stack_outputs.values, monitor.stack_outputs.secret, mocks, monitor.remote_children)

@@ -1,0 +1,236 @@
+"""Resource names: the plan lists what the program registers, and a collision is refused before
+any resource, exactly when the program would otherwise register one URN twice."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.config import mesh_names
+from components.config.names import NamePlan, NameTemplate
+from components.config.parse import parse_mesh_spec, resource_names
+from components.config.problems import ConfigError
+from components.platforms import platform_configs
+from components.platforms.aws import names as aws_names
+from components.platforms.azure import names as azure_names
+from components.platforms.existing import names as existing_names
+from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
+from tests.harness.program import StackRun, run_program, stack_config
+
+PLATFORMS = platform_configs()
+NAME_MODULES = (mesh_names, azure_names, aws_names, existing_names)
+TEMPLATES = [value for module in NAME_MODULES for value in vars(module).values() if isinstance(value, NameTemplate)]
+# Planned for every primary although the platform registers one of each pair (a Secret or CSI files;
+# the webhook route where remotes dial istiod by host name): no other template has their types' names.
+PLANNED_WHERE_POSSIBLE = {mesh_names.CACERTS, mesh_names.CA_FILES, mesh_names.ISTIOD_WEBHOOK_ROUTE}
+CANARY = {"default": "1.30.3", "canary": "1.31.0"}
+
+
+def urn_type(urn: str) -> str:
+    return urn.split("::")[2].removeprefix("pulumi:pulumi:Stack$")
+
+
+def registered(run: StackRun) -> set[tuple[str, str]]:
+    return {(urn_type(r.urn), r.name) for r in run.resources}
+
+
+def planned(config: dict[str, Any]) -> NamePlan:
+    return resource_names(parse_mesh_spec(config, PLATFORMS), PLATFORMS)
+
+
+def variants() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Configs that together make every kind of resource the program registers."""
+    aks = stack_config("aks")
+    clusters = copy.deepcopy(aks["clusters"])
+    clusters[0].update(entraId=True, authorizedIpRanges=["203.0.113.0/24"])
+    yield "aks-keyvault", {**aks, "caDelivery": "keyVault", "clusters": clusters, "istioRevisions": CANARY}
+    eks = stack_config("eks")
+    clusters = copy.deepcopy(eks["clusters"])
+    clusters[1].update(vpc="vpc-2", region="us-east-1")
+    second = vpc("vpc-2", 1, region="us-east-1", zones=["us-east-1a", "us-east-1c"], nat="per-az")
+    yield "eks-two-regions", {**eks, "clusters": clusters, "vpcs": [*eks["vpcs"], second], "verify": True, "ingressGateway": True}
+    remote = {**copy.deepcopy(eks["clusters"][1]), "role": "remote", "primary": eks["clusters"][0]["name"]}
+    yield "eks-primary-remote", {**eks, "topology": "primary-remote", "clusters": [eks["clusters"][0], remote], "verify": True}
+    yield "kind-ambient", {**stack_config("kind-ambient"), "ingressGateway": True}
+    kind = stack_config("kind")
+    remote = {**kind["clusters"][1], "role": "remote", "primary": kind["clusters"][0]["name"]}
+    yield "kind-primary-remote", {**kind, "topology": "primary-remote", "istioRevisions": CANARY, "clusters": [kind["clusters"][0], remote]}
+    multicloud = {**stack_config("multicloud"), "operatorCidrs": ["198.51.100.0/24"]}
+    yield "multicloud", {**multicloud, "ingressGateway": True}
+    yield "multicloud-ambient", {**multicloud, "dataplane": "ambient"}
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[tuple[dict[str, Any], StackRun]]:
+    return [(config, run_program(config, stack=label.split("-")[0])) for label, config in variants()]
+
+
+def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dict[str, Any], StackRun]]) -> None:
+    for config, run in runs:
+        plan = planned(config)
+        names = {(p.urn_type, p.name) for p in plan.names}
+        assert registered(run) - names == set(), "registered but not planned"
+        unregistered = {p.template for p in plan.names if (p.urn_type, p.name) not in registered(run)}
+        assert unregistered <= PLANNED_WHERE_POSSIBLE
+
+
+def test_every_template_names_a_resource_of_some_variant(runs: list[tuple[dict[str, Any], StackRun]]) -> None:
+    used = {p.template for config, run in runs for p in planned(config).names if (p.urn_type, p.name) in registered(run)}
+    assert [t.pattern for t in TEMPLATES if t not in used] == []
+
+
+def collides_without_the_check(config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URNs the program registers twice when the plan's check is off: what the engine refuses."""
+    with monkeypatch.context() as patched:
+        patched.setattr(NamePlan, "check", lambda self, problems: None)
+        with pytest.raises(AssertionError, match="Duplicate resource URN") as raised:
+            run_program(config)
+    return re.findall(r"::([^:']+)'", str(raised.value))
+
+
+ISSUE_EXAMPLES = [
+    pytest.param(
+        {"clusters": [existing_cluster("root", "n1"), existing_cluster("b", "n2")]},
+        "clusters[0].name (cluster root): tls PrivateKey mesh-ca-root-key would be registered twice, for the mesh root CA's key "
+        "and for cluster root's intermediate CA key; Pulumi refuses the second after creating everything before it: rename "
+        "clusters[0].name",
+        id="root",
+    ),
+    pytest.param(
+        {"verify": True, "istioRevisions": CANARY, "clusters": [existing_cluster("prod", "n1"), existing_cluster("prod-canary", "n2")]},
+        "istioRevisions.canary: kubernetes Service mesh-check-prod-canary-helloworld would be registered twice, for the check's "
+        "Service of tag default on cluster prod-canary and for the check's Service of tag canary on cluster prod; Pulumi refuses "
+        "the second after creating everything before it: rename one of clusters[0].name, clusters[1].name or istioRevisions.canary",
+        id="prod-and-prod-canary",
+    ),
+    pytest.param(
+        {"clusters": [existing_cluster("x", "n1"), existing_cluster("y-reader-token", "n2"), existing_cluster("x-in-y", "n3")]},
+        "clusters[1].name (cluster y-reader-token): kubernetes Secret mesh-link-x-in-y-reader-token would be registered twice, "
+        "for cluster x-in-y's reader token and for the remote secret of cluster x in cluster y-reader-token; Pulumi refuses the "
+        "second after creating everything before it: rename one of clusters[0].name, clusters[1].name or clusters[2].name",
+        id="reader-token-and-remote-secret",
+    ),
+    pytest.param(
+        {
+            "secretsRegion": "eu-west-1",
+            "vpcs": [vpc()],
+            "clusters": [aws_cluster("prod", "n1"), aws_cluster("prod-api", "n2"), aws_cluster("stage", "n3")],
+        },
+        "clusters[2].name (cluster stage): aws SecurityGroupIngressRule aws-mesh-prod-api-from-stage would be registered twice, "
+        "for cluster prod's API rule for cluster stage and for cluster prod-api's rule for cluster stage; Pulumi refuses the "
+        "second after creating everything before it: rename one of clusters[0].name, clusters[1].name or clusters[2].name",
+        id="eks-api-rule",
+    ),
+    pytest.param(
+        {
+            "secretsRegion": "eu-west-1",
+            "vpcs": [vpc()],
+            "clusters": [aws_cluster(n, f"n{i}") for i, n in enumerate(["a", "b-from-c", "a-from-b", "c"])],
+        },
+        "clusters[3].name (cluster c): aws SecurityGroupIngressRule aws-mesh-a-from-b-from-c would be registered twice, for "
+        "cluster a's rule for cluster b-from-c and for cluster a-from-b's rule for cluster c; Pulumi refuses the second after "
+        "creating everything before it: rename one of clusters[0].name, clusters[1].name, clusters[2].name or clusters[3].name",
+        id="eks-peer-rule",
+    ),
+    pytest.param(
+        {
+            "keyVaultLocation": "eastus",
+            "clusters": [
+                azure_cluster("a", "westeurope", 51),
+                azure_cluster("b-to-c", "westeurope", 52),
+                azure_cluster("a-to-b", "westeurope", 53),
+                azure_cluster("c", "westeurope", 54),
+            ],
+        },
+        "clusters[3].name (cluster c): azure-native VirtualNetworkPeering azure-a-to-b-to-c would be registered twice, for the "
+        "peering of cluster a's VNet to b-to-c's and for the peering of cluster a-to-b's VNet to c's; Pulumi refuses the second "
+        "after creating everything before it: rename one of clusters[0].name, clusters[1].name, clusters[2].name or clusters[3].name",
+        id="azure-peering",
+    ),
+    pytest.param(
+        {
+            "secretsRegion": "eu-west-1",
+            "vpcs": [vpc("a", 1), vpc("b-c", 2), vpc("a-b", 3), vpc("c", 4)],
+            "clusters": [aws_cluster(f"k{i}", f"n{i}", vpc=name) for i, name in enumerate(["a", "b-c", "a-b", "c"])],
+        },
+        "vpcs[3].name (vpc c): aws VpcPeeringConnection aws-peering-a-b-c would be registered twice, for the peering of vpcs a "
+        "and b-c and for the peering of vpcs a-b and c; Pulumi refuses the second after creating everything before it: rename "
+        "one of vpcs[0].name, vpcs[1].name, vpcs[2].name or vpcs[3].name",
+        id="vpc-peering",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), ISSUE_EXAMPLES)
+def test_a_collision_is_refused_naming_every_field_and_it_is_real(
+    config: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = problems(config)
+    assert [(p.code, str(p)) for p in found][:1] == [("name-collision", message)]
+    assert {p.code for p in found} == {"name-collision"}
+    name = message.split(" would be registered twice")[0].rsplit(" ", 1)[-1]
+    assert name in collides_without_the_check(config, monkeypatch)
+
+
+# Words the program joins names with, and names that end or start in them.
+PROGRAM_WORDS = [
+    "root", "probe", "sample", "canary", "reader-token", "in", "to", "from", "istio", "tag", "default", "helloworld",
+    "cacerts", "eastwest", "ingress", "key", "csr", "cert", "provider", "metallb", "pool", "l2", "system", "base", "vs",
+]  # fmt: skip
+STEMS = ["a", "b", "x", "prod"]
+
+
+@st.composite
+def adversarial_mesh(draw: st.DrawFn) -> dict[str, Any]:
+    """Existing clusters whose names are other names of the mesh joined with the program's words."""
+    names = [draw(st.sampled_from(STEMS))]
+    for _ in range(draw(st.integers(1, 3))):
+        stem = draw(st.sampled_from(names))
+        word = draw(st.sampled_from([*PROGRAM_WORDS, *names, *STEMS]))
+        names.append(draw(st.sampled_from([f"{stem}-{word}", f"{word}-{stem}", word])))
+    names = list(dict.fromkeys(names))
+    if len(names) < 2:
+        names.append(draw(st.sampled_from([n for n in PROGRAM_WORDS if n not in names])))
+    clusters = [
+        existing_cluster(name, f"n{index}", metallb={"addresses": [f"172.18.{index}.1-172.18.{index}.9"]})
+        for index, name in enumerate(names)
+    ]
+    config: dict[str, Any] = {"clusters": clusters, "verify": draw(st.booleans()), "ingressGateway": draw(st.booleans())}
+    tag = draw(st.sampled_from([None, "canary", *STEMS, *[w for w in PROGRAM_WORDS if w != "default"]]))
+    if tag is not None:
+        config["istioRevisions"] = {"default": "1.30.3", tag: "1.31.0"}
+    if draw(st.booleans()):
+        config["topology"] = "primary-remote"
+        for cluster in clusters[1:]:
+            cluster.update(role="remote", primary=names[0])
+    return config
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(adversarial_mesh())
+def test_adversarial_names_are_refused_exactly_when_the_program_would_collide(config: dict[str, Any]) -> None:
+    try:
+        run = run_program(config)
+    except ConfigError as error:
+        assert {p.code for p in error.problems} == {"name-collision"}, [str(p) for p in error.problems]
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(NamePlan, "check", lambda self, problems: None)
+            colliding = planned_collisions(planned(config))
+            assert colliding, "refused, but the plan has no collision"
+            assert colliding <= set(collides_without_the_check(config, patched))
+        return
+    assert registered(run) <= {(p.urn_type, p.name) for p in planned(config).names}
+
+
+def planned_collisions(plan: NamePlan) -> set[str]:
+    """The names two planned resources of one type share, leaving out those the program may not register."""
+    seen: dict[tuple[str, str], list[NameTemplate]] = {}
+    for name in plan.names:
+        seen.setdefault((name.urn_type, name.name), []).append(name.template)
+    return {name for (_, name), templates in seen.items() if len(templates) > 1 and not set(templates) & PLANNED_WHERE_POSSIBLE}
