@@ -174,7 +174,7 @@ def test_a_collision_is_refused_naming_every_field_and_it_is_real(
     found = problems(config)
     assert [(p.code, str(p)) for p in found][:1] == [("name-collision", message)]
     assert {p.code for p in found} == {"name-collision"}
-    name = message.split(" would be registered twice")[0].rsplit(" ", 1)[-1]
+    name = message.split(" would be registered twice", maxsplit=1)[0].rsplit(" ", 1)[-1]
     assert name in collides_without_the_check(config, monkeypatch)
 
 
