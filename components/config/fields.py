@@ -13,6 +13,8 @@ objects that contain it as failed, so a caller can only build a spec from object
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -57,6 +59,15 @@ class Field(Generic[T]):
         return ", ".join(f"`{item}`" for item in items)
 
 
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def path_key(key: str) -> str:
+    """``key`` as a step of a problem's path: as it is when it is a plain name, else quoted
+    (``["0."]``), so that a key holding dots or brackets cannot read as a path of its own."""
+    return key if PLAIN_KEY.fullmatch(key) else f"[{json.dumps(key)}]"
+
+
 class Reader:
     """Typed access to one object of the stack config; see the module docstring.
 
@@ -95,8 +106,11 @@ class Reader:
         self.failed = False
 
     def at(self, key: str) -> str:
-        """The full path of ``key`` (which may carry a sub-path such as ``nodePools[2].subnetCidr``)."""
-        return f"{self.path}.{key}" if self.path else key
+        """The full path of ``key`` (which may carry a sub-path such as ``nodePools[2].subnetCidr``,
+        or be a quoted key, ``["a.b"]``)."""
+        if not self.path:
+            return key
+        return f"{self.path}{key}" if key.startswith("[") else f"{self.path}.{key}"
 
     def fail(self, key: str, code: str, message: str) -> None:
         """Record a problem of ``key`` and mark this object (and those containing it) failed."""
@@ -150,4 +164,4 @@ class Reader:
                 continue
             close = difflib.get_close_matches(key, known, n=1)
             suggestion = f"did you mean {close[0]}?" if close else f"{self.what} takes: {', '.join(known)}"
-            self.fail(key, "unknown-field", f"is not a field of {self.what}; {suggestion}")
+            self.fail(path_key(key), "unknown-field", f"is not a field of {self.what}; {suggestion}")
