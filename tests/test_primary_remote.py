@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 
@@ -10,7 +11,7 @@ from components.config.problems import ConfigError
 from tests.configs import n_existing, parse
 from tests.expected import CANARY, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
-from tests.harness.webhooks import refused_at_first_up
+from tests.harness.webhooks import ISTIO_CONFIG, refused_at_first_up, remote_istio_config_before_the_primarys_routes
 from tests.programs import mesh_program
 
 REVISIONS = ("1-30-3", "1-31-0")
@@ -106,10 +107,14 @@ def test_a_remote_waits_for_its_primarys_gateway_address_and_nothing_else_of_it(
     assert mesh.named("c1-istio-eastwest").urn in mesh.named("c1-istio-eastwest-service").dependencies
 
 
-def test_remotes_do_not_expose_istiod(mesh: StackRun) -> None:
+def test_remotes_do_not_expose_istiod_and_take_the_primarys_exposed_services(mesh: StackRun) -> None:
     names = {r.name for r in mesh.resources}
     assert not {n for n in names if n.startswith("c2-istio-istiod-gateway") or n.startswith("c2-istio-istiod-vs")}
-    assert "c2-istio-cross-network-gateway" in names  # still its own network
+    # No istiod reads a remote's Istio config: the primary's cross-network-gateway selects the
+    # east-west gateway pods of every cluster it serves (istio.io, primary-remote on different networks).
+    assert "c2-istio-eastwest" in names and "c2-istio-cross-network-gateway" not in names
+    assert [r.name for r in mesh.resources if r.type.startswith(ISTIO_CONFIG) and not r.name.startswith("c1-")] == []
+    assert "c1-istio-cross-network-gateway" in names
 
 
 def test_kind_stack_exports_each_east_west_address() -> None:
@@ -127,7 +132,6 @@ def test_a_remotes_gateways_wait_for_the_secret_through_which_its_primary_serves
     for remote in ("c2", "c3"):
         secret = mesh.named(f"mesh-link-{remote}-in-c1").urn
         assert secret in mesh.named(f"{remote}-istio-eastwest").dependencies
-        assert secret in mesh.named(f"{remote}-istio-cross-network-gateway").dependencies
     # A primary injects its own pods: its gateways wait for no link.
     assert not [u for u in mesh.named("c1-istio-eastwest").dependencies if "mesh-link" in u]
 
@@ -220,8 +224,27 @@ def test_no_remote_workload_reaches_its_injector_before_the_primary_can_serve_it
 def test_a_remotes_istio_config_waits_for_the_routes_its_validating_webhook_calls_through(
     mesh: StackRun, eks_primary_remote: StackRun
 ) -> None:
-    # The remote's validating webhook fails closed and calls the default revision's istiod on the primary.
-    config = "c2-istio-cross-network-gateway"
-    assert mesh.needs(config, "c1-istio-istiod-gateway") and mesh.needs(config, "c1-istio-istiod-vs-1-30-3")
-    assert not mesh.needs(config, "c1-istio-istiod-vs-1-31-0")
-    assert eks_primary_remote.needs("cluster-2-istio-cross-network-gateway", "cluster-1-istio-istiod-webhook-vs")
+    # The remote's validating webhook fails closed and calls the default revision's istiod on the
+    # primary. The program puts no Istio config on remotes; the rule still holds for any that comes.
+    for run, remote in ((mesh, "c2"), (eks_primary_remote, "cluster-2")):
+        assert remote_istio_config_before_the_primarys_routes(run) == []
+        on_remote = run.named(f"{remote}-istio-istio-system").provider
+        config = dataclasses.replace(
+            run.named(f"{remote.replace('2', '1')}-istio-cross-network-gateway"), provider=on_remote, dependencies=[]
+        )
+        config.urn, config.name = (
+            config.urn.replace(remote.replace("2", "1"), remote),
+            config.name.replace(remote.replace("2", "1"), remote),
+        )
+        run.resources.append(config)
+        assert remote_istio_config_before_the_primarys_routes(run)[0].startswith(f"{config.name}: remote {remote}'s validating webhook")
+        run.resources.remove(config)
+
+
+def test_a_reader_token_exists_only_where_another_cluster_reads_through_it(mesh: StackRun) -> None:
+    """A reader token reads every Secret of its cluster for as long as it exists; the only primary
+    of a primary-remote mesh is discovered by no one, so it gets none."""
+    tokens = sorted(r.name for r in mesh.of_type("kubernetes:core/v1:Secret") if r.name.endswith("-reader-token"))
+    assert tokens == ["mesh-link-c2-reader-token", "mesh-link-c3-reader-token"]
+    secrets = sorted(r.name for r in mesh.of_type("kubernetes:core/v1:Secret") if "-in-" in r.name)
+    assert secrets == ["mesh-link-c2-in-c1", "mesh-link-c3-in-c1"]

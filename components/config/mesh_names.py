@@ -127,7 +127,7 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
             plain.append(EASTWEST_OPTIONS)
     elif mesh.needs_eastwest(cluster):
         plain += [EASTWEST, EASTWEST_SERVICE]
-        if mesh.multi_network:
+        if mesh.exposes_services(cluster):
             plain.append(CROSS_NETWORK_GATEWAY)
         if mesh.exposes_istiod(cluster):
             # Only where remotes dial istiod by a load balancer's host name (AWS); planned everywhere.
@@ -147,7 +147,7 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
 
 def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
     link = plan.add(LINK)
-    for cluster in mesh.clusters:
+    for cluster in (c for c in mesh.clusters if mesh.discovered(c.name)):
         plan.add(READER_TOKEN, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name)
     for holder in mesh.clusters:
         for source in mesh.clusters:

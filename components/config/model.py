@@ -210,6 +210,19 @@ class MeshSpec:
         remotes run no istiod of their own and hold no remote secrets."""
         return holder != source and not self.is_remote(holder)
 
+    def discovered(self, source: str) -> bool:
+        """Whether some istiod must discover ``source``, so that it needs a reader token: a long-lived
+        credential that reads every Secret of its cluster, made nowhere it is not used (the primary
+        of a primary-remote mesh with one primary is discovered by nobody)."""
+        return any(self.discovers(holder.name, source) for holder in self.clusters)
+
+    def exposes_services(self, name: str) -> bool:
+        """Whether the cluster holds ``cross-network-gateway``: on every network's east-west
+        gateway, only where an istiod reads Istio config; a remote's gateway takes the primary's
+        (istio.io, primary-remote on different networks: exposing services on the primary exposes
+        them on the east-west gateways of both clusters)."""
+        return self.multi_network and not self.is_remote(name)
+
     @property
     def check_tags(self) -> tuple[str, ...]:
         """The revision tags MeshCheck proves, ``default`` first: each one's proxies; in ambient one

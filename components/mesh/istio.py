@@ -498,7 +498,7 @@ class IstioRelease(pulumi.ComponentResource):
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         release = self._release(names.EASTWEST, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
         self.eastwest.append(release)
-        if mesh.multi_network:
+        if mesh.exposes_services(cluster.name):
             spec = cross_network_gateway_spec()
             self._istio_config(names.CROSS_NETWORK_GATEWAY.name(release=name), "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
         if mesh.exposes_istiod(cluster.name):

@@ -70,7 +70,8 @@ class MeshLinkArgs:
 
 
 class MeshLink(pulumi.ComponentResource):
-    """Reader tokens and remote secrets for every (holder, source) pair that ``MeshSpec.discovers``.
+    """Remote secrets for every (holder, source) pair that ``MeshSpec.discovers``, and a reader token
+    in each cluster some other discovers (``MeshSpec.discovered``), nowhere else.
 
     Outputs: ``remote_secrets``, per holding cluster the names of the remote secrets it holds;
     ``fingerprint``, a digest of every remote secret's content (a secret), which changes when a
@@ -82,7 +83,11 @@ class MeshLink(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.LINK.type, name, None, opts)
-        tokens = {cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster]) for cluster in args.clusters}
+        tokens = {
+            cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster])
+            for cluster in args.clusters
+            if args.mesh.discovered(cluster)
+        }
         self.remote_secrets = {holder: [] for holder in args.clusters}
         self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in args.clusters}
         kubeconfigs: list[pulumi.Output[str]] = []

@@ -73,6 +73,10 @@ class StackOutputs:
     secret: set[str] = field(default_factory=set)
 
 
+# The SDK sends registrations from a thread pool: claiming a URN must be one atomic step. One lock
+# for the process, so that a run (and its monitor) can still be deep-copied.
+_CLAIMING = threading.Lock()
+
 JobOutcomes = dict[str, str]
 """Per Job resource name, the message it fails with when the mesh it probes is broken (absent: it completes)."""
 
@@ -99,9 +103,7 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn = ""
         self.stack_outputs = StackOutputs()
         self.duplicate_urns: list[str] = []
-        # The SDK sends registrations from a thread pool: claiming a URN must be one atomic step.
         self._claimed: set[str] = set()
-        self._claiming = threading.Lock()
         self.failures: list[str] = []
         self.preview_read_errors: list[str] = []
         self.remote_children: dict[str, Prior] = {}
@@ -175,7 +177,7 @@ class RecordingMonitor(MockMonitor):
         """Record ``urn`` as registered (or read); a second time, as a duplicate, which the engine
         refuses ("Duplicate resource URN"): the run fails with every one of them when it ends (an
         exception here would reach the program as one failed registration, or be dropped)."""
-        with self._claiming:
+        with _CLAIMING:
             if urn in self._claimed:
                 self.duplicate_urns.append(urn)
             self._claimed.add(urn)
