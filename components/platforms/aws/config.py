@@ -20,7 +20,7 @@ from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text, Version
 from components.config.model import ClusterPlatform, ClusterSpec, Role, Topology, platform_part
 from components.config.platform import EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
@@ -28,7 +28,6 @@ from components.config.rules import overlapping_pairs
 
 NAME = "aws"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-EKS_K8S_VERSION = re.compile(r"^\d+\.\d+$")
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 OPEN_TO_ALL = IPv4Network("0.0.0.0/0")
 EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
@@ -105,7 +104,7 @@ REGION = Field(
 VPC = Field("vpc", Text(DNS_LABEL, "name an entry of vpcs"), "Name of an entry of `vpcs`; clusters naming one VPC share it.", required=True)
 SERVICE_CIDR = Field("serviceCidr", Cidr(), "Service range: private, /12 to /24 (EKS).", default=DEFAULT_SERVICE_CIDR)
 KUBERNETES_VERSION = Field(
-    "kubernetesVersion", Text(EKS_K8S_VERSION, "use a version such as 1.33"), "e.g. `1.33`.", default_text="EKS's default"
+    "kubernetesVersion", Version("use a version such as 1.33", parts=(2, 2)), "e.g. `1.33`.", default_text="EKS's default"
 )
 NODE_GROUPS = Field(
     "nodeGroups",

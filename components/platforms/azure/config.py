@@ -18,7 +18,7 @@ from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
-from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text
+from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text, Version
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
 from components.config.platform import EgressSource, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
@@ -27,7 +27,6 @@ from components.config.rules import overlapping_pairs
 NAME = "azure"
 AZURE_REGION = re.compile(r"^[a-z][a-z0-9]*$")
 AKS_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-AKS_K8S_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 AZURE_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,89}[-\w_()]$")
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
@@ -174,7 +173,7 @@ NETWORK_PLUGIN = Field(
 )
 POD_CIDR = Field("podCidr", Cidr(), "Overlay pod range (overlay only).", default_text="`10.244.0.0/16` with overlay")
 KUBERNETES_VERSION = Field(
-    "kubernetesVersion", Text(AKS_K8S_VERSION, "use a version such as 1.33 or 1.33.2"), "e.g. `1.33`.", default_text="AKS's default"
+    "kubernetesVersion", Version("use a version such as 1.33 or 1.33.2", parts=(2, 3)), "e.g. `1.33`.", default_text="AKS's default"
 )
 NODE_POOLS = Field(
     "nodePools",
