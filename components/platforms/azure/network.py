@@ -19,7 +19,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from components.config.model import ClusterSpec
-from components.platforms.azure.config import azure_part
+from components.platforms.azure.config import azure_part, peering_name
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class AzureNetwork(pulumi.ComponentResource):
         subnets = [*local.subnets.values(), *remote.subnets.values()]
         azure_native.network.VirtualNetworkPeering(
             f"{name}-{source}-to-{target}",
-            virtual_network_peering_name=f"{source}-to-{target}",
+            virtual_network_peering_name=peering_name(source, target),
             resource_group_name=local.resource_group,
             virtual_network_name=local.vnet.name,
             remote_virtual_network=azure_native.network.SubResourceArgs(id=remote.vnet.id),

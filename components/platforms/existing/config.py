@@ -16,7 +16,7 @@ from typing import Any
 from components.config.fields import Field, Reader
 from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, Version, dialled_endpoint, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, platform_part
-from components.config.platform import EgressSource, Entry, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import report_overlaps
 
@@ -235,6 +235,9 @@ class ExistingConfig:
             )
             for entry in mesh.on(NAME)
         }
+
+    def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
+        return None
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "the program cannot know whether two existing clusters' pod IPs are routable to each other"
