@@ -243,8 +243,9 @@ def test_an_overlay_pod_range_may_be_reused_but_never_overlap_a_vnet_or_vpc() ->
             "10.53.0.0/16; overlay pod ranges must not overlap any VNet or VPC",
         )
     ]
-    mixed = copy.deepcopy(stack_config("multicloud")) | {"operatorCidrs": ["203.0.113.0/24"]}
-    mixed["clusters"][0].update(networkPlugin="overlay", podCidr="10.0.128.0/17")
+    clusters = copy.deepcopy(stack_config("multicloud")["clusters"])
+    clusters[0].update(networkPlugin="overlay", podCidr="10.0.128.0/17")
+    mixed = {**stack_config("multicloud"), "operatorCidrs": ["203.0.113.0/24"], "clusters": clusters}
     assert codes_of(mixed) == [
         (
             "overlap",
