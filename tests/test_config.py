@@ -307,7 +307,8 @@ def test_aws_instance_type_and_service_range() -> None:
     }
     assert problems_of(config) == [
         "clusters[0].nodeGroups[0].instanceTypes (cluster c1): 'm5large' is not valid; use an EC2 instance type such as m5.large",
-        "clusters[1].serviceCidr (cluster c2): 8.8.0.0/16 must be a private range from /12 to /24, as EKS requires",
+        "clusters[1].serviceCidr (cluster c2): 8.8.0.0/16 must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 "
+        "and be from /12 to /24, as EKS requires",
     ]
 
 

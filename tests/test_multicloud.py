@@ -245,8 +245,8 @@ REFUSED = {
     ),
     "multicast operator range": (
         {"operatorCidrs": ["224.0.0.0/8"]},
-        "operatorCidrs: 224.0.0.0/8 is not public; a public endpoint sees the public address a NAT or firewall sends from: "
-        "list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
+        "operatorCidrs: 224.0.0.0/8 is not public (it lies in multicast 224.0.0.0/4); a public endpoint sees the public address a NAT or "
+        "firewall sends from: list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
     ),
     "open operator range": (
         {"operatorCidrs": ["0.0.0.0/0"]},
@@ -255,8 +255,8 @@ REFUSED = {
     ),
     "private operator range": (
         {"operatorCidrs": ["10.1.0.0/16"]},
-        "operatorCidrs: 10.1.0.0/16 is not public; a public endpoint sees the public address a NAT or firewall sends from: "
-        "list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
+        "operatorCidrs: 10.1.0.0/16 is not public (it lies in 10.0.0.0/8); a public endpoint sees the public address a NAT or "
+        "firewall sends from: list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
     ),
     "EKS endpoint ranges by hand": (
         {"clusters": clusters_with(1, endpointPublicAccessCidrs=["198.51.100.0/24"])},

@@ -12,8 +12,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from components.config.fields import Field
-from components.config.istio import GATEWAY_API_RELEASES, GATEWAY_API_TAG, SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Boolean, Choice, Integer, ListOf, Objects, PublicCidr, Text, ValueTree
+from components.config.istio import GATEWAY_API_RELEASES, SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
+from components.config.kinds import (
+    DNS_LABEL,
+    DNS_LABEL_HINT,
+    Boolean,
+    Choice,
+    Integer,
+    ListOf,
+    Objects,
+    PublicCidr,
+    Text,
+    ValueTree,
+    Version,
+)
 from components.config.model import Dataplane, Role, Topology
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
@@ -54,7 +66,7 @@ DATAPLANE = Field(
 )
 GATEWAY_API_RELEASE = Field(
     "gatewayApiRelease",
-    Text(GATEWAY_API_TAG, "use a Gateway API release tag, e.g. v1.5.1"),
+    Version("use a Gateway API release tag, e.g. v1.5.1", prefix="v"),
     "Ambient only: the Gateway API release whose standard-channel CRDs every cluster gets. The CRDs only move "
     "forward: before taking the newest Istio release out of istioRevisions, pin this to the release installed "
     "(the mesh output's gatewayApiRelease), because from v1.5 the CRDs' admission policy refuses older ones, and an "

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.fields import Reader
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, text_of, type_name
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, canonical_version, text_of, type_name
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 
 SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
@@ -97,6 +97,11 @@ class IstioVersion(Kind[str]):
         if match is None:
             yaml_hint = " (YAML reads an unquoted 1.30 as the number 1.3: quote versions)" if re.fullmatch(r"\d+\.\d+", text) else ""
             fail("istio-version", f"{text!r} is not an exact Istio release; use x.y.z, e.g. {self.default}{yaml_hint}")
+            return None
+        canonical = canonical_version(match.groups())
+        if canonical != text:
+            # Revisions are named after the text (1-030-3): one release would get two istiods.
+            fail("istio-version", f"{text} has a leading zero, which no Istio release is named with; write {canonical}")
             return None
         minor = (int(match[1]), int(match[2]))
         supported = ", ".join(minor_text(m) for m in SUPPORTED_ISTIO_MINORS)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 if TYPE_CHECKING:
     from components.config.fields import Field
@@ -102,6 +102,42 @@ class Text(Kind[str]):
             fail("length", f"{text!r} is {len(text)} characters; at most {self.max_length} fit{'; ' + self.hint if self.hint else ''}")
             return None
         return text
+
+
+@dataclass(frozen=True)
+class Version(Kind[str]):
+    """A release number: ``prefix``, then whole numbers joined by dots, each as releases are named,
+    without leading zeros (``1.030`` names no release, and as text it differs from ``1.30``).
+
+    Args:
+        hint: what to write when it does not have that form, e.g. ``use a version such as 1.33``.
+        parts: how many numbers it has, fewest and most (default exactly 3).
+        prefix: the text before the first number, e.g. ``v`` (default none).
+    """
+
+    hint: str
+    parts: tuple[int, int] = (3, 3)
+    prefix: str = ""
+
+    def convert(self, value: object, fail: Fail) -> str | None:
+        text = text_of(value, fail)
+        if text is None:
+            return None
+        numbers = text.removeprefix(self.prefix).split(".") if text.startswith(self.prefix) else []
+        fewest, most = self.parts
+        if not fewest <= len(numbers) <= most or not all(re.fullmatch(r"[0-9]+", n) for n in numbers):
+            fail("pattern", f"{text!r} is not valid; {self.hint}")
+            return None
+        canonical = canonical_version(numbers, self.prefix)
+        if canonical != text:
+            fail("version-zeros", f"{text} has a leading zero, which no release is named with; write {canonical}")
+            return None
+        return text
+
+
+def canonical_version(numbers: Sequence[str], prefix: str = "") -> str:
+    """A release number as releases are named: each number without leading zeros (1.030.3 -> 1.30.3)."""
+    return prefix + ".".join(str(int(n)) for n in numbers)
 
 
 def text_of(value: object, fail: Fail) -> str | None:
@@ -224,41 +260,69 @@ class Cidr(Kind[IPv4Network]):
         return str(value)
 
 
-# Ranges that never appear as the source of a connection to a public endpoint: "this network",
-# RFC 1918, shared address space (RFC 6598, carrier NAT), loopback, link-local (and multicast and
-# the reserved 240/4, which ``IPv4Network`` knows).
+# Ranges that never appear as the source of a connection to a public endpoint (IANA's IPv4
+# special-purpose registry, RFC 6890): "this network", RFC 1918, shared address space (RFC 6598,
+# carrier-grade NAT), loopback, link-local, IETF protocol assignments, benchmarking (RFC 2544),
+# and multicast and the reserved 240/4, which ``IPv4Network`` knows. The documentation ranges of
+# RFC 5737 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are accepted: they stand for public
+# addresses in examples and tests.
 NON_PUBLIC_RANGES = tuple(
-    IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
-)
+    IPv4Network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+        "192.168.0.0/16", "198.18.0.0/15",
+    )
+)  # fmt: skip
 # No operator or egress range is wider than a /8; one that is would admit much of the internet.
 MIN_PUBLIC_PREFIX = 8
+OPEN_TO_ALL = IPv4Network("0.0.0.0/0")
 
 
+@dataclass(frozen=True)
 class PublicCidr(Cidr):
     """A CIDR of public addresses, as a public endpoint sees its clients (EKS refuses reserved ranges
-    in publicAccessCidrs; AKS's authorized ranges must be public)."""
+    in publicAccessCidrs; AKS's authorized ranges must be public).
+
+    Args:
+        open_to_all: also accept 0.0.0.0/0, which the cloud reads as "anyone" (default false).
+    """
+
+    open_to_all: bool = False
 
     @property
     def readme(self) -> str:
-        return "public CIDR"
+        return "public CIDR (or `0.0.0.0/0`)" if self.open_to_all else "public CIDR"
 
     def convert(self, value: object, fail: Fail) -> IPv4Network | None:
         network = super().convert(value, fail)
-        if network is not None and network.prefixlen < MIN_PUBLIC_PREFIX:
+        if network is None or (self.open_to_all and network == OPEN_TO_ALL):
+            return network
+        if network.prefixlen < MIN_PUBLIC_PREFIX:
             fail(
                 "open-to-all",
                 f"{network} spans more than a /{MIN_PUBLIC_PREFIX}, which would open the endpoint to much of the internet; "
                 "list the public ranges you trust",
             )
             return None
-        if network is not None and (network.is_multicast or network.is_reserved or any(network.overlaps(n) for n in NON_PUBLIC_RANGES)):
+        reserved = non_public_range(network)
+        if reserved is not None:
             fail(
                 "private-range",
-                f"{network} is not public; a public endpoint sees the public address a NAT or firewall sends from: "
-                "list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
+                f"{network} is not public (it lies in {reserved}); a public endpoint sees the public address a NAT or "
+                "firewall sends from: list that (e.g. $(curl -s https://checkip.amazonaws.com)/32)",
             )
             return None
         return network
+
+
+def non_public_range(network: IPv4Network) -> str | None:
+    """The special-purpose range ``network`` overlaps (``10.0.0.0/8``, ``multicast``...), or ``None``
+    when all its addresses are public."""
+    if network.is_multicast:
+        return "multicast 224.0.0.0/4"
+    if network.is_reserved:
+        return "the reserved 240.0.0.0/4"
+    return next((str(n) for n in NON_PUBLIC_RANGES if network.overlaps(n)), None)
 
 
 @dataclass(frozen=True)
@@ -282,11 +346,13 @@ class Address(Kind[IPv4Address]):
 
 @dataclass(frozen=True)
 class DialableUrl(Kind[str]):
-    """An ``https://host[:port]`` URL that pods of other clusters can dial.
+    """An ``https://host[:port][/path]`` URL that pods of other clusters can dial.
 
-    Loopback and unspecified hosts are refused in every spelling a client resolves them from
-    (``localhost``, ``127.1``, ``0x7f.1``, ``2130706433``, ``0``, ``[::1]``, ``[::ffff:127.0.0.1]``):
-    such a URL reaches the pod that dials it, never the cluster.
+    The host is an IP address or a DNS name (labels of letters, digits, '-' and '_'; Go's URL
+    parser, which client-go uses, refuses a space, and no resolver finds one). Loopback and
+    unspecified hosts are refused in every spelling a client resolves them from (``localhost``,
+    ``127.1``, ``0x7f.1``, ``2130706433``, ``0``, ``[::1]``, ``[::ffff:127.0.0.1]``): such a URL
+    reaches the pod that dials it, never the cluster.
     """
 
     example: str = "https://172.18.0.3:6443"
@@ -299,29 +365,72 @@ class DialableUrl(Kind[str]):
         text = text_of(value, fail)
         if text is None:
             return None
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # a bracketed host that is no IPv6 address, or an unclosed bracket
+            fail("url-host", f"{text!r} has a host in brackets that is not an IPv6 address; e.g. {self.example}")
+            return None
+        problem = self._form_problem(text, parts) or self._host_problem(text, parts.hostname or "")
+        if problem is not None:
+            fail(*problem)
+            return None
+        return text
+
+    def _form_problem(self, text: str, parts: SplitResult) -> tuple[str, str] | None:
+        """The code and message of what is wrong with the URL's scheme, parts or port, if anything."""
         if parts.scheme != "https" or not parts.hostname:
-            fail("url", f"{text!r} is not an https:// URL with a host")
-            return None
+            return "url", f"{text!r} is not an https:// URL with a host"
         if parts.username or parts.password or parts.query or parts.fragment:
-            fail("url", f"{text!r} carries credentials, a query or a fragment; give only https://host:port")
-            return None
+            return "url", f"{text!r} carries credentials, a query or a fragment; give only https://host:port"
         try:
             port = parts.port
         except ValueError:
             port = 0
         if port == 0 or (parts.netloc.endswith(":") and port is None):
-            fail("url-port", f"{text!r} has no valid port; use a port from 1 to 65535, e.g. {self.example}")
-            return None
-        unreachable = unreachable_host(parts.hostname)
+            return "url-port", f"{text!r} has no valid port; use a port from 1 to 65535, e.g. {self.example}"
+        return None
+
+    def _host_problem(self, text: str, host: str) -> tuple[str, str] | None:
+        """The code and message of what keeps other clusters' pods from dialling ``host``, if anything."""
+        malformed = host_name_problem(host)
+        if malformed:
+            return "url-host", f"{text!r} has the host {host!r}, which is neither an IP address nor a DNS name: {malformed}"
+        unreachable = unreachable_host(host)
         if unreachable:
-            fail(
+            return (
                 "loopback-url",
                 f"{text} names {unreachable}, which other clusters' pods cannot reach; set it to an address they can "
                 f"dial (for kind: the control-plane container's IP or name, e.g. {self.example})",
             )
-            return None
-        return text
+        return None
+
+
+# A DNS label as resolvers take it: letters, digits, '-' and '_' (Docker's and SRV-style names),
+# 1-63 characters, not starting or ending with '-' (RFC 1123 §2.1, RFC 2181 §11).
+HOST_LABEL = re.compile(r"[a-z0-9_]([-a-z0-9_]{0,61}[a-z0-9_])?")
+MAX_HOST_NAME = 253
+
+
+def host_name_problem(host: str) -> str | None:
+    """What keeps ``host`` (lowercase, IPv6 without brackets, as ``urlsplit`` gives it) from being
+    an IP address or a DNS name, or ``None``. One trailing dot (the DNS root) is allowed."""
+    if ":" in host:
+        return None  # an IPv6 address; urlsplit has checked it
+    name = host.removesuffix(".")
+    if numeric_address(name) is not None:
+        return None
+    labels = name.split(".")
+    bad = next((label for label in labels if not HOST_LABEL.fullmatch(label)), None)
+    if bad is not None:
+        return (
+            f"the label {bad!r} is not 1-63 letters, digits, '-' or '_' starting and ending with a letter, digit or '_'; "
+            "fix the host's spelling"
+        )
+    if len(name) > MAX_HOST_NAME:
+        return f"it is {len(name)} characters, and DNS names have at most {MAX_HOST_NAME}; use a shorter name or the IP address"
+    if re.fullmatch(r"[0-9]+", labels[-1]):
+        return "it is no IPv4 address (four numbers from 0 to 255), and a DNS name never ends in a number (RFC 3696 §2)"
+    return None
 
 
 def unreachable_host(host: str) -> str | None:
@@ -333,8 +442,6 @@ def unreachable_host(host: str) -> str | None:
     address = numeric_address(name)
     if address is None:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     if address.is_loopback:
         return f"the loopback address {address}"
     if address.is_unspecified:
@@ -344,17 +451,34 @@ def unreachable_host(host: str) -> str | None:
 
 def numeric_address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """``name`` as the IP address a resolver makes of it, including the legacy IPv4 forms that
-    ``inet_aton`` accepts (``127.1``, ``0x7f000001``, ``017700000001``); ``None`` for host names."""
+    ``inet_aton`` accepts (``127.1``, ``0x7f000001``, ``017700000001``) and IPv4-mapped IPv6
+    addresses (``::ffff:127.0.0.1`` is 127.0.0.1); ``None`` for host names."""
     try:
-        return ipaddress.ip_address(name)
+        address = ipaddress.ip_address(name)
     except ValueError:
         pass
+    else:
+        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+        return mapped or address
     if not re.fullmatch(r"[0-9a-fx.]+", name) or not name[0].isdigit():
         return None
     try:
         return IPv4Address(socket.inet_aton(name))
     except OSError:
         return None
+
+
+HTTPS_PORT = 443
+
+
+def dialled_endpoint(url: str) -> tuple[str, int, str]:
+    """What a client dials for ``url`` (one ``DialableUrl`` accepted), so that two spellings of one
+    endpoint compare equal: the host as its IP address or as a lowercase name without the trailing
+    dot, the port (https's 443 when none is given) and the path without trailing '/'."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removesuffix(".")
+    address = numeric_address(host)
+    return (str(address) if address is not None else host, parts.port or HTTPS_PORT, parts.path.rstrip("/"))
 
 
 @dataclass(frozen=True)

@@ -109,18 +109,35 @@ class ParsedMesh:
 
 @dataclass(frozen=True)
 class ExposureLimits:
-    """How many ranges a platform's internet-facing API endpoint and east-west gateway take, when the
-    clusters span platforms and the program sets them.
+    """How many ranges a platform's internet-facing API endpoint and east-west gateway take.
 
     Args:
-        api_ranges: the cloud's maximum of API ranges (EKS publicAccessCidrs: 40; AKS authorized IP ranges: 200).
-        own_egress: whether the API's list also holds the cluster's own egress addresses.
-        gateway_ranges: the most source ranges its east-west gateway's load balancer takes (default none: no limit).
+        api_ranges: the cloud's maximum of API ranges (EKS publicAccessCidrs: 40; AKS authorized IP
+            ranges: 200), whoever sets them.
+        own_egress: whether, across platforms, the API's list also holds the cluster's own egress addresses.
+        gateway_ranges: the most source ranges its east-west gateway's load balancer takes, across
+            platforms (default none: no limit).
     """
 
     api_ranges: int
     own_egress: bool
     gateway_ranges: int | None = None
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """What a restricted API endpoint admits when the clusters share one platform: the ranges its
+    field lists and the mesh's egress addresses the program adds.
+
+    Args:
+        path: the field that lists the ranges, e.g. ``clusters[0].authorizedIpRanges``.
+        listed: how many distinct ranges it lists.
+        added: the egress addresses the program adds (other VPCs' NAT, every AKS cluster's outbound IP).
+    """
+
+    path: str
+    listed: int
+    added: frozenset[EgressSource]
 
 
 @dataclass(frozen=True)
@@ -176,7 +193,7 @@ class PlatformConfig(Protocol):
 
     @property
     def exposure_limits(self) -> ExposureLimits | None:
-        """Its limits on internet-facing ranges when the clusters span platforms; ``None``: none it sets."""
+        """Its limits on internet-facing ranges; ``None``: it sets none."""
         ...
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
@@ -185,4 +202,9 @@ class PlatformConfig(Protocol):
 
     def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
         """Add the name of every resource it registers for ``mesh`` (see ``components.config.names``)."""
+        ...
+
+    def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
+        """Within one platform, what the API endpoint of ``entry`` (one of its clusters) admits;
+        ``None`` when it is open to anyone or not the program's to set."""
         ...

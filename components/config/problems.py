@@ -49,12 +49,17 @@ class ConfigError(pulumi.RunError):
     """The stack config is invalid; ``problems`` holds every problem found.
 
     A ``pulumi.RunError``, so ``pulumi up`` prints the sentences alone, without a traceback.
+
+    Args:
+        problems: what is wrong.
+        consequence: what it stopped, for the header (default: nothing was created, as the config
+            layer finds problems before any resource).
     """
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], consequence: str = "nothing was created") -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         count = len(self.problems)
-        header = f"istio-multicluster: the stack config has {count} problem{'s' if count != 1 else ''}; nothing was created:"
+        header = f"istio-multicluster: the stack config has {count} problem{'s' if count != 1 else ''}; {consequence}:"
         super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
 
 

@@ -170,10 +170,18 @@ def _operator_ranges(mesh: ParsedMesh, problems: Problems) -> None:
 
 
 def _exposure_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
+    """A cloud refuses more API (or gateway) ranges than its limit only after the networks exist, so
+    the limits are checked here, on the lists the program will send."""
+    if mesh.spans_platforms:
+        _limits_across_platforms(mesh, platforms, problems)
+    else:
+        _allow_list_limits(mesh, platforms, problems)
+
+
+def _limits_across_platforms(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
     """Across platforms each API endpoint admits the operators and every other cluster's egress
-    addresses, each east-west gateway the other clusters'; a cloud refuses more than its limit, and
-    only after the networks exist, so the limits are checked here."""
-    if not mesh.spans_platforms or not mesh.operator_cidrs:
+    addresses, each east-west gateway the other clusters'."""
+    if not mesh.operator_cidrs:
         return
     sources = {name: ids for p in platforms for name, ids in p.egress_sources(mesh).items()}
     operators = len(mesh.operator_cidrs)
@@ -203,6 +211,27 @@ def _exposure_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], prob
                     f"{limits.gateway_ranges} its {platform.name} load balancer takes; {', or '.join(ways)}",
                     entry.owner,
                 )
+
+
+def _allow_list_limits(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:
+    """Within one platform a restricted API endpoint admits its own field's ranges and the mesh's
+    egress addresses the program adds (``PlatformConfig.api_allow_list``): together within the limit."""
+    for platform in platforms:
+        limits = platform.exposure_limits
+        for entry in mesh.on(platform.name) if limits else ():
+            assert limits is not None
+            allowed = platform.api_allow_list(mesh, entry)
+            if allowed is None or allowed.listed + len(allowed.added) <= limits.api_ranges:
+                continue
+            ways = ["list fewer, wider ranges here", *sorted({s.fewer for s in allowed.added if s.fewer})]
+            problems.add(
+                allowed.path,
+                "too-many-api-ranges",
+                f"its API endpoint would admit {allowed.listed + len(allowed.added)} ranges ({allowed.listed} listed here and "
+                f"{_addresses(len(allowed.added))} of the mesh's clusters, which the program adds), more than "
+                f"{platform.name}'s limit of {limits.api_ranges}; {', or '.join(ways)}",
+                entry.owner,
+            )
 
 
 def _addresses(count: int) -> str:

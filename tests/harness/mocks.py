@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -62,10 +62,13 @@ class MeshMocks(Mocks):
             private key of a run gets a key of its own, in the order the run asks for them, so
             runs share a few stored keys rather than making one per resource name; a test that
             needs keys no other run has (a foreign CA) starts further on.
+        zones: the available zones of a region, name -> zone ID, by region (default: every region
+            has zones a, b and c, and the account maps b to the region's az3).
     """
 
-    def __init__(self, first_key: int = 0) -> None:
+    def __init__(self, first_key: int = 0, zones: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.monitor: RecordingMonitor | None = None
+        self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
         self._handlers: dict[str, Handler] = {
@@ -106,15 +109,21 @@ class MeshMocks(Mocks):
         ):
             return self._aks_credentials(args), []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            region = self._provider_state(args.provider or "").get("region", "eu-west-1")
-            # Names map to zone IDs differently in each account; this one maps b to az3.
-            short = "".join((part if i != 1 else part[0]) for i, part in enumerate(region.split("-")))
-            return {"names": [f"{region}{z}" for z in "abc"], "zoneIds": [f"{short}-az{i}" for i in (1, 3, 4)], "state": "available"}, []
+            zones = self._available_zones(self._provider_state(args.provider or "").get("region", "eu-west-1"))
+            return {"names": list(zones), "zoneIds": list(zones.values()), "state": "available"}, []
         if token == "aws:eks/getClusterAuth:getClusterAuth":
             return {"id": args.args["name"], "name": args.args["name"], "token": eks_token(args.args["name"])}, []
         if token == "azure-native:authorization:getClientConfig":
             return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, []
         return {}, []
+
+    def _available_zones(self, region: str) -> Mapping[str, str]:
+        """The region's available zones (name -> zone ID): the test's, else a, b and c. Names map to
+        zone IDs differently in each account; this one maps b to az3."""
+        if region in self._zones:
+            return self._zones[region]
+        short = "".join((part if i != 1 else part[0]) for i, part in enumerate(region.split("-")))
+        return {f"{region}{z}": f"{short}-az{i}" for z, i in zip("abc", (1, 3, 4), strict=True)}
 
     # --- tls -----------------------------------------------------------------------------------
     @staticmethod

@@ -11,7 +11,7 @@ from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.aws import names
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs
-from components.platforms.aws.config import NAME, AwsConfig, AwsSettings, VpcSpec, aws_part
+from components.platforms.aws.config import NAME, ZONES, AwsConfig, AwsSettings, VpcSpec, aws_part
 from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
 from components.platforms.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
@@ -34,7 +34,8 @@ class AwsPlatform:
         settings = platform_settings(mesh, NAME, AwsSettings)
         used = {aws_part(c).vpc for c in clusters}
         vpcs = [v.value for v in settings.vpcs if v.value.name in used]
-        network = AwsNetwork(names.NETWORK.name(), AwsNetworkArgs(vpcs, clusters, settings.secrets_region))
+        zone_fields = {v.value.name: v.at(ZONES.key) for v in settings.vpcs}
+        network = AwsNetwork(names.NETWORK.name(), AwsNetworkArgs(vpcs, clusters, settings.secrets_region, zone_fields))
         # Every node of a VPC leaves through its NAT gateways, whichever zone it is in.
         egress = {c.name: host_cidrs(network.vpcs[aws_part(c).vpc].nat_addresses) for c in clusters}
 

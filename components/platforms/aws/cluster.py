@@ -32,12 +32,13 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.platforms.aws import lbc, names
-from components.platforms.aws.config import OPEN_TO_ALL, aws_part
+from components.platforms.aws.config import aws_part
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.aws.token import exec_command
 from components.platforms.exposure import Exposure, with_peers

@@ -3,9 +3,10 @@
 Rules only AWS knows: each VPC's zones named (not picked by position from the live list, which
 shifts when a zone is impaired) in its region, its subnets inside it, disjoint, one per zone and
 at least two zones (EKS needs subnets in two); a cluster names a declared VPC in its own region; the
-service range is private, /12 to /24 (EKS's rule); node group names unique, since they name the
-group in AWS and the resource in Pulumi; names short enough for the IAM roles derived from them:
-pulumi-eks names the cluster's service role ``<name>-eks-eksRole-role`` plus "-" and 7 random
+service range inside an RFC 1918 block, /12 to /24 (EKS's rule); the endpoint's ranges public, or
+0.0.0.0/0 alone, and with the NAT addresses the program adds at most EKS's 40; node group names
+unique, since they name the group in AWS and the resource in Pulumi; names short enough for the
+IAM roles derived from them: pulumi-eks names the cluster's service role ``<name>-eks-eksRole-role`` plus "-" and 7 random
 characters, and IAM role names are at most 64 characters, so a cluster name is at most 39; node
 group names ``<cluster>-<group>`` are at most 63 (EKS).
 """
@@ -22,23 +23,25 @@ from typing import Any
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.istio import WEBHOOK_PORTS
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Cidr, Integer, ListOf, Objects, Text
+from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, OPEN_TO_ALL, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, Topology, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
-from components.config.platform import EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import overlapping_pairs
 from components.platforms.aws import names
 
 NAME = "aws"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-EKS_K8S_VERSION = re.compile(r"^\d+\.\d+$")
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-OPEN_TO_ALL = IPv4Network("0.0.0.0/0")
 EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
 DEFAULT_SERVICE_CIDR = IPv4Network("172.20.0.0/16")
+# EKS's serviceIpv4Cidr: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, from /12 to /24
+# (EKS API reference, KubernetesNetworkConfigRequest).
+EKS_SERVICE_BLOCKS = tuple(IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+EKS_SERVICE_PREFIXES = range(12, 24 + 1)
 DEFAULT_INSTANCE_TYPE = "m5.large"
 # Managed node groups take up to 450 nodes (EKS service quota "Nodes per managed node group").
 EKS_GROUP_MAX_NODES = 450
@@ -107,9 +110,14 @@ REGION = Field(
     hint="use an AWS region name such as eu-west-1",
 )  # fmt: skip
 VPC = Field("vpc", Text(DNS_LABEL, "name an entry of vpcs"), "Name of an entry of `vpcs`; clusters naming one VPC share it.", required=True)
-SERVICE_CIDR = Field("serviceCidr", Cidr(), "Service range: private, /12 to /24 (EKS).", default=DEFAULT_SERVICE_CIDR)
+SERVICE_CIDR = Field(
+    "serviceCidr",
+    Cidr(),
+    "Service range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /12 to /24 (EKS).",
+    default=DEFAULT_SERVICE_CIDR,
+)
 KUBERNETES_VERSION = Field(
-    "kubernetesVersion", Text(EKS_K8S_VERSION, "use a version such as 1.33"), "e.g. `1.33`.", default_text="EKS's default"
+    "kubernetesVersion", Version("use a version such as 1.33", parts=(2, 2)), "e.g. `1.33`.", default_text="EKS's default"
 )
 NODE_GROUPS = Field(
     "nodeGroups",
@@ -119,11 +127,12 @@ NODE_GROUPS = Field(
 )
 ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
     "endpointPublicAccessCidrs",
-    ListOf(Cidr()),
-    "Who may reach the public API endpoint: the operators' ranges (a warning is printed while it is open to anyone). "
-    "The program adds the NAT addresses of the other VPCs holding mesh clusters, whose istiods come that way; "
-    "clusters in the same VPC use the private endpoint. Refused when the clusters span platforms: the program then "
-    "sets it to `operatorCidrs` and the other clusters' egress addresses.",
+    ListOf(PublicCidr(open_to_all=True)),
+    "Who may reach the public API endpoint: the operators' public ranges, or `0.0.0.0/0` alone for anyone (a warning "
+    "is printed while it is open to anyone). The program adds the NAT addresses of the other VPCs holding mesh "
+    "clusters, whose istiods come that way; clusters in the same VPC use the private endpoint. At most 40 ranges with "
+    "those (EKS's limit). Refused when the clusters span platforms: the program then sets it to `operatorCidrs` and "
+    "the other clusters' egress addresses.",
     default_text="anyone",
 )
 ADMIN_PRINCIPAL_ARNS = Field(
@@ -274,11 +283,11 @@ class AwsConfig:
             )
         vpc = entry.value(VPC)
         service = entry.value(SERVICE_CIDR)
-        if service is not None and not (service.is_private and 12 <= service.prefixlen <= 24):
-            entry.fail(SERVICE_CIDR.key, "service-cidr", f"{service} must be a private range from /12 to /24, as EKS requires")
+        _check_service_range(entry, service)
+        public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
+        _check_open_alone(entry, public_cidrs)
         version = entry.value(KUBERNETES_VERSION)
         groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
-        public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
         admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
         if "eastWestSourceRanges" in entry.raw:
             entry.fail(
@@ -379,6 +388,16 @@ class AwsConfig:
                 for template in (names.SECRET, names.SECRET_VERSION):
                     key = names.item_resource(names.cluster_item(cluster.name, item))
                     plan.add(template, [cluster_source(mesh, cluster.name)], secrets=secrets, item=key)
+
+    def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
+        """``endpointPublicAccessCidrs`` and the NAT addresses of the other VPCs that hold mesh
+        clusters (``EksCluster._public_access``); none when the endpoint is open."""
+        cidrs = aws_part(entry.value).public_access_cidrs
+        if not cidrs or OPEN_TO_ALL in cidrs:
+            return None
+        sources = self.egress_sources(mesh)
+        others = frozenset[EgressSource]().union(*sources.values()) - sources.get(entry.value.name, frozenset())
+        return AllowList(entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key), len(set(cidrs)), others)
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         a, b = aws_part(first), aws_part(second)
@@ -484,6 +503,26 @@ def _vpc(entry: Reader, declared: set[str]) -> VpcSpec | None:
     if entry.failed or name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:
         return None
     return VpcSpec(name, region, cidr, zones, private, public, nat)
+
+
+def _check_service_range(entry: Reader, service: IPv4Network | None) -> None:
+    if service is not None and not (any(service.subnet_of(b) for b in EKS_SERVICE_BLOCKS) and service.prefixlen in EKS_SERVICE_PREFIXES):
+        entry.fail(
+            SERVICE_CIDR.key,
+            "service-cidr",
+            f"{service} must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 and be from /12 to /24, as EKS requires",
+        )
+
+
+def _check_open_alone(entry: Reader, cidrs: tuple[IPv4Network, ...]) -> None:
+    """0.0.0.0/0 admits anyone: ranges beside it admit no one more, and would be sent to EKS as given."""
+    if OPEN_TO_ALL in cidrs and len(cidrs) > 1:
+        entry.fail(
+            ENDPOINT_PUBLIC_ACCESS_CIDRS.key,
+            "open-beside-ranges",
+            f"lists {OPEN_TO_ALL}, which admits anyone, beside {len(cidrs) - 1} other range{'s' if len(cidrs) > 2 else ''}; "
+            f"list {OPEN_TO_ALL} alone to leave the endpoint open, or only the public ranges you trust",
+        )
 
 
 def _check_zones(entry: Reader, region: str, zones: tuple[str, ...]) -> None:

@@ -1,6 +1,6 @@
 """AwsNetwork: the VPCs the EKS clusters share, one ``aws.Provider`` per region.
 
-Per VPC: public and private subnets across its availability zones (from the AZ lookup, in order),
+Per VPC, once the region's live zone list shows its named zones: public and private subnets across them,
 an internet gateway, NAT (one, or one per AZ), route tables, and the tags EKS and the AWS Load
 Balancer Controller discover subnets by: ``kubernetes.io/role/elb`` on public subnets,
 ``kubernetes.io/role/internal-elb`` on private ones, ``kubernetes.io/cluster/<cluster>: shared``
@@ -9,16 +9,17 @@ on both for every cluster in the VPC. Nothing here waits for a cluster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config.model import ClusterSpec
+from components.config.problems import ConfigError, Owner, Problem
 from components.platforms.aws import names
-from components.platforms.aws.config import VpcSpec, aws_part
+from components.platforms.aws.config import ZONES, VpcSpec, aws_part
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,13 @@ class AwsNetworkArgs:
         vpcs: the VPCs the mesh's EKS clusters name.
         clusters: those EKS clusters (for the subnets' cluster discovery tags).
         secrets_region: the region of the CA copies, which gets a provider too (default none).
+        zone_fields: the config path of each VPC's zones, by VPC name, for messages (default: ``vpcs[].zones``).
     """
 
     vpcs: Sequence[VpcSpec]
     clusters: Sequence[ClusterSpec]
     secrets_region: str | None = None
+    zone_fields: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class AwsNetwork(pulumi.ComponentResource):
             )
             for region in dict.fromkeys(regions)
         }
+        self._check_zones(args)
         self.vpcs = {}
         self._regions = {v.name: v.region for v in args.vpcs}
         for vpc in args.vpcs:
@@ -122,6 +126,19 @@ class AwsNetwork(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, provider=here.provider, depends_on=accepted),
                 )
 
+    def _check_zones(self, args: AwsNetworkArgs) -> None:
+        """Every VPC's zones against its region's live list, before any VPC is made: a zone the
+        account lacks (or EKS cannot use) stops the update, and its preview, with every such zone
+        named and nothing of the VPCs created. A subnet in such a zone would fail only after the VPC,
+        its gateway and route tables exist."""
+        problems: list[Problem] = []
+        for spec in args.vpcs:
+            live = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=self.providers[spec.region]))
+            problems += zone_problems(spec, args.zone_fields.get(spec.name, f"vpcs[].{ZONES.key}"), live.names, live.zone_ids)
+        if problems:
+            regions = sorted({v.region for v in args.vpcs})
+            raise ConfigError(problems, f"the live zone lists of {', '.join(regions)} show it, and no VPC was created")
+
     def _vpc(self, name: str, spec: VpcSpec, clusters: list[str]) -> VpcNetwork:
         provider = self.providers[spec.region]
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -134,7 +151,6 @@ class AwsNetwork(pulumi.ComponentResource):
             tags={"Name": spec.name},
             opts=child,
         )
-        live = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(provider=provider))
         discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
         gateway = aws.ec2.InternetGateway(names.INTERNET_GATEWAY.name(**parts), vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
         public_table = aws.ec2.RouteTable(
@@ -150,8 +166,7 @@ class AwsNetwork(pulumi.ComponentResource):
         nats: list[aws.ec2.NatGateway] = []
         addresses: list[pulumi.Output[str]] = []
         egress: list[pulumi.Resource] = []
-        for index, name_of_zone in enumerate(spec.zones):
-            zone = live.apply(lambda z, wanted=name_of_zone: verified_zone(spec, wanted, z.names, z.zone_ids))
+        for index, zone in enumerate(spec.zones):
             public.append(_subnet(name, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
             aws.ec2.RouteTableAssociation(
                 names.PUBLIC_ASSOCIATION.name(**parts, index=str(index)),
@@ -206,18 +221,33 @@ class AwsNetwork(pulumi.ComponentResource):
 EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
 
 
-def verified_zone(spec: VpcSpec, zone: str, names: Sequence[str], zone_ids: Sequence[str]) -> str:
-    """``zone`` once the region's live list shows it available to this account and usable by EKS;
-    the error otherwise stops the update (and its preview) before any subnet is made."""
+def zone_problems(spec: VpcSpec, zone_field: str, names: Sequence[str], zone_ids: Sequence[str]) -> list[Problem]:
+    """What the region's live list (``names`` and their ``zone_ids``) says against ``spec``'s zones:
+    each one not available to this account, and each one whose zone ID EKS cannot use."""
     ids = dict(zip(names, zone_ids, strict=False))
-    if zone not in ids:
-        raise ValueError(
-            f"vpc {spec.name}: zone {zone} is not an available zone of {spec.region} for this account "
-            f"(available: {', '.join(names)}); change vpcs[].zones"
+    owner = Owner("vpc", spec.name)
+    usable = [z for z in names if ids[z] not in EKS_UNSUPPORTED_ZONE_IDS]
+    missing = [
+        Problem(
+            zone_field,
+            "zone-unavailable",
+            f"{zone} is not an available zone of {spec.region} for this account; its zones are {', '.join(names)}: list zones from those",
+            owner,
         )
-    if ids[zone] in EKS_UNSUPPORTED_ZONE_IDS:
-        raise ValueError(f"vpc {spec.name}: zone {zone} is zone ID {ids[zone]} in this account, where EKS cannot run; pick another zone")
-    return zone
+        for zone in spec.zones
+        if zone not in ids
+    ]
+    without_eks = [
+        Problem(
+            zone_field,
+            "zone-without-eks",
+            f"{zone} is zone ID {ids[zone]} in this account, where EKS cannot run; pick zones from {', '.join(usable)}",
+            owner,
+        )
+        for zone in spec.zones
+        if ids.get(zone) in EKS_UNSUPPORTED_ZONE_IDS
+    ]
+    return missing + without_eks
 
 
 def _subnet(

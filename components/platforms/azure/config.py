@@ -1,10 +1,14 @@
 """Azure's config: the Key Vault settings and each AKS cluster's fields, parsed and checked.
 
-Rules only Azure knows: a System pool per cluster; pool subnets inside their VNet and disjoint;
-pool names unique (they name subnets and resources); the cluster name fits AKS's DNS prefix (1-54
-characters; the program uses the cluster name as the prefix); the DNS service address inside the
-service range and not reserved; a pod range only with overlay networking; private API servers
-refused, because every other cluster's istiod must reach this one's API.
+Rules only Azure knows: a System pool per cluster; pool subnets inside their VNet, disjoint and
+large enough for their nodes (and, with flat Azure CNI, their pods); at most 100 pools and 5000
+nodes per cluster; pool names unique (they name subnets and resources); the cluster name fits AKS's
+DNS prefix (1-54 characters; the program uses the cluster name as the prefix) and, with every other
+cluster's, the 80 characters of a peering name; the DNS service address inside the service range
+and not reserved; no range in those AKS reserves; a pod range only with overlay networking; the
+API's authorized ranges public, at most 200 with the outbound IPs the program adds; a resource
+group shared only within a region and spelt one way; private API servers refused, because every
+other cluster's istiod must reach this one's API.
 """
 
 from __future__ import annotations
@@ -14,17 +18,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
-from itertools import permutations
+from itertools import combinations, permutations
 from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.istio import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
-from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, Text
+from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
-from components.config.platform import EgressSource, ExposureLimits, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import overlapping_pairs
 from components.platforms.azure import names
@@ -32,15 +36,29 @@ from components.platforms.azure import names
 NAME = "azure"
 AZURE_REGION = re.compile(r"^[a-z][a-z0-9]*$")
 AKS_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-AKS_K8S_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 AZURE_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,89}[-\w_()]$")
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
 KEY_VAULT_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,16}$")
 # AKS DNS prefixes are 1-54 characters; the cluster name is used as the prefix.
 AKS_DNS_PREFIX_MAX = 54
-# AKS caps a node pool at 1000 nodes.
+# AKS caps a node pool at 1000 nodes, a cluster at 100 pools and 5000 nodes (AKS service quotas
+# and limits, container-service-limits).
 AKS_POOL_MAX_NODES = 1000
+AKS_MAX_POOLS = 100
+AKS_CLUSTER_MAX_NODES = 5000
+# Pool subnets under flat Azure CNI hold every node and its pods: (nodes + max surge) * (maxPods + 1)
+# addresses, maxPods being 30 unless set (the program sets none) and the surge one node while AKS
+# upgrades (AKS docs: concepts-network-ip-address-planning, upgrade-aks-cluster). With overlay the
+# pods take podCidr addresses and each node one of the subnet. Azure keeps 5 addresses of every
+# subnet (virtual network FAQ).
+AKS_AZURE_CNI_MAX_PODS = 30
+AKS_UPGRADE_SURGE_NODES = 1
+AZURE_SUBNET_RESERVED = 5
+# Ranges AKS clusters may not use for VNet, service or pod addresses (AKS docs, concepts-network-legacy-cni).
+AKS_RESERVED_RANGES = tuple(IPv4Network(n) for n in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"))
+# Azure names a VNet peering with 1-80 characters (resource-name-rules, Microsoft.Network).
+AZURE_PEERING_NAME_MAX = 80
 DEFAULT_SERVICE_CIDR = IPv4Network("10.0.0.0/16")
 DEFAULT_POD_CIDR = IPv4Network("10.244.0.0/16")
 
@@ -154,7 +172,8 @@ REGION = Field(
 RESOURCE_GROUP_NAME = Field(
     "resourceGroup",
     Text(RESOURCE_GROUP, "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'"),
-    "Resource group of the cluster and its VNet.",
+    "Resource group of the cluster and its VNet, created in the cluster's region. Clusters may share a group only "
+    "within one region: Azure cannot move a group, so its location must not follow whichever cluster comes first.",
     default_text="`istio-aks-<region>`",
 )
 VNET_CIDR = Field(
@@ -179,12 +198,14 @@ NETWORK_PLUGIN = Field(
 )
 POD_CIDR = Field("podCidr", Cidr(), "Overlay pod range (overlay only).", default_text="`10.244.0.0/16` with overlay")
 KUBERNETES_VERSION = Field(
-    "kubernetesVersion", Text(AKS_K8S_VERSION, "use a version such as 1.33 or 1.33.2"), "e.g. `1.33`.", default_text="AKS's default"
+    "kubernetesVersion", Version("use a version such as 1.33 or 1.33.2", parts=(2, 3)), "e.g. `1.33`.", default_text="AKS's default"
 )
 NODE_POOLS = Field(
     "nodePools",
     Objects(POOL_FIELDS, "a node pool", min_items=1),
-    "The cluster's node pools, each on its own subnet; see node pool fields.",
+    "The cluster's node pools (at most 100, 5000 nodes in all, as AKS takes), each on its own subnet, which with "
+    "flat Azure CNI holds (nodes + 1) x 31 addresses (30 pods per node, one node more during upgrades) plus Azure's 5; "
+    "see node pool fields.",
     required=True,
     hint="add a System pool at least",
 )
@@ -210,10 +231,11 @@ ENTRA_ID = Field(
 )
 AUTHORIZED_IP_RANGES = Field(
     "authorizedIpRanges",
-    ListOf(Cidr()),
-    "CIDRs allowed to reach the public API server: the operators' ranges. The program then gives every AKS cluster a "
-    "static outbound IP of its own and adds them all, since the other clusters' istiods come from there. Refused when "
-    "the clusters span platforms: the program then sets operatorCidrs and the other clusters' egress addresses.",
+    ListOf(PublicCidr()),
+    "Public CIDRs allowed to reach the public API server: the operators' ranges. The program then gives every AKS "
+    "cluster a static outbound IP of its own and adds them all, since the other clusters' istiods come from there; "
+    "at most 200 ranges with those (AKS's limit). Refused when the clusters span platforms: the program then sets "
+    "operatorCidrs and the other clusters' egress addresses.",
     default_text="anyone",
 )
 PRIVATE_API_SERVER = Field(
@@ -359,8 +381,9 @@ class AzureConfig:
         dns_ip = entry.value(DNS_SERVICE_IP)
         cni = entry.value(NETWORK_PLUGIN)
         pod = self._pod_cidr(entry, cni)
+        _check_reserved_ranges(entry, {VNET_CIDR.key: vnet, SERVICE_CIDR.key: service, POD_CIDR.key: pod})
         version = entry.value(KUBERNETES_VERSION)
-        pools = self._pools(entry, vnet)
+        pools = self._pools(entry, vnet, cni)
         if service is not None and dns_ip is None and not entry.has(DNS_SERVICE_IP):
             dns_ip = service.network_address + 10
         self._check_dns_ip(entry, service, dns_ip)
@@ -389,7 +412,7 @@ class AzureConfig:
         return entry.value(POD_CIDR) if entry.has(POD_CIDR) else DEFAULT_POD_CIDR
 
     @staticmethod
-    def _pools(entry: Reader, vnet: IPv4Network | None) -> tuple[AzureNodePool, ...] | None:
+    def _pools(entry: Reader, vnet: IPv4Network | None, cni: AzureCni | None) -> tuple[AzureNodePool, ...] | None:
         pools: list[AzureNodePool] = []
         entries = entry.objects(NODE_POOLS)
         for index, pool_entry in enumerate(entries):
@@ -403,6 +426,9 @@ class AzureConfig:
                     "outside-vnet",
                     f"{pool.subnet_cidr} is outside vnetCidr {vnet}; pick a subnet inside the VNet",
                 )
+            elif cni is not None:
+                _check_pool_subnet_size(entry, index, pool, cni)
+        _check_cluster_size(entry, len(entries), pools)
         subnets = [(f"nodePools[{i}].subnetCidr", p.subnet_cidr) for i, p in enumerate(pools)]
         for (key_a, net_a), (key_b, net_b) in overlapping_pairs(subnets):
             entry.fail(
@@ -444,6 +470,8 @@ class AzureConfig:
                 "is required with Azure clusters: the Key Vault holding the mesh CA cannot move once created; "
                 f"set it to a region of your choice, e.g. keyVaultLocation: {clusters[0].value.region}",
             )
+        _peering_names(clusters, problems)
+        _resource_groups(clusters, settings if isinstance(settings, AzureSettings) else None, problems)
         for entry in clusters if mesh.spans_platforms else ():
             if azure_part(entry.value).authorized_ip_ranges:
                 problems.add(
@@ -483,6 +511,15 @@ class AzureConfig:
         if settings.ca_delivery is CaDelivery.KEY_VAULT:
             for cluster in (c for c in clusters if not mesh.is_remote(c.name)):
                 _plan_vault_access(mesh, cluster.name, plan)
+
+    def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
+        """``authorizedIpRanges`` and every AKS cluster's outbound IP (``AksCluster._api_access``);
+        none when the API server is open."""
+        ranges = azure_part(entry.value).authorized_ip_ranges
+        if not ranges:
+            return None
+        outbound = frozenset[EgressSource]().union(*self.egress_sources(mesh).values())
+        return AllowList(entry.at(AUTHORIZED_IP_RANGES.key), len(set(ranges)), outbound)
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         overlay = [c.name for c in (first, second) if azure_part(c).cni is AzureCni.OVERLAY]
@@ -565,3 +602,104 @@ def _pool(entry: Reader) -> AzureNodePool | None:
     if entry.failed or name is None or mode is None or size is None or subnet is None or counts is None:
         return None
     return AzureNodePool(name, str(mode), size, subnet, *counts, availability_zones=zones)
+
+
+def _check_reserved_ranges(entry: Reader, networks: Mapping[str, IPv4Network | None]) -> None:
+    for key, network in networks.items():
+        reserved = next((r for r in AKS_RESERVED_RANGES if network is not None and network.overlaps(r)), None)
+        if reserved is not None:
+            entry.fail(key, "aks-reserved-range", f"{network} overlaps {reserved}, which AKS reserves; pick a range outside it")
+
+
+def _check_pool_subnet_size(entry: Reader, index: int, pool: AzureNodePool, cni: AzureCni) -> None:
+    """The pool's subnet holds its largest node count and the upgrade surge, with their pods under flat Azure CNI."""
+    per_node = AKS_AZURE_CNI_MAX_PODS + 1 if cni is AzureCni.AZURE else 1
+    nodes = pool.max_count + AKS_UPGRADE_SURGE_NODES
+    needed = nodes * per_node
+    usable = pool.subnet_cidr.num_addresses - AZURE_SUBNET_RESERVED
+    if needed <= usable:
+        return
+    prefix = next(p for p in range(32, -1, -1) if 2 ** (32 - p) - AZURE_SUBNET_RESERVED >= needed)
+    bound = "maxCount" if pool.autoscaled else "count"
+    taken = (
+        f"with Azure CNI each node takes {per_node} (itself and AKS's default of {AKS_AZURE_CNI_MAX_PODS} pods)"
+        if cni is AzureCni.AZURE
+        else "each node takes 1 (its pods take podCidr addresses)"
+    )
+    entry.fail(
+        f"nodePools[{index}].subnetCidr",
+        "subnet-too-small",
+        f"{pool.subnet_cidr} has {usable} usable addresses (Azure keeps {AZURE_SUBNET_RESERVED} of its "
+        f"{pool.subnet_cidr.num_addresses}), but pool {pool.name} needs {needed}: {taken}, for its {pool.max_count} nodes "
+        f"({bound}) and {AKS_UPGRADE_SURGE_NODES} more while AKS upgrades; give it a /{prefix} or larger, or fewer nodes",
+    )
+
+
+def _check_cluster_size(entry: Reader, listed: int, pools: list[AzureNodePool]) -> None:
+    if listed > AKS_MAX_POOLS:
+        entry.fail(
+            NODE_POOLS.key,
+            "too-many-pools",
+            f"lists {listed} pools; AKS takes at most {AKS_MAX_POOLS} per cluster: merge pools of one VM size, or split the cluster",
+        )
+    nodes = sum(p.max_count for p in pools)
+    if nodes > AKS_CLUSTER_MAX_NODES:
+        entry.fail(
+            NODE_POOLS.key,
+            "too-many-nodes",
+            f"can grow to {nodes} nodes (the pools' maxCount, or count); AKS takes at most {AKS_CLUSTER_MAX_NODES} per "
+            "cluster: lower maxCount, or split the cluster",
+        )
+
+
+def _peering_names(clusters: Sequence[Entry[ClusterSpec]], problems: Problems) -> None:
+    """Every pair of AKS clusters is peered both ways, each peering named after the pair (``AzureNetwork``)."""
+    for first, second in combinations(clusters, 2):
+        name = names.peering_name(second.value.name, first.value.name)
+        if len(name) > AZURE_PEERING_NAME_MAX:
+            joined = AZURE_PEERING_NAME_MAX - len(names.peering_name("", ""))
+            problems.add(
+                second.at("name"),
+                "peering-name-length",
+                f"the VNet peerings with {first.label('name')} are named {name} and back ({len(name)} characters), "
+                f"more than the {AZURE_PEERING_NAME_MAX} Azure takes; shorten the two cluster names to {joined} characters together",
+                second.owner,
+            )
+
+
+def _resource_groups(clusters: Sequence[Entry[ClusterSpec]], settings: AzureSettings | None, problems: Problems) -> None:
+    """A group is created in its clusters' region, so clusters share one only within a region: a
+    location taken from one of them would move when it is reordered or removed, and Azure cannot
+    move a group (replacing it deletes every cluster in it). Azure compares group names ignoring
+    case, so two spellings name one group; the vault's group is created apart from the clusters'."""
+    first_in: dict[str, Entry[ClusterSpec]] = {}
+    for entry in clusters:
+        group = azure_part(entry.value).resource_group
+        first = first_in.setdefault(group.lower(), entry)
+        other = azure_part(first.value).resource_group
+        if other != group:
+            problems.add(
+                entry.at(RESOURCE_GROUP_NAME.key),
+                "resource-group-spelling",
+                f"{group} names the resource group {other} of {first.label(RESOURCE_GROUP_NAME.key)}: Azure ignores case in "
+                f"group names; spell it {other}",
+                entry.owner,
+            )
+        elif first.value.region != entry.value.region:
+            problems.add(
+                entry.at(RESOURCE_GROUP_NAME.key),
+                "resource-group-regions",
+                f"{group} is also the group of {first.label(RESOURCE_GROUP_NAME.key)} in {first.value.region}, but this "
+                f"cluster is in {entry.value.region}; a group sits in one region and Azure cannot move it, so give the "
+                f"clusters of each region a group of their own (e.g. istio-aks-{entry.value.region})",
+                entry.owner,
+            )
+    vault_group = settings.key_vault_resource_group if settings else None
+    shared = first_in.get(vault_group.lower()) if vault_group else None
+    if shared is not None:
+        problems.add(
+            KEY_VAULT_RESOURCE_GROUP.key,
+            "resource-group-shared",
+            f"{vault_group} is also the group of {shared.label(RESOURCE_GROUP_NAME.key)}; the program creates the vault's "
+            "group apart from the clusters' (each is deleted with its contents): name another group",
+        )

@@ -53,6 +53,11 @@ def secret_name(cluster: str, file: str) -> str:
     return ROOT_CERT_NAME if file == ROOT_CERT else f"{cluster}-{file.removesuffix('.pem')}"
 
 
+def peering_name(source: str, target: str) -> str:
+    """The Azure name of the peering from cluster ``source``'s VNet to ``target``'s."""
+    return f"{source}-to-{target}"
+
+
 def subnet_scope(pool: str) -> str:
     """How a cluster's grant on a pool's subnet is named."""
     return f"{pool}-subnet"

@@ -138,7 +138,7 @@ class AzureNetwork(pulumi.ComponentResource):
         subnets = [*local.subnets.values(), *remote.subnets.values()]
         azure_native.network.VirtualNetworkPeering(
             names.PEERING.name(network=name, source=source, target=target),
-            virtual_network_peering_name=f"{source}-to-{target}",
+            virtual_network_peering_name=names.peering_name(source, target),
             resource_group_name=local.resource_group,
             virtual_network_name=local.vnet.name,
             remote_virtual_network=azure_native.network.SubResourceArgs(id=remote.vnet.id),

@@ -1,29 +1,28 @@
 """Existing clusters' config: a kubeconfig context, the API URL other clusters dial, optional MetalLB.
 
 Rules that only this platform knows: two clusters must not share a kubeconfig context or an API
-URL (both would install into one cluster), and MetalLB ranges must not overlap (kind clusters
-share the ``kind`` Docker network, so two pools handing out one address break both gateways).
+server (both would install into one cluster; URLs compare as the endpoint they dial), and MetalLB
+ranges must not overlap (kind clusters share the ``kind`` Docker network, so two pools handing out
+one address break both gateways).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from components.config.fields import Field, Reader
-from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, text_of
+from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, Version, dialled_endpoint, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part
 from components.config.names import NamePlan, cluster_source
-from components.config.platform import EgressSource, Entry, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import report_overlaps
 from components.platforms.existing import names
 
 NAME = "existing"
-CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ METALLB_ADDRESSES = Field(
     hint="give at least one CIDR or first-last range, e.g. 172.18.255.200-172.18.255.250",
 )
 METALLB_CHART_VERSION = Field(
-    "chartVersion", Text(CHART_VERSION, "use an exact chart version such as 0.14.9"), "The metallb Helm chart version.", default="0.14.9"
+    "chartVersion", Version("use an exact chart version such as 0.14.9"), "The metallb Helm chart version.", default="0.14.9"
 )
 METALLB_FIELDS: tuple[Field[Any], ...] = (METALLB_ADDRESSES, METALLB_CHART_VERSION)
 
@@ -199,7 +198,9 @@ class ExistingConfig:
         clusters = mesh.on(NAME)
         for key, label, value_of in (
             ("context", "kubeconfig context", lambda c: (existing_part(c).kubeconfig or "", existing_part(c).context)),
-            ("apiServerUrl", "API server URL", lambda c: existing_part(c).api_server_url.rstrip("/").lower()),
+            # Compared as the endpoint a client dials: case, a trailing dot or slash and an explicit :443
+            # do not make two URLs of one API server different.
+            ("apiServerUrl", "API server URL", lambda c: dialled_endpoint(existing_part(c).api_server_url)),
         ):
             first_with: dict[object, Entry[ClusterSpec]] = {}
             for entry in clusters:
@@ -236,6 +237,9 @@ class ExistingConfig:
             )
             for entry in mesh.on(NAME)
         }
+
+    def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
+        return None
 
     def flat_network_problem(self, first: ClusterSpec, second: ClusterSpec) -> str | None:
         return "the program cannot know whether two existing clusters' pod IPs are routable to each other"
