@@ -21,7 +21,7 @@ from components.config.problems import Problems
 from components.config.rules import report_overlaps
 
 NAME = "existing"
-CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+CHART_VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,8 @@ class ExistingConfig:
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = ()
     cluster_fields = CLUSTER_FIELDS
+    # Every Istio chart on a cluster with istioPlatform applies it (``IstioRelease._release``).
+    owned_istiod_values: Mapping[tuple[str, ...], str] = {("global", "platform"): "the cluster's istioPlatform (existing clusters)"}
 
     def parse_settings(self, root: Reader) -> object | None:
         return None
