@@ -22,12 +22,15 @@ import pytest
 
 from components.config import declarations as d
 from components.config.fields import EMPTY_VALUES_RULE, Field
+from components.config.istio import REMOTE_UNUSED_ISTIOD_VALUES
 from components.config.kinds import Kind, ListOf, Object, Objects
-from components.config.load import decode_config
+from components.config.load import READ_NAMESPACES, decode_config, unread_namespace_problems
 from components.config.parse import project_fields
 from components.config.problems import ConfigError, Problem
 from components.platforms import platform_configs
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, n_existing, parse, problems, two_azure, vpc
+from tests.harness.mocks import MeshMocks
+from tests.harness.program import run_program, stack_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORMS = platform_configs()
@@ -450,3 +453,202 @@ def test_a_parse_failure_is_a_config_error_not_a_traceback() -> None:
     with pytest.raises(ConfigError) as raised:
         parse(with_value(ACROSS_PLATFORMS, "clusters[1].vpc", "mesh-vpc\n"))
     assert all(isinstance(p, Problem) for p in raised.value.problems)
+
+
+# -- 3. What a remote does not use -------------------------------------------------------------------
+
+
+def primary_remote(remote_values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "topology": "primary-remote",
+        "clusters": [existing_cluster("k1", "n1"), existing_cluster("k2", "n2", role="remote", primary="k1", istiodValues=remote_values)],
+    }
+
+
+@pytest.mark.parametrize(("key", "what"), sorted(REMOTE_UNUSED_ISTIOD_VALUES.items()))
+def test_a_remotes_own_istiod_values_may_not_set_what_comes_from_its_primary(key: str, what: str) -> None:
+    assert triples(primary_remote({key: {"enableTracing": True}})) == [
+        (
+            f"clusters[1].istiodValues.{key}",
+            "remote-unused",
+            f"is not used on a remote, which runs no istiod: its proxies take their {what} from the istiod of their primary; "
+            "set it in clusters[0].istiodValues (cluster k1) or in the mesh-wide istiodValues",
+        )
+    ]
+    config = primary_remote({})
+    config["clusters"][0]["istiodValues"] = {key: {"enableTracing": True}}
+    del config["clusters"][1]["istiodValues"]
+    assert parse({**config, "istiodValues": {key: {"defaultConfig": {"holdApplicationUntilProxyStarts": True}}}})
+
+
+def test_istiod_remote_is_the_programs_on_every_cluster() -> None:
+    owned = "is set by the program from topology and role (a remote's injection webhooks, served by its primary's istiod); remove it here"
+    assert triples(primary_remote({"istiodRemote": {"injectionPath": "/inject"}})) == [
+        ("clusters[1].istiodValues.istiodRemote", "owned-value", owned)
+    ]
+    assert triples({**n_existing(2), "istiodValues": {"istiodRemote": {"enabled": True}}}) == [
+        ("istiodValues.istiodRemote", "owned-value", owned)
+    ]
+
+
+# -- 4. What the program merges into istiod's values ----------------------------------------------------
+
+MERGED_REFUSALS = [
+    pytest.param(
+        {"podLabels": ["team=mesh"]},
+        [
+            (
+                "istiodValues.podLabels",
+                "istiod-value-type",
+                "is a list, but it is an object of text, to which the program adds its own entries; write it as an object, "
+                "e.g. {team: mesh}",
+            ),
+        ],
+        id="labels-as-a-list",
+    ),
+    pytest.param(
+        {"serviceAccountAnnotations": {"tier": 1}},
+        [
+            (
+                "istiodValues.serviceAccountAnnotations.tier",
+                "istiod-value-type",
+                "is the number 1, but Kubernetes takes labels and annotations as text; quote it",
+            )
+        ],
+        id="annotation-not-text",
+    ),
+    pytest.param(
+        {"volumes": "extra"},
+        [
+            (
+                "istiodValues.volumes",
+                "istiod-value-type",
+                "is the text 'extra', but it is a list of objects, to which the program adds its own; write it as a list, "
+                "e.g. [{name: extra, emptyDir: {}}]",
+            )
+        ],
+        id="volumes-as-text",
+    ),
+    pytest.param(
+        {"volumeMounts": [{"name": "extra", "mountPath": "/extra"}, "tmp"]},
+        [("istiodValues.volumeMounts[1]", "istiod-value-type", "is the text 'tmp', but each entry of volumeMounts is an object")],
+        id="mount-as-text",
+    ),
+    pytest.param(
+        {"podLabels": {"azure.workload.identity/use": "false"}},
+        [
+            (
+                'istiodValues.podLabels["azure.workload.identity/use"]',
+                "owned-value",
+                "is set by the program from caDelivery: keyVault (istiod's Azure workload identity); remove it here",
+            )
+        ],
+        id="workload-identity-label",
+    ),
+    pytest.param(
+        {"serviceAccountAnnotations": {"azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000"}},
+        [
+            (
+                'istiodValues.serviceAccountAnnotations["azure.workload.identity/client-id"]',
+                "owned-value",
+                "is set by the program from caDelivery: keyVault (istiod's Azure workload identity); remove it here",
+            )
+        ],
+        id="workload-identity-annotation",
+    ),
+    pytest.param(
+        {"volumes": [{"name": "cacerts-files", "emptyDir": {}}]},
+        [
+            (
+                "istiodValues.volumes[0].name",
+                "owned-value",
+                "cacerts-files is the name of the program's volume of CA files (caDelivery); choose another",
+            )
+        ],
+        id="ca-files-volume",
+    ),
+    pytest.param(
+        {"volumeMounts": [{"name": "mine", "mountPath": "/etc/cacerts-files/"}]},
+        [
+            (
+                "istiodValues.volumeMounts[0].mountPath",
+                "owned-value",
+                "/etc/cacerts-files is where the program mounts the CA files (caDelivery); choose another",
+            )
+        ],
+        id="ca-files-mount",
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), MERGED_REFUSALS)
+@pytest.mark.parametrize("level", ["mesh", "cluster"])
+def test_values_the_program_merges_into_keep_their_shape_and_the_programs_entries(
+    values: dict[str, Any], expected: list[tuple[str, str, str]], level: str
+) -> None:
+    config = {**two_azure(), "caDelivery": "keyVault"}
+    if level == "mesh":
+        config["istiodValues"] = values
+    else:
+        config = with_value(config, "clusters[1].istiodValues", values)
+        expected = [(path.replace("istiodValues", "clusters[1].istiodValues", 1), code, message) for path, code, message in expected]
+    assert triples(config) == expected
+
+
+# -- 6. Keys in a namespace nothing reads; the program refuses before any resource --------------------
+
+
+def refused_by_the_program(values: dict[str, Any], namespaced: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """The problems ``__main__.py`` stops with, having registered nothing."""
+    mocks = MeshMocks()
+    with pytest.raises(ConfigError) as raised:
+        run_program(values, stack="kind", mocks=mocks, namespaced=namespaced)
+    assert mocks.monitor is not None and mocks.monitor.registered == []
+    return [(p.path, p.code, p.message) for p in raised.value.problems]
+
+
+def test_a_key_under_a_misspelt_project_namespace_is_refused_with_the_key_it_meant() -> None:
+    assert refused_by_the_program(stack_config("kind"), {"istio-multicluter:caDelivery": "keyVault"}) == [
+        (
+            "istio-multicluter:caDelivery",
+            "unread-namespace",
+            "is in namespace istio-multicluter, which nothing in this program reads; did you mean istio-multicluster:caDelivery?",
+        )
+    ]
+
+
+def test_keys_in_unread_namespaces_come_first_among_every_problem() -> None:
+    namespaced = {"azure:location": "westeurope", "gcp:project": "mesh"}
+    assert refused_by_the_program({**stack_config("kind"), "meshId": "Mesh"}, namespaced) == [
+        (
+            "azure:location",
+            "unread-namespace",
+            "is in namespace azure, which nothing in this program reads; did you mean azure-native:location?",
+        ),
+        (
+            "gcp:project",
+            "unread-namespace",
+            "is in namespace gcp, which nothing in this program reads; this program reads the namespaces istio-multicluster, "
+            "pulumi, aws, azure-native, eks, kubernetes, random, tls; remove it",
+        ),
+        (
+            "meshId",
+            "pattern",
+            "'Mesh' is not valid; use a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a "
+            "letter or digit",
+        ),
+    ]
+
+
+def test_the_engines_and_the_providers_namespaces_are_read() -> None:
+    namespaced = {f"{namespace}:anything": "x" for namespace in READ_NAMESPACES if namespace != "istio-multicluster"}
+    assert unread_namespace_problems(namespaced) == []
+    run = run_program(stack_config("kind"), stack="kind", namespaced={"aws:region": "eu-west-1", "pulumi:disable-default-providers": "[]"})
+    assert run.resources
+
+
+def test_key_vault_delivery_without_aks_clusters_stops_before_any_resource() -> None:
+    """The worst case of an unused key: the CA key would sit in a Kubernetes Secret after all."""
+    assert refused_by_the_program({**stack_config("kind"), "caDelivery": "keyVault"}) == [
+        ("caDelivery", "unused", "is only used with azure clusters (cloud: azure), and this mesh has none; remove it")
+    ]

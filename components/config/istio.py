@@ -212,15 +212,17 @@ def _owned_paths(reader: Reader, key: str, values: Mapping[str, Any], owned: Map
             if depth == len(path) - 1:
                 reader.fail(f"{key}.{value_path(here)}", "owned-value", f"is set by the program from {decided_by}; remove it here")
                 clean = False
-            elif not isinstance(node, Mapping) and here not in reported:
-                reported.add(here)
-                inside = sorted(value_path(p) for p in owned if p[: len(here)] == here)
-                reader.fail(
-                    f"{key}.{value_path(here)}",
-                    "owned-value",
-                    f"is {type_name(node)}, but the program sets {', '.join(inside)} inside it; make it an object",
-                )
-                clean = False
+            elif not isinstance(node, Mapping):
+                # A merged map's shape is _merged_maps's to report.
+                if here not in reported and here not in {(m,) for m in MERGED_ISTIOD_MAPS}:
+                    reported.add(here)
+                    inside = sorted(value_path(p) for p in owned if p[: len(here)] == here)
+                    reader.fail(
+                        f"{key}.{value_path(here)}",
+                        "owned-value",
+                        f"is {type_name(node)}, but the program sets {', '.join(inside)} inside it; make it an object",
+                    )
+                    clean = False
                 break
     return clean
 

@@ -88,7 +88,8 @@ def unread_namespace_problems(keys: Iterable[str]) -> list[Problem]:
         namespace, _, name = key.partition(":")
         if namespace in READ_NAMESPACES:
             continue
-        close = difflib.get_close_matches(namespace, READ_NAMESPACES, n=1)
+        # A lower cutoff than difflib's 0.6, so that azure finds azure-native.
+        close = difflib.get_close_matches(namespace, READ_NAMESPACES, n=1, cutoff=0.5)
         fix = f"did you mean {close[0]}:{name}?" if close else f"this program reads the namespaces {', '.join(READ_NAMESPACES)}; remove it"
         problems.add(key, "unread-namespace", f"is in namespace {namespace}, which nothing in this program reads; {fix}")
     return problems.items

@@ -211,7 +211,8 @@ ENTRA_ID = Field(
 AUTHORIZED_IP_RANGES = Field(
     "authorizedIpRanges",
     ListOf(Cidr()),
-    "CIDRs allowed to reach the public API server: the operators' ranges. The program then gives every AKS cluster a "
+    "CIDRs allowed to reach the public API server: the operators' ranges (a warning is printed while it is open to "
+    "anyone). The program then gives every AKS cluster a "
     "static outbound IP of its own and adds them all, since the other clusters' istiods come from there. Refused when "
     "the clusters span platforms: the program then sets operatorCidrs and the other clusters' egress addresses.",
     default_text="anyone",
