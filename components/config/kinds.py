@@ -47,10 +47,8 @@ def type_name(value: object) -> str:
             return "an object"
         case list() | tuple():
             return "a list"
-        case None:
-            return "null"
         case _:
-            return type(value).__name__
+            return "null" if value is None else type(value).__name__
 
 
 class Kind(ABC, Generic[T]):
@@ -126,6 +124,11 @@ def text_of(value: object, fail: Fail) -> str | None:
     if not isinstance(value, str):
         fail("type", f"must be text, got {type_name(value)}")
         return None
+    return _clean_text(value, fail)
+
+
+def _clean_text(value: str, fail: Fail) -> str | None:
+    """``value`` unless it is blank, padded or holds a control character."""
     if not value.strip():
         fail("empty", "is empty; give a value or remove the field")
         return None
