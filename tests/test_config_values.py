@@ -647,6 +647,11 @@ def test_the_engines_and_the_providers_namespaces_are_read() -> None:
     assert run.resources
 
 
+def test_the_readme_names_every_namespace_that_is_read() -> None:
+    section = (ROOT / "README.md").read_text().split("## Config reference", 1)[1].split("<!-- config-reference:start", 1)[0]
+    assert [n for n in READ_NAMESPACES if f"`{n}`" not in section] == []
+
+
 def test_key_vault_delivery_without_aks_clusters_stops_before_any_resource() -> None:
     """The worst case of an unused key: the CA key would sit in a Kubernetes Secret after all."""
     assert refused_by_the_program({**stack_config("kind"), "caDelivery": "keyVault"}) == [
