@@ -10,10 +10,11 @@ import pytest
 import yaml
 from azure.core.credentials import AccessToken
 
+from components.config.problems import ConfigError
 from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credential
 from tests.configs import codes_of, parse, two_azure, with_cluster
-from tests.harness.mocks import digest
-from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.mocks import MeshMocks, digest
+from tests.harness.program import StackRun, run_program, run_stack, stack_config
 
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -120,6 +121,57 @@ def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_
         "podLabels": {"azure.workload.identity/use": "true"},
         "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
     }
+
+
+def test_the_users_volumes_labels_and_annotations_are_kept_beside_the_programs_own() -> None:
+    mesh_wide = {
+        "podLabels": {"team": "mesh"},
+        "volumes": [{"name": "extra", "emptyDir": {}}],
+        "env": {"PILOT_TRACE_SAMPLING": "5"},
+    }
+    own = {
+        "serviceAccountAnnotations": {"example.com/owner": "platform"},
+        "volumeMounts": [{"name": "extra", "mountPath": "/var/extra"}],
+        "podLabels": {"tier": "control"},
+    }
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0]["istiodValues"] = own
+    run = run_stack("aks", {"caDelivery": "keyVault", "istiodValues": mesh_wide, "clusters": clusters})
+    client = run.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
+    assert run.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"] == {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
+        "revision": "1-30-3",
+        "meshConfig": {"accessLogFile": "/dev/stdout"},
+        "podLabels": {"team": "mesh", "tier": "control", "azure.workload.identity/use": "true"},
+        "serviceAccountAnnotations": {"example.com/owner": "platform", "azure.workload.identity/client-id": client},
+        "volumes": [
+            {"name": "extra", "emptyDir": {}},
+            {
+                "name": "cacerts-files",
+                "csi": {
+                    "driver": "secrets-store.csi.k8s.io",
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
+                },
+            },
+        ],
+        "volumeMounts": [
+            {"name": "extra", "mountPath": "/var/extra"},
+            {"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True},
+        ],
+        "env": {"PILOT_TRACE_SAMPLING": "5", "ROOT_CA_DIR": "/etc/cacerts-files"},
+    }
+
+
+def test_istiod_values_of_the_wrong_shape_are_refused_before_any_resource() -> None:
+    """Merged into the program's, they raised a TypeError after 68 resources (labels as a list) or
+    were spliced in character by character (volumes as text)."""
+    mocks = MeshMocks()
+    values = {"podLabels": ["team=mesh"], "volumes": "extra"}
+    with pytest.raises(ConfigError) as raised:
+        run_program({**stack_config("aks"), "caDelivery": "keyVault", "istiodValues": values}, stack="aks", mocks=mocks)
+    assert mocks.monitor is not None and mocks.monitor.registered == []
+    assert [p.path for p in raised.value.problems] == ["istiodValues.volumes", "istiodValues.podLabels"]
 
 
 def test_no_ca_key_sits_in_a_kubernetes_secret_and_istiod_waits_for_its_access(from_vault: StackRun) -> None:

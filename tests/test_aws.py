@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.configs import problems_of
@@ -160,6 +161,13 @@ def test_every_kubernetes_object_uses_its_own_clusters_provider(eks_run: StackRu
     for resource in (r for r in eks_run.resources if r.type.startswith("kubernetes:")):
         owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else next(c for c in CLUSTERS if c in resource.name)
         assert resource.provider_urn == eks_run.named(f"{owner}-provider").urn, resource.name
+
+
+@pytest.mark.parametrize("days", [0, 7, 30])
+def test_every_ca_copy_takes_the_recovery_window_configured(days: int) -> None:
+    secrets = run_stack("eks", {"secretsRecoveryWindowDays": days}).of_type("aws:secretsmanager/secret:Secret")
+    assert len(secrets) == 7
+    assert [s.inputs["recoveryWindowInDays"] for s in secrets] == [days] * 7
 
 
 def test_secrets_manager_holds_the_ca_copies_but_never_the_root_key(eks_run: StackRun) -> None:

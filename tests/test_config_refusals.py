@@ -28,12 +28,20 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
     [
         pytest.param(
             with_cluster(n_existing(2), 0, metallb={"addresses": []}),
-            ("empty-list", "clusters[0].metallb.addresses (cluster c1): lists 0 values; give at least 1"),
+            (
+                "empty",
+                "clusters[0].metallb.addresses (cluster c1): is an empty list, but it is required; give at least one CIDR or "
+                "first-last range, e.g. 172.18.255.200-172.18.255.250",
+            ),
             id="metallb-without-addresses",
         ),
         pytest.param(
             with_cluster(n_existing(2), 0, apiServerUrl=""),
-            ("empty", "clusters[0].apiServerUrl (cluster c1): is empty; give a value or remove the field"),
+            (
+                "empty",
+                "clusters[0].apiServerUrl (cluster c1): is empty, but it is required; set the https URL other clusters' pods "
+                "dial (for kind: https://<cluster>-control-plane:6443, never 127.0.0.1)",
+            ),
             id="empty-api-server-url",
         ),
         pytest.param(
@@ -47,22 +55,22 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
         ),
         pytest.param(
             with_cluster(two_azure(), 0, nodePools=[]),
-            ("empty-list", "clusters[0].nodePools (cluster westeurope-aks): lists 0 entries; give at least 1"),
+            ("empty", "clusters[0].nodePools (cluster westeurope-aks): is an empty list, but it is required; add a System pool at least"),
             id="no-node-pools",
         ),
         pytest.param(
             two_eks(vpc_changes={"privateSubnets": []}),
-            ("empty-list", "vpcs[0].privateSubnets (vpc mesh-vpc): lists 0 values; give at least 1"),
+            ("empty", "vpcs[0].privateSubnets (vpc mesh-vpc): is an empty list, but it is required; give it a value"),
             id="no-private-subnets",
         ),
         pytest.param(
             two_eks({"nodeGroups": []}),
-            ("empty-list", "clusters[0].nodeGroups (cluster c1): lists 0 entries; give at least 1"),
+            ("empty", "clusters[0].nodeGroups (cluster c1): is an empty list; remove the field to get its default"),
             id="no-node-groups",
         ),
         pytest.param(
             two_eks({"nodeGroups": [{"name": "a", "instanceTypes": []}]}),
-            ("empty-list", "clusters[0].nodeGroups[0].instanceTypes (cluster c1): lists 0 values; give at least 1"),
+            ("empty", "clusters[0].nodeGroups[0].instanceTypes (cluster c1): is an empty list; remove the field to get its default"),
             id="no-instance-types",
         ),
         pytest.param(
@@ -229,9 +237,10 @@ def test_refused(config: dict[str, Any], expected: tuple[str, str]) -> None:
             "istiodValues.meshConfig.accessLogFile: is set by the program from accessLog; remove it here",
         ),
         (
-            {"istiodRemote": []},
-            "istiodValues.istiodRemote: is a list, but the program sets istiodRemote.injectionCABundle, istiodRemote.injectionPath, "
-            "istiodRemote.injectionURL inside it; make it an object",
+            # On a primary it would remove istiod; on a remote the program writes it whole.
+            {"istiodRemote": {"enabled": True}},
+            "istiodValues.istiodRemote: is set by the program from topology and role (a remote's injection webhooks, served "
+            "by its primary's istiod); remove it here",
         ),
         (
             # The chart's tag webhooks would take it; the program's own would silently not.
@@ -287,7 +296,11 @@ def test_api_urls_need_a_valid_port(url: str) -> None:
 def test_rules_that_compare_clusters_still_run_when_a_cluster_fails_to_parse() -> None:
     config = {"clusters": [existing_cluster("a", "n1"), existing_cluster("a", "n2", apiServerUrl="")]}
     assert codes_of(config) == [
-        ("empty", "clusters[1].apiServerUrl (cluster a): is empty; give a value or remove the field"),
+        (
+            "empty",
+            "clusters[1].apiServerUrl (cluster a): is empty, but it is required; set the https URL other clusters' pods dial "
+            "(for kind: https://<cluster>-control-plane:6443, never 127.0.0.1)",
+        ),
         (
             "duplicate-name",
             "clusters[1].name (cluster a): a is already the name of clusters[0]; "

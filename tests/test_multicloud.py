@@ -16,7 +16,7 @@ from cryptography import x509
 from pulumi.runtime import rpc
 
 from tests.configs import existing_cluster, parse, problems_of
-from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.program import StackRun, project_defaults, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up
 from tests.test_day2 import Changes, changes
 from tests.test_policy import OPEN, policy_args, violations
@@ -409,7 +409,9 @@ def test_leaving_a_mesh_across_clouds_returns_the_aks_cluster_to_its_own_address
     grant are deleted (after the update, as Pulumi deletes last)."""
     before = run_stack("multicloud", {"operatorCidrs": OPERATORS})
     aks_only = [stack_config("multicloud")["clusters"][0], {**stack_config("aks")["clusters"][1], "network": "network2"}]
-    after = run_stack("multicloud", {"clusters": aks_only, "vpcs": []}, state=before.state())
+    # The AWS keys go with the last EKS cluster (they would do nothing): back to Pulumi.yaml's defaults.
+    aws_defaults = {key: project_defaults()[key] for key in ("vpcs", "secretsRegion", "secretsRecoveryWindowDays")}
+    after = run_stack("multicloud", {"clusters": aks_only, **aws_defaults}, state=before.state())
     done = changes(before, after)
     assert f"{AKS}-aks" in done.update
     assert {f"azure-{AKS}-outbound-ip", f"{AKS}-outbound-ip-0-network-contributor"} <= done.delete

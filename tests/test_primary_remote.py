@@ -89,6 +89,27 @@ def test_remote_installs_the_remote_profile_of_each_revision_pointed_at_the_prim
     assert "annotations" not in mesh.named("c1-istio-istio-system").inputs["metadata"]
 
 
+def test_mesh_config_goes_to_the_primarys_istiod_and_never_to_a_remotes_values() -> None:
+    """A remote runs no istiod: its proxies take mesh config from the primary's, where the access log
+    and the mesh-wide meshConfig go."""
+    config = {"topology": "primary-remote", "accessLog": True, "istiodValues": {"meshConfig": {"enableTracing": True}}, **n_existing(2)}
+    config["clusters"][1].update(role="remote", primary="c1")
+    run = run_program(config, program=mesh_program(parse(config)))
+    primary = run.named("c1-istio-istiod-1-30-3").inputs["values"]
+    assert primary["meshConfig"] == {"accessLogFile": "/dev/stdout", "enableTracing": True}
+    assert run.named("c2-istio-istiod-1-30-3").inputs["values"] == {
+        "profile": "remote",
+        "global": {
+            "meshID": "mesh1",
+            "multiCluster": {"clusterName": "c2"},
+            "network": "network2",
+            "remotePilotAddress": primary_address(run),
+        },
+        "revision": "1-30-3",
+        "istiodRemote": {"injectionPath": "/inject/cluster/c2/net/network2"},
+    }
+
+
 def test_a_remotes_tags_reach_the_primary_through_its_revision_service(mesh: StackRun) -> None:
     for tag, revision in (("default", "1-30-3"), ("canary", "1-31-0")):
         webhooks = mesh.named(f"c2-istio-tag-{tag}").inputs["webhooks"]

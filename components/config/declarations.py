@@ -89,15 +89,21 @@ VERIFY = Field(
     "pulumi up fails if cross-cluster traffic does not flow.",
     default=False,
 )
-# registry/repository:tag or @sha256:<digest>; a tag or digest is required, never an implicit :latest.
-IMAGE_REFERENCE = re.compile(
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+# The distribution reference grammar (registry/repository, then :tag, @sha256:digest or both), with a
+# tag or digest required: without one the image is whatever :latest is when a node pulls it.
+IMAGE_NAME = r"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+"
+IMAGE_TAG = r":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+IMAGE_DIGEST = r"@sha256:[a-f0-9]{64}"
+IMAGE_REFERENCE = re.compile(f"{IMAGE_NAME}({IMAGE_TAG}({IMAGE_DIGEST})?|{IMAGE_DIGEST})")
+IMAGE_HINT = (
+    "use registry/repository:tag, registry/repository@sha256:<digest> or both; a tag or digest is required "
+    "(without one the image is whatever :latest is when a node pulls it)"
 )
 VERIFY_IMAGE = Field(
     "verifyImage",
-    Text(IMAGE_REFERENCE, "use registry/repository:tag or registry/repository:tag@sha256:<digest>"),
-    "Image of the verification workloads and probes: Istio's helloworld sample, which carries curl. "
-    "Pin it by digest (`crane digest <image>`) to run exactly what was reviewed.",
+    Text(IMAGE_REFERENCE, IMAGE_HINT),
+    "Image of the verification workloads and probes: Istio's helloworld sample, which carries curl. A tag, a digest "
+    "or both are required. Pin it by digest (`crane digest <image>`) to run exactly what was reviewed.",
     default="registry.istio.io/release/examples-helloworld-v1:1.0",
 )
 ISTIOD_VALUES = Field[dict[str, Any]](

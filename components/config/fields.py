@@ -23,6 +23,9 @@ from components.config.kinds import Kind, Object, Objects, type_name
 from components.config.problems import Owner, Problems
 
 T = TypeVar("T")
+# What Pulumi.yaml declares as the default of an optional key without one: the CLI wants a value
+# for every declared key, and passes it to the program like any other value.
+EMPTY_DEFAULTS: dict[str, object] = {"string": "", "array": [], "object": {}}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,14 @@ class Field(Generic[T]):
     default_text: str = ""
 
     @property
+    def declared_default(self) -> object:
+        """The default Pulumi.yaml declares for this key (``None`` for a required one), which the CLI
+        passes to the program when the stack does not set the key."""
+        if self.required:
+            return None
+        return self.kind.to_schema(self.default) if self.default is not None else EMPTY_DEFAULTS.get(self.kind.schema)
+
+    @property
     def readme_default(self) -> str:
         if self.required or self.default_text:
             return "required" if self.required else self.default_text
@@ -68,6 +79,28 @@ def path_key(key: str) -> str:
     return key if PLAIN_KEY.fullmatch(key) else f"[{json.dumps(key)}]"
 
 
+EMPTY_VALUES_RULE = (
+    "Inside a cluster, node pool, node group, VPC or `metallb` object, a field that is there must hold a value: "
+    'null, "", [] or {} is refused; remove the field to get its default. At the top level a key left out of the stack '
+    "takes the default Pulumi.yaml declares, and an empty value that Pulumi.yaml declares for a key without a default "
+    '("", [] or {}) means the key is unset.'
+)
+"""The one rule for empty values, as the README states it (``scripts/config_reference.py`` writes it there)."""
+
+
+def empty_value(raw: object) -> str | None:
+    """How a message names ``raw`` when it is empty (``null``, ``empty``, ``an empty list``, ...), else ``None``."""
+    if raw is None:
+        return "null"
+    if isinstance(raw, str) and not raw.strip():
+        return "empty" if not raw else "blank"
+    if isinstance(raw, list | tuple) and not raw:
+        return "an empty list"
+    if isinstance(raw, Mapping) and not raw:
+        return "an empty object"
+    return None
+
+
 class Reader:
     """Typed access to one object of the stack config; see the module docstring.
 
@@ -79,8 +112,8 @@ class Reader:
         path: its path from the config root, e.g. ``clusters[1]`` (default: the root, "").
         owner: the cluster or VPC it belongs to (default none; set it once the name is read).
         parent: the reader of the object containing it; a failure here fails the parent too (default none).
-        top_level: the root of Pulumi config, where an empty string means "unset" for optional fields
-            (Pulumi.yaml must declare a default for every optional key) (default false).
+        top_level: the root of Pulumi config, where the empty value Pulumi.yaml declares for an
+            optional key without a default means "unset" (the CLI passes it) (default false).
     """
 
     def __init__(
@@ -121,15 +154,39 @@ class Reader:
             reader = reader.parent
 
     def has(self, field: Field[Any]) -> bool:
-        return self.raw.get(field.key) is not None
+        """Whether the config sets ``field`` (see ``EMPTY_VALUES_RULE``): inside an object, whether the
+        key is there at all; at the top level, whether it holds anything but nothing or the empty
+        default Pulumi.yaml declares for a key without a default."""
+        if not self.top_level:
+            return field.key in self.raw
+        raw = self.raw.get(field.key)
+        return raw is not None and not (field.default is None and raw == field.declared_default)
+
+    def given(self, field: Field[Any]) -> bool:
+        """Whether the config sets ``field`` to something other than its default: Pulumi passes
+        Pulumi.yaml's declared default for every key a stack leaves out, so a value equal to it is
+        unset. A value that does not parse counts as given (it is a problem of its own)."""
+        if not self.has(field):
+            return False
+        value = field.kind.convert(self.raw[field.key], lambda _code, _message: None)
+        return value is None or value != field.default
 
     def value(self, field: Field[T]) -> T | None:
-        """The field's value: its default when unset (a problem if required), ``None`` when it failed."""
-        raw = self.raw.get(field.key)
-        if raw is None or (self.top_level and raw == "" and field.default is None):
+        """The field's value: its default when unset (a problem if required), ``None`` when it failed.
+        Inside an object, a key that is there with an empty value (null, "", [] or {}) is a problem
+        (``EMPTY_VALUES_RULE``)."""
+        if not self.has(field):
             if field.required:
                 self.fail(field.key, "required", f"is required{'; ' + field.hint if field.hint else ''}")
             return field.default
+        raw = self.raw[field.key]
+        emptiness = None if self.top_level else empty_value(raw)
+        if emptiness is not None:
+            if field.required:
+                self.fail(field.key, "empty", f"is {emptiness}, but it is required; {field.hint or 'give it a value'}")
+            else:
+                self.fail(field.key, "empty", f"is {emptiness}; remove the field to get its default")
+            return None
         return field.kind.convert(raw, lambda code, message: self.fail(field.key, code, message))
 
     def objects(self, field: Field[tuple[object, ...]]) -> list[Reader]:

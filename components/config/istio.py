@@ -35,14 +35,13 @@ CA_FILES = (CA_CERT, CA_KEY, ROOT_CERT, CERT_CHAIN)
 XDS_PORT = 15012
 WEBHOOK_PORT = 15017
 WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
-EXACT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+EXACT_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 # Every istiod value path the program sets, and the config that decides it.
 PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("global", "meshID"): "meshId",
     ("global", "multiCluster", "clusterName"): "the cluster's name",
     ("global", "network"): "the cluster's network",
-    ("global", "platform"): "the cluster's istioPlatform (existing clusters)",
     ("revision",): "istioRevisions",
     ("revisionTags",): "istioRevisions",
     ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
@@ -51,8 +50,10 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("env", "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS"): "dataplane (ambient across networks)",
     ("env", "AMBIENT_ENABLE_BAGGAGE"): "dataplane (ambient across networks)",
     ("global", "remotePilotAddress"): "the primary's east-west gateway address",
-    ("istiodRemote", "injectionPath"): "the primary's east-west gateway address",
-    ("istiodRemote", "injectionURL"): "the primary's east-west gateway address",
+    # The chart's istiodRemote (enabled, injectionURL, injectionPath, injectionCABundle) turns istiod
+    # into a remote's injection webhooks: the program writes it whole for remotes, and on a primary
+    # istiodRemote.enabled would remove istiod.
+    ("istiodRemote",): "topology and role (a remote's injection webhooks, served by its primary's istiod)",
     ("meshConfig", "accessLogFile"): "accessLog",
     ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
     ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
@@ -60,12 +61,29 @@ PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("sidecarInjectorWebhook", "reinvocationPolicy"): "istioRevisions (each tag's injection webhook)",
     ("sidecarInjectorWebhook", "enableNamespacesByDefault"): "istioRevisions (each tag's injection webhook)",
     ("sidecarInjectorWebhookAnnotations",): "istioRevisions (each tag's injection webhook)",
-    ("istiodRemote", "injectionCABundle"): "istioRevisions (each tag's injection webhook)",
 }
+# istiod values a remote has no use for: it runs no istiod (the chart's remote profile,
+# manifests/helm-profiles/remote.yaml, sets configMap: false), and its proxies take these from their
+# primary's istiod. The program drops them from a remote's values (``remote_istiod_values``), so a
+# remote's own istiodValues may not set them; the value names what they are.
+REMOTE_UNUSED_ISTIOD_VALUES: dict[str, str] = {"meshConfig": "mesh config"}
+# Lists the program appends its own entries to (``components.mesh.istio.with_ca_files``), with the
+# fields of an entry whose value is the program's: a CA delivered as files (``caDelivery``) is a
+# volume of this name, mounted at this path.
+CA_FILES_VOLUME = "cacerts-files"
+CA_FILES_DIR = "/etc/cacerts-files"
+_CA_FILES_VOLUME_NAME = (CA_FILES_VOLUME, "the name of the program's volume of CA files (caDelivery)")
+MERGED_ISTIOD_LISTS: dict[str, dict[str, tuple[str, str]]] = {
+    "volumes": {"name": _CA_FILES_VOLUME_NAME},
+    "volumeMounts": {"name": _CA_FILES_VOLUME_NAME, "mountPath": (CA_FILES_DIR, "where the program mounts the CA files (caDelivery)")},
+}
+# Objects of text the program adds entries to (a platform's identity for istiod, e.g. Azure workload
+# identity's pod label and service-account annotation); the platform owns those keys.
+MERGED_ISTIOD_MAPS = ("podLabels", "serviceAccountAnnotations")
 # The Gateway API release each Istio minor is built against (its go.mod: sigs.k8s.io/gateway-api);
 # ambient meshes install its standard-channel CRDs, which Istio's charts do not ship.
 GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
-GATEWAY_API_TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+GATEWAY_API_TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
 
@@ -93,7 +111,7 @@ class IstioVersion(Kind[str]):
         text = text_of(value, fail)
         if text is None:
             return None
-        match = EXACT_VERSION.match(text)
+        match = EXACT_VERSION.fullmatch(text)
         if match is None:
             yaml_hint = " (YAML reads an unquoted 1.30 as the number 1.3: quote versions)" if re.fullmatch(r"\d+\.\d+", text) else ""
             fail("istio-version", f"{text!r} is not an exact Istio release; use x.y.z, e.g. {self.default}{yaml_hint}")
@@ -154,7 +172,7 @@ class RevisionTags(Kind[dict[str, str]]):
         tags: dict[str, str] = {}
         versions = IstioVersion(self.default)
         for tag, raw in value.items():
-            if not isinstance(tag, str) or not DNS_LABEL.match(tag):
+            if not isinstance(tag, str) or not DNS_LABEL.fullmatch(tag):
                 fail("tag", f"tag {tag!r} is not valid; {DNS_LABEL_HINT}")
                 continue
             if len(tag) > MAX_TAG_LENGTH:
@@ -189,17 +207,24 @@ def installed_gateway_api(mesh: MeshSpec) -> str:
 
 def gateway_api_order(release: str) -> tuple[int, ...]:
     """A Gateway API release tag (vX.Y.Z) as numbers, to compare releases."""
-    found = GATEWAY_API_TAG.match(release)
+    found = GATEWAY_API_TAG.fullmatch(release)
     assert found is not None, release
     return tuple(int(part) for part in found.groups())
 
 
-def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:
-    """Record a problem for each program-owned path that ``values`` (the field ``key``) sets or
-    replaces with a non-object; returns whether there was none."""
+def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any], owned: Mapping[tuple[str, ...], str]) -> bool:
+    """Record a problem for each program-owned path (``owned``: ``PROGRAM_OWNED_ISTIOD_VALUES`` and the
+    platforms' own) that ``values`` (the field ``key``) sets or replaces with a non-object, and for
+    each value the program merges its own into that has the wrong shape or takes the program's
+    entries; returns whether there was none."""
+    checks = (_owned_paths(reader, key, values, owned), _merged_lists(reader, key, values), _merged_maps(reader, key, values))
+    return all(checks)
+
+
+def _owned_paths(reader: Reader, key: str, values: Mapping[str, Any], owned: Mapping[tuple[str, ...], str]) -> bool:
     clean = True
     reported: set[tuple[str, ...]] = set()
-    for path, decided_by in PROGRAM_OWNED_ISTIOD_VALUES.items():
+    for path, decided_by in owned.items():
         node: object = values
         for depth, step in enumerate(path):
             if not isinstance(node, Mapping) or step not in node:
@@ -207,16 +232,85 @@ def check_istiod_values(reader: Reader, key: str, values: Mapping[str, Any]) -> 
             node = node[step]
             here = path[: depth + 1]
             if depth == len(path) - 1:
-                reader.fail(f"{key}.{'.'.join(here)}", "owned-value", f"is set by the program from {decided_by}; remove it here")
+                reader.fail(f"{key}.{value_path(here)}", "owned-value", f"is set by the program from {decided_by}; remove it here")
                 clean = False
-            elif not isinstance(node, Mapping) and here not in reported:
-                reported.add(here)
-                owned = sorted(".".join(p) for p in PROGRAM_OWNED_ISTIOD_VALUES if p[: len(here)] == here)
+            elif not isinstance(node, Mapping):
+                # A merged map's shape is _merged_maps's to report.
+                if here not in reported and here not in {(m,) for m in MERGED_ISTIOD_MAPS}:
+                    reported.add(here)
+                    inside = sorted(value_path(p) for p in owned if p[: len(here)] == here)
+                    reader.fail(
+                        f"{key}.{value_path(here)}",
+                        "owned-value",
+                        f"is {type_name(node)}, but the program sets {', '.join(inside)} inside it; make it an object",
+                    )
+                    clean = False
+                break
+    return clean
+
+
+def value_path(path: tuple[str, ...]) -> str:
+    """A Helm value path as messages write it: dotted, a key that holds a dot or a slash quoted in
+    brackets (``podLabels["azure.workload.identity/use"]``)."""
+    text = ""
+    for step in path:
+        text += f'["{step}"]' if "." in step or "/" in step else f"{'.' if text else ''}{step}"
+    return text
+
+
+def _merged_lists(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:
+    """``volumes`` and ``volumeMounts`` are lists of objects the program appends its own to, whose
+    names (and mount path) it owns (``MERGED_ISTIOD_LISTS``)."""
+    clean = True
+    for name, owned_fields in MERGED_ISTIOD_LISTS.items():
+        if name not in values:
+            continue
+        items = values[name]
+        if not isinstance(items, list):
+            reader.fail(
+                f"{key}.{name}",
+                "istiod-value-type",
+                f"is {type_name(items)}, but it is a list of objects, to which the program adds its own; "
+                "write it as a list, e.g. [{name: extra, emptyDir: {}}]",
+            )
+            clean = False
+            continue
+        for index, item in enumerate(items):
+            at = f"{key}.{name}[{index}]"
+            if not isinstance(item, Mapping):
+                reader.fail(at, "istiod-value-type", f"is {type_name(item)}, but each entry of {name} is an object")
+                clean = False
+                continue
+            for field_name, (owned_value, why) in owned_fields.items():
+                if isinstance(item.get(field_name), str) and item[field_name].rstrip("/") == owned_value:
+                    reader.fail(f"{at}.{field_name}", "owned-value", f"{owned_value} is {why}; choose another")
+                    clean = False
+    return clean
+
+
+def _merged_maps(reader: Reader, key: str, values: Mapping[str, Any]) -> bool:
+    """``podLabels`` and ``serviceAccountAnnotations`` are objects of text the program adds its own
+    entries to; Kubernetes takes labels and annotations only as text."""
+    clean = True
+    for name in MERGED_ISTIOD_MAPS:
+        if name not in values:
+            continue
+        entries = values[name]
+        if not isinstance(entries, Mapping):
+            reader.fail(
+                f"{key}.{name}",
+                "istiod-value-type",
+                f"is {type_name(entries)}, but it is an object of text, to which the program adds its own entries; "
+                "write it as an object, e.g. {team: mesh}",
+            )
+            clean = False
+            continue
+        for entry_key, entry_value in entries.items():
+            if not isinstance(entry_value, str):
                 reader.fail(
-                    f"{key}.{'.'.join(here)}",
-                    "owned-value",
-                    f"is {type_name(node)}, but the program sets {', '.join(owned)} inside it; make it an object",
+                    f"{key}.{value_path((name, str(entry_key)))}",
+                    "istiod-value-type",
+                    f"is {type_name(entry_value)}, but Kubernetes takes labels and annotations as text; quote it",
                 )
                 clean = False
-                break
     return clean

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ E = TypeVar("E", bound=StrEnum)
 Fail = Callable[[str, str], None]
 """Records one problem of the value being converted: ``fail(code, message)``."""
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DNS_LABEL_HINT = "use a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 # YAML 1.1 booleans that YAML 1.2 (which Pulumi reads) takes as text.
 YAML_11_BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n"}
@@ -47,7 +48,7 @@ def type_name(value: object) -> str:
         case list() | tuple():
             return "a list"
         case _:
-            return type(value).__name__
+            return "null" if value is None else type(value).__name__
 
 
 class Kind(ABC, Generic[T]):
@@ -70,10 +71,10 @@ class Kind(ABC, Generic[T]):
 
 @dataclass(frozen=True)
 class Text(Kind[str]):
-    """A non-empty string, optionally matching ``pattern`` or one of ``choices``.
+    """A non-empty string, optionally matching ``pattern`` (the whole string) or one of ``choices``.
 
     Args:
-        pattern: the form it must have (default: any).
+        pattern: the form the whole text must have (default: any).
         hint: what to do when it does not match (default none).
         choices: the only values allowed (default: any).
         max_length: the longest value allowed (default: no limit).
@@ -95,7 +96,7 @@ class Text(Kind[str]):
         if self.choices is not None and text not in self.choices:
             fail("choice", f"{text!r} is not one of {', '.join(self.choices)}")
             return None
-        if self.pattern is not None and not self.pattern.match(text):
+        if self.pattern is not None and not self.pattern.fullmatch(text):
             fail("pattern", f"{text!r} is not valid; {self.hint}")
             return None
         if self.max_length is not None and len(text) > self.max_length:
@@ -141,7 +142,8 @@ def canonical_version(numbers: Sequence[str], prefix: str = "") -> str:
 
 
 def text_of(value: object, fail: Fail) -> str | None:
-    """``value`` if it is non-empty text; otherwise says why not, with YAML's usual surprises."""
+    """``value`` if it is non-empty text with no whitespace at its ends and no control character
+    inside; otherwise says why not, with YAML's usual surprises."""
     if isinstance(value, bool):
         fail("type", f"must be text, got {type_name(value)}; YAML reads an unquoted true or false as a boolean: quote it")
         return None
@@ -158,8 +160,22 @@ def text_of(value: object, fail: Fail) -> str | None:
     if not isinstance(value, str):
         fail("type", f"must be text, got {type_name(value)}")
         return None
+    return _clean_text(value, fail)
+
+
+def _clean_text(value: str, fail: Fail) -> str | None:
+    """``value`` unless it is blank, padded or holds a control character."""
     if not value.strip():
         fail("empty", "is empty; give a value or remove the field")
+        return None
+    if value != value.strip():
+        # A YAML block scalar (| or >) keeps its final newline, and a pasted value its padding;
+        # either would reach names, URLs and files as part of the value.
+        fail("whitespace", f"{value!r} begins or ends with whitespace; remove it")
+        return None
+    control = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        fail("control-character", f"{value!r} contains the control character {control!r}; remove it")
         return None
     return value
 

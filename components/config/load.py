@@ -2,13 +2,16 @@
 
 Pulumi hands config values over as strings; arrays and objects arrive as JSON text. Every project
 key the stack sets is read, declared or not, so a misspelt key such as ``istio-multicluster:meshID``
-is reported with a suggestion instead of being silently ignored.
+is reported with a suggestion instead of being silently ignored; so is a key in a namespace that
+is neither the project's nor one of its providers' (``istio-multicluter:caDelivery``), which
+nothing would read.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -16,9 +19,14 @@ from pulumi.runtime import config as runtime_config
 from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec, project_fields
 from components.config.platform import PlatformConfig
-from components.config.problems import Problems
+from components.config.problems import ConfigError, Problem, Problems
 
 PROJECT = "istio-multicluster"
+# The config namespaces something in this program reads: the engine's own (pulumi:
+# disable-default-providers in Pulumi.yaml, pulumi:autonaming, ...) and those of the providers the
+# program uses, which read their namespace's keys as provider defaults (aws:region,
+# azure-native:subscriptionId, ...): the packages pyproject.toml pins.
+READ_NAMESPACES = (PROJECT, "pulumi", "aws", "azure-native", "eks", "kubernetes", "random", "tls")
 
 
 def decode_config(values: Mapping[str, str | None], platforms: Sequence[PlatformConfig]) -> dict[str, object]:
@@ -44,19 +52,44 @@ def decode_config(values: Mapping[str, str | None], platforms: Sequence[Platform
 
 
 def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -> MeshSpec:
-    """Read every project config key the stack sets and parse them into a ``MeshSpec``."""
+    """Read every project config key the stack sets and parse them into a ``MeshSpec``.
+
+    Raises ``ConfigError`` listing every problem: keys in namespaces nothing reads first, then the
+    project config's own.
+    """
+    present = _stack_keys()
+    unread = unread_namespace_problems(present)
     declared = [f.key for f in project_fields(platforms)]
-    keys = [*declared, *(k for k in _stack_project_keys() if k not in declared)]
-    spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
+    prefix = f"{PROJECT}:"
+    keys = [*declared, *(k.removeprefix(prefix) for k in present if k.startswith(prefix) and k.removeprefix(prefix) not in declared)]
+    try:
+        spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
+    except ConfigError as error:
+        raise ConfigError([*unread, *error.problems]) from None
+    if unread:
+        raise ConfigError(unread)
     for warning in spec.warnings:
         pulumi.log.warn(f"istio-multicluster: {warning}")
     return spec
 
 
-def _stack_project_keys() -> list[str]:
-    """The project-namespaced keys the running stack has config for."""
+def _stack_keys() -> list[str]:
+    """Every ``namespace:key`` the running stack has config for."""
     # Pulumi has no public "list config keys" call; the language host loads all config into
     # this map (or PULUMI_CONFIG) before the program runs.
-    present = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
-    prefix = f"{PROJECT}:"
-    return sorted(key.removeprefix(prefix) for key in present if key.startswith(prefix))
+    return sorted({*runtime_config.CONFIG.get(), *runtime_config.get_config_env()})
+
+
+def unread_namespace_problems(keys: Iterable[str]) -> list[Problem]:
+    """A problem for each key whose namespace nothing in this program reads (``READ_NAMESPACES``),
+    suggesting the closest namespace that is read."""
+    problems = Problems()
+    for key in keys:
+        namespace, _, name = key.partition(":")
+        if namespace in READ_NAMESPACES:
+            continue
+        # A lower cutoff than difflib's 0.6, so that azure finds azure-native.
+        close = difflib.get_close_matches(namespace, READ_NAMESPACES, n=1, cutoff=0.5)
+        fix = f"did you mean {close[0]}:{name}?" if close else f"this program reads the namespaces {', '.join(READ_NAMESPACES)}; remove it"
+        problems.add(key, "unread-namespace", f"is in namespace {namespace}, which nothing in this program reads; {fix}")
+    return problems.items

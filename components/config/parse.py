@@ -14,7 +14,7 @@ from typing import Any
 
 from components.config import declarations as d
 from components.config.fields import Field, Reader
-from components.config.istio import check_istiod_values
+from components.config.istio import PROGRAM_OWNED_ISTIOD_VALUES, check_istiod_values
 from components.config.mesh_names import plan_mesh_names
 from components.config.model import CaSpec, ClusterSpec, MeshSpec
 from components.config.names import NamePlan
@@ -45,20 +45,22 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     gateway_api = root.value(d.GATEWAY_API_RELEASE)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
-    mesh_values = _istiod_values(root, d.ISTIOD_VALUES)
+    owned = owned_istiod_values(platforms)
+    mesh_values = _istiod_values(root, d.ISTIOD_VALUES, owned)
     ca = _ca(root)
     operator_cidrs = _operator_cidrs(root)
     settings = {p.name: s for p in platforms if (s := p.parse_settings(root)) is not None}
     clusters_field = d.clusters_field([p.name for p in platforms])
     entries = root.objects(clusters_field)
     names: dict[int, str] = {}
-    clouds: set[str] = set()
-    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names, clouds)) is not None]
+    clouds: dict[int, str] = {}
+    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names, clouds, owned)) is not None]
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0
+    _unused_platform_settings(root, platforms, clouds, count)
     parsed = ParsedMesh(
-        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds), dataplane, gateway_api
+        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds.values()), dataplane, gateway_api
     )
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
@@ -102,11 +104,16 @@ def _replaced_keys(root: Reader) -> None:
     root.raw = {k: v for k, v in root.raw.items() if k not in d.REPLACED_KEYS}
 
 
-def _istiod_values(reader: Reader, field: Field[dict[str, Any]]) -> dict[str, Any] | None:
+def owned_istiod_values(platforms: Sequence[PlatformConfig]) -> dict[tuple[str, ...], str]:
+    """Every istiod value path the program sets: the mesh layer's and each platform's."""
+    return {**PROGRAM_OWNED_ISTIOD_VALUES, **{path: why for p in platforms for path, why in p.owned_istiod_values.items()}}
+
+
+def _istiod_values(reader: Reader, field: Field[dict[str, Any]], owned: Mapping[tuple[str, ...], str]) -> dict[str, Any] | None:
     values = reader.value(field)
     if values is None:
         return None
-    return values if check_istiod_values(reader, field.key, values) else None
+    return values if check_istiod_values(reader, field.key, values, owned) else None
 
 
 def _ca(root: Reader) -> CaSpec | None:
@@ -134,16 +141,37 @@ def _ca(root: Reader) -> CaSpec | None:
 
 
 def _operator_cidrs(root: Reader) -> tuple[IPv4Network, ...] | None:
-    """``None`` when unset: Pulumi.yaml defaults the key to [] (the CLI wants a value for every
-    declared key). A value that failed to parse is ``()``: given, and already a problem."""
+    """``None`` when unset (Pulumi.yaml declares [] for it, which the CLI passes). A value that failed
+    to parse is ``()``: given, and already a problem."""
     cidrs = root.value(d.OPERATOR_CIDRS)
-    if cidrs:
-        return cidrs
-    return () if root.raw.get(d.OPERATOR_CIDRS.key) else None
+    return cidrs if cidrs is not None or not root.has(d.OPERATOR_CIDRS) else ()
+
+
+def _unused_platform_settings(root: Reader, platforms: Sequence[PlatformConfig], clouds: Mapping[int, str], listed: int) -> None:
+    """A platform's project keys act only on its clusters: in a mesh without one they would do nothing
+    (``caDelivery: keyVault`` would leave every CA key in a Kubernetes Secret), so they are refused.
+    Pulumi passes Pulumi.yaml's declared defaults, so a value equal to the default is unset
+    (``Reader.given``). Decided only once every cluster's platform is known."""
+    if not listed or len(clouds) != listed:
+        return
+    present = set(clouds.values())
+    for platform in platforms:
+        for field in platform.mesh_fields if platform.name not in present else ():
+            if root.given(field) and not root.problems.about(field.key):
+                root.fail(
+                    field.key,
+                    "unused",
+                    f"is only used with {platform.name} clusters (cloud: {platform.name}), and this mesh has none; remove it",
+                )
 
 
 def _cluster(
-    index: int, entry: Reader, platforms: Sequence[PlatformConfig], names: dict[int, str], clouds: set[str]
+    index: int,
+    entry: Reader,
+    platforms: Sequence[PlatformConfig],
+    names: dict[int, str],
+    clouds: dict[int, str],
+    owned: Mapping[tuple[str, ...], str],
 ) -> Entry[ClusterSpec] | None:
     name = entry.value(d.CLUSTER_NAME)
     if name is not None:
@@ -151,7 +179,7 @@ def _cluster(
         names[index] = name
     cloud = entry.value(d.cloud_field([p.name for p in platforms]))
     if cloud is not None:
-        clouds.add(cloud)
+        clouds[index] = cloud
     network = entry.value(d.NETWORK)
     role = entry.value(d.ROLE)
     primary = entry.value(d.PRIMARY)
@@ -162,7 +190,7 @@ def _cluster(
         entry.what = f"an {platform.name} cluster" if platform.name[0] in "aeiou" else f"a {platform.name} cluster"
         part = platform.parse_cluster(entry, name)
         entry.reject_unknown()
-    values = _istiod_values(entry, d.CLUSTER_ISTIOD_VALUES) if entry.has(d.CLUSTER_ISTIOD_VALUES) else {}
+    values = _istiod_values(entry, d.CLUSTER_ISTIOD_VALUES, owned) if entry.has(d.CLUSTER_ISTIOD_VALUES) else {}
     if entry.failed or name is None or network is None or role is None or part is None or values is None:
         return None
     region, spec = part

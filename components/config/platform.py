@@ -171,6 +171,12 @@ class PlatformConfig(Protocol):
         """The fields of one of its clusters, beyond the common ones."""
         ...
 
+    @property
+    def owned_istiod_values(self) -> Mapping[tuple[str, ...], str]:
+        """istiod value paths the platform sets on its clusters, each with the config that decides it;
+        ``istiodValues`` may set none of them (see ``components.config.istio.check_istiod_values``)."""
+        ...
+
     def parse_settings(self, root: Reader) -> object | None:
         """Its mesh-wide settings from the config root; ``None`` when they failed."""
         ...

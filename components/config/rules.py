@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
-from components.config.istio import gateway_api_order, gateway_api_release
+from components.config.istio import REMOTE_UNUSED_ISTIOD_VALUES, gateway_api_order, gateway_api_release
 from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
 from components.config.platform import EgressSource, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
@@ -28,6 +28,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
         )
     _unique_names(mesh, problems)
     _roles(mesh, problems)
+    _remote_istiod_values(mesh, problems)
     _operator_ranges(mesh, problems)
     _ambient(mesh, problems)
     for platform in platforms:
@@ -92,6 +93,24 @@ def _roles(mesh: ParsedMesh, problems: Problems) -> None:
             )
     if mesh.topology is Topology.PRIMARY_REMOTE and mesh.clusters and not primaries:
         problems.add("topology", "no-primary", "primary-remote needs at least one cluster with role: primary")
+
+
+def _remote_istiod_values(mesh: ParsedMesh, problems: Problems) -> None:
+    """A remote's own istiodValues may not set what a remote does not use (``REMOTE_UNUSED_ISTIOD_VALUES``):
+    the message says where the setting takes effect, its primary's istiodValues or the mesh-wide ones."""
+    for entry in (c for c in mesh.clusters if c.value.role is Role.REMOTE):
+        primary = entry.value.primary
+        index = next((i for i, n in sorted(mesh.names.items()) if n == primary), None)
+        where = f"clusters[{index}].istiodValues (cluster {primary})" if index is not None else "its primary's istiodValues"
+        for key, what in REMOTE_UNUSED_ISTIOD_VALUES.items():
+            if key in entry.value.istiod_values:
+                problems.add(
+                    entry.at(f"istiodValues.{key}"),
+                    "remote-unused",
+                    f"is not used on a remote, which runs no istiod: its proxies take their {what} from the istiod of their "
+                    f"primary; set it in {where} or in the mesh-wide istiodValues",
+                    entry.owner,
+                )
 
 
 def _ambient(mesh: ParsedMesh, problems: Problems) -> None:

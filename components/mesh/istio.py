@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import mesh_names as names
-from components.config.istio import WEBHOOK_PORT, istiod_service
+from components.config.istio import CA_FILES_DIR, CA_FILES_VOLUME, REMOTE_UNUSED_ISTIOD_VALUES, WEBHOOK_PORT, istiod_service
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 from components.config.names import NameTemplate
 from components.k8s.helm import helm_release
@@ -38,8 +38,6 @@ CROSS_NETWORK_PORT = 15443
 ISTIOD_GATEWAY = "istiod-gateway"
 # A CA delivered as files: the SecretProviderClass, istiod's volume for it and where it is mounted.
 CA_FILES_CLASS = "istio-cacerts"
-CA_FILES_VOLUME = "cacerts-files"
-CA_FILES_DIR = "/etc/cacerts-files"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 CONTROL_PLANE_ANNOTATION = "topology.istio.io/controlPlaneClusters"
 INGRESS_NAMESPACE = "istio-ingress"
@@ -154,7 +152,8 @@ def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, version: st
     (istio/istio#45014), so the webhook dials the primary's port 15017 by URL (``injectionURL``).
     """
     values = istiod_values(mesh, cluster, network, version)
-    values.pop("meshConfig", None)  # mesh config comes from the primary
+    for key in REMOTE_UNUSED_ISTIOD_VALUES:  # they come from the primary's istiod
+        values.pop(key, None)
     values["profile"] = "remote"
     values["global"]["remotePilotAddress"] = primary_address
     path, url = remote_injection(cluster, network, primary_address)

@@ -133,18 +133,21 @@ def run_program(
     mocks: MeshMocks | None = None,
     state: Mapping[str, Prior] | None = None,
     job_failures: Mapping[str, str] | None = None,
+    namespaced: Mapping[str, str] | None = None,
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
     ``state`` is what a previous update left (``StackRun.state()``); ``job_failures`` names Jobs
-    that fail, with their pods' message. Exceptions the program raises (a ``ConfigError``, say)
-    propagate unchanged; a failure the engine would report raises ``UpdateFailed``.
+    that fail, with their pods' message; ``namespaced`` adds config keys as the CLI passes them,
+    ``namespace:key`` -> text (a provider's, or a misspelt project namespace). Exceptions the program
+    raises (a ``ConfigError``, say) propagate unchanged; a failure the engine would report raises
+    ``UpdateFailed``.
     """
     mocks = mocks or MeshMocks()
     monitor = RecordingMonitor(mocks, preview=preview, state=state, job_failures=dict(job_failures or {}))
     mocks.monitor = monitor
     settings.ROOT.set(None)
-    set_all_config(as_pulumi_config(values))
+    set_all_config({**as_pulumi_config(values), **(namespaced or {})})
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     # What pulumi.runtime.test does before each test: forget the previous run's RPCs and outputs.
     runtime_settings: Any = settings.SETTINGS

@@ -32,9 +32,9 @@ from components.config.rules import overlapping_pairs
 from components.platforms.aws import names
 
 NAME = "aws"
-AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
+AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
+IAM_PRINCIPAL_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
+EC2_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
 DEFAULT_SERVICE_CIDR = IPv4Network("172.20.0.0/16")
@@ -74,7 +74,7 @@ PUBLIC_SUBNETS = Field(
 )
 ZONES = Field(
     "zones",
-    ListOf(Text(re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"), "use zone names such as eu-west-1a"), min_items=2),
+    ListOf(Text(re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]"), "use zone names such as eu-west-1a"), min_items=2),
     "Availability zones by name, one per private and public subnet, in their order (at least 2, as EKS needs). "
     "Names, not positions in the region's live list, so that an impaired zone never shifts subnets.",
     required=True,
@@ -251,6 +251,7 @@ class AwsConfig:
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = (SECRETS_REGION, SECRETS_RECOVERY_WINDOW_DAYS, VPCS)
     cluster_fields = CLUSTER_FIELDS
+    owned_istiod_values: Mapping[tuple[str, ...], str] = {}
 
     def parse_settings(self, root: Reader) -> object | None:
         days = root.value(SECRETS_RECOVERY_WINDOW_DAYS)
@@ -334,6 +335,7 @@ class AwsConfig:
                     f"{entry.value.region} differs from its vpc {vpc.name} in {vpc.region}; a cluster lives in its VPC's region",
                     entry.owner,
                 )
+        _unused_vpcs(mesh, settings, problems)
         _one_release_behind_host_names(mesh, problems)
         _public_endpoints(mesh, problems)
 
@@ -567,6 +569,24 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
             NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {group_names.count(name)} times; node group names must be unique"
         )
     return tuple(groups) if not entry.failed else None
+
+
+def _unused_vpcs(mesh: ParsedMesh, settings: AwsSettings, problems: Problems) -> None:
+    """The program creates only the VPCs a cluster names (``AwsPlatform.prepare``), so another entry
+    would silently do nothing. Decided once every cluster parsed (one that did not may name it);
+    ``vpcs`` without any aws cluster is refused by the config layer's rule for unused platform keys."""
+    clusters = mesh.on(NAME)
+    if not clusters or len(mesh.clusters) != mesh.listed:
+        return
+    used = {aws_part(c.value).vpc for c in clusters}
+    for vpc in settings.vpcs:
+        if vpc.value.name not in used:
+            problems.add(
+                f"{vpc.list_key}[{vpc.index}]",
+                "unused",
+                "no aws cluster names it in its vpc field, so it would never be created; remove it, or name it in a cluster's vpc field",
+                vpc.owner,
+            )
 
 
 def _public_endpoints(mesh: ParsedMesh, problems: Problems) -> None:

@@ -20,11 +20,10 @@ import yaml
 
 from components.mesh.handle import CaFiles
 from components.platforms.azure import names
+from components.platforms.azure.config import WORKLOAD_IDENTITY_CLIENT, WORKLOAD_IDENTITY_USE
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_USER, assign_role
 
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - the token exchange audience, not a secret
-WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
-WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 
 
 def vault_objects(secrets: Mapping[str, str]) -> str:

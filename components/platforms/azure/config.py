@@ -24,9 +24,9 @@ from typing import Any
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.istio import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
-from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
+from components.config.kinds import OPEN_TO_ALL, Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
-from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part, platform_settings
+from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
@@ -34,12 +34,12 @@ from components.config.rules import overlapping_pairs
 from components.platforms.azure import names
 
 NAME = "azure"
-AZURE_REGION = re.compile(r"^[a-z][a-z0-9]*$")
-AKS_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-AZURE_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
-RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,89}[-\w_()]$")
+AZURE_REGION = re.compile(r"[a-z][a-z0-9]*")
+AKS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
+AZURE_VM_SIZE = re.compile(r"Standard_[A-Za-z0-9_]+")
+RESOURCE_GROUP = re.compile(r"[-\w._()]{1,89}[-\w_()]")
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
-KEY_VAULT_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,16}$")
+KEY_VAULT_PREFIX = re.compile(r"[a-zA-Z][a-zA-Z0-9]{1,16}")
 # AKS DNS prefixes are 1-54 characters; the cluster name is used as the prefix.
 AKS_DNS_PREFIX_MAX = 54
 # AKS caps a node pool at 1000 nodes, a cluster at 100 pools and 5000 nodes (AKS service quotas
@@ -61,6 +61,10 @@ AKS_RESERVED_RANGES = tuple(IPv4Network(n) for n in ("169.254.0.0/16", "172.30.0
 AZURE_PEERING_NAME_MAX = 80
 DEFAULT_SERVICE_CIDR = IPv4Network("10.0.0.0/16")
 DEFAULT_POD_CIDR = IPv4Network("10.244.0.0/16")
+# Azure workload identity: the pod label that has its webhook project the identity's token, and the
+# service-account annotation naming the identity (azure.github.io/azure-workload-identity).
+WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
+WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 
 
 class AzureCni(StrEnum):
@@ -232,10 +236,10 @@ ENTRA_ID = Field(
 AUTHORIZED_IP_RANGES = Field(
     "authorizedIpRanges",
     ListOf(PublicCidr()),
-    "Public CIDRs allowed to reach the public API server: the operators' ranges. The program then gives every AKS "
-    "cluster a static outbound IP of its own and adds them all, since the other clusters' istiods come from there; "
-    "at most 200 ranges with those (AKS's limit). Refused when the clusters span platforms: the program then sets "
-    "operatorCidrs and the other clusters' egress addresses.",
+    "Public CIDRs allowed to reach the public API server: the operators' ranges (a warning is printed while it is open "
+    "to anyone). The program then gives every AKS cluster a static outbound IP of its own and adds them all, since the "
+    "other clusters' istiods come from there; at most 200 ranges with those (AKS's limit). Refused when the clusters "
+    "span platforms: the program then sets operatorCidrs and the other clusters' egress addresses.",
     default_text="anyone",
 )
 PRIVATE_API_SERVER = Field(
@@ -356,6 +360,12 @@ class AzureConfig:
         KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION, KEY_VAULT_LOCATION, KEY_VAULT_RESOURCE_GROUP, CA_DELIVERY,
     )  # fmt: skip
     cluster_fields = CLUSTER_FIELDS
+    # With caDelivery: keyVault istiod's pods and service account carry Azure workload identity's
+    # label and annotation (``components.platforms.azure.ca_delivery``), merged beside the user's own.
+    owned_istiod_values: Mapping[tuple[str, ...], str] = {
+        ("podLabels", WORKLOAD_IDENTITY_USE): "caDelivery: keyVault (istiod's Azure workload identity)",
+        ("serviceAccountAnnotations", WORKLOAD_IDENTITY_CLIENT): "caDelivery: keyVault (istiod's Azure workload identity)",
+    }
 
     def parse_settings(self, root: Reader) -> object | None:
         prefix = root.value(KEY_VAULT_NAME_PREFIX)
@@ -456,8 +466,9 @@ class AzureConfig:
             )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
-        """The vault's region must be given, and across platforms the API ranges are the program's;
-        the other Azure rules concern one cluster at a time and run while it parses."""
+        """The vault's region must be given, ``caDelivery: keyVault`` needs an AKS primary, and across
+        platforms the API ranges are the program's (within one, an open API is warned of); the other
+        Azure rules concern one cluster at a time and run while it parses."""
         settings = mesh.settings.get(NAME)
         clusters = mesh.on(NAME)
         missing = isinstance(settings, AzureSettings) and settings.key_vault_location is None
@@ -472,15 +483,8 @@ class AzureConfig:
             )
         _peering_names(clusters, problems)
         _resource_groups(clusters, settings if isinstance(settings, AzureSettings) else None, problems)
-        for entry in clusters if mesh.spans_platforms else ():
-            if azure_part(entry.value).authorized_ip_ranges:
-                problems.add(
-                    entry.at(AUTHORIZED_IP_RANGES.key),
-                    "derived",
-                    "is set by the program when the clusters span platforms: operatorCidrs, the cluster's own outbound "
-                    "addresses and the other clusters' egress addresses; move your operators' ranges to operatorCidrs and remove it",
-                    entry.owner,
-                )
+        _vault_delivery_used(mesh, settings, problems)
+        _api_ranges(mesh, problems)
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
         for entry in mesh.on(NAME):
@@ -589,6 +593,46 @@ def _plan_vault_access(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
         plan.add(names.FEDERATION, [*named, revision_source(mesh, version)], access=access, cluster=cluster, account=account)
     for file in CA_FILES:
         plan.add(names.READS, named, access=access, cluster=cluster, file=file.removesuffix(".pem"))
+
+
+def _vault_delivery_used(mesh: ParsedMesh, settings: object, problems: Problems) -> None:
+    """Only istiod reads the CA, and only primaries run istiod: with AKS clusters that are all remotes,
+    ``keyVault`` would deliver nothing (a mesh without AKS clusters is refused by the config layer's
+    rule for unused platform keys)."""
+    clusters = mesh.on(NAME)
+    if not isinstance(settings, AzureSettings) or settings.ca_delivery is not CaDelivery.KEY_VAULT:
+        return
+    if clusters and len(mesh.clusters) == mesh.listed and all(c.value.role is Role.REMOTE for c in clusters):
+        problems.add(
+            CA_DELIVERY.key,
+            "unused",
+            f"{CaDelivery.KEY_VAULT} is only used by azure primaries, whose istiod reads its CA from Key Vault, and every "
+            "azure cluster here is a remote, which runs no istiod; remove it",
+        )
+
+
+def _api_ranges(mesh: ParsedMesh, problems: Problems) -> None:
+    """Across platforms the program derives who reaches each API server; otherwise a cluster without
+    authorized ranges has its API server open to the internet, which is valid but worth a warning,
+    as on EKS."""
+    for entry in mesh.on(NAME):
+        ranges = azure_part(entry.value).authorized_ip_ranges
+        if mesh.spans_platforms and ranges:
+            problems.add(
+                entry.at(AUTHORIZED_IP_RANGES.key),
+                "derived",
+                "is set by the program when the clusters span platforms: operatorCidrs, the cluster's own outbound "
+                "addresses and the other clusters' egress addresses; move your operators' ranges to operatorCidrs and remove it",
+                entry.owner,
+            )
+        elif not mesh.spans_platforms and (not ranges or OPEN_TO_ALL in ranges):
+            problems.warn(
+                entry.at(AUTHORIZED_IP_RANGES.key),
+                "api-open",
+                "the AKS API server accepts connections from anywhere; list the operators' ranges here (the program adds "
+                "every AKS cluster's outbound IP)",
+                entry.owner,
+            )
 
 
 def _pool(entry: Reader) -> AzureNodePool | None:
