@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.config.fields import Reader
+from components.config.fields import Reader, path_key
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, canonical_version, text_of, type_name
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 
@@ -250,11 +250,12 @@ def _owned_paths(reader: Reader, key: str, values: Mapping[str, Any], owned: Map
 
 
 def value_path(path: tuple[str, ...]) -> str:
-    """A Helm value path as messages write it: dotted, a key that holds a dot or a slash quoted in
-    brackets (``podLabels["azure.workload.identity/use"]``)."""
+    """A Helm value path as messages write it: dotted, a key that is no plain name quoted in
+    brackets (``podLabels["azure.workload.identity/use"]``), as problem paths quote keys."""
     text = ""
     for step in path:
-        text += f'["{step}"]' if "." in step or "/" in step else f"{'.' if text else ''}{step}"
+        quoted = path_key(step)
+        text += quoted if quoted.startswith("[") else f"{'.' if text else ''}{quoted}"
     return text
 
 

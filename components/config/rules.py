@@ -9,12 +9,14 @@ of their clusters may share a flat network.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
 from components.config.istio import REMOTE_UNUSED_ISTIOD_VALUES, gateway_api_order, gateway_api_release
+from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
-from components.config.platform import EgressSource, ParsedMesh, PlatformConfig, RoutedRange
+from components.config.platform import EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 
 
@@ -334,6 +336,43 @@ def overlapping_pairs(labelled: Sequence[tuple[L, S]]) -> Iterator[tuple[tuple[L
     for first, second in combinations(labelled, 2):
         if first[1].overlaps(second[1]):
             yield first, second
+
+
+@dataclass(frozen=True)
+class ApiExposure:
+    """How a platform's own API allow-list field reads in messages.
+
+    Args:
+        key: the cluster field, e.g. ``authorizedIpRanges``.
+        api: what it guards, e.g. ``the AKS API server``.
+        set_by: what the program sets it to when the clusters span platforms.
+        adds: what the program adds to a list the operator gives, within one platform.
+    """
+
+    key: str
+    api: str
+    set_by: str
+    adds: str
+
+
+def report_api_exposure(mesh: ParsedMesh, entry: Entry[ClusterSpec], ranges: Sequence[Any], field: ApiExposure, problems: Problems) -> None:
+    """A cluster's own API allow-list: across platforms the program derives it, so it is refused;
+    within one platform an API open to anyone is valid but worth a warning."""
+    if mesh.spans_platforms and ranges:
+        problems.add(
+            entry.at(field.key),
+            "derived",
+            f"is set by the program when the clusters span platforms: {field.set_by}; move your operators' ranges to "
+            "operatorCidrs and remove it",
+            entry.owner,
+        )
+    elif not mesh.spans_platforms and (not ranges or OPEN_TO_ALL in ranges):
+        problems.warn(
+            entry.at(field.key),
+            "api-open",
+            f"{field.api} accepts connections from anywhere; list the operators' ranges here (the program adds {field.adds})",
+            entry.owner,
+        )
 
 
 def report_overlaps(problems: Problems, labelled: Sequence[tuple[str, Owner | None, Span]], what: str) -> None:

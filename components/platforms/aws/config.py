@@ -28,7 +28,7 @@ from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
-from components.config.rules import overlapping_pairs
+from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.platforms.aws import names
 
 NAME = "aws"
@@ -589,27 +589,17 @@ def _unused_vpcs(mesh: ParsedMesh, settings: AwsSettings, problems: Problems) ->
             )
 
 
+EKS_API = ApiExposure(
+    ENDPOINT_PUBLIC_ACCESS_CIDRS.key,
+    "the EKS API endpoint",
+    "operatorCidrs and the other clusters' egress addresses",
+    "the other VPCs' NAT addresses",
+)
+
+
 def _public_endpoints(mesh: ParsedMesh, problems: Problems) -> None:
-    """Across platforms the program derives who reaches each API endpoint; otherwise an endpoint
-    without ranges is open to the internet, which is valid but worth a warning."""
     for entry in mesh.on(NAME):
-        cidrs = aws_part(entry.value).public_access_cidrs
-        if mesh.spans_platforms and cidrs:
-            problems.add(
-                entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key),
-                "derived",
-                "is set by the program when the clusters span platforms: operatorCidrs and the other clusters' egress "
-                "addresses; move your operators' ranges to operatorCidrs and remove it",
-                entry.owner,
-            )
-        elif not mesh.spans_platforms and (not cidrs or OPEN_TO_ALL in cidrs):
-            problems.warn(
-                entry.at(ENDPOINT_PUBLIC_ACCESS_CIDRS.key),
-                "api-open",
-                "the EKS API endpoint accepts connections from anywhere; list the operators' ranges here (the program adds "
-                "the other VPCs' NAT addresses)",
-                entry.owner,
-            )
+        report_api_exposure(mesh, entry, aws_part(entry.value).public_access_cidrs, EKS_API, problems)
 
 
 def _one_release_behind_host_names(mesh: ParsedMesh, problems: Problems) -> None:

@@ -24,13 +24,13 @@ from typing import Any
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.istio import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
-from components.config.kinds import OPEN_TO_ALL, Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
+from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
-from components.config.rules import overlapping_pairs
+from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.platforms.azure import names
 
 NAME = "azure"
@@ -611,28 +611,17 @@ def _vault_delivery_used(mesh: ParsedMesh, settings: object, problems: Problems)
         )
 
 
+AKS_API = ApiExposure(
+    AUTHORIZED_IP_RANGES.key,
+    "the AKS API server",
+    "operatorCidrs, the cluster's own outbound addresses and the other clusters' egress addresses",
+    "every AKS cluster's outbound IP",
+)
+
+
 def _api_ranges(mesh: ParsedMesh, problems: Problems) -> None:
-    """Across platforms the program derives who reaches each API server; otherwise a cluster without
-    authorized ranges has its API server open to the internet, which is valid but worth a warning,
-    as on EKS."""
     for entry in mesh.on(NAME):
-        ranges = azure_part(entry.value).authorized_ip_ranges
-        if mesh.spans_platforms and ranges:
-            problems.add(
-                entry.at(AUTHORIZED_IP_RANGES.key),
-                "derived",
-                "is set by the program when the clusters span platforms: operatorCidrs, the cluster's own outbound "
-                "addresses and the other clusters' egress addresses; move your operators' ranges to operatorCidrs and remove it",
-                entry.owner,
-            )
-        elif not mesh.spans_platforms and (not ranges or OPEN_TO_ALL in ranges):
-            problems.warn(
-                entry.at(AUTHORIZED_IP_RANGES.key),
-                "api-open",
-                "the AKS API server accepts connections from anywhere; list the operators' ranges here (the program adds "
-                "every AKS cluster's outbound IP)",
-                entry.owner,
-            )
+        report_api_exposure(mesh, entry, azure_part(entry.value).authorized_ip_ranges, AKS_API, problems)
 
 
 def _pool(entry: Reader) -> AzureNodePool | None:
