@@ -197,6 +197,12 @@ def test_with_entra_id_the_provider_runs_the_projects_token_command_after_the_gr
     assert operator["users"][0]["user"]["exec"]["command"] == "kubelogin"  # for people
 
 
+def test_with_entra_id_the_operators_kubeconfig_output_is_secret(entra: StackRun) -> None:
+    """The user kubeconfig names the cluster's server and CA and runs kubelogin: no token, but the
+    program keeps every kubeconfig it exports secret, as with admin credentials."""
+    assert entra.secret_outputs == {"aks"}
+
+
 def test_the_azure_token_command_asks_for_the_aks_server_application() -> None:
     asked: list[str] = []
 
