@@ -10,11 +10,13 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 import pytest
 
 from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
 from tests.harness import engine
+from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, UpdateFailed, run_program
 from tests.harness.webhooks import refused_at_first_up
 
@@ -261,3 +263,27 @@ def test_a_resource_moved_to_another_provider_is_replaced_and_never_left_alone()
     assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-us-east-1")
     assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-us-east-1") == "replace"
     assert engine.operation(prior, {"name": "y"}, None, "urn:p::aws-eu-west-1") == "update"
+
+
+class FailingRandom(MeshMocks):
+    """Mocks whose pulumi-random stand-in is broken: any input it is given makes it fail."""
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("random:"):
+            raise KeyError("the mock itself is broken")
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_broken_mock_fails_the_run_at_preview_as_at_update(preview: bool) -> None:
+    def program() -> None:
+        random.RandomString("suffix", length=6, special=False)
+
+    with pytest.raises(KeyError, match="the mock itself is broken"):
+        run(program, mocks=FailingRandom(), preview=preview)
+
+
+def test_only_a_placeholder_for_an_unknown_input_makes_a_mock_compute_nothing_at_preview() -> None:
+    assert engine.known("-----BEGIN CERTIFICATE-----", "caCertPem") == "-----BEGIN CERTIFICATE-----"
+    with pytest.raises(engine.UnknownInputError, match="caCertPem is unknown during preview"):
+        engine.known(f"x{engine.PLACEHOLDER}x", "caCertPem")

@@ -89,6 +89,22 @@ class PreviewReadError(ValueError):
     """A read that the real engine would run during preview against an object that does not exist yet."""
 
 
+PLACEHOLDER = "preview-placeholder"
+"""What stands in for an unknown input when the harness asks a mock what it would compute."""
+
+
+class UnknownInputError(ValueError):
+    """A mock cannot compute its outputs because an input it needs is a preview placeholder (a
+    certificate signed with a key that does not exist yet)."""
+
+
+def known(value: str, what: str) -> str:
+    """``value``, unless it is (or holds) a preview placeholder: then ``UnknownInputError``."""
+    if PLACEHOLDER in value:
+        raise UnknownInputError(f"{what} is unknown during preview")
+    return value
+
+
 def seconds(duration: str) -> int:
     """A Go duration as Pulumi's customTimeouts carry it ("15m", "1h30m", "90s") in seconds."""
     parts = DURATION_PART.findall(duration)

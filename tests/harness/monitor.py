@@ -174,13 +174,14 @@ class RecordingMonitor(MockMonitor):
     def _preview_answer(self, request: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         """The mock's answer outside preview, to tell computed outputs from inputs; unknown inputs are
         stood in for by placeholders. A mock that cannot answer for them (a certificate from a key
-        that does not exist yet) computes nothing: outputs beyond the inputs are then absent, which
-        the SDK reads as unknown during preview."""
-        placeholders = json.loads(json.dumps(inputs).replace(rpc.UNKNOWN, "preview-placeholder"))
+        that does not exist yet raises ``UnknownInputError``) computes nothing: outputs beyond the
+        inputs are then absent, which the SDK reads as unknown during preview. Any other error of a
+        mock fails the run, as it does outside preview."""
+        placeholders = json.loads(json.dumps(inputs).replace(rpc.UNKNOWN, engine.PLACEHOLDER))
         args = MockResourceArgs(request.type, request.name, placeholders, request.provider, request.importId, request.custom or False)
         try:
             return self.mocks.new_resource(args)[1]
-        except Exception:
+        except engine.UnknownInputError:
             return dict(inputs)
 
     def _check_service_made(self, provider: str, service_id: str) -> None:
