@@ -5,6 +5,8 @@ Each rule is checked on a small program so that the stack tests can rely on it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from typing import Any
 
 import pulumi
@@ -15,10 +17,12 @@ import pytest
 
 from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
-from tests.harness import engine
+from tests.harness import engine, replacements
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, UpdateFailed, run_program
 from tests.harness.webhooks import refused_at_first_up
+
+SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
 
 
 def run(program: Any, **kwargs: Any) -> StackRun:
@@ -218,7 +222,29 @@ def test_the_crd_model_flags_custom_resources_that_may_come_before_their_crds() 
             {"networkProfile": {"serviceCidr": "10.1.0.0/16"}},
             ["networkProfile.serviceCidr"],
         ),
-        ("azure-native:network:PublicIPAddress", {"zones": None}, {"zones": ["1", "2", "3"]}, ["zones"]),
+        ("azure-native:network:PublicIPAddress", {"sku": {"name": "Basic"}}, {"sku": {"name": "Standard"}}, ["sku"]),
+        # No source makes a public IP's zones replace it: azure-native sends them as an update.
+        ("azure-native:network:PublicIPAddress", {"zones": None}, {"zones": ["1", "2", "3"]}, []),
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, ["vaultName"]),
+        ("azure-native:resources:ResourceGroup", {"location": "eastus"}, {"location": "westus"}, ["location"]),
+        ("tls:index/selfSignedCert:SelfSignedCert", {"validityPeriodHours": 1}, {"validityPeriodHours": 2}, ["validityPeriodHours"]),
+        ("tls:index/selfSignedCert:SelfSignedCert", {"earlyRenewalHours": 1}, {"earlyRenewalHours": 2}, []),
+        ("tls:index/locallySignedCert:LocallySignedCert", {"caCertPem": "old"}, {"caCertPem": "new"}, ["caCertPem"]),
+        ("random:index/randomString:RandomString", {"keepers": {"a": "1"}}, {"keepers": {"a": "2"}}, ["keepers"]),
+        ("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": "a"}, {"secretString": "b"}, ["secretString"]),
+        ("eks:index:Cluster", {"version": "1.33"}, {"version": "1.34"}, []),
+        (
+            "eks:index:Cluster",
+            {"kubernetesServiceIpAddressRange": "a"},
+            {"kubernetesServiceIpAddressRange": "b"},
+            ["kubernetesServiceIpAddressRange"],
+        ),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"agentPoolProfiles": [{"networkProfile": {"nodePublicIPTags": []}}]},
+            {"agentPoolProfiles": [{"networkProfile": {"nodePublicIPTags": [{"tag": "x"}]}}]},
+            ["agentPoolProfiles[].networkProfile.nodePublicIPTags"],
+        ),
     ],
 )
 def test_the_provider_replaces_what_it_cannot_change_in_place(type_: str, before: Any, after: Any, replaced: list[str]) -> None:
@@ -262,7 +288,9 @@ def test_a_resource_moved_to_another_provider_is_replaced_and_never_left_alone()
     assert engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1")
     assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-us-east-1")
     assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-us-east-1") == "replace"
-    assert engine.operation(prior, {"name": "y"}, None, "urn:p::aws-eu-west-1") == "update"
+    assert engine.operation(prior, {"name": "x", "description": "y"}, None, "urn:p::aws-eu-west-1") == "update"
+    assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1", provider_replaced=True) == "replace"
+    assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1", provider_replaced=True)
 
 
 class FailingRandom(MeshMocks):
@@ -287,3 +315,46 @@ def test_only_a_placeholder_for_an_unknown_input_makes_a_mock_compute_nothing_at
     assert engine.known("-----BEGIN CERTIFICATE-----", "caCertPem") == "-----BEGIN CERTIFICATE-----"
     with pytest.raises(engine.UnknownInputError, match="caCertPem is unknown during preview"):
         engine.known(f"x{engine.PLACEHOLDER}x", "caCertPem")
+
+
+def test_a_type_without_an_entry_cannot_be_updated_or_replaced_unmodelled() -> None:
+    with pytest.raises(KeyError, match=r"aws:s3/bucket:Bucket: no entry in tests/harness/replacements\.py"):
+        engine.replaced_inputs("aws:s3/bucket:Bucket", {}, {"bucket": "x"})
+
+
+def test_a_certificate_whose_early_renewal_time_has_come_is_replaced_by_any_update() -> None:
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    cert = engine.Prior("1", {"earlyRenewalHours": 24}, {"validityEndTime": "2030-01-01T12:00:00Z"}, None, "", SELF_SIGNED)
+    assert not engine.renewal_due(cert, {"earlyRenewalHours": 11}, now)
+    assert engine.renewal_due(cert, {"earlyRenewalHours": 12}, now)
+    assert engine.same_as_prior(cert, cert.inputs, None, "")  # not due yet (the clock says now)
+    expired = dataclasses.replace(cert, outputs={"validityEndTime": "2020-01-01T00:00:00Z"})
+    assert not engine.same_as_prior(expired, expired.inputs, None, "")
+    assert engine.operation(expired, expired.inputs, None, "") == "replace"
+
+
+@pytest.mark.parametrize(
+    ("type_", "before", "after", "option", "first"),
+    [
+        # azure-native deletes first whatever changed, unless it named the resource at random.
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, None, True),
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, False, False),
+        ("azure-native:authorization:RoleAssignment", {"scope": "a"}, {"scope": "b"}, None, False),
+        # pulumi-kubernetes and the bridged providers: only while the name the program set stays.
+        ("kubernetes:batch/v1:Job", {"metadata": {"name": "j"}}, {"metadata": {"name": "j"}}, None, True),
+        ("kubernetes:batch/v1:Job", {"metadata": {"name": "j"}}, {"metadata": {"name": "k"}}, None, False),
+        ("aws:secretsmanager/secret:Secret", {"name": "s"}, {"name": "s", "namePrefix": "x"}, None, True),
+        ("tls:index/privateKey:PrivateKey", {"rsaBits": 2048}, {"rsaBits": 4096}, None, False),
+    ],
+)
+def test_which_replacements_delete_first(type_: str, before: Any, after: Any, option: bool | None, first: bool) -> None:
+    assert replacements.deletes_first(type_, before, after, option) is first
+
+
+def test_a_replacement_that_keeps_a_taken_name_fails() -> None:
+    vault = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"
+    assert "soft-deleted" in engine.replacement_conflict("azure-native:keyvault:Vault", vault, vault, delete_first=True)
+    assert engine.replacement_conflict("azure-native:keyvault:Vault", vault, vault + "2", delete_first=False) == ""
+    group = "/subscriptions/s/resourceGroups/g"
+    assert "already exists" in engine.replacement_conflict("azure-native:resources:ResourceGroup", group, group, delete_first=False)
+    assert engine.replacement_conflict("azure-native:resources:ResourceGroup", group, group, delete_first=True) == ""
