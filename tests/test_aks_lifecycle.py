@@ -14,6 +14,7 @@ from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credenti
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.harness.mocks import digest
 from tests.harness.program import StackRun, run_stack, stack_config
+from tests.test_day2 import Changes, changes
 
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -161,6 +162,54 @@ def test_the_vaults_home_can_be_set() -> None:
     run = run_stack("aks", {"keyVaultLocation": "northeurope", "keyVaultResourceGroup": "platform-secrets"})
     assert run.named("mesh-vault-group").inputs == {"resourceGroupName": "platform-secrets", "location": "northeurope"}
     assert run.named("mesh-vault-vault").inputs["location"] == "northeurope"
+
+
+VAULT_COPIES = frozenset(
+    {"mesh-vault-mesh-root-cert"} | {f"mesh-vault-{c}-{f}" for c in CLUSTERS for f in ("ca-cert", "ca-key", "cert-chain")}
+)
+ISTIOD_READS = frozenset(f"{c}-istiod-vault-reads-{f.removesuffix('.pem')}" for c in CLUSTERS for f in FILES)
+VAULT_MOVED = Changes(
+    update=frozenset(f"{c}-istio-ca-files" for c in CLUSTERS),
+    replace=frozenset({"mesh-vault-suffix", "mesh-vault-vault", "mesh-vault-deployer-secrets-officer"}) | VAULT_COPIES | ISTIOD_READS,
+)
+VAULT_MOVES = {
+    "keyVaultLocation": ({"keyVaultLocation": "northeurope"}, VAULT_MOVED),
+    "keyVaultNamePrefix": ({"keyVaultNamePrefix": "meshca"}, VAULT_MOVED),
+    "keyVaultResourceGroup": (
+        {"keyVaultResourceGroup": "platform-secrets"},
+        VAULT_MOVED | Changes(replace=frozenset({"mesh-vault-group"})),
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", VAULT_MOVES)
+def test_a_moved_vault_is_a_new_vault_made_before_the_old_one_goes(from_vault: StackRun, edit: str) -> None:
+    """A vault cannot move, and a deleted vault keeps its name while soft-deleted: the program makes
+    a new vault under a new name, with the CA copies and every grant on them, points istiod's CA
+    files at it, and only then deletes the old ones (nothing is deleted first). The vault's group
+    stays where it is unless it is renamed (then a new group, made first too)."""
+    overrides, expected = VAULT_MOVES[edit]
+    after = run_stack("aks", {"caDelivery": "keyVault", **overrides}, state=from_vault.state())
+    assert changes(from_vault, after) == expected
+    assert not [r.name for r in after.resources if r.operation == "replace" and r.delete_first]
+    old, new = from_vault.outputs["keyVault"]["name"], after.outputs["keyVault"]["name"]
+    assert new != old and new.startswith(overrides.get("keyVaultNamePrefix", "istiomesh") + "-")
+    spc = after.named("eastus-aks-istio-ca-files").inputs["spec"]["parameters"]
+    assert spc["keyvaultName"] == new
+    readers = {g.inputs["scope"] for g in grants(after, SECRETS_USER)}
+    assert readers == {s.id for s in after.of_type("azure-native:keyvault:Secret")}
+    assert all(f"/vaults/{new}/" in scope for scope in readers)
+    again = run_stack("aks", {"caDelivery": "keyVault", **overrides}, state=after.state())
+    assert changes(after, again) == Changes()
+
+
+def test_a_moved_vault_keeps_its_group_where_it_was(from_vault: StackRun) -> None:
+    """A resource group's region holds only its metadata; changing it would replace the group, and
+    azure-native deletes a group before its replacement, with every resource in it."""
+    after = run_stack("aks", {"caDelivery": "keyVault", "keyVaultLocation": "northeurope"}, state=from_vault.state())
+    assert after.named("mesh-vault-group").operation == "same"
+    assert after.named("mesh-vault-group").inputs["location"] == "eastus"
+    assert after.named("mesh-vault-vault").inputs["location"] == "northeurope"
 
 
 @pytest.fixture(scope="module")

@@ -352,9 +352,11 @@ def test_which_replacements_delete_first(type_: str, before: Any, after: Any, op
 
 
 def test_a_replacement_that_keeps_a_taken_name_fails() -> None:
-    vault = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"
-    assert "soft-deleted" in engine.replacement_conflict("azure-native:keyvault:Vault", vault, vault, delete_first=True)
-    assert engine.replacement_conflict("azure-native:keyvault:Vault", vault, vault + "2", delete_first=False) == ""
-    group = "/subscriptions/s/resourceGroups/g"
-    assert "already exists" in engine.replacement_conflict("azure-native:resources:ResourceGroup", group, group, delete_first=False)
-    assert engine.replacement_conflict("azure-native:resources:ResourceGroup", group, group, delete_first=True) == ""
+    rg = "/subscriptions/s/resourceGroups"
+    vault = engine.Prior(f"{rg}/g/providers/Microsoft.KeyVault/vaults/v", {"vaultName": "v"}, {}, None, "", "azure-native:keyvault:Vault")
+    # A vault's name is global: moved to another group under the same name, it is still taken.
+    assert "'v' is still held by the soft-deleted Vault" in engine.replacement_conflict(vault, {"vaultName": "v"}, f"{rg}/h/x", True)
+    assert engine.replacement_conflict(vault, {"vaultName": "w"}, f"{rg}/g/providers/Microsoft.KeyVault/vaults/w", False) == ""
+    group = engine.Prior(f"{rg}/g", {"resourceGroupName": "g"}, {}, None, "", "azure-native:resources:ResourceGroup")
+    assert "already exists" in engine.replacement_conflict(group, group.inputs, group.id, delete_first=False)
+    assert engine.replacement_conflict(group, group.inputs, group.id, delete_first=True) == ""

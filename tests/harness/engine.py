@@ -234,22 +234,29 @@ def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: s
     return "replace" if replaced_as_unready(prior, inputs) else "update"
 
 
-# Where a replacement keeping the old id fails. Key Vault keeps a deleted vault's and a deleted
-# secret's name for the soft-delete retention (learn.microsoft.com/azure/key-vault/general/
-# soft-delete-overview: "you can't reuse the name of a key vault that has been soft-deleted until
-# the retention period has passed"); azure-native and pulumi-kubernetes ids are the names Azure and
-# the cluster know the object by, so a replacement created before the old one is deleted collides.
-SOFT_DELETED = ("azure-native:keyvault:Vault", "azure-native:keyvault:Secret")
+# Where a replacement keeping its name fails. Key Vault keeps a deleted vault's name, which is
+# global across Azure, and a deleted secret's name in its vault for the soft-delete retention
+# (learn.microsoft.com/azure/key-vault/general/soft-delete-overview: a soft-deleted vault's name
+# cannot be reused until it is purged or the retention ends); azure-native and pulumi-kubernetes
+# ids are the names Azure and the cluster know the object by, so a replacement created before the
+# old one is deleted collides with it.
+SOFT_DELETED = {"azure-native:keyvault:Vault": "vaultName", "azure-native:keyvault:Secret": ""}
 NAMED_IDS = ("azure-native:", "kubernetes:")
 
 
-def replacement_conflict(type_: str, old_id: str, new_id: str, delete_first: bool) -> str:
-    """Why creating the replacement of a resource fails ("" when it does not)."""
-    if not old_id or old_id != new_id:
+def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, delete_first: bool) -> str:
+    """Why creating the replacement of ``prior`` fails ("" when it does not): its name is still
+    held by the soft-deleted predecessor, or by the predecessor itself when it is created first.
+    A soft-deleted vault holds its name (``vaultName``) in every resource group; anything else is
+    known by its id."""
+    global_name = SOFT_DELETED.get(prior.type, "")
+    if global_name and prior.inputs.get(global_name) == inputs.get(global_name):
+        return f"the name '{inputs.get(global_name)}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
+    if not prior.id or prior.id != new_id:
         return ""
-    if type_ in SOFT_DELETED:
-        return f"'{new_id}' is still taken by its soft-deleted predecessor; give the replacement a new name"
-    if not delete_first and type_.startswith(NAMED_IDS):
+    if prior.type in SOFT_DELETED:
+        return f"'{new_id}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
+    if not delete_first and prior.type.startswith(NAMED_IDS):
         return f"'{new_id}' already exists: the replacement is created before the old one is deleted"
     return ""
 

@@ -211,7 +211,7 @@ class RecordingMonitor(MockMonitor):
         record.delete_first = replacements.deletes_first(record.type, prior.inputs, inputs, option)
         if record.type.startswith("pulumi:providers:"):
             self.replaced_providers.add(record.urn)
-        conflict = "" if self.preview else engine.replacement_conflict(record.type, prior.id, new_id or "", record.delete_first)
+        conflict = "" if self.preview else engine.replacement_conflict(prior, inputs, new_id or "", record.delete_first)
         if conflict:
             self.failures.append(f"{record.urn}: creating the replacement failed: {conflict}")
 
