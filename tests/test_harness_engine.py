@@ -13,6 +13,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+import pulumi_tls as tls
 import pytest
 
 from components.mesh.istio import load_balancer_address
@@ -360,3 +361,34 @@ def test_a_replacement_that_keeps_a_taken_name_fails() -> None:
     group = engine.Prior(f"{rg}/g", {"resourceGroupName": "g"}, {}, None, "", "azure-native:resources:ResourceGroup")
     assert "already exists" in engine.replacement_conflict(group, group.inputs, group.id, delete_first=False)
     assert engine.replacement_conflict(group, group.inputs, group.id, delete_first=True) == ""
+
+
+def tls_and_random(bits: int, hours: int, early: int, zone: str) -> Any:
+    def program() -> None:
+        key = tls.PrivateKey("key", algorithm="RSA", rsa_bits=bits)
+        tls.SelfSignedCert(
+            "cert",
+            private_key_pem=key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(common_name="x"),
+            allowed_uses=["cert_signing"],
+            validity_period_hours=hours,
+            early_renewal_hours=early,
+        )
+        random.RandomString("suffix", length=6, special=False, keepers={"zone": zone})
+
+    return program
+
+
+def test_an_in_place_update_keeps_what_the_provider_made_and_a_replacement_makes_it_anew() -> None:
+    first = run(tls_and_random(2048, 100, 10, "a"))
+    kept = run(tls_and_random(2048, 100, 20, "a"), state=first.state())
+    assert {r.name: r.operation for r in kept.resources if r.custom} == {"key": "same", "cert": "update", "suffix": "same"}
+    assert kept.named("cert").outputs["certPem"] == first.named("cert").outputs["certPem"]
+    assert kept.named("cert").outputs["earlyRenewalHours"] == 20
+    renewed = run(tls_and_random(2048, 200, 10, "b"), state=first.state())
+    assert {r.name: r.operation for r in renewed.resources if r.custom} == {"key": "same", "cert": "replace", "suffix": "replace"}
+    assert renewed.named("cert").id != first.named("cert").id  # a new serial number
+    assert renewed.named("suffix").outputs["result"] != first.named("suffix").outputs["result"]
+    rekeyed = run(tls_and_random(3072, 100, 10, "a"), state=first.state())
+    assert {r.name: r.operation for r in rekeyed.resources if r.custom} == {"key": "replace", "cert": "replace", "suffix": "same"}
+    assert rekeyed.named("key").outputs["publicKeyPem"] != first.named("key").outputs["publicKeyPem"]
