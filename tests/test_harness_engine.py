@@ -363,9 +363,9 @@ def test_a_replacement_that_keeps_a_taken_name_fails() -> None:
     assert engine.replacement_conflict(group, group.inputs, group.id, delete_first=True) == ""
 
 
-def tls_and_random(bits: int, hours: int, early: int, zone: str) -> Any:
+def tls_and_random(bits: int, hours: int, early: int, zone: str, trigger: str = "") -> Any:
     def program() -> None:
-        key = tls.PrivateKey("key", algorithm="RSA", rsa_bits=bits)
+        key = tls.PrivateKey("key", algorithm="RSA", rsa_bits=bits, opts=pulumi.ResourceOptions(replacement_trigger=trigger or None))
         tls.SelfSignedCert(
             "cert",
             private_key_pem=key.private_key_pem,
@@ -389,6 +389,7 @@ def test_an_in_place_update_keeps_what_the_provider_made_and_a_replacement_makes
     assert {r.name: r.operation for r in renewed.resources if r.custom} == {"key": "same", "cert": "replace", "suffix": "replace"}
     assert renewed.named("cert").id != first.named("cert").id  # a new serial number
     assert renewed.named("suffix").outputs["result"] != first.named("suffix").outputs["result"]
-    rekeyed = run(tls_and_random(3072, 100, 10, "a"), state=first.state())
+    # A key replaced with the same settings (here by a replacement trigger) is a new key too.
+    rekeyed = run(tls_and_random(2048, 100, 10, "a", trigger="rotate"), state=first.state())
     assert {r.name: r.operation for r in rekeyed.resources if r.custom} == {"key": "replace", "cert": "replace", "suffix": "same"}
     assert rekeyed.named("key").outputs["publicKeyPem"] != first.named("key").outputs["publicKeyPem"]
