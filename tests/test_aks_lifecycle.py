@@ -15,6 +15,7 @@ from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credenti
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.harness.mocks import MeshMocks, digest
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.test_day2 import Changes, changes
 
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -215,6 +216,54 @@ def test_the_vaults_home_can_be_set() -> None:
     assert run.named("mesh-vault-vault").inputs["location"] == "northeurope"
 
 
+VAULT_COPIES = frozenset(
+    {"mesh-vault-mesh-root-cert"} | {f"mesh-vault-{c}-{f}" for c in CLUSTERS for f in ("ca-cert", "ca-key", "cert-chain")}
+)
+ISTIOD_READS = frozenset(f"{c}-istiod-vault-reads-{f.removesuffix('.pem')}" for c in CLUSTERS for f in FILES)
+VAULT_MOVED = Changes(
+    update=frozenset(f"{c}-istio-ca-files" for c in CLUSTERS),
+    replace=frozenset({"mesh-vault-suffix", "mesh-vault-vault", "mesh-vault-deployer-secrets-officer"}) | VAULT_COPIES | ISTIOD_READS,
+)
+VAULT_MOVES = {
+    "keyVaultLocation": ({"keyVaultLocation": "northeurope"}, VAULT_MOVED),
+    "keyVaultNamePrefix": ({"keyVaultNamePrefix": "meshca"}, VAULT_MOVED),
+    "keyVaultResourceGroup": (
+        {"keyVaultResourceGroup": "platform-secrets"},
+        VAULT_MOVED | Changes(replace=frozenset({"mesh-vault-group"})),
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", VAULT_MOVES)
+def test_a_moved_vault_is_a_new_vault_made_before_the_old_one_goes(from_vault: StackRun, edit: str) -> None:
+    """A vault cannot move, and a deleted vault keeps its name while soft-deleted: the program makes
+    a new vault under a new name, with the CA copies and every grant on them, points istiod's CA
+    files at it, and only then deletes the old ones (nothing is deleted first). The vault's group
+    stays where it is unless it is renamed (then a new group, made first too)."""
+    overrides, expected = VAULT_MOVES[edit]
+    after = run_stack("aks", {"caDelivery": "keyVault", **overrides}, state=from_vault.state())
+    assert changes(from_vault, after) == expected
+    assert not [r.name for r in after.resources if r.operation == "replace" and r.delete_first]
+    old, new = from_vault.outputs["keyVault"]["name"], after.outputs["keyVault"]["name"]
+    assert new != old and new.startswith(overrides.get("keyVaultNamePrefix", "istiomesh") + "-")
+    spc = after.named("eastus-aks-istio-ca-files").inputs["spec"]["parameters"]
+    assert spc["keyvaultName"] == new
+    readers = {g.inputs["scope"] for g in grants(after, SECRETS_USER)}
+    assert readers == {s.id for s in after.of_type("azure-native:keyvault:Secret")}
+    assert all(f"/vaults/{new}/" in scope for scope in readers)
+    again = run_stack("aks", {"caDelivery": "keyVault", **overrides}, state=after.state())
+    assert changes(after, again) == Changes()
+
+
+def test_a_moved_vault_keeps_its_group_where_it_was(from_vault: StackRun) -> None:
+    """A resource group's region holds only its metadata; changing it would replace the group, and
+    azure-native deletes a group before its replacement, with every resource in it."""
+    after = run_stack("aks", {"caDelivery": "keyVault", "keyVaultLocation": "northeurope"}, state=from_vault.state())
+    assert after.named("mesh-vault-group").operation == "same"
+    assert after.named("mesh-vault-group").inputs["location"] == "eastus"
+    assert after.named("mesh-vault-vault").inputs["location"] == "northeurope"
+
+
 @pytest.fixture(scope="module")
 def entra() -> StackRun:
     clusters = copy.deepcopy(stack_config("aks")["clusters"])
@@ -247,6 +296,12 @@ def test_with_entra_id_the_provider_runs_the_projects_token_command_after_the_gr
     assert entra.needs("westeurope-aks-provider", "westeurope-aks-deployer-cluster-admin")
     operator = yaml.safe_load(entra.outputs["aks"]["westeurope-aks"]["kubeconfig"])
     assert operator["users"][0]["user"]["exec"]["command"] == "kubelogin"  # for people
+
+
+def test_with_entra_id_the_operators_kubeconfig_output_is_secret(entra: StackRun) -> None:
+    """The user kubeconfig names the cluster's server and CA and runs kubelogin: no token, but the
+    program keeps every kubeconfig it exports secret, as with admin credentials."""
+    assert entra.secret_outputs == {"aks"}
 
 
 def test_the_azure_token_command_asks_for_the_aks_server_application() -> None:

@@ -51,6 +51,21 @@ def test_network_two_vnets_pool_subnets_and_peering_both_ways(aks_run: StackRun)
     assert groups == {"istio-aks-westeurope": "westeurope", "istio-aks-eastus": "eastus", "istio-mesh-vault-aks": "eastus"}
 
 
+def test_each_vnet_leaves_its_subnets_to_the_subnet_resources(aks_run: StackRun) -> None:
+    """The pool subnets are Subnet resources of their own, so the VNet must never send a subnet list:
+    a VNet PUT that lists subnets replaces the VNet's subnets with that list (the SDK's own warning
+    on ``subnets``: inline and standalone subnets "conflict with each other, leading to resources
+    deletion"; pulumi-azure-native#611). azure-native and ARM (API 2023-09-01 on) leave subnets alone
+    only while ``subnets`` is absent from the PUT; ``ignoreChanges`` keeps it absent whatever the
+    VNet's inputs in state come to hold (after an import or a refresh), not only what the program
+    passes today."""
+    vnets = aks_run.of_type("azure-native:network:VirtualNetwork")
+    assert vnets and all(v.ignore_changes == ["subnets"] and "subnets" not in v.inputs for v in vnets)
+    for vnet in vnets:
+        own = [s for s in aks_run.of_type("azure-native:network:Subnet") if s.inputs["virtualNetworkName"] == vnet.outputs["name"]]
+        assert len(own) == 3 and all(aks_run.needs(s.name, vnet.name) for s in own)
+
+
 def test_aks_cluster_profile(aks_run: StackRun) -> None:
     aks = aks_run.named("westeurope-aks-aks").inputs
     assert (aks["resourceName"], aks["location"], aks["resourceGroupName"], aks["dnsPrefix"]) == (

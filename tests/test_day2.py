@@ -379,3 +379,28 @@ def test_where_remotes_reach_their_primary_by_host_name_one_edit_swaps_the_relea
     )
     route = after.named("cluster-1-istio-istiod-webhook-vs").inputs["spec"]["tls"][0]["route"]
     assert route == [{"destination": {"host": "istiod-1-31-0.istio-system.svc.cluster.local", "port": {"number": 443}}}]
+
+
+# --- Reordering clusters ------------------------------------------------------------------------------
+
+
+REORDERED = {
+    "kind": {},
+    "kind-ambient": {},
+    "aks": {"caDelivery": "keyVault"},
+    "eks": {},
+    "multicloud": {"operatorCidrs": ["203.0.113.0/24"]},
+    "kind with a canary": {"istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}},
+}
+
+
+@pytest.mark.parametrize("case", REORDERED)
+def test_reordering_clusters_changes_nothing(case: str) -> None:
+    """The config's order of clusters means nothing: every probe lists, and its replacement trigger
+    digests, the clusters by name, so the second ``up`` after a reorder leaves every resource alone
+    (no probe Job is replaced)."""
+    stack = case.split(maxsplit=1)[0]
+    overrides = REORDERED[case]
+    before = run_stack(stack, overrides)
+    after = run_stack(stack, {**overrides, "clusters": list(reversed(stack_config(stack)["clusters"]))}, state=before.state())
+    assert changes(before, after) == Changes()

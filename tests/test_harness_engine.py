@@ -5,18 +5,25 @@ Each rule is checked on a small program so that the stack tests can rely on it.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pulumi_tls as tls
 import pytest
 
 from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
-from tests.harness import engine
+from tests.harness import engine, replacements
+from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, UpdateFailed, run_program
 from tests.harness.webhooks import refused_at_first_up
+
+SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
 
 
 def run(program: Any, **kwargs: Any) -> StackRun:
@@ -216,7 +223,29 @@ def test_the_crd_model_flags_custom_resources_that_may_come_before_their_crds() 
             {"networkProfile": {"serviceCidr": "10.1.0.0/16"}},
             ["networkProfile.serviceCidr"],
         ),
-        ("azure-native:network:PublicIPAddress", {"zones": None}, {"zones": ["1", "2", "3"]}, ["zones"]),
+        ("azure-native:network:PublicIPAddress", {"sku": {"name": "Basic"}}, {"sku": {"name": "Standard"}}, ["sku"]),
+        # No source makes a public IP's zones replace it: azure-native sends them as an update.
+        ("azure-native:network:PublicIPAddress", {"zones": None}, {"zones": ["1", "2", "3"]}, []),
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, ["vaultName"]),
+        ("azure-native:resources:ResourceGroup", {"location": "eastus"}, {"location": "westus"}, ["location"]),
+        ("tls:index/selfSignedCert:SelfSignedCert", {"validityPeriodHours": 1}, {"validityPeriodHours": 2}, ["validityPeriodHours"]),
+        ("tls:index/selfSignedCert:SelfSignedCert", {"earlyRenewalHours": 1}, {"earlyRenewalHours": 2}, []),
+        ("tls:index/locallySignedCert:LocallySignedCert", {"caCertPem": "old"}, {"caCertPem": "new"}, ["caCertPem"]),
+        ("random:index/randomString:RandomString", {"keepers": {"a": "1"}}, {"keepers": {"a": "2"}}, ["keepers"]),
+        ("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": "a"}, {"secretString": "b"}, ["secretString"]),
+        ("eks:index:Cluster", {"version": "1.33"}, {"version": "1.34"}, []),
+        (
+            "eks:index:Cluster",
+            {"kubernetesServiceIpAddressRange": "a"},
+            {"kubernetesServiceIpAddressRange": "b"},
+            ["kubernetesServiceIpAddressRange"],
+        ),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"agentPoolProfiles": [{"networkProfile": {"nodePublicIPTags": []}}]},
+            {"agentPoolProfiles": [{"networkProfile": {"nodePublicIPTags": [{"tag": "x"}]}}]},
+            ["agentPoolProfiles[].networkProfile.nodePublicIPTags"],
+        ),
     ],
 )
 def test_the_provider_replaces_what_it_cannot_change_in_place(type_: str, before: Any, after: Any, replaced: list[str]) -> None:
@@ -260,4 +289,107 @@ def test_a_resource_moved_to_another_provider_is_replaced_and_never_left_alone()
     assert engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1")
     assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-us-east-1")
     assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-us-east-1") == "replace"
-    assert engine.operation(prior, {"name": "y"}, None, "urn:p::aws-eu-west-1") == "update"
+    assert engine.operation(prior, {"name": "x", "description": "y"}, None, "urn:p::aws-eu-west-1") == "update"
+    assert engine.operation(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1", provider_replaced=True) == "replace"
+    assert not engine.same_as_prior(prior, {"name": "x"}, None, "urn:p::aws-eu-west-1", provider_replaced=True)
+
+
+class FailingRandom(MeshMocks):
+    """Mocks whose pulumi-random stand-in is broken: any input it is given makes it fail."""
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("random:"):
+            raise KeyError("the mock itself is broken")
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_broken_mock_fails_the_run_at_preview_as_at_update(preview: bool) -> None:
+    def program() -> None:
+        random.RandomString("suffix", length=6, special=False)
+
+    with pytest.raises(KeyError, match="the mock itself is broken"):
+        run(program, mocks=FailingRandom(), preview=preview)
+
+
+def test_only_a_placeholder_for_an_unknown_input_makes_a_mock_compute_nothing_at_preview() -> None:
+    assert engine.known("-----BEGIN CERTIFICATE-----", "caCertPem") == "-----BEGIN CERTIFICATE-----"
+    with pytest.raises(engine.UnknownInputError, match="caCertPem is unknown during preview"):
+        engine.known(f"x{engine.PLACEHOLDER}x", "caCertPem")
+
+
+def test_a_type_without_an_entry_cannot_be_updated_or_replaced_unmodelled() -> None:
+    with pytest.raises(KeyError, match=r"aws:s3/bucket:Bucket: no entry in tests/harness/replacements\.py"):
+        engine.replaced_inputs("aws:s3/bucket:Bucket", {}, {"bucket": "x"})
+
+
+def test_a_certificate_whose_early_renewal_time_has_come_is_replaced_by_any_update() -> None:
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    cert = engine.Prior("1", {"earlyRenewalHours": 24}, {"validityEndTime": "2030-01-01T12:00:00Z"}, None, "", SELF_SIGNED)
+    assert not engine.renewal_due(cert, {"earlyRenewalHours": 11}, now)
+    assert engine.renewal_due(cert, {"earlyRenewalHours": 12}, now)
+    assert engine.same_as_prior(cert, cert.inputs, None, "")  # not due yet (the clock says now)
+    expired = dataclasses.replace(cert, outputs={"validityEndTime": "2020-01-01T00:00:00Z"})
+    assert not engine.same_as_prior(expired, expired.inputs, None, "")
+    assert engine.operation(expired, expired.inputs, None, "") == "replace"
+
+
+@pytest.mark.parametrize(
+    ("type_", "before", "after", "option", "first"),
+    [
+        # azure-native deletes first whatever changed, unless it named the resource at random.
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, None, True),
+        ("azure-native:keyvault:Vault", {"vaultName": "a-1"}, {"vaultName": "a-2"}, False, False),
+        ("azure-native:authorization:RoleAssignment", {"scope": "a"}, {"scope": "b"}, None, False),
+        # pulumi-kubernetes and the bridged providers: only while the name the program set stays.
+        ("kubernetes:batch/v1:Job", {"metadata": {"name": "j"}}, {"metadata": {"name": "j"}}, None, True),
+        ("kubernetes:batch/v1:Job", {"metadata": {"name": "j"}}, {"metadata": {"name": "k"}}, None, False),
+        ("aws:secretsmanager/secret:Secret", {"name": "s"}, {"name": "s", "namePrefix": "x"}, None, True),
+        ("tls:index/privateKey:PrivateKey", {"rsaBits": 2048}, {"rsaBits": 4096}, None, False),
+    ],
+)
+def test_which_replacements_delete_first(type_: str, before: Any, after: Any, option: bool | None, first: bool) -> None:
+    assert replacements.deletes_first(type_, before, after, option) is first
+
+
+def test_a_replacement_that_keeps_a_taken_name_fails() -> None:
+    rg = "/subscriptions/s/resourceGroups"
+    vault = engine.Prior(f"{rg}/g/providers/Microsoft.KeyVault/vaults/v", {"vaultName": "v"}, {}, None, "", "azure-native:keyvault:Vault")
+    # A vault's name is global: moved to another group under the same name, it is still taken.
+    assert "'v' is still held by the soft-deleted Vault" in engine.replacement_conflict(vault, {"vaultName": "v"}, f"{rg}/h/x", True)
+    assert engine.replacement_conflict(vault, {"vaultName": "w"}, f"{rg}/g/providers/Microsoft.KeyVault/vaults/w", False) == ""
+    group = engine.Prior(f"{rg}/g", {"resourceGroupName": "g"}, {}, None, "", "azure-native:resources:ResourceGroup")
+    assert "already exists" in engine.replacement_conflict(group, group.inputs, group.id, delete_first=False)
+    assert engine.replacement_conflict(group, group.inputs, group.id, delete_first=True) == ""
+
+
+def tls_and_random(bits: int, hours: int, early: int, zone: str, trigger: str = "") -> Any:
+    def program() -> None:
+        key = tls.PrivateKey("key", algorithm="RSA", rsa_bits=bits, opts=pulumi.ResourceOptions(replacement_trigger=trigger or None))
+        tls.SelfSignedCert(
+            "cert",
+            private_key_pem=key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(common_name="x"),
+            allowed_uses=["cert_signing"],
+            validity_period_hours=hours,
+            early_renewal_hours=early,
+        )
+        random.RandomString("suffix", length=6, special=False, keepers={"zone": zone})
+
+    return program
+
+
+def test_an_in_place_update_keeps_what_the_provider_made_and_a_replacement_makes_it_anew() -> None:
+    first = run(tls_and_random(2048, 100, 10, "a"))
+    kept = run(tls_and_random(2048, 100, 20, "a"), state=first.state())
+    assert {r.name: r.operation for r in kept.resources if r.custom} == {"key": "same", "cert": "update", "suffix": "same"}
+    assert kept.named("cert").outputs["certPem"] == first.named("cert").outputs["certPem"]
+    assert kept.named("cert").outputs["earlyRenewalHours"] == 20
+    renewed = run(tls_and_random(2048, 200, 10, "b"), state=first.state())
+    assert {r.name: r.operation for r in renewed.resources if r.custom} == {"key": "same", "cert": "replace", "suffix": "replace"}
+    assert renewed.named("cert").id != first.named("cert").id  # a new serial number
+    assert renewed.named("suffix").outputs["result"] != first.named("suffix").outputs["result"]
+    # A key replaced with the same settings (here by a replacement trigger) is a new key too.
+    rekeyed = run(tls_and_random(2048, 100, 10, "a", trigger="rotate"), state=first.state())
+    assert {r.name: r.operation for r in rekeyed.resources if r.custom} == {"key": "replace", "cert": "replace", "suffix": "same"}
+    assert rekeyed.named("key").outputs["publicKeyPem"] != first.named("key").outputs["publicKeyPem"]

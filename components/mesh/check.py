@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -67,13 +68,15 @@ HOLD_UNTIL_PROXY_STARTS = {"proxy.istio.io/config": json.dumps({"holdApplication
 
 def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, *, sidecar: bool = True) -> str:
     """The Job's shell script on ``cluster``: call helloworld in the tag's sample namespace until
-    every cluster in ``clusters`` answered (each serves its own name as helloworld's version), for
+    every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), for
     at most ``CHECK_SECONDS``.
 
     With a ``sidecar`` (default) it ends by asking it to quit (``/quitquitquit``) so the Job's pod
     can complete; an ambient pod has none.
     """
-    want = " ".join(clusters)
+    # Sorted, like everything the Job's spec and trigger hold: reordering clusters in the config
+    # changes nothing the check proves, so it must not replace the Job.
+    want = " ".join(sorted(clusters))
     check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
     quit_sidecar = "curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true" if sidecar else ":"
     return f"""set -u
@@ -95,6 +98,14 @@ echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; n
 quit
 exit 1
 """
+
+
+def proven_summary(mesh: MeshSpec) -> dict[str, object]:
+    """The ``mesh`` output's summary with its clusters and networks sorted by name: what the check
+    proves does not depend on the order the config lists the clusters in."""
+    summary = mesh_summary(mesh)
+    clusters = cast(list[dict[str, str]], summary["clusters"])
+    return {**summary, "networks": sorted(mesh.networks), "clusters": sorted(clusters, key=lambda c: c["name"])}
 
 
 def hardened() -> k8s.core.v1.SecurityContextArgs:
@@ -191,9 +202,10 @@ class MeshCheck(pulumi.ComponentResource):
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
         """A digest of the mesh it checks: clusters, networks, roles, Istio version and revision (the
-        summary), the CA's root and intermediates, and every remote secret."""
-        summary = json.dumps(mesh_summary(args.mesh), sort_keys=True)
-        intermediates = [args.ca.clusters[c.name].ca_cert for c in args.mesh.clusters]
+        summary), the CA's root and intermediates, and every remote secret, each in an order of its
+        own (by name), not the config's."""
+        summary = json.dumps(proven_summary(args.mesh), sort_keys=True)
+        intermediates = [args.ca.clusters[name].ca_cert for name in sorted(c.name for c in args.mesh.clusters)]
         parts = pulumi.Output.all(summary, args.ca.root_cert_pem, args.link.fingerprint, *intermediates)
         return pulumi.Output.secret(parts.apply(lambda texts: digest(*texts)))
 

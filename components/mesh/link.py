@@ -100,7 +100,8 @@ class MeshLink(pulumi.ComponentResource):
                     self.remote_secrets[holder].append(remote_secret_name(source))
                     self._about[source].append(secret)
                     kubeconfigs.append(kubeconfig)
-        self.fingerprint = pulumi.Output.secret(pulumi.Output.all(*kubeconfigs).apply(lambda texts: digest(*texts)))
+        # Sorted: the secrets' content, not the clusters' order in the config, is what the digest tells apart.
+        self.fingerprint = pulumi.Output.secret(pulumi.Output.all(*kubeconfigs).apply(lambda texts: digest(*sorted(texts))))
         self.register_outputs({"remoteSecrets": self.remote_secrets})
 
     def secrets_about(self, source: str) -> list[k8s.core.v1.Secret]:

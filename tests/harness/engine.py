@@ -12,6 +12,10 @@
   ``pulumi.com/timeoutSeconds`` annotation, else 10 minutes. A Job that fails (BackoffLimitExceeded
   or DeadlineExceeded) fails the update at once with its pods' termination messages; one still
   running when the wait ends fails as "'<name>' timed out waiting to be Ready", without them.
+- Updates: what an input change does to each resource type (update in place, or replace, and
+  whether the old resource goes first) is the provider's; ``tests.harness.replacements`` holds it
+  per type with its source, and a type without an entry is an error. A replacement that keeps a
+  name Azure or the cluster still holds fails as the real create would.
 - Destroy: resources are deleted in the reverse order of the dependency graph (explicit and
   input dependencies, parent, provider) and nothing else; resources with no path between them
   may be deleted at the same time.
@@ -21,10 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from tests.harness import replacements
 
 DEFAULT_JOB_TIMEOUT_SECONDS = 600
 REPLACE_UNREADY = "pulumi.com/replaceUnready"
@@ -89,6 +96,22 @@ class PreviewReadError(ValueError):
     """A read that the real engine would run during preview against an object that does not exist yet."""
 
 
+PLACEHOLDER = "preview-placeholder"
+"""What stands in for an unknown input when the harness asks a mock what it would compute."""
+
+
+class UnknownInputError(ValueError):
+    """A mock cannot compute its outputs because an input it needs is a preview placeholder (a
+    certificate signed with a key that does not exist yet)."""
+
+
+def known(value: str, what: str) -> str:
+    """``value``, unless it is (or holds) a preview placeholder: then ``UnknownInputError``."""
+    if PLACEHOLDER in value:
+        raise UnknownInputError(f"{what} is unknown during preview")
+    return value
+
+
 def seconds(duration: str) -> int:
     """A Go duration as Pulumi's customTimeouts carry it ("15m", "1h30m", "90s") in seconds."""
     parts = DURATION_PART.findall(duration)
@@ -150,12 +173,12 @@ def _walk(tree: Any, steps: Sequence[str | int]) -> Any:
     return tree
 
 
-def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str) -> bool:
-    """Whether the engine leaves the resource as it is (no diff, trigger and provider unchanged, not
-    replaced as unready)."""
+def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False) -> bool:
+    """Whether the engine leaves the resource as it is (no diff, trigger and provider unchanged and
+    not replaced, not replaced as unready nor due for renewal)."""
     if prior is None or prior.inputs != inputs or prior.replacement_trigger != trigger or prior.provider != provider:
         return False
-    return not replaced_as_unready(prior, inputs)
+    return not (provider_replaced or replaced_as_unready(prior, inputs) or renewal_due(prior, inputs))
 
 
 def replaced_as_unready(prior: Prior, inputs: Mapping[str, Any]) -> bool:
@@ -163,18 +186,6 @@ def replaced_as_unready(prior: Prior, inputs: Mapping[str, Any]) -> bool:
     return bool(prior.failed) and prior.type == JOB and replaces_unready(inputs)
 
 
-# Inputs whose change makes pulumi-kubernetes replace an object rather than update it
-# (provider/pkg/provider/diff.go ``forceNewProperties``; helm_release.go ``forceNewFields``), as
-# paths into the registered inputs. Every named object: its name and namespace. Secrets and
-# ConfigMaps also their data, as long as the provider's ``enableSecretMutable`` and
-# ``enableConfigMapMutable`` are off (their defaults).
-KUBERNETES_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "kubernetes:core/v1:ConfigMap": (("data",), ("binaryData",)),
-    "kubernetes:batch/v1:Job": (("spec", "template"), ("spec", "selector"), ("spec", "completions"), ("spec", "parallelism")),
-    "kubernetes:apps/v1:Deployment": (("spec", "selector"),),
-    "kubernetes:core/v1:Secret": (("type",), ("stringData",), ("data",)),
-    "kubernetes:core/v1:Service": (("spec", "clusterIP"),),
-}
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 # GatewayClasses istiod deploys a LoadBalancer Service for (pilot/pkg/config/kube/gatewaycommon/classinfo.go).
@@ -192,54 +203,62 @@ def load_balancer_made_by(type_: str, inputs: Mapping[str, Any], id_: str) -> st
     return None
 
 
-# The azure-native inputs the program changes on day 2 that replace the resource. A ManagedCluster's
-# networkProfile replaces it only through these leaves since pulumi-azure-native#4771 (3.22.0; the
-# project pins 3.29.0): loadBalancerProfile and the rest update in place. A public IP's zones, SKU
-# and version cannot change.
-AZURE_REPLACES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "azure-native:containerservice:ManagedCluster": (
-        ("location",), ("resourceName",), ("resourceGroupName",), ("dnsPrefix",),
-        *(("networkProfile", leaf) for leaf in (
-            "serviceCidr", "serviceCidrs", "dnsServiceIP", "networkMode", "networkPlugin", "networkPluginMode", "podCidr",
-            "networkDataplane", "networkPolicy", "outboundType",
-        )),
-    ),
-    "azure-native:network:PublicIPAddress": (
-        ("location",), ("publicIpAddressName",), ("resourceGroupName",), ("zones",), ("sku",), ("publicIPAddressVersion",),
-    ),
-}  # fmt: skip
-
-
-def _at(tree: Any, path: Sequence[str]) -> Any:
-    for step in path:
-        tree = tree.get(step) if isinstance(tree, Mapping) else None
-    return tree
-
-
 def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
-    """The changed inputs that make the provider replace a Kubernetes object or one of the modelled
-    azure-native resources (none for other types)."""
-    if type_ == HELM_RELEASE:
-        paths: tuple[tuple[str, ...], ...] = (("name",), ("namespace",))
-    elif type_ in AZURE_REPLACES:
-        paths = AZURE_REPLACES[type_]
-    elif type_.startswith("kubernetes:") and not type_.startswith("kubernetes:index"):
-        paths = (("metadata", "name"), ("metadata", "namespace"), *KUBERNETES_REPLACES.get(type_, ()))
-    else:
-        return []
-    return [".".join(path) for path in paths if _at(prior, path) != _at(inputs, path)]
+    """The changed inputs that make the type's provider replace the resource (its entry in
+    ``tests.harness.replacements``); a type without an entry is an error, so none goes unmodelled."""
+    rule = replacements.rule_for(type_)
+    if rule is None:
+        raise KeyError(f"{type_}: no entry in tests/harness/replacements.py says which input changes replace it")
+    return replacements.changed_paths(rule, prior, inputs)
 
 
-def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: str) -> str:
-    """``replace`` when a replacement trigger or a replace-forcing input changed, or the resource
-    moved to another provider (or a failed Job with ``replaceUnready`` is awaited again), else
-    ``update``. The engine replaces a resource whose provider reference changed when the new
-    provider's configuration diff says it cannot manage the old one (pkg/resource/deploy/
-    step_generator.go ``providerChanged``); the program only moves resources between providers of
-    different regions or clusters, so every move is a replacement here."""
-    if prior.replacement_trigger != trigger or prior.provider != provider or replaced_inputs(prior.type, prior.inputs, inputs):
+def renewal_due(prior: Prior, inputs: Mapping[str, Any], now: datetime.datetime | None = None) -> bool:
+    """A pulumi-tls certificate whose early-renewal time has come, which any update replaces."""
+    rule = replacements.rule_for(prior.type)
+    return bool(rule and rule.renewal) and replacements.renewal_due(prior.outputs, inputs, now or datetime.datetime.now(datetime.UTC))
+
+
+def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False) -> str:
+    """``replace`` when a replacement trigger or a replace-forcing input changed, a certificate is
+    due for renewal, or the resource moved to another provider or its provider was replaced (or a
+    failed Job with ``replaceUnready`` is awaited again), else ``update``. The engine replaces a
+    resource whose provider reference changed when the new provider's configuration diff says it
+    cannot manage the old one (pkg/resource/deploy/step_generator.go ``providerChanged``); the
+    program only moves resources between providers of different regions or clusters, so every
+    move is a replacement here. A component is never replaced; a remote one's replacing inputs
+    stand for the cloud resource its provider replaces inside it (``tests.harness.replacements``)."""
+    if prior.replacement_trigger != trigger or prior.provider != provider or provider_replaced:
+        return "replace"
+    if replaced_inputs(prior.type, prior.inputs, inputs) or renewal_due(prior, inputs):
         return "replace"
     return "replace" if replaced_as_unready(prior, inputs) else "update"
+
+
+# Where a replacement keeping its name fails. Key Vault keeps a deleted vault's name, which is
+# global across Azure, and a deleted secret's name in its vault for the soft-delete retention
+# (learn.microsoft.com/azure/key-vault/general/soft-delete-overview: a soft-deleted vault's name
+# cannot be reused until it is purged or the retention ends); azure-native and pulumi-kubernetes
+# ids are the names Azure and the cluster know the object by, so a replacement created before the
+# old one is deleted collides with it.
+SOFT_DELETED = {"azure-native:keyvault:Vault": "vaultName", "azure-native:keyvault:Secret": ""}
+NAMED_IDS = ("azure-native:", "kubernetes:")
+
+
+def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, delete_first: bool) -> str:
+    """Why creating the replacement of ``prior`` fails ("" when it does not): its name is still
+    held by the soft-deleted predecessor, or by the predecessor itself when it is created first.
+    A soft-deleted vault holds its name (``vaultName``) in every resource group; anything else is
+    known by its id."""
+    global_name = SOFT_DELETED.get(prior.type, "")
+    if global_name and prior.inputs.get(global_name) == inputs.get(global_name):
+        return f"the name '{inputs.get(global_name)}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
+    if not prior.id or prior.id != new_id:
+        return ""
+    if prior.type in SOFT_DELETED:
+        return f"'{new_id}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
+    if not delete_first and prior.type.startswith(NAMED_IDS):
+        return f"'{new_id}' already exists: the replacement is created before the old one is deleted"
+    return ""
 
 
 def edges(node: Node) -> set[str]:

@@ -1,9 +1,10 @@
 """Golden resource graphs: what a stack deploys, as a readable, reviewable file.
 
-A graph holds every resource's URN, provider, parent, dependencies, inputs and which inputs are
-secret, plus the stack outputs' names and which are secret. Values the mocks mint afresh each test
-session (keys and certificates, and base64 of them inside kubeconfigs) are replaced by
-placeholders, so the same program and config always give the same graph.
+A graph holds every resource's URN, provider, parent, dependencies, inputs, which inputs are secret
+and which the engine ignores changes to (``ignoreChanges``), plus the stack outputs' names and which
+are secret. Values the mocks mint afresh each test session (keys and certificates, and base64 of
+them inside kubeconfigs) are replaced by placeholders, so the same program and config always give
+the same graph.
 
 ``UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the files; review their diff like code:
 it is exactly what ``pulumi preview`` would show as changed.
@@ -46,6 +47,8 @@ def graph(run: StackRun) -> dict[str, Any]:
             "inputs": normalize(r.inputs),
             "secretInputs": sorted(r.secret_inputs),
             "customTimeouts": r.custom_timeouts,
+            # Inputs the engine sends from state instead of the program (an autoscaled pool's count, say).
+            "ignoreChanges": sorted(r.ignore_changes),
             # The trigger is a digest of certificates the mocks mint afresh; whether there is one is stable.
             "replacementTrigger": r.replacement_trigger is not None,
         }

@@ -26,6 +26,7 @@ import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from tests.harness import tls_mock
+from tests.harness.engine import Prior
 from tests.harness.monitor import RecordingMonitor, unwrap_secrets
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -33,6 +34,9 @@ TENANT = "11111111-1111-1111-1111-111111111111"
 ACCOUNT = "123456789012"
 
 Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
+TLS = "tls:"
+PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
+RANDOM_STRING = "random:index/randomString:RandomString"
 
 
 def digest(*parts: str, length: int = 8) -> str:
@@ -72,7 +76,7 @@ class MeshMocks(Mocks):
         self._keys: dict[str, int] = {}
         self._first_key = first_key
         self._handlers: dict[str, Handler] = {
-            "tls:index/privateKey:PrivateKey": self._private_key,
+            PRIVATE_KEY: self._private_key,
             "tls:index/certRequest:CertRequest": lambda a: (a.name, tls_mock.cert_request(a.inputs)),
             "tls:index/selfSignedCert:SelfSignedCert": self._cert(tls_mock.self_signed_cert),
             "tls:index/locallySignedCert:LocallySignedCert": self._cert(tls_mock.locally_signed_cert),
@@ -81,12 +85,32 @@ class MeshMocks(Mocks):
             "kubernetes:core/v1:Secret": self._secret,
             "kubernetes:core/v1:Service": self._service,
             "kubernetes:helm.sh/v3:Release": self._helm_release,
-            "random:index/randomString:RandomString": self._random_string,
+            RANDOM_STRING: self._random_string,
         }
 
     def _private_key(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         index = self._keys.setdefault(args.name, self._first_key + len(self._keys))
         return args.name, tls_mock.private_key(args.name, args.inputs, stored_as=f"key-{index}")
+
+    def update_resource(self, args: MockResourceArgs, prior: Prior) -> tuple[str, dict[str, Any]] | None:
+        """pulumi-tls updates in place only what changes nothing it made (earlyRenewalHours): its
+        Update copies the plan into state (terraform-provider-tls internal/provider/common.go
+        ``updatedUsingPlan``), so the key or certificate stays the one in state. Other providers
+        compute their outputs anew (None)."""
+        if args.typ.startswith(TLS):
+            return prior.id, {**prior.outputs, **args.inputs}
+        return None
+
+    def replace_resource(self, args: MockResourceArgs, prior: Prior) -> tuple[str, dict[str, Any]]:
+        """A replacement is a new resource: a new private key (a key of its own, never the one it
+        replaces), a new random string; the rest as a create answers (certificates are minted anew
+        with a fresh serial number every time)."""
+        if args.typ == PRIVATE_KEY:
+            stored = f"replaces-{digest(prior.outputs.get('privateKeyPem', ''), length=16)}"
+            return args.name, tls_mock.private_key(args.name, args.inputs, stored_as=stored)
+        if args.typ == RANDOM_STRING:
+            return self._random_string(args, seed=str(prior.outputs.get("result", "")))
+        return self.new_resource(args)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         handler = self._handlers.get(args.typ)
@@ -239,10 +263,12 @@ class MeshMocks(Mocks):
         return arm_id, {**inputs, "name": name, "id": arm_id}
 
     @staticmethod
-    def _random_string(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """pulumi-random picks once and keeps it in state; the mock picks the same for the same name."""
+    def _random_string(args: MockResourceArgs, seed: str = "") -> tuple[str, dict[str, Any]]:
+        """pulumi-random picks once and keeps it in state; the mock picks the same for the same name,
+        and a replacement (``seed``: the result it replaces) picks another."""
         length = int(args.inputs.get("length", 16))
-        result = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[int(c, 16) % 36] for c in digest(args.name, length=length))
+        picked = digest(args.name, *([seed] if seed else []), length=length)
+        result = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[int(c, 16) % 36] for c in picked)
         return result, {**args.inputs, "result": result}
 
     # --- aws: ids, names and ARNs -------------------------------------------------------------------

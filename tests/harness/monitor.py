@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
@@ -20,7 +20,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from tests.harness import engine
+from tests.harness import engine, replacements
 from tests.harness.engine import Prior
 
 SIG = rpc._special_sig_key
@@ -35,7 +35,9 @@ class Registered:
     ``operation`` is what the engine did with it: ``create``, ``update`` (inputs changed since the
     state it started from), ``replace`` (its replacement trigger or an input the provider cannot
     change in place did), ``same`` (left alone, outputs from state) or ``read``. ``failed`` holds
-    the error it failed to become ready with ("" when it is ready).
+    the error it failed to become ready with ("" when it is ready). ``delete_first``: a
+    replacement that deletes the old resource before it creates the new one
+    (``tests.harness.replacements.deletes_first``).
     """
 
     urn: str
@@ -57,6 +59,7 @@ class Registered:
     failed: str = ""
     providers: dict[str, str] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    delete_first: bool = False
 
     @property
     def provider_urn(self) -> str:
@@ -65,6 +68,20 @@ class Registered:
 
     def as_prior(self) -> Prior:
         return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type, provider=self.provider_urn)
+
+
+@runtime_checkable
+class Lifecycle(Protocol):
+    """Mocks that know what a provider does beyond a create."""
+
+    def update_resource(self, args: MockResourceArgs, prior: Prior) -> tuple[str, dict[str, Any]] | None:
+        """The id and outputs of an in-place update that keeps what the provider computed before,
+        or None when the provider computes them anew (then the mock's create answers)."""
+        ...
+
+    def replace_resource(self, args: MockResourceArgs, prior: Prior) -> tuple[str, dict[str, Any]]:
+        """The id and outputs of the new resource replacing ``prior``."""
+        ...
 
 
 @dataclass
@@ -107,6 +124,7 @@ class RecordingMonitor(MockMonitor):
         self.failures: list[str] = []
         self.preview_read_errors: list[str] = []
         self.remote_children: dict[str, Prior] = {}
+        self.replaced_providers: set[str] = set()
         # A remote component's children live in state too; outputs kept from state refer to them.
         for urn, prior in self.state.items():
             if prior.remote_child:
@@ -147,21 +165,20 @@ class RecordingMonitor(MockMonitor):
             providers=dict(request.providers),
             ignore_changes=list(request.ignoreChanges),
         )
-        if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn):
+        provider_replaced = record.provider_urn in self.replaced_providers
+        args = MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
+        if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn, provider_replaced=provider_replaced):
             id_, state = prior.id, dict(prior.outputs)
             record.operation = "same"
             record.failed = prior.failed and f"{prior.failed} (awaited again: it failed to become ready in an earlier update)"
-        elif self.preview:
-            # A planned create or update: inputs as given, whatever the provider computes unknown.
-            computed = self._preview_answer(request, inputs)
-            id_, state = (prior.id if prior else ""), engine.preview_outputs(inputs, computed, rpc.UNKNOWN)
-            record.operation = engine.operation(prior, inputs, trigger, record.provider_urn) if prior else "create"
         else:
-            id_, state = self.mocks.new_resource(
-                MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
-            )
-            record.operation = engine.operation(prior, inputs, trigger, record.provider_urn) if prior else "create"
-            if request.type == engine.JOB:
+            record.operation = "create"
+            if prior is not None:
+                record.operation = engine.operation(prior, inputs, trigger, record.provider_urn, provider_replaced=provider_replaced)
+            id_, state = self._answer(record.operation, args, prior)
+            if prior is not None and record.operation == "replace":
+                self._replace(record, prior, inputs, request, id_)
+            if request.type == engine.JOB and not self.preview:
                 record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:
             if key in state:
@@ -182,17 +199,45 @@ class RecordingMonitor(MockMonitor):
                 self.duplicate_urns.append(urn)
             self._claimed.add(urn)
 
-    def _preview_answer(self, request: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, operation: str, args: MockResourceArgs, prior: Prior | None) -> tuple[str | None, dict[str, Any]]:
+        """The provider's id and outputs for a create, update or replace. An update the provider
+        does in place keeps what it computed before (``Lifecycle.update_resource``); a replacement
+        is a new resource (``Lifecycle.replace_resource``). During preview: the inputs as given,
+        whatever the provider computes unknown."""
+        lifecycle = self.mocks if isinstance(self.mocks, Lifecycle) else None
+        kept = lifecycle.update_resource(args, prior) if lifecycle and prior is not None and operation == "update" else None
+        if kept is not None:
+            return kept
+        if self.preview:
+            computed = self._preview_answer(args)
+            return (prior.id if prior and operation == "update" else ""), engine.preview_outputs(args.inputs, computed, rpc.UNKNOWN)
+        if lifecycle and prior is not None and operation == "replace":
+            return lifecycle.replace_resource(args, prior)
+        return self.mocks.new_resource(args)
+
+    def _replace(self, record: Registered, prior: Prior, inputs: dict[str, Any], request: Any, new_id: str | None) -> None:
+        """Record a replacement: whether it deletes first, that its provider's resources follow it
+        (a replaced provider), and the failure of a replacement that keeps a taken name."""
+        option = request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+        record.delete_first = replacements.deletes_first(record.type, prior.inputs, inputs, option)
+        if record.type.startswith("pulumi:providers:"):
+            self.replaced_providers.add(record.urn)
+        conflict = "" if self.preview else engine.replacement_conflict(prior, inputs, new_id or "", record.delete_first)
+        if conflict:
+            self.failures.append(f"{record.urn}: creating the replacement failed: {conflict}")
+
+    def _preview_answer(self, args: MockResourceArgs) -> dict[str, Any]:
         """The mock's answer outside preview, to tell computed outputs from inputs; unknown inputs are
         stood in for by placeholders. A mock that cannot answer for them (a certificate from a key
-        that does not exist yet) computes nothing: outputs beyond the inputs are then absent, which
-        the SDK reads as unknown during preview."""
-        placeholders = json.loads(json.dumps(inputs).replace(rpc.UNKNOWN, "preview-placeholder"))
-        args = MockResourceArgs(request.type, request.name, placeholders, request.provider, request.importId, request.custom or False)
+        that does not exist yet raises ``UnknownInputError``) computes nothing: outputs beyond the
+        inputs are then absent, which the SDK reads as unknown during preview. Any other error of a
+        mock fails the run, as it does outside preview."""
+        placeholders = json.loads(json.dumps(args.inputs).replace(rpc.UNKNOWN, engine.PLACEHOLDER))
+        stand_in = MockResourceArgs(args.typ, args.name, placeholders, args.provider, args.resource_id, args.custom)
         try:
-            return self.mocks.new_resource(args)[1]
-        except Exception:
-            return dict(inputs)
+            return self.mocks.new_resource(stand_in)[1]
+        except engine.UnknownInputError:
+            return dict(args.inputs)
 
     def _check_service_made(self, provider: str, service_id: str) -> None:
         """A Service read must name one that a gateway release or Gateway registered in this run, on

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.harness.engine import known
+
 KEY_USAGE_FLAGS = {
     "digital_signature": "digital_signature",
     "content_commitment": "content_commitment",
@@ -130,8 +132,8 @@ def self_signed_cert(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def locally_signed_cert(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    csr = x509.load_pem_x509_csr(inputs["certRequestPem"].encode())
-    ca_cert = x509.load_pem_x509_certificate(inputs["caCertPem"].encode())
+    csr = x509.load_pem_x509_csr(known(inputs["certRequestPem"], "certRequestPem").encode())
+    ca_cert = x509.load_pem_x509_certificate(known(inputs["caCertPem"], "caCertPem").encode())
     ca_key = _load_key(inputs["caPrivateKeyPem"])
     try:
         sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
@@ -213,7 +215,7 @@ def _subject(subject: Mapping[str, Any]) -> x509.Name:
 
 def _load_key(pem: str) -> rsa.RSAPrivateKey:
     # The mock made these keys itself; validating 4096-bit primes on every load costs ~0.1 s each.
-    key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
+    key = serialization.load_pem_private_key(known(pem, "the private key").encode(), password=None, unsafe_skip_rsa_key_validation=True)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
 

@@ -99,19 +99,23 @@ KEY_VAULT_NAME_PREFIX = Field(
     "keyVaultNamePrefix",
     Text(KEY_VAULT_PREFIX, "start with a letter, then letters or digits, 2-17 characters (a '-' and 6 random characters follow)"),
     'Prefix of the Azure Key Vault holding the CA copies; "-" and 6 random characters follow (vault names are global). '
-    "A letter first, 2-17 letters or digits.",
+    "A letter first, 2-17 letters or digits. Changing it moves the vault: a new vault under a new name, with new copies "
+    "and grants, made before the old one is deleted (which stays soft-deleted for 7 days).",
     default="istiomesh",
 )
 KEY_VAULT_LOCATION = Field(
     "keyVaultLocation",
     Text(AZURE_REGION, "use an Azure region name such as westeurope"),
-    "Region of the Key Vault holding the CA copies; required with Azure clusters. Fixed once created: moving it replaces the vault.",
+    "Region of the Key Vault holding the CA copies; required with Azure clusters. Changing it moves the vault: a new vault "
+    "under a new name (Azure keeps a deleted vault's name while it is soft-deleted), with new copies and grants, made "
+    "before the old one is deleted; the vault's resource group keeps its first region.",
     default_text="none (required with Azure clusters)",
 )
 KEY_VAULT_RESOURCE_GROUP = Field(
     "keyVaultResourceGroup",
     Text(RESOURCE_GROUP, "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'"),
-    "Resource group of the Key Vault, created for it; the vault does not follow any cluster.",
+    "Resource group of the Key Vault, created for it (in keyVaultLocation); the vault does not follow any cluster. "
+    "Changing it moves the vault to a new group under a new name, made before the old vault and group are deleted.",
     default_text="`istio-mesh-vault-<stack>`",
 )
 CA_DELIVERY = Field(

@@ -1,11 +1,16 @@
 """MeshKeyVault: copies of the mesh CA in Azure Key Vault.
 
 One vault per stack, in a resource group of its own and a region fixed by config (reordering or
-removing clusters never moves it: a moved vault is a new vault, and Azure keeps the old name
-reserved while it is soft-deleted). RBAC authorization, soft delete for 7 days, purge protection
+removing clusters never moves it). RBAC authorization, soft delete for 7 days, purge protection
 only when asked. Its name is the configured prefix, a dash and six random characters from
 pulumi-random (vault names are global, 3-24 characters, a letter first). It holds the root
 certificate and, per cluster, its intermediate certificate, key and chain, never the root key.
+
+Moving it (``keyVaultLocation``, ``keyVaultResourceGroup`` or ``keyVaultNamePrefix``) makes a new
+vault under a new name (the random suffix is kept per location, group and prefix), with its copies
+of the CA and its grants, before the old vault is deleted: Azure keeps a deleted vault's name for
+the soft-delete retention, and an AKS cluster's CA delivery (``caDelivery: keyVault``) follows to
+the new vault in the same update.
 
 azure-native deletes a Key Vault secret through the vault's data plane (ARM has no delete for
 secrets), where the vault's RBAC decides, not the subscription's: the identity running Pulumi gets
@@ -71,10 +76,31 @@ class MeshKeyVault(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshKeyVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.VAULT.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # A group's region holds only its metadata, and its resources may live anywhere: the group
+        # keeps the region it was created in, so that moving the vault never replaces the group
+        # (azure-native replaces a group whose location changes, replacement.go forceNewMap, and
+        # deletes it first, with everything in it). A new group name is a new group, made first.
         group = azure_native.resources.ResourceGroup(
-            names.VAULT_GROUP.name(vault=name), resource_group_name=args.resource_group_name, location=args.location, opts=child
+            names.VAULT_GROUP.name(vault=name),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["location"], delete_before_replace=False)),
         )
-        suffix = random.RandomString(names.VAULT_SUFFIX.name(vault=name), length=6, special=False, upper=False, opts=child)
+        # Vault names are global, and a deleted vault keeps its name while it is soft-deleted: a vault
+        # that moves (another region, group or prefix) gets a new suffix, so that it can be created
+        # beside the old one (pulumi-random replaces a string whose keepers change).
+        suffix = random.RandomString(
+            names.VAULT_SUFFIX.name(vault=name),
+            length=6,
+            special=False,
+            upper=False,
+            keepers={"location": args.location, "resourceGroup": args.resource_group_name, "prefix": args.name_prefix},
+            opts=child,
+        )
+        # azure-native deletes an explicitly named resource before creating its replacement, even
+        # when the name changes (provider.go Diff); a moved vault and its secrets always have new
+        # names, so they are made first and the old ones deleted once nothing uses them.
+        created_first = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=False))
         self.vault = azure_native.keyvault.Vault(
             names.VAULT_VAULT.name(vault=name),
             vault_name=pulumi.Output.concat(args.name_prefix, "-", suffix.result),
@@ -89,7 +115,7 @@ class MeshKeyVault(pulumi.ComponentResource):
                 # Azure refuses an explicit false; leaving it unset is "off".
                 enable_purge_protection=True if args.purge_protection else None,
             ),
-            opts=child,
+            opts=created_first,
         )
         self.vault_name = self.vault.name
         self.vault_uri = self.vault.properties.apply(lambda p: p.vault_uri or "")
@@ -101,7 +127,7 @@ class MeshKeyVault(pulumi.ComponentResource):
             args.subscription_id,
             child,
         )
-        after_grant = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[writer]))
+        after_grant = pulumi.ResourceOptions.merge(created_first, pulumi.ResourceOptions(depends_on=[writer]))
         root = self._secret(name, group.name, ROOT_CERT_NAME, args.root_cert, after_grant)
         self.secrets = {}
         for cluster, certs in args.clusters.items():
