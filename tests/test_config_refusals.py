@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.configs import aws_cluster, codes_of, existing_cluster, n_existing, parse, two_azure, vpc, with_cluster
+from tests.configs import aws_cluster, codes_of, existing_cluster, n_existing, parse, problems_of, two_azure, vpc, with_cluster
 
 DIAL_HINT = "set it to an address they can dial (for kind: the control-plane container's IP or name, e.g. https://172.18.0.3:6443)"
 
@@ -311,3 +311,27 @@ def test_rules_that_compare_clusters_still_run_when_a_cluster_fails_to_parse() -
 
 def test_the_largest_lifetime_go_can_hold_is_accepted() -> None:
     assert parse({**n_existing(2), "caRootValidityHours": 2562047}).ca.root_validity_hours == 2562047
+
+
+def test_a_problem_names_the_entry_where_it_stands_whatever_comes_before_it() -> None:
+    """Entries that are not objects do not shift the index of those after them."""
+    config = two_azure()
+    config["clusters"].insert(0, "not-a-cluster")
+    config["clusters"][2]["nodePools"].insert(0, 7)
+    config["clusters"][2]["nodePools"][2]["subnetCidr"] = "10.52.0.0/24"
+    assert problems_of(config) == [
+        "clusters[0]: must be an object, got the text 'not-a-cluster'",
+        "clusters[2].nodePools[0] (cluster eastus-aks): must be an object, got the number 7",
+        "clusters[2].nodePools[2].subnetCidr (cluster eastus-aks): 10.52.0.0/24 overlaps clusters[2].nodePools[1].subnetCidr "
+        "(cluster eastus-aks) 10.52.0.0/24; give every subnet a range of its own",
+    ]
+
+
+def test_a_cluster_after_an_entry_that_is_no_object_keeps_its_index_in_rules_across_clusters() -> None:
+    config = with_cluster(two_azure(), 1, name="westeurope-aks")
+    config["clusters"].insert(0, ["not", "a", "cluster"])
+    assert problems_of(config) == [
+        "clusters[0]: must be an object, got a list",
+        "clusters[2].name (cluster westeurope-aks): westeurope-aks is already the name of clusters[1]; names become Istio "
+        "cluster IDs and secret names, so each must be unique",
+    ]

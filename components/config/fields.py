@@ -114,6 +114,7 @@ class Reader:
         parent: the reader of the object containing it; a failure here fails the parent too (default none).
         top_level: the root of Pulumi config, where the empty value Pulumi.yaml declares for an
             optional key without a default means "unset" (the CLI passes it) (default false).
+        index: its position in the config list it is an entry of (default 0: not a list entry).
     """
 
     def __init__(
@@ -127,6 +128,7 @@ class Reader:
         parent: Reader | None = None,
         *,
         top_level: bool = False,
+        index: int = 0,
     ) -> None:
         self.raw = raw
         self.fields = list(fields)
@@ -136,6 +138,7 @@ class Reader:
         self.owner = owner
         self.parent = parent
         self.top_level = top_level
+        self.index = index
         self.failed = False
 
     def at(self, key: str) -> str:
@@ -190,7 +193,8 @@ class Reader:
         return field.kind.convert(raw, lambda code, message: self.fail(field.key, code, message))
 
     def objects(self, field: Field[tuple[object, ...]]) -> list[Reader]:
-        """A reader for each object of the list ``field`` (an ``Objects`` kind), or none when it failed."""
+        """A reader for each object of the list ``field`` (an ``Objects`` kind), or none when it failed;
+        each knows its ``index`` in the list, which entries that are no object do not shift."""
         kind = field.kind
         assert isinstance(kind, Objects), f"{field.key} is not a list of objects"
         items = self.value(field)
@@ -199,7 +203,7 @@ class Reader:
             path = f"{self.at(field.key)}[{index}]"
             if isinstance(item, Mapping):
                 raw = {str(k): v for k, v in item.items()}
-                readers.append(Reader(raw, kind.fields, kind.what, self.problems, path, self.owner, self))
+                readers.append(Reader(raw, kind.fields, kind.what, self.problems, path, self.owner, self, index=index))
             else:
                 self.fail(f"{field.key}[{index}]", "type", f"must be an object, got {type_name(item)}")
         return readers

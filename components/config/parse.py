@@ -54,7 +54,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     entries = root.objects(clusters_field)
     names: dict[int, str] = {}
     clouds: dict[int, str] = {}
-    clusters = [c for index, entry in enumerate(entries) if (c := _cluster(index, entry, platforms, names, clouds, owned)) is not None]
+    clusters = [c for entry in entries if (c := _cluster(entry.index, entry, platforms, names, clouds, owned)) is not None]
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0

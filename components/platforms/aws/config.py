@@ -265,10 +265,10 @@ class AwsConfig:
         entries = root.objects(VPCS)
         vpcs: list[Entry[VpcSpec]] = []
         declared: set[str] = set()
-        for index, entry in enumerate(entries):
+        for entry in entries:
             vpc = _vpc(entry, declared)
             if vpc is not None:
-                vpcs.append(Entry(index, vpc, Owner("vpc", vpc.name), "vpcs"))
+                vpcs.append(Entry(entry.index, vpc, Owner("vpc", vpc.name), "vpcs"))
         # With a bad window the run fails anyway; the VPCs still go to the rules that compare them.
         window = days if days is not None else SECRETS_RECOVERY_WINDOW_DAYS.default or 0
         return AwsSettings(tuple(vpcs), frozenset(declared), window, root.value(SECRETS_REGION))

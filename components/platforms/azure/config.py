@@ -428,12 +428,15 @@ class AzureConfig:
     @staticmethod
     def _pools(entry: Reader, vnet: IPv4Network | None, cni: AzureCni | None) -> tuple[AzureNodePool, ...] | None:
         pools: list[AzureNodePool] = []
+        subnets: list[tuple[str, IPv4Network]] = []
         entries = entry.objects(NODE_POOLS)
-        for index, pool_entry in enumerate(entries):
+        for pool_entry in entries:
+            index = pool_entry.index
             pool = _pool(pool_entry)
             if pool is None:
                 continue
             pools.append(pool)
+            subnets.append((f"nodePools[{index}].subnetCidr", pool.subnet_cidr))
             if vnet is not None and not pool.subnet_cidr.subnet_of(vnet):
                 entry.fail(
                     f"nodePools[{index}].subnetCidr",
@@ -443,7 +446,6 @@ class AzureConfig:
             elif cni is not None:
                 _check_pool_subnet_size(entry, index, pool, cni)
         _check_cluster_size(entry, len(entries), pools)
-        subnets = [(f"nodePools[{i}].subnetCidr", p.subnet_cidr) for i, p in enumerate(pools)]
         for (key_a, net_a), (key_b, net_b) in overlapping_pairs(subnets):
             entry.fail(
                 key_b, "overlap", f"{net_b} overlaps {entry.at(key_a)} ({entry.owner}) {net_a}; give every subnet a range of its own"
