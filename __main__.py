@@ -3,15 +3,17 @@
 import pulumi
 
 from components.config.load import load_mesh_spec
+from components.config.mesh_names import CA
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 from components.mesh.summary import mesh_summary
-from components.platforms import build_platforms, platform_configs
+from components.platforms import build_platforms, platform_configs, prepare_platforms
 
 spec = load_mesh_spec(pulumi.Config(), platform_configs())
 
-ca = MeshCA("mesh-ca", MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
-platforms = build_platforms(spec, ca)
+networks = prepare_platforms(spec)
+ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
+platforms = build_platforms(spec, networks, ca)
 mesh = build_mesh(spec, platforms.handles, ca)
 
 pulumi.export("mesh", mesh_summary(spec))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pulumi_kubernetes as k8s
 
+from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.handle import ClusterHandle
@@ -20,7 +21,7 @@ def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, g
     """MeshCA, then per cluster a kubernetes Provider and a handle, then the whole mesh on them."""
 
     def program() -> None:
-        ca = MeshCA("mesh-ca", MeshCAArgs([c.name for c in spec.clusters], spec.ca))
+        ca = MeshCA(CA.name(), MeshCAArgs([c.name for c in spec.clusters], spec.ca))
         handles: dict[str, ClusterHandle] = {}
         for cluster in spec.clusters:
             provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)

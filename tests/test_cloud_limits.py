@@ -492,10 +492,12 @@ ONLY_A_AND_B = {"eu-west-1": {"eu-west-1a": "euw1-az1", "eu-west-1b": "euw1-az2"
 
 
 @pytest.mark.parametrize("preview", [True, False])
-def test_a_zone_the_account_lacks_stops_its_vpc_before_anything_of_it_exists(preview: bool) -> None:
+@pytest.mark.parametrize("stack", ["eks", "multicloud"])
+def test_a_zone_the_account_lacks_stops_the_update_before_anything_is_created(preview: bool, stack: str) -> None:
     mocks = MeshMocks(zones=ONLY_A_AND_B)
     with pytest.raises(ConfigError) as raised:
-        run_program(stack_config("eks"), stack="eks", preview=preview, mocks=mocks)
+        config = {**stack_config(stack), **({"operatorCidrs": ["198.51.100.0/24"]} if stack == "multicloud" else {})}
+        run_program(config, stack=stack, preview=preview, mocks=mocks)
     assert [str(p) for p in raised.value.problems] == [
         "vpcs[0].zones (vpc mesh-vpc): eu-west-1c is not an available zone of eu-west-1 for this account; its zones are "
         "eu-west-1a, eu-west-1b: list zones from those"
@@ -504,7 +506,9 @@ def test_a_zone_the_account_lacks_stops_its_vpc_before_anything_of_it_exists(pre
         "istio-multicluster: the stack config has 1 problem; the live zone lists of eu-west-1 show it, and no VPC was created:"
     )
     assert mocks.monitor is not None
-    assert [r.name for r in mocks.monitor.registered if r.type.startswith(("aws:ec2/", "eks:"))] == []
+    # Only what the zone lookup needs: the AWS network component and its providers; nothing of the
+    # CA, of another platform or of a VPC.
+    assert {r.type for r in mocks.monitor.registered} == {"istio-multicluster:aws:Network", "pulumi:providers:aws"}
 
 
 def test_every_zone_eks_cannot_use_is_named_with_the_ones_it_can() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from components.config import mesh_names as names
 from components.config.model import MeshSpec, Role
 from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
@@ -38,9 +39,9 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
     for spec in mesh.clusters:
         if spec.role is Role.PRIMARY:
             handle = clusters[spec.name]
-            names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
-            args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=names)
-            releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
+            dns_names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
+            args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
+            releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
             releases[spec.name].install_gateways()
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
@@ -53,10 +54,10 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
             primary_address=primary.eastwest_address,
             primary_routes=primary.istiod_routes,
         )
-        releases[spec.name] = IstioRelease(f"{spec.name}-istio", args)
-    link = MeshLink("mesh-link", MeshLinkArgs(mesh, clusters, releases))
+        releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
+    link = MeshLink(names.LINK.name(), MeshLinkArgs(mesh, clusters, releases))
     for spec in remotes:
         releases[spec.name].install_gateways(after=link.secrets_about(spec.name))
     if mesh.verify:
-        MeshCheck("mesh-check", MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image))
+        MeshCheck(names.CHECK.name(), MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image))
     return Mesh(releases, link)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
 from components.mesh.ca import MeshCA
@@ -9,19 +11,27 @@ from components.platforms.aws import AWS
 from components.platforms.azure import AZURE
 from components.platforms.existing import EXISTING
 from components.platforms.exposure import Exposure
-from components.platforms.platform import Platform, PlatformBuild
+from components.platforms.platform import Platform, PlatformBuild, PreparedPlatform
 
 PLATFORMS: tuple[Platform, ...] = (AZURE, AWS, EXISTING)
+# The order platforms are prepared in: those that check live facts first (AWS reads each region's
+# zone list before its VPCs), so that a refusal stops the update before anything else is registered.
+PREPARATION_ORDER: tuple[Platform, ...] = (AWS, AZURE, EXISTING)
 
 
 def platform_configs() -> list[PlatformConfig]:
     return [p.config for p in PLATFORMS]
 
 
-def build_platforms(mesh: MeshSpec, ca: MeshCA) -> PlatformBuild:
-    """Every platform that has clusters in the mesh, built side by side. Across platforms the only
-    edges between them are each cluster's ranges on the others' egress addresses (``Exposure``)."""
-    prepared = [platform.prepare(mesh) for platform in PLATFORMS if mesh.on(platform.config.name)]
+def prepare_platforms(mesh: MeshSpec) -> list[PreparedPlatform]:
+    """The networks (and egress addresses) of every platform that has clusters in the mesh, before
+    anything else of the stack: see ``PREPARATION_ORDER``."""
+    return [platform.prepare(mesh) for platform in PREPARATION_ORDER if mesh.on(platform.config.name)]
+
+
+def build_platforms(mesh: MeshSpec, prepared: Sequence[PreparedPlatform], ca: MeshCA) -> PlatformBuild:
+    """Every platform's clusters and CA copies, built side by side. Across platforms the only edges
+    between them are each cluster's ranges on the others' egress addresses (``Exposure``)."""
     exposure = None
     if mesh.spans_platforms:
         egress = {name: cidrs for part in prepared for name, cidrs in part.egress.items()}
