@@ -35,7 +35,7 @@ CA_FILES = (CA_CERT, CA_KEY, ROOT_CERT, CERT_CHAIN)
 XDS_PORT = 15012
 WEBHOOK_PORT = 15017
 WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
-EXACT_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+EXACT_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 # Every istiod value path the program sets, and the config that decides it.
 PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
@@ -83,7 +83,7 @@ MERGED_ISTIOD_MAPS = ("podLabels", "serviceAccountAnnotations")
 # The Gateway API release each Istio minor is built against (its go.mod: sigs.k8s.io/gateway-api);
 # ambient meshes install its standard-channel CRDs, which Istio's charts do not ship.
 GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
-GATEWAY_API_TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+GATEWAY_API_TAG = re.compile(r"v([0-9]+)\.([0-9]+)\.([0-9]+)")
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
 
@@ -113,7 +113,7 @@ class IstioVersion(Kind[str]):
             return None
         match = EXACT_VERSION.fullmatch(text)
         if match is None:
-            yaml_hint = " (YAML reads an unquoted 1.30 as the number 1.3: quote versions)" if re.fullmatch(r"\d+\.\d+", text) else ""
+            yaml_hint = " (YAML reads an unquoted 1.30 as the number 1.3: quote versions)" if re.fullmatch(r"[0-9]+\.[0-9]+", text) else ""
             fail("istio-version", f"{text!r} is not an exact Istio release; use x.y.z, e.g. {self.default}{yaml_hint}")
             return None
         canonical = canonical_version(match.groups())

@@ -190,7 +190,7 @@ class Integer(Kind[int]):
 
     def convert(self, value: object, fail: Fail) -> int | None:
         number: object = value
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        if isinstance(value, str) and re.fullmatch(r"[ \t\n\r]*-?[0-9]+[ \t\n\r]*", value):
             number = int(value)
         if isinstance(number, bool) or not isinstance(number, int):
             fail("type", f"must be a whole number, got {type_name(value)}")

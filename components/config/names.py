@@ -138,7 +138,7 @@ class NamePlan:
 
 def _natural(path: str) -> tuple[object, ...]:
     """``path`` in reading order: clusters[2] before clusters[10]."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path))
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"([0-9]+)", path))
 
 
 def _collision(earlier: PlannedName, later: PlannedName) -> tuple[str, str, str, Owner | None]:

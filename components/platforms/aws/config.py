@@ -32,9 +32,9 @@ from components.config.rules import ApiExposure, overlapping_pairs, report_api_e
 from components.platforms.aws import names
 
 NAME = "aws"
-AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
-IAM_PRINCIPAL_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
-EC2_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)")
+AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
+IAM_PRINCIPAL_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+")
+EC2_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
 DEFAULT_SERVICE_CIDR = IPv4Network("172.20.0.0/16")
@@ -74,7 +74,7 @@ PUBLIC_SUBNETS = Field(
 )
 ZONES = Field(
     "zones",
-    ListOf(Text(re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]"), "use zone names such as eu-west-1a"), min_items=2),
+    ListOf(Text(re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]"), "use zone names such as eu-west-1a"), min_items=2),
     "Availability zones by name, one per private and public subnet, in their order (at least 2, as EKS needs). "
     "Names, not positions in the region's live list, so that an impaired zone never shifts subnets.",
     required=True,

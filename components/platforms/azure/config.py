@@ -37,6 +37,9 @@ NAME = "azure"
 AZURE_REGION = re.compile(r"[a-z][a-z0-9]*")
 AKS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,11}")
 AZURE_VM_SIZE = re.compile(r"Standard_[A-Za-z0-9_]+")
+# Azure takes Unicode letters and digits in a resource group's name (Char.IsLetterOrDigit, "Naming rules
+# and restrictions for Azure resources", Microsoft.Resources), so this one pattern keeps Unicode \w on purpose;
+# nothing else the program names is derived from it.
 RESOURCE_GROUP = re.compile(r"[-\w._()]{1,89}[-\w_()]")
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
 KEY_VAULT_PREFIX = re.compile(r"[a-zA-Z][a-zA-Z0-9]{1,16}")
