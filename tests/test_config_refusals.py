@@ -262,15 +262,11 @@ def test_istiod_values_beside_the_owned_paths_are_kept_as_given() -> None:
 @pytest.mark.parametrize(
     ("url", "names"),
     [
-        ("https://127.1:6443", "the loopback address 127.0.0.1"),
-        ("https://0x7f.1:6443", "the loopback address 127.0.0.1"),
-        ("https://2130706433:6443", "the loopback address 127.0.0.1"),
         ("https://127.0.0.1:6443", "the loopback address 127.0.0.1"),
         ("https://[::1]:6443", "the loopback address ::1"),
         ("https://[::ffff:127.0.0.1]:6443", "the loopback address 127.0.0.1"),
         ("https://LocalHost.:6443", "this machine (localhost.)"),
         ("https://0.0.0.0:6443", "the unspecified address 0.0.0.0"),
-        ("https://0:6443", "the unspecified address 0.0.0.0"),
         ("https://[::]:6443", "the unspecified address ::"),
     ],
 )
@@ -279,6 +275,22 @@ def test_api_urls_that_reach_only_the_dialling_pod_are_refused_in_every_spelling
         (
             "loopback-url",
             f"clusters[0].apiServerUrl (cluster c1): {url} names {names}, which other clusters' pods cannot reach; {DIAL_HINT}",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("127.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0", "0.0.0.0"), ("010.0.0.1", "8.0.0.1")],
+)
+def test_legacy_ipv4_forms_are_refused_with_the_dotted_address(host: str, address: str) -> None:
+    # C resolvers read these as an address, Go's (kubectl, istiod) as a host name.
+    url = f"https://{host}:6443"
+    assert codes_of(with_cluster(n_existing(2), 0, apiServerUrl=url)) == [
+        (
+            "url-host",
+            f"clusters[0].apiServerUrl (cluster c1): {url!r} has the host {host!r}, which is neither an IP address nor a DNS name: "
+            f"{host!r} is a legacy IPv4 form that some clients read as {address} and others as a host name; write {address}",
         )
     ]
 

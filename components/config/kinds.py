@@ -433,8 +433,9 @@ def host_name_problem(host: str) -> str | None:
     if ":" in host:
         return None  # an IPv6 address; urlsplit has checked it
     name = host.removesuffix(".")
-    if numeric_address(name) is not None:
-        return None
+    address = numeric_address(name)
+    if address is not None:
+        return legacy_ipv4_problem(name, address)
     labels = name.split(".")
     bad = next((label for label in labels if not HOST_LABEL.fullmatch(label)), None)
     if bad is not None:
@@ -446,6 +447,19 @@ def host_name_problem(host: str) -> str | None:
         return f"it is {len(name)} characters, and DNS names have at most {MAX_HOST_NAME}; use a shorter name or the IP address"
     if re.fullmatch(r"[0-9]+", labels[-1]):
         return "it is no IPv4 address (four numbers from 0 to 255), and a DNS name never ends in a number (RFC 3696 §2)"
+    return None
+
+
+def legacy_ipv4_problem(name: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why ``name``, which a resolver reads as ``address``, must be written otherwise, or ``None``.
+    ``inet_aton``'s legacy forms (``127.1``, ``0x7f.1``, ``010.0.0.1``: octal, hex, fewer parts) are
+    read as an address by C resolvers but as a host name by Go's (``net.ParseIP`` takes only dotted
+    decimal, and refuses leading zeros since Go 1.17), and kubectl, the Kubernetes provider and istiod
+    are Go programs: the same URL would reach different machines."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return f"{name!r} is a legacy IPv4 form that some clients read as {address} and others as a host name; write {address}"
     return None
 
 
