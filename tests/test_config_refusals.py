@@ -281,7 +281,13 @@ def test_api_urls_that_reach_only_the_dialling_pod_are_refused_in_every_spelling
 
 @pytest.mark.parametrize(
     ("host", "address"),
-    [("127.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0", "0.0.0.0"), ("010.0.0.1", "8.0.0.1")],
+    [
+        ("127.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0", "0.0.0.0"),  # noqa: S104
+        ("010.0.0.1", "8.0.0.1"),
+    ],
 )
 def test_legacy_ipv4_forms_are_refused_with_the_dotted_address(host: str, address: str) -> None:
     # C resolvers read these as an address, Go's (kubectl, istiod) as a host name.
