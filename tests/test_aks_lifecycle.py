@@ -220,9 +220,14 @@ VAULT_COPIES = frozenset(
     {"mesh-vault-mesh-root-cert"} | {f"mesh-vault-{c}-{f}" for c in CLUSTERS for f in ("ca-cert", "ca-key", "cert-chain")}
 )
 ISTIOD_READS = frozenset(f"{c}-istiod-vault-reads-{f.removesuffix('.pem')}" for c in CLUSTERS for f in FILES)
+# New grants are waited for again before istiod reads through them.
+ISTIOD_READS_WAITS = frozenset(f"{c}-istiod-vault-reads-propagation" for c in CLUSTERS)
 VAULT_MOVED = Changes(
     update=frozenset(f"{c}-istio-ca-files" for c in CLUSTERS),
-    replace=frozenset({"mesh-vault-suffix", "mesh-vault-vault", "mesh-vault-deployer-secrets-officer"}) | VAULT_COPIES | ISTIOD_READS,
+    replace=frozenset({"mesh-vault-suffix", "mesh-vault-vault", "mesh-vault-deployer-secrets-officer"})
+    | VAULT_COPIES
+    | ISTIOD_READS
+    | ISTIOD_READS_WAITS,
 )
 VAULT_MOVES = {
     "keyVaultLocation": ({"keyVaultLocation": "northeurope"}, VAULT_MOVED),
@@ -336,3 +341,42 @@ def test_the_token_command_uses_an_esc_or_deployments_oidc_login_when_there_is_o
     assert isinstance(credential(oidc), ClientAssertionCredential)
     assert isinstance(credential({**oidc, "ARM_USE_OIDC": "false"}), DefaultAzureCredential)
     assert isinstance(credential({}), DefaultAzureCredential)
+
+
+SLEEP = "time:index/sleep:Sleep"
+
+
+def test_with_entra_id_nothing_on_the_cluster_runs_before_the_admin_grant_has_propagated(entra: StackRun) -> None:
+    # AKS: a new role assignment can take up to five minutes to reach its authorization webhook, and
+    # the Kubernetes provider does not retry a 403.
+    for cluster in CLUSTERS:
+        wait = entra.named(f"{cluster}-deployer-cluster-admin-propagation")
+        grant = entra.named(f"{cluster}-deployer-cluster-admin")
+        assert wait.inputs == {"createDuration": "5m", "triggers": {"grants": grant.id}}
+        assert wait.dependencies == [grant.urn]
+        provider = entra.named(f"{cluster}-provider")
+        assert wait.urn in provider.dependencies
+        on_cluster = [r for r in entra.resources if r.provider == f"{provider.urn}::{provider.id}"]
+        assert on_cluster
+        assert all(entra.needs(r.name, wait.name) for r in on_cluster)
+    assert sorted(r.name for r in entra.of_type(SLEEP)) == sorted(f"{c}-deployer-cluster-admin-propagation" for c in CLUSTERS)
+
+
+def test_istiod_starts_once_its_vault_grants_and_federations_have_propagated(from_vault: StackRun) -> None:
+    for cluster in CLUSTERS:
+        wait = from_vault.named(f"{cluster}-istiod-vault-reads-propagation")
+        grants = [from_vault.named(f"{cluster}-istiod-vault-reads-{f.removesuffix('.pem')}") for f in FILES]
+        federations = [
+            r for r in from_vault.of_type("azure-native:managedidentity:FederatedIdentityCredential") if r.name.startswith(cluster)
+        ]
+        made = [*federations, *grants]
+        assert wait.inputs == {"createDuration": "5m", "triggers": {"grants": ",".join(sorted(r.id for r in made))}}
+        assert sorted(wait.dependencies) == sorted(r.urn for r in made)
+        istiods = [r for r in from_vault.of_type("kubernetes:helm.sh/v3:Release") if r.name.startswith(f"{cluster}-istio-istiod-")]
+        assert istiods
+        assert all(from_vault.needs(r.name, wait.name) for r in istiods)
+
+
+def test_an_unchanged_grant_is_not_waited_for_again(from_vault: StackRun) -> None:
+    again = run_stack("aks", {"caDelivery": "keyVault"}, state=from_vault.state())
+    assert {r.operation for r in again.of_type(SLEEP)} == {"same"}

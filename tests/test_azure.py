@@ -186,14 +186,22 @@ def test_flat_azure_mesh_has_no_east_west_gateway(aks_run: StackRun) -> None:
     assert aks_run.outputs["eastWestGateways"] == {}
 
 
-def test_clusters_do_not_wait_for_each_other_and_peering_does_not_wait_for_clusters(aks_run: StackRun) -> None:
+def test_clusters_do_not_wait_for_each_other_and_peerings_wait_for_both_clusters(aks_run: StackRun) -> None:
     west = deps(aks_run, "westeurope-aks-aks")
     assert not {d for d in west if "eastus" in d}
-    assert "azure-westeurope-aks-system-subnet" in west
+    assert {f"azure-westeurope-aks-{pool}-subnet" for pool in ("system", "user1", "user2")} <= west
     for pool in ("user1", "user2"):
         assert f"azure-westeurope-aks-{pool}-subnet" in deps(aks_run, f"westeurope-aks-{pool}")
+    # A peering puts both VNets in Updating, which AKS's VNet ownership step refuses: after both clusters' pools.
+    assert deps(aks_run, "azure-westeurope-aks-to-eastus-aks") >= {
+        "westeurope-aks-aks",
+        "westeurope-aks-user2",
+        "eastus-aks-aks",
+        "eastus-aks-user2",
+    }
+    assert "azure-westeurope-aks-to-eastus-aks" in deps(aks_run, "azure-eastus-aks-to-westeurope-aks")
     for peering in names(aks_run, "azure-native:network:VirtualNetworkPeering"):
-        assert not {d for d in deps(aks_run, peering) if d.endswith("-aks-aks") or "provider" in d}
+        assert not {d for d in deps(aks_run, peering) if "provider" in d}
 
 
 def test_ca_waits_for_nothing_azure(aks_run: StackRun) -> None:

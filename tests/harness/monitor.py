@@ -37,7 +37,8 @@ class Registered:
     change in place did), ``same`` (left alone, outputs from state) or ``read``. ``failed`` holds
     the error it failed to become ready with ("" when it is ready). ``delete_first``: a
     replacement that deletes the old resource before it creates the new one
-    (``tests.harness.replacements.deletes_first``).
+    (``tests.harness.replacements.deletes_first``). ``deleted_with``: the URN whose deletion
+    ``pulumi destroy`` lets delete this one too, skipping its own delete ("" for none).
     """
 
     urn: str
@@ -60,6 +61,7 @@ class Registered:
     providers: dict[str, str] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
     delete_first: bool = False
+    deleted_with: str = ""
 
     @property
     def provider_urn(self) -> str:
@@ -164,6 +166,7 @@ class RecordingMonitor(MockMonitor):
             custom_timeouts=timeouts,
             providers=dict(request.providers),
             ignore_changes=list(request.ignoreChanges),
+            deleted_with=request.deletedWith,
         )
         provider_replaced = record.provider_urn in self.replaced_providers
         args = MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)

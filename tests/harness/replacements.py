@@ -112,6 +112,13 @@ REPLACEMENTS: dict[str, Replacement] = {
         ("certRequestPem", "caCertPem", "caPrivateKeyPem", *TLS_CERT),
         renewal=True,
     ),
+    # --- pulumiverse-time ----------------------------------------------------------------------------
+    # terraform-provider-time internal/provider/resource_time_sleep.go: triggers RequiresReplace (the
+    # wait runs again); the durations update in place and wait for nothing.
+    "time:index/sleep:Sleep": Replacement(
+        "terraform-provider-time internal/provider/resource_time_sleep.go (triggers RequiresReplace), behind pulumiverse-time",
+        ("triggers",),
+    ),
     # --- pulumi-random -------------------------------------------------------------------------------
     "random:index/randomString:RandomString": Replacement(
         TF_RANDOM,

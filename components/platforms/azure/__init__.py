@@ -80,6 +80,7 @@ class AzurePlatform:
             )
             for c in clusters
         }
+        network.peer({name: [cluster.managed_cluster, *cluster.agent_pools] for name, cluster in aks.items()})
         # The config layer requires the vault's region: it follows no cluster, so that adding or
         # removing clusters never moves it.
         assert settings.key_vault_location is not None

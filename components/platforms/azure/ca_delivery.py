@@ -21,7 +21,7 @@ import yaml
 from components.mesh.handle import CaFiles
 from components.platforms.azure import names
 from components.platforms.azure.config import WORKLOAD_IDENTITY_CLIENT, WORKLOAD_IDENTITY_USE
-from components.platforms.azure.roles import KEY_VAULT_SECRETS_USER, assign_role
+from components.platforms.azure.roles import KEY_VAULT_SECRETS_USER, assign_role, joined_ids, propagation_wait
 
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - the token exchange audience, not a secret
 
@@ -104,6 +104,10 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             )
             for file, secret in args.secrets.items()
         ]
+        # The CSI driver reads the secrets with istiod's token as soon as istiod starts: the grants
+        # and federations must have taken effect by then, which Azure does not promise for minutes.
+        made = [*federations, *grants]
+        propagated = propagation_wait(names.READS_PROPAGATION.name(access=name), made, joined_ids(made), child)
         secret_names = {file: secret.name for file, secret in args.secrets.items()}
         objects = pulumi.Output.all(**secret_names).apply(vault_objects)
         self.ca_files = CaFiles(
@@ -117,6 +121,6 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             },
             pod_labels={WORKLOAD_IDENTITY_USE: "true"},
             service_account_annotations={WORKLOAD_IDENTITY_CLIENT: identity.client_id},
-            needs=[identity, *federations, *grants, *args.secrets.values()],
+            needs=[identity, *federations, *grants, propagated, *args.secrets.values()],
         )
         self.register_outputs({"clientId": identity.client_id})

@@ -38,7 +38,7 @@ from components.mesh.handle import ClusterHandle
 from components.platforms.azure import names, token
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
-from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role
+from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role, joined_ids, propagation_wait
 from components.platforms.exposure import Exposure, with_peers
 
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
@@ -182,21 +182,15 @@ class AksCluster(pulumi.ComponentResource):
             if args.secrets_provider
             else None,
             api_server_access_profile=self._api_access(spec.name, azure, args),
+            # The cluster joins its VNet once every subnet write on it is done (Azure takes one at a time).
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."))
+                child,
+                pulumi.ResourceOptions(
+                    ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."), depends_on=list(network.subnets.values())
+                ),
             ),
         )
-        self.agent_pools = [
-            azure_native.containerservice.AgentPool(
-                names.AGENT_POOL.name(aks=name, pool=pool.name),
-                agent_pool_name=pool.name,
-                resource_name_=self.managed_cluster.name,
-                resource_group_name=network.resource_group,
-                **pool_settings(pool, network.subnets[pool.name].id),
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=autoscaled_count(pool))),
-            )
-            for pool in azure.added_pools
-        ]
+        self.agent_pools = self._agent_pools(name, azure, network, child)
         network_rights = self._network_rights(name, args, child)
         provider = self._kubernetes_provider(name, args, azure, child)
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
@@ -209,11 +203,39 @@ class AksCluster(pulumi.ComponentResource):
             # The east-west gateway is internal over peering, or public but limited to the peers across
             # platforms; the ingress gateway serves the outside world either way.
             eastwest_annotations=ONLY_SOURCE_RANGES if exposure else INTERNAL_LB,
+            # The inline System pool, made with the cluster, runs the mesh: nothing waits for the
+            # other pools, which AKS adds one at a time.
             ready=network_rights,
-            schedulable=self.agent_pools,
             eastwest_source_ranges=exposure.peers(spec.name) if exposure else None,
         )
         self.register_outputs(self.outputs())
+
+    def _agent_pools(
+        self, name: str, azure: AzureCluster, network: ClusterNetwork, child: pulumi.ResourceOptions
+    ) -> list[azure_native.containerservice.AgentPool]:
+        """The pools beyond the inline System pool, one after the other: AKS refuses a pool operation
+        while another runs on the cluster ("OperationNotAllowed: Another agentpool operation is in
+        progress") and races on the VNet's ownership (Azure/AKS#4522, VirtualNetworkNotInSucceededState),
+        and azure-native retries neither. Deleted with the cluster: a destroy deletes the cluster
+        without deleting its pools one by one first; a pool removed from the config is deleted alone."""
+        pools: list[azure_native.containerservice.AgentPool] = []
+        for pool in azure.added_pools:
+            pools.append(
+                azure_native.containerservice.AgentPool(
+                    names.AGENT_POOL.name(aks=name, pool=pool.name),
+                    agent_pool_name=pool.name,
+                    resource_name_=self.managed_cluster.name,
+                    resource_group_name=network.resource_group,
+                    **pool_settings(pool, network.subnets[pool.name].id),
+                    opts=pulumi.ResourceOptions.merge(
+                        child,
+                        pulumi.ResourceOptions(
+                            ignore_changes=autoscaled_count(pool), depends_on=pools[-1:], deleted_with=self.managed_cluster
+                        ),
+                    ),
+                )
+            )
+        return pools
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: the FQDN, the resource group and the kubeconfig (a secret)."""
@@ -257,6 +279,8 @@ class AksCluster(pulumi.ComponentResource):
             args.subscription_id,
             child,
         )
+        # Every Kubernetes call is refused (403) until the grant reaches AKS's authorization webhook.
+        propagated = propagation_wait(names.CLUSTER_ADMIN_PROPAGATION.name(aks=name), [admin], joined_ids([admin]), child)
         # The user kubeconfig runs kubelogin (fine for people); the provider runs the project's token command.
         credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=cluster, format="exec"
@@ -267,7 +291,7 @@ class AksCluster(pulumi.ComponentResource):
             names.PROVIDER.name(aks=name),
             kubeconfig=pulumi.Output.secret(encoded.apply(entra_kubeconfig)),
             cluster_identifier=self.managed_cluster.id,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[admin])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[propagated])),
         )
 
     def _network_rights(self, name: str, args: AksClusterArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:

@@ -572,7 +572,8 @@ def _plan_aks(mesh: MeshSpec, cluster: ClusterSpec, outbound: bool, plan: NamePl
     named = [cluster_source(mesh, cluster.name)]
     aks = plan.add(names.AKS, named, cluster=cluster.name)
     parts = {"aks": aks, "cluster": cluster.name}
-    for template in (names.MANAGED_CLUSTER, names.PROVIDER, *([names.CLUSTER_ADMIN] if azure.entra_id else [])):
+    entra = [names.CLUSTER_ADMIN, names.CLUSTER_ADMIN_PROPAGATION] if azure.entra_id else []
+    for template in (names.MANAGED_CLUSTER, names.PROVIDER, *entra):
         plan.add(template, named, **parts)
     for pool in azure.node_pools:
         pool_named = [*named, _pool_source(mesh, cluster, pool)]
@@ -602,6 +603,7 @@ def _plan_vault_access(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
         plan.add(names.FEDERATION, [*named, revision_source(mesh, version)], access=access, cluster=cluster, account=account)
     for file in CA_FILES:
         plan.add(names.READS, named, access=access, cluster=cluster, file=file.removesuffix(".pem"))
+    plan.add(names.READS_PROPAGATION, named, access=access, cluster=cluster)
 
 
 def _vault_delivery_used(mesh: ParsedMesh, settings: object, problems: Problems) -> None:

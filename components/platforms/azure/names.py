@@ -8,6 +8,7 @@ from components.config.names import NameTemplate
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+SLEEP = "time:index/sleep:Sleep"
 
 NETWORK = NameTemplate("istio-multicluster:azure:Network", "azure", "the Azure network")
 GROUP = NETWORK.child(RESOURCE_GROUP, "{network}-{group}", "resource group {group}")
@@ -23,6 +24,9 @@ MANAGED_CLUSTER = AKS.child("azure-native:containerservice:ManagedCluster", "{ak
 AGENT_POOL = AKS.child("azure-native:containerservice:AgentPool", "{aks}-{pool}", "pool {pool} of cluster {cluster}")
 PROVIDER = AKS.child("pulumi:providers:kubernetes", "{aks}-provider", "cluster {cluster}'s kubernetes provider")
 CLUSTER_ADMIN = AKS.child(ROLE_ASSIGNMENT, "{aks}-deployer-cluster-admin", "the deployer's admin grant on cluster {cluster}")
+CLUSTER_ADMIN_PROPAGATION = AKS.child(
+    SLEEP, "{aks}-deployer-cluster-admin-propagation", "the wait for the deployer's admin grant on cluster {cluster} to take effect"
+)
 NETWORK_CONTRIBUTOR = AKS.child(ROLE_ASSIGNMENT, "{aks}-{scope}-network-contributor", "cluster {cluster}'s grant on its {scope}")
 
 VAULT = NameTemplate("istio-multicluster:azure:MeshKeyVault", "mesh-vault", "the mesh's Key Vault")
@@ -44,6 +48,9 @@ FEDERATION = VAULT_ACCESS.child(
     "the federation of {account} on cluster {cluster}",
 )
 READS = VAULT_ACCESS.child(ROLE_ASSIGNMENT, "{access}-reads-{file}", "istiod's grant on {file} of cluster {cluster}")
+READS_PROPAGATION = VAULT_ACCESS.child(
+    SLEEP, "{access}-reads-propagation", "the wait for istiod's grants and federations on cluster {cluster} to take effect"
+)
 
 ROOT_CERT_NAME = "mesh-root-cert"
 

@@ -2,8 +2,9 @@
 peering in both directions for every pair of Azure clusters.
 
 Peering lets the API servers, the east-west gateways (internal load balancers) and, on a flat
-network, the pods (Azure CNI gives them VNet IPs) reach each other. It depends on the VNets and
-their subnets only, never on the clusters, so networks and clusters build side by side. When the
+network, the pods (Azure CNI gives them VNet IPs) reach each other. Azure takes one write at a time
+on a VNet, so its subnets are made one after the other and the peerings (``peer``) once the clusters
+and their pools on both VNets are done. When the
 clusters span platforms, each cluster also gets a static outbound public IP here, which the other
 clouds' clusters admit.
 """
@@ -11,7 +12,7 @@ clouds' clusters admit.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -79,8 +80,7 @@ class AzureNetwork(pulumi.ComponentResource):
             if args.outbound_ips:
                 network = dataclasses.replace(network, outbound_ips=(self._outbound_ip(name, cluster, network.resource_group, child),))
             self.clusters[cluster.name] = network
-        for source, target in permutations(args.clusters, 2):
-            self._peering(name, source.name, target.name, child)
+        self._name, self._child = name, child
         self.register_outputs({"vnets": {c: n.vnet.id for c, n in self.clusters.items()}})
 
     @staticmethod
@@ -94,17 +94,18 @@ class AzureNetwork(pulumi.ComponentResource):
             address_space=azure_native.network.AddressSpaceArgs(address_prefixes=[str(azure.vnet_cidr)]),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["subnets"])),
         )
-        subnets = {
-            pool.name: azure_native.network.Subnet(
+        # Azure takes one write at a time on a VNet, a subnet's included: parallel subnet PUTs fail
+        # with AnotherOperationInProgress (pulumi/pulumi-azure-native#699, #1024), so one after the other.
+        subnets: dict[str, azure_native.network.Subnet] = {}
+        for pool in azure.node_pools:
+            subnets[pool.name] = azure_native.network.Subnet(
                 names.SUBNET.name(network=name, cluster=cluster.name, pool=pool.name),
                 subnet_name=f"{pool.name}-subnet",
                 resource_group_name=group,
                 virtual_network_name=vnet.name,
                 address_prefix=str(pool.subnet_cidr),
-                opts=child,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(subnets.values())[-1:])),
             )
-            for pool in azure.node_pools
-        }
         return ClusterNetwork(group, vnet, subnets)
 
     @staticmethod
@@ -131,18 +132,27 @@ class AzureNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _peering(self, name: str, source: str, target: str, child: pulumi.ResourceOptions) -> None:
-        local, remote = self.clusters[source], self.clusters[target]
-        # Azure serializes writes on a VNet: peering while its subnets are still being created
-        # fails with AnotherOperationInProgress, so the peering waits for both VNets' subnets.
-        subnets = [*local.subnets.values(), *remote.subnets.values()]
-        azure_native.network.VirtualNetworkPeering(
-            names.PEERING.name(network=name, source=source, target=target),
-            virtual_network_peering_name=names.peering_name(source, target),
-            resource_group_name=local.resource_group,
-            virtual_network_name=local.vnet.name,
-            remote_virtual_network=azure_native.network.SubResourceArgs(id=remote.vnet.id),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=subnets)),
-        )
+    def peer(self, writers: Mapping[str, Sequence[pulumi.Resource]]) -> list[azure_native.network.VirtualNetworkPeering]:
+        """Peer every cluster's VNet with every other's, once ``writers`` (each cluster's resources
+        that write its VNet: the AKS cluster and its pools) are done. A peering PUT puts both VNets in
+        ``Updating``, which AKS's VNet ownership step refuses (``VirtualNetworkNotInSucceededState``,
+        Azure/AKS#4522), and Azure takes one peering write at a time on a VNet, so the peerings go
+        one after the other, after the clusters; nothing in the mesh waits for them, so they are off
+        the path to a working control plane. Kept under this component: their names stay."""
+        peerings: list[azure_native.network.VirtualNetworkPeering] = []
+        for source, target in permutations(self.clusters, 2):
+            local, remote = self.clusters[source], self.clusters[target]
+            after = [*writers.get(source, ()), *writers.get(target, ()), *local.subnets.values(), *remote.subnets.values()]
+            peerings.append(
+                azure_native.network.VirtualNetworkPeering(
+                    names.PEERING.name(network=self._name, source=source, target=target),
+                    virtual_network_peering_name=names.peering_name(source, target),
+                    resource_group_name=local.resource_group,
+                    virtual_network_name=local.vnet.name,
+                    remote_virtual_network=azure_native.network.SubResourceArgs(id=remote.vnet.id),
+                    allow_virtual_network_access=True,
+                    allow_forwarded_traffic=True,
+                    opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=[*after, *peerings[-1:]])),
+                )
+            )
+        return peerings
