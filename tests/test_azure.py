@@ -192,14 +192,13 @@ def test_clusters_do_not_wait_for_each_other_and_peerings_wait_for_both_clusters
     assert {f"azure-westeurope-aks-{pool}-subnet" for pool in ("system", "user1", "user2")} <= west
     for pool in ("user1", "user2"):
         assert f"azure-westeurope-aks-{pool}-subnet" in deps(aks_run, f"westeurope-aks-{pool}")
-    # A peering puts both VNets in Updating, which AKS's VNet ownership step refuses: after both clusters' pools.
-    assert deps(aks_run, "azure-westeurope-aks-to-eastus-aks") >= {
-        "westeurope-aks-aks",
-        "westeurope-aks-user2",
-        "eastus-aks-aks",
-        "eastus-aks-user2",
-    }
+    # A peering puts both VNets in Updating, which AKS's VNet ownership step refuses: after both
+    # clusters, and the pools after the peerings.
+    assert {"westeurope-aks-aks", "eastus-aks-aks"} <= deps(aks_run, "azure-westeurope-aks-to-eastus-aks")
     assert "azure-westeurope-aks-to-eastus-aks" in deps(aks_run, "azure-eastus-aks-to-westeurope-aks")
+    for cluster in ("westeurope-aks", "eastus-aks"):
+        assert "azure-eastus-aks-to-westeurope-aks" in deps(aks_run, f"{cluster}-user1")
+        assert f"{cluster}-user1" in deps(aks_run, f"{cluster}-user2")
     for peering in names(aks_run, "azure-native:network:VirtualNetworkPeering"):
         assert not {d for d in deps(aks_run, peering) if "provider" in d}
 

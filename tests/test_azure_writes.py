@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.harness.azure_writes import AGENT_POOL, concurrent_vnet_writes, writers_by_vnet
+from tests.harness.makespan import finish_times, makespan
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.test_azure import three_clusters
 from tests.test_multicloud import OPERATORS
@@ -66,3 +67,30 @@ def test_the_mesh_waits_for_the_system_pool_only(aks_run: StackRun) -> None:
     for release in releases:
         for pool in aks_run.of_type(AGENT_POOL):
             assert not aks_run.needs(release, pool.name), f"{release} waits for {pool.name}"
+
+
+JOB = "kubernetes:batch/v1:Job"
+
+
+@pytest.mark.parametrize("overrides", [{}, {"caDelivery": "keyVault"}])
+def test_serialized_pools_do_not_delay_a_verified_mesh(overrides: dict[str, Any]) -> None:
+    """The pools, one after the other, lengthen the whole first ``up``; the mesh's probes finish
+    at the same time however long the pools take (they are not on its path)."""
+    run = run_stack("aks", overrides)
+    probes = [r.urn for r in run.of_type(JOB)]
+    assert len(probes) == 2
+    real = finish_times(run)
+    instant_pools = finish_times(run, {AGENT_POOL: 0})
+    slow_pools = finish_times(run, {AGENT_POOL: 3600})
+    assert [real[p] for p in probes] == [instant_pools[p] for p in probes] == [slow_pools[p] for p in probes]
+    assert makespan(run, {AGENT_POOL: 3600}) > makespan(run)
+
+
+def test_traffic_crosses_clusters_only_once_the_peerings_exist(aks_run: StackRun) -> None:
+    # One flat network: pods reach the other cluster's pods only over peering. Load-balanced
+    # workloads (the ingress gateways) and the probes wait for the peerings.
+    waiting = [r.name for r in aks_run.resources if r.type == JOB or (r.type == HELM_RELEASE and r.name.endswith("-ingress"))]
+    assert len(waiting) == 4
+    for name in waiting:
+        for peering in aks_run.of_type("azure-native:network:VirtualNetworkPeering"):
+            assert aks_run.needs(name, peering.name), f"{name} may run before {peering.name}"

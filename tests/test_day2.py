@@ -105,9 +105,11 @@ def upgrade_steps(gateways: Sequence[str]) -> list[Step]:
     """The walkthrough from 1.30.3 to 1.31.0; ``gateways`` are the stack's gateway releases on ``{c}``.
 
     ``keyvault``: what an AKS stack with ``caDelivery: keyVault`` changes besides, a federated
-    credential for each revision's service account.
+    credential for each revision's service account, and a new wait for Entra to propagate the changed
+    set of federations before the revision's istiod starts.
     """
     federation = "{c}-istiod-vault-federation-istiod-"
+    propagation = "{c}-istiod-vault-reads-propagation"
     return [
         Step(
             "Install the canary beside the default",
@@ -120,7 +122,7 @@ def upgrade_steps(gateways: Sequence[str]) -> list[Step]:
             "Nothing running changes: istiod 1.31.0 starts beside 1.30.3 and the CRDs come from 1.31.0. To try "
             "it, label a namespace `istio.io/rev=canary` (without `istio-injection`) and `kubectl rollout restart` "
             "its workloads; the check's `sample-canary` workloads already prove canary proxies reach every cluster.",
-            Changes(create=frozenset({federation + "1-31-0"})),
+            Changes(create=frozenset({federation + "1-31-0"}), replace=frozenset({propagation})),
         ),
         Step(
             "Move the default tag to the new release, keeping the old one as `previous`",
@@ -145,7 +147,7 @@ def upgrade_steps(gateways: Sequence[str]) -> list[Step]:
             "Only once no proxy runs 1.30.3 any more (`istioctl proxy-status` lists each proxy's version) and no "
             "namespace is labelled `istio.io/rev=previous`: proxies left on it lose their control plane, and new "
             "pods in such namespaces start without a sidecar.",
-            Changes(delete=frozenset({federation + "1-30-3"})),
+            Changes(delete=frozenset({federation + "1-30-3"}), replace=frozenset({propagation})),
         ),
         Step(
             "Drop the canary tag",
@@ -203,8 +205,10 @@ def test_each_upgrade_step_on_aks_changes_exactly_this(aks_upgrade: list[tuple[S
     step = upgrade_steps(AKS_GATEWAYS)[index]
     found = changes(before, after)
     assert found == for_clusters(step.expected | step.keyvault, ["westeurope-aks", "eastus-aks"])
-    # The CA, the clusters and their networks are never touched by an Istio change.
-    assert not (found.touched - {n for n in found.touched if "federation" in n}) & foundations(before)
+    # The CA, the clusters and their networks are never touched by an Istio change; the vault's
+    # federations follow the revisions, and so does the wait for Entra to propagate them.
+    revision_bound = {n for n in found.touched if n.endswith("-reads-propagation") or "-federation-" in n}
+    assert not (found.touched - revision_bound) & foundations(before)
 
 
 def test_the_upgrade_ends_on_one_revision_of_the_new_release(kind_upgrade: list[tuple[StackRun, StackRun]]) -> None:
@@ -283,7 +287,7 @@ AKS_CLUSTER = (
     "{c}-istio", "{c}-istio-istio-system", "{c}-istio-base", "{c}-istio-ca-files", "{c}-istio-istiod-1-30-3",
     "{c}-istio-tag-default", "{c}-istio-istio-ingress", "{c}-istio-ingress",
     "{c}-istiod-vault", "{c}-istiod-vault-identity", "{c}-istiod-vault-federation-istiod-1-30-3",
-    *(f"{{c}}-istiod-vault-reads-{f}" for f in ("ca-cert", "ca-key", "cert-chain", "root-cert")),
+    *(f"{{c}}-istiod-vault-reads-{f}" for f in ("ca-cert", "ca-key", "cert-chain", "root-cert", "propagation")),
     *(f"mesh-vault-{{c}}-{f}" for f in ("ca-cert", "ca-key", "cert-chain")),
     "mesh-ca-{c}-key", "mesh-ca-{c}-csr", "mesh-ca-{c}-cert", "mesh-link-{c}-reader-token", *check_workloads("default"),
 )  # fmt: skip

@@ -187,11 +187,13 @@ class MeshCheck(pulumi.ComponentResource):
             # A sidecar's revision changes only when its pod restarts; ambient pods have none.
             revision = None if mesh.ambient else revision_name(mesh.revisions[tag])
             servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
+        # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
+        paths = [resource for handle in args.clusters.values() for resource in handle.ready]
         for cluster in mesh.clusters:
             probe = pulumi.ResourceOptions(
                 parent=self,
                 provider=args.clusters[cluster.name].provider,
-                depends_on=[*servers, args.link, *self._injector(args, cluster.name, tag)],
+                depends_on=[*servers, args.link, *self._injector(args, cluster.name, tag), *paths],
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )

@@ -47,8 +47,8 @@ class ClusterHandle:
             right cloud load balancer, e.g. internal where the clusters are peered (default: none).
         ingress_annotations: annotations for the north-south ingress gateway Service, which is
             reached from outside and so never internal by default (default: none).
-        ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
-            pool (default: none).
+        ready: resources that must exist before load-balanced workloads and before traffic crosses
+            to the cluster, e.g. a MetalLB address pool or VNet peerings (default: none).
         schedulable: resources that must exist before anything runs pods on the cluster, e.g. node
             groups; on destroy they outlive every workload (default: none, the cluster has nodes).
         eastwest_source_ranges: the only CIDRs the east-west gateway's load balancer admits, for a

@@ -80,7 +80,12 @@ class AzurePlatform:
             )
             for c in clusters
         }
-        network.peer({name: [cluster.managed_cluster, *cluster.agent_pools] for name, cluster in aks.items()})
+        # Peerings once both clusters have joined their VNets, pools after the peerings: one write at
+        # a time on a VNet. The east-west gateways, internal load balancers reached over peering on
+        # one flat network, wait for the peerings.
+        peerings = network.peer({name: [cluster.managed_cluster] for name, cluster in aks.items()})
+        for cluster in aks.values():
+            cluster.add_pools(after=peerings)
         # The config layer requires the vault's region: it follows no cluster, so that adding or
         # removing clusters never moves it.
         assert settings.key_vault_location is not None
@@ -98,7 +103,7 @@ class AzurePlatform:
                 clusters={name: ca.clusters[name] for name in aks},
             ),
         )
-        handles = {name: cluster.handle for name, cluster in aks.items()}
+        handles = {name: dataclasses.replace(cluster.handle, ready=[*cluster.handle.ready, *peerings]) for name, cluster in aks.items()}
         if from_vault:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
                 issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(_issuer_url)

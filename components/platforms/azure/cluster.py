@@ -190,7 +190,8 @@ class AksCluster(pulumi.ComponentResource):
                 ),
             ),
         )
-        self.agent_pools = self._agent_pools(name, azure, network, child)
+        self._name, self._azure, self._network, self._child = name, azure, network, child
+        self.agent_pools = []
         network_rights = self._network_rights(name, args, child)
         provider = self._kubernetes_provider(name, args, azure, child)
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
@@ -210,16 +211,18 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.register_outputs(self.outputs())
 
-    def _agent_pools(
-        self, name: str, azure: AzureCluster, network: ClusterNetwork, child: pulumi.ResourceOptions
-    ) -> list[azure_native.containerservice.AgentPool]:
-        """The pools beyond the inline System pool, one after the other: AKS refuses a pool operation
-        while another runs on the cluster ("OperationNotAllowed: Another agentpool operation is in
-        progress") and races on the VNet's ownership (Azure/AKS#4522, VirtualNetworkNotInSucceededState),
-        and azure-native retries neither. Deleted with the cluster: a destroy deletes the cluster
-        without deleting its pools one by one first; a pool removed from the config is deleted alone."""
+    def add_pools(self, after: Sequence[pulumi.Resource]) -> list[azure_native.containerservice.AgentPool]:
+        """The pools beyond the inline System pool, once ``after`` (the VNet peerings, other writes on
+        this cluster's VNet) are done, one after the other: AKS refuses a pool operation while
+        another runs on the cluster ("OperationNotAllowed: Another agentpool operation is in
+        progress") and takes ownership of the pool subnet's VNet, which fails while the VNet is
+        Updating (Azure/AKS#4522, VirtualNetworkNotInSucceededState); azure-native retries neither.
+        Deleted with the cluster: a destroy deletes the cluster without deleting its pools one by
+        one first; a pool removed from the config is deleted alone. Nothing in the mesh waits for
+        them (the inline System pool runs it)."""
+        name, network, child = self._name, self._network, self._child
         pools: list[azure_native.containerservice.AgentPool] = []
-        for pool in azure.added_pools:
+        for pool in self._azure.added_pools:
             pools.append(
                 azure_native.containerservice.AgentPool(
                     names.AGENT_POOL.name(aks=name, pool=pool.name),
@@ -230,11 +233,14 @@ class AksCluster(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions.merge(
                         child,
                         pulumi.ResourceOptions(
-                            ignore_changes=autoscaled_count(pool), depends_on=pools[-1:], deleted_with=self.managed_cluster
+                            ignore_changes=autoscaled_count(pool),
+                            depends_on=[*after, *pools[-1:]],
+                            deleted_with=self.managed_cluster,
                         ),
                     ),
                 )
             )
+        self.agent_pools = pools
         return pools
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:

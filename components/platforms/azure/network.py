@@ -134,11 +134,11 @@ class AzureNetwork(pulumi.ComponentResource):
 
     def peer(self, writers: Mapping[str, Sequence[pulumi.Resource]]) -> list[azure_native.network.VirtualNetworkPeering]:
         """Peer every cluster's VNet with every other's, once ``writers`` (each cluster's resources
-        that write its VNet: the AKS cluster and its pools) are done. A peering PUT puts both VNets in
-        ``Updating``, which AKS's VNet ownership step refuses (``VirtualNetworkNotInSucceededState``,
-        Azure/AKS#4522), and Azure takes one peering write at a time on a VNet, so the peerings go
-        one after the other, after the clusters; nothing in the mesh waits for them, so they are off
-        the path to a working control plane. Kept under this component: their names stay."""
+        that write its VNet before the peerings: the AKS cluster) are done. A peering PUT puts both
+        VNets in ``Updating``, which AKS's VNet ownership step refuses (``VirtualNetworkNotInSucceededState``,
+        Azure/AKS#4522), and Azure takes one write at a time on a VNet, so the peerings go one after
+        the other, after the clusters, and later writers (the pools) wait for them. Kept under this
+        component: their names stay."""
         peerings: list[azure_native.network.VirtualNetworkPeering] = []
         for source, target in permutations(self.clusters, 2):
             local, remote = self.clusters[source], self.clusters[target]
