@@ -13,8 +13,9 @@ from azure.core.credentials import AccessToken
 from components.config.problems import ConfigError
 from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credential
 from tests.configs import codes_of, parse, two_azure, with_cluster
+from tests.harness import engine
 from tests.harness.mocks import MeshMocks, digest
-from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
 from tests.test_day2 import Changes, changes
 
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
@@ -380,3 +381,46 @@ def test_istiod_starts_once_its_vault_grants_and_federations_have_propagated(fro
 def test_an_unchanged_grant_is_not_waited_for_again(from_vault: StackRun) -> None:
     again = run_stack("aks", {"caDelivery": "keyVault"}, state=from_vault.state())
     assert {r.operation for r in again.of_type(SLEEP)} == {"same"}
+
+
+# --- Autoscaled node counts: the autoscaler's, never the config's after creation ----------------
+
+
+def with_max_counts(system: int, user: int) -> dict[str, Any]:
+    """The aks stack's clusters with the System pool's and user1's autoscaler maxima changed: an
+    edit that updates the cluster (its inline System pool) and the user1 pool in place."""
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    for cluster in clusters:
+        pools = {pool["name"]: pool for pool in cluster["nodePools"]}
+        pools["system"]["maxCount"], pools["user1"]["maxCount"] = system, user
+    return {"clusters": clusters}
+
+
+AUTOSCALED = {"westeurope-aks-aks": {"agentPoolProfiles[0].count": 3}, "westeurope-aks-user1": {"count": 4}}
+
+
+def test_an_update_sends_the_autoscalers_counts_not_the_configs() -> None:
+    """The autoscaler moved the System pool to 3 nodes and user1 to 4 (the config says 2 each);
+    then an operator raises the maxima. AKS refuses a PUT of an autoscaled pool whose count differs
+    from the scale set's ("Cannot manually scale AgentPool ... with cluster autoscaler enabled"), so
+    the update must send 3 and 4: the project refreshes before every run, and the program ignores
+    the count after creation."""
+    before = run_stack("aks")
+    after = run_stack("aks", with_max_counts(4, 6), state=before.state_after_drift(AUTOSCALED))
+    cluster, pool = after.named("westeurope-aks-aks"), after.named("westeurope-aks-user1")
+    assert (cluster.operation, pool.operation) == ("update", "update")
+    system = cluster.inputs["agentPoolProfiles"][0]
+    assert (system["count"], system["maxCount"]) == (3, 4)
+    assert (pool.inputs["count"], pool.inputs["maxCount"]) == (4, 6)
+    # The other cluster did not drift: its counts stay the configured ones.
+    assert after.named("eastus-aks-user1").inputs["count"] == 2
+
+
+def test_without_a_refresh_the_update_would_send_the_stale_count() -> None:
+    """What the refresh prevents, so that the test above fails when the project stops refreshing."""
+    before = run_stack("aks")
+    drift = {before.named(name).urn: changes for name, changes in AUTOSCALED.items()}
+    stale = engine.after_drift(before.state(), drift, refresh=False)
+    after = run_stack("aks", with_max_counts(4, 6), state=stale)
+    assert after.named("westeurope-aks-user1").inputs["count"] == 2
+    assert refreshes_every_run()

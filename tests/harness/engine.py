@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -154,13 +155,58 @@ def with_ignored(prior: Mapping[str, Any], inputs: Mapping[str, Any], paths: Seq
     the engine sends the old value there, so a change at such a path is no change at all."""
     result = copy.deepcopy(dict(inputs))
     for path in paths:
-        steps: list[str | int] = [name or int(index) for name, index in PATH_STEP.findall(path)]
+        steps = _steps(path)
         old, new = _walk(prior, steps[:-1]), _walk(result, steps[:-1])
         last = steps[-1]
         kept = _walk(old, [last])
         if kept is not None and isinstance(new, (dict, list)):
             with contextlib.suppress(IndexError, TypeError):
                 new[last] = kept  # type: ignore[index]
+    return result
+
+
+def _steps(path: str) -> list[str | int]:
+    return [name or int(index) for name, index in PATH_STEP.findall(path)]
+
+
+def _set(tree: Any, steps: Sequence[str | int], value: Any) -> bool:
+    """Set ``value`` at ``steps`` in ``tree`` where its parent exists; whether it was set."""
+    parent = _walk(tree, steps[:-1])
+    if not isinstance(parent, (dict, list)) or (isinstance(parent, dict) and steps[-1] not in parent):
+        return False
+    try:
+        parent[steps[-1]] = value  # type: ignore[index]
+    except (IndexError, TypeError):
+        return False
+    return True
+
+
+AZURE_NATIVE = "azure-native:"
+
+
+def after_drift(state: Mapping[str, Prior], drift: Mapping[str, Mapping[str, Any]], *, refresh: bool) -> dict[str, Prior]:
+    """The state the next update starts from once the cloud has moved on its own: ``drift`` holds,
+    per URN, ``path -> value`` the cloud now reports (an autoscaler's node count, say).
+
+    Without a refresh the state is what the last update left: the engine diffs against it and, for
+    an ``ignoreChanges`` path, sends the old input, blind to the drift. A refresh reads every
+    resource: its outputs take the drift, and azure-native's Read also writes into the inputs each
+    input-shaped property whose output changed since the last update (pulumi-azure-native
+    provider.go ``Read``: the difference between the old and new outputs' input projections is
+    applied to the stored inputs). Other providers' inputs are left as they were.
+    """
+    result = dict(state)
+    if not refresh:
+        return result
+    for urn, changes in drift.items():
+        prior = state[urn]
+        inputs, outputs = copy.deepcopy(prior.inputs), copy.deepcopy(prior.outputs)
+        for path, value in changes.items():
+            if not _set(outputs, _steps(path), value):
+                raise KeyError(f"{urn} has no output {path} to drift")
+            if prior.type.startswith(AZURE_NATIVE):
+                _set(inputs, _steps(path), value)
+        result[urn] = dataclasses.replace(prior, inputs=inputs, outputs=outputs)
     return result
 
 

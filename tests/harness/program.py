@@ -62,6 +62,13 @@ def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{key}": text(value) for key, value in values.items() if value is not None}
 
 
+def refreshes_every_run() -> bool:
+    """Whether Pulumi.yaml makes the CLI refresh before every preview, update and destroy
+    (``options.refresh: always``)."""
+    options = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()).get("options") or {}
+    return options.get("refresh") == "always"
+
+
 REMOTE_COMPONENTS = ("eks:", "kubernetes:yaml/v2:")
 
 
@@ -92,6 +99,12 @@ class StackRun:
     def state(self) -> dict[str, Prior]:
         """What this update leaves in the stack's state, for the next run."""
         return {**self.remote_children, **{r.urn: r.as_prior() for r in self.resources}}
+
+    def state_after_drift(self, drift: Mapping[str, Mapping[str, Any]]) -> dict[str, Prior]:
+        """What the next ``pulumi up`` starts from once the cloud has changed what ``drift`` names
+        (per resource name, ``path -> value``), refreshed first when the project says so."""
+        by_urn = {self.named(name).urn: changes for name, changes in drift.items()}
+        return engine.after_drift(self.state(), by_urn, refresh=refreshes_every_run())
 
     def needs(self, dependent: str, dependency: str) -> bool:
         """Whether resource ``dependent`` (a name) needs ``dependency`` (a name), directly or through
