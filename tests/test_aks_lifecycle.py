@@ -360,7 +360,8 @@ def test_with_entra_id_nothing_on_the_cluster_runs_before_the_admin_grant_has_pr
         on_cluster = [r for r in entra.resources if r.provider == f"{provider.urn}::{provider.id}"]
         assert on_cluster
         assert all(entra.needs(r.name, wait.name) for r in on_cluster)
-    assert sorted(r.name for r in entra.of_type(SLEEP)) == sorted(f"{c}-deployer-cluster-admin-propagation" for c in CLUSTERS)
+    waits = {r.name for r in entra.of_type(SLEEP)}
+    assert waits == {f"{c}-{w}-propagation" for c in CLUSTERS for w in ("deployer-cluster-admin", "istiod-vault-reads")}
 
 
 def test_istiod_starts_once_its_vault_grants_and_federations_have_propagated(from_vault: StackRun) -> None:

@@ -109,7 +109,10 @@ def test_aks_cluster_profile(aks_run: StackRun) -> None:
     assert aks["identity"] == {"type": "SystemAssigned"}
     assert aks["oidcIssuerProfile"] == {"enabled": True}
     assert aks["securityProfile"] == {"workloadIdentity": {"enabled": True}}
-    assert "addonProfiles" not in aks  # caDelivery: secret needs no secrets provider
+    # The stack delivers the CA from Key Vault: the Secrets Store CSI driver's add-on mounts it.
+    assert aks["addonProfiles"] == {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"}}
+    }
     assert "aadProfile" not in aks and "disableLocalAccounts" not in aks
     assert aks["sku"] == {"name": "Base", "tier": "Standard"}
     assert aks["apiServerAccessProfile"] == {"authorizedIPRanges": []}  # anyone (AKS's default), stated
@@ -172,13 +175,15 @@ def test_key_vault_holds_the_ca_copies_but_never_the_root_key(aks_run: StackRun)
     assert all(s.inputs["properties"]["value"] != root_key for s in secrets.values())
 
 
-def test_with_the_ca_in_a_secret_no_identity_may_read_the_vaults_copies(aks_run: StackRun) -> None:
+def test_with_the_ca_in_a_secret_no_identity_may_read_the_vaults_copies() -> None:
+    in_secret = run_stack("aks", {"caDelivery": "secret"})
     grants = [
         r
-        for r in aks_run.of_type("azure-native:authorization:RoleAssignment")
+        for r in in_secret.of_type("azure-native:authorization:RoleAssignment")
         if r.inputs["roleDefinitionId"].endswith(KEY_VAULT_SECRETS_USER)
     ]
     assert grants == []
+    assert "addonProfiles" not in in_secret.named("westeurope-aks-aks").inputs  # no secrets provider either
 
 
 def test_flat_azure_mesh_has_no_east_west_gateway(aks_run: StackRun) -> None:
@@ -276,10 +281,26 @@ def test_a_second_up_changes_nothing(aks_run: StackRun) -> None:
 
 def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run: StackRun) -> None:
     istiod = aks_run.named("westeurope-aks-istio-istiod-1-30-3").inputs
+    identity = aks_run.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
     assert istiod["values"] == {
         "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
         "revision": "1-30-3",
         "meshConfig": {"accessLogFile": "/dev/stdout"},
+        # The shipped stack's CA comes from Key Vault, mounted by the CSI driver with istiod's identity.
+        "env": {"ROOT_CA_DIR": "/etc/cacerts-files"},
+        "volumes": [
+            {
+                "name": "cacerts-files",
+                "csi": {
+                    "driver": "secrets-store.csi.k8s.io",
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
+                },
+            }
+        ],
+        "volumeMounts": [{"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True}],
+        "serviceAccountAnnotations": {"azure.workload.identity/client-id": identity},
+        "podLabels": {"azure.workload.identity/use": "true"},
     }
     ingress = aks_run.named("eastus-aks-istio-ingress").inputs
     # Public: no internal-LB annotation.
