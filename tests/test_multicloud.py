@@ -23,10 +23,10 @@ from tests.test_policy import OPEN, policy_args, violations
 
 OPERATORS = ["203.0.113.0/24"]
 AKS, EKS = "westeurope-aks", "eu-west-1-eks"
-AKS_EGRESS = "20.199.23.66/32"  # the AKS cluster's outbound public IP
+AKS_EGRESS = "20.123.159.75/32"  # the AKS cluster's outbound public IP
 EKS_EGRESS = "52.43.46.119/32"  # the EKS VPC's NAT Elastic IP
 AKS_OUTBOUND_IP = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/istio-aks-westeurope"
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/istio-multicloud-westeurope"
     f"/providers/Microsoft.Network/publicIPAddresses/{AKS}-outbound"
 )
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
@@ -66,7 +66,7 @@ def test_egress_addresses_are_made_before_either_cluster(multicloud: StackRun) -
     assert (f"{eip.outputs['publicIp']}/32", f"{ip.outputs['ipAddress']}/32") == (EKS_EGRESS, AKS_EGRESS)
     assert ip.inputs == {
         "publicIpAddressName": f"{AKS}-outbound",
-        "resourceGroupName": "istio-aks-westeurope",
+        "resourceGroupName": "istio-multicloud-westeurope",
         "location": "westeurope",
         "sku": {"name": "Standard", "tier": "Regional"},
         "publicIPAllocationMethod": "Static",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -121,3 +122,29 @@ def test_destroy_deletes_every_load_balancer_before_what_provisions_it(stack: st
         cluster = gateway.split("-istio-")[0]
         for provisioner in PROVISIONERS[stack](cluster):
             assert run.needs(gateway, provisioner), f"{gateway} may outlive {provisioner} on destroy"
+
+
+def names_taken_in_the_account(run: StackRun) -> set[str]:
+    """What a stack names in its Azure subscription and AWS account: every resource group (unique
+    per subscription, ignoring case; everything else the program makes on Azure lives in one, or
+    has a random suffix like the vault) and every explicit AWS name (the rest are auto-named)."""
+    groups = {f"azure group {r.inputs['resourceGroupName'].lower()}" for r in run.of_type("azure-native:resources:ResourceGroup")}
+    aws = {f"{r.type} {r.inputs['name']}" for r in run.resources if r.custom and r.type.startswith("aws:") and "name" in r.inputs}
+    return groups | aws
+
+
+def test_the_shipped_cloud_stacks_can_share_one_subscription_and_one_account() -> None:
+    """azure-native and pulumi-aws refuse to create what exists: two shipped stacks deployed side by
+    side (aks and multicloud both have a westeurope-aks cluster) must name nothing alike."""
+    runs = {
+        "aks": run_stack("aks"),
+        "eks": run_stack("eks"),
+        "multicloud": run_stack("multicloud", {"operatorCidrs": ["203.0.113.0/24"]}),
+    }
+    taken = {stack: names_taken_in_the_account(run) for stack, run in runs.items()}
+    assert "azure group istio-aks-westeurope" in taken["aks"]
+    assert "azure group istio-multicloud-westeurope" in taken["multicloud"]
+    # The CA copies in Secrets Manager: 3 per EKS cluster and the root.
+    assert (len(taken["eks"]), len({n for n in taken["multicloud"] if n.startswith("aws:")})) == (7, 4)
+    for (a, names_a), (b, names_b) in itertools.combinations(taken.items(), 2):
+        assert not names_a & names_b, f"{a} and {b} both name {sorted(names_a & names_b)}"

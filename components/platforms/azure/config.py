@@ -184,7 +184,9 @@ RESOURCE_GROUP_NAME = Field(
     "resourceGroup",
     Text(RESOURCE_GROUP, "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'"),
     "Resource group of the cluster and its VNet, created in the cluster's region. Clusters may share a group only "
-    "within one region: Azure cannot move a group, so its location must not follow whichever cluster comes first.",
+    "within one region: Azure cannot move a group, so its location must not follow whichever cluster comes first. "
+    "Two stacks in one subscription need groups of their own (the default names no stack); renaming a group "
+    "replaces every cluster in it.",
     default_text="`istio-aks-<region>`",
 )
 VNET_CIDR = Field(
