@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import ipaddress
 from typing import Any
 
 import pytest
@@ -425,3 +426,52 @@ def test_without_a_refresh_the_update_would_send_the_stale_count() -> None:
     after = run_stack("aks", with_max_counts(4, 6), state=stale)
     assert after.named("westeurope-aks-user1").inputs["count"] == 2
     assert refreshes_every_run()
+
+
+# --- The vault's firewall: only the callers the stack knows -----------------------------------
+
+VAULT_OPEN = {"defaultAction": "Allow", "bypass": "AzureServices", "ipRules": []}
+OPERATORS = "198.51.100.0/24"
+
+
+def vault_rules(run: StackRun) -> dict[str, Any]:
+    return run.named("mesh-vault-vault").inputs["properties"]["networkAcls"]
+
+
+def restricted_aks(delivery: str) -> dict[str, Any]:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0]["authorizedIpRanges"] = [OPERATORS]
+    return {"clusters": clusters, "caDelivery": delivery}
+
+
+def outbound_address(run: StackRun, cluster: str) -> str:
+    return run.named(f"azure-{cluster}-outbound-ip").outputs["ipAddress"]
+
+
+def test_a_vault_whose_callers_are_unknown_stays_open_as_stated(aks_run: StackRun) -> None:
+    """AKS picks a one-platform cluster's outbound addresses unless an API is restricted: the CSI
+    driver's calls could come from anywhere, so the vault admits any address (RBAC decides)."""
+    assert vault_rules(aks_run) == VAULT_OPEN
+
+
+@pytest.mark.parametrize("delivery", ["keyVault", "secret"])
+def test_a_restricted_mesh_closes_the_vault_to_all_but_the_operators_and_its_readers(delivery: str) -> None:
+    run = run_stack("aks", restricted_aks(delivery))
+    readers = sorted((outbound_address(run, c) for c in CLUSTERS), key=ipaddress.ip_address) if delivery == "keyVault" else []
+    # Key Vault stores a single address without /32: sent so, a refresh finds no difference.
+    assert vault_rules(run) == {
+        "defaultAction": "Deny",
+        "bypass": "AzureServices",
+        "ipRules": [{"value": v} for v in [*readers, OPERATORS]],
+    }
+    assert all("/" not in r["value"] for r in vault_rules(run)["ipRules"][:-1])
+
+
+def test_across_platforms_the_vault_admits_the_operator_cidrs() -> None:
+    run = run_stack("multicloud", {"operatorCidrs": ["203.0.113.0/24"]})
+    assert vault_rules(run) == {"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{"value": "203.0.113.0/24"}]}
+
+
+def test_closing_the_vault_is_an_update_in_place(aks_run: StackRun) -> None:
+    after = run_stack("aks", restricted_aks("keyVault"), state=aks_run.state())
+    assert after.named("mesh-vault-vault").operation == "update"

@@ -140,8 +140,19 @@ def test_provider_kubeconfig_comes_from_admin_credentials_and_is_keyed_on_the_cl
     assert "exec" not in kubeconfig["users"][0]["user"]  # no kubelogin or az needed
     assert provider.inputs["clusterIdentifier"] == cluster.id
     assert "kubeconfig" in provider.secret_inputs
-    assert aks_run.outputs["aks"]["westeurope-aks"]["kubeconfig"] == provider.inputs["kubeconfig"]
-    assert "aks" in aks_run.secret_outputs
+    # The admin client certificate stays out of the outputs, which stack references read.
+    assert aks_run.outputs["aks"] == {
+        name: {"fqdn": aks_run.named(f"{name}-aks").outputs["fqdn"], "resourceGroup": f"istio-aks-{name.split('-')[0]}"}
+        for name in ("westeurope-aks", "eastus-aks")
+    }
+    assert "aks" not in aks_run.secret_outputs
+
+
+def test_the_admin_kubeconfig_is_exported_as_a_secret_only_when_asked() -> None:
+    run = run_stack("aks", {"aksAdminKubeconfigOutput": True})
+    for name in ("westeurope-aks", "eastus-aks"):
+        assert run.outputs["aks"][name]["kubeconfig"] == run.named(f"{name}-provider").inputs["kubeconfig"]
+    assert "aks" in run.secret_outputs
 
 
 def test_every_kubernetes_object_uses_its_own_clusters_provider(aks_run: StackRun) -> None:

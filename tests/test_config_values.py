@@ -51,6 +51,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
     "keyVaultLocation": "westeurope",
     "keyVaultResourceGroup": "mesh-vault",
     "caDelivery": "keyVault",
+    "aksAdminKubeconfigOutput": True,
     "secretsRegion": "eu-west-1",
     "secretsRecoveryWindowDays": 7,
     "vpcs": [vpc(nat="per-az")],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_azure_native as azure_native
 
 from components.config.istio import istiod_service
-from components.config.model import MeshSpec, Role, platform_settings
+from components.config.model import ClusterSpec, MeshSpec, Role, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.azure import names
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs
@@ -17,7 +17,7 @@ from components.platforms.azure.cluster import AksCluster, AksClusterArgs
 from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery, azure_part
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
-from components.platforms.exposure import Exposure, host_cidrs
+from components.platforms.exposure import Exposure, host_cidrs, with_peers
 from components.platforms.platform import PlatformBuild, PreparedPlatform
 
 
@@ -30,6 +30,22 @@ def outbound_address(ip: azure_native.network.PublicIPAddress) -> pulumi.Output[
         return address
 
     return ip.ip_address.apply(known)
+
+
+def vault_callers(
+    clusters: Sequence[ClusterSpec], exposure: Exposure | None, readers: Mapping[str, pulumi.Output[list[str]]]
+) -> pulumi.Output[list[str]] | None:
+    """Every address that reaches the vault's data plane, where the stack knows them all; None
+    where it does not. The deployer deletes secrets there (ARM has no delete for them, so
+    azure-native calls the vault): ``operatorCidrs`` across platforms, else the operators' ``authorizedIpRanges``. With
+    ``caDelivery: keyVault`` each reading cluster's CSI driver calls from its outbound IPs
+    (``readers``), which the program owns whenever operator ranges are known. ARM's own calls
+    (creating the vault and its secrets) pass any vault firewall: it guards the data plane only."""
+    operators = exposure.operator_cidrs if exposure is not None else [str(r) for c in clusters for r in azure_part(c).authorized_ip_ranges]
+    if not operators:
+        return None
+    addresses = pulumi.Output.all(*readers.values()).apply(lambda lists: [c for cidrs in lists for c in cidrs])
+    return with_peers(operators, addresses)
 
 
 class AzurePlatform:
@@ -76,6 +92,7 @@ class AzurePlatform:
                     exposure,
                     from_vault,
                     mesh_egress=list(egress.values()),
+                    export_admin_kubeconfig=settings.admin_kubeconfig_output,
                 ),
             )
             for c in clusters
@@ -89,6 +106,7 @@ class AzurePlatform:
         # The config layer requires the vault's region: it follows no cluster, so that adding or
         # removing clusters never moves it.
         assert settings.key_vault_location is not None
+        readers = [c.name for c in clusters if c.role is Role.PRIMARY] if from_vault else []
         vault = MeshKeyVault(
             names.VAULT.name(),
             MeshKeyVaultArgs(
@@ -101,6 +119,7 @@ class AzurePlatform:
                 deployer_object_id=client.object_id,
                 root_cert=ca.root_cert_pem,
                 clusters={name: ca.clusters[name] for name in aks},
+                allowed_ranges=vault_callers(clusters, exposure, {name: egress[name] for name in readers}),
             ),
         )
         handles = {name: dataclasses.replace(cluster.handle, ready=[*cluster.handle.ready, *peerings]) for name, cluster in aks.items()}

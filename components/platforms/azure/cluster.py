@@ -122,6 +122,8 @@ class AksClusterArgs:
         mesh_egress: within one platform, the outbound addresses of the mesh's AKS clusters (this
             one's included) where the program owns them: a restricted API server admits them, as
             the other clusters' istiods reach its public endpoint from there (default none).
+        export_admin_kubeconfig: put the admin kubeconfig (a client certificate) in the outputs of a
+            cluster without Entra ID (default false: only the provider holds it).
     """
 
     spec: ClusterSpec
@@ -131,14 +133,16 @@ class AksClusterArgs:
     exposure: Exposure | None = None
     secrets_provider: bool = False
     mesh_egress: Sequence[pulumi.Input[Sequence[str]]] = ()
+    export_admin_kubeconfig: bool = False
 
 
 class AksCluster(pulumi.ComponentResource):
-    """See the module docstring. Outputs: ``handle``, ``managed_cluster``, ``kubeconfig`` (secret), ``agent_pools``."""
+    """See the module docstring. Outputs: ``handle``, ``managed_cluster``, ``kubeconfig`` (secret;
+    None without Entra ID unless the admin one is to be exported), ``agent_pools``."""
 
     handle: ClusterHandle
     managed_cluster: azure_native.containerservice.ManagedCluster
-    kubeconfig: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str] | None
     agent_pools: list[azure_native.containerservice.AgentPool]
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -244,8 +248,10 @@ class AksCluster(pulumi.ComponentResource):
         return pools
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
-        """What an operator needs: the FQDN, the resource group and the kubeconfig (a secret)."""
-        return {"fqdn": self.managed_cluster.fqdn, "resourceGroup": self._resource_group, "kubeconfig": self.kubeconfig}
+        """What an operator needs: the FQDN, the resource group and, where there is one to give,
+        the kubeconfig (a secret)."""
+        outputs = {"fqdn": self.managed_cluster.fqdn, "resourceGroup": self._resource_group}
+        return outputs if self.kubeconfig is None else {**outputs, "kubeconfig": self.kubeconfig}
 
     @staticmethod
     def _api_access(
@@ -273,11 +279,12 @@ class AksCluster(pulumi.ComponentResource):
             credentials = azure_native.containerservice.list_managed_cluster_admin_credentials_output(
                 resource_group_name=group, resource_name=cluster
             )
-            self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
-            return k8s.Provider(
-                names.PROVIDER.name(aks=name), kubeconfig=self.kubeconfig, cluster_identifier=self.managed_cluster.id, opts=child
-            )
-        admin = assign_role(
+            admin = pulumi.Output.secret(credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
+            # A client certificate: cluster-admin until the cluster's certificates are rotated. The
+            # provider needs it; the stack's outputs (which stack references read) only when asked.
+            self.kubeconfig = admin if args.export_admin_kubeconfig else None
+            return k8s.Provider(names.PROVIDER.name(aks=name), kubeconfig=admin, cluster_identifier=self.managed_cluster.id, opts=child)
+        grant = assign_role(
             names.CLUSTER_ADMIN.name(aks=name),
             args.deployer_object_id,
             AKS_RBAC_CLUSTER_ADMIN,
@@ -286,7 +293,7 @@ class AksCluster(pulumi.ComponentResource):
             child,
         )
         # Every Kubernetes call is refused (403) until the grant reaches AKS's authorization webhook.
-        propagated = propagation_wait(names.CLUSTER_ADMIN_PROPAGATION.name(aks=name), [admin], joined_ids([admin]), child)
+        propagated = propagation_wait(names.CLUSTER_ADMIN_PROPAGATION.name(aks=name), [grant], joined_ids([grant]), child)
         # The user kubeconfig runs kubelogin (fine for people); the provider runs the project's token command.
         credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=cluster, format="exec"

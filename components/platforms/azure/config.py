@@ -135,6 +135,15 @@ KEY_VAULT_PURGE_PROTECTION = Field(
     "Key Vault purge protection. Off by default so pulumi destroy leaves nothing behind; once on, Azure never lets it be turned off.",
     default=False,
 )
+ADMIN_KUBECONFIG_OUTPUT = Field(
+    "aksAdminKubeconfigOutput",
+    Boolean(),
+    "Export each AKS cluster's admin kubeconfig (without entraId) in the `aks` output. It holds a client certificate: "
+    "cluster-admin for anyone who can read the stack's outputs (stack references included), revocable only by "
+    "rotating the cluster's certificates. Off: fetch credentials with `az aks get-credentials`. With entraId the "
+    "output is always the user kubeconfig, which holds no credential.",
+    default=False,
+)
 
 POOL_NAME = Field(
     "name",
@@ -270,6 +279,7 @@ class AzureSettings:
         key_vault_location: the vault's region (none only without Azure clusters: the rules require it).
         key_vault_resource_group: the vault's resource group (none: ``istio-mesh-vault-<stack>``).
         ca_delivery: how istiod gets its CA.
+        admin_kubeconfig_output: export the admin kubeconfigs of clusters without Entra ID (default false).
     """
 
     key_vault_prefix: str
@@ -277,6 +287,7 @@ class AzureSettings:
     key_vault_location: str | None
     key_vault_resource_group: str | None
     ca_delivery: CaDelivery
+    admin_kubeconfig_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,6 +378,7 @@ class AzureConfig:
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = (
         KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION, KEY_VAULT_LOCATION, KEY_VAULT_RESOURCE_GROUP, CA_DELIVERY,
+        ADMIN_KUBECONFIG_OUTPUT,
     )  # fmt: skip
     cluster_fields = CLUSTER_FIELDS
     # With caDelivery: keyVault istiod's pods and service account carry Azure workload identity's
@@ -382,9 +394,10 @@ class AzureConfig:
         location = root.value(KEY_VAULT_LOCATION)
         group = root.value(KEY_VAULT_RESOURCE_GROUP)
         delivery = root.value(CA_DELIVERY)
-        if prefix is None or purge is None or delivery is None:
+        admin_output = root.value(ADMIN_KUBECONFIG_OUTPUT)
+        if prefix is None or purge is None or delivery is None or admin_output is None:
             return None
-        return AzureSettings(prefix, purge, location, group, delivery)
+        return AzureSettings(prefix, purge, location, group, delivery, admin_output)
 
     def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = entry.value(REGION)

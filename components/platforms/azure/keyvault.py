@@ -51,6 +51,8 @@ class MeshKeyVaultArgs:
         deployer_object_id: the identity running Pulumi, granted the data-plane role that deleting secrets needs.
         root_cert: the mesh root certificate (PEM).
         clusters: each cluster's CA material, by name.
+        allowed_ranges: the only addresses (CIDRs) the vault's data plane admits (default None:
+            any address, as Azure's default; RBAC still decides who may read what).
     """
 
     name_prefix: str
@@ -62,6 +64,17 @@ class MeshKeyVaultArgs:
     deployer_object_id: pulumi.Input[str]
     root_cert: pulumi.Input[str]
     clusters: Mapping[str, ClusterCACerts]
+    allowed_ranges: pulumi.Output[list[str]] | None = None
+
+
+def network_rules(allowed: pulumi.Output[list[str]] | None) -> azure_native.keyvault.NetworkRuleSetArgs:
+    """The vault's firewall, always stated (so that a stack that stops knowing its callers opens it
+    again): deny all but ``allowed`` where given. Single addresses go without ``/32``, as Azure
+    stores them, so that a refresh finds what the program sends."""
+    if allowed is None:
+        return azure_native.keyvault.NetworkRuleSetArgs(default_action="Allow", bypass="AzureServices", ip_rules=[])
+    rules = allowed.apply(lambda cidrs: [azure_native.keyvault.IPRuleArgs(value=c.removesuffix("/32")) for c in cidrs])
+    return azure_native.keyvault.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices", ip_rules=rules)
 
 
 class MeshKeyVault(pulumi.ComponentResource):
@@ -114,6 +127,7 @@ class MeshKeyVault(pulumi.ComponentResource):
                 soft_delete_retention_in_days=SOFT_DELETE_DAYS,
                 # Azure refuses an explicit false; leaving it unset is "off".
                 enable_purge_protection=True if args.purge_protection else None,
+                network_acls=network_rules(args.allowed_ranges),
             ),
             opts=created_first,
         )
