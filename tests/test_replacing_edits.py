@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness.program import run_stack, stack_config
+from components.platforms.azure.config import POOL_FIELDS
+from tests.harness.program import UpdateFailed, run_stack, stack_config
 from tests.test_day2 import changes, named
 
 
@@ -85,3 +86,46 @@ def test_a_replaced_aks_cluster_keeps_its_id_so_its_objects_look_untouched() -> 
     assert after.named("eastus-aks-aks").id == before.named("eastus-aks-aks").id
     on_cluster = [r for r in after.resources if r.provider_urn == after.named("eastus-aks-provider").urn and r.custom]
     assert on_cluster and {r.operation for r in on_cluster} == {"same"}
+
+
+# --- Edits AKS refuses: the update fails -------------------------------------------------------
+
+
+def first_system_pool_edit(field: str, value: Any, pool: int = 0) -> dict[str, Any]:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    clusters[0]["nodePools"][pool][field] = value
+    return {"clusters": clusters}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "pool", "refused"),
+    [
+        ("vmSize", "Standard_D8s_v5", 0, "PropertyChangeNotAllowed: Changing property 'vmSize' is not allowed (agent pool system)"),
+        (
+            "availabilityZones",
+            ["1", "2"],
+            0,
+            "PropertyChangeNotAllowed: Changing property 'availabilityZones' is not allowed (agent pool system)",
+        ),
+        ("subnetCidr", "10.53.4.0/24", 0, "InUseSubnetCannotBeUpdated: the subnet is in use and its address range cannot be changed"),
+        ("subnetCidr", "10.53.4.0/24", 1, "InUseSubnetCannotBeUpdated: the subnet is in use and its address range cannot be changed"),
+        ("availabilityZones", ["1"], 1, "PropertyChangeNotAllowed: Changing property 'availabilityZones' is not allowed"),
+    ],
+)
+def test_an_edit_aks_refuses_fails_the_update_and_its_help_says_so(field: str, value: Any, pool: int, refused: str) -> None:
+    """The first System pool lives in the cluster's own PUT, where AKS refuses to change a pool's
+    fixed fields; an added pool's zones are refused likewise. No provider replaces these, so the
+    `up` fails: the field's help and the README say so, and how to make the change."""
+    before = run_stack("aks")
+    with pytest.raises(UpdateFailed) as failed:
+        run_stack("aks", first_system_pool_edit(field, value, pool), state=before.state())
+    (error,) = failed.value.errors
+    assert error.endswith(f"updating failed: {refused}")
+    help_text = next(f.description for f in POOL_FIELDS if f.key == field)
+    assert "the `up` fails" in help_text
+
+
+def test_an_added_pools_vm_size_replaces_that_pool() -> None:
+    before = run_stack("aks")
+    after = run_stack("aks", first_system_pool_edit("vmSize", "Standard_D8s_v5", pool=1), state=before.state())
+    assert changes(before, after).replace == {"westeurope-aks-user1"}

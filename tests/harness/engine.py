@@ -219,6 +219,38 @@ def _walk(tree: Any, steps: Sequence[str | int]) -> Any:
     return tree
 
 
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+SUBNET = "azure-native:network:Subnet"
+# What AKS refuses to change in a pool that exists ("PropertyChangeNotAllowed: Changing property
+# 'vmSize' is not allowed"); an AgentPool resource is replaced instead (replacements.py), but a
+# pool inline in the cluster is only ever updated, with the cluster's PUT.
+FIXED_POOL_FIELDS = ("vmSize", "availabilityZones", "vnetSubnetID", "osDiskSizeGB", "osType")
+
+
+def refused_update(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """Azure's error for an in-place update it refuses ("" when it takes it): a pool's fixed field
+    (one the provider does not replace the pool for: zones, say), and the cluster's PUT may not
+    change a fixed field of its inline pools, nor drop one (pools go one by one)."""
+    if type_ == SUBNET and prior.get("addressPrefix") != inputs.get("addressPrefix"):
+        # Azure's virtual network docs: a subnet's range changes only while nothing is in it.
+        return "InUseSubnetCannotBeUpdated: the subnet is in use and its address range cannot be changed"
+    if type_ == AGENT_POOL:
+        changed = [f for f in FIXED_POOL_FIELDS if prior.get(f) != inputs.get(f)]
+        return f"PropertyChangeNotAllowed: Changing property '{changed[0]}' is not allowed" if changed else ""
+    if type_ != MANAGED_CLUSTER:
+        return ""
+    before = {p.get("name"): p for p in prior.get("agentPoolProfiles") or []}
+    after = {p.get("name"): p for p in inputs.get("agentPoolProfiles") or []}
+    for name, pool in before.items():
+        if name not in after:
+            return f"Agent pool {name} cannot be removed in the cluster's PUT: delete it with its own agent pool operation"
+        changed = [f for f in FIXED_POOL_FIELDS if pool.get(f) != after[name].get(f)]
+        if changed:
+            return f"PropertyChangeNotAllowed: Changing property '{changed[0]}' is not allowed (agent pool {name})"
+    return ""
+
+
 def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False) -> bool:
     """Whether the engine leaves the resource as it is (no diff, trigger and provider unchanged and
     not replaced, not replaced as unready nor due for renewal)."""

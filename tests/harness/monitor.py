@@ -181,6 +181,9 @@ class RecordingMonitor(MockMonitor):
             id_, state = self._answer(record.operation, args, prior)
             if prior is not None and record.operation == "replace":
                 self._replace(record, prior, inputs, request, id_)
+            refusal = engine.refused_update(record.type, prior.inputs, inputs) if prior and record.operation == "update" else ""
+            if refusal and not self.preview:
+                self.failures.append(f"{urn}: updating failed: {refusal}")
             if request.type == engine.JOB and not self.preview:
                 record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:

@@ -98,6 +98,12 @@ class NetworkPolicy(StrEnum):
     CILIUM = "cilium"
 
 
+# Help for the fields AKS takes only at creation (azure-native's ManagedCluster forceNew list).
+FIXED_CLUSTER = (
+    " Fixed once the cluster exists: a change replaces the cluster, which Pulumi then believes still holds its "
+    "objects; take the cluster out of `clusters`, `pulumi up`, and add it back instead."
+)
+
 KEY_VAULT_NAME_PREFIX = Field(
     "keyVaultNamePrefix",
     Text(KEY_VAULT_PREFIX, "start with a letter, then letters or digits, 2-17 characters (a '-' and 6 random characters follow)"),
@@ -148,17 +154,25 @@ ADMIN_KUBECONFIG_OUTPUT = Field(
 POOL_NAME = Field(
     "name",
     Text(AKS_POOL_NAME, "use at most 12 lowercase letters and digits, starting with a letter"),
-    "At most 12 lowercase letters and digits.",
+    "At most 12 lowercase letters and digits. Renaming a pool replaces it; keep the first System pool's (AKS "
+    "creates it with the cluster and cannot rename it).",
     required=True,
 )
 POOL_MODE = Field("mode", Choice(PoolMode), "`System` or `User`; one System pool at least.", default=PoolMode.USER)
 POOL_VM_SIZE = Field(
-    "vmSize", Text(AZURE_VM_SIZE, "use an Azure VM size such as Standard_D4s_v5"), "The pool's VM size.", default="Standard_D4s_v5"
+    "vmSize",
+    Text(AZURE_VM_SIZE, "use an Azure VM size such as Standard_D4s_v5"),
+    "The pool's VM size."
+    " Fixed for the first System pool (AKS creates it with the cluster and refuses the change, so the `up` fails: "
+    "take the cluster out of the mesh and add it back); on another pool a change replaces that pool.",
+    default="Standard_D4s_v5",
 )
 POOL_SUBNET = Field(
     "subnetCidr",
     Cidr(),
-    "The pool's own subnet, inside `vnetCidr`.",
+    "The pool's own subnet, inside `vnetCidr`. Fixed once the pool exists: Azure refuses to change the range of a "
+    "subnet in use, so the `up` fails. Add a pool on a new range and remove the old one (for the first System pool: "
+    "take the cluster out of the mesh and add it back).",
     required=True,
     hint="give the pool a subnet of its own inside vnetCidr",
 )
@@ -178,7 +192,8 @@ POOL_MAX_COUNT = Field(
 POOL_ZONES = Field(
     "availabilityZones",
     ListOf(Text(choices=("1", "2", "3"))),
-    'Zones the pool\'s nodes spread over, e.g. ["1", "2", "3"]; fixed once the pool exists (in regions with zones).',
+    'Zones the pool\'s nodes spread over, e.g. ["1", "2", "3"]; fixed once the pool exists (in regions with zones): AKS '
+    "refuses the change, so the `up` fails.",
     default_text="none",
 )
 POOL_FIELDS: tuple[Field[Any], ...] = (
@@ -186,7 +201,10 @@ POOL_FIELDS: tuple[Field[Any], ...] = (
 )  # fmt: skip
 
 REGION = Field(
-    "region", Text(AZURE_REGION, "use an Azure region name such as westeurope"), "Azure region, e.g. `westeurope`.", required=True,
+    "region", Text(AZURE_REGION, "use an Azure region name such as westeurope"), (
+        "Azure region, e.g. `westeurope`. Changing it replaces the cluster (with the default group, its group, VNet "
+        "and everything in them too); take the cluster out of the mesh and add it back instead."
+    ), required=True,
     hint="use an Azure region name such as westeurope",
 )  # fmt: skip
 RESOURCE_GROUP_NAME = Field(
@@ -208,17 +226,19 @@ VNET_CIDR = Field(
 SERVICE_CIDR = Field(
     "serviceCidr",
     Cidr(),
-    "Service range; must not overlap any routed network, nor another service range on the same flat network.",
+    "Service range; must not overlap any routed network, nor another service range on the same flat network." + FIXED_CLUSTER,
     default=DEFAULT_SERVICE_CIDR,
 )
-DNS_SERVICE_IP = Field("dnsServiceIp", Address(), "kube-dns address, inside `serviceCidr`.", default_text="10th address of `serviceCidr`")
+DNS_SERVICE_IP = Field(
+    "dnsServiceIp", Address(), "kube-dns address, inside `serviceCidr`." + FIXED_CLUSTER, default_text="10th address of `serviceCidr`"
+)
 NETWORK_PLUGIN = Field(
     "networkPlugin",
     Choice(AzureCni),
-    "`azure` (pods on VNet IPs) or `overlay` (pods on `podCidr`, NATed).",
+    "`azure` (pods on VNet IPs) or `overlay` (pods on `podCidr`, NATed)." + FIXED_CLUSTER,
     default=AzureCni.AZURE,
 )
-POD_CIDR = Field("podCidr", Cidr(), "Overlay pod range (overlay only).", default_text="`10.244.0.0/16` with overlay")
+POD_CIDR = Field("podCidr", Cidr(), "Overlay pod range (overlay only)." + FIXED_CLUSTER, default_text="`10.244.0.0/16` with overlay")
 KUBERNETES_VERSION = Field(
     "kubernetesVersion", Version("use a version such as 1.33 or 1.33.2", parts=(2, 3)), "e.g. `1.33`.", default_text="AKS's default"
 )
@@ -240,7 +260,7 @@ SKU_TIER = Field(
 NETWORK_POLICY = Field(
     "networkPolicy",
     Choice(NetworkPolicy),
-    "Network policy engine: `calico`, `azure`, `cilium` (on the Cilium dataplane) or `none`.",
+    "Network policy engine: `calico`, `azure`, `cilium` (on the Cilium dataplane) or `none`." + FIXED_CLUSTER,
     default=NetworkPolicy.CALICO,
 )
 ENTRA_ID = Field(
