@@ -111,7 +111,8 @@ def test_crds_then_istiod_then_the_data_plane_and_the_gateway(ambient: StackRun)
         for later in (istiod, f"{cluster}-istio-ztunnel", f"{cluster}-istio-eastwest"):
             assert ambient.needs(later, crds), later
         assert ambient.needs(f"{cluster}-istio-ztunnel", istiod) and ambient.needs(f"{cluster}-istio-eastwest", istiod)
-        assert ambient.needs(f"{cluster}-istio-cni", f"{cluster}-istio-base")
+        # The control plane before the node agents: istio-cni too waits for the istiod.
+        assert ambient.needs(f"{cluster}-istio-cni", istiod)
         assert wave_of[crds] < wave_of[istiod] < wave_of[f"{cluster}-istio-eastwest"]
     assert refused_at_first_up(ambient) == []
 
@@ -299,3 +300,15 @@ def test_new_peer_addresses_replace_the_gateways_options_and_nothing_else_on_its
     assert not {name for name in done.touched if name.startswith(f"{AKS}-istio-") and name != f"{AKS}-istio-eastwest-options"}
     peers = yaml.safe_load(after.named(f"{AKS}-istio-eastwest-options").inputs["data"]["service"])["spec"]["loadBalancerSourceRanges"]
     assert len(peers) == 3 and EKS_EGRESS in peers
+
+
+def test_moving_the_default_tag_rolls_the_node_agents_after_the_new_istiod() -> None:
+    """Istio's ambient upgrade: the new control plane first, then istio-cni and ztunnel (each roll
+    restarts its pods on every node). Both wait for the istiod that the default tag now names."""
+    run = run_stack("kind-ambient", {"istioRevisions": {"default": "1.31.0", "previous": "1.30.3"}})
+    for cluster in CLUSTERS:
+        for agent in ("cni", "ztunnel"):
+            release = run.named(f"{cluster}-istio-{agent}")
+            assert release.inputs["version"] == "1.31.0"
+            assert run.needs(release.name, f"{cluster}-istio-istiod-1-31-0")
+            assert not run.needs(release.name, f"{cluster}-istio-istiod-1-30-3")

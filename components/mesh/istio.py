@@ -396,13 +396,15 @@ class IstioRelease(pulumi.ComponentResource):
     def _ambient_dataplane(
         self, args: IstioReleaseArgs, namespace: pulumi.Output[str], after_base: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
-        """istio-cni on every node, then ztunnel, which takes its certificates from the ``default``
-        tag's istiod (so Helm's wait for its pods needs that istiod running). Both follow the
-        ``default`` tag's release: they are one per node, not one per revision."""
+        """istio-cni and ztunnel on every node, after the ``default`` tag's istiod: Istio upgrades
+        the control plane before the node agents (its ambient upgrade guide), so a release that
+        moves the tag rolls them only once the new istiod runs; ztunnel also takes its certificates
+        from that istiod (Helm's wait for its pods needs it running). Both follow the ``default``
+        tag's release: they are one per node, not one per revision."""
         mesh, cluster = args.mesh, args.cluster
         version = mesh.default_version
-        cni = self._release(names.CNI, "istio-cni", "cni", version, namespace, ambient.cni_values(), after_base)
         after_istiod = pulumi.ResourceOptions.merge(after_base, pulumi.ResourceOptions(depends_on=[self.istiod]))
+        cni = self._release(names.CNI, "istio-cni", "cni", version, namespace, ambient.cni_values(), after_istiod)
         values = ambient.ztunnel_values(mesh, cluster.name, cluster.network)
         ztunnel = self._release(names.ZTUNNEL, "ztunnel", "ztunnel", version, namespace, values, after_istiod)
         return [cni, ztunnel]
