@@ -3,14 +3,13 @@ what it proves changes, reports its own failure and recovers once the mesh is fi
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.mesh.check import CHECK_SECONDS, PAUSE_SECONDS, REQUEST_SECONDS, probe_script
+from components.mesh.check import CHECK_SECONDS, PAUSE_SECONDS, REQUEST_SECONDS, SIDECAR_SECONDS, probe_script
 from tests.expected import CANARY
 from tests.harness.program import StackRun, UpdateFailed, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up
@@ -107,13 +106,15 @@ def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_long
     job = kind.named("mesh-check-kind-2-probe")
     assert job.inputs["metadata"] == {"name": "mesh-check", "namespace": "sample", "annotations": {"pulumi.com/replaceUnready": "true"}}
     spec = job.inputs["spec"]
-    assert (spec["backoffLimit"], spec["activeDeadlineSeconds"]) == (0, 365)
-    assert job.custom_timeouts == {"create": "425s", "update": "425s"}
-    # The probe's worst case (its last request starts just before CHECK_SECONDS, after a pause)
-    # leaves the pod about two minutes to be scheduled, pull and start; Pulumi waits a minute more.
-    assert 365 - (CHECK_SECONDS + PAUSE_SECONDS + REQUEST_SECONDS) == 118
+    assert (spec["backoffLimit"], spec["activeDeadlineSeconds"]) == (0, 395)
+    assert job.custom_timeouts == {"create": "455s", "update": "455s"}
+    # The probe's worst case (its sidecar ready just before SIDECAR_SECONDS, its last request just
+    # before CHECK_SECONDS after a pause) leaves the pod about a minute and a half to be scheduled
+    # and pull its image; Pulumi waits a minute more.
+    assert 395 - (SIDECAR_SECONDS + PAUSE_SECONDS + CHECK_SECONDS + PAUSE_SECONDS + REQUEST_SECONDS) == 86
     template = spec["template"]
-    assert template["metadata"]["annotations"] == {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
+    # The classic sidecar: a native one would keep the probe from starting until it is ready.
+    assert template["metadata"]["annotations"] == {"sidecar.istio.io/nativeSidecar": "false"}
     assert template["spec"]["containers"] == [
         {
             "name": "probe",
@@ -183,14 +184,18 @@ def test_a_failed_check_fails_the_update_with_its_message_and_runs_again_once_th
     }
 
 
-def run_probe(tmp_path: Path, answers: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run the Job's script with stub curl (answering in turn), date (3 s per call) and sleep."""
+def run_probe(tmp_path: Path, answers: list[str], not_ready: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run the Job's script with stub curl (the sidecar ready after ``not_ready`` refusals, then
+    helloworld answering in turn), date (3 s per call) and sleep."""
     (tmp_path / "answers").write_text("\n".join(answers) + "\n")
     (tmp_path / "count").write_text("0")
+    (tmp_path / "not-ready").write_text(str(not_ready))
     (tmp_path / "clock").write_text("1000")
     stubs = {
         "curl": (
             'case "$*" in *quitquitquit*) exit 0 ;; esac\n'
+            f'case "$*" in *healthz/ready*) r=$(cat {tmp_path}/not-ready); echo $((r - 1)) > {tmp_path}/not-ready; '
+            '[ "$r" -le 0 ]; exit $? ;; esac\n'
             f"n=$(cat {tmp_path}/count); n=$((n + 1)); echo $n > {tmp_path}/count\n"
             f'line=$(sed -n "$(( (n - 1) % $(wc -l < {tmp_path}/answers) + 1 ))p" {tmp_path}/answers)\n'
             'echo "Hello version: $line, instance: helloworld-$line-abc"\n'
@@ -211,6 +216,24 @@ def test_probe_passes_once_every_cluster_answered(tmp_path: Path) -> None:
     result = run_probe(tmp_path, ["kind-2", "kind-2", "kind-1", "kind-3"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "mesh check passed in kind-1 after 12s: saw kind-2 kind-1 kind-3"
+
+
+def test_probe_waits_for_its_sidecar_and_its_budget_starts_then(tmp_path: Path) -> None:
+    result = run_probe(tmp_path, ["kind-1", "kind-2", "kind-3"], not_ready=5)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "mesh check passed in kind-1 after 9s: saw kind-1 kind-2 kind-3"
+
+
+def test_a_sidecar_that_never_gets_ready_ends_in_the_probes_own_line(tmp_path: Path) -> None:
+    """Without this line the Job would end on its deadline, and the update's error would not say
+    which cluster's mesh is broken."""
+    result = run_probe(tmp_path, ["kind-1"], not_ready=1000)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"mesh check failed in kind-1 after {SIDECAR_SECONDS}s: its sidecar never became ready (is istiod on kind-1 "
+        "running and issuing certificates?); never saw kind-1 kind-2 kind-3"
+    )
+    assert (tmp_path / "count").read_text().strip() == "0"  # helloworld was never called
 
 
 def test_probe_gives_up_within_its_budget_naming_what_it_saw_and_missed(tmp_path: Path) -> None:

@@ -52,18 +52,25 @@ from components.mesh.summary import mesh_summary
 
 HELLOWORLD_PORT = 5000
 JOB_NAME = "mesh-check"
-# The probe's own budget, then the pod's: scheduling, image pull and the sidecar starting fit in
-# POD_START_SECONDS, so the Job's deadline never cuts the probe's message short, and Pulumi's wait
-# (10 minutes unless told) outlasts the deadline, so a failure never shows as a bare timeout.
+# The probe's own budgets (its sidecar getting ready, then the check), then the pod's: scheduling
+# and image pull fit in POD_START_SECONDS, so the Job's deadline never cuts the probe's message
+# short, and Pulumi's wait (10 minutes unless told) outlasts the deadline, so a failure never
+# shows as a bare timeout.
+SIDECAR_SECONDS = 60
 CHECK_SECONDS = 240
 PAUSE_SECONDS = 2
 REQUEST_SECONDS = 5
-POD_START_SECONDS = 120
-JOB_DEADLINE_SECONDS = CHECK_SECONDS + REQUEST_SECONDS + POD_START_SECONDS
+POD_START_SECONDS = 90
+JOB_DEADLINE_SECONDS = SIDECAR_SECONDS + CHECK_SECONDS + REQUEST_SECONDS + POD_START_SECONDS
 JOB_WAIT_SECONDS = JOB_DEADLINE_SECONDS + 60
 NOBODY = 65534
-# Istio's sidecar must be up before the probe dials out; the probe ends it so the pod completes.
-HOLD_UNTIL_PROXY_STARTS = {"proxy.istio.io/config": json.dumps({"holdApplicationUntilProxyStarts": True})}
+# The probe starts beside its sidecar and waits for it itself, so that a sidecar that never gets
+# ready (no certificate from istiod, say) still ends in the probe's own line. A native sidecar
+# (an init container, Istio's default where Kubernetes has them), like holdApplicationUntilProxyStarts,
+# would keep the probe from starting at all, and the Job would end on its deadline with no word of
+# which cluster failed; the annotation asks for the classic sidecar, which the probe then ends.
+CLASSIC_SIDECAR = {"sidecar.istio.io/nativeSidecar": "false"}
+SIDECAR_READY_URL = "http://localhost:15021/healthz/ready"
 
 
 def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, *, sidecar: bool = True) -> str:
@@ -71,20 +78,36 @@ def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, 
     every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), for
     at most ``CHECK_SECONDS``.
 
-    With a ``sidecar`` (default) it ends by asking it to quit (``/quitquitquit``) so the Job's pod
-    can complete; an ambient pod has none.
+    With a ``sidecar`` (default) it first waits up to ``SIDECAR_SECONDS`` for the sidecar to be
+    ready (failing with its own line if it never is) and ends by asking it to quit
+    (``/quitquitquit``) so the Job's pod can complete; an ambient pod has none.
     """
     # Sorted, like everything the Job's spec and trigger hold: reordering clusters in the config
     # changes nothing the check proves, so it must not replace the Job.
     want = " ".join(sorted(clusters))
     check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
     quit_sidecar = "curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true" if sidecar else ":"
+    wait_for_sidecar = (
+        f"""until curl -fsS --max-time 2 {SIDECAR_READY_URL} >/dev/null 2>&1; do
+  waited=$(( $(date +%s) - start ))
+  if [ "$waited" -ge {SIDECAR_SECONDS} ]; then
+    echo "{check} failed in {cluster} after ${{waited}}s: its sidecar never became ready (is istiod on {cluster} running and \
+issuing certificates?); never saw $want" >&2
+    quit; exit 1
+  fi
+  sleep {PAUSE_SECONDS}
+done
+start=$(date +%s)
+"""
+        if sidecar
+        else ""
+    )
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
 url="http://helloworld.{sample_namespace(tag)}:{HELLOWORLD_PORT}/hello"
 quit() {{ {quit_sidecar}; }}
-start=$(date +%s); deadline=$((start + {CHECK_SECONDS}))
-while :; do
+start=$(date +%s)
+{wait_for_sidecar}while :; do
   version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p')
   case " $seen " in *" $version "*) ;; *) [ -n "$version" ] && seen="$seen $version" ;; esac
   missing=""
@@ -198,7 +221,7 @@ class MeshCheck(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
             script = probe_script(cluster.name, clusters, tag, sidecar=not mesh.ambient)
-            annotations = None if mesh.ambient else HOLD_UNTIL_PROXY_STARTS
+            annotations = None if mesh.ambient else CLASSIC_SIDECAR
             self._job(check_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], annotations, probe)
 
     @staticmethod
