@@ -19,7 +19,7 @@ from components.platforms.aws import lbc
 from components.platforms.aws.token import eks_token
 from tests.configs import codes_of, parse
 from tests.harness.program import StackRun, run_stack, stack_config
-from tests.harness.teardown import load_balancers_left_at_destroy
+from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
 from tests.test_aws import second_vpc
 
@@ -73,9 +73,33 @@ def test_destroy_removes_the_nlbs_while_controller_nodes_and_nat_still_run(eks: 
             f"aws-{vpc}-private-rt-0-default",
             f"aws-{vpc}-private-subnet-0",
             f"aws-{vpc}-vpc",
+            f"aws-{vpc}-public-rt",
+            *(f"aws-{vpc}-public-assoc-{i}" for i in range(3 if vpc == "mesh-vpc" else 2)),
         ):
             assert run.needs(gateway, keeper), f"{gateway} may be deleted after {keeper}"
     assert load_balancers_left_at_destroy(run) == []
+    assert routes_cut_before_release(run) == []
+
+
+def test_the_nat_outlives_every_load_balancer_and_its_route_outlives_the_nat(eks: tuple[StackRun, str]) -> None:
+    """The controller calls AWS through the NAT while it releases the NLBs; the NAT needs the
+    public route. Destroy deletes dependents first, so the NAT waits for the route at creation."""
+    run, vpc = eks
+    route = [r.name for r in internet_route(run, run.named(f"aws-{vpc}-vpc").id)]
+    assert sorted(route) == sorted(
+        [f"aws-{vpc}-igw", f"aws-{vpc}-public-rt", *(f"aws-{vpc}-public-assoc-{i}" for i in range(3 if vpc == "mesh-vpc" else 2))]
+    )
+    assert all(run.needs(f"aws-{vpc}-nat-0", part) for part in route)
+
+
+@pytest.fixture(scope="module")
+def eks_ambient() -> StackRun:
+    return run_stack("eks", {"dataplane": "ambient"})
+
+
+def test_in_ambient_the_gateways_namespace_also_goes_before_the_route(eks_ambient: StackRun) -> None:
+    assert routes_cut_before_release(eks_ambient) == []
+    assert load_balancers_left_at_destroy(eks_ambient) == []
 
 
 def test_the_service_mutator_is_off_so_no_service_waits_on_a_webhook(eks_run: StackRun) -> None:

@@ -13,6 +13,11 @@ deletion through must be deleted before the controller, i.e. depend on it:
   ``blockOwnerDeletion`` (Istio's gateway templates), so the Gateway's deletion returns before the
   Service is gone; only the Namespace holding it, whose deletion Pulumi awaits until every object
   in it is gone, waits for the release.
+
+And the controller must reach the AWS APIs while it releases them: from private subnets without VPC
+endpoints its calls leave through the NAT, which needs the public route table's route to the
+internet gateway and the public subnets' associations with that table. Those must outlive every
+load balancer's awaiter and the controller itself.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from tests.harness.program import StackRun
 
 SERVICE = "kubernetes:core/v1:Service"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 
 
 def _metadata(resource: Registered) -> dict[str, object]:
@@ -56,3 +64,31 @@ def load_balancers_left_at_destroy(run: StackRun) -> list[str]:
             elif not run.needs(awaiter.name, controller.name):
                 leaks.append(f"{maker.name}: {awaiter.name} may be deleted after {controller.name}, which releases its NLB")
     return leaks
+
+
+def internet_route(run: StackRun, vpc_id: str) -> list[Registered]:
+    """The VPC's way out: its internet gateways, the route tables routing to them, and those
+    tables' subnet associations."""
+    gateways = [r for r in run.of_type(INTERNET_GATEWAY) if r.inputs.get("vpcId") == vpc_id]
+    gateway_ids = {g.id for g in gateways}
+    tables = [
+        t
+        for t in run.of_type(ROUTE_TABLE)
+        if t.inputs.get("vpcId") == vpc_id and any(route.get("gatewayId") in gateway_ids for route in t.inputs.get("routes") or [])
+    ]
+    table_ids = {t.id for t in tables}
+    return [*gateways, *tables, *(a for a in run.of_type(ASSOCIATION) if a.inputs.get("routeTableId") in table_ids)]
+
+
+def routes_cut_before_release(run: StackRun) -> list[str]:
+    """Every part of a VPC's internet route that ``pulumi destroy`` may delete while a load
+    balancer's awaiter or the controller that releases it still runs; empty when none."""
+    cut = []
+    for controller in (r for r in run.of_type(HELM_RELEASE) if r.inputs.get("chart") == "aws-load-balancer-controller"):
+        route = internet_route(run, controller.inputs["values"]["vpcId"])
+        if not route:
+            cut.append(f"{controller.name}: no internet route found in its VPC")
+        makers = (r for r in run.resources if r.provider == controller.provider and _makes_load_balancer(r))
+        users = [controller, *(a for a in map(lambda m: _awaiter(run, m), makers) if a is not None)]
+        cut += [f"{part.name} may be deleted before {user.name}" for user in users for part in route if not run.needs(user.name, part.name)]
+    return cut

@@ -152,28 +152,20 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
         discovery = {f"kubernetes.io/cluster/{cluster}": "shared" for cluster in clusters}
-        gateway = aws.ec2.InternetGateway(names.INTERNET_GATEWAY.name(**parts), vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
-        public_table = aws.ec2.RouteTable(
-            names.PUBLIC_TABLE.name(**parts),
-            vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
-            tags={"Name": f"{spec.name}-public"},
-            opts=child,
-        )
-        public: list[aws.ec2.Subnet] = []
+        public, routed = _public_subnets(name, spec, vpc, discovery, child)
         private: list[aws.ec2.Subnet] = []
         tables: list[aws.ec2.RouteTable] = []
         nats: list[aws.ec2.NatGateway] = []
         addresses: list[pulumi.Output[str]] = []
         egress: list[pulumi.Resource] = []
+        # Each NAT needs the public route to the internet gateway, and so does everything behind it:
+        # the nodes, the load balancer controller, whose AWS calls leave through the NAT (no VPC
+        # endpoints), and so every load balancer it deletes. Depending on the route table, its
+        # associations and the gateway, the NAT is deleted after all of that and before its route;
+        # without it, destroy took the route away beside the gateway releases, the controller could
+        # no longer reach AWS, and the NLBs, their security groups and the VPC were left behind.
+        after_route = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=routed))
         for index, zone in enumerate(spec.zones):
-            public.append(_subnet(name, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
-            aws.ec2.RouteTableAssociation(
-                names.PUBLIC_ASSOCIATION.name(**parts, index=str(index)),
-                subnet_id=public[index].id,
-                route_table_id=public_table.id,
-                opts=child,
-            )
             if spec.nat == "per-az" or index == 0:
                 eip = aws.ec2.Eip(
                     names.NAT_ADDRESS.name(**parts, index=str(index)), domain="vpc", tags={"Name": f"{spec.name}-nat-{index}"}, opts=child
@@ -185,7 +177,7 @@ class AwsNetwork(pulumi.ComponentResource):
                         allocation_id=eip.id,
                         subnet_id=public[index].id,
                         tags={"Name": f"{spec.name}-nat-{index}"},
-                        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[gateway])),
+                        opts=after_route,
                     )
                 )
             private.append(_subnet(name, spec, "private", index, zone, vpc, {"kubernetes.io/role/internal-elb": "1", **discovery}, child))
@@ -214,6 +206,32 @@ class AwsNetwork(pulumi.ComponentResource):
             )
             egress += [route, association]
         return VpcNetwork(vpc, provider, [s.id for s in private], [s.id for s in public], tables, egress, addresses)
+
+
+def _public_subnets(
+    name: str, spec: VpcSpec, vpc: aws.ec2.Vpc, discovery: dict[str, str], child: pulumi.ResourceOptions
+) -> tuple[list[aws.ec2.Subnet], list[pulumi.Resource]]:
+    """The public subnets, and the VPC's way out that the NATs need: the internet gateway, the
+    public route table routing to it and the subnets' associations with that table."""
+    parts = {"network": name, "vpc": spec.name}
+    gateway = aws.ec2.InternetGateway(names.INTERNET_GATEWAY.name(**parts), vpc_id=vpc.id, tags={"Name": spec.name}, opts=child)
+    table = aws.ec2.RouteTable(
+        names.PUBLIC_TABLE.name(**parts),
+        vpc_id=vpc.id,
+        routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+        tags={"Name": f"{spec.name}-public"},
+        opts=child,
+    )
+    public: list[aws.ec2.Subnet] = []
+    routed: list[pulumi.Resource] = [gateway, table]
+    for index, zone in enumerate(spec.zones):
+        public.append(_subnet(name, spec, "public", index, zone, vpc, {"kubernetes.io/role/elb": "1", **discovery}, child))
+        routed.append(
+            aws.ec2.RouteTableAssociation(
+                names.PUBLIC_ASSOCIATION.name(**parts, index=str(index)), subnet_id=public[index].id, route_table_id=table.id, opts=child
+            )
+        )
+    return public, routed
 
 
 # Zone IDs whose subnets EKS refuses for a cluster (UnsupportedAvailabilityZoneException); eksctl
