@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi.runtime import MockResourceArgs
 
 from tests.configs import problems_of
+from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_stack, stack_config
 
 CLUSTERS = ("cluster-1", "cluster-2")
@@ -139,22 +141,45 @@ def test_gateways_are_nlbs_and_wait_for_the_controller(eks_run: StackRun) -> Non
     assert eks_run.outputs["eastWestGateways"]["cluster-1"].endswith(".elb.eu-west-1.amazonaws.com")  # a hostname: istiod resolves it
 
 
-def test_provider_runs_the_projects_token_command_and_is_keyed_on_the_cluster_arn(eks_run: StackRun) -> None:
+def test_provider_runs_aws_eks_get_token_on_the_health_checked_endpoint_and_is_keyed_on_the_arn(eks_run: StackRun) -> None:
     provider = eks_run.named("cluster-1-provider")
     kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
-    # No token in state (it would expire in 15 minutes); no AWS CLI where Pulumi runs.
+    # No token in state (it would expire in 15 minutes), and no project virtualenv needed at destroy.
     assert kubeconfig["users"][0]["user"] == {
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "venv/bin/python",
-            "args": ["-m", "components.platforms.aws.token", "--cluster", "cluster-1", "--region", "eu-west-1"],
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", "cluster-1", "--region", "eu-west-1", "--output", "json"],
             "interactiveMode": "Never",
         }
     }
     assert kubeconfig["clusters"][0]["cluster"]["server"] == eks_run.outputs["eks"]["cluster-1"]["endpoint"]
+    # People get the same kubeconfig.
+    assert eks_run.outputs["eks"]["cluster-1"]["kubeconfig"] == provider.inputs["kubeconfig"]
     # The EKS cluster is named after the mesh cluster: the subnets' discovery tags name it so too.
     assert provider.inputs["clusterIdentifier"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cluster-1"
     assert "kubeconfig" in provider.secret_inputs and "eks" in eks_run.secret_outputs
+
+
+class SlowApiMocks(MeshMocks):
+    """pulumi-eks whose ``kubeconfig`` output names a server the raw endpoint does not: the one the
+    program must use is the output that resolves once the API answers."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        id_, outputs = super().new_resource(args)
+        if args.typ == "eks:index:Cluster":
+            outputs = copy.deepcopy(outputs)
+            outputs["kubeconfig"]["clusters"][0]["cluster"]["server"] = HEALTH_CHECKED
+        return id_, outputs
+
+
+HEALTH_CHECKED = "https://health-checked.example"
+
+
+def test_the_provider_waits_for_the_api_to_answer() -> None:
+    run = run_stack("eks", mocks=SlowApiMocks())
+    kubeconfig = yaml.safe_load(run.named("cluster-1-provider").inputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == HEALTH_CHECKED
 
 
 def test_every_kubernetes_object_uses_its_own_clusters_provider(eks_run: StackRun) -> None:

@@ -3,20 +3,14 @@ outlive 15 minutes, the controller's least privilege, admins, open endpoints, zo
 
 from __future__ import annotations
 
-import base64
 import copy
-import datetime
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import botocore.session
 import pytest
 
 from components.config.problems import ConfigError
-from components.k8s.kubeconfig import exec_credential
 from components.platforms.aws import lbc
-from components.platforms.aws.token import eks_token
 from tests.configs import codes_of, parse
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
@@ -125,26 +119,6 @@ def test_a_second_up_changes_nothing() -> None:
     first = run_stack("eks")
     second = run_stack("eks", state=first.state())
     assert {r.operation for r in second.resources if r.operation != "read"} == {"same"}
-
-
-def test_the_token_command_signs_the_cluster_name_into_a_presigned_sts_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-    token = eks_token(CLUSTER, "eu-west-1", botocore.session.get_session())
-    assert token.startswith("k8s-aws-v1.") and "=" not in token
-    url = urlsplit(base64.urlsafe_b64decode(token.removeprefix("k8s-aws-v1.") + "==").decode())
-    query = {k: v[0] for k, v in parse_qs(url.query).items()}
-    assert url.netloc == "sts.eu-west-1.amazonaws.com"
-    assert (query["Action"], query["X-Amz-Expires"], query["X-Amz-SignedHeaders"]) == ("GetCallerIdentity", "60", "host;x-k8s-aws-id")
-    expires = datetime.datetime(2026, 11, 21, 8, 14, tzinfo=datetime.UTC)
-    assert exec_credential(token, expires) == {
-        "kind": "ExecCredential",
-        "apiVersion": "client.authentication.k8s.io/v1beta1",
-        "spec": {},
-        "status": {"expirationTimestamp": "2026-11-21T08:14:00Z", "token": token},
-    }
-    asked = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "spec": {"interactive": False}})
-    assert exec_credential(token, expires, asked)["apiVersion"] == "client.authentication.k8s.io/v1"
 
 
 def statements_with(policy: dict[str, Any], action: str) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ import yaml
 from components.config.parse import project_fields
 from components.config.problems import ConfigError
 from components.platforms import platform_configs
-from components.platforms.aws import token as aws_token
 from components.platforms.azure import token as azure_token
 from scripts.config_reference import pulumi_yaml_with_schema, readme_with_tables
 from tests.configs import n_existing, parse
@@ -27,8 +26,8 @@ SIMPLE_TYPES = {"string", "integer", "boolean", "array", "object"}
 def test_runtime_is_python_with_uv_into_the_venv_the_token_commands_run() -> None:
     assert PROJECT["name"] == "istio-multicluster"
     assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": "venv"}}
-    # The kubernetes providers exec the program's own Python for EKS and Entra ID tokens.
-    assert aws_token.exec_command("c", "r")[0] == azure_token.exec_command()[0] == "venv/bin/python"
+    # The kubernetes providers exec the program's own Python for Entra ID tokens.
+    assert azure_token.exec_command()[0] == "venv/bin/python"
 
 
 def test_every_pinned_dependency_is_locked_with_hashes() -> None:

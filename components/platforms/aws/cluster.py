@@ -13,19 +13,20 @@ and the gateways (``ready``) after the controller. ``pulumi destroy`` therefore 
 gateway Services while the controller that deletes their NLBs, its nodes and their way out still
 run; otherwise NLBs, their security groups and ENIs leak and block the subnets and the VPC.
 
-The kubernetes provider's kubeconfig runs ``components.platforms.aws.token`` for a token whenever
-it needs one (see that module): no token is kept in state, so ``pulumi destroy`` and ``refresh``
-work hours after the last ``up`` and a second ``up`` changes nothing. ``cluster_identifier`` is the
-cluster ARN, so a changed kubeconfig never replaces the provider. The exported operator kubeconfig
-runs ``aws eks get-token`` (the AWS CLI), as people expect.
+The kubernetes provider's kubeconfig, the one exported for people too, runs ``aws eks get-token``
+for a token whenever it needs one: no token is kept in state, so ``pulumi destroy`` and ``refresh``
+work hours after the last ``up`` (with no project virtualenv needed) and a second ``up`` changes
+nothing. ``cluster_identifier`` is the cluster ARN, so a changed kubeconfig never replaces the
+provider.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -40,7 +41,6 @@ from components.mesh.handle import ClusterHandle
 from components.platforms.aws import lbc, names
 from components.platforms.aws.config import aws_part
 from components.platforms.aws.network import VpcNetwork
-from components.platforms.aws.token import exec_command
 from components.platforms.exposure import Exposure, with_peers
 
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -73,16 +73,16 @@ def access_entries(principals: tuple[str, ...], region: str) -> dict[str, eks.Ac
     }
 
 
-def provider_kubeconfig(cluster: str, region: str, endpoint: str, ca_data: str) -> str:
-    """The kubernetes provider's kubeconfig: the project's own token command, no AWS CLI, no token in state."""
-    command, args = exec_command(cluster, region)
-    return exec_kubeconfig(cluster, endpoint, ca_data, command, args)
-
-
-def operator_kubeconfig(cluster: str, region: str, endpoint: str, ca_data: str) -> str:
-    """A kubeconfig for people: ``aws eks get-token`` with their own AWS credentials."""
+def eks_kubeconfig(cluster: str, region: str, health_checked: Mapping[str, Any]) -> str:
+    """A kubeconfig that runs ``aws eks get-token`` for a token whenever it needs one, on the
+    server and CA of pulumi-eks's ``kubeconfig`` output, which resolves only once the API answers
+    on ``/healthz`` (pulumi-eks cluster.ts waits up to 5 minutes): the raw endpoint can exist before
+    the API answers, and pulumi-kubernetes marks a cluster it cannot reach unreachable for the
+    whole run. The AWS CLI is a prerequisite of pulumi-eks anyway (it checks for it in every run)."""
+    (entry,) = health_checked["clusters"]
+    server, ca_data = entry["cluster"]["server"], entry["cluster"]["certificate-authority-data"]
     args = ["eks", "get-token", "--cluster-name", cluster, "--region", region, "--output", "json"]
-    return exec_kubeconfig(cluster, endpoint, ca_data, "aws", args)
+    return exec_kubeconfig(cluster, server, ca_data, "aws", args)
 
 
 @dataclass(frozen=True)
@@ -158,14 +158,13 @@ class EksCluster(pulumi.ComponentResource):
         ]
         eks_cluster = self.cluster.eks_cluster
         self.security_group_id = eks_cluster.vpc_config.apply(_cluster_security_group)
-        parts = pulumi.Output.all(eks_cluster.endpoint, eks_cluster.certificate_authority.data)
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig.apply(lambda k: eks_kubeconfig(spec.name, spec.region, k)))
         provider = k8s.Provider(
             names.PROVIDER.name(eks=name),
-            kubeconfig=pulumi.Output.secret(parts.apply(lambda p: provider_kubeconfig(spec.name, spec.region, p[0], p[1]))),
+            kubeconfig=self.kubeconfig,
             cluster_identifier=eks_cluster.arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.kubeconfig = pulumi.Output.secret(parts.apply(lambda p: operator_kubeconfig(spec.name, spec.region, p[0], p[1])))
         on_nodes = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=self.node_groups)
         controller = self._load_balancer_controller(name, spec, network, on_nodes, on_aws)
         self._metrics_server(name, on_nodes)

@@ -30,6 +30,7 @@ from components.config.platform import AllowList, EgressSource, Entry, ExposureL
 from components.config.problems import Owner, Problems
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.platforms.aws import names
+from components.platforms.aws.cli import aws_cli_problem
 
 NAME = "aws"
 AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
@@ -316,6 +317,8 @@ class AwsConfig:
                 "is required with EKS clusters: the Secrets Manager copies of the mesh CA cannot move once created; "
                 f"set it to a region of your choice, e.g. secretsRegion: {clusters[0].value.region}",
             )
+        if clusters and (missing := aws_cli_problem()):
+            problems.add(clusters[0].at("cloud"), "aws-cli", missing, clusters[0].owner)
         declared = {v.value.name: v.value for v in settings.vpcs}
         for entry in mesh.on(NAME):
             cluster = aws_part(entry.value)
