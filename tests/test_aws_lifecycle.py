@@ -12,6 +12,7 @@ import pytest
 from components.config.problems import ConfigError
 from components.platforms.aws import lbc
 from tests.configs import codes_of, parse
+from tests.harness.mocks import DEPLOYER_ROLE
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
@@ -214,3 +215,16 @@ def test_subnets_take_their_zones_by_name_checked_against_the_live_list(eks_run:
     vpcs[0]["zones"] = ["eu-west-1a", "eu-west-1b", "eu-west-1d"]
     with pytest.raises(ConfigError, match=r"vpcs\[0\]\.zones \(vpc mesh-vpc\): eu-west-1d is not an available zone of eu-west-1"):
         run_stack("eks", {"vpcs": vpcs}, preview=True)
+
+
+def test_the_deployer_among_the_admins_is_left_to_pulumi_eks_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """pulumi-eks makes the creator cluster admin itself, and EKS refuses a second access entry for
+    one principal (409): the deploying role, found behind its assumed-role session, is dropped."""
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    run = run_stack("eks", {"clusters": eks_config(adminPrincipalArns=[DEPLOYER_ROLE, admin])["clusters"]})
+    for cluster in ("cluster-1", "cluster-2"):
+        entries = run.named(f"{cluster}-eks").inputs["accessEntries"]
+        assert [entry["principalArn"] for entry in entries.values()] == [admin]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "adminPrincipalArns lists" in r.getMessage()]
+    assert [w.split(":")[0] for w in warned] == ["cluster cluster-1", "cluster cluster-2"]
+    assert all(f"lists {DEPLOYER_ROLE}, the identity running Pulumi, which pulumi-eks already makes" in w for w in warned)

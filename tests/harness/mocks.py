@@ -32,6 +32,9 @@ from tests.harness.monitor import RecordingMonitor, unwrap_secrets
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 TENANT = "11111111-1111-1111-1111-111111111111"
 ACCOUNT = "123456789012"
+# Who runs Pulumi in the AWS account: a CI role with a path, through an assumed-role session.
+DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ci/deployer"
+DEPLOYER_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci"
 
 Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
 TLS = "tls:"
@@ -126,20 +129,44 @@ class MeshMocks(Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         # The MockMonitor iterates the failures list, so "no failures" is [] (None crashes it).
-        token = args.token
-        if token in (
-            "azure-native:containerservice:listManagedClusterAdminCredentials",
-            "azure-native:containerservice:listManagedClusterUserCredentials",
-        ):
-            return self._aks_credentials(args), []
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            zones = self._available_zones(self._provider_state(args.provider or "").get("region", "eu-west-1"))
-            return {"names": list(zones), "zoneIds": list(zones.values()), "state": "available"}, []
-        if token == "aws:eks/getClusterAuth:getClusterAuth":
-            return {"id": args.args["name"], "name": args.args["name"], "token": eks_token(args.args["name"])}, []
-        if token == "azure-native:authorization:getClientConfig":
-            return {"clientId": "cli", "objectId": digest("operator", length=32), "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}, []
-        return {}, []
+        handler = self._invokes.get(args.token)
+        return (handler(args) if handler else {}), []
+
+    @property
+    def _invokes(self) -> dict[str, Callable[[MockCallArgs], dict[str, Any]]]:
+        return {
+            "azure-native:containerservice:listManagedClusterAdminCredentials": self._aks_credentials,
+            "azure-native:containerservice:listManagedClusterUserCredentials": self._aks_credentials,
+            "aws:index/getAvailabilityZones:getAvailabilityZones": self._zones_answer,
+            "aws:eks/getClusterAuth:getClusterAuth": lambda a: {
+                "id": a.args["name"],
+                "name": a.args["name"],
+                "token": eks_token(a.args["name"]),
+            },
+            "azure-native:authorization:getClientConfig": lambda _: {
+                "clientId": "cli",
+                "objectId": digest("operator", length=32),
+                "subscriptionId": SUBSCRIPTION,
+                "tenantId": TENANT,
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
+                "accountId": ACCOUNT,
+                "arn": DEPLOYER_SESSION,
+                "userId": "AROAEXAMPLE:ci",
+                "id": ACCOUNT,
+            },
+            "aws:iam/getSessionContext:getSessionContext": self._session_context,
+        }
+
+    def _zones_answer(self, args: MockCallArgs) -> dict[str, Any]:
+        zones = self._available_zones(self._provider_state(args.provider or "").get("region", "eu-west-1"))
+        return {"names": list(zones), "zoneIds": list(zones.values()), "state": "available"}
+
+    @staticmethod
+    def _session_context(args: MockCallArgs) -> dict[str, Any]:
+        """The role behind the deployer's session; any other ARN is its own issuer (a user)."""
+        issuer = DEPLOYER_ROLE if args.args["arn"] == DEPLOYER_SESSION else args.args["arn"]
+        return {"arn": args.args["arn"], "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[1], "id": args.args["arn"]}
 
     def _available_zones(self, region: str) -> Mapping[str, str]:
         """The region's available zones (name -> zone ID): the test's, else a, b and c. Names map to

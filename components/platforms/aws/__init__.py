@@ -10,7 +10,7 @@ import pulumi
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.aws import names
-from components.platforms.aws.cluster import EksCluster, EksClusterArgs
+from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
 from components.platforms.aws.config import NAME, ZONES, AwsConfig, AwsSettings, VpcSpec, aws_part
 from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
 from components.platforms.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
@@ -49,10 +49,13 @@ class AwsPlatform:
         mesh: MeshSpec, settings: AwsSettings, vpcs: list[VpcSpec], network: AwsNetwork, ca: MeshCA, exposure: Exposure | None
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)
+        # Only where someone is listed: the caller is compared with the configured admins.
+        listed = any(aws_part(c).admin_principal_arns for c in clusters)
+        deployer = deployer_arn(network.providers[clusters[0].region]) if listed else None
         eks = {
             c.name: EksCluster(
                 names.EKS.name(cluster=c.name),
-                EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network)),
+                EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network), deployer),
             )
             for c in clusters
         }

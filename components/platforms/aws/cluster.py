@@ -57,6 +57,26 @@ def nlb_annotations(scheme: str) -> dict[str, str]:
     }
 
 
+def admins_beside(cluster: str, principals: Sequence[str], deployer: str | None) -> tuple[str, ...]:
+    """The configured admins but the deployer: pulumi-eks already gives the cluster's creator an
+    access entry (bootstrapClusterCreatorAdminPermissions, pulumi/pulumi-eks#2373), and EKS refuses
+    a second entry for one principal (409 ResourceInUseException). Dropped with a warning."""
+    if deployer in principals:
+        pulumi.log.warn(
+            f"cluster {cluster}: adminPrincipalArns lists {deployer}, the identity running Pulumi, which pulumi-eks "
+            "already makes cluster admin; a second access entry for it would fail with 409, so it is left out"
+        )
+    return tuple(p for p in principals if p != deployer)
+
+
+def deployer_arn(provider: pulumi.ProviderResource) -> str:
+    """The IAM principal running Pulumi as EKS access entries name it: the role (with its path)
+    behind an assumed-role session, or the user."""
+    invoke = pulumi.InvokeOptions(provider=provider)
+    caller = aws.get_caller_identity(opts=invoke)
+    return aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
+
+
 def access_entries(principals: tuple[str, ...], region: str) -> dict[str, eks.AccessEntryArgs]:
     """Cluster admin for each principal, through EKS access entries (authentication mode API)."""
     policy = f"arn:{lbc.partition(region)}:eks::aws:cluster-access-policy/{ADMIN_POLICY}"
@@ -96,6 +116,8 @@ class EksClusterArgs:
             internet-facing east-west gateway (default none: every other cluster shares or peers
             this VPC, so the gateway is an internal NLB and the endpoint admits
             ``endpointPublicAccessCidrs``).
+        deployer_arn: the IAM principal running Pulumi (the role behind an assumed-role session),
+            which pulumi-eks makes cluster admin itself; left out of the admins (default none).
         peer_egress: within one platform, the NAT addresses of the other VPCs holding mesh clusters:
             their istiods reach this cluster's public endpoint from there (the private endpoint's
             DNS answers only inside this VPC), so a restricted endpoint admits them too (default none).
@@ -105,6 +127,7 @@ class EksClusterArgs:
     network: VpcNetwork
     exposure: Exposure | None = None
     peer_egress: pulumi.Input[Sequence[str]] = ()
+    deployer_arn: str | None = None
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -133,7 +156,7 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=network.public_subnet_ids,
             kubernetes_service_ip_address_range=str(platform.service_cidr),
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=access_entries(platform.admin_principal_arns, spec.region) or None,
+            access_entries=access_entries(admins_beside(spec.name, platform.admin_principal_arns, args.deployer_arn), spec.region) or None,
             create_oidc_provider=True,
             skip_default_node_group=True,
             skip_default_security_groups=True,
