@@ -228,3 +228,25 @@ def test_the_deployer_among_the_admins_is_left_to_pulumi_eks_with_a_warning(capl
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "adminPrincipalArns lists" in r.getMessage()]
     assert [w.split(":")[0] for w in warned] == ["cluster cluster-1", "cluster cluster-2"]
     assert all(f"lists {DEPLOYER_ROLE}, the identity running Pulumi, which pulumi-eks already makes" in w for w in warned)
+
+
+def test_nats_beyond_the_default_elastic_ip_quota_are_a_warning() -> None:
+    """Two 3-zone VPCs with a NAT per zone need 6 Elastic IPs in eu-west-1; EC2 grants 5 by default."""
+    config = stack_config("eks")
+    second = copy.deepcopy(config["vpcs"][0])
+    second.update(
+        name="vpc-2",
+        cidr="10.1.0.0/16",
+        privateSubnets=["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"],
+        publicSubnets=["10.1.48.0/24", "10.1.49.0/24", "10.1.50.0/24"],
+    )
+    config["clusters"][1]["vpc"] = "vpc-2"
+    config["vpcs"] = [{**config["vpcs"][0], "nat": "per-az"}, second]
+    # 3 NATs in one VPC and 1 in the other: within the quota.
+    assert [w for w in parse(config).warnings if "Elastic IPs" in w] == []
+    config["vpcs"][1]["nat"] = "per-az"
+    assert [w for w in parse(config).warnings if "Elastic IPs" in w] == [
+        "vpcs[0].nat (vpc mesh-vpc): the NAT gateways of the VPCs in eu-west-1 need 6 Elastic IPs, more than EC2's default "
+        "quota of 5 per region; unless the account's quota is higher, ask for more (Service Quotas, EC2-VPC Elastic IPs, "
+        "L-0263D0A3) before pulumi up, or use nat: single"
+    ]

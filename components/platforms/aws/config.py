@@ -81,7 +81,13 @@ ZONES = Field(
     required=True,
     hint="list the zones by name, one per subnet, e.g. [eu-west-1a, eu-west-1b]",
 )
-NAT = Field("nat", Text(choices=("single", "per-az")), "`single` (cheaper) or `per-az` (survives an AZ outage).", default="single")
+NAT = Field(
+    "nat",
+    Text(choices=("single", "per-az")),
+    "`single` (cheaper) or `per-az` (survives an AZ outage). Each NAT takes an Elastic IP: a warning says when a "
+    "region's NATs need more than EC2's default quota of 5.",
+    default="single",
+)
 VPC_FIELDS: tuple[Field[Any], ...] = (VPC_NAME, VPC_REGION, VPC_CIDR, ZONES, PRIVATE_SUBNETS, PUBLIC_SUBNETS, NAT)
 VPCS = Field(
     "vpcs",
@@ -339,6 +345,7 @@ class AwsConfig:
                     entry.owner,
                 )
         _unused_vpcs(mesh, settings, problems)
+        _elastic_ip_quota(settings, problems)
         _one_release_behind_host_names(mesh, problems)
         _public_endpoints(mesh, problems)
 
@@ -589,6 +596,31 @@ def _unused_vpcs(mesh: ParsedMesh, settings: AwsSettings, problems: Problems) ->
                 "unused",
                 "no aws cluster names it in its vpc field, so it would never be created; remove it, or name it in a cluster's vpc field",
                 vpc.owner,
+            )
+
+
+# EC2's default quota of Elastic IPs per region ("EC2-VPC Elastic IPs", Service Quotas code
+# L-0263D0A3); every NAT gateway takes one.
+DEFAULT_ELASTIC_IPS = 5
+
+
+def _elastic_ip_quota(settings: AwsSettings, problems: Problems) -> None:
+    """A warning where the NATs of a region's VPCs need more Elastic IPs than the default quota:
+    the first ``up`` would fail part-way with AddressLimitExceeded unless the account's quota was raised."""
+    needed: dict[str, list[Entry[VpcSpec]]] = {}
+    for vpc in settings.vpcs:
+        needed.setdefault(vpc.value.region, []).append(vpc)
+    for region, vpcs in needed.items():
+        count = sum(len(v.value.zones) if v.value.nat == "per-az" else 1 for v in vpcs)
+        if count > DEFAULT_ELASTIC_IPS:
+            first = vpcs[0]
+            problems.warn(
+                f"{first.list_key}[{first.index}].nat",
+                "elastic-ips",
+                f"the NAT gateways of the VPCs in {region} need {count} Elastic IPs, more than EC2's default quota of "
+                f"{DEFAULT_ELASTIC_IPS} per region; unless the account's quota is higher, ask for more (Service Quotas, "
+                "EC2-VPC Elastic IPs, L-0263D0A3) before pulumi up, or use nat: single",
+                first.owner,
             )
 
 
