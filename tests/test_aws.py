@@ -92,8 +92,8 @@ def test_eks_cluster_and_node_groups(eks_run: StackRun) -> None:
     assert cluster["vpcId"] == eks_run.named("aws-mesh-vpc-vpc").id
     assert cluster["privateSubnetIds"] == [eks_run.named(f"aws-mesh-vpc-private-subnet-{i}").id for i in range(3)]
     group = eks_run.named("cluster-1-default").inputs
-    assert (group["nodeGroupName"], group["instanceTypes"], group["scalingConfig"]) == (
-        "cluster-1-default",
+    assert (group["nodeGroupNamePrefix"], group["instanceTypes"], group["scalingConfig"]) == (
+        "cluster-1-default-",
         ["m5.large"],
         {"desiredSize": 2, "minSize": 1, "maxSize": 5},
     )

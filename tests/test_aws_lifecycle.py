@@ -250,3 +250,16 @@ def test_nats_beyond_the_default_elastic_ip_quota_are_a_warning() -> None:
         "quota of 5 per region; unless the account's quota is higher, ask for more (Service Quotas, EC2-VPC Elastic IPs, "
         "L-0263D0A3) before pulumi up, or use nat: single"
     ]
+
+
+@pytest.mark.parametrize(("group", "refused"), [("g" * 15, False), ("g" * 16, True)])
+def test_a_node_group_prefix_leaves_room_for_the_unique_suffix(group: str, refused: bool) -> None:
+    """``<cluster>-<group>-`` and 26 unique characters fit EKS's 63: the prefix is at most 37."""
+    config = eks_config()
+    config["clusters"][0]["name"] = "c" * 20
+    config["clusters"][0]["nodeGroups"] = [{**config["clusters"][0]["nodeGroups"][0], "name": group}]
+    codes = [code for code, _ in codes_of(config)] if refused else []
+    if refused:
+        assert codes == ["name-length"]
+    else:
+        assert not [w for w in parse(config).warnings if "node group" in w]

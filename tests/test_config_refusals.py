@@ -158,8 +158,9 @@ def two_eks(cluster: dict[str, Any] | None = None, vpc_changes: dict[str, Any] |
             },
             (
                 "name-length",
-                f"clusters[0].nodeGroups[0].name (cluster {'e' * 39}): the node group is named {'e' * 39}-{'g' * 30} (70 characters); "
-                "EKS takes at most 63: shorten the group or cluster name",
+                f"clusters[0].nodeGroups[0].name (cluster {'e' * 39}): the node group's name starts {'e' * 39}-{'g' * 30}- "
+                "(71 characters) and takes 26 random ones after it, so that a replacement can be made before the old group "
+                "goes; EKS takes at most 63: shorten the group or cluster name",
             ),
             id="eks-node-group-name-too-long",
         ),

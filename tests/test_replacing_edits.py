@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.platforms.aws.config import CLUSTER_FIELDS as AWS_CLUSTER_FIELDS
 from components.platforms.azure.config import POOL_FIELDS
 from tests.harness.program import UpdateFailed, run_stack, stack_config
 from tests.test_day2 import changes, named
@@ -45,7 +46,6 @@ EDITS: dict[str, tuple[str, dict[str, Any], frozenset[str]]] = {
     "AKS serviceCidr": ("aks", cluster("aks", 1, serviceCidr="10.160.0.0/16", dnsServiceIp="10.160.0.10"), frozenset({"eastus-aks-aks"})),
     "AKS networkPolicy": ("aks", cluster("aks", 1, networkPolicy="azure"), frozenset({"eastus-aks-aks"})),
     "AKS user pool vmSize": ("aks", aks_pool(1, vmSize="Standard_D8s_v5"), frozenset({"eastus-aks-user1"})),
-    "EKS serviceCidr": ("eks", cluster("eks", 1, serviceCidr="172.21.0.0/16"), frozenset({"cluster-2-eks"})),
     "EKS instanceTypes": ("eks", eks_group(instanceTypes=["m5.xlarge"]), frozenset({"cluster-1-default"})),
     "VPC cidr": (
         "eks",
@@ -129,3 +129,25 @@ def test_an_added_pools_vm_size_replaces_that_pool() -> None:
     before = run_stack("aks")
     after = run_stack("aks", first_system_pool_edit("vmSize", "Standard_D8s_v5", pool=1), state=before.state())
     assert changes(before, after).replace == {"westeurope-aks-user1"}
+
+
+def test_an_eks_service_range_edit_fails_as_eks_keeps_the_clusters_name() -> None:
+    """pulumi-eks replaces the cluster for a new service range, creating the new one first under
+    the same name, which EKS refuses: the field's help says to take the cluster out instead."""
+    before = run_stack("eks")
+    with pytest.raises(UpdateFailed) as failed:
+        run_stack("eks", cluster("eks", 1, serviceCidr="172.21.0.0/16"), state=before.state())
+    (error,) = failed.value.errors
+    assert error.endswith(
+        "creating the replacement failed: ResourceInUseException: 'cluster-2' already exists: "
+        "the replacement is created before the old one is deleted"
+    )
+    assert "take the cluster out of `clusters`" in next(f.description for f in AWS_CLUSTER_FIELDS if f.key == "serviceCidr")
+
+
+def test_new_instance_types_replace_a_node_group_under_a_new_name() -> None:
+    before = run_stack("eks")
+    after = run_stack("eks", EDITS["EKS instanceTypes"][1], state=before.state())
+    group = after.named("cluster-1-default")
+    assert group.operation == "replace" and not group.delete_first
+    assert group.inputs["nodeGroupNamePrefix"] == "cluster-1-default-" and "nodeGroupName" not in group.inputs

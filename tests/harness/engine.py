@@ -320,6 +320,9 @@ def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: s
 # old one is deleted collides with it.
 SOFT_DELETED = {"azure-native:keyvault:Vault": "vaultName", "azure-native:keyvault:Secret": ""}
 NAMED_IDS = ("azure-native:", "kubernetes:")
+# Remote components whose cloud resource takes a name from this input (not auto-named): AWS refuses
+# a second one of that name, so a replacement made before the old one is deleted fails.
+FIXED_NAMES = {"eks:index:ManagedNodeGroup": "nodeGroupName", "eks:index:Cluster": "name"}
 
 
 def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, delete_first: bool) -> str:
@@ -330,6 +333,9 @@ def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, d
     global_name = SOFT_DELETED.get(prior.type, "")
     if global_name and prior.inputs.get(global_name) == inputs.get(global_name):
         return f"the name '{inputs.get(global_name)}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
+    fixed = FIXED_NAMES.get(prior.type, "")
+    if fixed and not delete_first and inputs.get(fixed) and prior.inputs.get(fixed) == inputs.get(fixed):
+        return f"ResourceInUseException: '{inputs[fixed]}' already exists: the replacement is created before the old one is deleted"
     if not prior.id or prior.id != new_id:
         return ""
     if prior.type in SOFT_DELETED:

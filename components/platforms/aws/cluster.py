@@ -169,7 +169,9 @@ class EksCluster(pulumi.ComponentResource):
             eks.ManagedNodeGroup(
                 names.NODE_GROUP.name(eks=name, group=group.name),
                 cluster=self.cluster,
-                node_group_name=f"{spec.name}-{group.name}",
+                # A prefix, not a name: instance types, subnets and the like replace a node group,
+                # and the replacement, made before the old group is deleted, needs a name of its own.
+                node_group_name_prefix=f"{spec.name}-{group.name}-",
                 node_role=node_role,
                 subnet_ids=network.private_subnet_ids,
                 instance_types=list(group.instance_types),

@@ -8,7 +8,7 @@ service range inside an RFC 1918 block, /12 to /24 (EKS's rule); the endpoint's 
 unique, since they name the group in AWS and the resource in Pulumi; names short enough for the
 IAM roles derived from them: pulumi-eks names the cluster's service role ``<name>-eks-eksRole-role`` plus "-" and 7 random
 characters, and IAM role names are at most 64 characters, so a cluster name is at most 39; node
-group names ``<cluster>-<group>`` are at most 63 (EKS).
+group names ``<cluster>-<group>-`` and 26 unique characters are at most 63 (EKS).
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ IAM_PRINCIPAL_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user
 EC2_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
+# A node group is named from a prefix, ``<cluster>-<group>-``, and the 26 characters
+# terraform-provider-aws appends (id.PrefixedUniqueId), so that a replacement (new instance types)
+# is created under a new name before the old group is deleted.
+UNIQUE_SUFFIX = 26
+NODE_GROUP_PREFIX_MAX = EKS_NODE_GROUP_NAME_MAX - UNIQUE_SUFFIX
 DEFAULT_SERVICE_CIDR = IPv4Network("172.20.0.0/16")
 # EKS's serviceIpv4Cidr: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, from /12 to /24
 # (EKS API reference, KubernetesNetworkConfigRequest).
@@ -120,7 +125,9 @@ VPC = Field("vpc", Text(DNS_LABEL, "name an entry of vpcs"), "Name of an entry o
 SERVICE_CIDR = Field(
     "serviceCidr",
     Cidr(),
-    "Service range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /12 to /24 (EKS).",
+    "Service range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /12 to /24 (EKS). Fixed once the cluster "
+    "exists: a change replaces the cluster under the same name, which EKS refuses, so the `up` fails; take the cluster "
+    "out of `clusters`, `pulumi up`, and add it back instead.",
     default=DEFAULT_SERVICE_CIDR,
 )
 KUBERNETES_VERSION = Field(
@@ -564,12 +571,13 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
         types = group_entry.value(INSTANCE_TYPES)
         counts = node_counts(group_entry, DESIRED, MIN, MAX)
         group_entry.reject_unknown()
-        if name is not None and cluster is not None and len(f"{cluster}-{name}") > EKS_NODE_GROUP_NAME_MAX:
+        if name is not None and cluster is not None and len(f"{cluster}-{name}-") > NODE_GROUP_PREFIX_MAX:
             group_entry.fail(
                 GROUP_NAME.key,
                 "name-length",
-                f"the node group is named {cluster}-{name} ({len(cluster) + 1 + len(name)} characters); EKS takes at most "
-                f"{EKS_NODE_GROUP_NAME_MAX}: shorten the group or cluster name",
+                f"the node group's name starts {cluster}-{name}- ({len(cluster) + len(name) + 2} characters) and takes "
+                f"{UNIQUE_SUFFIX} random ones after it, so that a replacement can be made before the old group goes; "
+                f"EKS takes at most {EKS_NODE_GROUP_NAME_MAX}: shorten the group or cluster name",
             )
         if not group_entry.failed and name is not None and types is not None and counts is not None:
             groups.append(AwsNodeGroup(name, types, *counts))
