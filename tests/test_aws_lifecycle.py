@@ -17,6 +17,7 @@ from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
 from tests.test_aws import second_vpc
+from tests.test_day2 import Changes, changes
 
 CLUSTER = "cluster-1"
 
@@ -263,3 +264,14 @@ def test_a_node_group_prefix_leaves_room_for_the_unique_suffix(group: str, refus
         assert codes == ["name-length"]
     else:
         assert not [w for w in parse(config).warnings if "node group" in w]
+
+
+def test_reordering_vpcs_touches_no_peering() -> None:
+    """Peerings are named and oriented by the VPCs' names: a reordered list is the same network.
+    Named by position, the reorder made a second peering of the same two VPCs, which AWS refuses."""
+    config = two_vpcs()
+    before = run_stack("eks", {"clusters": config["clusters"], "vpcs": config["vpcs"]})
+    after = run_stack("eks", {"clusters": config["clusters"], "vpcs": list(reversed(config["vpcs"]))}, state=before.state())
+    assert changes(before, after) == Changes()
+    (peering,) = after.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+    assert (peering.inputs["vpcId"], peering.inputs["peerVpcId"]) == (after.named("aws-mesh-vpc-vpc").id, after.named("aws-vpc-2-vpc").id)

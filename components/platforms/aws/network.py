@@ -87,8 +87,11 @@ class AwsNetwork(pulumi.ComponentResource):
         for vpc in args.vpcs:
             members = [c.name for c in args.clusters if aws_part(c).vpc == vpc.name]
             self.vpcs[vpc.name] = self._vpc(name, vpc, members)
-        # Clusters in separate VPCs reach each other's API, gateways (and pods) over peering.
-        for first, second in combinations(self.vpcs, 2):
+        # Clusters in separate VPCs reach each other's API, gateways (and pods) over peering. Each
+        # pair in name order, whatever the order of vpcs: reordering the list must not rename a
+        # peering or swap its requester and accepter (both would make a second peering of the same
+        # two VPCs, which AWS refuses while the first exists).
+        for first, second in combinations(sorted(self.vpcs), 2):
             self.peer(name, first, second)
         self.register_outputs({"vpcIds": {n: v.vpc.id for n, v in self.vpcs.items()}})
 
@@ -104,7 +107,8 @@ class AwsNetwork(pulumi.ComponentResource):
             peer_region=None if same_region else b_region,
             auto_accept=True if same_region else None,
             tags={"Name": f"{first}-{second}"},
-            opts=pulumi.ResourceOptions(parent=self, provider=a.provider),
+            # AWS keeps one peering per pair of VPCs: a replacement (another region) goes after the old one.
+            opts=pulumi.ResourceOptions(parent=self, provider=a.provider, delete_before_replace=True),
         )
         accepted: list[pulumi.Resource] = [connection]
         if not same_region:
