@@ -328,3 +328,15 @@ def test_the_ca_copies_stay_in_secrets_region_whatever_the_clusters() -> None:
         "secretsRegion: is required with EKS clusters: the Secrets Manager copies of the mesh CA cannot move once created; set "
         "it to a region of your choice, e.g. secretsRegion: eu-west-1"
     ]
+
+
+@pytest.mark.parametrize(("chosen", "sent"), [(None, "STANDARD"), ("standard", "STANDARD"), ("extended", "EXTENDED")])
+def test_the_upgrade_policy_is_standard_support_unless_extended_is_chosen(chosen: str | None, sent: str) -> None:
+    """pulumi-eks leaves EKS's default, extended support, which costs six times the control plane's
+    price once the version leaves standard support."""
+    config = stack_config("eks")
+    if chosen:
+        config["clusters"][0]["supportType"] = chosen
+    run = run_stack("eks", {"clusters": config["clusters"]})
+    assert run.named("cluster-1-eks").inputs["upgradePolicy"] == {"supportType": sent}
+    assert run.named("cluster-2-eks").inputs["upgradePolicy"] == {"supportType": "STANDARD"}

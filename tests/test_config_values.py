@@ -88,6 +88,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
             kubernetesVersion="1.33",
             nodeGroups=[{"name": "g", "instanceTypes": ["m5.large"], "desired": 3, "min": 2, "max": 4}],
             adminPrincipalArns=["arn:aws:iam::123456789012:role/admins"],
+            supportType="extended",
         ),
         existing_cluster(
             "k1",

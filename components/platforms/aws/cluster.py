@@ -151,6 +151,9 @@ class EksCluster(pulumi.ComponentResource):
             names.EKS_CLUSTER.name(eks=name),
             name=spec.name,
             version=platform.kubernetes_version,
+            # pulumi-eks leaves EKS's default, EXTENDED: six times the control plane's price once
+            # the version leaves standard support. The config chooses; standard by default.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=platform.support_type.upper()),
             vpc_id=network.vpc.id,
             private_subnet_ids=network.private_subnet_ids,
             public_subnet_ids=network.public_subnet_ids,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from ipaddress import IPv4Network
 from itertools import combinations, permutations
 from typing import Any
@@ -23,7 +24,19 @@ from typing import Any
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
 from components.config.istio import WEBHOOK_PORTS
-from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, OPEN_TO_ALL, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
+from components.config.kinds import (
+    DNS_LABEL,
+    DNS_LABEL_HINT,
+    OPEN_TO_ALL,
+    Choice,
+    Cidr,
+    Integer,
+    ListOf,
+    Objects,
+    PublicCidr,
+    Text,
+    Version,
+)
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, Topology, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
@@ -149,6 +162,23 @@ ENDPOINT_PUBLIC_ACCESS_CIDRS = Field(
     "the other clusters' egress addresses.",
     default_text="anyone",
 )
+
+
+class SupportType(StrEnum):
+    """What EKS does when the cluster's Kubernetes version leaves standard support."""
+
+    STANDARD = "standard"
+    EXTENDED = "extended"
+
+
+SUPPORT_TYPE = Field(
+    "supportType",
+    Choice(SupportType),
+    "When the Kubernetes version leaves EKS standard support: `standard` (EKS upgrades the control plane to the next "
+    "version itself; set kubernetesVersion to it, or the next `up` asks EKS to go back, which it refuses) or `extended` "
+    "(the version stays up to 12 more months at the extended-support price, $0.60 an hour per cluster instead of $0.10).",
+    default=SupportType.STANDARD,
+)
 ADMIN_PRINCIPAL_ARNS = Field(
     "adminPrincipalArns",
     ListOf(Text(IAM_PRINCIPAL_ARN, "use an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins")),
@@ -157,7 +187,7 @@ ADMIN_PRINCIPAL_ARNS = Field(
     default_text="only the creator",
 )
 CLUSTER_FIELDS: tuple[Field[Any], ...] = (
-    REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS,
+    REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, SUPPORT_TYPE, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS,
 )  # fmt: skip
 
 
@@ -237,6 +267,7 @@ class AwsCluster:
         public_access_cidrs: who may reach the public API endpoint (empty: anyone, or, when the
             clusters span platforms, the operators and the other clusters).
         admin_principal_arns: IAM principals granted cluster admin beside the creator.
+        support_type: what EKS does at the end of standard support (default standard).
     """
 
     vpc: str
@@ -245,6 +276,7 @@ class AwsCluster:
     node_groups: tuple[AwsNodeGroup, ...]
     public_access_cidrs: tuple[IPv4Network, ...]
     admin_principal_arns: tuple[str, ...]
+    support_type: SupportType = SupportType.STANDARD
 
     @property
     def cloud(self) -> str:
@@ -304,6 +336,7 @@ class AwsConfig:
         version = entry.value(KUBERNETES_VERSION)
         groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
         admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
+        support = entry.value(SUPPORT_TYPE)
         if "eastWestSourceRanges" in entry.raw:
             entry.fail(
                 "eastWestSourceRanges",
@@ -312,9 +345,9 @@ class AwsConfig:
                 "admits exactly the other clusters' egress addresses; remove it",
             )
             entry.raw = {k: v for k, v in entry.raw.items() if k != "eastWestSourceRanges"}
-        if entry.failed or region is None or vpc is None or service is None or groups is None:
+        if entry.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
-        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins)
+        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, support)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         settings = mesh.settings.get(NAME)
