@@ -340,3 +340,21 @@ def test_the_upgrade_policy_is_standard_support_unless_extended_is_chosen(chosen
     run = run_stack("eks", {"clusters": config["clusters"]})
     assert run.named("cluster-1-eks").inputs["upgradePolicy"] == {"supportType": sent}
     assert run.named("cluster-2-eks").inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+
+
+def in_china() -> dict[str, Any]:
+    config = stack_config("eks")
+    for vpc_entry in config["vpcs"]:
+        vpc_entry.update(region="cn-north-1", zones=["cn-north-1a", "cn-north-1b", "cn-north-1c"])
+    for entry in config["clusters"]:
+        entry["region"] = "cn-north-1"
+    return {"clusters": config["clusters"], "vpcs": config["vpcs"], "secretsRegion": "cn-north-1"}
+
+
+def test_in_china_names_end_in_the_partitions_suffix() -> None:
+    """NLB host names and service principals end in amazonaws.com.cn there."""
+    run = run_stack("eks", {**in_china(), "topology": "primary-remote"})
+    trust = json.loads(run.named("cluster-1-node-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com.cn"}
+    istiod = next(r for r in run.resources if r.name.startswith("cluster-1-istio-istiod-"))
+    assert istiod.inputs["values"]["env"] == {"ISTIOD_CUSTOM_HOST": "*.elb.cn-north-1.amazonaws.com.cn"}

@@ -207,8 +207,8 @@ class EksCluster(pulumi.ComponentResource):
             ready=[controller],
             schedulable=self.node_groups,
             eastwest_source_ranges=args.exposure.peers(spec.name) if args.exposure else None,
-            # NLB host names are <name>-<id>.elb.<region>.amazonaws.com: one wildcard label covers them.
-            gateway_dns_names=(f"*.elb.{spec.region}.amazonaws.com",),
+            # NLB host names are <name>-<id>.elb.<region>.<partition's suffix>: one wildcard label covers them.
+            gateway_dns_names=(f"*.elb.{spec.region}.{lbc.dns_suffix(spec.region)}",),
         )
         self.register_outputs(self.outputs())
 
@@ -234,7 +234,7 @@ class EksCluster(pulumi.ComponentResource):
     def _node_role(self, name: str, region: str, on_aws: pulumi.ResourceOptions) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         trust = {
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": f"ec2.{lbc.dns_suffix(region)}"}, "Action": "sts:AssumeRole"}],
         }
         role = aws.iam.Role(names.NODE_ROLE.name(eks=name), assume_role_policy=json.dumps(trust), opts=on_aws)
         attachments: list[pulumi.Resource] = [

@@ -27,6 +27,12 @@ SERVICE_ACCOUNT = "aws-load-balancer-controller"
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 
 
+def dns_suffix(region: str) -> str:
+    """The partition's DNS suffix: service endpoints and principals, and NLB host names, end in it
+    (``amazonaws.com.cn`` in China; aws.getPartition's dnsSuffix)."""
+    return "amazonaws.com.cn" if partition(region) == "aws-cn" else "amazonaws.com"
+
+
 def partition(region: str) -> str:
     """The AWS partition of ``region``: ARNs differ in China and GovCloud."""
     if region.startswith("cn-"):
