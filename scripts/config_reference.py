@@ -9,6 +9,7 @@ these files are generated from the declarations and a test fails when they diffe
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -38,7 +39,8 @@ def schema_entry(field: Field[Any]) -> dict[str, Any]:
         # The CLI checks each item against this type: a list of CIDRs is strings, clusters are objects.
         entry["items"] = {"type": field.kind.item.schema if isinstance(field.kind, ListOf) else "object"}
     if not field.required:
-        entry["default"] = field.declared_default
+        # A copy: YAML would write one empty list shared by two keys as an anchor and an alias.
+        entry["default"] = copy.deepcopy(field.declared_default)
     return entry
 
 

@@ -15,14 +15,14 @@ from components.config.problems import ConfigError
 from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credential
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.harness import engine
-from tests.harness.mocks import MeshMocks, digest
+from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
 from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
 from tests.test_day2 import Changes, changes
 
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
-DEPLOYER = digest("operator", length=32)  # the mocked getClientConfig's objectId
+DEPLOYER = DEPLOYER_OBJECT_ID  # the mocked getClientConfig's objectId
 CLUSTERS = ("westeurope-aks", "eastus-aks")
 FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
@@ -475,3 +475,54 @@ def test_across_platforms_the_vault_admits_the_operator_cidrs() -> None:
 def test_closing_the_vault_is_an_update_in_place(aks_run: StackRun) -> None:
     after = run_stack("aks", restricted_aks("keyVault"), state=aks_run.state())
     assert after.named("mesh-vault-vault").operation == "update"
+
+
+# --- Admins beside the deployer: who may destroy ------------------------------------------------
+
+ADMINS = "5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"
+
+
+@pytest.fixture(scope="module")
+def with_admins() -> StackRun:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    for cluster in clusters:
+        cluster["entraId"] = True
+    return run_stack("aks", {"clusters": clusters, "azureAdminObjectIds": [ADMINS.upper()]})
+
+
+def test_admins_hold_the_deployers_rights_on_the_vault_and_every_entra_cluster(with_admins: StackRun) -> None:
+    officers = grants(with_admins, SECRETS_OFFICER)
+    assert sorted((g.name, g.inputs["principalId"]) for g in officers) == [
+        ("mesh-vault-admin-5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a-secrets-officer", ADMINS),
+        ("mesh-vault-deployer-secrets-officer", DEPLOYER),
+    ]
+    assert {g.inputs["scope"] for g in officers} == {with_admins.named("mesh-vault-vault").id}
+    secrets = [r.name for r in with_admins.of_type("azure-native:keyvault:Secret")]
+    assert all(with_admins.needs(s, g.name) for s in secrets for g in officers)
+    for cluster in CLUSTERS:
+        admin = with_admins.named(f"{cluster}-admin-{ADMINS}-cluster-admin")
+        assert (admin.inputs["principalId"], admin.inputs["scope"]) == (ADMINS, with_admins.named(f"{cluster}-aks").id)
+        assert admin.inputs["roleDefinitionId"].endswith(CLUSTER_ADMIN)
+        # Every object on the cluster is deleted while the admins' grant holds: they may run the destroy.
+        provider = with_admins.named(f"{cluster}-provider")
+        on_cluster = [r for r in with_admins.resources if r.provider == f"{provider.urn}::{provider.id}"]
+        assert on_cluster and all(with_admins.needs(r.name, admin.name) for r in on_cluster)
+
+
+def test_the_deployer_among_the_azure_admins_is_left_out_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    run = run_stack("aks", {"azureAdminObjectIds": [DEPLOYER, ADMINS]})
+    assert sorted(g.inputs["principalId"] for g in grants(run, SECRETS_OFFICER)) == sorted([DEPLOYER, ADMINS])
+    assert [g.name for g in grants(run, SECRETS_OFFICER) if g.inputs["principalId"] == DEPLOYER] == ["mesh-vault-deployer-secrets-officer"]
+    assert any(f"azureAdminObjectIds lists {DEPLOYER}, the identity running Pulumi" in r.getMessage() for r in caplog.records)
+
+
+def test_azure_admins_are_object_ids_listed_once() -> None:
+    config = {**stack_config("aks"), "azureAdminObjectIds": [ADMINS, ADMINS.upper(), "platform-admins"]}
+    assert codes_of(config) == [
+        (
+            "pattern",
+            "azureAdminObjectIds: 'platform-admins' is not valid; use an Entra object id such as 5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a",
+        ),
+    ]
+    config["azureAdminObjectIds"] = [ADMINS, ADMINS.upper()]
+    assert codes_of(config) == [("duplicate", f"azureAdminObjectIds[1]: {ADMINS.upper()} is listed twice; list each admin once")]

@@ -52,6 +52,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
     "keyVaultResourceGroup": "mesh-vault",
     "caDelivery": "keyVault",
     "aksAdminKubeconfigOutput": True,
+    "azureAdminObjectIds": ["5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"],
     "secretsRegion": "eu-west-1",
     "secretsRecoveryWindowDays": 7,
     "vpcs": [vpc(nat="per-az")],

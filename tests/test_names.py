@@ -49,7 +49,8 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     aks = stack_config("aks")
     clusters = copy.deepcopy(aks["clusters"])
     clusters[0].update(entraId=True, authorizedIpRanges=["203.0.113.0/24"])
-    yield "aks-keyvault", {**aks, "caDelivery": "keyVault", "clusters": clusters, "istioRevisions": CANARY}
+    admins = ["5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"]
+    yield "aks-keyvault", {**aks, "caDelivery": "keyVault", "clusters": clusters, "istioRevisions": CANARY, "azureAdminObjectIds": admins}
     eks = stack_config("eks")
     clusters = copy.deepcopy(eks["clusters"])
     clusters[1].update(vpc="vpc-2", region="us-east-1")

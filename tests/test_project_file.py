@@ -72,8 +72,8 @@ def test_defaults_have_their_declared_type_and_only_clusters_is_required() -> No
     for key, decl in declared.items():
         assert decl["type"] in SIMPLE_TYPES and len(decl["description"]) > 20, key
         if decl["type"] == "array":
-            # The CLI checks each item's type: CIDR lists hold strings, the others objects.
-            assert decl["items"] == {"type": "string" if key == "operatorCidrs" else "object"}, key
+            # The CLI checks each item's type: CIDR and object-id lists hold strings, the others objects.
+            assert decl["items"] == {"type": "string" if key in ("operatorCidrs", "azureAdminObjectIds") else "object"}, key
         if "default" in decl:
             assert python_value_ok(decl["type"], decl["default"]), key
     # The CLI demands a value in every stack for keys without a default.

@@ -32,6 +32,21 @@ def outbound_address(ip: azure_native.network.PublicIPAddress) -> pulumi.Output[
     return ip.ip_address.apply(known)
 
 
+def admins_beside_deployer(admins: Sequence[str]) -> tuple[str, ...]:
+    """``azureAdminObjectIds`` but the identity running Pulumi, which has grants of its own: Azure
+    refuses a second assignment of one role to one principal on one scope (RoleAssignmentExists).
+    Dropped with a warning; the client config is read only when admins are listed."""
+    if not admins:
+        return ()
+    deployer = azure_native.authorization.get_client_config().object_id.lower()
+    if deployer in admins:
+        pulumi.log.warn(
+            f"azureAdminObjectIds lists {deployer}, the identity running Pulumi, which the program grants the same "
+            "roles already; a second assignment would fail, so it is left out"
+        )
+    return tuple(a for a in admins if a != deployer)
+
+
 def vault_callers(
     clusters: Sequence[ClusterSpec], exposure: Exposure | None, readers: Mapping[str, pulumi.Output[list[str]]]
 ) -> pulumi.Output[list[str]] | None:
@@ -81,6 +96,7 @@ class AzurePlatform:
         settings = platform_settings(mesh, NAME, AzureSettings)
         client = azure_native.authorization.get_client_config_output()
         from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
+        admins = admins_beside_deployer(settings.admin_object_ids)
         aks = {
             c.name: AksCluster(
                 names.AKS.name(cluster=c.name),
@@ -93,6 +109,7 @@ class AzurePlatform:
                     from_vault,
                     mesh_egress=list(egress.values()),
                     export_admin_kubeconfig=settings.admin_kubeconfig_output,
+                    admin_object_ids=admins,
                 ),
             )
             for c in clusters
@@ -120,6 +137,7 @@ class AzurePlatform:
                 root_cert=ca.root_cert_pem,
                 clusters={name: ca.clusters[name] for name in aks},
                 allowed_ranges=vault_callers(clusters, exposure, {name: egress[name] for name in readers}),
+                admin_object_ids=admins,
             ),
         )
         handles = {name: dataclasses.replace(cluster.handle, ready=[*cluster.handle.ready, *peerings]) for name, cluster in aks.items()}

@@ -124,6 +124,8 @@ class AksClusterArgs:
             the other clusters' istiods reach its public endpoint from there (default none).
         export_admin_kubeconfig: put the admin kubeconfig (a client certificate) in the outputs of a
             cluster without Entra ID (default false: only the provider holds it).
+        admin_object_ids: Entra principals granted AKS RBAC Cluster Admin beside the deployer, on
+            an Entra ID cluster (default none).
     """
 
     spec: ClusterSpec
@@ -134,6 +136,7 @@ class AksClusterArgs:
     secrets_provider: bool = False
     mesh_egress: Sequence[pulumi.Input[Sequence[str]]] = ()
     export_admin_kubeconfig: bool = False
+    admin_object_ids: Sequence[str] = ()
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -294,6 +297,18 @@ class AksCluster(pulumi.ComponentResource):
         )
         # Every Kubernetes call is refused (403) until the grant reaches AKS's authorization webhook.
         propagated = propagation_wait(names.CLUSTER_ADMIN_PROPAGATION.name(aks=name), [grant], joined_ids([grant]), child)
+        # The admins may run the next destroy: every object on the cluster goes while their grants hold.
+        admins = [
+            assign_role(
+                names.ADMIN_CLUSTER_ADMIN.name(aks=name, principal=admin),
+                admin,
+                AKS_RBAC_CLUSTER_ADMIN,
+                self.managed_cluster.id,
+                args.subscription_id,
+                child,
+            )
+            for admin in args.admin_object_ids
+        ]
         # The user kubeconfig runs kubelogin (fine for people); the provider runs the project's token command.
         credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=cluster, format="exec"
@@ -304,7 +319,7 @@ class AksCluster(pulumi.ComponentResource):
             names.PROVIDER.name(aks=name),
             kubeconfig=pulumi.Output.secret(encoded.apply(entra_kubeconfig)),
             cluster_identifier=self.managed_cluster.id,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[propagated])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[propagated, *admins])),
         )
 
     def _network_rights(self, name: str, args: AksClusterArgs, child: pulumi.ResourceOptions) -> list[pulumi.Resource]:

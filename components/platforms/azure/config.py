@@ -40,6 +40,8 @@ AZURE_VM_SIZE = re.compile(r"Standard_[A-Za-z0-9_]+")
 # Azure takes Unicode letters and digits in a resource group's name (Char.IsLetterOrDigit, "Naming rules
 # and restrictions for Azure resources", Microsoft.Resources), so this one pattern keeps Unicode \w on purpose;
 # nothing else the program names is derived from it.
+# An Entra object id: a GUID, hex digits in groups of 8-4-4-4-12.
+ENTRA_OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 RESOURCE_GROUP = re.compile(r"[-\w._()]{1,89}[-\w_()]")
 # Vault names: 3-24 characters, a letter first; the prefix leaves room for "-" and 6 random characters.
 KEY_VAULT_PREFIX = re.compile(r"[a-zA-Z][a-zA-Z0-9]{1,16}")
@@ -149,6 +151,16 @@ ADMIN_KUBECONFIG_OUTPUT = Field(
     "rotating the cluster's certificates. Off: fetch credentials with `az aks get-credentials`. With entraId the "
     "output is always the user kubeconfig, which holds no credential.",
     default=False,
+)
+
+ADMIN_OBJECT_IDS = Field(
+    "azureAdminObjectIds",
+    ListOf(Text(ENTRA_OBJECT_ID, "use an Entra object id such as 5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a")),
+    "Entra object ids (a group, say) granted what the identity running Pulumi is granted: Key Vault Secrets Officer on "
+    "the vault and, on entraId clusters, AKS RBAC Cluster Admin. Without them only whoever ran the last `up` may delete "
+    "the vault's secrets and the clusters' objects, so a `pulumi destroy` by anyone else fails with 403. The identity "
+    "running Pulumi, if listed, is left out with a warning (it has its own grants).",
+    default_text="none",
 )
 
 POOL_NAME = Field(
@@ -300,6 +312,7 @@ class AzureSettings:
         key_vault_resource_group: the vault's resource group (none: ``istio-mesh-vault-<stack>``).
         ca_delivery: how istiod gets its CA.
         admin_kubeconfig_output: export the admin kubeconfigs of clusters without Entra ID (default false).
+        admin_object_ids: Entra principals granted the deployer's rights, in lower case (default none).
     """
 
     key_vault_prefix: str
@@ -308,6 +321,7 @@ class AzureSettings:
     key_vault_resource_group: str | None
     ca_delivery: CaDelivery
     admin_kubeconfig_output: bool = False
+    admin_object_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,7 +412,7 @@ class AzureConfig:
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = (
         KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION, KEY_VAULT_LOCATION, KEY_VAULT_RESOURCE_GROUP, CA_DELIVERY,
-        ADMIN_KUBECONFIG_OUTPUT,
+        ADMIN_KUBECONFIG_OUTPUT, ADMIN_OBJECT_IDS,
     )  # fmt: skip
     cluster_fields = CLUSTER_FIELDS
     # With caDelivery: keyVault istiod's pods and service account carry Azure workload identity's
@@ -415,9 +429,13 @@ class AzureConfig:
         group = root.value(KEY_VAULT_RESOURCE_GROUP)
         delivery = root.value(CA_DELIVERY)
         admin_output = root.value(ADMIN_KUBECONFIG_OUTPUT)
-        if prefix is None or purge is None or delivery is None or admin_output is None:
+        admins = root.value(ADMIN_OBJECT_IDS) or ()
+        repeated = [i for i, admin in enumerate(admins) if admin.lower() in (a.lower() for a in admins[:i])]
+        for index in repeated:
+            root.fail(f"{ADMIN_OBJECT_IDS.key}[{index}]", "duplicate", f"{admins[index]} is listed twice; list each admin once")
+        if prefix is None or purge is None or delivery is None or admin_output is None or repeated:
             return None
-        return AzureSettings(prefix, purge, location, group, delivery, admin_output)
+        return AzureSettings(prefix, purge, location, group, delivery, admin_output, tuple(a.lower() for a in admins))
 
     def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = entry.value(REGION)
@@ -610,6 +628,9 @@ def _plan_aks(mesh: MeshSpec, cluster: ClusterSpec, outbound: bool, plan: NamePl
     entra = [names.CLUSTER_ADMIN, names.CLUSTER_ADMIN_PROPAGATION] if azure.entra_id else []
     for template in (names.MANAGED_CLUSTER, names.PROVIDER, *entra):
         plan.add(template, named, **parts)
+    if azure.entra_id:
+        for index, admin in enumerate(platform_settings(mesh, NAME, AzureSettings).admin_object_ids):
+            plan.add(names.ADMIN_CLUSTER_ADMIN, [*named, NameSource(f"{ADMIN_OBJECT_IDS.key}[{index}]")], principal=admin, **parts)
     for pool in azure.node_pools:
         pool_named = [*named, _pool_source(mesh, cluster, pool)]
         if pool is not azure.system_pool:
@@ -623,6 +644,8 @@ def _plan_vault(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan)
     vault = plan.add(names.VAULT)
     for template in (names.VAULT_GROUP, names.VAULT_SUFFIX, names.VAULT_VAULT, names.SECRETS_OFFICER):
         plan.add(template, vault=vault)
+    for index, admin in enumerate(platform_settings(mesh, NAME, AzureSettings).admin_object_ids):
+        plan.add(names.ADMIN_SECRETS_OFFICER, [NameSource(f"{ADMIN_OBJECT_IDS.key}[{index}]")], vault=vault, principal=admin)
     plan.add(names.VAULT_SECRET, vault=vault, secret=names.ROOT_CERT_NAME)
     for cluster in clusters:
         for file in (CA_CERT, CA_KEY, CERT_CHAIN):

@@ -21,7 +21,7 @@ read the secrets unless ``caDelivery: keyVault`` grants istiod's identity its ow
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -53,6 +53,8 @@ class MeshKeyVaultArgs:
         clusters: each cluster's CA material, by name.
         allowed_ranges: the only addresses (CIDRs) the vault's data plane admits (default None:
             any address, as Azure's default; RBAC still decides who may read what).
+        admin_object_ids: Entra principals granted Key Vault Secrets Officer beside the deployer,
+            so that they may delete the secrets at destroy (default none).
     """
 
     name_prefix: str
@@ -65,6 +67,7 @@ class MeshKeyVaultArgs:
     root_cert: pulumi.Input[str]
     clusters: Mapping[str, ClusterCACerts]
     allowed_ranges: pulumi.Output[list[str]] | None = None
+    admin_object_ids: Sequence[str] = ()
 
 
 def network_rules(allowed: pulumi.Output[list[str]] | None) -> azure_native.keyvault.NetworkRuleSetArgs:
@@ -141,7 +144,19 @@ class MeshKeyVault(pulumi.ComponentResource):
             args.subscription_id,
             child,
         )
-        after_grant = pulumi.ResourceOptions.merge(created_first, pulumi.ResourceOptions(depends_on=[writer]))
+        admins = [
+            assign_role(
+                names.ADMIN_SECRETS_OFFICER.name(vault=name, principal=admin),
+                admin,
+                KEY_VAULT_SECRETS_OFFICER,
+                self.vault.id,
+                args.subscription_id,
+                child,
+            )
+            for admin in args.admin_object_ids
+        ]
+        # Whoever destroys (the deployer or an admin) deletes the secrets while its grant holds.
+        after_grant = pulumi.ResourceOptions.merge(created_first, pulumi.ResourceOptions(depends_on=[writer, *admins]))
         root = self._secret(name, group.name, ROOT_CERT_NAME, args.root_cert, after_grant)
         self.secrets = {}
         for cluster, certs in args.clusters.items():

@@ -27,6 +27,7 @@ CLUSTER_ADMIN = AKS.child(ROLE_ASSIGNMENT, "{aks}-deployer-cluster-admin", "the 
 CLUSTER_ADMIN_PROPAGATION = AKS.child(
     SLEEP, "{aks}-deployer-cluster-admin-propagation", "the wait for the deployer's admin grant on cluster {cluster} to take effect"
 )
+ADMIN_CLUSTER_ADMIN = AKS.child(ROLE_ASSIGNMENT, "{aks}-admin-{principal}-cluster-admin", "admin {principal}'s grant on cluster {cluster}")
 NETWORK_CONTRIBUTOR = AKS.child(ROLE_ASSIGNMENT, "{aks}-{scope}-network-contributor", "cluster {cluster}'s grant on its {scope}")
 
 VAULT = NameTemplate("istio-multicluster:azure:MeshKeyVault", "mesh-vault", "the mesh's Key Vault")
@@ -34,6 +35,7 @@ VAULT_GROUP = VAULT.child(RESOURCE_GROUP, "{vault}-group", "the vault's resource
 VAULT_SUFFIX = VAULT.child("random:index/randomString:RandomString", "{vault}-suffix", "the vault name's random suffix")
 VAULT_VAULT = VAULT.child("azure-native:keyvault:Vault", "{vault}-vault", "the vault")
 SECRETS_OFFICER = VAULT.child(ROLE_ASSIGNMENT, "{vault}-deployer-secrets-officer", "the deployer's grant on the vault")
+ADMIN_SECRETS_OFFICER = VAULT.child(ROLE_ASSIGNMENT, "{vault}-admin-{principal}-secrets-officer", "admin {principal}'s grant on the vault")
 VAULT_SECRET = VAULT.child("azure-native:keyvault:Secret", "{vault}-{secret}", "the vault secret {secret}")
 
 VAULT_ACCESS = NameTemplate(
