@@ -275,3 +275,20 @@ def test_reordering_vpcs_touches_no_peering() -> None:
     assert changes(before, after) == Changes()
     (peering,) = after.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     assert (peering.inputs["vpcId"], peering.inputs["peerVpcId"]) == (after.named("aws-mesh-vpc-vpc").id, after.named("aws-vpc-2-vpc").id)
+
+
+def test_what_the_controller_may_do_account_wide_is_exactly_what_its_docstring_says() -> None:
+    """The statements without a condition or a resource scope beyond '*' are the ones the module
+    docstring names: ingress rules on any security group, listeners and rules on any load balancer."""
+    policy = lbc.policy_document("eu-west-1")
+    unscoped = {a for s in policy["Statement"] if "Condition" not in s and s["Resource"] == "*" for a in s["Action"]}
+    broad = unscoped - {a for a in unscoped if ":Describe" in a or ":Get" in a or ":List" in a}
+    assert broad == {
+        "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup",
+        "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteRule", "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+        "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
+        "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+        "shield:CreateProtection", "shield:DeleteProtection",
+    }  # fmt: skip

@@ -3,10 +3,16 @@
 It turns the gateway Services (annotated ``aws-load-balancer-type: external``) into NLBs, and
 deletes those NLBs, their target groups and security groups when the Services go. The IAM policy
 is the controller's published one for the pinned release (chart 1.13.0 is controller v2.13.0,
-docs/install/iam_policy.json at that tag), written out here: everything that deletes or modifies
-load balancers, target groups and security groups applies only to resources tagged
-``elbv2.k8s.aws/cluster``, which the controller puts on what it creates, and creating them requires
-that tag in the request.
+docs/install/iam_policy.json at that tag), written out here. Deleting and modifying load
+balancers and target groups, deleting security groups and tagging them applies only to resources
+tagged ``elbv2.k8s.aws/cluster``, which the controller puts on what it creates, and creating load
+balancers and target groups requires that tag in the request. Not everything is so scoped, as
+upstream publishes it: adding and removing security group ingress rules on any security group
+(the controller opens the nodes' groups, which it did not create, to its NLBs), creating
+security groups, creating and deleting any listener and rule, changing any listener's
+certificates, rules and web ACL, and associating WAF web ACLs and Shield protection are allowed
+account-wide in the partition. Narrowing those (to the cluster's VPC, say) is not done:
+each needs proving against the controller's source first.
 
 The chart's Service mutating webhook (``enableServiceMutatorWebhook``, on by default) matches
 every Service in the cluster with failurePolicy Fail and has no endpoints until the controller's
