@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 import datetime
 import ipaddress
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +15,14 @@ import yaml
 from azure.core.credentials import AccessToken
 
 from components.config.problems import ConfigError
-from components.platforms.azure.token import AKS_SERVER_APP, aks_token, credential
+from components.k8s.aks_token import AKS_SERVER_APP, aks_token, credential, exec_command
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.harness import engine
 from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
 from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
 from tests.test_day2 import Changes, changes
 
+ROOT = Path(__file__).resolve().parents[1]
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
@@ -295,7 +299,7 @@ def test_with_entra_id_the_provider_runs_the_projects_token_command_after_the_gr
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "venv/bin/python",
-            "args": ["-m", "components.platforms.azure.token"],
+            "args": ["-m", "components.k8s.aks_token"],
             "interactiveMode": "Never",
         }
     }
@@ -526,3 +530,16 @@ def test_azure_admins_are_object_ids_listed_once() -> None:
     ]
     config["azureAdminObjectIds"] = [ADMINS, ADMINS.upper()]
     assert codes_of(config) == [("duplicate", f"azureAdminObjectIds[1]: {ADMINS.upper()} is listed twice; list each admin once")]
+
+
+def test_the_token_command_loads_no_pulumi_sdk_and_warns_nothing() -> None:
+    """client-go runs it for every token: run from a platform package, it loaded every Pulumi SDK
+    (about two seconds) and printed runpy's RuntimeWarning each time."""
+    probe = (
+        "import sys; import components.k8s.aks_token; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pulumi', 'components.platforms'))))"
+    )
+    command = [sys.executable, "-W", "error::RuntimeWarning", "-c", probe]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "[]", "")
+    assert exec_command()[1] == ["-m", "components.k8s.aks_token"]

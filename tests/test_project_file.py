@@ -12,8 +12,8 @@ import yaml
 
 from components.config.parse import project_fields
 from components.config.problems import ConfigError
+from components.k8s import aks_token as azure_token
 from components.platforms import platform_configs
-from components.platforms.azure import token as azure_token
 from scripts.config_reference import pulumi_yaml_with_schema, readme_with_tables
 from tests.configs import n_existing, parse
 from tests.harness.program import project_defaults

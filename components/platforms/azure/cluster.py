@@ -33,9 +33,10 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.config.model import ClusterSpec
+from components.k8s import aks_token
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
-from components.platforms.azure import names, token
+from components.platforms.azure import names
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
 from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role, joined_ids, propagation_wait
@@ -100,7 +101,7 @@ def entra_kubeconfig(encoded: str) -> str:
     """The provider's kubeconfig for an Entra ID cluster: AKS's server and CA, the project's token command."""
     config = yaml.safe_load(base64.b64decode(encoded))
     cluster = config["clusters"][0]
-    command, args = token.exec_command()
+    command, args = aks_token.exec_command()
     return exec_kubeconfig(cluster["name"], cluster["cluster"]["server"], cluster["cluster"]["certificate-authority-data"], command, args)
 
 

@@ -1,6 +1,6 @@
 """An AKS (Entra ID) bearer token as a kubectl exec credential, for the kubernetes provider.
 
-    venv/bin/python -m components.platforms.azure.token
+    venv/bin/python -m components.k8s.aks_token
 
 With Entra ID and local accounts disabled, the API server accepts Entra tokens for the AKS server
 application (6dae42f8-4368-4678-94ff-3960e28e3630, the audience kubelogin asks for too). The
@@ -9,6 +9,9 @@ client-go runs it whenever it needs one, so ``pulumi destroy`` and ``refresh`` w
 last ``up``. azure-identity's default chain supplies the credentials of the environment Pulumi runs
 in (service principal or workload identity variables, managed identity, the Azure CLI's login),
 or the OIDC token a Pulumi ESC or Deployments login puts in ``ARM_OIDC_TOKEN``; no kubelogin is needed.
+
+It lives outside the platform packages, whose ``__init__`` loads the Pulumi SDKs: run with ``-m``
+from there, every token cost about two seconds and printed runpy's RuntimeWarning on stderr.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def aks_token(credential: TokenCredential) -> AccessToken:
 
 def exec_command() -> tuple[str, list[str]]:
     """The command and arguments a kubeconfig runs to get a token for an Entra ID AKS cluster."""
-    return PROJECT_PYTHON, ["-m", "components.platforms.azure.token"]
+    return PROJECT_PYTHON, ["-m", "components.k8s.aks_token"]
 
 
 def credential(environment: Mapping[str, str]) -> TokenCredential:
