@@ -11,7 +11,9 @@ import pytest
 
 from components.config.problems import ConfigError
 from components.platforms.aws import lbc
+from components.platforms.aws.cluster import admin_key
 from tests.configs import codes_of, parse
+from tests.harness import engine
 from tests.harness.mocks import DEPLOYER_ROLE
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
@@ -172,7 +174,7 @@ def test_admins_get_access_entries_and_pulumi_eks_makes_no_unused_security_group
     cluster = run.named("cluster-1-eks").inputs
     assert cluster["skipDefaultSecurityGroups"] is True
     assert cluster["accessEntries"] == {
-        "admin-0": {
+        admin_key(admin): {
             "principalArn": admin,
             "accessPolicies": {
                 "admin": {
@@ -292,3 +294,23 @@ def test_what_the_controller_may_do_account_wide_is_exactly_what_its_docstring_s
         "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
         "shield:CreateProtection", "shield:DeleteProtection",
     }  # fmt: skip
+
+
+def test_removing_or_reordering_eks_admins_leaves_the_others_entries_alone() -> None:
+    """Keyed by position, removing the first admin moved the second to key admin-0: pulumi-eks
+    made a new entry for a principal that still had one, and EKS refused it (409)."""
+    first, second = "arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/second"
+    before = run_stack("eks", {"clusters": eks_config(adminPrincipalArns=[first, second])["clusters"]})
+    for admins in ([second], [second, first]):
+        after = run_stack("eks", {"clusters": eks_config(adminPrincipalArns=admins)["clusters"]}, state=before.state())
+        entries = after.named("cluster-1-eks").inputs["accessEntries"]
+        assert {key: e["principalArn"] for key, e in entries.items()} == {admin_key(a): a for a in admins}
+    assert admin_key(first) != admin_key(second) and admin_key(first).startswith("admin-")
+
+
+def test_the_harness_refuses_a_second_entry_for_one_principal() -> None:
+    prior = {"accessEntries": {"admin-0": {"principalArn": "a"}, "admin-1": {"principalArn": "b"}}}
+    assert engine.refused_update("eks:index:Cluster", prior, {"accessEntries": {"admin-0": {"principalArn": "b"}}}) == (
+        "ResourceInUseException: the cluster already has an access entry for b"
+    )
+    assert engine.refused_update("eks:index:Cluster", prior, {"accessEntries": {"admin-1": {"principalArn": "b"}}}) == ""

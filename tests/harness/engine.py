@@ -28,7 +28,7 @@ import copy
 import dataclasses
 import datetime
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -228,18 +228,43 @@ SUBNET = "azure-native:network:Subnet"
 FIXED_POOL_FIELDS = ("vmSize", "availabilityZones", "vnetSubnetID", "osDiskSizeGB", "osType")
 
 
+EKS_CLUSTER = "eks:index:Cluster"
+
+
+def _access_entry_conflict(prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """pulumi-eks makes an ``aws:eks/accessEntry:AccessEntry`` per key of ``accessEntries``, named
+    after the key, its principal ForceNew: an entry under a new key, or a key whose principal
+    changed, is created before the old ones go, and EKS refuses a second entry for a principal."""
+    before = {key: entry.get("principalArn") for key, entry in (prior.get("accessEntries") or {}).items()}
+    after = {key: entry.get("principalArn") for key, entry in (inputs.get("accessEntries") or {}).items()}
+    for key, principal in after.items():
+        if before.get(key) != principal and principal in before.values():
+            return f"ResourceInUseException: the cluster already has an access entry for {principal}"
+    return ""
+
+
 def refused_update(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
-    """Azure's error for an in-place update it refuses ("" when it takes it): a pool's fixed field
-    (one the provider does not replace the pool for: zones, say), and the cluster's PUT may not
-    change a fixed field of its inline pools, nor drop one (pools go one by one)."""
-    if type_ == SUBNET and prior.get("addressPrefix") != inputs.get("addressPrefix"):
-        # Azure's virtual network docs: a subnet's range changes only while nothing is in it.
+    """The cloud's error for an in-place update it refuses ("" when it takes it); see each rule."""
+    rule = REFUSALS.get(type_)
+    return rule(prior, inputs) if rule else ""
+
+
+def _subnet_refusal(prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """Azure's virtual network docs: a subnet's range changes only while nothing is in it."""
+    if prior.get("addressPrefix") != inputs.get("addressPrefix"):
         return "InUseSubnetCannotBeUpdated: the subnet is in use and its address range cannot be changed"
-    if type_ == AGENT_POOL:
-        changed = [f for f in FIXED_POOL_FIELDS if prior.get(f) != inputs.get(f)]
-        return f"PropertyChangeNotAllowed: Changing property '{changed[0]}' is not allowed" if changed else ""
-    if type_ != MANAGED_CLUSTER:
-        return ""
+    return ""
+
+
+def _pool_refusal(prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """A pool's fixed field that the provider does not replace the pool for (its zones, say)."""
+    changed = [f for f in FIXED_POOL_FIELDS if prior.get(f) != inputs.get(f)]
+    return f"PropertyChangeNotAllowed: Changing property '{changed[0]}' is not allowed" if changed else ""
+
+
+def _inline_pool_refusal(prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """The cluster's PUT may not change a fixed field of its inline pools, nor drop one (pools go
+    one by one)."""
     before = {p.get("name"): p for p in prior.get("agentPoolProfiles") or []}
     after = {p.get("name"): p for p in inputs.get("agentPoolProfiles") or []}
     for name, pool in before.items():
@@ -249,6 +274,14 @@ def refused_update(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, An
         if changed:
             return f"PropertyChangeNotAllowed: Changing property '{changed[0]}' is not allowed (agent pool {name})"
     return ""
+
+
+REFUSALS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], str]] = {
+    EKS_CLUSTER: _access_entry_conflict,
+    SUBNET: _subnet_refusal,
+    AGENT_POOL: _pool_refusal,
+    MANAGED_CLUSTER: _inline_pool_refusal,
+}
 
 
 def same_as_prior(prior: Prior | None, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False) -> bool:

@@ -22,6 +22,7 @@ provider.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,11 +78,18 @@ def deployer_arn(provider: pulumi.ProviderResource) -> str:
     return aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
 
 
+def admin_key(principal: str) -> str:
+    """The access entry's key in pulumi-eks (which names its resource after it): from the principal,
+    so that reordering or removing admins leaves the others' entries alone; by position, a removal
+    re-created every later entry under a principal that still had one, which EKS refuses (409)."""
+    return f"admin-{hashlib.sha256(principal.encode()).hexdigest()[:12]}"
+
+
 def access_entries(principals: tuple[str, ...], region: str) -> dict[str, eks.AccessEntryArgs]:
     """Cluster admin for each principal, through EKS access entries (authentication mode API)."""
     policy = f"arn:{lbc.partition(region)}:eks::aws:cluster-access-policy/{ADMIN_POLICY}"
     return {
-        f"admin-{index}": eks.AccessEntryArgs(
+        admin_key(principal): eks.AccessEntryArgs(
             principal_arn=principal,
             access_policies={
                 "admin": eks.AccessPolicyAssociationArgs(
@@ -89,7 +97,7 @@ def access_entries(principals: tuple[str, ...], region: str) -> dict[str, eks.Ac
                 )
             },
         )
-        for index, principal in enumerate(principals)
+        for principal in principals
     }
 
 
