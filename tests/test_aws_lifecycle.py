@@ -163,7 +163,8 @@ def test_the_controller_may_create_load_balancers_and_security_group_tags_only_w
 
 
 def test_the_policy_names_arns_in_the_regions_partition(eks_run: StackRun) -> None:
-    assert json.loads(eks_run.named("cluster-1-lbc-policy").inputs["policy"]) == lbc.policy_document("eu-west-1")
+    vpc = eks_run.named("aws-mesh-vpc-vpc").id
+    assert json.loads(eks_run.named("cluster-1-lbc-policy").inputs["policy"]) == lbc.policy_document("eu-west-1", vpc)
     china = json.dumps(lbc.policy_document("cn-north-1"))
     assert "arn:aws-cn:elasticloadbalancing:" in china and "arn:aws:" not in china
 
@@ -282,11 +283,11 @@ def test_reordering_vpcs_touches_no_peering() -> None:
 def test_what_the_controller_may_do_account_wide_is_exactly_what_its_docstring_says() -> None:
     """The statements without a condition or a resource scope beyond '*' are the ones the module
     docstring names: ingress rules on any security group, listeners and rules on any load balancer."""
-    policy = lbc.policy_document("eu-west-1")
+    policy = lbc.policy_document("eu-west-1", "vpc-0abc")
     unscoped = {a for s in policy["Statement"] if "Condition" not in s and s["Resource"] == "*" for a in s["Action"]}
     broad = unscoped - {a for a in unscoped if ":Describe" in a or ":Get" in a or ":List" in a}
     assert broad == {
-        "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup",
+        "ec2:CreateSecurityGroup",
         "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule",
         "elasticloadbalancing:DeleteRule", "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
         "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
@@ -314,3 +315,20 @@ def test_the_harness_refuses_a_second_entry_for_one_principal() -> None:
         "ResourceInUseException: the cluster already has an access entry for b"
     )
     assert engine.refused_update("eks:index:Cluster", prior, {"accessEntries": {"admin-1": {"principalArn": "b"}}}) == ""
+
+
+def test_the_controller_changes_ingress_only_on_its_vpcs_security_groups(eks_run: StackRun) -> None:
+    """Upstream lets it add ingress rules to any security group in the account; here the groups of
+    the cluster's VPC only (the nodes' groups it opens to its NLBs are there)."""
+    vpc = eks_run.named("aws-mesh-vpc-vpc").id
+    policy = json.loads(eks_run.named("cluster-1-lbc-policy").inputs["policy"])
+    ingress = [s for s in statements_with(policy, "ec2:AuthorizeSecurityGroupIngress") if "Condition" in s and "ArnLike" in s["Condition"]]
+    assert ingress == [
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"ec2:Vpc": f"arn:aws:ec2:eu-west-1:*:vpc/{vpc}"}},
+        }
+    ]
+    assert all("Condition" in s for s in statements_with(policy, "ec2:AuthorizeSecurityGroupIngress"))

@@ -263,7 +263,8 @@ class EksCluster(pulumi.ComponentResource):
             lambda parts: lbc.trust_policy(parts[0], parts[1])
         )
         role = aws.iam.Role(names.CONTROLLER_ROLE.name(eks=name), assume_role_policy=trust, opts=on_aws)
-        policy = aws.iam.Policy(names.CONTROLLER_POLICY.name(eks=name), policy=json.dumps(lbc.policy_document(spec.region)), opts=on_aws)
+        document = network.vpc.id.apply(lambda vpc: json.dumps(lbc.policy_document(spec.region, vpc)))
+        policy = aws.iam.Policy(names.CONTROLLER_POLICY.name(eks=name), policy=document, opts=on_aws)
         attachment = aws.iam.RolePolicyAttachment(
             names.CONTROLLER_ATTACHMENT.name(eks=name), role=role.name, policy_arn=policy.arn, opts=on_aws
         )

@@ -6,10 +6,10 @@ is the controller's published one for the pinned release (chart 1.13.0 is contro
 docs/install/iam_policy.json at that tag), written out here. Deleting and modifying load
 balancers and target groups, deleting security groups and tagging them applies only to resources
 tagged ``elbv2.k8s.aws/cluster``, which the controller puts on what it creates, and creating load
-balancers and target groups requires that tag in the request. Not everything is so scoped, as
-upstream publishes it: adding and removing security group ingress rules on any security group
-(the controller opens the nodes' groups, which it did not create, to its NLBs), creating
-security groups, creating and deleting any listener and rule, changing any listener's
+balancers and target groups requires that tag in the request. Adding and removing security group
+ingress rules, which upstream allows on any group (the controller opens the nodes' groups, which
+it did not create, to its NLBs), is limited here to the groups of the cluster's VPC. Not scoped,
+as upstream publishes it: creating security groups, creating and deleting any listener and rule, changing any listener's
 certificates, rules and web ACL, and associating WAF web ACLs and Shield protection are allowed
 account-wide in the partition. Narrowing those (to the cluster's VPC, say) is not done:
 each needs proving against the controller's source first.
@@ -56,8 +56,9 @@ def _tagged(resource_tag: str, request_tag: str | None = None) -> dict[str, Any]
     return {"Null": null}
 
 
-def policy_document(region: str) -> dict[str, Any]:
-    """The controller's IAM policy (v2.13.0), ARNs in ``region``'s partition."""
+def policy_document(region: str, vpc_id: str | None = None) -> dict[str, Any]:
+    """The controller's IAM policy (v2.13.0), ARNs in ``region``'s partition; with ``vpc_id``, the
+    ingress rules it may change on security groups it did not create limited to that VPC's groups."""
     arn = f"arn:{partition(region)}"
     ec2_sg = f"{arn}:ec2:*:*:security-group/*"
     balancers = [
@@ -116,7 +117,14 @@ def policy_document(region: str) -> dict[str, Any]:
             ),
             allow(describe),
             allow(integrations),
-            allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]),
+            # Upstream allows this on any security group: the controller opens the groups of its
+            # targets (the nodes', which it did not create and cannot tag-match) to its load
+            # balancers. Those groups are in the cluster's VPC, and EC2 takes ec2:Vpc as a condition
+            # on these actions (IAM's "Example: Work with security groups in a specific VPC").
+            allow(
+                ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+                condition={"ArnLike": {"ec2:Vpc": f"{arn}:ec2:{region}:*:vpc/{vpc_id}"}} if vpc_id else None,
+            ),
             allow(["ec2:CreateSecurityGroup"]),
             allow(
                 ["ec2:CreateTags"],
