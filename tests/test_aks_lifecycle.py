@@ -107,10 +107,11 @@ def test_a_secret_provider_class_writes_the_four_files_istiod_expects(from_vault
     assert sorted(o["objectAlias"] for o in objects) == sorted(FILES)
 
 
-def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_from_there(from_vault: StackRun) -> None:
-    client = from_vault.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
-    assert from_vault.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"] == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
+def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "network1") -> dict[str, Any]:
+    """The exact istiod values of a cluster whose CA the CSI driver mounts from Key Vault."""
+    client = run.named(f"{cluster}-istiod-vault-identity").outputs["clientId"]
+    return {
+        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": cluster}, "network": network},
         "revision": "1-30-3",
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "volumes": [
@@ -128,6 +129,11 @@ def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_
         "podLabels": {"azure.workload.identity/use": "true"},
         "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
     }
+
+
+def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_from_there(from_vault: StackRun) -> None:
+    values = from_vault.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"]
+    assert values == istiod_values_from_vault(from_vault, "westeurope-aks")
 
 
 def test_the_users_volumes_labels_and_annotations_are_kept_beside_the_programs_own() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from tests.harness.program import StackRun, run_stack, stack_config
+from tests.test_aks_lifecycle import istiod_values_from_vault
 from tests.test_day2 import changes
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
@@ -292,27 +293,8 @@ def test_a_second_up_changes_nothing(aks_run: StackRun) -> None:
 
 def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run: StackRun) -> None:
     istiod = aks_run.named("westeurope-aks-istio-istiod-1-30-3").inputs
-    identity = aks_run.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
-    assert istiod["values"] == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
-        "revision": "1-30-3",
-        "meshConfig": {"accessLogFile": "/dev/stdout"},
-        # The shipped stack's CA comes from Key Vault, mounted by the CSI driver with istiod's identity.
-        "env": {"ROOT_CA_DIR": "/etc/cacerts-files"},
-        "volumes": [
-            {
-                "name": "cacerts-files",
-                "csi": {
-                    "driver": "secrets-store.csi.k8s.io",
-                    "readOnly": True,
-                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
-                },
-            }
-        ],
-        "volumeMounts": [{"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True}],
-        "serviceAccountAnnotations": {"azure.workload.identity/client-id": identity},
-        "podLabels": {"azure.workload.identity/use": "true"},
-    }
+    # The shipped stack's CA comes from Key Vault, mounted by the CSI driver with istiod's identity.
+    assert istiod["values"] == istiod_values_from_vault(aks_run, "westeurope-aks")
     ingress = aks_run.named("eastus-aks-istio-ingress").inputs
     # Public: no internal-LB annotation.
     assert ingress["values"] == {"name": "istio-ingressgateway", "podAnnotations": {"istio-multicluster/revision": "1-30-3"}}

@@ -39,7 +39,14 @@ from components.mesh.handle import ClusterHandle
 from components.platforms.azure import names
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
-from components.platforms.azure.roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, assign_role, joined_ids, propagation_wait
+from components.platforms.azure.roles import (
+    AKS_RBAC_CLUSTER_ADMIN,
+    NETWORK_CONTRIBUTOR,
+    assign_role,
+    grant_each,
+    joined_ids,
+    propagation_wait,
+)
 from components.platforms.exposure import Exposure, with_peers
 
 INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
@@ -299,17 +306,14 @@ class AksCluster(pulumi.ComponentResource):
         # Every Kubernetes call is refused (403) until the grant reaches AKS's authorization webhook.
         propagated = propagation_wait(names.CLUSTER_ADMIN_PROPAGATION.name(aks=name), [grant], joined_ids([grant]), child)
         # The admins may run the next destroy: every object on the cluster goes while their grants hold.
-        admins = [
-            assign_role(
-                names.ADMIN_CLUSTER_ADMIN.name(aks=name, principal=admin),
-                admin,
-                AKS_RBAC_CLUSTER_ADMIN,
-                self.managed_cluster.id,
-                args.subscription_id,
-                child,
-            )
-            for admin in args.admin_object_ids
-        ]
+        admins = grant_each(
+            lambda admin: names.ADMIN_CLUSTER_ADMIN.name(aks=name, principal=admin),
+            args.admin_object_ids,
+            AKS_RBAC_CLUSTER_ADMIN,
+            self.managed_cluster.id,
+            args.subscription_id,
+            child,
+        )
         # The user kubeconfig runs kubelogin (fine for people); the provider runs the project's token command.
         credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=cluster, format="exec"

@@ -32,7 +32,7 @@ from components.config.istio import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
 from components.platforms.azure import names
 from components.platforms.azure.names import ROOT_CERT_NAME, secret_name
-from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_role
+from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_role, grant_each
 
 SOFT_DELETE_DAYS = 7
 
@@ -144,17 +144,14 @@ class MeshKeyVault(pulumi.ComponentResource):
             args.subscription_id,
             child,
         )
-        admins = [
-            assign_role(
-                names.ADMIN_SECRETS_OFFICER.name(vault=name, principal=admin),
-                admin,
-                KEY_VAULT_SECRETS_OFFICER,
-                self.vault.id,
-                args.subscription_id,
-                child,
-            )
-            for admin in args.admin_object_ids
-        ]
+        admins = grant_each(
+            lambda admin: names.ADMIN_SECRETS_OFFICER.name(vault=name, principal=admin),
+            args.admin_object_ids,
+            KEY_VAULT_SECRETS_OFFICER,
+            self.vault.id,
+            args.subscription_id,
+            child,
+        )
         # Whoever destroys (the deployer or an admin) deletes the secrets while its grant holds.
         after_grant = pulumi.ResourceOptions.merge(created_first, pulumi.ResourceOptions(depends_on=[writer, *admins]))
         root = self._secret(name, group.name, ROOT_CERT_NAME, args.root_cert, after_grant)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -51,6 +51,18 @@ def assign_role(
         scope=scope,
         opts=opts,
     )
+
+
+def grant_each(
+    names: Callable[[str], str],
+    principals: Sequence[str],
+    role: str,
+    scope: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> list[azure_native.authorization.RoleAssignment]:
+    """``role`` on ``scope`` for each of ``principals``, the assignment named ``names(principal)``."""
+    return [assign_role(names(p), p, role, scope, subscription_id, opts) for p in principals]
 
 
 def propagation_wait(name: str, grants: Sequence[pulumi.Resource], keys: pulumi.Input[str], opts: pulumi.ResourceOptions) -> time.Sleep:
