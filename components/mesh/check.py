@@ -211,7 +211,7 @@ class MeshCheck(pulumi.ComponentResource):
             revision = None if mesh.ambient else revision_name(mesh.revisions[tag])
             servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
         # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
-        paths = [resource for handle in args.clusters.values() for resource in handle.ready]
+        paths = [resource for handle in args.clusters.values() for resource in (*handle.ready, *handle.crossing)]
         for cluster in mesh.clusters:
             probe = pulumi.ResourceOptions(
                 parent=self,

@@ -47,8 +47,10 @@ class ClusterHandle:
             right cloud load balancer, e.g. internal where the clusters are peered (default: none).
         ingress_annotations: annotations for the north-south ingress gateway Service, which is
             reached from outside and so never internal by default (default: none).
-        ready: resources that must exist before load-balanced workloads and before traffic crosses
-            to the cluster, e.g. a MetalLB address pool or VNet peerings (default: none).
+        ready: resources that must exist before load-balanced workloads, e.g. a MetalLB address
+            pool (default: none).
+        crossing: resources that traffic from other clusters crosses to reach this one's pods,
+            e.g. VNet peerings on one flat network; the mesh's probes wait for them (default: none).
         schedulable: resources that must exist before anything runs pods on the cluster, e.g. node
             groups; on destroy they outlive every workload (default: none, the cluster has nodes).
         eastwest_source_ranges: the only CIDRs the east-west gateway's load balancer admits, for a
@@ -68,6 +70,7 @@ class ClusterHandle:
     eastwest_annotations: Mapping[str, str] = field(default_factory=dict)
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
     ready: Sequence[pulumi.Resource] = ()
+    crossing: Sequence[pulumi.Resource] = ()
     schedulable: Sequence[pulumi.Resource] = ()
     eastwest_source_ranges: pulumi.Input[Sequence[str]] | None = None
     ca_files: CaFiles | None = None

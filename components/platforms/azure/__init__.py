@@ -115,8 +115,8 @@ class AzurePlatform:
             for c in clusters
         }
         # Peerings once both clusters have joined their VNets, pools after the peerings: one write at
-        # a time on a VNet. The east-west gateways, internal load balancers reached over peering on
-        # one flat network, wait for the peerings.
+        # a time on a VNet. Pods reach each other's over the peerings (one flat network): the
+        # mesh's probes wait for them, load balancers need not.
         peerings = network.peer({name: [cluster.managed_cluster] for name, cluster in aks.items()})
         for cluster in aks.values():
             cluster.add_pools(after=peerings)
@@ -140,7 +140,7 @@ class AzurePlatform:
                 admin_object_ids=admins,
             ),
         )
-        handles = {name: dataclasses.replace(cluster.handle, ready=[*cluster.handle.ready, *peerings]) for name, cluster in aks.items()}
+        handles = {name: dataclasses.replace(cluster.handle, crossing=peerings) for name, cluster in aks.items()}
         if from_vault:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
                 issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(_issuer_url)
