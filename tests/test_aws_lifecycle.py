@@ -332,3 +332,16 @@ def test_the_controller_changes_ingress_only_on_its_vpcs_security_groups(eks_run
         }
     ]
     assert all("Condition" in s for s in statements_with(policy, "ec2:AuthorizeSecurityGroupIngress"))
+
+
+def test_a_replaced_peering_is_deleted_before_its_successor_is_made() -> None:
+    """AWS keeps one peering per pair of VPCs: moving the second VPC (and its cluster) to another
+    region replaces the peering, which must go first."""
+    config = two_vpcs()
+    before = run_stack("eks", {"clusters": config["clusters"], "vpcs": config["vpcs"]})
+    moved = copy.deepcopy(config)
+    moved["vpcs"][1].update(region="us-east-1", zones=["us-east-1a", "us-east-1c"])
+    moved["clusters"][1]["region"] = "us-east-1"
+    after = run_stack("eks", {"clusters": moved["clusters"], "vpcs": moved["vpcs"]}, state=before.state())
+    (peering,) = after.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+    assert (peering.operation, peering.delete_first) == ("replace", True)
