@@ -549,3 +549,19 @@ def test_the_token_command_loads_no_pulumi_sdk_and_warns_nothing() -> None:
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "[]", "")
     assert exec_command()[1] == ["-m", "components.k8s.aks_token"]
+
+
+def test_asking_for_admin_kubeconfigs_of_entra_clusters_only_is_refused() -> None:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    for cluster in clusters:
+        cluster["entraId"] = True
+    config = {**stack_config("aks"), "clusters": clusters, "aksAdminKubeconfigOutput": True}
+    assert codes_of(config) == [
+        (
+            "unused",
+            "aksAdminKubeconfigOutput: every azure cluster here uses entraId, which has no admin kubeconfig (local accounts "
+            "are off); their credential-free user kubeconfigs are exported anyway; remove it",
+        )
+    ]
+    clusters[0]["entraId"] = False  # one cluster with an admin kubeconfig: the setting has an effect
+    assert parse({**config, "clusters": clusters}).warnings  # parses (the open APIs only warn)

@@ -51,7 +51,6 @@ ACROSS_PLATFORMS: dict[str, Any] = {
     "keyVaultLocation": "westeurope",
     "keyVaultResourceGroup": "mesh-vault",
     "caDelivery": "keyVault",
-    "aksAdminKubeconfigOutput": True,
     "azureAdminObjectIds": ["5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"],
     "secretsRegion": "eu-west-1",
     "secretsRecoveryWindowDays": 7,
@@ -106,6 +105,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
 ONE_PLATFORM: list[dict[str, Any]] = [
     {
         **two_azure(),
+        "aksAdminKubeconfigOutput": True,  # here, not across platforms: that mesh's AKS cluster uses Entra ID
         "topology": "primary-remote",
         "clusters": [
             azure_cluster("az1", "westeurope", 53, authorizedIpRanges=["203.0.113.0/24"]),

@@ -546,6 +546,7 @@ class AzureConfig:
         _peering_names(clusters, problems)
         _resource_groups(clusters, settings if isinstance(settings, AzureSettings) else None, problems)
         _vault_delivery_used(mesh, settings, problems)
+        _admin_kubeconfig_used(mesh, settings, problems)
         _api_ranges(mesh, problems)
 
     def routed_ranges(self, mesh: ParsedMesh) -> Iterable[RoutedRange]:
@@ -677,6 +678,21 @@ def _vault_delivery_used(mesh: ParsedMesh, settings: object, problems: Problems)
             "unused",
             f"{CaDelivery.KEY_VAULT} is only used by azure primaries, whose istiod reads its CA from Key Vault, and every "
             "azure cluster here is a remote, which runs no istiod; remove it",
+        )
+
+
+def _admin_kubeconfig_used(mesh: ParsedMesh, settings: object, problems: Problems) -> None:
+    """An Entra ID cluster has no admin kubeconfig (local accounts are off): with every AKS cluster
+    on Entra ID, ``aksAdminKubeconfigOutput`` would export nothing."""
+    clusters = mesh.on(NAME)
+    if not isinstance(settings, AzureSettings) or not settings.admin_kubeconfig_output:
+        return
+    if clusters and len(mesh.clusters) == mesh.listed and all(azure_part(c.value).entra_id for c in clusters):
+        problems.add(
+            ADMIN_KUBECONFIG_OUTPUT.key,
+            "unused",
+            "every azure cluster here uses entraId, which has no admin kubeconfig (local accounts are off); their "
+            "credential-free user kubeconfigs are exported anyway; remove it",
         )
 
 
