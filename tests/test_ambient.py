@@ -13,6 +13,8 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
+from components.config.mesh_names import ProbeSet
+from components.mesh.check import CLASSIC_SIDECAR, probe_script
 from tests.configs import parse, problems_of, two_azure
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import load_balancers_left_at_destroy
@@ -163,6 +165,7 @@ def test_ambient_on_eks_puts_the_load_balancer_annotations_on_the_gateways_infra
 
 
 def test_eks_clusters_on_two_networks_admit_each_other_on_the_hbone_port_only(eks_ambient: StackRun) -> None:
+    assert not [r.name for r in eks_ambient.resources if r.name.endswith("-sidecar")]
     for admits, source in (("cluster-1", "cluster-2"), ("cluster-2", "cluster-1")):
         rule = eks_ambient.named(f"aws-mesh-{admits}-from-{source}").inputs
         assert (rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 15008, 15008)
@@ -225,6 +228,13 @@ def test_a_first_preview_of_ambient_evaluates_and_reads_nothing() -> None:
             ],
         ),
         ({**stack_config("kind"), "dataplane": "waypoint"}, ["dataplane: 'waypoint' is not one of sidecar, ambient"]),
+        (
+            {**stack_config("kind"), "ambientSidecarGateway": True},
+            [
+                "ambientSidecarGateway: is only used with dataplane: ambient (a sidecar mesh always runs the sidecar east-west "
+                "gateway where it needs one); remove it, or set dataplane: ambient"
+            ],
+        ),
         (
             {**stack_config("kind"), "gatewayApiRelease": "v1.5.1"},
             [
@@ -312,3 +322,93 @@ def test_moving_the_default_tag_rolls_the_node_agents_after_the_new_istiod() -> 
             assert release.inputs["version"] == "1.31.0"
             assert run.needs(release.name, f"{cluster}-istio-istiod-1-31-0")
             assert not run.needs(release.name, f"{cluster}-istio-istiod-1-30-3")
+
+
+SIDECAR_GATEWAY = {"ambientSidecarGateway": True}
+
+
+@pytest.fixture(scope="module")
+def with_sidecars() -> StackRun:
+    return run_stack("kind-ambient", SIDECAR_GATEWAY)
+
+
+def test_the_sidecar_gateway_runs_beside_the_hbone_one_exactly_as_in_a_sidecar_mesh(with_sidecars: StackRun) -> None:
+    """istiod gives sidecars only east-west gateways with an mTLS port and ztunnel only those with an
+    HBONE port (pilot/pkg/xds/endpoints/ep_filters.go), so the two coexist; the sidecar one is the
+    release and Istio Gateway a sidecar mesh runs, unchanged, so a switch leaves it in place."""
+    sidecar = run_stack("kind")
+    for cluster in CLUSTERS:
+        for name in (f"{cluster}-istio-eastwest (Release)", f"{cluster}-istio-cross-network-gateway"):
+            assert with_sidecars.named(name).inputs == sidecar.named(name).inputs, name
+        release = f"{cluster}-istio-eastwest (Release)"
+        assert with_sidecars.needs(release, f"{cluster}-istio-tag-default")
+        assert with_sidecars.named(f"{cluster}-istio-eastwest (Gateway)").inputs["spec"]["listeners"] == [HBONE_LISTENER]
+        # The mesh reports the HBONE Gateway's address: its Service is the one read.
+        assert with_sidecars.named(f"{cluster}-istio-eastwest-service").id == "istio-system/istio-eastwest"
+    assert with_sidecars.outputs["eastWestGateways"] == run_stack("kind-ambient").outputs["eastWestGateways"]
+    assert not [r.name for r in run_stack("kind-ambient").resources if "cross-network" in r.name or r.name.endswith("(Release)")]
+
+
+def test_with_the_sidecar_gateway_the_check_also_proves_sidecar_workloads(with_sidecars: StackRun) -> None:
+    sidecar = run_stack("kind")
+    for cluster in CLUSTERS:
+        namespace = with_sidecars.named(f"mesh-check-{cluster}-sample-sidecar").inputs["metadata"]
+        assert namespace == {"name": "sample-sidecar", "labels": sidecar.named(f"mesh-check-{cluster}-sample").inputs["metadata"]["labels"]}
+        service = with_sidecars.named(f"mesh-check-{cluster}-sidecar-helloworld").inputs["metadata"]
+        # Ambient's multi-network switch makes every Service local unless global, sidecars' too (istio/istio#61713).
+        assert service["labels"] == {"app": "helloworld", "service": "helloworld", "istio.io/global": "true"}
+        assert service["namespace"] == "sample-sidecar"
+        pod = with_sidecars.named(f"mesh-check-{cluster}-sidecar-helloworld-{cluster}").inputs["spec"]["template"]["metadata"]
+        assert pod["annotations"] == {"istio-multicluster/revision": "1-30-3"}
+        job = with_sidecars.named(f"mesh-check-{cluster}-sidecar-probe")
+        assert job.inputs["metadata"]["namespace"] == "sample-sidecar"
+        template = job.inputs["spec"]["template"]
+        assert template["metadata"] == {"labels": {"app": "mesh-check"}, "annotations": CLASSIC_SIDECAR}
+        script = template["spec"]["containers"][0]["command"][2]
+        assert script == probe_script(cluster, CLUSTERS, ProbeSet("default", "sidecar", sidecar=True))
+        assert 'url="http://helloworld.sample-sidecar:5000/hello"' in script
+        needed = (f"{cluster}-istio-tag-default", *(f"{c}-istio-eastwest (Release)" for c in CLUSTERS))
+        for name in needed:
+            assert with_sidecars.needs(job.name, name), name
+        # The ambient probe stays as it was, beside it.
+        ambient_job = with_sidecars.named(f"mesh-check-{cluster}-probe").inputs
+        assert ambient_job == run_stack("kind-ambient").named(f"mesh-check-{cluster}-probe").inputs
+
+
+def test_switching_to_ambient_with_the_sidecar_gateway_then_without_it() -> None:
+    """The switch in two steps: first ambient beside the sidecar gateway, so namespaces not yet
+    relabelled keep reaching other clusters; then, once all are, the sidecar gateway goes."""
+    sidecar = run_stack("kind")
+    switched = run_stack("kind", {"dataplane": "ambient", **SIDECAR_GATEWAY}, state=sidecar.state())
+    per_cluster = {
+        "create": (
+            "{c}-istio-gateway-api-crds", "{c}-istio-cni", "{c}-istio-ztunnel", "{c}-istio-eastwest (Gateway)",
+            "mesh-check-{c}-sample-sidecar", "mesh-check-{c}-sidecar-helloworld", "mesh-check-{c}-sidecar-helloworld-{c}",
+            "mesh-check-{c}-sidecar-probe",
+        ),
+        "update": (
+            "{c}-istio-istiod-1-30-3", "mesh-check-{c}-sample", "mesh-check-{c}-helloworld", "mesh-check-{c}-helloworld-{c}",
+        ),
+        "replace": ("mesh-check-{c}-probe",),
+    }  # fmt: skip
+    expected = Changes(**{op: frozenset(t.format(c=c) for t in names for c in CLUSTERS) for op, names in per_cluster.items()})
+    assert changes(sidecar, switched) == expected
+    done = run_stack("kind", {"dataplane": "ambient"}, state=switched.state())
+    gone = (
+        "{c}-istio-eastwest (Release)", "{c}-istio-cross-network-gateway", "mesh-check-{c}-sample-sidecar",
+        "mesh-check-{c}-sidecar-helloworld", "mesh-check-{c}-sidecar-helloworld-{c}", "mesh-check-{c}-sidecar-probe",
+    )  # fmt: skip
+    assert changes(switched, done) == Changes(delete=frozenset(t.format(c=c) for t in gone for c in CLUSTERS))
+
+
+def test_on_eks_the_sidecar_gateway_gets_its_port_and_goes_before_the_controller() -> None:
+    run = run_stack("eks", {"dataplane": "ambient", **SIDECAR_GATEWAY})
+    for admits, source in (("cluster-1", "cluster-2"), ("cluster-2", "cluster-1")):
+        group = run.named(f"{source}-eks").outputs["clusterSecurityGroupId"]
+        for rule, port in ((f"aws-mesh-{admits}-from-{source}", 15008), (f"aws-mesh-{admits}-from-{source}-sidecar", 15443)):
+            inputs = run.named(rule).inputs
+            assert (inputs["ipProtocol"], inputs["fromPort"], inputs["toPort"], inputs["referencedSecurityGroupId"]) == (
+                "tcp", port, port, group,
+            ), rule  # fmt: skip
+        assert run.needs(f"{admits}-istio-eastwest (Release)", f"{admits}-aws-load-balancer-controller")
+    assert load_balancers_left_at_destroy(run) == []

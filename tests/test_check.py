@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.config.mesh_names import ProbeSet
 from components.mesh.check import CHECK_SECONDS, PAUSE_SECONDS, REQUEST_SECONDS, SIDECAR_SECONDS, probe_script
 from tests.expected import CANARY
 from tests.harness.program import StackRun, UpdateFailed, run_stack, stack_config
@@ -92,7 +93,7 @@ def test_while_a_canary_runs_each_tag_proves_its_own_proxies_reach_every_cluster
         probe = run.named(f"mesh-check-kind-{i}-canary-probe")
         assert probe.inputs["metadata"]["namespace"] == "sample-canary"
         script = probe.inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
-        assert script == probe_script(f"kind-{i}", ["kind-1", "kind-2"], "canary")
+        assert script == probe_script(f"kind-{i}", ["kind-1", "kind-2"], ProbeSet("canary", "canary", sidecar=True))
         assert 'url="http://helloworld.sample-canary:5000/hello"' in script
         assert run.needs(probe.name, f"kind-{i}-istio-tag-canary")
         assert {f"mesh-check-kind-{k}-canary-helloworld-kind-{k}" for k in (1, 2)} <= {run.by_urn(u).name for u in probe.dependencies}
@@ -184,7 +185,7 @@ def test_a_failed_check_fails_the_update_with_its_message_and_runs_again_once_th
     }
 
 
-def run_probe(tmp_path: Path, answers: list[str], not_ready: int = 0) -> subprocess.CompletedProcess[str]:
+def run_probe(tmp_path: Path, answers: list[str], not_ready: int = 0, probes: ProbeSet | None = None) -> subprocess.CompletedProcess[str]:
     """Run the Job's script with stub curl (the sidecar ready after ``not_ready`` refusals, then
     helloworld answering in turn), date (3 s per call) and sleep."""
     (tmp_path / "answers").write_text("\n".join(answers) + "\n")
@@ -208,7 +209,12 @@ def run_probe(tmp_path: Path, answers: list[str], not_ready: int = 0) -> subproc
         (tmp_path / name).chmod(0o755)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     return subprocess.run(
-        ["/bin/sh", "-c", probe_script("kind-1", CLUSTERS)], env=env, capture_output=True, text=True, timeout=60, check=False
+        ["/bin/sh", "-c", probe_script("kind-1", CLUSTERS, *([probes] if probes else []))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -241,6 +247,19 @@ def test_probe_gives_up_within_its_budget_naming_what_it_saw_and_missed(tmp_path
     assert result.returncode == 1
     assert result.stderr.strip() == "mesh check failed in kind-1 after 240s: saw kind-1 kind-3; never saw kind-2"
     assert (tmp_path / "count").read_text().strip() == "80"
+
+
+def test_an_ambient_meshs_sidecar_probe_names_itself_in_its_lines(tmp_path: Path) -> None:
+    """In an ambient mesh with the sidecar gateway, two probes run per cluster: a failure must say
+    which data plane failed."""
+    sidecars = ProbeSet("default", "sidecar", sidecar=True)
+    failed = run_probe(tmp_path, ["kind-1"], not_ready=1000, probes=sidecars)
+    assert failed.stderr.strip().startswith(f"mesh check of sidecars failed in kind-1 after {SIDECAR_SECONDS}s: its sidecar never")
+    (tmp_path / "again").mkdir()
+    passed = run_probe(tmp_path / "again", ["kind-1", "kind-2", "kind-3"], probes=sidecars)
+    assert passed.stdout.strip() == "mesh check of sidecars passed in kind-1 after 9s: saw kind-1 kind-2 kind-3"
+    ambient = probe_script("kind-1", CLUSTERS, ProbeSet("default", "default", sidecar=False))
+    assert 'url="http://helloworld.sample:5000/hello"' in ambient and "mesh check passed in kind-1" in ambient
 
 
 def test_no_check_without_verify() -> None:

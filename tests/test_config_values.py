@@ -37,13 +37,14 @@ PLATFORMS = platform_configs()
 BY_NAME = {p.name: p for p in PLATFORMS}
 
 # One mesh over every platform, with every optional field of theirs set to a valid value that is
-# not its default: ambient (for gatewayApiRelease), across platforms (operatorCidrs, egressCidrs).
+# not its default: ambient (for gatewayApiRelease, ambientSidecarGateway), across platforms (operatorCidrs, egressCidrs).
 ACROSS_PLATFORMS: dict[str, Any] = {
     "meshId": "mesh2",
     "istioRevisions": {"default": "1.30.3"},
     "topology": "multi-primary",
     "dataplane": "ambient",
     "gatewayApiRelease": "v1.5.1",
+    "ambientSidecarGateway": True,
     "verifyImage": "registry.example/mesh/helloworld:1.0",
     "operatorCidrs": ["203.0.113.0/24"],
     "keyVaultNamePrefix": "meshvault",

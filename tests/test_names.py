@@ -58,7 +58,8 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "eks-two-regions", {**eks, "clusters": clusters, "vpcs": [*eks["vpcs"], second], "verify": True, "ingressGateway": True}
     remote = {**copy.deepcopy(eks["clusters"][1]), "role": "remote", "primary": eks["clusters"][0]["name"]}
     yield "eks-primary-remote", {**eks, "topology": "primary-remote", "clusters": [eks["clusters"][0], remote], "verify": True}
-    yield "kind-ambient", {**stack_config("kind-ambient"), "ingressGateway": True}
+    yield "kind-ambient", {**stack_config("kind-ambient"), "ingressGateway": True, "ambientSidecarGateway": True}
+    yield "eks-ambient", {**eks, "dataplane": "ambient", "ambientSidecarGateway": True, "verify": True}
     kind = stack_config("kind")
     remote = {**kind["clusters"][1], "role": "remote", "primary": kind["clusters"][0]["name"]}
     yield "kind-primary-remote", {**kind, "topology": "primary-remote", "istioRevisions": CANARY, "clusters": [kind["clusters"][0], remote]}

@@ -75,6 +75,16 @@ GATEWAY_API_RELEASE = Field(
     + ", ".join(f"{minor_text(m)}: {r}" for m, r in GATEWAY_API_RELEASES.items())
     + ")",
 )
+AMBIENT_SIDECAR_GATEWAY = Field(
+    "ambientSidecarGateway",
+    Boolean(),
+    "Ambient only: also run the sidecar mode's east-west gateway (istio-eastwestgateway, mTLS on 15443, with "
+    "cross-network-gateway) on every cluster, so that workloads still on sidecars reach other clusters' sidecar "
+    'workloads (their Services labelled istio.io/global: "true"). Set it with dataplane: ambient while switching a '
+    "sidecar mesh, until every namespace is relabelled, or to keep sidecar workloads. A sidecar still cannot reach an "
+    "ambient workload on another network, nor ambient a sidecar (Istio 1.30). One more load balancer per cluster.",
+    default=False,
+)
 ACCESS_LOG = Field("accessLog", Boolean(), "Send Envoy access logs to stdout (meshConfig.accessLogFile=/dev/stdout).", default=False)
 INGRESS_GATEWAY = Field(
     "ingressGateway",
@@ -209,6 +219,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     VERIFY_IMAGE,
     ISTIOD_VALUES,
     GATEWAY_API_RELEASE,
+    AMBIENT_SIDECAR_GATEWAY,
     CA_ROOT_VALIDITY_HOURS,
     CA_INTERMEDIATE_VALIDITY_HOURS,
     CA_ROOT_EARLY_RENEWAL_HOURS,

@@ -3,6 +3,8 @@ plan of every one a spec makes; see ``components.config.names``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 from components.config.names import NamePlan, NameSource, NameTemplate, cluster_source
 
@@ -82,6 +84,48 @@ def sample_namespace(tag: str) -> str:
     return "sample" if tag == DEFAULT_TAG else f"sample-{tag}"
 
 
+# What an ambient mesh's sidecar workloads are called in MeshCheck's names (``sample-sidecar``).
+# No tag-named set runs beside it: in ambient the check proves the ``default`` tag only.
+SIDECAR_PROBES = "sidecar"
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    """One set of MeshCheck's workloads and probes on every cluster.
+
+    Args:
+        tag: the revision tag whose istiod injects its sidecars (in ambient, ``default``, which
+            ztunnel follows).
+        key: what its resource names and namespace carry: the tag, or ``sidecar`` for the sidecar
+            workloads of an ambient mesh.
+        sidecar: whether its pods run sidecars (else they are ambient pods).
+    """
+
+    tag: str
+    key: str
+    sidecar: bool
+
+    @property
+    def namespace(self) -> str:
+        return sample_namespace(self.key)
+
+    def prefix(self, check: str, cluster: str) -> str:
+        return check_prefix(check, cluster, self.key)
+
+
+def probe_sets(mesh: MeshSpec) -> tuple[ProbeSet, ...]:
+    """What MeshCheck proves, ``default`` first: with sidecars each tag's proxies; in ambient the
+    one data plane per cluster (ztunnel, following ``default``), and, where the sidecar east-west
+    gateway runs beside it (``ambientSidecarGateway``), sidecar workloads too."""
+    if not mesh.ambient:
+        tags = sorted(mesh.revisions, key=lambda t: (t != DEFAULT_TAG, t))
+        return tuple(ProbeSet(tag, tag, sidecar=True) for tag in tags)
+    ambient = ProbeSet(DEFAULT_TAG, DEFAULT_TAG, sidecar=False)
+    if mesh.ambient_sidecar_gateway:
+        return (ambient, ProbeSet(DEFAULT_TAG, SIDECAR_PROBES, sidecar=True))
+    return (ambient,)
+
+
 def tag_source(tag: str) -> NameSource:
     return NameSource(f"istioRevisions.{tag}")
 
@@ -125,8 +169,9 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
         plain += [GATEWAY_API_CRDS, CNI, ZTUNNEL, AMBIENT_EASTWEST, EASTWEST_SERVICE]
         if mesh.spans_platforms:
             plain.append(EASTWEST_OPTIONS)
-    elif mesh.needs_eastwest(cluster):
-        plain += [EASTWEST, EASTWEST_SERVICE]
+    if mesh.needs_sidecar_eastwest(cluster):
+        # In ambient the HBONE Gateway's Service is the one read.
+        plain += [EASTWEST] if mesh.ambient else [EASTWEST, EASTWEST_SERVICE]
         if mesh.exposes_services(cluster):
             plain.append(CROSS_NETWORK_GATEWAY)
         if mesh.exposes_istiod(cluster):
@@ -158,11 +203,12 @@ def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
 
 def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:
     check = plan.add(CHECK)
-    for tag in mesh.check_tags:
+    for probes in probe_sets(mesh):
         for cluster in mesh.clusters:
-            sources = [cluster_source(mesh, cluster.name)] + ([tag_source(tag)] if tag != DEFAULT_TAG else [])
-            prefix = check_prefix(check, cluster.name, tag)
-            parts = {"check": check, "cluster": cluster.name, "tag": tag, "prefix": prefix}
-            plan.add(CHECK_NAMESPACE, sources, namespace=sample_namespace(tag), **parts)
+            named_by_tag = probes.key == probes.tag != DEFAULT_TAG
+            sources = [cluster_source(mesh, cluster.name)] + ([tag_source(probes.tag)] if named_by_tag else [])
+            prefix = probes.prefix(check, cluster.name)
+            parts = {"check": check, "cluster": cluster.name, "tag": probes.key, "prefix": prefix}
+            plan.add(CHECK_NAMESPACE, sources, namespace=probes.namespace, **parts)
             for template in (HELLOWORLD_SERVICE, HELLOWORLD, PROBE):
                 plan.add(template, sources, **parts)

@@ -131,6 +131,8 @@ class MeshSpec:
         dataplane: ``sidecar`` or ``ambient`` (default sidecar).
         gateway_api_release: the Gateway API release pinned for ambient (default none: the one the
             newest installed Istio is built against; ``components.config.istio.installed_gateway_api``).
+        ambient_sidecar_gateway: in ambient, also run the sidecar mode's east-west gateway, for
+            workloads still on sidecars (default no).
     """
 
     mesh_id: str
@@ -148,10 +150,25 @@ class MeshSpec:
     operator_cidrs: tuple[IPv4Network, ...] = ()
     dataplane: Dataplane = Dataplane.SIDECAR
     gateway_api_release: str | None = None
+    ambient_sidecar_gateway: bool = False
 
     @property
     def ambient(self) -> bool:
         return self.dataplane is Dataplane.AMBIENT
+
+    def needs_sidecar_eastwest(self, name: str) -> bool:
+        """Whether the cluster runs the sidecar mode's east-west gateway (15443): in a sidecar mesh
+        wherever it needs an east-west gateway; in ambient, beside the HBONE one, when
+        ``ambient_sidecar_gateway`` asks for it (istiod gives sidecars only gateways with an mTLS
+        port, ztunnel only gateways with an HBONE port: pilot/pkg/xds/endpoints/ep_filters.go)."""
+        if self.ambient:
+            return self.ambient_sidecar_gateway
+        return self.needs_eastwest(name)
+
+    @property
+    def sidecar_probe(self) -> bool:
+        """Whether MeshCheck also proves sidecar workloads in an ambient mesh."""
+        return self.ambient and self.ambient_sidecar_gateway
 
     @property
     def spans_platforms(self) -> bool:
@@ -222,14 +239,6 @@ class MeshSpec:
         (istio.io, primary-remote on different networks: exposing services on the primary exposes
         them on the east-west gateways of both clusters)."""
         return self.multi_network and not self.is_remote(name)
-
-    @property
-    def check_tags(self) -> tuple[str, ...]:
-        """The revision tags MeshCheck proves, ``default`` first: each one's proxies; in ambient one
-        data plane per cluster (ztunnel, following ``default``)."""
-        if self.ambient:
-            return (DEFAULT_TAG,)
-        return tuple(sorted(self.revisions, key=lambda t: (t != DEFAULT_TAG, t)))
 
     def on(self, cloud: str) -> tuple[ClusterSpec, ...]:
         """The clusters of one platform, in config order."""

@@ -43,6 +43,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     topology = root.value(d.TOPOLOGY)
     dataplane = root.value(d.DATAPLANE)
     gateway_api = root.value(d.GATEWAY_API_RELEASE)
+    sidecar_gateway = root.value(d.AMBIENT_SIDECAR_GATEWAY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
     owned = owned_istiod_values(platforms)
@@ -60,19 +61,20 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     count = len(listed) if isinstance(listed, list) else 0
     _unused_platform_settings(root, platforms, clouds, count)
     parsed = ParsedMesh(
-        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds.values()), dataplane, gateway_api
-    )
+        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds.values()), dataplane, gateway_api,
+        sidecar_gateway if root.given(d.AMBIENT_SIDECAR_GATEWAY) else None,
+    )  # fmt: skip
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
         problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
-    assert mesh_values is not None and ca is not None and verify_image and dataplane
+    assert mesh_values is not None and ca is not None and verify_image and dataplane and sidecar_gateway is not None
     spec = MeshSpec(
         mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
         tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (), dataplane,
-        gateway_api,
+        gateway_api, sidecar_gateway,
     )  # fmt: skip
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()

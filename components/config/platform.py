@@ -84,6 +84,7 @@ class ParsedMesh:
             (default none).
         dataplane: ``dataplane``, if it parsed (default none).
         gateway_api_release: ``gatewayApiRelease``, if given and it parsed (default none).
+        ambient_sidecar_gateway: ``ambientSidecarGateway``, if given and it parsed (default none).
     """
 
     topology: Topology | None
@@ -96,6 +97,7 @@ class ParsedMesh:
     clouds: frozenset[str] = frozenset()
     dataplane: Dataplane | None = None
     gateway_api_release: str | None = None
+    ambient_sidecar_gateway: bool | None = None
 
     @property
     def spans_platforms(self) -> bool:

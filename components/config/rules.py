@@ -119,6 +119,13 @@ def _ambient(mesh: ParsedMesh, problems: Problems) -> None:
     """Istio's ambient data plane runs across clusters only multi-primary, on a network per cluster
     (istio.io, ambient multicluster: remote clusters and shared networks are not supported)."""
     _gateway_api_release(mesh, problems)
+    if mesh.dataplane is Dataplane.SIDECAR and mesh.ambient_sidecar_gateway is not None:
+        problems.add(
+            "ambientSidecarGateway",
+            "unused",
+            "is only used with dataplane: ambient (a sidecar mesh always runs the sidecar east-west gateway where it needs "
+            "one); remove it, or set dataplane: ambient",
+        )
     if mesh.dataplane is not Dataplane.AMBIENT:
         return
     if mesh.topology is Topology.PRIMARY_REMOTE:

@@ -24,6 +24,11 @@ In ambient (``dataplane: ambient``) there are no sidecars and one data plane per
 following the ``default`` tag), so the check runs once per cluster, in ``sample`` labelled
 ``istio.io/dataplane-mode: ambient``, with helloworld's Service labelled ``istio.io/global: "true"``
 (ambient shares a Service across clusters only then), and the probe needs no sidecar handling.
+Where the sidecar east-west gateway runs beside the HBONE one (``ambientSidecarGateway``), a
+second set proves that workloads still on sidecars reach every cluster too: namespace
+``sample-sidecar``, injected by the ``default`` tag, its Service labelled global as well (with
+ambient's multi-network switch on, istiod hands sidecars other clusters' endpoints only of global
+Services, istio/istio#61713), and probes that say ``mesh check of sidecars``.
 
 The pods are hardened (non-root, read-only root filesystem, no privilege escalation, no
 capabilities, the runtime's seccomp profile, requests and limits). Both use Istio's helloworld
@@ -41,7 +46,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import mesh_names as names
-from components.config.mesh_names import check_prefix, sample_namespace
+from components.config.mesh_names import ProbeSet, probe_sets
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.mesh import ambient
 from components.mesh.ca import MeshCA
@@ -73,19 +78,30 @@ CLASSIC_SIDECAR = {"sidecar.istio.io/nativeSidecar": "false"}
 SIDECAR_READY_URL = "http://localhost:15021/healthz/ready"
 
 
-def probe_script(cluster: str, clusters: Sequence[str], tag: str = DEFAULT_TAG, *, sidecar: bool = True) -> str:
-    """The Job's shell script on ``cluster``: call helloworld in the tag's sample namespace until
+DEFAULT_PROBES = ProbeSet(DEFAULT_TAG, DEFAULT_TAG, sidecar=True)
+
+
+def check_title(probes: ProbeSet) -> str:
+    """What the probe's lines call the check: ``mesh check``, ``mesh check of tag canary`` or, for
+    the sidecar workloads of an ambient mesh, ``mesh check of sidecars``."""
+    if probes.key == DEFAULT_TAG:
+        return "mesh check"
+    return "mesh check of sidecars" if probes.key != probes.tag else f"mesh check of tag {probes.tag}"
+
+
+def probe_script(cluster: str, clusters: Sequence[str], probes: ProbeSet = DEFAULT_PROBES) -> str:
+    """The Job's shell script on ``cluster``: call helloworld in the set's sample namespace until
     every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), for
     at most ``CHECK_SECONDS``.
 
-    With a ``sidecar`` (default) it first waits up to ``SIDECAR_SECONDS`` for the sidecar to be
-    ready (failing with its own line if it never is) and ends by asking it to quit
+    With sidecars (``probes.sidecar``) it first waits up to ``SIDECAR_SECONDS`` for the sidecar to
+    be ready (failing with its own line if it never is) and ends by asking it to quit
     (``/quitquitquit``) so the Job's pod can complete; an ambient pod has none.
     """
     # Sorted, like everything the Job's spec and trigger hold: reordering clusters in the config
     # changes nothing the check proves, so it must not replace the Job.
     want = " ".join(sorted(clusters))
-    check = "mesh check" if tag == DEFAULT_TAG else f"mesh check of tag {tag}"
+    check, sidecar = check_title(probes), probes.sidecar
     quit_sidecar = "curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true" if sidecar else ":"
     wait_for_sidecar = (
         f"""until curl -fsS --max-time 2 {SIDECAR_READY_URL} >/dev/null 2>&1; do
@@ -104,7 +120,7 @@ start=$(date +%s)
     )
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
-url="http://helloworld.{sample_namespace(tag)}:{HELLOWORLD_PORT}/hello"
+url="http://helloworld.{probes.namespace}:{HELLOWORLD_PORT}/hello"
 quit() {{ {quit_sidecar}; }}
 start=$(date +%s)
 {wait_for_sidecar}while :; do
@@ -180,35 +196,35 @@ class MeshCheck(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.CHECK.type, name, None, opts)
         self.proves = self._proves(args)
-        tags = list(args.mesh.check_tags)
-        for tag in tags:
-            self._check_tag(name, args, tag)
-        self.register_outputs({"tags": tags})
+        sets = probe_sets(args.mesh)
+        for probes in sets:
+            self._check(name, args, probes)
+        self.register_outputs({"probes": [probes.key for probes in sets]})
 
-    def _check_tag(self, name: str, args: MeshCheckArgs, tag: str) -> None:
-        """Sample workloads in the tag's namespace on every cluster, then a probe in each: every
-        revision the mesh runs proves that its proxies reach every cluster."""
+    def _check(self, name: str, args: MeshCheckArgs, probes: ProbeSet) -> None:
+        """Sample workloads in the set's namespace on every cluster, then a probe in each: every
+        revision (and in ambient, each data plane) the mesh runs proves that its pods reach every cluster."""
         mesh = args.mesh
         clusters = [c.name for c in mesh.clusters]
-        namespace_name = sample_namespace(tag)
-        labels = ambient.sample_namespace_labels() if mesh.ambient else injection_labels(tag)
+        labels = injection_labels(probes.tag) if probes.sidecar else ambient.sample_namespace_labels()
         namespaces: dict[str, pulumi.Output[str]] = {}
         # Traffic to another network crosses its east-west gateway: the probes wait for all of them.
         servers: list[pulumi.Resource] = [g for release in args.releases.values() for g in release.eastwest]
         for cluster in mesh.clusters:
-            prefix = check_prefix(name, cluster.name, tag)
+            prefix = probes.prefix(name, cluster.name)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespace = k8s.core.v1.Namespace(
-                names.CHECK_NAMESPACE.name(check=name, cluster=cluster.name, namespace=namespace_name),
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),
+                names.CHECK_NAMESPACE.name(check=name, cluster=cluster.name, namespace=probes.namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=probes.namespace, labels=labels),
                 opts=on_cluster,
             )
             namespaces[cluster.name] = namespace.metadata.name
+            # In ambient every Service is local unless labelled global, sidecars' too (istio/istio#61713).
             servers.append(self._service(prefix, namespaces[cluster.name], mesh.ambient, on_cluster))
-            needs = self._injector(args, cluster.name, tag)
+            needs = self._injector(args, cluster.name, probes)
             injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=needs))
             # A sidecar's revision changes only when its pod restarts; ambient pods have none.
-            revision = None if mesh.ambient else revision_name(mesh.revisions[tag])
+            revision = revision_name(mesh.revisions[probes.tag]) if probes.sidecar else None
             servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
         # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
         paths = [resource for handle in args.clusters.values() for resource in (*handle.ready, *handle.crossing)]
@@ -216,13 +232,13 @@ class MeshCheck(pulumi.ComponentResource):
             probe = pulumi.ResourceOptions(
                 parent=self,
                 provider=args.clusters[cluster.name].provider,
-                depends_on=[*servers, args.link, *self._injector(args, cluster.name, tag), *paths],
+                depends_on=[*servers, args.link, *self._injector(args, cluster.name, probes), *paths],
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_script(cluster.name, clusters, tag, sidecar=not mesh.ambient)
-            annotations = None if mesh.ambient else CLASSIC_SIDECAR
-            self._job(check_prefix(name, cluster.name, tag), script, args.image, namespaces[cluster.name], annotations, probe)
+            script = probe_script(cluster.name, clusters, probes)
+            annotations = CLASSIC_SIDECAR if probes.sidecar else None
+            self._job(probes.prefix(name, cluster.name), script, args.image, namespaces[cluster.name], annotations, probe)
 
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
@@ -235,14 +251,14 @@ class MeshCheck(pulumi.ComponentResource):
         return pulumi.Output.secret(parts.apply(lambda texts: digest(*texts)))
 
     @staticmethod
-    def _injector(args: MeshCheckArgs, cluster: str, tag: str) -> list[pulumi.Resource]:
-        """What pods injected by ``tag`` on ``cluster`` need: the tag's webhook (after its istiod),
-        and on a remote the remote secrets through which its primary patches that webhook's CA bundle.
-        Ambient pods need istio-cni and ztunnel running instead (pods istio-cni has not seen start
+    def _injector(args: MeshCheckArgs, cluster: str, probes: ProbeSet) -> list[pulumi.Resource]:
+        """What the set's pods on ``cluster`` need. Injected pods: the tag's webhook (after its
+        istiod), and on a remote the remote secrets through which its primary patches that webhook's
+        CA bundle. Ambient pods: istio-cni and ztunnel running (pods istio-cni has not seen start
         outside the mesh until it reconciles them)."""
-        if args.mesh.ambient:
+        if not probes.sidecar:
             return list(args.releases[cluster].dataplane)
-        needs: list[pulumi.Resource] = [args.releases[cluster].tags[tag]]
+        needs: list[pulumi.Resource] = [args.releases[cluster].tags[probes.tag]]
         if args.mesh.cluster(cluster).role is Role.REMOTE:
             needs += args.link.secrets_about(cluster)
         return needs

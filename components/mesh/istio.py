@@ -307,7 +307,8 @@ class IstioRelease(pulumi.ComponentResource):
     With ``dataplane: ambient`` (see ``components.mesh.ambient``): the Gateway API CRDs before the
     istiods, which run the ambient profile; ``cni`` and ``ztunnel`` from the ``default`` tag's release
     (``dataplane``: what ambient workloads need running); the east-west gateway a Gateway API
-    ``Gateway`` instead of the gateway release and ``cross-network-gateway``.
+    ``Gateway`` instead of the gateway release and ``cross-network-gateway`` (beside them with
+    ``ambientSidecarGateway``, for sidecar workloads; ``eastwest_address`` is the Gateway's).
     """
 
     namespace: pulumi.Output[str]
@@ -486,16 +487,19 @@ class IstioRelease(pulumi.ComponentResource):
             # Only istiod deploys for the Gateway (no injection webhook involved).
             ready = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
             self.eastwest_address = self._ambient_eastwest(cluster, ready)
-        elif mesh.needs_eastwest(cluster.name):
-            self.eastwest_address = self._eastwest(mesh, cluster, balanced, config)
+        if mesh.needs_sidecar_eastwest(cluster.name):
+            release = self._eastwest(mesh, cluster, balanced, config)
+            if not mesh.ambient:
+                # In ambient the HBONE Gateway's address is the one the mesh reports.
+                self.eastwest_address = self._eastwest_address(release)
         if mesh.ingress_gateway:
             self._ingress(mesh, cluster, balanced)
 
     def _eastwest(
         self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions, config: pulumi.ResourceOptions
-    ) -> pulumi.Output[str]:
-        """The east-west gateway and its Istio config; returns the gateway's load-balancer address."""
-        name, namespace, on_cluster = self._name, self.namespace, self._on_cluster
+    ) -> k8s.helm.v3.Release:
+        """The sidecar mode's east-west gateway (mTLS on 15443) and its Istio config."""
+        name, namespace = self._name, self.namespace
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         release = self._release(names.EASTWEST, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
         self.eastwest.append(release)
@@ -504,14 +508,17 @@ class IstioRelease(pulumi.ComponentResource):
             self._istio_config(names.CROSS_NETWORK_GATEWAY.name(release=name), "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
         if mesh.exposes_istiod(cluster.name):
             self._expose_istiod(mesh, config)
-        # Helm waits until the LoadBalancer Service has an address; read it back once it does. The
-        # engine runs a read with a known id during preview, before the release installs anything,
-        # and ignores depends_on for reads (pulumi/pulumi#16395): the id comes from the release's
-        # status, which is unknown while the release is being created or changed, so the read
-        # waits for the release in an update and is skipped in a preview.
+        return release
+
+    def _eastwest_address(self, release: k8s.helm.v3.Release) -> pulumi.Output[str]:
+        """The east-west gateway's load-balancer address. Helm waits until the LoadBalancer Service
+        has one; read it back once it does. The engine runs a read with a known id during preview,
+        before the release installs anything, and ignores depends_on for reads (pulumi/pulumi#16395):
+        the id comes from the release's status, which is unknown while the release is being created
+        or changed, so the read waits for the release in an update and is skipped in a preview."""
         service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
-        after_release = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[release]))
-        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=name), service_id, opts=after_release)
+        after_release = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[release]))
+        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=self._name), service_id, opts=after_release)
         return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
 
     def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:

@@ -86,7 +86,12 @@ class StackRun:
         return [r for r in self.resources if r.type == type_]
 
     def named(self, name: str) -> Registered:
+        """The one resource named ``name``; ``name (Type)`` picks among resources of several types
+        that share a name (as ``tests.test_day2.labels`` calls them)."""
         matches = [r for r in self.resources if r.name == name]
+        if not matches and name.endswith(")") and " (" in name:
+            plain, kind = name[:-1].rsplit(" (", 1)
+            matches = [r for r in self.resources if r.name == plain and r.type.rsplit(":", 1)[1] == kind]
         assert len(matches) == 1, f"{len(matches)} resources named {name}: {[r.urn for r in matches]}"
         return matches[0]
 
@@ -106,10 +111,11 @@ class StackRun:
         by_urn = {self.named(name).urn: changes for name, changes in drift.items()}
         return engine.after_drift(self.state(), by_urn, refresh=refreshes_every_run())
 
-    def needs(self, dependent: str, dependency: str) -> bool:
-        """Whether resource ``dependent`` (a name) needs ``dependency`` (a name), directly or through
-        others: then it is created after it and deleted before it."""
-        return engine.depends_on(self.resources, self.named(dependent).urn, self.named(dependency).urn)
+    def needs(self, dependent: str | Registered, dependency: str | Registered) -> bool:
+        """Whether resource ``dependent`` (a name, or the resource) needs ``dependency`` (likewise),
+        directly or through others: then it is created after it and deleted before it."""
+        first, second = (r if isinstance(r, Registered) else self.named(r) for r in (dependent, dependency))
+        return engine.depends_on(self.resources, first.urn, second.urn)
 
     def destroy_waves(self) -> list[list[str]]:
         """Resource names in the order ``pulumi destroy`` deletes them (reads, providers and local components excluded)."""

@@ -61,7 +61,7 @@ def load_balancers_left_at_destroy(run: StackRun) -> list[str]:
             awaiter = _awaiter(run, maker)
             if awaiter is None:
                 leaks.append(f"{maker.name}: nothing Pulumi manages awaits its Service's deletion")
-            elif not run.needs(awaiter.name, controller.name):
+            elif not run.needs(awaiter, controller):
                 leaks.append(f"{maker.name}: {awaiter.name} may be deleted after {controller.name}, which releases its NLB")
     return leaks
 
@@ -90,5 +90,5 @@ def routes_cut_before_release(run: StackRun) -> list[str]:
             cut.append(f"{controller.name}: no internet route found in its VPC")
         makers = (r for r in run.resources if r.provider == controller.provider and _makes_load_balancer(r))
         users = [controller, *(a for a in map(lambda m: _awaiter(run, m), makers) if a is not None)]
-        cut += [f"{part.name} may be deleted before {user.name}" for user in users for part in route if not run.needs(user.name, part.name)]
+        cut += [f"{part.name} may be deleted before {user.name}" for user in users for part in route if not run.needs(user, part)]
     return cut

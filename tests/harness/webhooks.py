@@ -111,7 +111,7 @@ def injected_before_their_tags_webhook(run: StackRun) -> list[str]:
         }
         for workload, tag in injected_workloads(run, provider):
             webhook = webhooks.get(f"istio-revision-tag-{tag}")
-            if webhook is None or not run.needs(workload.name, webhook):
+            if webhook is None or not run.needs(workload, webhook):
                 missing.append(f"{workload.name}: its pods may start before tag {tag}'s injection webhook exists")
     return missing
 
@@ -125,7 +125,7 @@ def remote_injection_before_the_primary_can_serve_it(run: StackRun) -> list[str]
             if ((s.inputs.get("metadata") or {}).get("annotations") or {}).get("networking.istio.io/cluster") == remote
         ]
         for workload, _ in injected_workloads(run, provider):
-            if not any(run.needs(workload.name, secret) for secret in secrets):
+            if not any(run.needs(workload, secret) for secret in secrets):
                 refused.append(
                     f"{workload.name}: the injection webhook of remote {remote} has no CA bundle until its primary holds {secrets}"
                 )
@@ -146,7 +146,7 @@ def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[s
             and r.type in {"kubernetes:core/v1:Service", "kubernetes:helm.sh/v3:Release"}
         ]
         for maker in makers:
-            if not run.needs(maker.name, controller.name):
+            if not run.needs(maker, controller):
                 refused.append(f"{maker.name}: the load balancer controller's Service mutator has no endpoints yet")
     return refused
 
@@ -157,7 +157,7 @@ def remote_istio_config_before_the_primarys_routes(run: StackRun) -> list[str]:
         primary = _primary_of(run, provider)
         routes = _routes_to_default_istiod(run, primary)
         for config in (r for r in run.resources if r.provider == provider and r.type.startswith(ISTIO_CONFIG)):
-            missing = [route for route in routes if not run.needs(config.name, route)]
+            missing = [route for route in routes if not run.needs(config, route)]
             if missing:
                 refused.append(f"{config.name}: remote {remote}'s validating webhook calls istiod on {primary} before {missing} exist")
     return refused
@@ -196,7 +196,7 @@ def custom_resources_before_their_crds(run: StackRun) -> list[str]:
         installers = [r for r in run.of_type(CONFIG_FILE) if manifest in str(r.inputs.get("file"))]
         for obj in (r for r in run.resources if r.type.startswith(prefix)):
             mine = [i for i in installers if i.providers.get("kubernetes") == obj.provider]
-            if not any(run.needs(obj.name, i.name) for i in mine):
+            if not any(run.needs(obj, i) for i in mine):
                 refused.append(f"{obj.name}: its CRD may not exist yet (nothing it waits for installs it on its cluster)")
     return refused
 

@@ -59,7 +59,9 @@ class AwsPlatform:
             )
             for c in clusters
         }
-        AwsMeshSecurity(names.SECURITY.name(), AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient))
+        AwsMeshSecurity(
+            names.SECURITY.name(), AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient, mesh.ambient_sidecar_gateway)
+        )
         assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
         secrets = MeshSecretsManager(
             names.SECRETS.name(),

@@ -524,6 +524,8 @@ def _plan_security(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePl
         if aws_part(admits).vpc == aws_part(source).vpc:
             plan.add(names.API_RULE, sources, **pair)
         plan.add(names.PEER_RULE, sources, **pair)
+        if mesh.ambient and mesh.ambient_sidecar_gateway and admits.network != source.network:
+            plan.add(names.SIDECAR_PEER_RULE, sources, **pair)
 
 
 def _vpc(entry: Reader, declared: set[str]) -> VpcSpec | None:

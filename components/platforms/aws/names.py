@@ -53,6 +53,9 @@ SECURITY = NameTemplate("istio-multicluster:aws:MeshSecurity", "aws-mesh", "the 
 WEBHOOK_RULE = SECURITY.child(INGRESS_RULE, "{security}-{cluster}-webhook-{port}", "cluster {cluster}'s webhook rule on port {port}")
 API_RULE = SECURITY.child(INGRESS_RULE, "{security}-{admits}-api-from-{source}", "cluster {admits}'s API rule for cluster {source}")
 PEER_RULE = SECURITY.child(INGRESS_RULE, "{security}-{admits}-from-{source}", "cluster {admits}'s rule for cluster {source}")
+SIDECAR_PEER_RULE = SECURITY.child(
+    INGRESS_RULE, "{security}-{admits}-from-{source}-sidecar", "cluster {admits}'s sidecar east-west rule for cluster {source}"
+)
 
 SECRETS = NameTemplate("istio-multicluster:aws:MeshSecretsManager", "mesh-secrets", "the Secrets Manager CA copies")
 SECRET = SECRETS.child("aws:secretsmanager/secret:Secret", "{secrets}-{item}", "the CA copy {item}")

@@ -3,7 +3,8 @@
 Managed node groups carry their EKS cluster security group, so rules go on it. For every ordered
 pair (X admits Y): the east-west gateway's port when they are on different Istio networks (15443,
 mTLS passed through by SNI; in ambient 15008, HBONE: the only data port of the Gateway istiod
-deploys, pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go), all traffic
+deploys, pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go, and 15443 too where the
+sidecar gateway runs beside it, ``ambientSidecarGateway``), all traffic
 when they share one (pods talk directly); within one VPC by security-group reference, across VPCs
 by the peer VPC's range. Each cluster admits 443 from the peers in its VPC: the private endpoint is
 on and its DNS answers privately only inside the VPC, so they reach the API server privately; peers
@@ -40,6 +41,8 @@ class AwsMeshSecurityArgs:
         clusters: the EKS clusters, by name.
         providers: the AWS provider of each region.
         ambient: the mesh runs the ambient data plane (east-west on 15008, not 15443; default no).
+        sidecar_gateway: in ambient, the sidecar mode's east-west gateway runs too (15443 as well;
+            default no).
     """
 
     specs: Sequence[ClusterSpec]
@@ -47,6 +50,7 @@ class AwsMeshSecurityArgs:
     clusters: Mapping[str, EksCluster]
     providers: Mapping[str, aws.Provider]
     ambient: bool = False
+    sidecar_gateway: bool = False
 
 
 class AwsMeshSecurity(pulumi.ComponentResource):
@@ -97,6 +101,16 @@ class AwsMeshSecurity(pulumi.ComponentResource):
                 on_aws,
                 protocol="-1" if flat else "tcp",
             )
+            if args.ambient and args.sidecar_gateway and not flat:
+                self._rule(
+                    names.SIDECAR_PEER_RULE.name(security=name, admits=admits, source=source),
+                    args.clusters[admits].security_group_id,
+                    CROSS_NETWORK_PORT,
+                    CROSS_NETWORK_PORT,
+                    peer_group,
+                    peer_range,
+                    on_aws,
+                )
         self.register_outputs({})
 
     @staticmethod
