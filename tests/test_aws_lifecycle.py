@@ -282,19 +282,48 @@ def test_reordering_vpcs_touches_no_peering() -> None:
 
 def test_what_the_controller_may_do_account_wide_is_exactly_what_its_docstring_says() -> None:
     """The statements without a condition or a resource scope beyond '*' are the ones the module
-    docstring names: ingress rules on any security group, listeners and rules on any load balancer."""
+    docstring names: creating security groups, WAF and Shield associations."""
     policy = lbc.policy_document("eu-west-1", "vpc-0abc")
     unscoped = {a for s in policy["Statement"] if "Condition" not in s and s["Resource"] == "*" for a in s["Action"]}
     broad = unscoped - {a for a in unscoped if ":Describe" in a or ":Get" in a or ":List" in a}
     assert broad == {
         "ec2:CreateSecurityGroup",
-        "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule",
-        "elasticloadbalancing:DeleteRule", "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
-        "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
-        "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
         "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
         "shield:CreateProtection", "shield:DeleteProtection",
     }  # fmt: skip
+
+
+LISTENER_ACTIONS = (
+    "CreateListener", "DeleteListener", "CreateRule", "DeleteRule", "SetWebAcl", "ModifyListener", "AddListenerCertificates",
+    "RemoveListenerCertificates", "ModifyRule", "SetRulePriorities",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("action", LISTENER_ACTIONS)
+def test_listeners_and_rules_only_of_load_balancers_the_controller_names(action: str) -> None:
+    """The controller names its load balancers k8s-... (buildLoadBalancerName, v2.13.0); listener and
+    rule ARNs carry the load balancer's name, so other load balancers in the account are out of reach."""
+    (statement,) = statements_with(lbc.policy_document("cn-north-1", "vpc-0abc"), f"elasticloadbalancing:{action}")
+    prefix = "arn:aws-cn:elasticloadbalancing:*:*:"
+    assert sorted(statement["Resource"]) == sorted(
+        f"{prefix}{resource}"
+        for resource in (
+            "loadbalancer/net/k8s-*/*", "loadbalancer/app/k8s-*/*", "listener/net/k8s-*/*/*", "listener/app/k8s-*/*/*",
+            "listener-rule/net/k8s-*/*/*/*", "listener-rule/app/k8s-*/*/*/*",
+        )
+    )  # fmt: skip
+    assert "Condition" not in statement
+
+
+def test_no_gateway_names_its_own_load_balancer(eks_run: StackRun) -> None:
+    """A name of its own (aws-load-balancer-name) would fall outside the controller's k8s-* scope."""
+    annotated = [
+        r.name
+        for r in eks_run.resources
+        if "aws-load-balancer-name" in json.dumps(r.inputs) or "load-balancer-name" in json.dumps(r.inputs)
+    ]
+    assert annotated == []
+    assert [r for r in eks_run.resources if "aws-load-balancer-type" in json.dumps(r.inputs)]
 
 
 def test_removing_or_reordering_eks_admins_leaves_the_others_entries_alone() -> None:

@@ -8,11 +8,20 @@ balancers and target groups, deleting security groups and tagging them applies o
 tagged ``elbv2.k8s.aws/cluster``, which the controller puts on what it creates, and creating load
 balancers and target groups requires that tag in the request. Adding and removing security group
 ingress rules, which upstream allows on any group (the controller opens the nodes' groups, which
-it did not create, to its NLBs), is limited here to the groups of the cluster's VPC. Not scoped,
-as upstream publishes it: creating security groups, creating and deleting any listener and rule, changing any listener's
-certificates, rules and web ACL, and associating WAF web ACLs and Shield protection are allowed
-account-wide in the partition. Narrowing those (to the cluster's VPC, say) is not done:
-each needs proving against the controller's source first.
+it did not create, to its NLBs), is limited here to the groups of the cluster's VPC. Creating and
+deleting listeners and rules and changing them (certificates, priorities, web ACL), which upstream
+allows on any load balancer, are limited to load balancers whose names start ``k8s-``, the names
+the controller gives them (``CONTROLLER_NAME_PREFIX``), and to their listeners and rules, whose
+ARNs carry that name: other load balancers in the account are out of its reach. A Service or
+Ingress of yours that names its own load balancer (``aws-load-balancer-name``) must start that
+name with ``k8s-``. Not by the cluster tag: the controller does tag listeners and rules
+(ListenerRulesTagging, on by default: pkg/deploy/elbv2/listener_manager.go), but IAM's reference
+for Elastic Load Balancing V2 (as awsdocs/iam-user-guide keeps it) lists no tag condition keys for
+listener and listener-rule resources,
+and a condition IAM does not evaluate never matches. Not scoped, as upstream publishes it:
+creating security groups (the request carries the cluster tag, which the tagging statement
+requires), and associating WAF web ACLs and Shield protection, whose resources are the web ACL
+and the protection.
 
 The chart's Service mutating webhook (``enableServiceMutatorWebhook``, on by default) matches
 every Service in the cluster with failurePolicy Fail and has no endpoints until the controller's
@@ -31,6 +40,10 @@ CHART = "aws-load-balancer-controller"
 CHART_VERSION = "1.13.0"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+# What the controller names every load balancer it makes, unless a Service or Ingress names its own
+# (v2.13.0: pkg/service/model_build_load_balancer.go and pkg/ingress/model_build_load_balancer.go,
+# buildLoadBalancerName: "k8s-<namespace>-<name>-<hash>" or "k8s-<group>-<hash>").
+CONTROLLER_NAME_PREFIX = "k8s-"
 
 
 def dns_suffix(region: str) -> str:
@@ -71,6 +84,13 @@ def policy_document(region: str, vpc_id: str | None = None) -> dict[str, Any]:
         f"{arn}:elasticloadbalancing:*:*:listener/app/*/*/*",
         f"{arn}:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
         f"{arn}:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
+    ]
+    # The load balancers the controller names itself, their listeners and their rules (the ARNs
+    # of all three carry the load balancer's name).
+    named_by_controller = [
+        f"{arn}:elasticloadbalancing:*:*:{kind}/{lb}/{CONTROLLER_NAME_PREFIX}*/{path}"
+        for kind, path in (("loadbalancer", "*"), ("listener", "*/*"), ("listener-rule", "*/*/*"))
+        for lb in ("net", "app")
     ]
     describe = [
         "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
@@ -146,7 +166,8 @@ def policy_document(region: str, vpc_id: str | None = None) -> dict[str, Any]:
                     "elasticloadbalancing:DeleteListener",
                     "elasticloadbalancing:CreateRule",
                     "elasticloadbalancing:DeleteRule",
-                ]
+                ],
+                named_by_controller,
             ),
             allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], balancers, _tagged("false", request_tag="true")),
             allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listeners),
@@ -163,7 +184,7 @@ def policy_document(region: str, vpc_id: str | None = None) -> dict[str, Any]:
                 ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
                 f"{arn}:elasticloadbalancing:*:*:targetgroup/*/*",
             ),
-            allow(listener_changes),
+            allow(listener_changes, named_by_controller),
         ],
     }
 
