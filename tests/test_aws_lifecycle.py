@@ -14,7 +14,7 @@ from components.platforms.aws import lbc
 from components.platforms.aws.cluster import admin_key
 from tests.configs import codes_of, parse
 from tests.harness import engine
-from tests.harness.mocks import DEPLOYER_ROLE
+from tests.harness.mocks import DEPLOYER_ROLE, addon_version
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
@@ -196,14 +196,14 @@ def test_admins_get_access_entries_and_pulumi_eks_makes_no_unused_security_group
 
 
 def test_an_api_open_to_the_world_is_a_warning_and_listed_ranges_reach_the_cluster() -> None:
-    warnings = parse(stack_config("eks")).warnings
+    warnings = tuple(w for w in parse(stack_config("eks")).warnings if "endpointPublicAccessCidrs" in w)
     assert warnings == tuple(
         f"clusters[{i}].endpointPublicAccessCidrs (cluster cluster-{i + 1}): the EKS API endpoint accepts connections from anywhere; "
         "list the operators' ranges here (the program adds the other VPCs' NAT addresses)"
         for i in (0, 1)
     )
     config = eks_config(endpointPublicAccessCidrs=["203.0.113.0/24"])
-    assert parse(config).warnings == ()
+    assert not [w for w in parse(config).warnings if "endpointPublicAccessCidrs" in w]
     run = run_stack("eks", {"clusters": config["clusters"]})
     assert run.named("cluster-1-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
 
@@ -374,3 +374,81 @@ def test_a_replaced_peering_is_deleted_before_its_successor_is_made() -> None:
     after = run_stack("eks", {"clusters": moved["clusters"], "vpcs": moved["vpcs"]}, state=before.state())
     (peering,) = after.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     assert (peering.operation, peering.delete_first) == ("replace", True)
+
+
+def addon_settings(run: StackRun, cluster: str = "cluster-1") -> tuple[Any, Any, dict[str, Any]]:
+    """What the run asks of cluster's kube-proxy, VPC CNI and CoreDNS add-ons."""
+    inputs = run.named(f"{cluster}-eks").inputs
+    return inputs.get("kubeProxyAddonOptions"), inputs.get("vpcCniOptions"), run.named(f"{cluster}-coredns").inputs
+
+
+def test_with_a_kubernetes_version_the_node_agents_run_its_default_add_on_builds_not_the_newest() -> None:
+    """pulumi-eks asks for the newest build on every run unless told a version (mostRecent: true);
+    the program tells it EKS's default for the configured version (mostRecent: false)."""
+    run = run_stack("eks", {"clusters": eks_config(kubernetesVersion="1.33")["clusters"]})
+    proxy, cni, coredns = addon_settings(run)
+    overwrite = {"resolveConflictsOnCreate": "OVERWRITE", "resolveConflictsOnUpdate": "OVERWRITE"}
+    assert proxy == {"version": addon_version("kube-proxy", "1.33", most_recent=False), **overwrite}
+    assert cni == {"addonVersion": addon_version("vpc-cni", "1.33", most_recent=False), **overwrite}
+    assert coredns == {
+        "clusterName": "cluster-1",
+        "addonName": "coredns",
+        "addonVersion": addon_version("coredns", "1.33", most_recent=False),
+        "resolveConflictsOnCreate": "OVERWRITE",
+        "resolveConflictsOnUpdate": "OVERWRITE",
+        "preserve": True,
+    }
+
+
+def test_pinned_add_on_versions_win_and_without_a_kubernetes_version_only_coredns_follows_the_cluster() -> None:
+    pins = {"kube-proxy": "v1.33.3-eksbuild.4", "vpc-cni": "v1.20.1-eksbuild.1", "coredns": "v1.12.1-eksbuild.2"}
+    pinned = run_stack("eks", {"clusters": eks_config(kubernetesVersion="1.33", addonVersions=pins)["clusters"]})
+    proxy, cni, coredns = addon_settings(pinned)
+    assert (proxy["version"], cni["addonVersion"], coredns["addonVersion"]) == (pins["kube-proxy"], pins["vpc-cni"], pins["coredns"])
+    # Unset, pulumi-eks keeps choosing (with a warning); CoreDNS takes the default of what the cluster runs.
+    floating = run_stack("eks")
+    proxy, cni, coredns = addon_settings(floating)
+    running = "1.33"  # what the mock EKS runs when no version is asked for
+    assert (proxy, cni, coredns["addonVersion"]) == (None, None, addon_version("coredns", running, most_recent=False))
+
+
+def test_coredns_becomes_an_add_on_after_the_nodes_it_runs_on() -> None:
+    """An add-on is ACTIVE only once its pods run (terraform-provider-aws waitAddonCreated waits
+    through DEGRADED), and CoreDNS's pods need nodes: made before them it would time out."""
+    run = run_stack("eks")
+    for cluster in ("cluster-1", "cluster-2"):
+        assert run.needs(f"{cluster}-coredns", f"{cluster}-default")
+        assert run.needs(f"{cluster}-coredns", f"{cluster}-eks")
+        # Nothing waits for it: CoreDNS already runs, self-managed, while EKS adopts it.
+        assert not [r.name for r in run.resources if r.name != f"{cluster}-coredns" and run.needs(r, run.named(f"{cluster}-coredns"))]
+
+
+def test_a_new_kubernetes_version_moves_the_add_ons_with_it_and_nothing_else_changes_them() -> None:
+    before = run_stack("eks", {"clusters": eks_config(kubernetesVersion="1.33")["clusters"]})
+    again = run_stack("eks", {"clusters": eks_config(kubernetesVersion="1.33")["clusters"]}, state=before.state())
+    assert not changes(before, again).touched
+    after = run_stack("eks", {"clusters": eks_config(kubernetesVersion="1.34")["clusters"]}, state=before.state())
+    done = changes(before, after)
+    assert {"cluster-1-coredns", "cluster-2-coredns", "cluster-1-eks", "cluster-2-eks"} <= done.update
+    assert not {n for n in done.replace | done.create | done.delete if "coredns" in n or n.endswith("-eks")}
+    assert addon_settings(after)[2]["addonVersion"] == addon_version("coredns", "1.34", most_recent=False)
+
+
+@pytest.mark.parametrize(
+    ("pins", "problem"),
+    [
+        (
+            {"kube-proxy": "1.33.0"},
+            "clusters[0].addonVersions.kube-proxy (cluster cluster-1): '1.33.0' is not valid; use an EKS add-on version such as "
+            "v1.33.0-eksbuild.1",
+        ),
+        (
+            {"kubeProxy": "v1.33.0-eksbuild.1"},
+            "clusters[0].addonVersions.kubeProxy (cluster cluster-1): is not a field of addonVersions; did you mean kube-proxy?",
+        ),
+    ],
+)
+def test_add_on_pins_are_checked(pins: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(eks_config(kubernetesVersion="1.33", addonVersions=pins))
+    assert problem in [str(p) for p in error.value.problems]

@@ -90,6 +90,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
             nodeGroups=[{"name": "g", "instanceTypes": ["m5.large"], "desired": 3, "min": 2, "max": 4}],
             adminPrincipalArns=["arn:aws:iam::123456789012:role/admins"],
             supportType="extended",
+            addonVersions={"kube-proxy": "v1.33.0-eksbuild.2", "vpc-cni": "v1.19.5-eksbuild.1", "coredns": "v1.11.4-eksbuild.14"},
         ),
         existing_cluster(
             "k1",

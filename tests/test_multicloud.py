@@ -57,7 +57,16 @@ def test_the_shipped_file_asks_for_the_operators_ranges_before_anything_is_creat
         (AKS, "azure", "westeurope", "network1"),
         (EKS, "aws", "eu-west-1", "network2"),
     ]
-    assert (spec.topology.value, spec.verify, spec.spans_platforms, spec.warnings) == ("multi-primary", True, True, ())
+    assert (spec.topology.value, spec.verify, spec.spans_platforms) == ("multi-primary", True, True)
+    # No kubernetesVersion: pulumi-eks would move the node agents to their newest builds on any run.
+    assert spec.warnings == (
+        f"clusters[1].kubernetesVersion (cluster {EKS}): is unset, so pulumi-eks moves kube-proxy and vpc-cni to their "
+        "newest builds for the version the cluster runs on any `up`; set kubernetesVersion to the version the cluster runs "
+        "(or will run) to keep them at EKS's default for it, or pin them in addonVersions",
+    )
+    clusters = copy.deepcopy(stack_config("multicloud")["clusters"])
+    clusters[1]["kubernetesVersion"] = "1.33"
+    assert parse(multicloud_config(clusters=clusters)).warnings == ()
 
 
 def test_egress_addresses_are_made_before_either_cluster(multicloud: StackRun) -> None:

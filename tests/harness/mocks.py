@@ -63,6 +63,19 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def addon_version(addon: str, kubernetes_version: str, most_recent: bool) -> str:
+    """What the mock EKS answers for an add-on's version: its default for the Kubernetes version,
+    or a newer build with ``most_recent`` (AWS publishes builds after a version's default)."""
+    build = 9 if most_recent else 1
+    return f"v{kubernetes_version}.0-{addon}-eksbuild.{build}"
+
+
+def addon_version_answer(args: MockCallArgs) -> dict[str, Any]:
+    addon, kubernetes_version = args.args["addonName"], args.args["kubernetesVersion"]
+    version = addon_version(addon, kubernetes_version, bool(args.args.get("mostRecent")))
+    return {"addonName": addon, "kubernetesVersion": kubernetes_version, "version": version, "id": addon}
+
+
 class MeshMocks(Mocks):
     """Mocks for every provider the program uses; ``monitor`` is set by the runner.
 
@@ -158,6 +171,7 @@ class MeshMocks(Mocks):
                 "id": ACCOUNT,
             },
             "aws:iam/getSessionContext:getSessionContext": self._session_context,
+            "aws:eks/getAddonVersion:getAddonVersion": addon_version_answer,
         }
 
     def _zones_answer(self, args: MockCallArgs) -> dict[str, Any]:

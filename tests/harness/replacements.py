@@ -252,6 +252,10 @@ REPLACEMENTS: dict[str, Replacement] = {
         TF_AWS.format("secretsmanager/secret_version.go: a new value is a new version"),
         ("secretId", "secretString", "secretBinary", "secretStringWoVersion"),
     ),
+    "aws:eks/addon:Addon": Replacement(
+        TF_AWS.format("eks/addon.go: addon_version, configuration_values and the conflict settings update in place"),
+        ("addonName", "clusterName", "namespaceConfig"),
+    ),
     # --- pulumi-eks (remote components) --------------------------------------------------------------
     "eks:index:Cluster": Replacement(
         "pulumi-eks nodejs/eks/cluster.ts passes name and kubernetesServiceIpAddressRange (as kubernetesNetworkConfig."

@@ -40,6 +40,7 @@ from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.mesh.handle import ClusterHandle
 from components.platforms.aws import lbc, names
+from components.platforms.aws.addons import coredns_addon, node_agent_options
 from components.platforms.aws.config import aws_part
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.exposure import Exposure, with_peers
@@ -155,6 +156,8 @@ class EksCluster(pulumi.ComponentResource):
         platform = aws_part(spec)
         on_aws = pulumi.ResourceOptions(parent=self, provider=network.provider)
         node_role, attachments = self._node_role(name, spec.region, on_aws)
+        invoke = pulumi.InvokeOptions(parent=self, provider=network.provider)
+        kube_proxy, vpc_cni = node_agent_options(platform.addon_versions, platform.kubernetes_version, invoke)
         self.cluster = eks.Cluster(
             names.EKS_CLUSTER.name(eks=name),
             name=spec.name,
@@ -174,6 +177,8 @@ class EksCluster(pulumi.ComponentResource):
             endpoint_public_access=True,
             endpoint_private_access=True,
             public_access_cidrs=self._public_access(spec.name, platform.public_access_cidrs, args),
+            kube_proxy_addon_options=kube_proxy,
+            vpc_cni_options=vpc_cni,
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": network.provider}),
         )
         self.node_groups = [
@@ -193,6 +198,7 @@ class EksCluster(pulumi.ComponentResource):
             for group in platform.node_groups
         ]
         eks_cluster = self.cluster.eks_cluster
+        coredns_addon(name, eks_cluster, platform.addon_versions, self.node_groups, on_aws)
         self.security_group_id = eks_cluster.vpc_config.apply(_cluster_security_group)
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig.apply(lambda k: eks_kubeconfig(spec.name, spec.region, k)))
         provider = k8s.Provider(

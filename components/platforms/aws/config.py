@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Network
 from itertools import combinations, permutations
@@ -32,6 +32,7 @@ from components.config.kinds import (
     Cidr,
     Integer,
     ListOf,
+    Object,
     Objects,
     PublicCidr,
     Text,
@@ -186,8 +187,26 @@ ADMIN_PRINCIPAL_ARNS = Field(
     "beside the identity that creates the cluster.",
     default_text="only the creator",
 )
+# The EKS add-ons the program keeps at a known version (EKS installs all three on a new cluster).
+ADDONS = ("kube-proxy", "vpc-cni", "coredns")
+ADDON_VERSION = Text(re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+"), "use an EKS add-on version such as v1.33.0-eksbuild.1")
+ADDON_VERSION_FIELDS: tuple[Field[Any], ...] = tuple(
+    Field(addon, ADDON_VERSION, f"The {addon} add-on's version.", default_text="EKS's default for the cluster's Kubernetes version")
+    for addon in ADDONS
+)
+ADDON_VERSIONS = Field(
+    "addonVersions",
+    Object(ADDON_VERSION_FIELDS, "addonVersions"),
+    "Exact versions of the kube-proxy, vpc-cni and coredns add-ons (`aws eks describe-addon-versions --addon-name <name> "
+    "--kubernetes-version <version>`). An add-on left out runs EKS's default version for the cluster's kubernetesVersion, "
+    "so it moves when kubernetesVersion does (or when AWS changes that default), not on every run. Without "
+    "kubernetesVersion, kube-proxy and vpc-cni left out take their newest build on any run (pulumi-eks's choice; a "
+    "warning says so) and coredns EKS's default for the version the cluster runs.",
+    default_text="EKS's default version of each for the cluster's Kubernetes version",
+)
 CLUSTER_FIELDS: tuple[Field[Any], ...] = (
     REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, SUPPORT_TYPE, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS,
+    ADDON_VERSIONS,
 )  # fmt: skip
 
 
@@ -268,6 +287,8 @@ class AwsCluster:
             clusters span platforms, the operators and the other clusters).
         admin_principal_arns: IAM principals granted cluster admin beside the creator.
         support_type: what EKS does at the end of standard support (default standard).
+        addon_versions: pinned versions of the add-ons in ``ADDONS``, by add-on name (default
+            none: EKS's default for the cluster's Kubernetes version).
     """
 
     vpc: str
@@ -277,6 +298,7 @@ class AwsCluster:
     public_access_cidrs: tuple[IPv4Network, ...]
     admin_principal_arns: tuple[str, ...]
     support_type: SupportType = SupportType.STANDARD
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cloud(self) -> str:
@@ -345,9 +367,10 @@ class AwsConfig:
                 "admits exactly the other clusters' egress addresses; remove it",
             )
             entry.raw = {k: v for k, v in entry.raw.items() if k != "eastWestSourceRanges"}
+        addons = _addon_versions(entry, version)
         if entry.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
-        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, support)
+        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, support, addons)
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         settings = mesh.settings.get(NAME)
@@ -502,7 +525,7 @@ def _plan_eks(mesh: MeshSpec, cluster: ClusterSpec, plan: NamePlan) -> None:
     parts = {"eks": eks, "cluster": cluster.name}
     for template in (names.EKS_CLUSTER, names.PROVIDER, names.NODE_ROLE, names.CONTROLLER_ROLE, names.CONTROLLER_POLICY):
         plan.add(template, named, **parts)
-    for template in (names.CONTROLLER_ATTACHMENT, names.CONTROLLER, names.METRICS_SERVER):
+    for template in (names.CONTROLLER_ATTACHMENT, names.CONTROLLER, names.METRICS_SERVER, names.COREDNS):
         plan.add(template, named, **parts)
     for policy in names.NODE_POLICIES:
         plan.add(names.NODE_POLICY, named, policy=policy, **parts)
@@ -566,6 +589,28 @@ def _check_service_range(entry: Reader, service: IPv4Network | None) -> None:
             "service-cidr",
             f"{service} must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 and be from /12 to /24, as EKS requires",
         )
+
+
+def _addon_versions(entry: Reader, kubernetes_version: str | None) -> dict[str, str]:
+    """The pinned add-on versions. Without ``kubernetesVersion`` only pins hold kube-proxy and the
+    VPC CNI still: pulumi-eks then takes the newest build of each for the version the cluster runs,
+    on every ``up`` (``mostRecent: true``, nodejs/eks/cluster/cluster.ts), which a warning says."""
+    pins: dict[str, str] = {}
+    addons = entry.object(ADDON_VERSIONS)
+    if addons is not None:
+        pins = {f.key: value for f in ADDON_VERSION_FIELDS if addons.has(f) and (value := addons.value(f)) is not None}
+        addons.reject_unknown()
+    floating = [addon for addon in ("kube-proxy", "vpc-cni") if addon not in pins]
+    if kubernetes_version is None and floating and not entry.failed:
+        entry.problems.warn(
+            entry.at(KUBERNETES_VERSION.key),
+            "floating-addons",
+            f"is unset, so pulumi-eks moves {' and '.join(floating)} to their newest builds for the version the cluster runs "
+            "on any `up`; set kubernetesVersion to the version the cluster runs (or will run) to keep them at EKS's default "
+            "for it, or pin them in addonVersions",
+            entry.owner,
+        )
+    return pins
 
 
 def _check_open_alone(entry: Reader, cidrs: tuple[IPv4Network, ...]) -> None:

@@ -46,6 +46,7 @@ CONTROLLER_POLICY = EKS.child("aws:iam/policy:Policy", "{eks}-lbc-policy", "clus
 CONTROLLER_ATTACHMENT = EKS.child(ATTACHMENT, "{eks}-lbc", "cluster {cluster}'s load balancer controller policy attachment")
 CONTROLLER = EKS.child(HELM_RELEASE, "{eks}-aws-load-balancer-controller", "cluster {cluster}'s load balancer controller")
 METRICS_SERVER = EKS.child(HELM_RELEASE, "{eks}-metrics-server", "cluster {cluster}'s metrics-server")
+COREDNS = EKS.child("aws:eks/addon:Addon", "{eks}-coredns", "cluster {cluster}'s CoreDNS add-on")
 # The AWS-managed policies of the node role; each one's attachment is named after it.
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
