@@ -22,11 +22,11 @@ import pytest
 
 from components.config import declarations as d
 from components.config.fields import EMPTY_VALUES_RULE, Field
-from components.config.istio import REMOTE_UNUSED_ISTIOD_VALUES
 from components.config.kinds import Kind, ListOf, Object, Objects
 from components.config.load import READ_NAMESPACES, decode_config, unread_namespace_problems
 from components.config.parse import project_fields
 from components.config.problems import ConfigError, Problem
+from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
 from components.platforms import platform_configs
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, n_existing, parse, problems, two_azure, vpc
 from tests.harness.mocks import MeshMocks

@@ -21,76 +21,17 @@ from typing import Any
 from components.config.fields import Reader, path_key
 from components.config.kinds import DNS_LABEL, DNS_LABEL_HINT, Fail, Kind, canonical_version, text_of, type_name
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.istio.owned import MERGED_ISTIOD_LISTS, MERGED_ISTIOD_MAPS
 
 SUPPORTED_ISTIO_MINORS = ((1, 29), (1, 30), (1, 31))
-# The four keys of the `cacerts` Secret (and files of a CA delivered as files); istiod refuses to
-# start on a partial set (Istio >= 1.27).
-CA_CERT = "ca-cert.pem"
-CA_KEY = "ca-key.pem"
-ROOT_CERT = "root-cert.pem"
-CERT_CHAIN = "cert-chain.pem"
-CA_FILES = (CA_CERT, CA_KEY, ROOT_CERT, CERT_CHAIN)
-# istiod's xDS and webhook ports: the API server calls the webhooks, a primary's east-west gateway
-# passes both through to remotes.
-XDS_PORT = 15012
-WEBHOOK_PORT = 15017
-WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
 EXACT_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 
-# Every istiod value path the program sets, and the config that decides it.
-PROGRAM_OWNED_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
-    ("global", "meshID"): "meshId",
-    ("global", "multiCluster", "clusterName"): "the cluster's name",
-    ("global", "network"): "the cluster's network",
-    ("revision",): "istioRevisions",
-    ("revisionTags",): "istioRevisions",
-    ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
-    ("profile",): "topology, role and dataplane (remotes use the remote profile, ambient the ambient one)",
-    ("env", "AMBIENT_ENABLE_MULTI_NETWORK"): "dataplane (ambient across networks)",
-    ("env", "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS"): "dataplane (ambient across networks)",
-    ("env", "AMBIENT_ENABLE_BAGGAGE"): "dataplane (ambient across networks)",
-    ("global", "remotePilotAddress"): "the primary's east-west gateway address",
-    # The chart's istiodRemote (enabled, injectionURL, injectionPath, injectionCABundle) turns istiod
-    # into a remote's injection webhooks: the program writes it whole for remotes, and on a primary
-    # istiodRemote.enabled would remove istiod.
-    ("istiodRemote",): "topology and role (a remote's injection webhooks, served by its primary's istiod)",
-    ("meshConfig", "accessLogFile"): "accessLog",
-    ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
-    ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
-    # The chart would shape its tag webhooks with these; the tags are the program's own objects.
-    ("sidecarInjectorWebhook", "reinvocationPolicy"): "istioRevisions (each tag's injection webhook)",
-    ("sidecarInjectorWebhook", "enableNamespacesByDefault"): "istioRevisions (each tag's injection webhook)",
-    ("sidecarInjectorWebhookAnnotations",): "istioRevisions (each tag's injection webhook)",
-}
-# istiod values a remote has no use for: it runs no istiod (the chart's remote profile,
-# manifests/helm-profiles/remote.yaml, sets configMap: false), and its proxies take these from their
-# primary's istiod. The program drops them from a remote's values (``remote_istiod_values``), so a
-# remote's own istiodValues may not set them; the value names what they are.
-REMOTE_UNUSED_ISTIOD_VALUES: dict[str, str] = {"meshConfig": "mesh config"}
-# Lists the program appends its own entries to (``components.mesh.istio.with_ca_files``), with the
-# fields of an entry whose value is the program's: a CA delivered as files (``caDelivery``) is a
-# volume of this name, mounted at this path.
-CA_FILES_VOLUME = "cacerts-files"
-CA_FILES_DIR = "/etc/cacerts-files"
-_CA_FILES_VOLUME_NAME = (CA_FILES_VOLUME, "the name of the program's volume of CA files (caDelivery)")
-MERGED_ISTIOD_LISTS: dict[str, dict[str, tuple[str, str]]] = {
-    "volumes": {"name": _CA_FILES_VOLUME_NAME},
-    "volumeMounts": {"name": _CA_FILES_VOLUME_NAME, "mountPath": (CA_FILES_DIR, "where the program mounts the CA files (caDelivery)")},
-}
-# Objects of text the program adds entries to (a platform's identity for istiod, e.g. Azure workload
-# identity's pod label and service-account annotation); the platform owns those keys.
-MERGED_ISTIOD_MAPS = ("podLabels", "serviceAccountAnnotations")
 # The Gateway API release each Istio minor is built against (its go.mod: sigs.k8s.io/gateway-api);
 # ambient meshes install its standard-channel CRDs, which Istio's charts do not ship.
 GATEWAY_API_RELEASES = {(1, 29): "v1.4.1", (1, 30): "v1.5.1", (1, 31): "v1.6.0"}
 GATEWAY_API_TAG = re.compile(r"v([0-9]+)\.([0-9]+)\.([0-9]+)")
 # A tag names the check's namespace ``sample-<tag>``, which must fit a DNS label.
 MAX_TAG_LENGTH = 63 - len("sample-")
-
-
-def istiod_service(version: str) -> str:
-    """istiod's Service (and service account) of one release's revision."""
-    return f"istiod-{revision_name(version)}"
 
 
 def minor_text(minor: tuple[int, int]) -> str:

@@ -14,13 +14,14 @@ from typing import Any
 
 from components.config import declarations as d
 from components.config.fields import Field, Reader
-from components.config.istio import PROGRAM_OWNED_ISTIOD_VALUES, check_istiod_values
+from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
 from components.config.model import CaSpec, ClusterSpec, MeshSpec
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
 from components.config.rules import check_mesh
+from components.istio.owned import PROGRAM_OWNED_ISTIOD_VALUES
 
 CONFIG_WHAT = "the istio-multicluster config"
 

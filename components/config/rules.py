@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
-from components.config.istio import REMOTE_UNUSED_ISTIOD_VALUES, gateway_api_order, gateway_api_release
+from components.config.istio import gateway_api_order, gateway_api_release
 from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
 from components.config.platform import EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
+from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
 
 
 def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: Problems) -> None:

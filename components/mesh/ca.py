@@ -17,8 +17,8 @@ import pulumi
 import pulumi_tls as tls
 
 from components.config import mesh_names as names
-from components.config.istio import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.config.model import CaSpec
+from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 
 KEY_BITS = 4096
 ORGANIZATION = "Istio"

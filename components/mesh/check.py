@@ -45,13 +45,15 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.mesh_names import ProbeSet, probe_sets
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
-from components.mesh import ambient
+from components.istio import ambient
+from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
+from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
-from components.mesh.handle import ClusterHandle
-from components.mesh.istio import REVISION_ANNOTATION, IstioRelease, injection_labels
+from components.mesh.istio import IstioRelease
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
 
@@ -268,7 +270,7 @@ class MeshCheck(pulumi.ComponentResource):
         """helloworld's Service; ``shared`` labels it ``istio.io/global`` (ambient's cross-cluster Services)."""
         labels = {"app": "helloworld", "service": "helloworld"}
         if shared:
-            labels[ambient.GLOBAL_SERVICE_LABEL] = "true"
+            labels[GLOBAL_SERVICE_LABEL] = "true"
         return k8s.core.v1.Service(
             names.HELLOWORLD_SERVICE.name(prefix=prefix),
             metadata=k8s.meta.v1.ObjectMetaArgs(name="helloworld", namespace=namespace, labels=labels),

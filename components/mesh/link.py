@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec
 from components.k8s.kubeconfig import bearer_kubeconfig
-from components.mesh.handle import ClusterHandle
 from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
 
 READER_ACCOUNT = "istio-reader-service-account"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec, Role
 from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
-from components.mesh.handle import ClusterHandle
 from components.mesh.istio import IstioRelease, IstioReleaseArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 

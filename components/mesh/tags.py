@@ -28,12 +28,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.model import DEFAULT_TAG
+from components.istio.facts import INJECT_LABEL, INJECTION_LABEL, REV_LABEL, TAG_LABEL
 
 TAG_WEBHOOK_PREFIX = "istio-revision-tag"
-TAG_LABEL = "istio.io/tag"
-REV_LABEL = "istio.io/rev"
-INJECTION_LABEL = "istio-injection"
-INJECT_LABEL = "sidecar.istio.io/inject"
 INJECTOR_SUFFIX = "sidecar-injector.istio.io"
 
 

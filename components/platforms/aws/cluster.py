@@ -34,11 +34,11 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.cluster.handle import ClusterHandle
 from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
-from components.mesh.handle import ClusterHandle
 from components.platforms.aws import lbc, names
 from components.platforms.aws.addons import coredns_addon, node_agent_options
 from components.platforms.aws.config import aws_part

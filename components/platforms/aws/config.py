@@ -23,7 +23,6 @@ from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
-from components.config.istio import WEBHOOK_PORTS
 from components.config.kinds import (
     DNS_LABEL,
     DNS_LABEL_HINT,
@@ -43,6 +42,7 @@ from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
+from components.istio.facts import WEBHOOK_PORTS
 from components.platforms.aws import names
 from components.platforms.aws.cli import aws_cli_problem
 

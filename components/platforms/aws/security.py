@@ -22,10 +22,8 @@ from itertools import permutations
 import pulumi
 import pulumi_aws as aws
 
-from components.config.istio import WEBHOOK_PORTS
 from components.config.model import ClusterSpec
-from components.mesh.ambient import HBONE_PORT
-from components.mesh.istio import CROSS_NETWORK_PORT
+from components.istio.facts import CROSS_NETWORK_PORT, HBONE_PORT, WEBHOOK_PORTS
 from components.platforms.aws import names
 from components.platforms.aws.cluster import EksCluster
 from components.platforms.aws.config import VpcSpec, aws_part

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.config.istio import istiod_service
 from components.config.model import ClusterSpec, MeshSpec, Role, platform_settings
+from components.istio.facts import istiod_service
 from components.mesh.ca import MeshCA
 from components.platforms.azure import names
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import yaml
 
-from components.mesh.handle import CaFiles
+from components.cluster.handle import CaFiles
 from components.platforms.azure import names
 from components.platforms.azure.config import WORKLOAD_IDENTITY_CLIENT, WORKLOAD_IDENTITY_USE
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_USER, assign_role, joined_ids, propagation_wait

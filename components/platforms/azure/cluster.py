@@ -32,10 +32,10 @@ import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec
 from components.k8s import aks_token
 from components.k8s.kubeconfig import exec_kubeconfig
-from components.mesh.handle import ClusterHandle
 from components.platforms.azure import names
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork

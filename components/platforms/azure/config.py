@@ -23,7 +23,6 @@ from typing import Any
 
 from components.config.counts import node_counts
 from components.config.fields import Field, Reader
-from components.config.istio import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
 from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
@@ -31,6 +30,7 @@ from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
+from components.istio.facts import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
 from components.platforms.azure import names
 
 NAME = "azure"

@@ -28,7 +28,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_random as random
 
-from components.config.istio import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
 from components.platforms.azure import names
 from components.platforms.azure.names import ROOT_CERT_NAME, secret_name

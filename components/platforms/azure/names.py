@@ -3,8 +3,8 @@ CA copies and istiod's access to them; see ``components.config.names``."""
 
 from __future__ import annotations
 
-from components.config.istio import ROOT_CERT
 from components.config.names import NameTemplate
+from components.istio.facts import ROOT_CERT
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
-from components.mesh.handle import ClusterHandle
 from components.platforms.existing import names
 from components.platforms.existing.config import MetalLbSpec, existing_part
 from components.platforms.exposure import Exposure

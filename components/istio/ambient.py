@@ -24,6 +24,7 @@ import yaml
 
 from components.config.istio import installed_gateway_api
 from components.config.model import MeshSpec
+from components.istio.facts import DATAPLANE_MODE_LABEL, HBONE_PORT
 
 GATEWAY_API_URL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{release}/standard-install.yaml"
 EASTWEST_CLASS = "istio-east-west"
@@ -32,9 +33,6 @@ EASTWEST_CLASS = "istio-east-west"
 # ambient Pulumi deletes the old release last, whose uninstall would delete a Service of that name.
 AMBIENT_EASTWEST = "istio-eastwest"
 EASTWEST_OPTIONS = "istio-eastwest-options"
-HBONE_PORT = 15008
-DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
-GLOBAL_SERVICE_LABEL = "istio.io/global"
 # pulumi-kubernetes waits for this condition (provider/pkg/metadata/overrides.go); istiod sets a
 # Gateway Programmed once its Service has a load-balancer address.
 WAIT_FOR = {"pulumi.com/waitFor": "condition=Programmed"}

@@ -1,0 +1,1 @@
+"""What the mesh layer knows of a cluster (``ClusterHandle``), below both the mesh and the platforms."""

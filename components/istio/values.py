@@ -1,0 +1,254 @@
+"""The value trees and config specs the program gives Istio, as pure functions of the mesh.
+
+Helm ignores unknown keys silently, so a typo in a value tree would go unnoticed: the trees are
+built here, without Pulumi resources, so tests pin them exactly. ``components.mesh`` installs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components.cluster.handle import CaFiles
+from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.istio import ambient
+from components.istio.facts import (
+    CA_FILES_CLASS,
+    CA_FILES_DIR,
+    CA_FILES_VOLUME,
+    CROSS_NETWORK_PORT,
+    CSI_DRIVER,
+    EASTWEST_GATEWAY,
+    INJECTION_LABEL,
+    ISTIO_NAMESPACE,
+    ISTIOD_GATEWAY,
+    REV_LABEL,
+    REVISION_ANNOTATION,
+    WEBHOOK_PORT,
+    XDS_PORT,
+    istiod_service,
+)
+from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
+
+
+def injection_labels(tag: str = DEFAULT_TAG) -> dict[str, str]:
+    """Namespace labels that have the revision ``tag`` points at inject sidecars (and gateways):
+    ``istio-injection=enabled`` follows the ``default`` tag, ``istio.io/rev=<tag>`` any tag."""
+    return {INJECTION_LABEL: "enabled"} if tag == DEFAULT_TAG else {REV_LABEL: tag}
+
+
+def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge value trees left to right; nested mappings merge, anything else is replaced."""
+    merged: dict[str, Any] = {}
+    for tree in trees:
+        for key, value in tree.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+                merged[key] = deep_merge(merged[key], value)
+            else:
+                merged[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
+    return merged
+
+
+def base_values(mesh: MeshSpec) -> dict[str, Any]:
+    """Values of the ``base`` chart (installed once, from the newest release): the default
+    validating webhook follows the ``default`` tag's revision."""
+    return {"defaultRevision": mesh.default_revision}
+
+
+def remote_base_values(mesh: MeshSpec, primary_address: str, root_cert: str) -> dict[str, Any]:
+    """Values of the ``base`` chart on a remote: the remote profile; validation served by the primary,
+    at a URL when its address is a host name (see ``remote_istiod_values``).
+
+    The default validation webhook gets the mesh root as its CA bundle: istiod patches the bundle
+    (and failurePolicy) only into its own cluster's validating webhooks, and the chart writes
+    ``failurePolicy: Ignore`` only on install, so after the first upgrade of ``base`` a remote's
+    webhook would fail closed with no CA to trust istiod by. istiod's serving certificate chains
+    to the mesh root, so with the bundle the chart's ``Fail`` is right from the start, once the
+    primary's routes to istiod exist (the remote's Istio config waits for them).
+    """
+    values: dict[str, Any] = {"profile": "remote", **base_values(mesh)}
+    values["base"] = {"validationCABundle": base64.b64encode(root_cert.encode()).decode()}
+    if not is_ip_address(primary_address):
+        values["base"]["validationURL"] = f"https://{primary_address}:{WEBHOOK_PORT}/validate"
+    return values
+
+
+def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
+    """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
+
+    ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
+    equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``). Each
+    release runs as its own revision (``1-30-3``); the tags that point at it are the program's own
+    objects, not the chart's ``revisionTags`` (see ``components.mesh.tags``).
+    A primary serving remotes whose webhooks dial it by host name (``dns_names``) puts those names
+    in its serving certificate (``ISTIOD_CUSTOM_HOST``): the API server verifies a webhook URL's
+    host against the certificate. The overrides (mesh-wide, then the cluster's) cannot touch any
+    of this: the config parser refuses it.
+    """
+    values: dict[str, Any] = {
+        "global": {
+            "meshID": mesh.mesh_id,
+            "multiCluster": {"clusterName": cluster},
+            "network": network,
+        },
+    }
+    values["revision"] = revision_name(version)
+    if mesh.ambient:
+        values = deep_merge(values, ambient.ambient_istiod_values())
+    if mesh.access_log:
+        values["meshConfig"] = {"accessLogFile": "/dev/stdout"}
+    if mesh.exposes_istiod(cluster):
+        values["global"]["externalIstiod"] = True
+        if dns_names:
+            values.setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = ",".join(dns_names)
+    return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+
+
+def with_ca_files(values: Mapping[str, Any], files: CaFiles) -> dict[str, Any]:
+    """istiod ``values`` that read the CA from the CSI volume of SecretProviderClass ``istio-cacerts``.
+
+    The chart always mounts the optional Secret ``cacerts`` at /etc/cacerts, so the CSI volume goes
+    elsewhere, and ROOT_CA_DIR (istiod's plug-in CA directory, default ./etc/cacerts) points at it.
+    istiod takes the files only when all four are there (an incomplete set stops it).
+    """
+    merged = deep_merge(values)
+    merged["volumes"] = [
+        *merged.get("volumes", []),
+        {
+            "name": CA_FILES_VOLUME,
+            "csi": {"driver": CSI_DRIVER, "readOnly": True, "volumeAttributes": {"secretProviderClass": CA_FILES_CLASS}},
+        },
+    ]
+    merged["volumeMounts"] = [*merged.get("volumeMounts", []), {"name": CA_FILES_VOLUME, "mountPath": CA_FILES_DIR, "readOnly": True}]
+    merged.setdefault("env", {})["ROOT_CA_DIR"] = CA_FILES_DIR
+    if files.pod_labels:
+        merged["podLabels"] = {**merged.get("podLabels", {}), **files.pod_labels}
+    if files.service_account_annotations:
+        merged["serviceAccountAnnotations"] = {**merged.get("serviceAccountAnnotations", {}), **files.service_account_annotations}
+    return merged
+
+
+def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, primary_address: str) -> dict[str, Any]:
+    """Values of the ``istiod`` chart on a remote: no istiod of its own, the primary's through its
+    east-west gateway, injection served by the primary for this cluster.
+
+    With a bare IP the chart points the remote's ``istiod`` Service at it (an EndpointSlice) and the
+    webhook at that Service (``injectionPath``). With a host name (every AWS NLB) the chart makes
+    the Service ``ExternalName``, which the API server refuses to call webhooks through
+    (istio/istio#45014), so the webhook dials the primary's port 15017 by URL (``injectionURL``).
+    """
+    values = istiod_values(mesh, cluster, network, version)
+    for key in REMOTE_UNUSED_ISTIOD_VALUES:  # they come from the primary's istiod
+        values.pop(key, None)
+    values["profile"] = "remote"
+    values["global"]["remotePilotAddress"] = primary_address
+    path, url = remote_injection(cluster, network, primary_address)
+    values["istiodRemote"] = {"injectionURL": url} if url else {"injectionPath": path}
+    return values
+
+
+def remote_injection(cluster: str, network: str, primary_address: str) -> tuple[str, str | None]:
+    """The path at which the primary injects a remote's pods, and the URL the remote's webhooks
+    dial when the primary is reached by host name (``None`` with an IP: they go through the
+    remote's ``istiod-<revision>`` Service)."""
+    path = f"/inject/cluster/{cluster}/net/{network}"
+    return path, None if is_ip_address(primary_address) else f"https://{primary_address}:{WEBHOOK_PORT}{path}"
+
+
+def is_ip_address(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def istiod_gateway_spec() -> dict[str, Any]:
+    """The Gateway that passes remotes' xDS (15012) and webhook (15017) traffic to istiod untouched."""
+    return {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {"port": {"name": "tls-istiod", "number": XDS_PORT, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+            {"port": {"name": "tls-webhook", "number": WEBHOOK_PORT, "protocol": "tls"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+        ],
+    }
+
+
+def istiod_virtual_service_spec(version: str) -> dict[str, Any]:
+    """Routes the istiod-gateway's traffic for one revision to its istiod: 15012 to 15012, 15017 to
+    the webhook's 443. Remotes' proxies and webhooks dial ``istiod-<revision>.istio-system.svc``
+    (their Service of that name leads here), which is the TLS SNI that picks the revision."""
+    service = istiod_service(version)
+    sni = [f"{service}.{ISTIO_NAMESPACE}.svc", f"{service}.{ISTIO_NAMESPACE}.svc.cluster.local"]
+    return {
+        "hosts": ["*"],
+        "gateways": [ISTIOD_GATEWAY],
+        "tls": [
+            {"match": [{"port": XDS_PORT, "sniHosts": sni}], "route": [_istiod_route(version, XDS_PORT)]},
+            {"match": [{"port": WEBHOOK_PORT, "sniHosts": sni}], "route": [_istiod_route(version, 443)]},
+        ],
+    }
+
+
+def istiod_webhook_virtual_service_spec(version: str, hosts: Sequence[str]) -> dict[str, Any]:
+    """Routes webhook calls that dial the primary by URL to the ``default`` tag's revision.
+
+    They carry the load balancer's host name as SNI, which cannot pick a revision, so one route,
+    in a VirtualService of its own that stays when the tag moves (updated in place): istiod takes
+    VirtualServices oldest first and drops a later route for an SNI host one already claims, so a
+    route in the new revision's VirtualService would be ignored until the old one is deleted.
+    """
+    return {
+        "hosts": ["*"],
+        "gateways": [ISTIOD_GATEWAY],
+        "tls": [{"match": [{"port": WEBHOOK_PORT, "sniHosts": list(hosts)}], "route": [_istiod_route(version, 443)]}],
+    }
+
+
+def _istiod_route(version: str, port: int) -> dict[str, Any]:
+    return {"destination": {"host": f"{istiod_service(version)}.{ISTIO_NAMESPACE}.svc.cluster.local", "port": {"number": port}}}
+
+
+def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
+    """Values of the ``gateway`` chart shared by both gateways: name, Service annotations, and a pod
+    annotation naming the ``default`` tag's revision. The gateways are injected by whatever revision
+    the ``default`` tag points at, but pods only change revision when they restart: the annotation
+    makes the Deployment roll when the tag moves."""
+    values: dict[str, Any] = {"name": name, "podAnnotations": {REVISION_ANNOTATION: mesh.default_revision}}
+    if annotations:
+        values["service"] = {"annotations": dict(annotations)}
+    return values
+
+
+def eastwest_values(
+    mesh: MeshSpec, network: str, annotations: Mapping[str, str], source_ranges: pulumi.Input[Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """Values of the ``gateway`` chart for the east-west gateway.
+
+    ``networkGateway`` alone adds the network label, the requested-network-view env and ports
+    15021/15443/15012/15017; the chart labels the pods ``istio: eastwestgateway``. With
+    ``source_ranges`` its Service's load balancer admits only those CIDRs.
+    """
+    values = gateway_values(mesh, EASTWEST_GATEWAY, annotations)
+    if source_ranges is not None:
+        values.setdefault("service", {})["loadBalancerSourceRanges"] = source_ranges
+    return {"name": values.pop("name"), "networkGateway": network, **values}
+
+
+def cross_network_gateway_spec() -> dict[str, Any]:
+    """The Istio Gateway that passes mTLS traffic for ``*.local`` through port 15443 untouched."""
+    return {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {
+                "port": {"number": CROSS_NETWORK_PORT, "name": "tls", "protocol": "TLS"},
+                "tls": {"mode": "AUTO_PASSTHROUGH"},
+                "hosts": ["*.local"],
+            }
+        ],
+    }
