@@ -22,7 +22,6 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.config.istio import installed_gateway_api
 from components.config.model import MeshSpec
 from components.istio.facts import DATAPLANE_MODE_LABEL, HBONE_PORT
 
@@ -38,9 +37,9 @@ EASTWEST_OPTIONS = "istio-eastwest-options"
 WAIT_FOR = {"pulumi.com/waitFor": "condition=Programmed"}
 
 
-def gateway_api_crds_url(mesh: MeshSpec) -> str:
-    """The standard-channel CRDs of the mesh's Gateway API release (``installed_gateway_api``)."""
-    return GATEWAY_API_URL.format(release=installed_gateway_api(mesh))
+def gateway_api_crds_url(release: str) -> str:
+    """The standard-channel CRDs of a Gateway API release (the mesh's: ``installed_gateway_api``)."""
+    return GATEWAY_API_URL.format(release=release)
 
 
 # istiod's ambient switches (pilot/pkg/features/ambient.go), each off by default. Multi-network is

@@ -33,7 +33,6 @@ from components.istio.facts import (
     XDS_PORT,
     istiod_service,
 )
-from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
 
 
 def injection_labels(tag: str = DEFAULT_TAG) -> dict[str, str]:
@@ -52,6 +51,34 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 merged[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
     return merged
+
+
+# istiod values a remote has no use for: it runs no istiod (the chart's remote profile,
+# manifests/helm-profiles/remote.yaml, sets configMap: false), and its proxies take these from their
+# primary's istiod. The program drops them from a remote's values (``remote_istiod_values``), so a
+# remote's own istiodValues may not set them; the value names what they are.
+REMOTE_UNUSED_ISTIOD_VALUES: dict[str, str] = {"meshConfig": "mesh config"}
+# Every istiod value path the program writes (``components.istio.values.owned_istiod_values``,
+# ``remote_istiod_values``, ``with_ca_files``), and the config that decides it.
+WRITTEN_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
+    ("global", "meshID"): "meshId",
+    ("global", "multiCluster", "clusterName"): "the cluster's name",
+    ("global", "network"): "the cluster's network",
+    ("revision",): "istioRevisions",
+    ("global", "externalIstiod"): "topology (primaries of a primary-remote mesh)",
+    ("profile",): "topology, role and dataplane (remotes use the remote profile, ambient the ambient one)",
+    ("env", "AMBIENT_ENABLE_MULTI_NETWORK"): "dataplane (ambient across networks)",
+    ("env", "AMBIENT_ENABLE_MULTI_NETWORK_INGRESS"): "dataplane (ambient across networks)",
+    ("env", "AMBIENT_ENABLE_BAGGAGE"): "dataplane (ambient across networks)",
+    ("global", "remotePilotAddress"): "the primary's east-west gateway address",
+    # The chart's istiodRemote (enabled, injectionURL, injectionPath, injectionCABundle) turns istiod
+    # into a remote's injection webhooks: the program writes it whole for remotes, and on a primary
+    # istiodRemote.enabled would remove istiod.
+    ("istiodRemote",): "topology and role (a remote's injection webhooks, served by its primary's istiod)",
+    ("meshConfig", "accessLogFile"): "accessLog",
+    ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
+    ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
+}
 
 
 def base_values(mesh: MeshSpec) -> dict[str, Any]:
@@ -79,7 +106,16 @@ def remote_base_values(mesh: MeshSpec, primary_address: str, root_cert: str) -> 
 
 
 def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
-    """Values of the ``istiod`` chart for a multicluster mesh, with the config's overrides merged over them.
+    """Values of the ``istiod`` chart for a multicluster mesh: the config's overrides (mesh-wide,
+    then the cluster's), then the program's own values over them (``owned_istiod_values``).
+    """
+    overrides = deep_merge(mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+    return deep_merge(overrides, owned_istiod_values(mesh, cluster, network, version, dns_names))
+
+
+def owned_istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_names: Sequence[str] = ()) -> dict[str, Any]:
+    """The istiod values the program writes from the mesh (each path is in ``WRITTEN_ISTIOD_VALUES``,
+    which the config refuses in ``istiodValues``).
 
     ``global.meshID`` is one value for the whole mesh; ``clusterName`` becomes CLUSTER_ID and must
     equal the key of this cluster's remote secret elsewhere (unset it would be ``Kubernetes``). Each
@@ -87,8 +123,7 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_
     objects, not the chart's ``revisionTags`` (see ``components.mesh.tags``).
     A primary serving remotes whose webhooks dial it by host name (``dns_names``) puts those names
     in its serving certificate (``ISTIOD_CUSTOM_HOST``): the API server verifies a webhook URL's
-    host against the certificate. The overrides (mesh-wide, then the cluster's) cannot touch any
-    of this: the config parser refuses it.
+    host against the certificate.
     """
     values: dict[str, Any] = {
         "global": {
@@ -106,7 +141,7 @@ def istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, dns_
         values["global"]["externalIstiod"] = True
         if dns_names:
             values.setdefault("env", {})["ISTIOD_CUSTOM_HOST"] = ",".join(dns_names)
-    return deep_merge(values, mesh.istiod_values, mesh.cluster(cluster).istiod_values)
+    return values
 
 
 def with_ca_files(values: Mapping[str, Any], files: CaFiles) -> dict[str, Any]:

@@ -2,9 +2,8 @@
 
 ``istio-system`` (labelled with the cluster's network) -> ``base`` and ``cacerts`` -> ``istiod`` ->
 gateways. istiod waits for ``cacerts``: an istiod that started without it keeps a self-signed CA
-and the clusters would not trust each other. The Helm value trees are built by the pure functions
-below so tests can pin them exactly: Helm ignores unknown keys silently, so a typo would
-otherwise go unnoticed.
+and the clusters would not trust each other. The Helm value trees and Istio config specs come
+from ``components.istio.values``, pure functions tests pin exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
+from components.config.istio import installed_gateway_api
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 from components.config.names import NameTemplate
 from components.istio import ambient
@@ -182,7 +182,7 @@ class IstioRelease(pulumi.ComponentResource):
         """The Gateway API's standard-channel CRDs, fetched by the provider from the release's URL."""
         return k8s.yaml.v2.ConfigFile(
             names.GATEWAY_API_CRDS.name(release=name),
-            file=ambient.gateway_api_crds_url(args.mesh),
+            file=ambient.gateway_api_crds_url(installed_gateway_api(args.mesh)),
             opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": args.cluster.provider}),
         )
 
