@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 import yaml
 
+from components.platforms.azure.cluster import system_identity
+from components.platforms.azure.keyvault import vault_uri
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.test_aks_lifecycle import istiod_values_from_vault
 from tests.test_day2 import changes
@@ -319,3 +322,11 @@ def test_the_autoscaler_owns_autoscaled_pools_node_counts() -> None:
     counted = [{**pool, "count": 3} for pool in fixed[:2]] + [{**fixed[2], "count": 3, "minCount": 3, "maxCount": 3}]
     after = run_stack("aks", {"clusters": [clusters[0], {**clusters[1], "nodePools": counted}]}, state=before.state())
     assert changes(before, after).touched == {"eastus-aks-user2"}
+
+
+def test_an_aks_cluster_without_its_identity_or_a_vault_without_its_uri_fails_saying_so() -> None:
+    """Passing "" on would assign roles to no one, or mount a CA from nowhere, and fail far away."""
+    with pytest.raises(ValueError, match="AKS cluster westeurope-aks reports no system-assigned identity"):
+        system_identity("westeurope-aks", None)
+    with pytest.raises(ValueError, match="Key Vault returned no vaultUri"):
+        vault_uri(None)

@@ -269,3 +269,17 @@ def test_a_reader_token_exists_only_where_another_cluster_reads_through_it(mesh:
     assert tokens == ["mesh-link-c2-reader-token", "mesh-link-c3-reader-token"]
     secrets = sorted(r.name for r in mesh.of_type("kubernetes:core/v1:Secret") if "-in-" in r.name)
     assert secrets == ["mesh-link-c2-in-c1", "mesh-link-c3-in-c1"]
+
+
+def test_the_suggested_release_is_the_newest_by_version_not_by_text() -> None:
+    """As text 1.30.9 sorts after 1.30.10; the suggestion must be the newer release."""
+    config = stack_config("eks")
+    config["clusters"][1].update(role="remote", primary="cluster-1")
+    with pytest.raises(ConfigError) as raised:
+        run_stack(
+            "eks",
+            {"topology": "primary-remote", "clusters": config["clusters"], "istioRevisions": {"default": "1.30.9", "canary": "1.30.10"}},
+        )
+    (problem,) = raised.value.problems
+    assert "runs 1.30.9 and 1.30.10 side by side" in str(problem)
+    assert str(problem).endswith('e.g. {default: "1.30.10"}')

@@ -37,7 +37,16 @@ from components.config.kinds import (
     Text,
     Version,
 )
-from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, Topology, platform_part, platform_settings
+from components.config.model import (
+    ClusterPlatform,
+    ClusterSpec,
+    MeshSpec,
+    Role,
+    Topology,
+    platform_part,
+    platform_settings,
+    version_order,
+)
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
@@ -249,9 +258,6 @@ class AwsSettings:
     vpc_names: frozenset[str]
     recovery_window_days: int
     secrets_region: str | None
-
-    def vpc(self, name: str) -> VpcSpec:
-        return next(v.value for v in self.vpcs if v.value.name == name)
 
 
 @dataclass(frozen=True)
@@ -730,7 +736,7 @@ def _one_release_behind_host_names(mesh: ParsedMesh, problems: Problems) -> None
     URL, so every webhook call arrives with that one name as its TLS SNI: the east-west gateway
     can route it to one revision only (the ``default`` tag's). A second revision's injection on
     those remotes would silently come from the first, so a canary cannot run there."""
-    versions = sorted(set((mesh.revisions or {}).values()))
+    versions = sorted(set((mesh.revisions or {}).values()), key=version_order)
     if mesh.topology is not Topology.PRIMARY_REMOTE or len(versions) < 2:
         return
     served = {c.value.primary for c in mesh.clusters if c.value.role is Role.REMOTE}

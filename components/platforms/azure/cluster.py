@@ -112,6 +112,14 @@ def entra_kubeconfig(encoded: str) -> str:
     return exec_kubeconfig(cluster["name"], cluster["cluster"]["server"], cluster["cluster"]["certificate-authority-data"], command, args)
 
 
+def system_identity(cluster: str, identity: azure_native.containerservice.outputs.ManagedClusterIdentityResponse | None) -> str:
+    """The principal of the cluster's system-assigned identity, which the program asks for: without
+    one the role assignments would go to an empty principal and Azure's refusal would not say why."""
+    if identity is None or not identity.principal_id:
+        raise ValueError(f"AKS cluster {cluster} reports no system-assigned identity; the program creates it with one")
+    return identity.principal_id
+
+
 @dataclass(frozen=True)
 class AksClusterArgs:
     """Inputs of ``AksCluster``.
@@ -333,7 +341,7 @@ class AksCluster(pulumi.ComponentResource):
         balancer's outbound rules (without it a LoadBalancer Service fails with LinkedAuthorizationFailed
         on publicIPAddresses/join/action, Azure/AKS#1945). A system-assigned identity exists only
         with the cluster, so the grants follow it, and the gateways wait for them."""
-        principal = self.managed_cluster.identity.apply(lambda identity: identity.principal_id if identity else "")
+        principal = self.managed_cluster.identity.apply(lambda identity: system_identity(args.spec.name, identity))
         scopes = {names.subnet_scope(pool): subnet.id for pool, subnet in args.network.subnets.items()}
         scopes |= {names.outbound_ip_scope(index): ip.id for index, ip in enumerate(args.network.outbound_ips)}
         return [

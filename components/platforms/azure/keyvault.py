@@ -37,6 +37,14 @@ from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_r
 SOFT_DELETE_DAYS = 7
 
 
+def vault_uri(uri: str | None) -> str:
+    """The vault's URI, which Azure returns for every vault it created: istiod's CSI volume reads the
+    CA from it, and an empty one would fail there, far from the cause."""
+    if not uri:
+        raise ValueError("Key Vault returned no vaultUri for a vault it created")
+    return uri
+
+
 @dataclass(frozen=True)
 class MeshKeyVaultArgs:
     """Inputs of ``MeshKeyVault``.
@@ -135,7 +143,7 @@ class MeshKeyVault(pulumi.ComponentResource):
             opts=created_first,
         )
         self.vault_name = self.vault.name
-        self.vault_uri = self.vault.properties.apply(lambda p: p.vault_uri or "")
+        self.vault_uri = self.vault.properties.apply(lambda properties: vault_uri(properties.vault_uri))
         writer = assign_role(
             names.SECRETS_OFFICER.name(vault=name),
             args.deployer_object_id,
