@@ -5,6 +5,7 @@ Each rule is checked on a small program so that the stack tests can rely on it.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 from typing import Any
@@ -20,8 +21,8 @@ from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
 from tests.harness import engine, replacements
 from tests.harness.mocks import MeshMocks
-from tests.harness.program import StackRun, UpdateFailed, run_program
-from tests.harness.webhooks import refused_at_first_up
+from tests.harness.program import StackRun, UpdateFailed, run_program, run_stack, stack_config
+from tests.harness.webhooks import refused_at_first_up, remote_istio_config_before_the_primarys_routes
 
 SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
 
@@ -393,3 +394,27 @@ def test_an_in_place_update_keeps_what_the_provider_made_and_a_replacement_makes
     rekeyed = run(tls_and_random(2048, 100, 10, "a", trigger="rotate"), state=first.state())
     assert {r.name: r.operation for r in rekeyed.resources if r.custom} == {"key": "replace", "cert": "replace", "suffix": "same"}
     assert rekeyed.named("key").outputs["publicKeyPem"] != first.named("key").outputs["publicKeyPem"]
+
+
+def test_the_remote_config_rule_flags_early_config_and_fails_when_its_routes_are_not_registered() -> None:
+    """The program puts no Istio config on remotes today; one that waits for nothing is flagged,
+    and a renamed route must not make the rule pass by finding nothing to require."""
+    run_ = run_stack("eks", {"topology": "primary-remote", "clusters": primary_remote_eks()})
+    assert remote_istio_config_before_the_primarys_routes(run_) == []
+    remote_provider = run_.named("cluster-2-istio-istio-system").provider
+    early = dataclasses.replace(
+        run_.named("cluster-1-istio-cross-network-gateway"), name="early", urn="urn:early", provider=remote_provider, dependencies=[]
+    )
+    with_early = copy.copy(run_)
+    with_early.resources = [*run_.resources, early]
+    assert [line.split(":")[0] for line in remote_istio_config_before_the_primarys_routes(with_early)] == ["early"]
+    renamed = copy.copy(with_early)
+    renamed.resources = [r for r in with_early.resources if r.name != "cluster-1-istio-istiod-gateway"]
+    with pytest.raises(AssertionError, match="cluster-1-istio-istiod-gateway"):
+        remote_istio_config_before_the_primarys_routes(renamed)
+
+
+def primary_remote_eks() -> list[dict[str, Any]]:
+    clusters = stack_config("eks")["clusters"]
+    clusters[1].update(role="remote", primary="cluster-1")
+    return clusters

@@ -154,9 +154,12 @@ def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[s
 def remote_istio_config_before_the_primarys_routes(run: StackRun) -> list[str]:
     refused = []
     for provider, remote in remote_clusters(run).items():
+        configs = [r for r in run.resources if r.provider == provider and r.type.startswith(ISTIO_CONFIG)]
+        if not configs:
+            continue
         primary = _primary_of(run, provider)
         routes = _routes_to_default_istiod(run, primary)
-        for config in (r for r in run.resources if r.provider == provider and r.type.startswith(ISTIO_CONFIG)):
+        for config in configs:
             missing = [route for route in routes if not run.needs(config, route)]
             if missing:
                 refused.append(f"{config.name}: remote {remote}'s validating webhook calls istiod on {primary} before {missing} exist")
@@ -178,12 +181,13 @@ def _primary_of(run: StackRun, provider: str) -> str:
 def _routes_to_default_istiod(run: StackRun, primary: str) -> list[str]:
     """The primary's istiod-gateway and its routes to the default revision's istiod (by SNI, and
     by URL where remotes dial it by host name): what a remote's webhook call passes through."""
-    tags = [r for r in run.resources if r.name == f"{primary}-istio-tag-default"]
-    if not tags:
-        return []
-    revision = (tags[0].inputs["metadata"].get("labels") or {})["istio.io/rev"]
-    wanted = {f"{primary}-istio-istiod-gateway", f"{primary}-istio-istiod-vs-{revision}", f"{primary}-istio-istiod-webhook-vs"}
-    return sorted(r.name for r in run.resources if r.type.startswith(ISTIO_CONFIG) and r.name in wanted)
+    revision = (run.named(f"{primary}-istio-tag-default").inputs["metadata"].get("labels") or {})["istio.io/rev"]
+    required = {f"{primary}-istio-istiod-gateway", f"{primary}-istio-istiod-vs-{revision}"}
+    present = {r.name for r in run.resources if r.type.startswith(ISTIO_CONFIG)}
+    # A rename must not make the rule pass by finding nothing to require.
+    assert required <= present, f"the routes a remote's webhook calls pass through are not registered: {sorted(required - present)}"
+    by_url = f"{primary}-istio-istiod-webhook-vs"  # only where remotes dial the primary by host name
+    return sorted(required | ({by_url} & present))
 
 
 CRD_MANIFESTS = {"kubernetes:gateway.networking.k8s.io/": "/kubernetes-sigs/gateway-api/releases/"}
