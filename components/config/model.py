@@ -82,7 +82,7 @@ class CaSpec:
     intermediate_early_renewal_hours: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClusterSpec:
     """One cluster of the mesh.
 
@@ -109,7 +109,7 @@ class ClusterSpec:
         return self.platform.cloud
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MeshSpec:
     """The whole mesh, as one stack's config describes it.
 

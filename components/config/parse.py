@@ -62,9 +62,18 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     count = len(listed) if isinstance(listed, list) else 0
     _unused_platform_settings(root, platforms, clouds, count)
     parsed = ParsedMesh(
-        topology, tuple(clusters), names, count, settings, revisions, operator_cidrs, frozenset(clouds.values()), dataplane, gateway_api,
-        sidecar_gateway if root.given(d.AMBIENT_SIDECAR_GATEWAY) else None,
-    )  # fmt: skip
+        topology=topology,
+        clusters=tuple(clusters),
+        names=names,
+        listed=count,
+        settings=settings,
+        revisions=revisions,
+        operator_cidrs=operator_cidrs,
+        clouds=frozenset(clouds.values()),
+        dataplane=dataplane,
+        gateway_api_release=gateway_api,
+        ambient_sidecar_gateway=sidecar_gateway if root.given(d.AMBIENT_SIDECAR_GATEWAY) else None,
+    )
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
@@ -73,10 +82,23 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image and dataplane and sidecar_gateway is not None
     spec = MeshSpec(
-        mesh_id, revisions, topology, access_log, ingress, verify, verify_image, mesh_values, ca,
-        tuple(c.value for c in clusters), settings, tuple(str(w) for w in problems.warnings), operator_cidrs or (), dataplane,
-        gateway_api, sidecar_gateway,
-    )  # fmt: skip
+        mesh_id=mesh_id,
+        revisions=revisions,
+        topology=topology,
+        access_log=access_log,
+        ingress_gateway=ingress,
+        verify=verify,
+        verify_image=verify_image,
+        istiod_values=mesh_values,
+        ca=ca,
+        clusters=tuple(c.value for c in clusters),
+        platform_settings=settings,
+        warnings=tuple(str(w) for w in problems.warnings),
+        operator_cidrs=operator_cidrs or (),
+        dataplane=dataplane,
+        gateway_api_release=gateway_api,
+        ambient_sidecar_gateway=sidecar_gateway,
+    )
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()
     return spec
@@ -197,4 +219,5 @@ def _cluster(
     if entry.failed or name is None or network is None or role is None or part is None or values is None:
         return None
     region, spec = part
-    return Entry(index, ClusterSpec(name, region, network, role, primary, spec, values), Owner("cluster", name))
+    cluster = ClusterSpec(name=name, region=region, network=network, role=role, primary=primary, platform=spec, istiod_values=values)
+    return Entry(index, cluster, Owner("cluster", name))

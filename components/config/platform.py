@@ -68,7 +68,7 @@ class RoutedRange:
         return f"{self.path} ({self.owner})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ParsedMesh:
     """What parsed, for the rules that compare clusters; anything that failed is absent.
 

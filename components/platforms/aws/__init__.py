@@ -60,7 +60,15 @@ class AwsPlatform:
             for c in clusters
         }
         AwsMeshSecurity(
-            names.SECURITY.name(), AwsMeshSecurityArgs(clusters, vpcs, eks, network.providers, mesh.ambient, mesh.ambient_sidecar_gateway)
+            names.SECURITY.name(),
+            AwsMeshSecurityArgs(
+                specs=clusters,
+                vpcs=vpcs,
+                clusters=eks,
+                providers=network.providers,
+                ambient=mesh.ambient,
+                sidecar_gateway=mesh.ambient_sidecar_gateway,
+            ),
         )
         assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
         secrets = MeshSecretsManager(

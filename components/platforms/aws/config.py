@@ -280,7 +280,7 @@ class AwsNodeGroup:
 DEFAULT_NODE_GROUP = AwsNodeGroup("default", (DEFAULT_INSTANCE_TYPE,), 2, 1, 5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AwsCluster:
     """The AWS part of a cluster spec.
 
@@ -376,7 +376,16 @@ class AwsConfig:
         addons = _addon_versions(entry, version)
         if entry.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
-        return region, AwsCluster(vpc, service, version, groups, public_cidrs, admins, support, addons)
+        return region, AwsCluster(
+            vpc=vpc,
+            service_cidr=service,
+            kubernetes_version=version,
+            node_groups=groups,
+            public_access_cidrs=public_cidrs,
+            admin_principal_arns=admins,
+            support_type=support,
+            addon_versions=addons,
+        )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         settings = mesh.settings.get(NAME)

@@ -29,7 +29,7 @@ from components.platforms.aws.cluster import EksCluster
 from components.platforms.aws.config import VpcSpec, aws_part
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AwsMeshSecurityArgs:
     """Inputs of ``AwsMeshSecurity``.
 

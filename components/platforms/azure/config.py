@@ -351,7 +351,7 @@ class AzureNodePool:
         return self.min_count != self.max_count
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AzureCluster:
     """The Azure part of a cluster spec.
 
@@ -471,7 +471,20 @@ class AzureConfig:
         if entry.failed or None in (region, group, vnet, service, dns_ip, cni, tier, pools, policy, entra):
             return None
         assert region and group and vnet and service and dns_ip and cni and tier and pools and policy and entra is not None
-        return region, AzureCluster(group, vnet, service, dns_ip, cni, pod, version, pools, tier, authorized, policy, entra)
+        return region, AzureCluster(
+            resource_group=group,
+            vnet_cidr=vnet,
+            service_cidr=service,
+            dns_service_ip=dns_ip,
+            cni=cni,
+            pod_cidr=pod,
+            kubernetes_version=version,
+            node_pools=pools,
+            sku_tier=tier,
+            authorized_ip_ranges=authorized,
+            network_policy=policy,
+            entra_id=entra,
+        )
 
     @staticmethod
     def _pod_cidr(entry: Reader, cni: AzureCni | None) -> IPv4Network | None:

@@ -133,7 +133,7 @@ class MetalLbSpec:
     chart_version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExistingCluster:
     """A cluster reached through a kubeconfig context (kind, minikube, any conformant cluster).
 
@@ -194,7 +194,9 @@ class ExistingConfig:
         istio_platform = entry.value(ISTIO_PLATFORM)
         if entry.failed or region is None or context is None or url is None:
             return None
-        return region, ExistingCluster(context, kubeconfig, url, metallb, egress, istio_platform)
+        return region, ExistingCluster(
+            context=context, kubeconfig=kubeconfig, api_server_url=url, metallb=metallb, egress_cidrs=egress, istio_platform=istio_platform
+        )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
         clusters = mesh.on(NAME)
