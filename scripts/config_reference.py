@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from components.config import declarations
-from components.config.fields import EMPTY_VALUES_RULE, Field
-from components.config.kinds import ListOf, Object, Objects
+from components.config.fields import EMPTY_VALUES_RULE, Field, Object, Objects
+from components.config.kinds import ListOf
 from components.config.load import PROJECT
 from components.config.parse import project_fields
 from components.platforms import platform_configs

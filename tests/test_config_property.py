@@ -13,8 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from components.config.fields import Field
-from components.config.kinds import Object, Objects
+from components.config.fields import Field, Object, Objects
 from components.config.parse import parse_mesh_spec, project_fields
 from components.config.problems import ConfigError
 from components.platforms import platform_configs

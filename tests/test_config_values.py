@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from components.config import declarations as d
-from components.config.fields import EMPTY_VALUES_RULE, Field
-from components.config.kinds import Kind, ListOf, Object, Objects
+from components.config.fields import EMPTY_VALUES_RULE, Field, Object, Objects
+from components.config.kinds import Kind, ListOf
 from components.config.load import READ_NAMESPACES, decode_config, unread_namespace_problems
 from components.config.parse import project_fields
 from components.config.problems import ConfigError, Problem

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from components.config.fields import Field
+from components.config.fields import Field, Objects
 from components.config.istio import GATEWAY_API_RELEASES, SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
 from components.config.kinds import (
     DNS_LABEL,
@@ -20,7 +20,6 @@ from components.config.kinds import (
     Choice,
     Integer,
     ListOf,
-    Objects,
     PublicCidr,
     Text,
     ValueTree,

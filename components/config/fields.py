@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from components.config.kinds import Kind, Object, Objects, type_name
+from components.config.kinds import Fail, Kind, ValueTree, type_name
 from components.config.problems import Owner, Problems
 
 T = TypeVar("T")
@@ -99,6 +99,50 @@ def empty_value(raw: object) -> str | None:
     if isinstance(raw, Mapping) and not raw:
         return "an empty object"
     return None
+
+
+@dataclass(frozen=True)
+class Objects(Kind[tuple[object, ...]]):
+    """A list of objects whose fields are ``fields``; the reader checks and parses each element.
+
+    Args:
+        fields: the fields each object may have.
+        what: how messages name one object, e.g. ``a node pool``.
+        min_items: the fewest objects allowed (default 0).
+    """
+
+    fields: Sequence[Field[Any]]
+    what: str
+    min_items: int = 0
+    schema = "array"
+
+    @property
+    def readme(self) -> str:
+        return "list of objects"
+
+    def convert(self, value: object, fail: Fail) -> tuple[object, ...] | None:
+        if not isinstance(value, list):
+            fail("type", f"must be a list of objects, got {type_name(value)}")
+            return None
+        if len(value) < self.min_items:
+            fail("empty-list", f"lists {len(value)} entr{'ies' if len(value) != 1 else 'y'}; give at least {self.min_items}")
+            return None
+        return tuple(value)
+
+    def to_schema(self, value: tuple[object, ...]) -> object:
+        return list(value)
+
+
+@dataclass(frozen=True)
+class Object(Kind[Mapping[str, object]]):
+    """One object whose fields are ``fields``; ``what`` names it in messages."""
+
+    fields: Sequence[Field[Any]]
+    what: str
+    schema = "object"
+
+    def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
+        return ValueTree().convert(value, fail)
 
 
 class Reader:

@@ -17,11 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import SplitResult, urlsplit
-
-if TYPE_CHECKING:
-    from components.config.fields import Field
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
@@ -551,47 +548,3 @@ class ValueTree(Kind[dict[str, Any]]):
             fail("type", f"must be an object, got {type_name(value)}")
             return None
         return {str(k): v for k, v in value.items()}
-
-
-@dataclass(frozen=True)
-class Objects(Kind[tuple[object, ...]]):
-    """A list of objects whose fields are ``fields``; the reader checks and parses each element.
-
-    Args:
-        fields: the fields each object may have.
-        what: how messages name one object, e.g. ``a node pool``.
-        min_items: the fewest objects allowed (default 0).
-    """
-
-    fields: Sequence[Field[Any]]
-    what: str
-    min_items: int = 0
-    schema = "array"
-
-    @property
-    def readme(self) -> str:
-        return "list of objects"
-
-    def convert(self, value: object, fail: Fail) -> tuple[object, ...] | None:
-        if not isinstance(value, list):
-            fail("type", f"must be a list of objects, got {type_name(value)}")
-            return None
-        if len(value) < self.min_items:
-            fail("empty-list", f"lists {len(value)} entr{'ies' if len(value) != 1 else 'y'}; give at least {self.min_items}")
-            return None
-        return tuple(value)
-
-    def to_schema(self, value: tuple[object, ...]) -> object:
-        return list(value)
-
-
-@dataclass(frozen=True)
-class Object(Kind[Mapping[str, object]]):
-    """One object whose fields are ``fields``; ``what`` names it in messages."""
-
-    fields: Sequence[Field[Any]]
-    what: str
-    schema = "object"
-
-    def convert(self, value: object, fail: Fail) -> Mapping[str, object] | None:
-        return ValueTree().convert(value, fail)

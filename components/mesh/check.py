@@ -283,15 +283,15 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _helloworld(
-        prefix: str, version: str, revision: str | None, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
+        prefix: str, cluster: str, revision: str | None, image: str, namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
     ) -> k8s.apps.v1.Deployment:
-        """helloworld answering with ``version`` (its cluster's name); with sidecars its pods name the
+        """helloworld answering with its ``cluster``'s name as its version; with sidecars its pods name the
         ``revision`` their tag points at, so they restart (and get that revision's proxy) when the
         tag moves (``None`` in ambient)."""
-        labels = {"app": "helloworld", "version": version}
+        labels = {"app": "helloworld", "version": cluster}
         return k8s.apps.v1.Deployment(
-            names.HELLOWORLD.name(prefix=prefix, cluster=version),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"helloworld-{version}", namespace=namespace, labels=labels),
+            names.HELLOWORLD.name(prefix=prefix, cluster=cluster),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"helloworld-{cluster}", namespace=namespace, labels=labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
@@ -302,7 +302,7 @@ class MeshCheck(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="helloworld",
                                 image=image,
-                                env=[k8s.core.v1.EnvVarArgs(name="SERVICE_VERSION", value=version)],
+                                env=[k8s.core.v1.EnvVarArgs(name="SERVICE_VERSION", value=cluster)],
                                 ports=[k8s.core.v1.ContainerPortArgs(container_port=HELLOWORLD_PORT)],
                                 security_context=hardened(),
                                 resources=resources("50m", "64Mi", "500m", "256Mi"),

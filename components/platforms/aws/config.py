@@ -22,7 +22,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from components.config.counts import node_counts
-from components.config.fields import Field, Reader
+from components.config.fields import Field, Object, Objects, Reader
 from components.config.kinds import (
     DNS_LABEL,
     DNS_LABEL_HINT,
@@ -31,8 +31,6 @@ from components.config.kinds import (
     Cidr,
     Integer,
     ListOf,
-    Object,
-    Objects,
     PublicCidr,
     Text,
     Version,

@@ -22,8 +22,8 @@ from itertools import combinations, permutations
 from typing import Any
 
 from components.config.counts import node_counts
-from components.config.fields import Field, Reader
-from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, Objects, PublicCidr, Text, Version
+from components.config.fields import Field, Objects, Reader
+from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source

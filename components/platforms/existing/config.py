@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from components.config.fields import Field, Reader
-from components.config.kinds import DialableUrl, Fail, Kind, ListOf, Object, PublicCidr, Text, Version, dialled_endpoint, text_of
+from components.config.fields import Field, Object, Reader
+from components.config.kinds import DialableUrl, Fail, Kind, ListOf, PublicCidr, Text, Version, dialled_endpoint, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part
 from components.config.names import NamePlan, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ParsedMesh, RoutedRange
