@@ -58,3 +58,12 @@ def tag_webhooks(tag: str, client: dict[str, Any]) -> list[dict[str, Any]]:
 
 def service_client(revision: str, path: str = "/inject") -> dict[str, Any]:
     return {"service": {"name": f"istiod-{revision}", "namespace": "istio-system", "path": path, "port": 443}}
+
+
+def istiod_identity(cluster: str, network: str, *, revision: str = "1-30-3", mesh_id: str = "mesh1", **more_global: Any) -> dict[str, Any]:
+    """What every istiod's values hold: the mesh, the cluster, its network (and ``more_global``
+    under ``global``) and the revision. Tests add the rest of the tree they expect."""
+    return {
+        "global": {"meshID": mesh_id, "multiCluster": {"clusterName": cluster}, "network": network, **more_global},
+        "revision": revision,
+    }

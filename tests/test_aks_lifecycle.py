@@ -17,6 +17,7 @@ from azure.core.credentials import AccessToken
 from components.config.problems import ConfigError
 from components.k8s.aks_token import AKS_SERVER_APP, aks_token, credential, exec_command
 from tests.configs import codes_of, parse, two_azure, with_cluster
+from tests.expected import istiod_identity
 from tests.harness import engine
 from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
 from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
@@ -111,8 +112,7 @@ def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "networ
     """The exact istiod values of a cluster whose CA the CSI driver mounts from Key Vault."""
     client = run.named(f"{cluster}-istiod-vault-identity").outputs["clientId"]
     return {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": cluster}, "network": network},
-        "revision": "1-30-3",
+        **istiod_identity(cluster, network),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "volumes": [
             {
@@ -152,8 +152,7 @@ def test_the_users_volumes_labels_and_annotations_are_kept_beside_the_programs_o
     run = run_stack("aks", {"caDelivery": "keyVault", "istiodValues": mesh_wide, "clusters": clusters})
     client = run.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
     assert run.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"] == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "westeurope-aks"}, "network": "network1"},
-        "revision": "1-30-3",
+        **istiod_identity("westeurope-aks", "network1"),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "podLabels": {"team": "mesh", "tier": "control", "azure.workload.identity/use": "true"},
         "serviceAccountAnnotations": {"example.com/owner": "platform", "azure.workload.identity/client-id": client},

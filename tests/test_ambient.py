@@ -16,6 +16,7 @@ from pulumi.runtime import rpc
 from components.config.mesh_names import ProbeSet
 from components.mesh.check import CLASSIC_SIDECAR, probe_script
 from tests.configs import parse, problems_of, two_azure
+from tests.expected import istiod_identity
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import load_balancers_left_at_destroy
 from tests.harness.webhooks import refused_at_first_up
@@ -54,8 +55,7 @@ def test_the_shipped_stack_is_the_kind_mesh_in_ambient() -> None:
 def test_istiod_runs_the_ambient_profile_across_networks(ambient: StackRun) -> None:
     for index, cluster in enumerate(CLUSTERS, start=1):
         assert ambient.named(f"{cluster}-istio-istiod-1-30-3").inputs["values"] == {
-            "global": {"meshID": "mesh1", "multiCluster": {"clusterName": cluster}, "network": f"network{index}"},
-            "revision": "1-30-3",
+            **istiod_identity(cluster, f"network{index}"),
             "profile": "ambient",
             "env": {
                 "AMBIENT_ENABLE_MULTI_NETWORK": "true",

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from tests.configs import problems_of
+from tests.expected import istiod_identity
 from tests.harness.program import StackRun, run_stack, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -78,8 +79,7 @@ def test_kind_stack_builds_the_whole_mesh(kind: StackRun) -> None:
     assert counts["kubernetes:networking.istio.io/v1:Gateway"] == 2
     istiod = kind.named("kind-1-istio-istiod-1-30-3").inputs["values"]
     assert istiod == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "kind-1"}, "network": "network1"},
-        "revision": "1-30-3",
+        **istiod_identity("kind-1", "network1"),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
     }
 

@@ -9,7 +9,7 @@ import pytest
 
 from components.mesh.istio import deep_merge
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, service_client, tag_webhooks
+from tests.expected import CANARY, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program
 from tests.programs import mesh_program
 
@@ -42,8 +42,7 @@ def test_istiod_values_are_exactly_the_multicluster_tree_once_per_release(multi:
         for revision in ("1-30-3", "1-31-0"):
             release = multi.named(f"c{index}-istio-istiod-{revision}").inputs
             assert release["values"] == {
-                "global": {"meshID": "mesh1", "multiCluster": {"clusterName": f"c{index}"}, "network": f"network{index}"},
-                "revision": revision,
+                **istiod_identity(f"c{index}", f"network{index}", revision=revision),
                 "meshConfig": {"accessLogFile": "/dev/stdout"},
             }
 
@@ -135,8 +134,7 @@ def test_single_network_mesh_has_no_east_west_pieces(flat: StackRun) -> None:
     names = {r.name for r in flat.resources}
     assert not {n for n in names if "eastwest" in n or "cross-network" in n}
     assert flat.named("c1-istio-istiod-1-30-3").inputs["values"] == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c1"}, "network": "shared"},
-        "revision": "1-30-3",
+        **istiod_identity("c1", "shared"),
     }
     assert flat.named("c1-istio-base").inputs["values"] == {"defaultRevision": "1-30-3"}
 
@@ -160,8 +158,7 @@ def test_values_overrides_merge_mesh_wide_then_per_cluster() -> None:
     mesh_only = {"replicaCount": 2, "resources": {"requests": {"cpu": "500m"}}}
     assert run.named("c1-istio-istiod-1-30-3").inputs["values"]["pilot"] == mesh_only
     assert run.named("c2-istio-istiod-1-30-3").inputs["values"] == {
-        "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c2"}, "network": "network2"},
-        "revision": "1-30-3",
+        **istiod_identity("c2", "network2"),
         "pilot": {"replicaCount": 2, "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}}},
     }
 

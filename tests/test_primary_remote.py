@@ -9,7 +9,7 @@ import pytest
 
 from components.config.problems import ConfigError
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, service_client, tag_webhooks
+from tests.expected import CANARY, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.webhooks import ISTIO_CONFIG, refused_at_first_up, remote_istio_config_before_the_primarys_routes
 from tests.programs import mesh_program
@@ -50,8 +50,7 @@ def istiod_routes(revision: str) -> dict[str, object]:
 def test_primary_sets_external_istiod_and_exposes_each_revision(mesh: StackRun) -> None:
     for revision in REVISIONS:
         assert mesh.named(f"c1-istio-istiod-{revision}").inputs["values"] == {
-            "global": {"meshID": "mesh1", "multiCluster": {"clusterName": "c1"}, "network": "network1", "externalIstiod": True},
-            "revision": revision,
+            **istiod_identity("c1", "network1", revision=revision, externalIstiod=True),
         }
         service = mesh.named(f"c1-istio-istiod-vs-{revision}").inputs
         assert (service["kind"], service["metadata"]["name"]) == ("VirtualService", f"istiod-vs-{revision}")
@@ -76,13 +75,7 @@ def test_remote_installs_the_remote_profile_of_each_revision_pointed_at_the_prim
     for revision in REVISIONS:
         assert mesh.named(f"c2-istio-istiod-{revision}").inputs["values"] == {
             "profile": "remote",
-            "global": {
-                "meshID": "mesh1",
-                "multiCluster": {"clusterName": "c2"},
-                "network": "network2",
-                "remotePilotAddress": primary_address(mesh),
-            },
-            "revision": revision,
+            **istiod_identity("c2", "network2", revision=revision, remotePilotAddress=primary_address(mesh)),
             "istiodRemote": {"injectionPath": "/inject/cluster/c2/net/network2"},
         }
     assert mesh.named("c3-istio-istio-system").inputs["metadata"]["annotations"] == {"topology.istio.io/controlPlaneClusters": "c1"}
@@ -99,13 +92,7 @@ def test_mesh_config_goes_to_the_primarys_istiod_and_never_to_a_remotes_values()
     assert primary["meshConfig"] == {"accessLogFile": "/dev/stdout", "enableTracing": True}
     assert run.named("c2-istio-istiod-1-30-3").inputs["values"] == {
         "profile": "remote",
-        "global": {
-            "meshID": "mesh1",
-            "multiCluster": {"clusterName": "c2"},
-            "network": "network2",
-            "remotePilotAddress": primary_address(run),
-        },
-        "revision": "1-30-3",
+        **istiod_identity("c2", "network2", remotePilotAddress=primary_address(run)),
         "istiodRemote": {"injectionPath": "/inject/cluster/c2/net/network2"},
     }
 
