@@ -46,9 +46,10 @@ def changes(before: StackRun, after: StackRun) -> Changes:
     """What ``after`` (run from ``before``'s state) does to each resource, by name; reads are left out."""
     now = {r.urn: r for r in after.resources if r.operation != "read"}
     old = {r.urn: r for r in before.resources if r.operation != "read"}
+    moved = {alias for r in now.values() for alias in r.aliases}  # their state moved to a new URN
     label = labels([*now.values(), *old.values()])
     by_operation = {op: frozenset(label[u] for u, r in now.items() if r.operation == op) for op in ("create", "update", "replace")}
-    return Changes(**by_operation, delete=frozenset(label[u] for u in set(old) - set(now)))
+    return Changes(**by_operation, delete=frozenset(label[u] for u in set(old) - set(now) - moved))
 
 
 def labels(resources: Iterable[Registered]) -> dict[str, str]:

@@ -23,6 +23,7 @@ from tests.harness import engine, replacements
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, UpdateFailed, run_program, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up, remote_istio_config_before_the_primarys_routes
+from tests.test_day2 import changes
 
 SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
 
@@ -418,3 +419,26 @@ def primary_remote_eks() -> list[dict[str, Any]]:
     clusters = stack_config("eks")["clusters"]
     clusters[1].update(role="remote", primary="cluster-1")
     return clusters
+
+
+def test_an_alias_moves_a_resources_state_to_its_new_urn_without_a_delete_or_a_create() -> None:
+    """A resource moved to another parent keeps its cloud object when it names its old parent as an
+    alias; without the alias the engine deletes the old and creates a new one."""
+
+    def program(moved: bool, alias: bool) -> Any:
+        def build() -> None:
+            holder = pulumi.ComponentResource("test:index:New" if moved else "test:index:Old", "holder")
+            old_parent = pulumi.ComponentResource("test:index:Old", "holder") if moved else holder
+            aliases = [pulumi.Alias(parent=old_parent)] if moved and alias else None
+            random.RandomPet("pet", opts=pulumi.ResourceOptions(parent=holder, aliases=aliases))
+
+        return build
+
+    before = run(program(moved=False, alias=False))
+    with_alias = run(program(moved=True, alias=True), state=before.state())
+    pet = next(r for r in with_alias.resources if r.name == "pet")
+    assert (pet.operation, pet.aliases) == ("same", [next(r.urn for r in before.resources if r.name == "pet")])
+    assert "pet" not in changes(before, with_alias).touched
+    without = run(program(moved=True, alias=False), state=before.state())
+    done = changes(before, without)
+    assert ("pet" in done.create, "pet" in done.delete) == (True, True)

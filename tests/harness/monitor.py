@@ -39,6 +39,7 @@ class Registered:
     replacement that deletes the old resource before it creates the new one
     (``tests.harness.replacements.deletes_first``). ``deleted_with``: the URN whose deletion
     ``pulumi destroy`` lets delete this one too, skipping its own delete ("" for none).
+    ``aliases``: the URNs it had before (the engine moves their state to it: no delete, no create).
     """
 
     urn: str
@@ -62,6 +63,7 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     delete_first: bool = False
     deleted_with: str = ""
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str:
@@ -111,6 +113,13 @@ class RecordingMonitor(MockMonitor):
         job_failures: Jobs that fail, by resource name, with their pods' message (default none).
     """
 
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """The mock monitor's features but alias specs: the SDK then sends aliases as the full URNs
+        it computes (``aliasURNs``), parents' aliases included."""
+        info = super().GetDeploymentInfo(request)
+        features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def __init__(
         self, mocks: Mocks, *, preview: bool = False, state: Mapping[str, Prior] | None = None, job_failures: JobOutcomes | None = None
     ) -> None:
@@ -145,7 +154,13 @@ class RecordingMonitor(MockMonitor):
         raw_trigger = plain_value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
         trigger = unwrap_secrets(raw_trigger)
         timeouts = {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v}
-        prior = self.state.get(urn)
+        # Aliases name the URNs this resource had in earlier updates: the engine takes their state
+        # as this one's (pkg/resource/deploy/step_generator.go, "aliases"). The SDK computes them
+        # as full URNs here, parents' aliases included, since this monitor declines alias specs.
+        # The engine leaves the root stack out of a URN's type chain; the SDK's computed aliases of
+        # top-level parents keep it.
+        aliases = [alias.replace("::pulumi:pulumi:Stack$", "::", 1) for alias in request.aliasURNs]
+        prior = self.state.get(urn) or next((self.state[a] for a in aliases if a in self.state), None)
         if prior is not None and request.ignoreChanges:
             inputs = engine.with_ignored(prior.inputs, inputs, list(request.ignoreChanges))
         record = Registered(
@@ -167,6 +182,7 @@ class RecordingMonitor(MockMonitor):
             providers=dict(request.providers),
             ignore_changes=list(request.ignoreChanges),
             deleted_with=request.deletedWith,
+            aliases=[a for a in aliases if a in self.state and a != urn],
         )
         provider_replaced = record.provider_urn in self.replaced_providers
         args = MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
