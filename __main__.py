@@ -20,5 +20,5 @@ pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
 for name, value in platforms.outputs.items():
     pulumi.export(name, value)
-pulumi.export("eastWestGateways", {name: r.eastwest_address for name, r in mesh.releases.items() if r.eastwest_address is not None})
+pulumi.export("eastWestGateways", {name: g.eastwest_address for name, g in mesh.gateways.items() if g.eastwest_address is not None})
 pulumi.export("remoteSecrets", mesh.link.remote_secrets)

@@ -276,7 +276,7 @@ def test_readme_upgrade_walkthrough_is_what_the_program_does(kind_upgrade: list[
 
 KIND_CLUSTER = (
     "{c}", "{c}-provider", "{c}-metallb", "{c}-metallb-system", "{c}-metallb-pool", "{c}-metallb-l2",
-    "{c}-istio", "{c}-istio-istio-system", "{c}-istio-cacerts", "{c}-istio-base", "{c}-istio-istiod-1-30-3",
+    "{c}-istio", "{c}-istio-gateways", "{c}-istio-istio-system", "{c}-istio-cacerts", "{c}-istio-base", "{c}-istio-istiod-1-30-3",
     "{c}-istio-tag-default", "{c}-istio-eastwest", "{c}-istio-cross-network-gateway",
     "mesh-ca-{c}-key", "mesh-ca-{c}-csr", "mesh-ca-{c}-cert", "mesh-link-{c}-reader-token", *check_workloads("default"),
 )  # fmt: skip
@@ -285,7 +285,7 @@ AKS_CLUSTER = (
     "azure-istio-aks-{region}", "azure-{c}-vnet", "{c}", "{c}-aks", "{c}-user1", "{c}-user2", "{c}-provider",
     *(f"azure-{{c}}-{pool}-subnet" for pool in ("system", "user1", "user2")),
     *(f"{{c}}-{pool}-subnet-network-contributor" for pool in ("system", "user1", "user2")),
-    "{c}-istio", "{c}-istio-istio-system", "{c}-istio-base", "{c}-istio-ca-files", "{c}-istio-istiod-1-30-3",
+    "{c}-istio", "{c}-istio-gateways", "{c}-istio-istio-system", "{c}-istio-base", "{c}-istio-ca-files", "{c}-istio-istiod-1-30-3",
     "{c}-istio-tag-default", "{c}-istio-istio-ingress", "{c}-istio-ingress",
     "{c}-istiod-vault", "{c}-istiod-vault-identity", "{c}-istiod-vault-federation-istiod-1-30-3",
     *(f"{{c}}-istiod-vault-reads-{f}" for f in ("ca-cert", "ca-key", "cert-chain", "root-cert", "propagation")),
@@ -409,3 +409,26 @@ def test_reordering_clusters_changes_nothing(case: str) -> None:
     before = run_stack(stack, overrides)
     after = run_stack(stack, {**overrides, "clusters": list(reversed(stack_config(stack)["clusters"]))}, state=before.state())
     assert changes(before, after) == Changes()
+
+
+@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "eks"])
+def test_gateways_registered_under_the_control_plane_by_earlier_versions_move_without_a_delete(stack: str) -> None:
+    """The gateways were children of the control plane's component; they name it as an alias, so a
+    stack made then moves them to their own component: nothing deleted, nothing made again."""
+    now = run_stack(stack)
+    component = "istio-multicluster:mesh:IstioGateways"
+    earlier = {
+        urn.replace(f"::{component}$", "::istio-multicluster:mesh:IstioRelease$"): prior
+        for urn, prior in now.state().items()
+        if prior.type != component
+    }
+    assert len(earlier) < len(now.state())  # some gateways moved
+    after = run_stack(stack, state=earlier)
+    kept = {r.urn for r in after.resources} | {alias for r in after.resources for alias in r.aliases}
+    # Reads leave nothing to delete, and a remote component's children stay its provider's.
+    reads = {r.urn.replace(f"::{component}$", "::istio-multicluster:mesh:IstioRelease$") for r in now.resources if r.operation == "read"}
+    managed = {urn for urn, prior in earlier.items() if not prior.remote_child and urn not in reads}
+    assert sorted(managed - kept) == []
+    assert {r.name for r in after.resources if r.operation == "create"} == {r.name for r in now.resources if r.type == component}
+    moved = [r for r in after.resources if r.aliases]
+    assert moved and {r.operation for r in moved} == {"same"}

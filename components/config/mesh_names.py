@@ -42,22 +42,26 @@ TAG = ISTIO.child(
     "{release}-tag-{tag}",
     "tag {tag}'s webhook on cluster {cluster}",
 )
-EASTWEST = ISTIO.child(HELM_RELEASE, "{release}-eastwest", "the east-west gateway on cluster {cluster}")
-AMBIENT_EASTWEST = ISTIO.child(
+# Istio's gateways on a cluster: a component of their own, made after the control plane (and on a
+# remote after the link); their names keep the control plane's prefix ({release}), which they were
+# registered under before (their components alias it).
+GATEWAYS = NameTemplate("istio-multicluster:mesh:IstioGateways", "{release}-gateways", "Istio's gateways on cluster {cluster}")
+EASTWEST = GATEWAYS.child(HELM_RELEASE, "{release}-eastwest", "the east-west gateway on cluster {cluster}")
+AMBIENT_EASTWEST = GATEWAYS.child(
     "kubernetes:gateway.networking.k8s.io/v1:Gateway", "{release}-eastwest", "the east-west Gateway on cluster {cluster}"
 )
-EASTWEST_OPTIONS = ISTIO.child(
+EASTWEST_OPTIONS = GATEWAYS.child(
     "kubernetes:core/v1:ConfigMap", "{release}-eastwest-options", "the east-west Gateway's options on cluster {cluster}"
 )
-EASTWEST_SERVICE = ISTIO.child(
+EASTWEST_SERVICE = GATEWAYS.child(
     "kubernetes:core/v1:Service", "{release}-eastwest-service", "the east-west Service read on cluster {cluster}"
 )
-CROSS_NETWORK_GATEWAY = ISTIO.child(ISTIO_GATEWAY, "{release}-cross-network-gateway", "cross-network-gateway on cluster {cluster}")
-ISTIOD_GATEWAY = ISTIO.child(ISTIO_GATEWAY, "{release}-istiod-gateway", "istiod-gateway on cluster {cluster}")
-ISTIOD_ROUTE = ISTIO.child(VIRTUAL_SERVICE, "{release}-istiod-vs-{revision}", "the route to istiod {revision} on cluster {cluster}")
-ISTIOD_WEBHOOK_ROUTE = ISTIO.child(VIRTUAL_SERVICE, "{release}-istiod-webhook-vs", "the webhook route to istiod on cluster {cluster}")
-INGRESS_NAMESPACE = ISTIO.child(NAMESPACE, "{release}-istio-ingress", "istio-ingress on cluster {cluster}")
-INGRESS = ISTIO.child(HELM_RELEASE, "{release}-ingress", "the ingress gateway on cluster {cluster}")
+CROSS_NETWORK_GATEWAY = GATEWAYS.child(ISTIO_GATEWAY, "{release}-cross-network-gateway", "cross-network-gateway on cluster {cluster}")
+ISTIOD_GATEWAY = GATEWAYS.child(ISTIO_GATEWAY, "{release}-istiod-gateway", "istiod-gateway on cluster {cluster}")
+ISTIOD_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-vs-{revision}", "the route to istiod {revision} on cluster {cluster}")
+ISTIOD_WEBHOOK_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-webhook-vs", "the webhook route to istiod on cluster {cluster}")
+INGRESS_NAMESPACE = GATEWAYS.child(NAMESPACE, "{release}-istio-ingress", "istio-ingress on cluster {cluster}")
+INGRESS = GATEWAYS.child(HELM_RELEASE, "{release}-ingress", "the ingress gateway on cluster {cluster}")
 
 LINK = NameTemplate("istio-multicluster:mesh:MeshLink", "mesh-link", "the remote secrets")
 READER_TOKEN = LINK.child(SECRET, "{link}-{cluster}-reader-token", "cluster {cluster}'s reader token")
@@ -179,6 +183,7 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
             plain += [ISTIOD_GATEWAY, ISTIOD_WEBHOOK_ROUTE]
     if mesh.ingress_gateway:
         plain += [INGRESS_NAMESPACE, INGRESS]
+    plan.add(GATEWAYS, named, **parts)
     for template in plain:
         plan.add(template, named, **parts)
     for version in mesh.versions:

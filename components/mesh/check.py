@@ -53,6 +53,7 @@ from components.istio import ambient
 from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
 from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
+from components.mesh.gateways import IstioGateways
 from components.mesh.istio import IstioRelease
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
@@ -174,6 +175,7 @@ class MeshCheckArgs:
         mesh: the mesh (its clusters answer; its tags decide the namespaces and injection labels).
         clusters: every cluster's handle, by name.
         releases: every cluster's IstioRelease (sample pods need istiod's injector first).
+        gateways: every cluster's IstioGateways (traffic to another network crosses its east-west gateway).
         link: the remote secrets; traffic crosses clusters only once they exist.
         ca: the mesh CA, part of what the check proves.
         image: the helloworld image (it carries curl, so the probe uses it too).
@@ -182,6 +184,7 @@ class MeshCheckArgs:
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
     releases: Mapping[str, IstioRelease]
+    gateways: Mapping[str, IstioGateways]
     link: MeshLink
     ca: MeshCA
     image: str
@@ -211,7 +214,7 @@ class MeshCheck(pulumi.ComponentResource):
         labels = injection_labels(probes.tag) if probes.sidecar else ambient.sample_namespace_labels()
         namespaces: dict[str, pulumi.Output[str]] = {}
         # Traffic to another network crosses its east-west gateway: the probes wait for all of them.
-        servers: list[pulumi.Resource] = [g for release in args.releases.values() for g in release.eastwest]
+        servers: list[pulumi.Resource] = [g for gateways in args.gateways.values() for g in gateways.eastwest]
         for cluster in mesh.clusters:
             prefix = probes.prefix(name, cluster.name)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)

@@ -18,33 +18,20 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.istio import installed_gateway_api
-from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.config.model import MeshSpec, revision_name
 from components.config.names import NameTemplate
 from components.istio import ambient
 from components.istio.facts import (
     CA_FILES_CLASS,
     CONTROL_PLANE_ANNOTATION,
-    CROSS_NETWORK_GATEWAY,
-    EASTWEST_GATEWAY,
-    INGRESS_GATEWAY,
-    INGRESS_NAMESPACE,
     ISTIO_CHARTS,
     ISTIO_NAMESPACE,
-    ISTIOD_GATEWAY,
     NETWORK_LABEL,
-    REV_LABEL,
 )
 from components.istio.values import (
     base_values,
-    cross_network_gateway_spec,
     deep_merge,
-    eastwest_values,
-    gateway_values,
-    injection_labels,
-    istiod_gateway_spec,
     istiod_values,
-    istiod_virtual_service_spec,
-    istiod_webhook_virtual_service_spec,
     remote_base_values,
     remote_injection,
     remote_istiod_values,
@@ -65,7 +52,7 @@ class IstioReleaseArgs:
         cacerts: the cluster's plug-in CA material from ``MeshCA``.
         primary_address: for a remote, its primary's east-west gateway address (default none).
         istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
-        primary_routes: for a remote, its primary's ``istiod_routes``: what must exist before the
+        primary_routes: for a remote, its primary gateways' ``istiod_routes``: what must exist before the
             remote's pods of each release can reach their istiod (default none).
     """
 
@@ -78,29 +65,23 @@ class IstioReleaseArgs:
 
 
 class IstioRelease(pulumi.ComponentResource):
-    """Istio on one cluster, in two steps: the control plane (namespace, ``cacerts``, base, istiod)
-    when constructed, the gateways by ``install_gateways``, which on a remote must wait until its
-    primary can serve it (see ``components.mesh.mesh``).
+    """Istio's control plane on one cluster: ``istio-system``, the CA istiod reads, ``base``, an
+    istiod per release, the revision tags' webhooks, and in ambient the node agents. Its gateways
+    are a component of their own (``components.mesh.gateways.IstioGateways``), made after it, and on
+    a remote only once its primary can serve it (see ``components.mesh.mesh``).
 
-    In a primary-remote mesh a primary also sets ``global.externalIstiod`` and exposes istiod
-    through its east-west gateway (``istiod-gateway`` + VirtualService); a remote installs the
+    In a primary-remote mesh a primary also sets ``global.externalIstiod``; a remote installs the
     ``remote`` profile pointed at ``primary_address`` and annotates ``istio-system`` with its primary.
 
     Outputs: ``namespace`` (``istio-system``'s name, once it exists), ``base`` (the base
     Release, which creates ``istio-reader-service-account``), ``istiods`` (an istiod Release per
     release of Istio, by version), ``istiod`` (the ``default`` tag's; Istio config waits on it, and on
-    a remote on its primary's routes to it, for validation), ``tags`` (each revision tag's injection webhook, by tag; injected pods wait on
-    their tag's) and, after ``install_gateways``, ``istiod_routes`` (on a primary serving remotes:
-    the gateway routes to each release's istiod, by version),
-    ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname; ``None`` without
-    an east-west gateway), ``eastwest`` (what makes the east-west gateway: its release, or in ambient
-    its Gateway; empty without one).
+    a remote on its primary's routes to it, for validation), ``tags`` (each revision tag's injection
+    webhook, by tag; injected pods wait on their tag's), ``dataplane`` (in ambient, istio-cni and
+    ztunnel: what ambient workloads need running; empty with sidecars).
 
     With ``dataplane: ambient`` (see ``components.istio.ambient``): the Gateway API CRDs before the
-    istiods, which run the ambient profile; ``cni`` and ``ztunnel`` from the ``default`` tag's release
-    (``dataplane``: what ambient workloads need running); the east-west gateway a Gateway API
-    ``Gateway`` instead of the gateway release and ``cross-network-gateway`` (beside them with
-    ``ambientSidecarGateway``, for sidecar workloads; ``eastwest_address`` is the Gateway's).
+    istiods, which run the ambient profile; ``cni`` and ``ztunnel`` from the ``default`` tag's release.
     """
 
     namespace: pulumi.Output[str]
@@ -108,8 +89,6 @@ class IstioRelease(pulumi.ComponentResource):
     istiod: k8s.helm.v3.Release
     istiods: dict[str, k8s.helm.v3.Release]
     tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration]
-    eastwest_address: pulumi.Output[str] | None
-    eastwest: list[pulumi.Resource]
     dataplane: list[pulumi.Resource]
 
     def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -117,8 +96,7 @@ class IstioRelease(pulumi.ComponentResource):
         self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        self.eastwest_address, self.eastwest, self.dataplane = None, [], []
-        self.istiod_routes: dict[str, list[pulumi.Resource]] = {}
+        self.dataplane = []
 
         remote = mesh.is_remote(cluster.name)
         primary = mesh.cluster(cluster.name).primary
@@ -262,138 +240,6 @@ class IstioRelease(pulumi.ComponentResource):
         )
         return [provider_class, *files.needs]
 
-    def install_gateways(self, after: Sequence[pulumi.Resource] = ()) -> None:
-        """The east-west gateway (where the mesh needs one) and the ingress gateway (where configured),
-        after istiod, the cluster's load-balancer prerequisites and ``after``."""
-        mesh, cluster = self._args.mesh, self._args.cluster
-        # Istio config needs the default revision's validation webhook to answer: istiod, and on a
-        # remote (whose webhook fails closed and calls the primary's istiod through its east-west
-        # gateway) the primary's routes to it. Gateway pods are injected through the default tag's
-        # webhook: started before it exists they would run uninjected (the chart's image "auto"
-        # never pulls). Their LoadBalancer Services need what provisions load balancers (``ready``).
-        injector = self.tags[DEFAULT_TAG]
-        validation = [self.istiod, *self._args.primary_routes.get(mesh.default_version, ())]
-        config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[*validation, *after]))
-        balanced = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[injector, *cluster.ready, *after]))
-        if mesh.ambient:
-            # Only istiod deploys for the Gateway (no injection webhook involved).
-            ready = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
-            self.eastwest_address = self._ambient_eastwest(cluster, ready)
-        if mesh.needs_sidecar_eastwest(cluster.name):
-            release = self._eastwest(mesh, cluster, balanced, config)
-            if not mesh.ambient:
-                # In ambient the HBONE Gateway's address is the one the mesh reports.
-                self.eastwest_address = self._eastwest_address(release)
-        if mesh.ingress_gateway:
-            self._ingress(mesh, cluster, balanced)
-
-    def _eastwest(
-        self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions, config: pulumi.ResourceOptions
-    ) -> k8s.helm.v3.Release:
-        """The sidecar mode's east-west gateway (mTLS on 15443) and its Istio config."""
-        name, namespace = self._name, self.namespace
-        values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
-        release = self._release(names.EASTWEST, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, balanced)
-        self.eastwest.append(release)
-        if mesh.exposes_services(cluster.name):
-            spec = cross_network_gateway_spec()
-            self._istio_config(names.CROSS_NETWORK_GATEWAY.name(release=name), "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
-        if mesh.exposes_istiod(cluster.name):
-            self._expose_istiod(mesh, config)
-        return release
-
-    def _eastwest_address(self, release: k8s.helm.v3.Release) -> pulumi.Output[str]:
-        """The east-west gateway's load-balancer address. Helm waits until the LoadBalancer Service
-        has one; read it back once it does. The engine runs a read with a known id during preview,
-        before the release installs anything, and ignores depends_on for reads (pulumi/pulumi#16395):
-        the id comes from the release's status, which is unknown while the release is being created
-        or changed, so the read waits for the release in an update and is skipped in a preview."""
-        service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
-        after_release = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[release]))
-        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=self._name), service_id, opts=after_release)
-        return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
-
-    def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-        """The HBONE east-west Gateway (with a ConfigMap of its Service's source ranges where it
-        faces the internet); returns its load-balancer address. Pulumi waits until istiod reports it
-        Programmed, which it does once the Service has an address."""
-        name, namespace = self._name, self.namespace
-        needs: list[pulumi.Resource] = []
-        if cluster.eastwest_source_ranges is not None:
-            needs.append(
-                k8s.core.v1.ConfigMap(
-                    names.EASTWEST_OPTIONS.name(release=name),
-                    metadata=k8s.meta.v1.ObjectMetaArgs(name=ambient.EASTWEST_OPTIONS, namespace=namespace),
-                    data=ambient.eastwest_options(cluster.eastwest_source_ranges),
-                    opts=self._on_cluster,
-                )
-            )
-        labels = {NETWORK_LABEL: cluster.network, REV_LABEL: self._args.mesh.default_revision}
-        gateway = k8s.apiextensions.CustomResource(
-            names.AMBIENT_EASTWEST.name(release=name),
-            api_version="gateway.networking.k8s.io/v1",
-            kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ambient.AMBIENT_EASTWEST, namespace=namespace, labels=labels, annotations=ambient.WAIT_FOR
-            ),
-            spec=ambient.eastwest_gateway_spec(cluster.eastwest_annotations, with_options=bool(needs)),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=needs)),
-        )
-        self.eastwest.append(gateway)
-        # The Service istiod deploys has the Gateway's namespace and name, so the Gateway's id
-        # (namespace/name) is the Service's. It is unknown until the Gateway exists, so the read
-        # waits for it in an update and is skipped in the first preview (reads ignore depends_on,
-        # pulumi/pulumi#16395); later previews read the Service that is already there.
-        after = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[gateway]))
-        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=name), gateway.id, opts=after)
-        return service.status.apply(lambda status: load_balancer_address(status, ambient.AMBIENT_EASTWEST))
-
-    def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
-        """The istiod-gateway and a route per revision, each after the istiod it routes to; with
-        ``istiod_dns_names``, the route of webhook calls by URL. Records in ``istiod_routes`` what
-        a remote's pods of each release need before they can reach it."""
-        name, namespace = self._name, self.namespace
-        gateway = self._istio_config(
-            names.ISTIOD_GATEWAY.name(release=name), "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config
-        )
-        for version in mesh.versions:
-            revision = revision_name(version)
-            after = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[self.istiods[version]]))
-            spec = istiod_virtual_service_spec(version)
-            route = self._istio_config(
-                names.ISTIOD_ROUTE.name(release=name, revision=revision), "VirtualService", f"istiod-vs-{revision}", namespace, spec, after
-            )
-            self.istiod_routes[version] = [gateway, route]
-        if self._args.istiod_dns_names:
-            spec = istiod_webhook_virtual_service_spec(mesh.default_version, self._args.istiod_dns_names)
-            webhooks = self._istio_config(
-                names.ISTIOD_WEBHOOK_ROUTE.name(release=name), "VirtualService", "istiod-webhook-vs", namespace, spec, config
-            )
-            self.istiod_routes[mesh.default_version].append(webhooks)
-
-    @staticmethod
-    def _istio_config(
-        resource: str, kind: str, name: str, namespace: pulumi.Output[str], spec: dict[str, Any], opts: pulumi.ResourceOptions
-    ) -> k8s.apiextensions.CustomResource:
-        return k8s.apiextensions.CustomResource(
-            resource,
-            api_version="networking.istio.io/v1",
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
-            spec=spec,
-            opts=opts,
-        )
-
-    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
-        namespace = k8s.core.v1.Namespace(
-            names.INGRESS_NAMESPACE.name(release=self._name),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
-            opts=self._on_cluster,
-        )
-        # Its pods are injected through the default tag (``balanced`` waits for its webhook).
-        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
-        self._release(names.INGRESS, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, balanced)
-
     def _release(
         self,
         resource: NameTemplate,
@@ -405,22 +251,44 @@ class IstioRelease(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
         revision: str = "",
     ) -> k8s.helm.v3.Release:
-        """One Istio chart on the cluster, its resource named by ``resource`` (with ``revision`` where
-        the name has one); the cluster's platform profile, if any, goes into every chart (each has
-        the same profiles and applies ``global.platform`` in its zzz_profile.yaml)."""
-        platform = self._args.cluster.chart_platform
-        if platform is not None:
-            values = pulumi.Output.from_input(values).apply(lambda tree: deep_merge(tree, {"global": {"platform": platform}}))
-        return helm_release(
-            resource.name(release=self._name, revision=revision),
-            release=release,
-            chart=chart,
-            version=version,
-            repo=ISTIO_CHARTS,
-            namespace=namespace,
-            values=values,
-            opts=opts,
-        )
+        """One Istio chart of the control plane, its resource named by ``resource`` (with ``revision``
+        where the name has one)."""
+        name = resource.name(release=self._name, revision=revision)
+        return istio_chart(name, release, chart, version, namespace, values, self._args.cluster, opts)
+
+
+def istio_chart(
+    resource: str,
+    release: str,
+    chart: str,
+    version: str,
+    namespace: pulumi.Input[str],
+    values: pulumi.Input[Mapping[str, Any]],
+    cluster: ClusterHandle,
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v3.Release:
+    """One of Istio's charts on ``cluster``; the cluster's platform profile, if any, goes into every
+    chart (each has the same profiles and applies ``global.platform`` in its zzz_profile.yaml)."""
+    platform = cluster.chart_platform
+    if platform is not None:
+        values = pulumi.Output.from_input(values).apply(lambda tree: deep_merge(tree, {"global": {"platform": platform}}))
+    return helm_release(
+        resource, release=release, chart=chart, version=version, repo=ISTIO_CHARTS, namespace=namespace, values=values, opts=opts
+    )
+
+
+def istio_config(
+    resource: str, kind: str, name: str, namespace: pulumi.Input[str], spec: dict[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """One ``networking.istio.io/v1`` object."""
+    return k8s.apiextensions.CustomResource(
+        resource,
+        api_version="networking.istio.io/v1",
+        kind=kind,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=spec,
+        opts=opts,
+    )
 
 
 def load_balancer_address(status: Any, service: str) -> str:

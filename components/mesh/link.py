@@ -20,8 +20,9 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec
+from components.istio.facts import ISTIO_NAMESPACE
 from components.k8s.kubeconfig import bearer_kubeconfig
-from components.mesh.istio import ISTIO_NAMESPACE, IstioRelease
+from components.mesh.istio import IstioRelease
 
 READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"  # noqa: S105 - a Secret name

@@ -8,14 +8,17 @@ reach the remote through its secret; then MeshCheck. Clusters do not otherwise w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import pulumi
 
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec, Role
 from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
+from components.mesh.gateways import IstioGateways, IstioGatewaysArgs
 from components.mesh.istio import IstioRelease, IstioReleaseArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 
@@ -25,28 +28,31 @@ class Mesh:
     """What ``build_mesh`` made.
 
     Args:
-        releases: Istio on each cluster, by name.
+        releases: Istio's control plane on each cluster, by name.
+        gateways: Istio's gateways on each cluster, by name.
         link: the remote secrets.
     """
 
     releases: dict[str, IstioRelease]
+    gateways: dict[str, IstioGateways]
     link: MeshLink
 
 
 def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA) -> Mesh:
     """Istio, links and (with ``verify``) MeshCheck on every cluster; see the module docstring."""
     releases: dict[str, IstioRelease] = {}
+    gateways: dict[str, IstioGateways] = {}
     for spec in mesh.clusters:
         if spec.role is Role.PRIMARY:
             handle = clusters[spec.name]
             dns_names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
             args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
             releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
-            releases[spec.name].install_gateways()
+            gateways[spec.name] = _gateways(mesh, handle, releases[spec.name], istiod_dns_names=dns_names)
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
         assert spec.primary is not None, "the config layer requires a primary for every remote"
-        primary = releases[spec.primary]
+        primary = gateways[spec.primary]
         args = IstioReleaseArgs(
             mesh,
             clusters[spec.name],
@@ -57,7 +63,23 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
         releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
     link = MeshLink(names.LINK.name(), MeshLinkArgs(mesh, clusters, releases))
     for spec in remotes:
-        releases[spec.name].install_gateways(after=link.secrets_about(spec.name))
+        assert spec.primary is not None
+        routes = gateways[spec.primary].istiod_routes
+        after = link.secrets_about(spec.name)
+        gateways[spec.name] = _gateways(mesh, clusters[spec.name], releases[spec.name], primary_routes=routes, after=after)
     if mesh.verify:
-        MeshCheck(names.CHECK.name(), MeshCheckArgs(mesh, clusters, releases, link, ca, mesh.verify_image))
-    return Mesh(releases, link)
+        MeshCheck(names.CHECK.name(), MeshCheckArgs(mesh, clusters, releases, gateways, link, ca, mesh.verify_image))
+    return Mesh(releases, gateways, link)
+
+
+def _gateways(
+    mesh: MeshSpec,
+    cluster: ClusterHandle,
+    control_plane: IstioRelease,
+    *,
+    istiod_dns_names: Sequence[str] = (),
+    primary_routes: Mapping[str, Sequence[pulumi.Resource]] | None = None,
+    after: Sequence[pulumi.Resource] = (),
+) -> IstioGateways:
+    args = IstioGatewaysArgs(mesh, cluster, control_plane, istiod_dns_names, dict(primary_routes or {}), after)
+    return IstioGateways(names.GATEWAYS.name(release=names.ISTIO.name(cluster=cluster.name), cluster=cluster.name), args)

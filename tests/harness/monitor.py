@@ -157,9 +157,9 @@ class RecordingMonitor(MockMonitor):
         # Aliases name the URNs this resource had in earlier updates: the engine takes their state
         # as this one's (pkg/resource/deploy/step_generator.go, "aliases"). The SDK computes them
         # as full URNs here, parents' aliases included, since this monitor declines alias specs.
-        # The engine leaves the root stack out of a URN's type chain; the SDK's computed aliases of
-        # top-level parents keep it.
-        aliases = [alias.replace("::pulumi:pulumi:Stack$", "::", 1) for alias in request.aliasURNs]
+        # A program run without a stack resource (``run_program``'s bare functions) has URNs
+        # without the root stack in their type chain; the SDK's computed aliases always have it.
+        aliases = [form for alias in request.aliasURNs for form in (alias, alias.replace("::pulumi:pulumi:Stack$", "::", 1))]
         prior = self.state.get(urn) or next((self.state[a] for a in aliases if a in self.state), None)
         if prior is not None and request.ignoreChanges:
             inputs = engine.with_ignored(prior.inputs, inputs, list(request.ignoreChanges))

@@ -1,0 +1,208 @@
+"""IstioGateways: Istio's gateways on one cluster, after its control plane.
+
+The east-west gateway (where the mesh needs one: the sidecar mode's release and
+``cross-network-gateway``, or in ambient the HBONE Gateway, or both with ``ambientSidecarGateway``),
+on a primary serving remotes the routes that expose its istiod, and the ingress gateway where
+configured. A component of its own so that the control plane (``IstioRelease``) finishes in its
+constructor, and so that a remote's gateways can wait for the link its primary needs to inject
+them (``components.mesh.mesh``).
+
+Its resources keep the names they had when the control plane's component held them, and name it
+as an alias (``pulumi.Alias(parent=...)``): stacks made by earlier versions move them here
+without deleting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.handle import ClusterHandle
+from components.config import mesh_names as names
+from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.istio import ambient
+from components.istio.facts import (
+    CROSS_NETWORK_GATEWAY,
+    EASTWEST_GATEWAY,
+    INGRESS_GATEWAY,
+    INGRESS_NAMESPACE,
+    ISTIOD_GATEWAY,
+    NETWORK_LABEL,
+    REV_LABEL,
+)
+from components.istio.values import (
+    cross_network_gateway_spec,
+    eastwest_values,
+    gateway_values,
+    injection_labels,
+    istiod_gateway_spec,
+    istiod_virtual_service_spec,
+    istiod_webhook_virtual_service_spec,
+)
+from components.mesh.istio import IstioRelease, istio_chart, istio_config, load_balancer_address
+
+
+@dataclass(frozen=True)
+class IstioGatewaysArgs:
+    """Inputs of ``IstioGateways``.
+
+    Args:
+        mesh: the whole mesh.
+        cluster: the cluster to install on.
+        control_plane: the cluster's ``IstioRelease``, which validates their Istio config and injects
+            their pods.
+        istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
+        primary_routes: for a remote, its primary gateways' ``istiod_routes`` (default none).
+        after: what else they wait for: on a remote, the link through which its primary injects
+            them (default nothing).
+    """
+
+    mesh: MeshSpec
+    cluster: ClusterHandle
+    control_plane: IstioRelease
+    istiod_dns_names: Sequence[str] = ()
+    primary_routes: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    after: Sequence[pulumi.Resource] = ()
+
+
+class IstioGateways(pulumi.ComponentResource):
+    """See the module docstring.
+
+    Outputs: ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname, in ambient
+    the HBONE Gateway's; ``None`` without one), ``eastwest`` (what makes the east-west gateways:
+    releases and Gateways; empty without one), ``istiod_routes`` (on a primary serving remotes: the
+    routes to each release's istiod, by version: what a remote's pods of that release need first).
+    """
+
+    eastwest_address: pulumi.Output[str] | None
+    eastwest: list[pulumi.Resource]
+    istiod_routes: dict[str, list[pulumi.Resource]]
+
+    def __init__(self, name: str, args: IstioGatewaysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(names.GATEWAYS.type, name, None, opts)
+        mesh, cluster, control_plane = args.mesh, args.cluster, args.control_plane
+        self._args = args
+        self._release_name = names.ISTIO.name(cluster=cluster.name)
+        self._namespace = control_plane.namespace
+        self._read = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
+        self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=control_plane)])
+        self.eastwest_address, self.eastwest, self.istiod_routes = None, [], {}
+        # Istio config needs the default revision's validation webhook to answer: istiod, and on a
+        # remote (whose webhook fails closed and calls the primary's istiod through its east-west
+        # gateway) the primary's routes to it. Gateway pods are injected through the default tag's
+        # webhook: started before it exists they would run uninjected (the chart's image "auto"
+        # never pulls). Their LoadBalancer Services need what provisions load balancers (``ready``).
+        injector = control_plane.tags[DEFAULT_TAG]
+        validation = [control_plane.istiod, *args.primary_routes.get(mesh.default_version, ())]
+        config = pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[*validation, *args.after]))
+        balanced = pulumi.ResourceOptions.merge(
+            self._on_cluster, pulumi.ResourceOptions(depends_on=[injector, *cluster.ready, *args.after])
+        )
+        if mesh.ambient:
+            # Only istiod deploys for the Gateway (no injection webhook involved).
+            ready = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
+            self.eastwest_address = self._ambient_eastwest(cluster, ready)
+        if mesh.needs_sidecar_eastwest(cluster.name):
+            release = self._eastwest(mesh, cluster, balanced, config)
+            if not mesh.ambient:
+                # In ambient the HBONE Gateway's address is the one the mesh reports.
+                self.eastwest_address = self._eastwest_address(release)
+        if mesh.ingress_gateway:
+            self._ingress(mesh, cluster, balanced)
+        self.register_outputs({"eastwestAddress": self.eastwest_address})
+
+    def _eastwest(
+        self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions, config: pulumi.ResourceOptions
+    ) -> k8s.helm.v3.Release:
+        """The sidecar mode's east-west gateway (mTLS on 15443) and its Istio config."""
+        name, namespace = self._release_name, self._namespace
+        values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
+        resource = names.EASTWEST.name(release=name)
+        release = istio_chart(resource, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, cluster, balanced)
+        self.eastwest.append(release)
+        if mesh.exposes_services(cluster.name):
+            spec = cross_network_gateway_spec()
+            istio_config(names.CROSS_NETWORK_GATEWAY.name(release=name), "Gateway", CROSS_NETWORK_GATEWAY, namespace, spec, config)
+        if mesh.exposes_istiod(cluster.name):
+            self._expose_istiod(mesh, config)
+        return release
+
+    def _eastwest_address(self, release: k8s.helm.v3.Release) -> pulumi.Output[str]:
+        """The east-west gateway's load-balancer address. Helm waits until the LoadBalancer Service
+        has one; read it back once it does. The engine runs a read with a known id during preview,
+        before the release installs anything, and ignores depends_on for reads (pulumi/pulumi#16395):
+        the id comes from the release's status, which is unknown while the release is being created
+        or changed, so the read waits for the release in an update and is skipped in a preview."""
+        service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
+        after_release = pulumi.ResourceOptions.merge(self._read, pulumi.ResourceOptions(depends_on=[release]))
+        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=self._release_name), service_id, opts=after_release)
+        return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
+
+    def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The HBONE east-west Gateway (with a ConfigMap of its Service's source ranges where it
+        faces the internet); returns its load-balancer address. Pulumi waits until istiod reports it
+        Programmed, which it does once the Service has an address."""
+        name, namespace = self._release_name, self._namespace
+        needs: list[pulumi.Resource] = []
+        if cluster.eastwest_source_ranges is not None:
+            needs.append(
+                k8s.core.v1.ConfigMap(
+                    names.EASTWEST_OPTIONS.name(release=name),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=ambient.EASTWEST_OPTIONS, namespace=namespace),
+                    data=ambient.eastwest_options(cluster.eastwest_source_ranges),
+                    opts=self._on_cluster,
+                )
+            )
+        labels = {NETWORK_LABEL: cluster.network, REV_LABEL: self._args.mesh.default_revision}
+        gateway = k8s.apiextensions.CustomResource(
+            names.AMBIENT_EASTWEST.name(release=name),
+            api_version="gateway.networking.k8s.io/v1",
+            kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ambient.AMBIENT_EASTWEST, namespace=namespace, labels=labels, annotations=ambient.WAIT_FOR
+            ),
+            spec=ambient.eastwest_gateway_spec(cluster.eastwest_annotations, with_options=bool(needs)),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=needs)),
+        )
+        self.eastwest.append(gateway)
+        # The Service istiod deploys has the Gateway's namespace and name, so the Gateway's id
+        # (namespace/name) is the Service's. It is unknown until the Gateway exists, so the read
+        # waits for it in an update and is skipped in the first preview (reads ignore depends_on,
+        # pulumi/pulumi#16395); later previews read the Service that is already there.
+        after = pulumi.ResourceOptions.merge(self._read, pulumi.ResourceOptions(depends_on=[gateway]))
+        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=name), gateway.id, opts=after)
+        return service.status.apply(lambda status: load_balancer_address(status, ambient.AMBIENT_EASTWEST))
+
+    def _expose_istiod(self, mesh: MeshSpec, config: pulumi.ResourceOptions) -> None:
+        """The istiod-gateway and a route per revision, each after the istiod it routes to; with
+        ``istiod_dns_names``, the route of webhook calls by URL. Records in ``istiod_routes`` what
+        a remote's pods of each release need before they can reach it."""
+        name, namespace = self._release_name, self._namespace
+        gateway = istio_config(names.ISTIOD_GATEWAY.name(release=name), "Gateway", ISTIOD_GATEWAY, namespace, istiod_gateway_spec(), config)
+        for version in mesh.versions:
+            revision = revision_name(version)
+            istiod = self._args.control_plane.istiods[version]
+            after = pulumi.ResourceOptions.merge(config, pulumi.ResourceOptions(depends_on=[istiod]))
+            spec = istiod_virtual_service_spec(version)
+            resource = names.ISTIOD_ROUTE.name(release=name, revision=revision)
+            route = istio_config(resource, "VirtualService", f"istiod-vs-{revision}", namespace, spec, after)
+            self.istiod_routes[version] = [gateway, route]
+        if self._args.istiod_dns_names:
+            spec = istiod_webhook_virtual_service_spec(mesh.default_version, self._args.istiod_dns_names)
+            resource = names.ISTIOD_WEBHOOK_ROUTE.name(release=name)
+            webhooks = istio_config(resource, "VirtualService", "istiod-webhook-vs", namespace, spec, config)
+            self.istiod_routes[mesh.default_version].append(webhooks)
+
+    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
+        namespace = k8s.core.v1.Namespace(
+            names.INGRESS_NAMESPACE.name(release=self._release_name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
+            opts=self._on_cluster,
+        )
+        # Its pods are injected through the default tag (``balanced`` waits for its webhook).
+        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
+        resource = names.INGRESS.name(release=self._release_name)
+        istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)
