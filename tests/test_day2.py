@@ -282,7 +282,7 @@ KIND_CLUSTER = (
 )  # fmt: skip
 KIND_PAIR = ("mesh-link-{a}-in-{b}",)
 AKS_CLUSTER = (
-    "azure-istio-aks-{region}", "azure-{c}-vnet", "{c}", "{c}-aks", "{c}-user1", "{c}-user2", "{c}-provider",
+    "azure-istio-aks-{region}", "azure-{c}-vnet", "{c}", "{c}-aks", "{c}-pools", "{c}-user1", "{c}-user2", "{c}-provider",
     *(f"azure-{{c}}-{pool}-subnet" for pool in ("system", "user1", "user2")),
     *(f"{{c}}-{pool}-subnet-network-contributor" for pool in ("system", "user1", "user2")),
     "{c}-istio", "{c}-istio-gateways", "{c}-istio-istio-system", "{c}-istio-base", "{c}-istio-ca-files", "{c}-istio-istiod-1-30-3",
@@ -411,24 +411,34 @@ def test_reordering_clusters_changes_nothing(case: str) -> None:
     assert changes(before, after) == Changes()
 
 
-@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "eks"])
-def test_gateways_registered_under_the_control_plane_by_earlier_versions_move_without_a_delete(stack: str) -> None:
-    """The gateways were children of the control plane's component; they name it as an alias, so a
-    stack made then moves them to their own component: nothing deleted, nothing made again."""
+# Components that took over resources an earlier version registered under another, by the
+# former parent's type: the moved resources alias it.
+MOVED = {
+    "istio-multicluster:mesh:IstioGateways": "istio-multicluster:mesh:IstioRelease",
+    "istio-multicluster:azure:AksNodePools": "istio-multicluster:azure:AksCluster",
+}
+
+
+@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "eks", "aks"])
+def test_resources_registered_under_their_former_parents_by_earlier_versions_move_without_a_delete(stack: str) -> None:
+    """Istio's gateways were children of the control plane's component, an AKS cluster's added
+    pools of the cluster's; they name their former parent as an alias, so a stack made then moves
+    them to their own component: nothing deleted, nothing made again."""
     now = run_stack(stack)
-    component = "istio-multicluster:mesh:IstioGateways"
-    earlier = {
-        urn.replace(f"::{component}$", "::istio-multicluster:mesh:IstioRelease$"): prior
-        for urn, prior in now.state().items()
-        if prior.type != component
-    }
-    assert len(earlier) < len(now.state())  # some gateways moved
+
+    def former(urn: str) -> str:
+        for component, parent in MOVED.items():
+            urn = urn.replace(f"::{component}$", f"::{parent}$")
+        return urn
+
+    earlier = {former(urn): prior for urn, prior in now.state().items() if prior.type not in MOVED}
+    assert sorted(earlier) != sorted(now.state())  # some resources moved
     after = run_stack(stack, state=earlier)
     kept = {r.urn for r in after.resources} | {alias for r in after.resources for alias in r.aliases}
     # Reads leave nothing to delete, and a remote component's children stay its provider's.
-    reads = {r.urn.replace(f"::{component}$", "::istio-multicluster:mesh:IstioRelease$") for r in now.resources if r.operation == "read"}
+    reads = {former(r.urn) for r in now.resources if r.operation == "read"}
     managed = {urn for urn, prior in earlier.items() if not prior.remote_child and urn not in reads}
     assert sorted(managed - kept) == []
-    assert {r.name for r in after.resources if r.operation == "create"} == {r.name for r in now.resources if r.type == component}
+    assert {r.name for r in after.resources if r.operation == "create"} == {r.name for r in now.resources if r.type in MOVED}
     moved = [r for r in after.resources if r.aliases]
     assert moved and {r.operation for r in moved} == {"same"}

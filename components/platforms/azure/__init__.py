@@ -17,6 +17,7 @@ from components.platforms.azure.cluster import AksCluster, AksClusterArgs
 from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, CaDelivery, azure_part
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
+from components.platforms.azure.pools import AksNodePools, AksNodePoolsArgs
 from components.platforms.exposure import Exposure, host_cidrs, with_peers
 from components.platforms.platform import PlatformBuild, PreparedPlatform
 
@@ -118,8 +119,11 @@ class AzurePlatform:
         # a time on a VNet. Pods reach each other's over the peerings (one flat network): the
         # mesh's probes wait for them, load balancers need not.
         peerings = network.peer({name: [cluster.managed_cluster] for name, cluster in aks.items()})
-        for cluster in aks.values():
-            cluster.add_pools(after=peerings)
+        for cluster_name, cluster in aks.items():
+            component = names.AKS.name(cluster=cluster_name)
+            pools = azure_part(mesh.cluster(cluster_name)).added_pools
+            args = AksNodePoolsArgs(aks=component, cluster=cluster, pools=pools, network=network.clusters[cluster_name], after=peerings)
+            AksNodePools(names.POOLS.name(aks=component, cluster=cluster_name), args)
         # The config layer requires the vault's region: it follows no cluster, so that adding or
         # removing clusters never moves it.
         assert settings.key_vault_location is not None

@@ -157,12 +157,12 @@ class AksClusterArgs:
 
 class AksCluster(pulumi.ComponentResource):
     """See the module docstring. Outputs: ``handle``, ``managed_cluster``, ``kubeconfig`` (secret;
-    None without Entra ID unless the admin one is to be exported), ``agent_pools``."""
+    None without Entra ID unless the admin one is to be exported). The pools beyond the inline
+    System pool are ``components.platforms.azure.pools.AksNodePools``, made after the peerings."""
 
     handle: ClusterHandle
     managed_cluster: azure_native.containerservice.ManagedCluster
     kubeconfig: pulumi.Output[str] | None
-    agent_pools: list[azure_native.containerservice.AgentPool]
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.AKS.type, name, None, opts)
@@ -213,8 +213,6 @@ class AksCluster(pulumi.ComponentResource):
                 ),
             ),
         )
-        self._name, self._azure, self._network, self._child = name, azure, network, child
-        self.agent_pools = []
         network_rights = self._network_rights(name, args, child)
         provider = self._kubernetes_provider(name, args, azure, child)
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
@@ -233,38 +231,6 @@ class AksCluster(pulumi.ComponentResource):
             eastwest_source_ranges=exposure.peers(spec.name) if exposure else None,
         )
         self.register_outputs(self.outputs())
-
-    def add_pools(self, after: Sequence[pulumi.Resource]) -> list[azure_native.containerservice.AgentPool]:
-        """The pools beyond the inline System pool, once ``after`` (the VNet peerings, other writes on
-        this cluster's VNet) are done, one after the other: AKS refuses a pool operation while
-        another runs on the cluster ("OperationNotAllowed: Another agentpool operation is in
-        progress") and takes ownership of the pool subnet's VNet, which fails while the VNet is
-        Updating (Azure/AKS#4522, VirtualNetworkNotInSucceededState); azure-native retries neither.
-        Deleted with the cluster: a destroy deletes the cluster without deleting its pools one by
-        one first; a pool removed from the config is deleted alone. Nothing in the mesh waits for
-        them (the inline System pool runs it)."""
-        name, network, child = self._name, self._network, self._child
-        pools: list[azure_native.containerservice.AgentPool] = []
-        for pool in self._azure.added_pools:
-            pools.append(
-                azure_native.containerservice.AgentPool(
-                    names.AGENT_POOL.name(aks=name, pool=pool.name),
-                    agent_pool_name=pool.name,
-                    resource_name_=self.managed_cluster.name,
-                    resource_group_name=network.resource_group,
-                    **pool_settings(pool, network.subnets[pool.name].id),
-                    opts=pulumi.ResourceOptions.merge(
-                        child,
-                        pulumi.ResourceOptions(
-                            ignore_changes=autoscaled_count(pool),
-                            depends_on=[*after, *pools[-1:]],
-                            deleted_with=self.managed_cluster,
-                        ),
-                    ),
-                )
-            )
-        self.agent_pools = pools
-        return pools
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: the FQDN, the resource group and, where there is one to give,

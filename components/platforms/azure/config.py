@@ -640,7 +640,7 @@ def _plan_aks(mesh: MeshSpec, cluster: ClusterSpec, outbound: bool, plan: NamePl
     aks = plan.add(names.AKS, named, cluster=cluster.name)
     parts = {"aks": aks, "cluster": cluster.name}
     entra = [names.CLUSTER_ADMIN, names.CLUSTER_ADMIN_PROPAGATION] if azure.entra_id else []
-    for template in (names.MANAGED_CLUSTER, names.PROVIDER, *entra):
+    for template in (names.MANAGED_CLUSTER, names.PROVIDER, names.POOLS, *entra):
         plan.add(template, named, **parts)
     if azure.entra_id:
         for index, admin in enumerate(platform_settings(mesh, NAME, AzureSettings).admin_object_ids):

@@ -21,7 +21,10 @@ PEERING = NETWORK.child(
 
 AKS = NameTemplate("istio-multicluster:azure:AksCluster", "{cluster}", "AKS cluster {cluster}")
 MANAGED_CLUSTER = AKS.child("azure-native:containerservice:ManagedCluster", "{aks}-aks", "cluster {cluster}'s ManagedCluster")
-AGENT_POOL = AKS.child("azure-native:containerservice:AgentPool", "{aks}-{pool}", "pool {pool} of cluster {cluster}")
+# The pools beyond the inline System pool: a component of their own, made after the VNet peerings;
+# the pools keep the names they had under the cluster's component, which they alias.
+POOLS = NameTemplate("istio-multicluster:azure:AksNodePools", "{aks}-pools", "the added pools of cluster {cluster}")
+AGENT_POOL = POOLS.child("azure-native:containerservice:AgentPool", "{aks}-{pool}", "pool {pool} of cluster {cluster}")
 PROVIDER = AKS.child("pulumi:providers:kubernetes", "{aks}-provider", "cluster {cluster}'s kubernetes provider")
 CLUSTER_ADMIN = AKS.child(ROLE_ASSIGNMENT, "{aks}-deployer-cluster-admin", "the deployer's admin grant on cluster {cluster}")
 CLUSTER_ADMIN_PROPAGATION = AKS.child(
