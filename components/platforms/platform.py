@@ -6,7 +6,7 @@ everything after this step sees clusters only through their handles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,19 +32,20 @@ class PlatformBuild:
     outputs: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PreparedPlatform:
-    """A platform's networks, made before any cluster of any platform, and how to build its clusters.
+class PreparedPlatform(Protocol):
+    """A platform's networks, made before any cluster of any platform, and what builds its clusters
+    on them (each platform's own dataclass: ``PreparedAws``, ``PreparedAzure``, ``PreparedExisting``)."""
 
-    Args:
-        egress: each of its clusters' egress addresses as CIDRs, by cluster name (read only when the
-            clusters span platforms; a platform may leave out what it would not otherwise make).
-        build: makes its clusters and CA copies, given the mesh CA and, when the clusters span
-            platforms, who may reach their internet-facing API servers and gateways.
-    """
+    @property
+    def egress(self) -> Mapping[str, pulumi.Input[Sequence[str]]]:
+        """Each of its clusters' egress addresses as CIDRs, by cluster name (read only when the
+        clusters span platforms; a platform may leave out what it would not otherwise make)."""
+        ...
 
-    egress: Mapping[str, pulumi.Input[Sequence[str]]]
-    build: Callable[[MeshCA, Exposure | None], PlatformBuild]
+    def build(self, ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+        """Its clusters and CA copies, given the mesh CA and, when the clusters span platforms, who
+        may reach their internet-facing API servers and gateways."""
+        ...
 
 
 class Platform(Protocol):

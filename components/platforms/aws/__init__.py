@@ -3,7 +3,8 @@ Secrets Manager copies of the mesh CA."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 
@@ -16,7 +17,29 @@ from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
 from components.platforms.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
 from components.platforms.exposure import Exposure, host_cidrs
-from components.platforms.platform import PlatformBuild, PreparedPlatform
+from components.platforms.platform import PlatformBuild
+
+
+@dataclass(frozen=True)
+class PreparedAws:
+    """AWS's part of the mesh once its VPCs exist: what ``build`` makes the clusters from.
+
+    Args:
+        mesh: the mesh.
+        settings: AWS's mesh-wide settings.
+        vpcs: the VPCs the mesh's EKS clusters use.
+        network: those VPCs, made.
+        egress: each cluster's egress addresses (its VPC's NAT addresses), by cluster name.
+    """
+
+    mesh: MeshSpec
+    settings: AwsSettings
+    vpcs: list[VpcSpec]
+    network: AwsNetwork
+    egress: Mapping[str, pulumi.Output[list[str]]]
+
+    def build(self, ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+        return AwsPlatform.clusters(self.mesh, self.settings, self.vpcs, self.network, ca, exposure)
 
 
 class AwsPlatform:
@@ -28,7 +51,7 @@ class AwsPlatform:
 
     config = AwsConfig()
 
-    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+    def prepare(self, mesh: MeshSpec) -> PreparedAws:
         """The VPCs (and their NAT Elastic IPs, the clusters' egress addresses) first."""
         clusters = mesh.on(NAME)
         settings = platform_settings(mesh, NAME, AwsSettings)
@@ -38,14 +61,10 @@ class AwsPlatform:
         network = AwsNetwork(names.NETWORK.name(), AwsNetworkArgs(vpcs, clusters, settings.secrets_region, zone_fields))
         # Every node of a VPC leaves through its NAT gateways, whichever zone it is in.
         egress = {c.name: host_cidrs(network.vpcs[aws_part(c).vpc].nat_addresses) for c in clusters}
-
-        def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
-            return self._clusters(mesh, settings, vpcs, network, ca, exposure)
-
-        return PreparedPlatform(egress, build)
+        return PreparedAws(mesh, settings, vpcs, network, egress)
 
     @staticmethod
-    def _clusters(
+    def clusters(
         mesh: MeshSpec, settings: AwsSettings, vpcs: list[VpcSpec], network: AwsNetwork, ca: MeshCA, exposure: Exposure | None
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)

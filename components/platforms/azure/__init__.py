@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -19,7 +20,7 @@ from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
 from components.platforms.azure.pools import AksNodePools, AksNodePoolsArgs
 from components.platforms.exposure import Exposure, host_cidrs, with_peers
-from components.platforms.platform import PlatformBuild, PreparedPlatform
+from components.platforms.platform import PlatformBuild
 
 
 def outbound_address(ip: azure_native.network.PublicIPAddress) -> pulumi.Output[str]:
@@ -64,6 +65,28 @@ def vault_callers(
     return with_peers(operators, addresses)
 
 
+@dataclass(frozen=True)
+class PreparedAzure:
+    """Azure's part of the mesh once its resource groups and VNets exist: what ``build`` makes the
+    clusters from.
+
+    Args:
+        mesh: the mesh.
+        network: the clusters' resource groups, VNets, subnets and outbound IPs, made.
+        egress: the clusters' egress addresses the other platforms admit (only across platforms).
+        own_egress: every outbound IP the program made, by cluster (what restricted API servers of
+            this platform admit).
+    """
+
+    mesh: MeshSpec
+    network: AzureNetwork
+    egress: Mapping[str, pulumi.Output[list[str]]]
+    own_egress: Mapping[str, pulumi.Output[list[str]]]
+
+    def build(self, ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
+        return AzurePlatform.clusters(self.mesh, self.network, ca, exposure, self.own_egress)
+
+
 class AzurePlatform:
     """The mesh's AKS clusters on peered VNets, the vault with the CA copies and, with
     ``caDelivery: keyVault``, istiod's access to its cluster's copies.
@@ -74,7 +97,7 @@ class AzurePlatform:
 
     config = AzureConfig()
 
-    def prepare(self, mesh: MeshSpec) -> PreparedPlatform:
+    def prepare(self, mesh: MeshSpec) -> PreparedAzure:
         """Resource groups, VNets and, across platforms, each cluster's outbound IP (its egress) first."""
         # The program's own outbound IPs where something must admit the clusters' egress: the other
         # platforms' clusters, or restricted API servers of this one (AKS's own outbound IPs are not
@@ -83,14 +106,11 @@ class AzurePlatform:
         network = AzureNetwork(names.NETWORK.name(), AzureNetworkArgs(mesh.on(NAME), outbound_ips=mesh.spans_platforms or restricted))
         egress = {name: host_cidrs([outbound_address(ip) for ip in n.outbound_ips]) for name, n in network.clusters.items()}
 
-        def build(ca: MeshCA, exposure: Exposure | None) -> PlatformBuild:
-            return self._clusters(mesh, network, ca, exposure, egress)
-
         # Without outbound IPs of the program's (one platform) AKS picks the addresses: none are known.
-        return PreparedPlatform(egress if mesh.spans_platforms else {}, build)
+        return PreparedAzure(mesh, network, egress if mesh.spans_platforms else {}, egress)
 
     @staticmethod
-    def _clusters(
+    def clusters(
         mesh: MeshSpec, network: AzureNetwork, ca: MeshCA, exposure: Exposure | None, egress: Mapping[str, pulumi.Output[list[str]]]
     ) -> PlatformBuild:
         clusters = mesh.on(NAME)
