@@ -200,6 +200,12 @@ class Reader:
             reader.failed = True
             reader = reader.parent
 
+    def refuse_replaced(self, key: str, message: str) -> None:
+        """Refuse ``key``, which the config no longer reads (``message`` says what does its work
+        now), and drop it so that it is not reported as unknown too."""
+        self.fail(key, "replaced", message)
+        self.raw = {k: v for k, v in self.raw.items() if k != key}
+
     def has(self, field: Field[Any]) -> bool:
         """Whether the config sets ``field`` (see ``EMPTY_VALUES_RULE``): inside an object, whether the
         key is there at all; at the top level, whether it holds anything but nothing or the empty

@@ -120,13 +120,11 @@ def _replaced_keys(root: Reader) -> None:
         if root.raw.get(key) is None:
             continue
         equivalent = f'{{default: "{version}"}}' if isinstance(version, str) and version else '{default: "<x.y.z>"}'
-        root.fail(
+        root.refuse_replaced(
             key,
-            "replaced",
             f"is replaced by istioRevisions, which names each revision after its release; set istioRevisions: {equivalent} "
             "and remove istioVersion and istioRevision",
         )
-    root.raw = {k: v for k, v in root.raw.items() if k not in d.REPLACED_KEYS}
 
 
 def owned_istiod_values(platforms: Sequence[PlatformConfig]) -> dict[tuple[str, ...], str]:

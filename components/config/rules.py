@@ -18,6 +18,7 @@ from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
 from components.config.platform import EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
+from components.config.repeats import later_repeats
 from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
 
 
@@ -49,18 +50,13 @@ def owner_of(mesh: ParsedMesh, index: int) -> Owner | None:
 
 
 def _unique_names(mesh: ParsedMesh, problems: Problems) -> None:
-    first: dict[str, int] = {}
-    for index, name in sorted(mesh.names.items()):
-        if name in first:
-            problems.add(
-                f"clusters[{index}].name",
-                "duplicate-name",
-                f"{name} is already the name of clusters[{first[name]}]; "
-                "names become Istio cluster IDs and secret names, so each must be unique",
-                Owner("cluster", name),
-            )
-        else:
-            first[name] = index
+    for (index, name), (first, _) in later_repeats(sorted(mesh.names.items()), lambda item: item[1]):
+        problems.add(
+            f"clusters[{index}].name",
+            "duplicate-name",
+            f"{name} is already the name of clusters[{first}]; names become Istio cluster IDs and secret names, so each must be unique",
+            Owner("cluster", name),
+        )
 
 
 def _roles(mesh: ParsedMesh, problems: Problems) -> None:

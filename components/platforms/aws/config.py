@@ -48,6 +48,7 @@ from components.config.model import (
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
+from components.config.repeats import counted_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.istio.facts import WEBHOOK_PORTS
 from components.platforms.aws import names
@@ -364,13 +365,11 @@ class AwsConfig:
         admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
         support = entry.value(SUPPORT_TYPE)
         if "eastWestSourceRanges" in entry.raw:
-            entry.fail(
+            entry.refuse_replaced(
                 "eastWestSourceRanges",
-                "replaced",
                 "is no longer read: an east-west gateway faces the internet only when the clusters span platforms, and then "
                 "admits exactly the other clusters' egress addresses; remove it",
             )
-            entry.raw = {k: v for k, v in entry.raw.items() if k != "eastWestSourceRanges"}
         addons = _addon_versions(entry, version)
         if entry.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
@@ -577,12 +576,10 @@ def _vpc(entry: Reader, declared: set[str]) -> VpcSpec | None:
     public = entry.value(PUBLIC_SUBNETS)
     if "availabilityZones" in entry.raw:
         count = entry.raw["availabilityZones"]
-        entry.fail(
+        entry.refuse_replaced(
             "availabilityZones",
-            "replaced",
             f"is replaced by zones; list the {count} zones by name, e.g. zones: [{region or 'eu-west-1'}a, {region or 'eu-west-1'}b]",
         )
-        entry.raw = {k: v for k, v in entry.raw.items() if k != "availabilityZones"}
     zones = entry.value(ZONES)
     if zones is not None and region is not None:
         _check_zones(entry, region, zones)
@@ -641,8 +638,8 @@ def _check_zones(entry: Reader, region: str, zones: tuple[str, ...]) -> None:
     for zone in zones:
         if zone[:-1] != region:
             entry.fail(ZONES.key, "zone-region", f"{zone} is not a zone of {region}; name zones as the region and a letter, e.g. {region}a")
-    for zone in sorted({z for z in zones if zones.count(z) > 1}):
-        entry.fail(ZONES.key, "duplicate-zone", f"{zone} is listed {zones.count(zone)} times; spread the subnets over distinct zones")
+    for zone, count in counted_repeats(zones):
+        entry.fail(ZONES.key, "duplicate-zone", f"{zone} is listed {count} times; spread the subnets over distinct zones")
 
 
 def _check_subnets(entry: Reader, cidr: IPv4Network, zones: int, subnets: dict[str, tuple[IPv4Network, ...]]) -> None:
@@ -674,11 +671,8 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
             )
         if not group_entry.failed and name is not None and types is not None and counts is not None:
             groups.append(AwsNodeGroup(name, types, *counts))
-    group_names = [g.name for g in groups]
-    for name in sorted({n for n in group_names if group_names.count(n) > 1}):
-        entry.fail(
-            NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {group_names.count(name)} times; node group names must be unique"
-        )
+    for name, count in counted_repeats(g.name for g in groups):
+        entry.fail(NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {count} times; node group names must be unique")
     return tuple(groups) if not entry.failed else None
 
 

@@ -29,6 +29,7 @@ from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role
 from components.config.names import NamePlan, NameSource, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
+from components.config.repeats import counted_repeats, later_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.istio.facts import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
 from components.platforms.azure import names
@@ -430,7 +431,8 @@ class AzureConfig:
         delivery = root.value(CA_DELIVERY)
         admin_output = root.value(ADMIN_KUBECONFIG_OUTPUT)
         admins = root.value(ADMIN_OBJECT_IDS) or ()
-        repeated = [i for i, admin in enumerate(admins) if admin.lower() in (a.lower() for a in admins[:i])]
+        # Object IDs are GUIDs: one admin in two cases is listed twice.
+        repeated = [index for (index, _), _first in later_repeats(enumerate(admins), lambda pair: pair[1].lower())]
         for index in repeated:
             root.fail(f"{ADMIN_OBJECT_IDS.key}[{index}]", "duplicate", f"{admins[index]} is listed twice; list each admin once")
         if prefix is None or purge is None or delivery is None or admin_output is None or repeated:
@@ -519,9 +521,8 @@ class AzureConfig:
             entry.fail(
                 key_b, "overlap", f"{net_b} overlaps {entry.at(key_a)} ({entry.owner}) {net_a}; give every subnet a range of its own"
             )
-        names = [p.name for p in pools]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            entry.fail(NODE_POOLS.key, "duplicate-name", f"pool name {name} is used {names.count(name)} times; pool names must be unique")
+        for name, count in counted_repeats(p.name for p in pools):
+            entry.fail(NODE_POOLS.key, "duplicate-name", f"pool name {name} is used {count} times; pool names must be unique")
         # Only when every pool parsed: the one that failed may be the System pool.
         if pools and len(pools) == len(entries) and not any(p.mode == PoolMode.SYSTEM for p in pools):
             entry.fail(NODE_POOLS.key, "no-system-pool", "has no System pool; AKS needs one (set mode: System on a pool)")

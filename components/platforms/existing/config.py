@@ -19,6 +19,7 @@ from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, plat
 from components.config.names import NamePlan, cluster_source
 from components.config.platform import AllowList, EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
+from components.config.repeats import later_repeats
 from components.config.rules import report_overlaps
 from components.platforms.existing import names
 
@@ -206,17 +207,14 @@ class ExistingConfig:
             # do not make two URLs of one API server different.
             ("apiServerUrl", "API server URL", lambda c: dialled_endpoint(existing_part(c).api_server_url)),
         ):
-            first_with: dict[object, Entry[ClusterSpec]] = {}
-            for entry in clusters:
-                first = first_with.setdefault(value_of(entry.value), entry)
-                if first is not entry:
-                    problems.add(
-                        entry.at(key),
-                        f"duplicate-{key.lower()}",
-                        f"is also the {label} of clusters[{first.index}] (cluster {first.value.name}); "
-                        "both would install into one cluster: give each cluster its own",
-                        entry.owner,
-                    )
+            for entry, first in later_repeats(clusters, lambda entry, value_of=value_of: value_of(entry.value)):
+                problems.add(
+                    entry.at(key),
+                    f"duplicate-{key.lower()}",
+                    f"is also the {label} of clusters[{first.index}] (cluster {first.value.name}); "
+                    "both would install into one cluster: give each cluster its own",
+                    entry.owner,
+                )
         ranges = [
             (entry.at("metallb.addresses"), entry.owner, address)
             for entry in clusters
