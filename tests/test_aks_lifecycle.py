@@ -342,7 +342,7 @@ def test_azure_config_refusals() -> None:
         ("choice", "clusters[0].networkPolicy (cluster westeurope-aks): 'istio' is not one of none, azure, calico, cilium"),
         ("choice", "clusters[1].nodePools[0].availabilityZones (cluster eastus-aks): '4' is not one of 1, 2, 3"),
     ]
-    assert parse(two_azure()).clusters[0].platform.service_range is not None
+    assert parse(two_azure()).clusters[0].platform_spec.service_range is not None
 
 
 def test_the_token_command_uses_an_esc_or_deployments_oidc_login_when_there_is_one() -> None:

@@ -34,12 +34,12 @@ DNS_HINT = "use a DNS-1123 label: at most 63 lowercase letters, digits and '-', 
 def test_valid_azure_config_parses_into_typed_frozen_objects() -> None:
     spec = parse(two_azure())
     west = spec.clusters[0]
-    assert isinstance(west.platform, AzureCluster)
-    assert west.platform.vnet_cidr == IPv4Network("10.53.0.0/16")
-    assert west.platform.dns_service_ip == IPv4Address("10.153.0.10")
-    assert west.platform.cni is AzureCni.AZURE
-    assert west.platform.resource_group == "istio-aks-westeurope"
-    assert [(p.name, p.mode, p.vm_size, p.count, p.min_count, p.max_count) for p in west.platform.node_pools] == [
+    assert isinstance(west.platform_spec, AzureCluster)
+    assert west.platform_spec.vnet_cidr == IPv4Network("10.53.0.0/16")
+    assert west.platform_spec.dns_service_ip == IPv4Address("10.153.0.10")
+    assert west.platform_spec.cni is AzureCni.AZURE
+    assert west.platform_spec.resource_group == "istio-aks-westeurope"
+    assert [(p.name, p.mode, p.vm_size, p.count, p.min_count, p.max_count) for p in west.platform_spec.node_pools] == [
         ("system", "System", "Standard_D4s_v5", 2, 2, 2),
         ("user1", "User", "Standard_D4s_v5", 2, 2, 2),
     ]
@@ -65,7 +65,7 @@ def test_defaults_fill_the_aws_and_existing_parts() -> None:
             "clusters": [aws_cluster("a", "n1"), local_cluster],
         }
     )
-    aws, local = spec.clusters[0].platform, spec.clusters[1].platform
+    aws, local = spec.clusters[0].platform_spec, spec.clusters[1].platform_spec
     assert isinstance(aws, AwsCluster) and isinstance(local, ExistingCluster)
     assert aws.service_cidr == IPv4Network("172.20.0.0/16")
     assert [(g.name, g.instance_types, g.desired, g.min, g.max) for g in aws.node_groups] == [("default", ("m5.large",), 2, 1, 5)]
@@ -198,7 +198,7 @@ def test_flat_network_refused_with_overlay_cni() -> None:
 
 def test_overlay_on_separate_networks_is_fine_and_pod_cidr_only_with_overlay() -> None:
     config = with_cluster(two_azure(), 1, networkPlugin="overlay", network="network2")
-    platform = parse(config).clusters[1].platform
+    platform = parse(config).clusters[1].platform_spec
     assert isinstance(platform, AzureCluster) and platform.pod_cidr == IPv4Network("10.244.0.0/16")
     assert problems_of(with_cluster(two_azure(), 0, podCidr="10.244.0.0/16")) == [
         "clusters[0].podCidr (cluster westeurope-aks): only applies with networkPlugin: overlay; with Azure CNI pods take VNet subnet IPs"
@@ -491,7 +491,7 @@ def test_existing_cluster_needs_an_api_server_url() -> None:
 
 def test_metallb_address_ranges() -> None:
     good = {"addresses": ["172.18.255.200-172.18.255.250", "172.19.0.0/28"]}
-    platform = parse(with_cluster(n_existing(2), 0, metallb=good)).clusters[0].platform
+    platform = parse(with_cluster(n_existing(2), 0, metallb=good)).clusters[0].platform_spec
     assert isinstance(platform, ExistingCluster) and platform.metallb is not None
     assert [str(a) for a in platform.metallb.addresses] == ["172.18.255.200-172.18.255.250", "172.19.0.0/28"]
     assert platform.metallb.chart_version == "0.14.9"
@@ -552,7 +552,7 @@ def test_endpoint_public_access_cidrs_are_cidr_blocks() -> None:
         "vpcs": [vpc()],
         "clusters": [aws_cluster("c1", "n1", endpointPublicAccessCidrs=["0.0.0.0/0"]), aws_cluster("c2", "n2")],
     }
-    platform = parse(config).clusters[0].platform
+    platform = parse(config).clusters[0].platform_spec
     assert isinstance(platform, AwsCluster) and platform.public_access_cidrs == (IPv4Network("0.0.0.0/0"),)
     config["clusters"][1]["endpointPublicAccessCidrs"] = ["my office"]
     assert problems_of(config) == [

@@ -1,7 +1,7 @@
 """The mesh as the stack config describes it: frozen, typed objects built only from valid config.
 
 Everything after the config layer reads these and nothing else of the config. The platform part of
-a cluster (``ClusterSpec.platform``) is each platform's own dataclass; the mesh code never looks
+a cluster (``ClusterSpec.platform_spec``) is each platform's own dataclass; the mesh code never looks
 inside it.
 """
 
@@ -92,7 +92,7 @@ class ClusterSpec:
         network: Istio network; clusters sharing one must have routable pod IPs.
         role: ``primary`` or ``remote`` (primary-remote topology only).
         primary: for a remote, the primary whose istiod it uses (none for primaries).
-        platform: the platform-specific part.
+        platform_spec: the platform-specific part of the spec (each platform's own dataclass).
         istiod_values: istiod Helm values for this cluster, merged over the mesh-wide ones.
     """
 
@@ -101,12 +101,12 @@ class ClusterSpec:
     network: str
     role: Role
     primary: str | None
-    platform: ClusterPlatform
+    platform_spec: ClusterPlatform
     istiod_values: Mapping[str, Any]
 
     @property
     def cloud(self) -> str:
-        return self.platform.cloud
+        return self.platform_spec.cloud
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,8 +247,8 @@ class MeshSpec:
 
 def platform_part(cluster: ClusterSpec, kind: type[P]) -> P:
     """The platform part of ``cluster``, which the caller knows to be a ``kind``."""
-    assert isinstance(cluster.platform, kind), f"{cluster.name} is a {cluster.cloud} cluster, not {kind.__name__}"
-    return cluster.platform
+    assert isinstance(cluster.platform_spec, kind), f"{cluster.name} is a {cluster.cloud} cluster, not {kind.__name__}"
+    return cluster.platform_spec
 
 
 def platform_settings(mesh: MeshSpec, name: str, kind: type[P]) -> P:

@@ -217,5 +217,5 @@ def _cluster(
     if entry.failed or name is None or network is None or role is None or part is None or values is None:
         return None
     region, spec = part
-    cluster = ClusterSpec(name=name, region=region, network=network, role=role, primary=primary, platform=spec, istiod_values=values)
+    cluster = ClusterSpec(name=name, region=region, network=network, role=role, primary=primary, platform_spec=spec, istiod_values=values)
     return Entry(index, cluster, Owner("cluster", name))

@@ -280,7 +280,7 @@ def _routed_ranges_disjoint(ranges: list[RoutedRange], problems: Problems) -> No
 
 def _service_ranges(mesh: ParsedMesh, ranges: list[RoutedRange], problems: Problems) -> None:
     for entry in mesh.clusters:
-        service = entry.value.platform.service_range
+        service = entry.value.platform_spec.service_range
         if service is None:
             continue
         for other in ranges:
@@ -308,7 +308,7 @@ def _flat_networks(mesh: ParsedMesh, platforms: dict[str, PlatformConfig], probl
                 second.owner,
             )
             continue
-        a_service, b_service = a.platform.service_range, b.platform.service_range
+        a_service, b_service = a.platform_spec.service_range, b.platform_spec.service_range
         if a_service and b_service and a_service.overlaps(b_service):
             problems.add(
                 second.at("serviceCidr"),
