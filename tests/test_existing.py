@@ -73,7 +73,7 @@ def test_remote_secrets_point_at_the_configured_api_servers(kind: StackRun) -> N
 def test_kind_stack_builds_the_whole_mesh(kind: StackRun) -> None:
     counts = Counter(r.type for r in kind.resources)
     assert counts["istio-multicluster:existing:Cluster"] == 2
-    assert counts["istio-multicluster:mesh:IstioRelease"] == 2
+    assert counts["istio-multicluster:mesh:IstioControlPlane"] == 2
     assert counts["istio-multicluster:mesh:MeshLink"] == 1
     assert counts["kubernetes:helm.sh/v3:Release"] == 2 * 4
     assert counts["kubernetes:networking.istio.io/v1:Gateway"] == 2

@@ -1,4 +1,4 @@
-"""IstioRelease: exact Helm value trees, revisions and tags, order, providers and the east-west pieces."""
+"""IstioControlPlane: exact Helm value trees, revisions and tags, order, providers and the east-west pieces."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def multi() -> StackRun:
 @pytest.fixture(scope="module")
 def flat() -> StackRun:
     # Existing clusters may not share a network in config (their pod routes are unknown), so the
-    # single-network spec is built by hand here: IstioRelease itself only looks at the networks.
+    # single-network spec is built by hand here: IstioControlPlane itself only looks at the networks.
     spec = parse(n_existing(2))
     spec = replace(spec, clusters=tuple(replace(c, network="shared") for c in spec.clusters))
     return run_program(n_existing(2), program=mesh_program(spec))
@@ -147,7 +147,7 @@ def test_deep_merge_merges_nested_trees_and_replaces_leaves() -> None:
 
 
 def test_component_type_tokens(multi: StackRun) -> None:
-    assert sorted(r.name for r in multi.of_type("istio-multicluster:mesh:IstioRelease")) == ["c1-istio", "c2-istio", "c3-istio"]
+    assert sorted(r.name for r in multi.of_type("istio-multicluster:mesh:IstioControlPlane")) == ["c1-istio", "c2-istio", "c3-istio"]
 
 
 def test_values_overrides_merge_mesh_wide_then_per_cluster() -> None:

@@ -1,6 +1,6 @@
 """ClusterHandle: all the cloud-agnostic mesh code knows of a cluster.
 
-AKS, EKS and existing clusters each produce one; IstioRelease, MeshLink and MeshCheck see clusters
+AKS, EKS and existing clusters each produce one; IstioControlPlane, MeshLink and MeshCheck see clusters
 only through it. That seam is what lets one mesh hold N clusters of mixed clouds.
 """
 

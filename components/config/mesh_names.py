@@ -24,7 +24,10 @@ CA_CERT = CA.child(
     "tls:index/locallySignedCert:LocallySignedCert", "{ca}-{cluster}-cert", "cluster {cluster}'s intermediate CA certificate"
 )
 
-ISTIO = NameTemplate("istio-multicluster:mesh:IstioRelease", "{cluster}-istio", "Istio on cluster {cluster}")
+ISTIO = NameTemplate("istio-multicluster:mesh:IstioControlPlane", "{cluster}-istio", "Istio's control plane on cluster {cluster}")
+# The control plane's type until it was named for what it is; it and its gateways alias it, so stacks
+# made then keep every resource.
+LEGACY_ISTIO_TYPE = "istio-multicluster:mesh:IstioRelease"
 ISTIO_SYSTEM = ISTIO.child(NAMESPACE, "{release}-istio-system", "istio-system on cluster {cluster}")
 CACERTS = ISTIO.child(SECRET, "{release}-cacerts", "the cacerts Secret on cluster {cluster}")
 CA_FILES = ISTIO.child(

@@ -54,7 +54,7 @@ from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
 from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
-from components.mesh.istio import IstioRelease
+from components.mesh.istio import IstioControlPlane
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
 
@@ -174,7 +174,7 @@ class MeshCheckArgs:
     Args:
         mesh: the mesh (its clusters answer; its tags decide the namespaces and injection labels).
         clusters: every cluster's handle, by name.
-        releases: every cluster's IstioRelease (sample pods need istiod's injector first).
+        releases: every cluster's IstioControlPlane (sample pods need istiod's injector first).
         gateways: every cluster's IstioGateways (traffic to another network crosses its east-west gateway).
         link: the remote secrets; traffic crosses clusters only once they exist.
         ca: the mesh CA, part of what the check proves.
@@ -183,7 +183,7 @@ class MeshCheckArgs:
 
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
-    releases: Mapping[str, IstioRelease]
+    releases: Mapping[str, IstioControlPlane]
     gateways: Mapping[str, IstioGateways]
     link: MeshLink
     ca: MeshCA

@@ -3,13 +3,13 @@
 The east-west gateway (where the mesh needs one: the sidecar mode's release and
 ``cross-network-gateway``, or in ambient the HBONE Gateway, or both with ``ambientSidecarGateway``),
 on a primary serving remotes the routes that expose its istiod, and the ingress gateway where
-configured. A component of its own so that the control plane (``IstioRelease``) finishes in its
+configured. A component of its own so that the control plane (``IstioControlPlane``) finishes in its
 constructor, and so that a remote's gateways can wait for the link its primary needs to inject
 them (``components.mesh.mesh``).
 
-Its resources keep the names they had when the control plane's component held them, and name it
-as an alias (``pulumi.Alias(parent=...)``): stacks made by earlier versions move them here
-without deleting anything.
+Its resources keep the names they had when the control plane's component (then an
+``IstioRelease``) held them, and name it as an alias (``pulumi.Alias(parent=...)``): stacks made by
+earlier versions move them here without deleting anything.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from components.istio.values import (
     istiod_virtual_service_spec,
     istiod_webhook_virtual_service_spec,
 )
-from components.mesh.istio import IstioRelease, istio_chart, istio_config, load_balancer_address
+from components.mesh.istio import IstioControlPlane, istio_chart, istio_config, load_balancer_address
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class IstioGatewaysArgs:
     Args:
         mesh: the whole mesh.
         cluster: the cluster to install on.
-        control_plane: the cluster's ``IstioRelease``, which validates their Istio config and injects
+        control_plane: the cluster's ``IstioControlPlane``, which validates their Istio config and injects
             their pods.
         istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
         primary_routes: for a remote, its primary gateways' ``istiod_routes`` (default none).
@@ -62,7 +62,7 @@ class IstioGatewaysArgs:
 
     mesh: MeshSpec
     cluster: ClusterHandle
-    control_plane: IstioRelease
+    control_plane: IstioControlPlane
     istiod_dns_names: Sequence[str] = ()
     primary_routes: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
@@ -88,7 +88,9 @@ class IstioGateways(pulumi.ComponentResource):
         self._release_name = names.ISTIO.name(cluster=cluster.name)
         self._namespace = control_plane.namespace
         self._read = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=control_plane)])
+        # Registered under the control plane's component when it was still an IstioRelease.
+        former_parent = pulumi.create_urn(self._release_name, names.LEGACY_ISTIO_TYPE)
+        self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=former_parent)])
         self.eastwest_address, self.eastwest, self.istiod_routes = None, [], {}
         # Istio config needs the default revision's validation webhook to answer: istiod, and on a
         # remote (whose webhook fails closed and calls the primary's istiod through its east-west

@@ -1,4 +1,4 @@
-"""IstioRelease: Istio on one cluster, in the order the mesh needs.
+"""IstioControlPlane: Istio on one cluster, in the order the mesh needs.
 
 ``istio-system`` (labelled with the cluster's network) -> ``base`` and ``cacerts`` -> ``istiod`` ->
 gateways. istiod waits for ``cacerts``: an istiod that started without it keeps a self-signed CA
@@ -43,8 +43,8 @@ from components.mesh.tags import injector_client_config, revision_tag
 
 
 @dataclass(frozen=True)
-class IstioReleaseArgs:
-    """Inputs of ``IstioRelease``.
+class IstioControlPlaneArgs:
+    """Inputs of ``IstioControlPlane``.
 
     Args:
         mesh: the whole mesh (meshID, version, revision, networks, access log).
@@ -64,7 +64,7 @@ class IstioReleaseArgs:
     primary_routes: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
 
 
-class IstioRelease(pulumi.ComponentResource):
+class IstioControlPlane(pulumi.ComponentResource):
     """Istio's control plane on one cluster: ``istio-system``, the CA istiod reads, ``base``, an
     istiod per release, the revision tags' webhooks, and in ambient the node agents. Its gateways
     are a component of their own (``components.mesh.gateways.IstioGateways``), made after it, and on
@@ -91,8 +91,11 @@ class IstioRelease(pulumi.ComponentResource):
     tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration]
     dataplane: list[pulumi.Resource]
 
-    def __init__(self, name: str, args: IstioReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(names.ISTIO.type, name, None, opts)
+    def __init__(self, name: str, args: IstioControlPlaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Named IstioRelease before (a word Helm and Istio already use): the alias keeps its state,
+        # and its children's, whose aliases the SDK derives from their parent's.
+        renamed = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=names.LEGACY_ISTIO_TYPE)])
+        super().__init__(names.ISTIO.type, name, None, pulumi.ResourceOptions.merge(opts, renamed))
         self._name, self._args = name, args
         mesh, cluster = args.mesh, args.cluster
         self._on_cluster = on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
@@ -156,7 +159,7 @@ class IstioRelease(pulumi.ComponentResource):
             return self._on_cluster
         return pulumi.ResourceOptions.merge(self._on_cluster, pulumi.ResourceOptions(depends_on=[*cluster.ready]))
 
-    def _gateway_api_crds(self, name: str, args: IstioReleaseArgs) -> k8s.yaml.v2.ConfigFile:
+    def _gateway_api_crds(self, name: str, args: IstioControlPlaneArgs) -> k8s.yaml.v2.ConfigFile:
         """The Gateway API's standard-channel CRDs, fetched by the provider from the release's URL."""
         return k8s.yaml.v2.ConfigFile(
             names.GATEWAY_API_CRDS.name(release=name),
@@ -165,7 +168,7 @@ class IstioRelease(pulumi.ComponentResource):
         )
 
     def _ambient_dataplane(
-        self, args: IstioReleaseArgs, namespace: pulumi.Output[str], after_base: pulumi.ResourceOptions
+        self, args: IstioControlPlaneArgs, namespace: pulumi.Output[str], after_base: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
         """istio-cni and ztunnel on every node, after the ``default`` tag's istiod: Istio upgrades
         the control plane before the node agents (its ambient upgrade guide), so a release that
@@ -180,7 +183,9 @@ class IstioRelease(pulumi.ComponentResource):
         ztunnel = self._release(names.ZTUNNEL, "ztunnel", "ztunnel", version, namespace, values, after_istiod)
         return [cni, ztunnel]
 
-    def _tag(self, name: str, args: IstioReleaseArgs, tag: str, version: str) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
+    def _tag(
+        self, name: str, args: IstioControlPlaneArgs, tag: str, version: str
+    ) -> k8s.admissionregistration.v1.MutatingWebhookConfiguration:
         """The tag's injection webhook, after the istiod of the revision it points at (see ``components.mesh.tags``)."""
         revision = revision_name(version)
         cluster = args.cluster
@@ -198,14 +203,14 @@ class IstioRelease(pulumi.ComponentResource):
         return revision_tag(names.TAG.name(release=name, tag=tag), tag, revision, config, after)
 
     @staticmethod
-    def _remote_base(args: IstioReleaseArgs) -> pulumi.Output[dict[str, Any]]:
+    def _remote_base(args: IstioControlPlaneArgs) -> pulumi.Output[dict[str, Any]]:
         assert args.primary_address is not None
         # The root certificate is public; as a secret it would hide the whole values in every diff.
         root = pulumi.Output.unsecret(args.cacerts.root_cert)
         return pulumi.Output.all(args.primary_address, root).apply(lambda parts: remote_base_values(args.mesh, parts[0], parts[1]))
 
     @staticmethod
-    def _istiod_values(args: IstioReleaseArgs, version: str) -> pulumi.Input[Mapping[str, Any]]:
+    def _istiod_values(args: IstioControlPlaneArgs, version: str) -> pulumi.Input[Mapping[str, Any]]:
         mesh, cluster = args.mesh, args.cluster
         if mesh.is_remote(cluster.name):
             address = args.primary_address
@@ -216,7 +221,7 @@ class IstioRelease(pulumi.ComponentResource):
 
     @staticmethod
     def _plug_in_ca(
-        name: str, args: IstioReleaseArgs, namespace: pulumi.Output[str], on_cluster: pulumi.ResourceOptions
+        name: str, args: IstioControlPlaneArgs, namespace: pulumi.Output[str], on_cluster: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
         """The cluster's CA where istiod reads it: the ``cacerts`` Secret, or a SecretProviderClass
         whose CSI volume istiod mounts (``with_ca_files``). Returns what istiod must wait for."""

@@ -22,7 +22,7 @@ from components.config import mesh_names as names
 from components.config.model import MeshSpec
 from components.istio.facts import ISTIO_NAMESPACE
 from components.k8s.kubeconfig import bearer_kubeconfig
-from components.mesh.istio import IstioRelease
+from components.mesh.istio import IstioControlPlane
 
 READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"  # noqa: S105 - a Secret name
@@ -62,12 +62,12 @@ class MeshLinkArgs:
     Args:
         mesh: the mesh (topology and roles decide who discovers whom).
         clusters: every cluster's handle, by name.
-        releases: every cluster's IstioRelease, by name.
+        releases: every cluster's IstioControlPlane, by name.
     """
 
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
-    releases: Mapping[str, IstioRelease]
+    releases: Mapping[str, IstioControlPlane]
 
 
 class MeshLink(pulumi.ComponentResource):
@@ -111,7 +111,7 @@ class MeshLink(pulumi.ComponentResource):
         need them first."""
         return list(self._about[source])
 
-    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioRelease) -> k8s.core.v1.Secret:
+    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioControlPlane) -> k8s.core.v1.Secret:
         # After base: without the ServiceAccount the token is never issued.
         return k8s.core.v1.Secret(
             names.READER_TOKEN.name(link=name, cluster=cluster.name),
@@ -125,7 +125,7 @@ class MeshLink(pulumi.ComponentResource):
         )
 
     def _remote_secret(
-        self, name: str, holder: ClusterHandle, holder_release: IstioRelease, source: ClusterHandle, token: k8s.core.v1.Secret
+        self, name: str, holder: ClusterHandle, holder_release: IstioControlPlane, source: ClusterHandle, token: k8s.core.v1.Secret
     ) -> tuple[k8s.core.v1.Secret, pulumi.Output[str]]:
         kubeconfig = pulumi.Output.all(source.api_server_url, token.data).apply(
             lambda parts: remote_kubeconfig(source.name, parts[0], parts[1].get("ca.crt", ""), parts[1].get("token", ""))

@@ -19,7 +19,7 @@ from components.config.model import MeshSpec, Role
 from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.gateways import IstioGateways, IstioGatewaysArgs
-from components.mesh.istio import IstioRelease, IstioReleaseArgs
+from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 
 
@@ -33,34 +33,34 @@ class Mesh:
         link: the remote secrets.
     """
 
-    releases: dict[str, IstioRelease]
+    releases: dict[str, IstioControlPlane]
     gateways: dict[str, IstioGateways]
     link: MeshLink
 
 
 def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA) -> Mesh:
     """Istio, links and (with ``verify``) MeshCheck on every cluster; see the module docstring."""
-    releases: dict[str, IstioRelease] = {}
+    releases: dict[str, IstioControlPlane] = {}
     gateways: dict[str, IstioGateways] = {}
     for spec in mesh.clusters:
         if spec.role is Role.PRIMARY:
             handle = clusters[spec.name]
             dns_names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
-            args = IstioReleaseArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
-            releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
+            args = IstioControlPlaneArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
+            releases[spec.name] = IstioControlPlane(names.ISTIO.name(cluster=spec.name), args)
             gateways[spec.name] = _gateways(mesh, handle, releases[spec.name], istiod_dns_names=dns_names)
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
         assert spec.primary is not None, "the config layer requires a primary for every remote"
         primary = gateways[spec.primary]
-        args = IstioReleaseArgs(
+        args = IstioControlPlaneArgs(
             mesh,
             clusters[spec.name],
             ca.clusters[spec.name],
             primary_address=primary.eastwest_address,
             primary_routes=primary.istiod_routes,
         )
-        releases[spec.name] = IstioRelease(names.ISTIO.name(cluster=spec.name), args)
+        releases[spec.name] = IstioControlPlane(names.ISTIO.name(cluster=spec.name), args)
     link = MeshLink(names.LINK.name(), MeshLinkArgs(mesh, clusters, releases))
     for spec in remotes:
         assert spec.primary is not None
@@ -75,7 +75,7 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
 def _gateways(
     mesh: MeshSpec,
     cluster: ClusterHandle,
-    control_plane: IstioRelease,
+    control_plane: IstioControlPlane,
     *,
     istiod_dns_names: Sequence[str] = (),
     primary_routes: Mapping[str, Sequence[pulumi.Resource]] | None = None,

@@ -136,6 +136,7 @@ class RecordingMonitor(MockMonitor):
         self.preview_read_errors: list[str] = []
         self.remote_children: dict[str, Prior] = {}
         self.replaced_providers: set[str] = set()
+        self.aliases_of: dict[str, list[str]] = {}
         # A remote component's children live in state too; outputs kept from state refer to them.
         for urn, prior in self.state.items():
             if prior.remote_child:
@@ -157,9 +158,11 @@ class RecordingMonitor(MockMonitor):
         # Aliases name the URNs this resource had in earlier updates: the engine takes their state
         # as this one's (pkg/resource/deploy/step_generator.go, "aliases"). The SDK computes them
         # as full URNs here, parents' aliases included, since this monitor declines alias specs.
-        # A program run without a stack resource (``run_program``'s bare functions) has URNs
-        # without the root stack in their type chain; the SDK's computed aliases always have it.
-        aliases = [form for alias in request.aliasURNs for form in (alias, alias.replace("::pulumi:pulumi:Stack$", "::", 1))]
+        # The engine gives a child the aliases its parent's aliases imply (the SDK leaves that to
+        # it when the monitor takes alias specs, as the CLI's does).
+        inherited = [self.make_urn(parent, request.type, request.name) for parent in self.aliases_of.get(request.parent, [])]
+        aliases = [form for alias in request.aliasURNs for form in harness_forms(alias)] + inherited
+        self.aliases_of[urn] = [a for a in aliases if a in self.state]
         prior = self.state.get(urn) or next((self.state[a] for a in aliases if a in self.state), None)
         if prior is not None and request.ignoreChanges:
             inputs = engine.with_ignored(prior.inputs, inputs, list(request.ignoreChanges))
@@ -338,6 +341,17 @@ class RecordingMonitor(MockMonitor):
         if not self.preview:
             self.remote_children[urn] = Prior(id_, {}, state, None, "", type_, remote_child=True)
         return {SIG: RESOURCE_SIG, "urn": urn, "id": id_, "packageVersion": ""}
+
+
+def harness_forms(alias: str) -> list[str]:
+    """An alias URN as the SDK computes it (the full type chain from the root stack) in the forms
+    this monitor names resources by (``MockMonitor.make_urn``: the parent's own type and the
+    resource's; the root stack's for a top-level resource of a stack, none in a bare program)."""
+    prefix, project, chain, name = alias.split("::", 3)
+    types = chain.split("$")
+    if len(types) == 1:
+        return [alias, "::".join([prefix, project, f"pulumi:pulumi:Stack${types[0]}", name])]
+    return ["::".join([prefix, project, "$".join(types[-2:]), name])]
 
 
 def plain_value(value: Any) -> Any:

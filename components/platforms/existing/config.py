@@ -173,7 +173,7 @@ class ExistingConfig:
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = ()
     cluster_fields = CLUSTER_FIELDS
-    # Every Istio chart on a cluster with istioPlatform applies it (``IstioRelease._release``).
+    # Every Istio chart on a cluster with istioPlatform applies it (``IstioControlPlane._release``).
     owned_istiod_values: Mapping[tuple[str, ...], str] = {("global", "platform"): "the cluster's istioPlatform (existing clusters)"}
 
     def parse_settings(self, root: Reader) -> object | None:
