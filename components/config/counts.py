@@ -5,17 +5,17 @@ from __future__ import annotations
 from components.config.fields import Field, Reader
 
 
-def node_counts(entry: Reader, desired_field: Field[int], min_field: Field[int], max_field: Field[int]) -> tuple[int, int, int] | None:
+def node_counts(reader: Reader, desired_field: Field[int], min_field: Field[int], max_field: Field[int]) -> tuple[int, int, int] | None:
     """Desired, minimum and maximum node counts; the bounds default to the desired count unless
     their field declares a default; the desired count must lie between them."""
-    desired = entry.value(desired_field)
-    low = entry.value(min_field)
-    high = entry.value(max_field)
-    if desired is None or (low is None and entry.has(min_field)) or (high is None and entry.has(max_field)):
+    desired = reader.value(desired_field)
+    low = reader.value(min_field)
+    high = reader.value(max_field)
+    if desired is None or (low is None and reader.has(min_field)) or (high is None and reader.has(max_field)):
         return None
     low = desired if low is None else low
     high = desired if high is None else high
     if not low <= desired <= high:
-        entry.fail(desired_field.key, "node-count", f"{desired} must lie between {min_field.key} ({low}) and {max_field.key} ({high})")
+        reader.fail(desired_field.key, "node-count", f"{desired} must lie between {min_field.key} ({low}) and {max_field.key} ({high})")
         return None
     return desired, low, high

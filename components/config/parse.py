@@ -190,31 +190,31 @@ def _unused_platform_settings(root: Reader, platforms: Sequence[PlatformConfig],
 
 def _cluster(
     index: int,
-    entry: Reader,
+    reader: Reader,
     platforms: Sequence[PlatformConfig],
     names: dict[int, str],
     clouds: dict[int, str],
     owned: Mapping[tuple[str, ...], str],
 ) -> Entry[ClusterSpec] | None:
-    name = entry.value(d.CLUSTER_NAME)
+    name = reader.value(d.CLUSTER_NAME)
     if name is not None:
-        entry.owner = Owner("cluster", name)
+        reader.owner = Owner("cluster", name)
         names[index] = name
-    cloud = entry.value(d.cloud_field([p.name for p in platforms]))
+    cloud = reader.value(d.cloud_field([p.name for p in platforms]))
     if cloud is not None:
         clouds[index] = cloud
-    network = entry.value(d.NETWORK)
-    role = entry.value(d.ROLE)
-    primary = entry.value(d.PRIMARY)
+    network = reader.value(d.NETWORK)
+    role = reader.value(d.ROLE)
+    primary = reader.value(d.PRIMARY)
     platform = next((p for p in platforms if p.name == cloud), None)
     part = None
     if platform is not None:
-        entry.fields += platform.cluster_fields
-        entry.what = f"an {platform.name} cluster" if platform.name[0] in "aeiou" else f"a {platform.name} cluster"
-        part = platform.parse_cluster(entry, name)
-        entry.reject_unknown()
-    values = _istiod_values(entry, d.CLUSTER_ISTIOD_VALUES, owned) if entry.has(d.CLUSTER_ISTIOD_VALUES) else {}
-    if entry.failed or name is None or network is None or role is None or part is None or values is None:
+        reader.fields += platform.cluster_fields
+        reader.what = f"an {platform.name} cluster" if platform.name[0] in "aeiou" else f"a {platform.name} cluster"
+        part = platform.parse_cluster(reader, name)
+        reader.reject_unknown()
+    values = _istiod_values(reader, d.CLUSTER_ISTIOD_VALUES, owned) if reader.has(d.CLUSTER_ISTIOD_VALUES) else {}
+    if reader.failed or name is None or network is None or role is None or part is None or values is None:
         return None
     region, spec = part
     cluster = ClusterSpec(name=name, region=region, network=network, role=role, primary=primary, platform_spec=spec, istiod_values=values)

@@ -183,7 +183,7 @@ class PlatformConfig(Protocol):
         """Its mesh-wide settings from the config root; ``None`` when they failed."""
         ...
 
-    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+    def parse_cluster(self, reader: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         """A cluster's region and platform part (``name`` when it parsed); ``None`` when it failed."""
         ...
 

@@ -346,32 +346,32 @@ class AwsConfig:
         window = days if days is not None else SECRETS_RECOVERY_WINDOW_DAYS.default or 0
         return AwsSettings(tuple(vpcs), frozenset(declared), window, root.value(SECRETS_REGION))
 
-    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
-        region = entry.value(REGION)
+    def parse_cluster(self, reader: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        region = reader.value(REGION)
         if name is not None and len(name) > EKS_CLUSTER_NAME_MAX:
-            entry.fail(
+            reader.fail(
                 "name",
                 "name-length",
                 f"{name} is {len(name)} characters; EKS clusters take at most {EKS_CLUSTER_NAME_MAX}, "
                 "so that the IAM role names derived from them stay within IAM's 64",
             )
-        vpc = entry.value(VPC)
-        service = entry.value(SERVICE_CIDR)
-        _check_service_range(entry, service)
-        public_cidrs = entry.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
-        _check_open_alone(entry, public_cidrs)
-        version = entry.value(KUBERNETES_VERSION)
-        groups = _node_groups(entry, name) if entry.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
-        admins = entry.value(ADMIN_PRINCIPAL_ARNS) or ()
-        support = entry.value(SUPPORT_TYPE)
-        if "eastWestSourceRanges" in entry.raw:
-            entry.refuse_replaced(
+        vpc = reader.value(VPC)
+        service = reader.value(SERVICE_CIDR)
+        _check_service_range(reader, service)
+        public_cidrs = reader.value(ENDPOINT_PUBLIC_ACCESS_CIDRS) or ()
+        _check_open_alone(reader, public_cidrs)
+        version = reader.value(KUBERNETES_VERSION)
+        groups = _node_groups(reader, name) if reader.has(NODE_GROUPS) else (DEFAULT_NODE_GROUP,)
+        admins = reader.value(ADMIN_PRINCIPAL_ARNS) or ()
+        support = reader.value(SUPPORT_TYPE)
+        if "eastWestSourceRanges" in reader.raw:
+            reader.refuse_replaced(
                 "eastWestSourceRanges",
                 "is no longer read: an east-west gateway faces the internet only when the clusters span platforms, and then "
                 "admits exactly the other clusters' egress addresses; remove it",
             )
-        addons = _addon_versions(entry, version)
-        if entry.failed or region is None or vpc is None or service is None or groups is None or support is None:
+        addons = _addon_versions(reader, version)
+        if reader.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
         return region, AwsCluster(
             vpc=vpc,
@@ -563,70 +563,70 @@ def _plan_security(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePl
             plan.add(names.SIDECAR_PEER_RULE, sources, **pair)
 
 
-def _vpc(entry: Reader, declared: set[str]) -> VpcSpec | None:
-    name = entry.value(VPC_NAME)
+def _vpc(reader: Reader, declared: set[str]) -> VpcSpec | None:
+    name = reader.value(VPC_NAME)
     if name is not None:
         if name in declared:
-            entry.fail(VPC_NAME.key, "duplicate-name", f"{name} is declared twice; give each VPC a unique name")
+            reader.fail(VPC_NAME.key, "duplicate-name", f"{name} is declared twice; give each VPC a unique name")
         declared.add(name)
-        entry.owner = Owner("vpc", name)
-    region = entry.value(VPC_REGION)
-    cidr = entry.value(VPC_CIDR)
-    private = entry.value(PRIVATE_SUBNETS)
-    public = entry.value(PUBLIC_SUBNETS)
-    if "availabilityZones" in entry.raw:
-        count = entry.raw["availabilityZones"]
-        entry.refuse_replaced(
+        reader.owner = Owner("vpc", name)
+    region = reader.value(VPC_REGION)
+    cidr = reader.value(VPC_CIDR)
+    private = reader.value(PRIVATE_SUBNETS)
+    public = reader.value(PUBLIC_SUBNETS)
+    if "availabilityZones" in reader.raw:
+        count = reader.raw["availabilityZones"]
+        reader.refuse_replaced(
             "availabilityZones",
             f"is replaced by zones; list the {count} zones by name, e.g. zones: [{region or 'eu-west-1'}a, {region or 'eu-west-1'}b]",
         )
-    zones = entry.value(ZONES)
+    zones = reader.value(ZONES)
     if zones is not None and region is not None:
-        _check_zones(entry, region, zones)
-    nat = entry.value(NAT)
-    entry.reject_unknown()
+        _check_zones(reader, region, zones)
+    nat = reader.value(NAT)
+    reader.reject_unknown()
     if cidr is not None and private is not None and public is not None and zones is not None:
-        _check_subnets(entry, cidr, len(zones), {PRIVATE_SUBNETS.key: private, PUBLIC_SUBNETS.key: public})
-    if entry.failed or name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:
+        _check_subnets(reader, cidr, len(zones), {PRIVATE_SUBNETS.key: private, PUBLIC_SUBNETS.key: public})
+    if reader.failed or name is None or region is None or cidr is None or private is None or public is None or zones is None or nat is None:
         return None
     return VpcSpec(name, region, cidr, zones, private, public, nat)
 
 
-def _check_service_range(entry: Reader, service: IPv4Network | None) -> None:
+def _check_service_range(reader: Reader, service: IPv4Network | None) -> None:
     if service is not None and not (any(service.subnet_of(b) for b in EKS_SERVICE_BLOCKS) and service.prefixlen in EKS_SERVICE_PREFIXES):
-        entry.fail(
+        reader.fail(
             SERVICE_CIDR.key,
             "service-cidr",
             f"{service} must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 and be from /12 to /24, as EKS requires",
         )
 
 
-def _addon_versions(entry: Reader, kubernetes_version: str | None) -> dict[str, str]:
+def _addon_versions(reader: Reader, kubernetes_version: str | None) -> dict[str, str]:
     """The pinned add-on versions. Without ``kubernetesVersion`` only pins hold kube-proxy and the
     VPC CNI still: pulumi-eks then takes the newest build of each for the version the cluster runs,
     on every ``up`` (``mostRecent: true``, nodejs/eks/cluster/cluster.ts), which a warning says."""
     pins: dict[str, str] = {}
-    addons = entry.object(ADDON_VERSIONS)
+    addons = reader.object(ADDON_VERSIONS)
     if addons is not None:
         pins = {f.key: value for f in ADDON_VERSION_FIELDS if addons.has(f) and (value := addons.value(f)) is not None}
         addons.reject_unknown()
     floating = [addon for addon in ("kube-proxy", "vpc-cni") if addon not in pins]
-    if kubernetes_version is None and floating and not entry.failed:
-        entry.problems.warn(
-            entry.at(KUBERNETES_VERSION.key),
+    if kubernetes_version is None and floating and not reader.failed:
+        reader.problems.warn(
+            reader.at(KUBERNETES_VERSION.key),
             "floating-addons",
             f"is unset, so pulumi-eks moves {' and '.join(floating)} to their newest builds for the version the cluster runs "
             "on any `up`; set kubernetesVersion to the version the cluster runs (or will run) to keep them at EKS's default "
             "for it, or pin them in addonVersions",
-            entry.owner,
+            reader.owner,
         )
     return pins
 
 
-def _check_open_alone(entry: Reader, cidrs: tuple[IPv4Network, ...]) -> None:
+def _check_open_alone(reader: Reader, cidrs: tuple[IPv4Network, ...]) -> None:
     """0.0.0.0/0 admits anyone: ranges beside it admit no one more, and would be sent to EKS as given."""
     if OPEN_TO_ALL in cidrs and len(cidrs) > 1:
-        entry.fail(
+        reader.fail(
             ENDPOINT_PUBLIC_ACCESS_CIDRS.key,
             "open-beside-ranges",
             f"lists {OPEN_TO_ALL}, which admits anyone, beside {len(cidrs) - 1} other range{'s' if len(cidrs) > 2 else ''}; "
@@ -634,29 +634,31 @@ def _check_open_alone(entry: Reader, cidrs: tuple[IPv4Network, ...]) -> None:
         )
 
 
-def _check_zones(entry: Reader, region: str, zones: tuple[str, ...]) -> None:
+def _check_zones(reader: Reader, region: str, zones: tuple[str, ...]) -> None:
     for zone in zones:
         if zone[:-1] != region:
-            entry.fail(ZONES.key, "zone-region", f"{zone} is not a zone of {region}; name zones as the region and a letter, e.g. {region}a")
+            reader.fail(
+                ZONES.key, "zone-region", f"{zone} is not a zone of {region}; name zones as the region and a letter, e.g. {region}a"
+            )
     for zone, count in counted_repeats(zones):
-        entry.fail(ZONES.key, "duplicate-zone", f"{zone} is listed {count} times; spread the subnets over distinct zones")
+        reader.fail(ZONES.key, "duplicate-zone", f"{zone} is listed {count} times; spread the subnets over distinct zones")
 
 
-def _check_subnets(entry: Reader, cidr: IPv4Network, zones: int, subnets: dict[str, tuple[IPv4Network, ...]]) -> None:
+def _check_subnets(reader: Reader, cidr: IPv4Network, zones: int, subnets: dict[str, tuple[IPv4Network, ...]]) -> None:
     for key, nets in subnets.items():
         for net in nets:
             if not net.subnet_of(cidr):
-                entry.fail(key, "outside-vpc", f"{net} is outside the VPC {cidr}; pick a range inside it")
+                reader.fail(key, "outside-vpc", f"{net} is outside the VPC {cidr}; pick a range inside it")
         if len(nets) != zones:
-            entry.fail(key, "subnets-per-zone", f"lists {len(nets)} subnets for {zones} availability zones; give one per zone")
+            reader.fail(key, "subnets-per-zone", f"lists {len(nets)} subnets for {zones} availability zones; give one per zone")
     labelled = [(key, net) for key, nets in subnets.items() for net in nets]
     for (key_a, net_a), (key_b, net_b) in overlapping_pairs(labelled):
-        entry.fail(key_b, "overlap", f"{net_b} overlaps {entry.at(key_a)} ({entry.owner}) {net_a}; give every subnet a range of its own")
+        reader.fail(key_b, "overlap", f"{net_b} overlaps {reader.at(key_a)} ({reader.owner}) {net_a}; give every subnet a range of its own")
 
 
-def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...] | None:
+def _node_groups(reader: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...] | None:
     groups: list[AwsNodeGroup] = []
-    for group_entry in entry.objects(NODE_GROUPS):
+    for group_entry in reader.objects(NODE_GROUPS):
         name = group_entry.value(GROUP_NAME)
         types = group_entry.value(INSTANCE_TYPES)
         counts = node_counts(group_entry, DESIRED, MIN, MAX)
@@ -672,8 +674,8 @@ def _node_groups(entry: Reader, cluster: str | None) -> tuple[AwsNodeGroup, ...]
         if not group_entry.failed and name is not None and types is not None and counts is not None:
             groups.append(AwsNodeGroup(name, types, *counts))
     for name, count in counted_repeats(g.name for g in groups):
-        entry.fail(NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {count} times; node group names must be unique")
-    return tuple(groups) if not entry.failed else None
+        reader.fail(NODE_GROUPS.key, "duplicate-name", f"group name {name} is used {count} times; node group names must be unique")
+    return tuple(groups) if not reader.failed else None
 
 
 def _unused_vpcs(mesh: ParsedMesh, settings: AwsSettings, problems: Problems) -> None:

@@ -439,38 +439,38 @@ class AzureConfig:
             return None
         return AzureSettings(prefix, purge, location, group, delivery, admin_output, tuple(a.lower() for a in admins))
 
-    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
-        region = entry.value(REGION)
+    def parse_cluster(self, reader: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        region = reader.value(REGION)
         if name is not None and len(name) > AKS_DNS_PREFIX_MAX:
-            entry.fail(
+            reader.fail(
                 "name",
                 "name-length",
                 f"{name} is {len(name)} characters; AKS takes it as the DNS prefix, which is at most {AKS_DNS_PREFIX_MAX}",
             )
-        group = entry.value(RESOURCE_GROUP_NAME) or (f"istio-aks-{region}" if region else None)
-        vnet = entry.value(VNET_CIDR)
-        service = entry.value(SERVICE_CIDR)
-        dns_ip = entry.value(DNS_SERVICE_IP)
-        cni = entry.value(NETWORK_PLUGIN)
-        pod = self._pod_cidr(entry, cni)
-        _check_reserved_ranges(entry, {VNET_CIDR.key: vnet, SERVICE_CIDR.key: service, POD_CIDR.key: pod})
-        version = entry.value(KUBERNETES_VERSION)
-        pools = self._pools(entry, vnet, cni)
-        if service is not None and dns_ip is None and not entry.has(DNS_SERVICE_IP):
+        group = reader.value(RESOURCE_GROUP_NAME) or (f"istio-aks-{region}" if region else None)
+        vnet = reader.value(VNET_CIDR)
+        service = reader.value(SERVICE_CIDR)
+        dns_ip = reader.value(DNS_SERVICE_IP)
+        cni = reader.value(NETWORK_PLUGIN)
+        pod = self._pod_cidr(reader, cni)
+        _check_reserved_ranges(reader, {VNET_CIDR.key: vnet, SERVICE_CIDR.key: service, POD_CIDR.key: pod})
+        version = reader.value(KUBERNETES_VERSION)
+        pools = self._pools(reader, vnet, cni)
+        if service is not None and dns_ip is None and not reader.has(DNS_SERVICE_IP):
             dns_ip = service.network_address + 10
-        self._check_dns_ip(entry, service, dns_ip)
-        tier = entry.value(SKU_TIER)
-        policy = entry.value(NETWORK_POLICY)
-        entra = entry.value(ENTRA_ID)
-        authorized = entry.value(AUTHORIZED_IP_RANGES) or ()
-        if entry.value(PRIVATE_API_SERVER):
-            entry.fail(
+        self._check_dns_ip(reader, service, dns_ip)
+        tier = reader.value(SKU_TIER)
+        policy = reader.value(NETWORK_POLICY)
+        entra = reader.value(ENTRA_ID)
+        authorized = reader.value(AUTHORIZED_IP_RANGES) or ()
+        if reader.value(PRIVATE_API_SERVER):
+            reader.fail(
                 PRIVATE_API_SERVER.key,
                 "private-api-server",
                 "private AKS API servers are not supported: every other cluster's istiod must reach this API; "
                 "keep it public and restrict it with authorizedIpRanges",
             )
-        if entry.failed or None in (region, group, vnet, service, dns_ip, cni, tier, pools, policy, entra):
+        if reader.failed or None in (region, group, vnet, service, dns_ip, cni, tier, pools, policy, entra):
             return None
         assert region and group and vnet and service and dns_ip and cni and tier and pools and policy and entra is not None
         return region, AzureCluster(
@@ -489,18 +489,18 @@ class AzureConfig:
         )
 
     @staticmethod
-    def _pod_cidr(entry: Reader, cni: AzureCni | None) -> IPv4Network | None:
+    def _pod_cidr(reader: Reader, cni: AzureCni | None) -> IPv4Network | None:
         if cni is not AzureCni.OVERLAY:
-            if entry.has(POD_CIDR):
-                entry.fail(POD_CIDR.key, "pod-cidr", "only applies with networkPlugin: overlay; with Azure CNI pods take VNet subnet IPs")
+            if reader.has(POD_CIDR):
+                reader.fail(POD_CIDR.key, "pod-cidr", "only applies with networkPlugin: overlay; with Azure CNI pods take VNet subnet IPs")
             return None
-        return entry.value(POD_CIDR) if entry.has(POD_CIDR) else DEFAULT_POD_CIDR
+        return reader.value(POD_CIDR) if reader.has(POD_CIDR) else DEFAULT_POD_CIDR
 
     @staticmethod
-    def _pools(entry: Reader, vnet: IPv4Network | None, cni: AzureCni | None) -> tuple[AzureNodePool, ...] | None:
+    def _pools(reader: Reader, vnet: IPv4Network | None, cni: AzureCni | None) -> tuple[AzureNodePool, ...] | None:
         pools: list[AzureNodePool] = []
         subnets: list[tuple[str, IPv4Network]] = []
-        entries = entry.objects(NODE_POOLS)
+        entries = reader.objects(NODE_POOLS)
         for pool_entry in entries:
             index = pool_entry.index
             pool = _pool(pool_entry)
@@ -509,33 +509,33 @@ class AzureConfig:
             pools.append(pool)
             subnets.append((f"nodePools[{index}].subnetCidr", pool.subnet_cidr))
             if vnet is not None and not pool.subnet_cidr.subnet_of(vnet):
-                entry.fail(
+                reader.fail(
                     f"nodePools[{index}].subnetCidr",
                     "outside-vnet",
                     f"{pool.subnet_cidr} is outside vnetCidr {vnet}; pick a subnet inside the VNet",
                 )
             elif cni is not None:
-                _check_pool_subnet_size(entry, index, pool, cni)
-        _check_cluster_size(entry, len(entries), pools)
+                _check_pool_subnet_size(reader, index, pool, cni)
+        _check_cluster_size(reader, len(entries), pools)
         for (key_a, net_a), (key_b, net_b) in overlapping_pairs(subnets):
-            entry.fail(
-                key_b, "overlap", f"{net_b} overlaps {entry.at(key_a)} ({entry.owner}) {net_a}; give every subnet a range of its own"
+            reader.fail(
+                key_b, "overlap", f"{net_b} overlaps {reader.at(key_a)} ({reader.owner}) {net_a}; give every subnet a range of its own"
             )
         for name, count in counted_repeats(p.name for p in pools):
-            entry.fail(NODE_POOLS.key, "duplicate-name", f"pool name {name} is used {count} times; pool names must be unique")
+            reader.fail(NODE_POOLS.key, "duplicate-name", f"pool name {name} is used {count} times; pool names must be unique")
         # Only when every pool parsed: the one that failed may be the System pool.
         if pools and len(pools) == len(entries) and not any(p.mode == PoolMode.SYSTEM for p in pools):
-            entry.fail(NODE_POOLS.key, "no-system-pool", "has no System pool; AKS needs one (set mode: System on a pool)")
-        return tuple(pools) if not entry.failed else None
+            reader.fail(NODE_POOLS.key, "no-system-pool", "has no System pool; AKS needs one (set mode: System on a pool)")
+        return tuple(pools) if not reader.failed else None
 
     @staticmethod
-    def _check_dns_ip(entry: Reader, service: IPv4Network | None, dns_ip: IPv4Address | None) -> None:
+    def _check_dns_ip(reader: Reader, service: IPv4Network | None, dns_ip: IPv4Address | None) -> None:
         if service is None or dns_ip is None:
             return
         if dns_ip not in service:
-            entry.fail(DNS_SERVICE_IP.key, "dns-service-ip", f"{dns_ip} is outside serviceCidr {service}; pick an address inside it")
+            reader.fail(DNS_SERVICE_IP.key, "dns-service-ip", f"{dns_ip} is outside serviceCidr {service}; pick an address inside it")
         elif dns_ip in (service.network_address, service.network_address + 1, service.broadcast_address):
-            entry.fail(
+            reader.fail(
                 DNS_SERVICE_IP.key,
                 "dns-service-ip",
                 f"{dns_ip} is reserved in {service} (network, API server or broadcast address); use e.g. {service.network_address + 10}",
@@ -723,27 +723,27 @@ def _api_ranges(mesh: ParsedMesh, problems: Problems) -> None:
         report_api_exposure(mesh, entry, azure_part(entry.value).authorized_ip_ranges, AKS_API, problems)
 
 
-def _pool(entry: Reader) -> AzureNodePool | None:
-    name = entry.value(POOL_NAME)
-    mode = entry.value(POOL_MODE)
-    size = entry.value(POOL_VM_SIZE)
-    subnet = entry.value(POOL_SUBNET)
-    counts = node_counts(entry, POOL_COUNT, POOL_MIN_COUNT, POOL_MAX_COUNT)
-    zones = entry.value(POOL_ZONES) or ()
-    entry.reject_unknown()
-    if entry.failed or name is None or mode is None or size is None or subnet is None or counts is None:
+def _pool(reader: Reader) -> AzureNodePool | None:
+    name = reader.value(POOL_NAME)
+    mode = reader.value(POOL_MODE)
+    size = reader.value(POOL_VM_SIZE)
+    subnet = reader.value(POOL_SUBNET)
+    counts = node_counts(reader, POOL_COUNT, POOL_MIN_COUNT, POOL_MAX_COUNT)
+    zones = reader.value(POOL_ZONES) or ()
+    reader.reject_unknown()
+    if reader.failed or name is None or mode is None or size is None or subnet is None or counts is None:
         return None
     return AzureNodePool(name, str(mode), size, subnet, *counts, availability_zones=zones)
 
 
-def _check_reserved_ranges(entry: Reader, networks: Mapping[str, IPv4Network | None]) -> None:
+def _check_reserved_ranges(reader: Reader, networks: Mapping[str, IPv4Network | None]) -> None:
     for key, network in networks.items():
         reserved = next((r for r in AKS_RESERVED_RANGES if network is not None and network.overlaps(r)), None)
         if reserved is not None:
-            entry.fail(key, "aks-reserved-range", f"{network} overlaps {reserved}, which AKS reserves; pick a range outside it")
+            reader.fail(key, "aks-reserved-range", f"{network} overlaps {reserved}, which AKS reserves; pick a range outside it")
 
 
-def _check_pool_subnet_size(entry: Reader, index: int, pool: AzureNodePool, cni: AzureCni) -> None:
+def _check_pool_subnet_size(reader: Reader, index: int, pool: AzureNodePool, cni: AzureCni) -> None:
     """The pool's subnet holds its largest node count and the upgrade surge, with their pods under flat Azure CNI."""
     per_node = AKS_AZURE_CNI_MAX_PODS + 1 if cni is AzureCni.AZURE else 1
     nodes = pool.max_count + AKS_UPGRADE_SURGE_NODES
@@ -758,7 +758,7 @@ def _check_pool_subnet_size(entry: Reader, index: int, pool: AzureNodePool, cni:
         if cni is AzureCni.AZURE
         else "each node takes 1 (its pods take podCidr addresses)"
     )
-    entry.fail(
+    reader.fail(
         f"nodePools[{index}].subnetCidr",
         "subnet-too-small",
         f"{pool.subnet_cidr} has {usable} usable addresses (Azure keeps {AZURE_SUBNET_RESERVED} of its "
@@ -767,16 +767,16 @@ def _check_pool_subnet_size(entry: Reader, index: int, pool: AzureNodePool, cni:
     )
 
 
-def _check_cluster_size(entry: Reader, listed: int, pools: list[AzureNodePool]) -> None:
+def _check_cluster_size(reader: Reader, listed: int, pools: list[AzureNodePool]) -> None:
     if listed > AKS_MAX_POOLS:
-        entry.fail(
+        reader.fail(
             NODE_POOLS.key,
             "too-many-pools",
             f"lists {listed} pools; AKS takes at most {AKS_MAX_POOLS} per cluster: merge pools of one VM size, or split the cluster",
         )
     nodes = sum(p.max_count for p in pools)
     if nodes > AKS_CLUSTER_MAX_NODES:
-        entry.fail(
+        reader.fail(
             NODE_POOLS.key,
             "too-many-nodes",
             f"can grow to {nodes} nodes (the pools' maxCount, or count); AKS takes at most {AKS_CLUSTER_MAX_NODES} per "

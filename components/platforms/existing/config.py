@@ -179,21 +179,21 @@ class ExistingConfig:
     def parse_settings(self, root: Reader) -> object | None:
         return None
 
-    def parse_cluster(self, entry: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
-        region = entry.value(REGION)
-        context = entry.value(CONTEXT)
-        kubeconfig = entry.value(KUBECONFIG)
-        url = entry.value(API_SERVER_URL)
-        metallb_entry = entry.object(METALLB)
+    def parse_cluster(self, reader: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
+        region = reader.value(REGION)
+        context = reader.value(CONTEXT)
+        kubeconfig = reader.value(KUBECONFIG)
+        url = reader.value(API_SERVER_URL)
+        metallb_entry = reader.object(METALLB)
         metallb = None
         if metallb_entry is not None:
             addresses = metallb_entry.value(METALLB_ADDRESSES)
             version = metallb_entry.value(METALLB_CHART_VERSION)
             metallb_entry.reject_unknown()
             metallb = MetalLbSpec(addresses, version) if addresses and version else None
-        egress = entry.value(EGRESS_CIDRS) or ()
-        istio_platform = entry.value(ISTIO_PLATFORM)
-        if entry.failed or region is None or context is None or url is None:
+        egress = reader.value(EGRESS_CIDRS) or ()
+        istio_platform = reader.value(ISTIO_PLATFORM)
+        if reader.failed or region is None or context is None or url is None:
             return None
         return region, ExistingCluster(
             context=context, kubeconfig=kubeconfig, api_server_url=url, metallb=metallb, egress_cidrs=egress, istio_platform=istio_platform
