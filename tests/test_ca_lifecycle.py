@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.ca.mesh_ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from tests.harness.program import StackRun, run_stack
 from tests.test_ca import cert, verify_client, workload_cert
 from tests.test_day2 import Changes, changes, named
