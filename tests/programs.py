@@ -26,9 +26,7 @@ def mesh_program(spec: MeshSpec, annotations: Mapping[str, str] | None = None, g
         for cluster in spec.clusters:
             provider = k8s.Provider(f"{cluster.name}-k8s", kubeconfig=f"{{}}  # {cluster.name}", cluster_identifier=cluster.name)
             lb = dict(annotations or {})
-            handles[cluster.name] = ClusterHandle(
-                cluster.name, cluster.network, provider, api_url(cluster.name), lb, lb, gateway_dns_names=gateway_dns_names
-            )
+            handles[cluster.name] = ClusterHandle(cluster, provider, api_url(cluster.name), lb, lb, gateway_dns_names=gateway_dns_names)
         build_mesh(spec, handles, ca)
 
     return program

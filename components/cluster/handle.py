@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config.model import ClusterSpec
+
 
 @dataclass(frozen=True)
 class CaFiles:
@@ -39,8 +41,8 @@ class ClusterHandle:
     """A cluster ready for Istio.
 
     Args:
-        name: the cluster's unique name (the Istio cluster ID).
-        network: its Istio network.
+        spec: the cluster's part of the config (its ``name``, the Istio cluster ID, its ``network``,
+            role, primary and istiod values): the mesh receives it with the handle.
         provider: the kubernetes Provider every object on this cluster must use.
         api_server_url: the API server URL other clusters' pods dial (never loopback).
         eastwest_annotations: annotations for the east-west gateway Service, which make it the
@@ -63,8 +65,7 @@ class ClusterHandle:
             (``global.platform``, e.g. ``k3s``; default none: upstream Kubernetes paths).
     """
 
-    name: str
-    network: str
+    spec: ClusterSpec
     provider: k8s.Provider
     api_server_url: pulumi.Input[str]
     eastwest_annotations: Mapping[str, str] = field(default_factory=dict)
@@ -76,3 +77,13 @@ class ClusterHandle:
     ca_files: CaFiles | None = None
     gateway_dns_names: Sequence[str] = ()
     chart_platform: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The cluster's unique name, the Istio cluster ID."""
+        return self.spec.name
+
+    @property
+    def network(self) -> str:
+        """The cluster's Istio network."""
+        return self.spec.network

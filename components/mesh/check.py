@@ -264,7 +264,7 @@ class MeshCheck(pulumi.ComponentResource):
         if not probes.sidecar:
             return list(args.releases[cluster].dataplane)
         needs: list[pulumi.Resource] = [args.releases[cluster].tags[probes.tag]]
-        if args.mesh.cluster(cluster).role is Role.REMOTE:
+        if args.clusters[cluster].spec.role is Role.REMOTE:
             needs += args.link.secrets_about(cluster)
         return needs
 

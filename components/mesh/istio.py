@@ -102,7 +102,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.dataplane = []
 
         remote = mesh.is_remote(cluster.name)
-        primary = mesh.cluster(cluster.name).primary
+        primary = cluster.spec.primary
         namespace = k8s.core.v1.Namespace(
             names.ISTIO_SYSTEM.name(release=name),
             metadata=k8s.meta.v1.ObjectMetaArgs(

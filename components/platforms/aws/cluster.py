@@ -211,8 +211,7 @@ class EksCluster(pulumi.ComponentResource):
         controller = self._load_balancer_controller(name, spec, network, on_nodes, on_aws)
         self._metrics_server(name, on_nodes)
         self.handle = ClusterHandle(
-            spec.name,
-            spec.network,
+            spec,
             provider,
             eks_cluster.endpoint,
             eastwest_annotations=nlb_annotations("internet-facing" if args.exposure else "internal"),

@@ -218,8 +218,7 @@ class AksCluster(pulumi.ComponentResource):
         api_url = self.managed_cluster.fqdn.apply(lambda fqdn: f"https://{fqdn}:443")
         exposure = args.exposure
         self.handle = ClusterHandle(
-            spec.name,
-            spec.network,
+            spec,
             provider,
             api_url,
             # The east-west gateway is internal over peering, or public but limited to the peers across

@@ -70,8 +70,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
         ready = self._metallb(name, platform.metallb, provider) if platform.metallb else []
         ranges = args.exposure.peers(spec.name) if args.exposure else None
         self.handle = ClusterHandle(
-            spec.name,
-            spec.network,
+            spec,
             provider,
             platform.api_server_url,
             ready=ready,
