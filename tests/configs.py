@@ -11,6 +11,7 @@ from components.config.model import CaSpec, MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
 from components.platforms import platform_configs
+from tests.harness.program import stack_config
 
 
 def azure_cluster(name: str, region: str, octet: int, network: str = "network1", **extra: Any) -> dict[str, Any]:
@@ -109,3 +110,34 @@ def codes_of(config: dict[str, Any]) -> list[tuple[str, str]]:
 def default_ca() -> CaSpec:
     """The CA lifetimes a stack gets when it sets none (the declared defaults)."""
     return parse(n_existing(2)).ca
+
+
+# The multicloud stack's clusters, and the operators' range its tests set.
+AKS, EKS = "westeurope-aks", "eu-west-1-eks"
+OPERATORS = ["203.0.113.0/24"]
+
+
+def multicloud_config(**changes: Any) -> dict[str, Any]:
+    return {**stack_config("multicloud"), "operatorCidrs": OPERATORS, **changes}
+
+
+def second_vpc(region: str = "eu-west-1", octet: int = 1) -> dict[str, Any]:
+    return {
+        "name": "vpc-2",
+        "region": region,
+        "cidr": f"10.{octet}.0.0/16",
+        "zones": [f"{region}a", f"{region}c"],  # the mocked account maps us-east-1b to use1-az3, which EKS refuses
+        "privateSubnets": [f"10.{octet}.0.0/20", f"10.{octet}.16.0/20"],
+        "publicSubnets": [f"10.{octet}.48.0/24", f"10.{octet}.49.0/24"],
+    }
+
+
+def three_clusters() -> list[dict[str, Any]]:
+    clusters = copy.deepcopy(stack_config("aks")["clusters"])
+    third = copy.deepcopy(clusters[1])
+    third.update(
+        name="northeurope-aks", region="northeurope", vnetCidr="10.54.0.0/16", serviceCidr="10.154.0.0/16", dnsServiceIp="10.154.0.10"
+    )
+    for index, pool in enumerate(third["nodePools"]):
+        pool["subnetCidr"] = f"10.54.{index}.0/24"
+    return [*clusters, third]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.harness.program import StackRun
+
 # A canary upgrade in progress: two adjacent minors, the default tag on the older.
 CANARY = {"default": "1.30.3", "canary": "1.31.0"}
 
@@ -66,4 +68,40 @@ def istiod_identity(cluster: str, network: str, *, revision: str = "1-30-3", mes
     return {
         "global": {"meshID": mesh_id, "multiCluster": {"clusterName": cluster}, "network": network, **more_global},
         "revision": revision,
+    }
+
+
+AKS_EGRESS = "20.123.159.75/32"  # the AKS cluster's outbound public IP
+
+
+EKS_EGRESS = "52.43.46.119/32"  # the EKS VPC's NAT Elastic IP
+
+
+NLB_INTERNET_FACING = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+}
+
+
+def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "network1") -> dict[str, Any]:
+    """The exact istiod values of a cluster whose CA the CSI driver mounts from Key Vault."""
+    client = run.named(f"{cluster}-istiod-vault-identity").outputs["clientId"]
+    return {
+        **istiod_identity(cluster, network),
+        "meshConfig": {"accessLogFile": "/dev/stdout"},
+        "volumes": [
+            {
+                "name": "cacerts-files",
+                "csi": {
+                    "driver": "secrets-store.csi.k8s.io",
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
+                },
+            }
+        ],
+        "volumeMounts": [{"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True}],
+        "env": {"ROOT_CA_DIR": "/etc/cacerts-files"},
+        "podLabels": {"azure.workload.identity/use": "true"},
+        "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
     }

@@ -17,11 +17,11 @@ from azure.core.credentials import AccessToken
 from components.config.problems import ConfigError
 from components.k8s.aks_token import AKS_SERVER_APP, aks_token, credential, exec_command
 from tests.configs import codes_of, parse, two_azure, with_cluster
-from tests.expected import istiod_identity
+from tests.expected import istiod_identity, istiod_values_from_vault
 from tests.harness import engine
+from tests.harness.changes import Changes, changes
 from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
 from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
-from tests.test_day2 import Changes, changes
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
@@ -106,29 +106,6 @@ def test_a_secret_provider_class_writes_the_four_files_istiod_expects(from_vault
         {"objectName": "westeurope-aks-cert-chain", "objectType": "secret", "objectAlias": "cert-chain.pem"},
     ]
     assert sorted(o["objectAlias"] for o in objects) == sorted(FILES)
-
-
-def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "network1") -> dict[str, Any]:
-    """The exact istiod values of a cluster whose CA the CSI driver mounts from Key Vault."""
-    client = run.named(f"{cluster}-istiod-vault-identity").outputs["clientId"]
-    return {
-        **istiod_identity(cluster, network),
-        "meshConfig": {"accessLogFile": "/dev/stdout"},
-        "volumes": [
-            {
-                "name": "cacerts-files",
-                "csi": {
-                    "driver": "secrets-store.csi.k8s.io",
-                    "readOnly": True,
-                    "volumeAttributes": {"secretProviderClass": "istio-cacerts"},
-                },
-            }
-        ],
-        "volumeMounts": [{"name": "cacerts-files", "mountPath": "/etc/cacerts-files", "readOnly": True}],
-        "env": {"ROOT_CA_DIR": "/etc/cacerts-files"},
-        "podLabels": {"azure.workload.identity/use": "true"},
-        "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
-    }
 
 
 def test_istiod_mounts_the_files_beside_the_charts_cacerts_mount_and_reads_them_from_there(from_vault: StackRun) -> None:

@@ -15,13 +15,12 @@ from pulumi.runtime import rpc
 
 from components.config.mesh_names import ProbeSet
 from components.mesh.check import CLASSIC_SIDECAR, probe_script
-from tests.configs import parse, problems_of, two_azure
-from tests.expected import istiod_identity
+from tests.configs import AKS, EKS, OPERATORS, parse, problems_of, two_azure
+from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING, istiod_identity
+from tests.harness.changes import Changes, changes
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import load_balancers_left_at_destroy
 from tests.harness.webhooks import refused_at_first_up
-from tests.test_day2 import Changes, changes
-from tests.test_multicloud import AKS, AKS_EGRESS, EKS, EKS_EGRESS, NLB_INTERNET_FACING, OPERATORS
 
 CLUSTERS = ("kind-1", "kind-2")
 GATEWAY_API_CRDS = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{}/standard-install.yaml"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pulumi.runtime import MockResourceArgs
 
-from tests.configs import problems_of
+from tests.configs import problems_of, second_vpc
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_stack, stack_config
 
@@ -227,17 +227,6 @@ def clusters_with(**changes: Any) -> list[dict[str, Any]]:
     for cluster in clusters:
         cluster.update(changes)
     return clusters
-
-
-def second_vpc(region: str = "eu-west-1", octet: int = 1) -> dict[str, Any]:
-    return {
-        "name": "vpc-2",
-        "region": region,
-        "cidr": f"10.{octet}.0.0/16",
-        "zones": [f"{region}a", f"{region}c"],  # the mocked account maps us-east-1b to use1-az3, which EKS refuses
-        "privateSubnets": [f"10.{octet}.0.0/20", f"10.{octet}.16.0/20"],
-        "publicSubnets": [f"10.{octet}.48.0/24", f"10.{octet}.49.0/24"],
-    }
 
 
 def test_per_cluster_vpcs_are_peered_with_routes() -> None:

@@ -12,14 +12,13 @@ import pytest
 from components.config.problems import ConfigError
 from components.platforms.aws import lbc
 from components.platforms.aws.cluster import admin_key
-from tests.configs import codes_of, parse
+from tests.configs import codes_of, parse, second_vpc
 from tests.harness import engine
+from tests.harness.changes import Changes, changes
 from tests.harness.mocks import DEPLOYER_ROLE, addon_version
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves
-from tests.test_aws import second_vpc
-from tests.test_day2 import Changes, changes
 
 CLUSTER = "cluster-1"
 

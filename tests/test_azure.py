@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 import yaml
 
 from components.platforms.azure.cluster import system_identity
 from components.platforms.azure.keyvault import vault_uri
+from tests.configs import three_clusters
+from tests.expected import istiod_values_from_vault
+from tests.harness.changes import changes
 from tests.harness.program import StackRun, run_stack, stack_config
-from tests.test_aks_lifecycle import istiod_values_from_vault
-from tests.test_day2 import changes
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -227,17 +227,6 @@ def test_ca_waits_for_nothing_azure(aks_run: StackRun) -> None:
     for resource in aks_run.resources:
         if resource.name.startswith("mesh-ca"):
             assert not [u for u in resource.dependencies if aks_run.by_urn(u).type.startswith("azure-native:")]
-
-
-def three_clusters() -> list[dict[str, Any]]:
-    clusters = copy.deepcopy(stack_config("aks")["clusters"])
-    third = copy.deepcopy(clusters[1])
-    third.update(
-        name="northeurope-aks", region="northeurope", vnetCidr="10.54.0.0/16", serviceCidr="10.154.0.0/16", dnsServiceIp="10.154.0.10"
-    )
-    for index, pool in enumerate(third["nodePools"]):
-        pool["subnetCidr"] = f"10.54.{index}.0/24"
-    return [*clusters, third]
 
 
 def test_three_azure_clusters_peer_six_ways() -> None:

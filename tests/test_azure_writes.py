@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.configs import OPERATORS, three_clusters
 from tests.harness.azure_writes import AGENT_POOL, concurrent_vnet_writes, writers_by_vnet
 from tests.harness.makespan import finish_times, makespan
 from tests.harness.program import StackRun, run_stack, stack_config
-from tests.test_azure import three_clusters
-from tests.test_multicloud import OPERATORS
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 

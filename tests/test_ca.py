@@ -8,13 +8,14 @@ from typing import Any
 import pulumi
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from components.ca.mesh_ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, MeshCA, MeshCAArgs
 from components.config.model import CaSpec
+from tests.certs import cert, verify_client, workload_cert
 from tests.configs import default_ca, n_existing
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_program
@@ -32,10 +33,6 @@ def mentions(value: Any, needle: str) -> bool:
     if isinstance(value, list):
         return any(mentions(v, needle) for v in value)
     return False
-
-
-def cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def key_usages(certificate: x509.Certificate) -> set[str]:
@@ -115,40 +112,6 @@ def test_cacerts_chain_is_intermediate_then_root_and_key_matches(three: StackRun
     assert [c.subject for c in chain] == [cert(data[CA_CERT]).subject, cert(data[ROOT_CERT]).subject]
     key = serialization.load_pem_private_key(data[CA_KEY].encode(), password=None)
     assert key.public_key() == cert(data[CA_CERT]).public_key()
-
-
-def workload_cert(issuer_cert: x509.Certificate, issuer_key: Any, namespace: str) -> x509.Certificate:
-    """A workload certificate as istiod issues it: SPIFFE URI SAN, server and client auth."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([]))
-        .issuer_name(issuer_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=24))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"spiffe://cluster.local/ns/{namespace}/sa/default")]),
-            critical=True,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-            ),
-            critical=False,
-        )
-        .sign(issuer_key, hashes.SHA256())
-    )
-
-
-def verify_client(leaf: x509.Certificate, chain_pem: str, root_pem: str) -> list[x509.Certificate]:
-    verifier = verification.PolicyBuilder().store(verification.Store([cert(root_pem)])).build_client_verifier()
-    return verifier.verify(leaf, x509.load_pem_x509_certificates(chain_pem.encode())[:1]).chain
 
 
 def test_workload_from_one_cluster_is_trusted_in_every_other(three: StackRun) -> None:

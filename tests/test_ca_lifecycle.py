@@ -20,9 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from components.ca.mesh_ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from tests.certs import cert, verify_client, workload_cert
+from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_stack
-from tests.test_ca import cert, verify_client, workload_cert
-from tests.test_day2 import Changes, changes, named
 
 KIND = ("kind-1", "kind-2")
 REISSUED = ("mesh-ca-{c}-cert", "{c}-istio-cacerts", "mesh-check-{c}-probe")

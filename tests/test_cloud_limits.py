@@ -26,9 +26,9 @@ from tests.configs import (
     vpc,
     with_cluster,
 )
+from tests.harness.changes import changes
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import run_program, run_stack, stack_config
-from tests.test_day2 import changes
 
 # IANA's IPv4 special-purpose blocks (RFC 6890 and its updates) that no client on the internet sends
 # from, with how the refusal names each. RFC 5737's documentation blocks stay usable for examples.

@@ -20,10 +20,10 @@ import pytest
 from components.mesh.istio import load_balancer_address
 from tests.configs import n_existing
 from tests.harness import engine, replacements
+from tests.harness.changes import changes
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, UpdateFailed, run_program, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up, remote_istio_config_before_the_primarys_routes
-from tests.test_day2 import changes
 
 SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
 

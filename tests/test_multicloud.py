@@ -15,30 +15,18 @@ import yaml
 from cryptography import x509
 from pulumi.runtime import rpc
 
-from tests.configs import existing_cluster, parse, problems_of
+from tests.configs import AKS, EKS, OPERATORS, existing_cluster, multicloud_config, parse, problems_of
+from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING
+from tests.harness.changes import Changes, changes
+from tests.harness.policy import OPEN, policy_args, violations
 from tests.harness.program import StackRun, project_defaults, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up
-from tests.test_day2 import Changes, changes
-from tests.test_policy import OPEN, policy_args, violations
 
-OPERATORS = ["203.0.113.0/24"]
-AKS, EKS = "westeurope-aks", "eu-west-1-eks"
-AKS_EGRESS = "20.123.159.75/32"  # the AKS cluster's outbound public IP
-EKS_EGRESS = "52.43.46.119/32"  # the EKS VPC's NAT Elastic IP
 AKS_OUTBOUND_IP = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/istio-multicloud-westeurope"
     f"/providers/Microsoft.Network/publicIPAddresses/{AKS}-outbound"
 )
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
-NLB_INTERNET_FACING = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-}
-
-
-def multicloud_config(**changes: Any) -> dict[str, Any]:
-    return {**stack_config("multicloud"), "operatorCidrs": OPERATORS, **changes}
 
 
 @pytest.fixture(scope="module")

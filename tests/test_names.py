@@ -14,34 +14,20 @@ from hypothesis import strategies as st
 
 from components.config import mesh_names
 from components.config.names import NamePlan, NameTemplate
-from components.config.parse import parse_mesh_spec, resource_names
 from components.config.problems import ConfigError
-from components.platforms import platform_configs
 from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
+from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, stack_config
 
-PLATFORMS = platform_configs()
 NAME_MODULES = (mesh_names, azure_names, aws_names, existing_names)
 TEMPLATES = [value for module in NAME_MODULES for value in vars(module).values() if isinstance(value, NameTemplate)]
 # Planned for every primary although the platform registers one of each pair (a Secret or CSI files;
 # the webhook route where remotes dial istiod by host name): no other template has their types' names.
 PLANNED_WHERE_POSSIBLE = {mesh_names.CACERTS, mesh_names.CA_FILES, mesh_names.ISTIOD_WEBHOOK_ROUTE}
 CANARY = {"default": "1.30.3", "canary": "1.31.0"}
-
-
-def urn_type(urn: str) -> str:
-    return urn.split("::")[2].removeprefix("pulumi:pulumi:Stack$")
-
-
-def registered(run: StackRun) -> set[tuple[str, str]]:
-    return {(urn_type(r.urn), r.name) for r in run.resources}
-
-
-def planned(config: dict[str, Any]) -> NamePlan:
-    return resource_names(parse_mesh_spec(config, PLATFORMS), PLATFORMS)
 
 
 def variants() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -178,14 +164,6 @@ def test_a_collision_is_refused_naming_every_field_and_it_is_real(
     assert {p.code for p in found} == {"name-collision"}
     name = message.split(" would be registered twice", maxsplit=1)[0].rsplit(" ", 1)[-1]
     assert name in collides_without_the_check(config, monkeypatch)
-
-
-# Words the program joins names with, and names that end or start in them.
-PROGRAM_WORDS = [
-    "root", "probe", "sample", "canary", "reader-token", "in", "to", "from", "istio", "tag", "default", "helloworld",
-    "cacerts", "eastwest", "ingress", "key", "csr", "cert", "provider", "metallb", "pool", "l2", "system", "base", "vs",
-]  # fmt: skip
-STEMS = ["a", "b", "x", "prod"]
 
 
 @st.composite

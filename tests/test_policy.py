@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
     Secret,
     StackValidationArgs,
@@ -22,28 +19,12 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 
 from policy import rules
-from tests.harness.monitor import Registered
-from tests.harness.program import ROOT, StackRun, run_stack
+from tests.harness.policy import OPEN, OPTIONS, args, policy_args, violations
+from tests.harness.program import ROOT, run_stack
 
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----\n"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIF...\n-----END CERTIFICATE-----\n"
-OPTIONS = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-CLUSTER_PROVIDER = PolicyProviderResource("pulumi:providers:kubernetes", {}, "urn:...::kind-1-provider", "kind-1-provider")
 DEFAULT_PROVIDER = PolicyProviderResource("pulumi:providers:kubernetes", {}, "urn:...::default_4_34_2", "default_4_34_2")
-
-
-def args(
-    type_: str, props: Mapping[str, Any], name: str = "r", provider: PolicyProviderResource | None = CLUSTER_PROVIDER, **config: Any
-) -> ResourceValidationArgs:
-    return ResourceValidationArgs(type_, props, f"urn:pulumi:s::p::{type_}::{name}", name, OPTIONS, provider, config)
-
-
-def violations(policy_name: str, resource: ResourceValidationArgs) -> list[str]:
-    policy = next(p for p in rules.POLICIES if p.name == policy_name)
-    assert isinstance(policy, ResourceValidationPolicy)
-    found: list[str] = []
-    policy.validate(resource, lambda message, urn=None: found.append(message))
-    return found
 
 
 def test_kubernetes_objects_need_their_clusters_provider() -> None:
@@ -102,9 +83,6 @@ def test_no_stack_output_carries_a_key() -> None:
     found.clear()
     policy.validate(StackValidationArgs([stack_resource({"rootCertPem": CERT})]), lambda m, u=None: found.append(m))
     assert found == []
-
-
-OPEN = "no-open-api-or-gateway"
 
 
 @pytest.mark.parametrize(
@@ -189,15 +167,6 @@ def test_a_secret_kubeconfig_is_left_alone() -> None:
 
 
 # --- The shipped stacks, as the policies would see them -------------------------------------------
-
-
-def policy_args(resource: Registered, run: StackRun) -> ResourceValidationArgs:
-    """The resource as the policy host shows it: its inputs and its provider (none for a default one)."""
-    provider = None
-    if resource.provider:
-        registered = run.by_urn(resource.provider_urn)
-        provider = PolicyProviderResource(registered.type, {}, registered.urn, registered.name)
-    return args(resource.type, resource.inputs, resource.name, provider)
 
 
 @pytest.mark.parametrize("stack", ["kind", "kind-ambient", "aks", "eks"])

@@ -17,8 +17,8 @@ from components.config.load import READ_NAMESPACES
 from components.config.problems import ConfigError
 from tests.configs import aws_cluster, vpc
 from tests.harness.mocks import MeshMocks
+from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import run_program, stack_config
-from tests.test_names import PROGRAM_WORDS, STEMS, planned, registered
 
 STACKS = ["kind", "kind-ambient", "eks", "aks", "multicloud"]
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,8 +11,8 @@ import pytest
 
 from components.platforms.aws.config import CLUSTER_FIELDS as AWS_CLUSTER_FIELDS
 from components.platforms.azure.config import POOL_FIELDS
+from tests.harness.changes import changes, named
 from tests.harness.program import UpdateFailed, run_stack, stack_config
-from tests.test_day2 import changes, named
 
 
 def cluster(stack: str, index: int, **fields: Any) -> dict[str, Any]:
