@@ -30,6 +30,13 @@ def test_runtime_is_python_with_uv_into_the_venv_the_token_commands_run() -> Non
     assert azure_token.exec_command()[0] == "venv/bin/python"
 
 
+def test_the_cli_version_the_readme_names_is_required_by_the_project() -> None:
+    """Object-typed config needs Pulumi 3.187.0 (README "Prerequisites"); the project says so, so the
+    CLI refuses an older version up front (3.219.0 and later) instead of failing on the config."""
+    assert PROJECT["requiredPulumiVersion"] == ">=3.187.0"
+    assert "Pulumi CLI 3.187.0 or newer" in (ROOT / "README.md").read_text()
+
+
 def test_every_pinned_dependency_is_locked_with_hashes() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
