@@ -2,9 +2,9 @@
 
 import pulumi
 
-from components.ca.mesh_ca import MeshCA, MeshCAArgs
 from components.config.load import load_mesh_spec
 from components.config.mesh_names import CA
+from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 from components.mesh.summary import mesh_summary
 from components.platforms import build_platforms, platform_configs, prepare_platforms

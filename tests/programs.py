@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pulumi_kubernetes as k8s
 
-from components.ca.mesh_ca import MeshCA, MeshCAArgs
 from components.cluster.handle import ClusterHandle
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
+from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 
 

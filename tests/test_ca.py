@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 
-from components.ca.mesh_ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, MeshCA, MeshCAArgs
 from components.config.model import CaSpec
+from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT, MeshCA, MeshCAArgs
 from tests.certs import cert, verify_client, workload_cert
 from tests.configs import default_ca, n_existing
 from tests.harness.mocks import MeshMocks

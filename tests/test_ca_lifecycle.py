@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from components.ca.mesh_ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from tests.certs import cert, verify_client, workload_cert
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_stack

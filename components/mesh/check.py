@@ -45,7 +45,6 @@ from typing import cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.ca.mesh_ca import MeshCA
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.mesh_names import ProbeSet, probe_sets
@@ -53,6 +52,7 @@ from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.istio import ambient
 from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
 from components.istio.values import injection_labels
+from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
 from components.mesh.istio import IstioControlPlane
 from components.mesh.link import MeshLink, digest

@@ -15,7 +15,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.ca.mesh_ca import ClusterCACerts
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.istio import installed_gateway_api
@@ -39,6 +38,7 @@ from components.istio.values import (
     with_ca_files,
 )
 from components.k8s.helm import helm_release
+from components.mesh.ca import ClusterCACerts
 from components.mesh.tags import injector_client_config, revision_tag
 
 

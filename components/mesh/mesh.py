@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.ca.mesh_ca import MeshCA
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec, Role
+from components.mesh.ca import MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.gateways import IstioGateways, IstioGatewaysArgs
 from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from components.ca.mesh_ca import MeshCA
 from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
+from components.mesh.ca import MeshCA
 from components.platforms.aws import AWS
 from components.platforms.azure import AZURE
 from components.platforms.existing import EXISTING

@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 import pulumi
 
-from components.ca.mesh_ca import MeshCA
 from components.cluster.handle import ClusterHandle
 from components.config.model import MeshSpec
 from components.config.platform import PlatformConfig
+from components.mesh.ca import MeshCA
 from components.platforms.exposure import Exposure
 
 

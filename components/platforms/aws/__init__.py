@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.ca.mesh_ca import MeshCA
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
+from components.mesh.ca import MeshCA
 from components.platforms.aws import names
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
 from components.platforms.aws.config import NAME, ZONES, AwsConfig, AwsSettings, VpcSpec, aws_part

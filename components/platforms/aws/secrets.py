@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.ca.mesh_ca import ClusterCACerts
+from components.mesh.ca import ClusterCACerts
 from components.platforms.aws import names
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.ca.mesh_ca import MeshCA
 from components.config.model import ClusterSpec, MeshSpec, Role, platform_settings
 from components.istio.facts import istiod_service
+from components.mesh.ca import MeshCA
 from components.platforms.azure import names
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs
 from components.platforms.azure.cluster import AksCluster, AksClusterArgs

@@ -28,8 +28,8 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_random as random
 
-from components.ca.mesh_ca import ClusterCACerts
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.ca import ClusterCACerts
 from components.platforms.azure import names
 from components.platforms.azure.names import ROOT_CERT_NAME, secret_name
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_role, grant_each

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from components.ca.mesh_ca import MeshCA
 from components.config.model import MeshSpec
+from components.mesh.ca import MeshCA
 from components.platforms.existing import names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
 from components.platforms.existing.config import NAME, ExistingConfig, existing_part
