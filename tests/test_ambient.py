@@ -23,6 +23,7 @@ from tests.harness.teardown import load_balancers_left_at_destroy
 from tests.harness.webhooks import refused_at_first_up
 
 CLUSTERS = ("kind-1", "kind-2")
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY_API_CRDS = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{}/standard-install.yaml"
 ISTIO_CHARTS = {"repo": "https://istio-release.storage.googleapis.com/charts"}
 HBONE_LISTENER = {
@@ -345,7 +346,12 @@ def test_the_sidecar_gateway_runs_beside_the_hbone_one_exactly_as_in_a_sidecar_m
         # The mesh reports the HBONE Gateway's address: its Service is the one read.
         assert with_sidecars.named(f"{cluster}-istio-eastwest-service").id == "istio-system/istio-eastwest"
     assert with_sidecars.outputs["eastWestGateways"] == run_stack("kind-ambient").outputs["eastWestGateways"]
-    assert not [r.name for r in run_stack("kind-ambient").resources if "cross-network" in r.name or r.name.endswith("(Release)")]
+    # Without the setting, no gateway release and no cross-network-gateway: only the HBONE Gateway.
+    plain = run_stack("kind-ambient")
+    assert not [
+        r.name for r in plain.resources if "cross-network" in r.name or (r.type == HELM_RELEASE and r.inputs.get("chart") == "gateway")
+    ]
+    assert plain.named("kind-1-istio-eastwest").type == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 
 
 def test_with_the_sidecar_gateway_the_check_also_proves_sidecar_workloads(with_sidecars: StackRun) -> None:

@@ -166,11 +166,6 @@ class MeshSpec:
         return self.needs_eastwest(name)
 
     @property
-    def sidecar_probe(self) -> bool:
-        """Whether MeshCheck also proves sidecar workloads in an ambient mesh."""
-        return self.ambient and self.ambient_sidecar_gateway
-
-    @property
     def spans_platforms(self) -> bool:
         """Clusters on more than one platform: nothing is peered, so API servers and east-west
         gateways face the internet, each admitting only the other clusters (and operators)."""

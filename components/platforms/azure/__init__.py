@@ -139,11 +139,11 @@ class AzurePlatform:
         # a time on a VNet. Pods reach each other's over the peerings (one flat network): the
         # mesh's probes wait for them, load balancers need not.
         peerings = network.peer({name: [cluster.managed_cluster] for name, cluster in aks.items()})
-        for cluster_name, cluster in aks.items():
-            component = names.AKS.name(cluster=cluster_name)
-            pools = azure_part(mesh.cluster(cluster_name)).added_pools
-            args = AksNodePoolsArgs(aks=component, cluster=cluster, pools=pools, network=network.clusters[cluster_name], after=peerings)
-            AksNodePools(names.POOLS.name(aks=component, cluster=cluster_name), args)
+        for spec in clusters:
+            args = AksNodePoolsArgs(
+                cluster=aks[spec.name], pools=azure_part(spec).added_pools, network=network.clusters[spec.name], after=peerings
+            )
+            AksNodePools(names.POOLS.name(aks=names.AKS.name(cluster=spec.name), cluster=spec.name), args)
         # The config layer requires the vault's region: it follows no cluster, so that adding or
         # removing clusters never moves it.
         assert settings.key_vault_location is not None

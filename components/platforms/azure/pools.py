@@ -32,14 +32,12 @@ class AksNodePoolsArgs:
     """Inputs of ``AksNodePools``.
 
     Args:
-        aks: the name of the cluster's component, which the pools' names start with.
         cluster: the cluster the pools join (their former parent, aliased).
         pools: the pools beyond the System pool, in config order.
         network: the cluster's network (resource group, a subnet per pool).
         after: the other writes on the cluster's VNet, which must be done first (the peerings).
     """
 
-    aks: str
     cluster: AksCluster
     pools: Sequence[AzureNodePool]
     network: ClusterNetwork
@@ -54,7 +52,7 @@ class AksNodePools(pulumi.ComponentResource):
     def __init__(self, name: str, args: AksNodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.POOLS.type, name, None, opts)
         cluster, network = args.cluster.managed_cluster, args.network
-        aks = args.aks
+        aks = names.AKS.name(cluster=args.cluster.handle.name)  # the cluster component's name, the pools' prefix
         child = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=args.cluster)])
         self.pools = []
         for pool in args.pools:
