@@ -17,9 +17,15 @@ per cluster with ``pulumi config set --path``, both read from Docker:
   which Docker, handing out addresses from the bottom, leaves free. MetalLB gives them to the
   east-west gateways, and every container on the network (so every node) reaches them.
 
-The state lives in the local backend (``pulumi login --local``), encrypted with the passphrase in
-``PULUMI_CONFIG_PASSPHRASE`` (or the file named by ``PULUMI_CONFIG_PASSPHRASE_FILE``), which must
-be set: Pulumi would otherwise stop to ask for it.
+Before touching anything, both check every prerequisite and report all that are missing at once:
+the passphrase, ``docker`` with its daemon reachable, ``kind``, ``uv`` and the Pulumi CLI at the
+version ``Pulumi.yaml`` requires.
+
+The state lives in the local backend in ``~/.pulumi`` (``PULUMI_BACKEND_URL=file://~``, set for
+this script's own commands only: your ``pulumi login`` stays as it is; a ``PULUMI_BACKEND_URL``
+you set yourself is used instead), encrypted with the passphrase in ``PULUMI_CONFIG_PASSPHRASE`` (or
+the file named by ``PULUMI_CONFIG_PASSPHRASE_FILE``), which must be set: Pulumi would otherwise
+stop to ask for it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import argparse
 import ipaddress
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -46,11 +54,26 @@ API_PORT = 6443
 RANGE_SIZE = 25
 TOP_GAP = 5
 PASSPHRASE_VARIABLES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+# The local backend in ~/.pulumi, what `pulumi login --local` selects, for this script's commands only.
+BACKEND_VARIABLE = "PULUMI_BACKEND_URL"
+LOCAL_BACKEND = "file://~"
+# A Pulumi CLI version, (major, minor, patch).
+Version = tuple[int, int, int]
 
 
-class Runner(Protocol):
-    def __call__(self, command: Sequence[str]) -> str:
+class Shell(Protocol):
+    """Where the quick start's commands run (a fake in the tests)."""
+
+    def run(self, command: Sequence[str]) -> str:
         """Run ``command``; return its standard output; raise if it fails."""
+        ...
+
+    def probe(self, command: Sequence[str]) -> str | None:
+        """Run ``command`` quietly; its standard output, or None when it fails."""
+        ...
+
+    def found(self, tool: str) -> bool:
+        """Whether ``tool`` is on the PATH the commands run with."""
         ...
 
 
@@ -138,48 +161,121 @@ def config_set(stack: str, path: str, value: str) -> list[str]:
     return ["pulumi", "config", "set", "--stack", stack, "--path", f"istio-multicluster:{path}", value]
 
 
-def require_passphrase(environment: Mapping[str, str]) -> None:
+def required_pulumi_version(project_file: Mapping[str, object]) -> Version:
+    """The minimum in ``Pulumi.yaml``'s ``requiredPulumiVersion`` (``>=X.Y.Z``, the only form it uses)."""
+    match = re.fullmatch(r">=\s*(\d+)\.(\d+)\.(\d+)", str(project_file.get("requiredPulumiVersion", "")))
+    if not match:
+        raise QuickStartError("Pulumi.yaml's requiredPulumiVersion is not of the form >=X.Y.Z")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def pulumi_version(output: str) -> Version | None:
+    """The version ``pulumi version`` prints (``v3.190.0``, perhaps with a suffix)."""
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", output.strip())
+    if not match:
+        return None
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def dotted(version: Version) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def missing_prerequisites(shell: Shell, environment: Mapping[str, str], minimum: Version) -> list[str]:
+    """Every prerequisite ``up`` and ``down`` lack, each with what to do; empty when all are met."""
+    missing = []
     if not any(environment.get(v) for v in PASSPHRASE_VARIABLES):
-        raise QuickStartError(
-            "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the local backend encrypts the "
-            "stack's secrets with it, and Pulumi would stop to ask for it"
+        missing.append(
+            "PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: the local backend encrypts the "
+            "stack's secrets with it, and Pulumi would stop to ask for it; export one"
         )
+    if not shell.found("docker"):
+        missing.append("docker is not on PATH: install Docker (https://docs.docker.com/get-started/get-docker/)")
+    elif shell.probe(["docker", "info"]) is None:
+        missing.append("docker cannot reach its daemon (`docker info` fails): start Docker, or give your user access to it")
+    if not shell.found("kind"):
+        missing.append("kind is not on PATH: install it (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)")
+    if not shell.found("uv"):
+        missing.append("uv is not on PATH, which every pulumi command of this project runs: run scripts/kind, which provides it")
+    if not shell.found("pulumi"):
+        missing.append(
+            f"pulumi is not on PATH: install the Pulumi CLI {dotted(minimum)} or newer (https://www.pulumi.com/docs/iac/download-install/)"
+        )
+    else:
+        found = pulumi_version(shell.probe(["pulumi", "version"]) or "")
+        if found is None or found < minimum:
+            have = dotted(found) if found else "unknown"
+            missing.append(f"pulumi is {have}; Pulumi.yaml requires {dotted(minimum)} or newer: upgrade the Pulumi CLI")
+    return missing
 
 
-def up(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str], stack: str = STACK) -> None:
+def check_prerequisites(shell: Shell, environment: Mapping[str, str], minimum: Version) -> None:
+    missing = missing_prerequisites(shell, environment, minimum)
+    if missing:
+        lines = "".join(f"\n  - {problem}" for problem in missing)
+        raise QuickStartError(f"{len(missing)} prerequisite(s) missing; nothing was changed:{lines}")
+
+
+def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the script's commands: the local backend unless the user chose one."""
+    return {BACKEND_VARIABLE: LOCAL_BACKEND, **environment}
+
+
+def up(shell: Shell, clusters: Sequence[KindCluster], environment: Mapping[str, str], minimum: Version, stack: str = STACK) -> None:
     """Create what is missing, configure ``stack`` (default ``kind``) from Docker, and run ``pulumi up``."""
-    require_passphrase(environment)
-    existing = set(run(["kind", "get", "clusters"]).split())
+    check_prerequisites(shell, environment, minimum)
+    existing = set(shell.run(["kind", "get", "clusters"]).split())
     for cluster in clusters:
         if cluster.kind_name not in existing:
-            run(["kind", "create", "cluster", "--name", cluster.kind_name])
-    subnet = ipv4_subnet(run(["docker", "network", "inspect", NETWORK]))
-    addresses = {c.name: container_ip(run(["docker", "inspect", c.control_plane])) for c in clusters}
-    run(["pulumi", "login", "--local"])
-    run(["pulumi", "stack", "select", "--create", stack])
+            shell.run(["kind", "create", "cluster", "--name", cluster.kind_name])
+    subnet = ipv4_subnet(shell.run(["docker", "network", "inspect", NETWORK]))
+    addresses = {c.name: container_ip(shell.run(["docker", "inspect", c.control_plane])) for c in clusters}
+    shell.run(["pulumi", "stack", "select", "--create", stack])
     for command in config_commands(clusters, addresses, metallb_ranges(subnet, len(clusters)), stack):
-        run(command)
-    run(["pulumi", "install"])
-    run(["pulumi", "up", "--stack", stack, "--yes"])
+        shell.run(command)
+    shell.run(["pulumi", "install"])
+    shell.run(["pulumi", "up", "--stack", stack, "--yes"])
 
 
-def down(run: Runner, clusters: Sequence[KindCluster], environment: Mapping[str, str], stack: str = STACK) -> None:
+def down(shell: Shell, clusters: Sequence[KindCluster], environment: Mapping[str, str], minimum: Version, stack: str = STACK) -> None:
     """``pulumi destroy`` of ``stack`` (default ``kind``) while the clusters still run, then delete them."""
-    require_passphrase(environment)
-    run(["pulumi", "login", "--local"])
-    run(["pulumi", "destroy", "--stack", stack, "--yes"])
-    existing = set(run(["kind", "get", "clusters"]).split())
+    check_prerequisites(shell, environment, minimum)
+    shell.run(["pulumi", "destroy", "--stack", stack, "--yes"])
+    existing = set(shell.run(["kind", "get", "clusters"]).split())
     for cluster in clusters:
         if cluster.kind_name in existing:
-            run(["kind", "delete", "cluster", "--name", cluster.kind_name])
+            shell.run(["kind", "delete", "cluster", "--name", cluster.kind_name])
 
 
-def run_here(command: Sequence[str]) -> str:
-    """Run ``command`` in the project directory, its output shown as it goes; return its stdout."""
-    print("+", " ".join(command), file=sys.stderr)
-    captured = command[0] in {"docker"} or command[:3] == ["kind", "get", "clusters"]
-    result = subprocess.run(command, cwd=ROOT, check=True, text=True, stdout=subprocess.PIPE if captured else None)  # noqa: S603
-    return result.stdout or ""
+class LocalShell:
+    """Runs commands in the project directory with ``environment``, their output shown as they go.
+
+    Args:
+        environment: the commands' environment variables (``child_environment``'s).
+    """
+
+    def __init__(self, environment: Mapping[str, str]) -> None:
+        self.environment = dict(environment)
+
+    def run(self, command: Sequence[str]) -> str:
+        print("+", " ".join(command), file=sys.stderr)
+        captured = command[0] == "docker" or list(command[:3]) == ["kind", "get", "clusters"]
+        result = subprocess.run(  # noqa: S603
+            command, cwd=ROOT, env=self.environment, check=True, text=True, stdout=subprocess.PIPE if captured else None
+        )
+        return result.stdout or ""
+
+    def probe(self, command: Sequence[str]) -> str | None:
+        try:
+            result = subprocess.run(command, cwd=ROOT, env=self.environment, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return result.stdout if result.returncode == 0 else None
+
+    def found(self, tool: str) -> bool:
+        return shutil.which(tool, path=self.environment.get("PATH")) is not None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,8 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = parser.parse_args(argv)
     action, stack = parsed.action, parsed.stack
     clusters = stack_clusters(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()))
+    environment = child_environment(os.environ)
+    print(f"scripts/kind {action}: backend {environment[BACKEND_VARIABLE]}", file=sys.stderr)
     try:
-        (up if action == "up" else down)(run_here, clusters, os.environ, stack)
+        minimum = required_pulumi_version(yaml.safe_load((ROOT / "Pulumi.yaml").read_text()))
+        (up if action == "up" else down)(LocalShell(environment), clusters, environment, minimum, stack)
     except QuickStartError as error:
         print(f"scripts/kind {action}: {error}", file=sys.stderr)
         return 2

@@ -28,15 +28,41 @@ def container_inspect(name: str, address: str) -> str:
     return json.dumps([{"Name": f"/{name}", "NetworkSettings": {"Networks": {"kind": {"IPAddress": address}}}}])
 
 
+MINIMUM = (3, 187, 0)
+TOOLS = ("docker", "kind", "uv", "pulumi")
+
+
 class FakeShell:
     """Records commands and answers the ones whose output the script reads."""
 
-    def __init__(self, existing: Sequence[str] = (), subnets: Sequence[str] = ("fc00:f853:ccd:e793::/64", "172.18.0.0/16")) -> None:
+    def __init__(
+        self,
+        existing: Sequence[str] = (),
+        subnets: Sequence[str] = ("fc00:f853:ccd:e793::/64", "172.18.0.0/16"),
+        tools: Sequence[str] = TOOLS,
+        daemon: bool = True,
+        version: str = "v3.190.0\n",
+    ) -> None:
         self.commands: list[list[str]] = []
+        self.probes: list[list[str]] = []
         self.existing = list(existing)
         self.subnets = subnets
+        self.tools = set(tools)
+        self.daemon = daemon
+        self.version = version
 
-    def __call__(self, command: Sequence[str]) -> str:
+    def found(self, tool: str) -> bool:
+        return tool in self.tools
+
+    def probe(self, command: Sequence[str]) -> str | None:
+        self.probes.append(list(command))
+        if list(command) == ["docker", "info"]:
+            return "Server Version: 28.2.2" if self.daemon else None
+        if list(command) == ["pulumi", "version"]:
+            return self.version
+        raise AssertionError(f"unexpected probe {command}")
+
+    def run(self, command: Sequence[str]) -> str:
         self.commands.append(list(command))
         if list(command) == ["kind", "get", "clusters"]:
             return "\n".join(self.existing)
@@ -79,7 +105,7 @@ def test_a_network_without_room_is_refused_with_the_reason(subnets: tuple[str, .
 
 def test_up_creates_what_is_missing_and_writes_the_stack_config_from_docker() -> None:
     shell = FakeShell(existing=["kind-1"])
-    kind.up(shell, CLUSTERS, PASSPHRASE)
+    kind.up(shell, CLUSTERS, PASSPHRASE, MINIMUM)
     config = ["pulumi", "config", "set", "--stack", "kind", "--path"]
     assert shell.commands == [
         ["kind", "get", "clusters"],
@@ -87,7 +113,6 @@ def test_up_creates_what_is_missing_and_writes_the_stack_config_from_docker() ->
         ["docker", "network", "inspect", "kind"],
         ["docker", "inspect", "kind-1-control-plane"],
         ["docker", "inspect", "kind-2-control-plane"],
-        ["pulumi", "login", "--local"],
         ["pulumi", "stack", "select", "--create", "kind"],
         [*config, "istio-multicluster:clusters[0].apiServerUrl", "https://172.18.0.2:6443"],
         [*config, "istio-multicluster:clusters[0].metallb.addresses[0]", "172.18.255.200-172.18.255.224"],
@@ -101,7 +126,7 @@ def test_up_creates_what_is_missing_and_writes_the_stack_config_from_docker() ->
 def test_the_written_values_are_ones_the_config_layer_accepts() -> None:
     """Apply the config commands `up` runs to the stack's clusters and parse the result."""
     shell = FakeShell()
-    kind.up(shell, CLUSTERS, PASSPHRASE)
+    kind.up(shell, CLUSTERS, PASSPHRASE, MINIMUM)
     clusters = stack_config("kind")["clusters"]
     prefix = "istio-multicluster:clusters["
     for command in (c for c in shell.commands if c[:3] == ["pulumi", "config", "set"]):
@@ -120,21 +145,61 @@ def test_the_written_values_are_ones_the_config_layer_accepts() -> None:
 
 def test_down_destroys_before_deleting_the_clusters_that_exist() -> None:
     shell = FakeShell(existing=["kind-2", "other"])
-    kind.down(shell, CLUSTERS, PASSPHRASE)
+    kind.down(shell, CLUSTERS, PASSPHRASE, MINIMUM)
     assert shell.commands == [
-        ["pulumi", "login", "--local"],
         ["pulumi", "destroy", "--stack", "kind", "--yes"],
         ["kind", "get", "clusters"],
         ["kind", "delete", "cluster", "--name", "kind-2"],
     ]
 
 
-def test_nothing_runs_without_a_passphrase() -> None:
-    shell = FakeShell()
-    with pytest.raises(kind.QuickStartError, match="set PULUMI_CONFIG_PASSPHRASE"):
-        kind.up(shell, CLUSTERS, {})
+def test_every_missing_prerequisite_is_reported_at_once_before_any_command() -> None:
+    shell = FakeShell(tools=("docker",), daemon=False)
+    with pytest.raises(kind.QuickStartError) as raised:
+        kind.up(shell, CLUSTERS, {}, MINIMUM)
+    assert str(raised.value).splitlines() == [
+        "5 prerequisite(s) missing; nothing was changed:",
+        "  - PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: the local backend encrypts the stack's "
+        "secrets with it, and Pulumi would stop to ask for it; export one",
+        "  - docker cannot reach its daemon (`docker info` fails): start Docker, or give your user access to it",
+        "  - kind is not on PATH: install it (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
+        "  - uv is not on PATH, which every pulumi command of this project runs: run scripts/kind, which provides it",
+        "  - pulumi is not on PATH: install the Pulumi CLI 3.187.0 or newer (https://www.pulumi.com/docs/iac/download-install/)",
+    ]
     assert shell.commands == []
-    kind.require_passphrase({"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/passphrase"})
+    with pytest.raises(kind.QuickStartError, match="docker is not on PATH"):
+        kind.down(FakeShell(tools=("kind", "uv", "pulumi")), CLUSTERS, PASSPHRASE, MINIMUM)
+
+
+@pytest.mark.parametrize(
+    ("printed", "problem"),
+    [
+        ("v3.186.9\n", "pulumi is 3.186.9; Pulumi.yaml requires 3.187.0 or newer: upgrade the Pulumi CLI"),
+        ("v2.25.0\n", "pulumi is 2.25.0; Pulumi.yaml requires 3.187.0 or newer: upgrade the Pulumi CLI"),
+        ("", "pulumi is unknown; Pulumi.yaml requires 3.187.0 or newer: upgrade the Pulumi CLI"),
+        ("v3.187.0\n", None),
+        ("v3.210.1-alpha.x1234\n", None),
+        ("v4.0.0\n", None),
+    ],
+)
+def test_the_pulumi_cli_must_meet_the_project_files_minimum(printed: str, problem: str | None) -> None:
+    shell = FakeShell(version=printed)
+    assert kind.missing_prerequisites(shell, PASSPHRASE, MINIMUM) == ([problem] if problem else [])
+    assert kind.missing_prerequisites(shell, {"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/passphrase"}, MINIMUM) == (
+        [problem] if problem else []
+    )
+
+
+def test_the_minimum_is_the_one_pulumi_yaml_requires() -> None:
+    assert kind.required_pulumi_version(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())) == MINIMUM
+    with pytest.raises(kind.QuickStartError, match=r"not of the form >=X\.Y\.Z"):
+        kind.required_pulumi_version({"requiredPulumiVersion": "^3.187.0"})
+
+
+def test_the_local_backend_is_set_for_the_scripts_commands_only_unless_the_user_chose_one() -> None:
+    assert kind.child_environment({"PATH": "/bin"}) == {"PATH": "/bin", "PULUMI_BACKEND_URL": "file://~"}
+    chosen = {"PULUMI_BACKEND_URL": "s3://state-bucket"}
+    assert kind.child_environment(chosen) == chosen
 
 
 def test_a_context_that_is_not_kinds_is_refused() -> None:
@@ -147,7 +212,7 @@ def test_the_ambient_variant_runs_its_own_stack_on_the_same_clusters() -> None:
     ambient = kind.stack_clusters(yaml.safe_load((ROOT / "Pulumi.kind-ambient.yaml").read_text()))
     assert ambient == CLUSTERS
     shell = FakeShell(existing=["kind-1", "kind-2"])
-    kind.up(shell, ambient, PASSPHRASE, "kind-ambient")
+    kind.up(shell, ambient, PASSPHRASE, MINIMUM, "kind-ambient")
     stacks = [c[c.index("--stack") + 1] for c in shell.commands if "--stack" in c]
     assert stacks == ["kind-ambient"] * 5
     assert ["pulumi", "stack", "select", "--create", "kind-ambient"] in shell.commands
