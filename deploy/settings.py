@@ -2,12 +2,17 @@
 
 - ESC environments in project ``istio-multicluster``: ``accounts`` (the role and Entra ids, from this
   program's config), ``aws`` and ``azure`` (the OIDC logins in ``esc/aws.yaml`` and
-  ``esc/azure.yaml``, which import ``accounts``). The cloud stacks name theirs with ``environment:``,
-  so an operator's ``pulumi up`` and every deployment get the same short-lived credentials.
-- Per cloud stack, DeploymentSettings: the repository and branch (GitHub app), a preview on every
-  pull request that touches the program or the stack, never an unattended ``up`` on a push;
-  OIDC for the stack's cloud in the deployment itself; intermediate deployments skipped; the stack
-  kept after ``destroy`` (its history and config stay for the next ``up``).
+  ``esc/azure.yaml``, which import ``accounts``). A cloud stack imports its login environment with
+  ``pulumi config env add`` (the shipped stack files import none, so they run on any backend with
+  the operator's own credentials); an operator's ``pulumi up`` and every deployment then get the
+  same short-lived credentials, by ESC alone: ESC is the one place cloud credentials come from, so
+  the clouds trust one OIDC subject per environment.
+- Per cloud stack, DeploymentSettings: the repository and branch (the GitHub app, through ``vcs``),
+  a preview on every pull request that touches the program or the stack, never an unattended ``up``
+  on a push; a first command that stops the deployment, saying what to do, when the committed stack
+  file does not import its login environment (it would otherwise run without credentials);
+  intermediate deployments skipped; the stack kept after ``destroy`` (its history and config stay
+  for the next ``up``).
 - Per cloud stack, a drift schedule that only detects (``pulumi refresh --preview-only``): a drift
   remediated by an unattended ``up`` could undo an operator's emergency fix on a live mesh.
 """
@@ -25,11 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "istio-multicluster"
 ACCOUNTS = "accounts"
-# The cloud stacks and the ESC environment (esc/<cloud>.yaml) each names in its stack file.
+# The cloud stacks and the login environment (esc/<cloud>.yaml) each imports.
 CLOUD_STACKS = {"aks": "azure", "eks": "aws"}
-SESSION_NAME = "istio-multicluster-deployments"
-# A full up or destroy of the eks stack can take over an hour.
-SESSION_DURATION = "2h"
 WATCHED = ["__main__.py", "components/**", "Pulumi.yaml", "pyproject.toml", "uv.lock"]
 
 
@@ -86,22 +88,31 @@ def login_yaml(cloud: str) -> str:
     return (ROOT / "esc" / f"{cloud}.yaml").read_text()
 
 
-def stack_environments(stack: str) -> list[str]:
-    """The ESC environments a shipped stack file names (``environment:``)."""
-    return list(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("environment") or [])
+def login_environment(cloud: str) -> str:
+    """The name a stack imports: ``istio-multicluster/<cloud>``."""
+    return f"{PROJECT}/{cloud}"
 
 
-def oidc(cloud: str, config: DeployConfig) -> service.OperationContextOIDCArgs:
-    if cloud == "aws":
-        role = service.AWSOIDCConfigurationArgs(role_arn=config.aws_role_arn, session_name=SESSION_NAME, duration=SESSION_DURATION)
-        return service.OperationContextOIDCArgs(aws=role)
-    identity = service.AzureOIDCConfigurationArgs(
-        client_id=config.azure_client_id, tenant_id=config.azure_tenant_id, subscription_id=config.azure_subscription_id
+def import_command(stack: str, cloud: str) -> str:
+    """The command that makes ``stack`` take its credentials from its login environment."""
+    return f"pulumi config env add {login_environment(cloud)} --stack {stack} --yes"
+
+
+def environment_check(stack: str, cloud: str) -> str:
+    """A deployment's first command: stop, saying what to do, unless the stack file imports the login.
+
+    The stack file is the repository's (Deployments check it out); ``environment:`` lists imports
+    one per line as ``  - <project>/<name>``, which ``pulumi config env add`` writes.
+    """
+    name = login_environment(cloud)
+    message = (
+        f"Pulumi.{stack}.yaml does not import the ESC environment {name}, so this deployment has no cloud credentials: "
+        f"run '{import_command(stack, cloud)}' and commit Pulumi.{stack}.yaml"
     )
-    return service.OperationContextOIDCArgs(azure=identity)
+    return f"grep -Eq '^[[:space:]]*-[[:space:]]*{name}[[:space:]]*$' Pulumi.{stack}.yaml || {{ echo \"{message}\" >&2; exit 1; }}"
 
 
-def deployment_settings(stack: str, cloud: str, config: DeployConfig, opts: pulumi.ResourceOptions) -> service.DeploymentSettings:
+def deployment_settings(stack: str, cloud: str, config: DeployConfig) -> service.DeploymentSettings:
     return service.DeploymentSettings(
         f"{stack}-deployment-settings",
         organization=config.organization,
@@ -110,17 +121,19 @@ def deployment_settings(stack: str, cloud: str, config: DeployConfig, opts: pulu
         source_context=service.DeploymentSettingsSourceContextArgs(
             git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{config.branch}", repo_dir=".")
         ),
-        github=service.DeploymentSettingsGithubArgs(
+        # `github` is deprecated in pulumi-pulumiservice 1.5.0 for `vcs`, which names the provider.
+        vcs=service.DeploymentSettingsVcsArgs(
+            provider="github",
             repository=config.repository,
             deploy_commits=False,
             preview_pull_requests=True,
             paths=[*WATCHED, f"Pulumi.{stack}.yaml"],
         ),
+        # No `oidc`: the stack's ESC environment is where every run, deployed or not, gets credentials.
         operation_context=service.DeploymentSettingsOperationContextArgs(
-            oidc=oidc(cloud, config),
+            pre_run_commands=[environment_check(stack, cloud)],
             options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True, delete_after_destroy=False),
         ),
-        opts=opts,
     )
 
 
@@ -136,7 +149,7 @@ def build(config: DeployConfig) -> dict[str, Any]:
     after_accounts = pulumi.ResourceOptions(depends_on=[accounts])
     logins = {cloud: environment(cloud, login_yaml(cloud), config, after_accounts) for cloud in sorted(set(CLOUD_STACKS.values()))}
     for stack, cloud in CLOUD_STACKS.items():
-        settings = deployment_settings(stack, cloud, config, pulumi.ResourceOptions())
+        settings = deployment_settings(stack, cloud, config)
         # Drift runs are deployments: they need the stack's settings, and open its environment.
         service.DriftSchedule(
             f"{stack}-drift",
@@ -147,4 +160,9 @@ def build(config: DeployConfig) -> dict[str, Any]:
             auto_remediate=False,
             opts=pulumi.ResourceOptions(depends_on=[settings, logins[cloud]]),
         )
-    return {"environments": sorted(f"{PROJECT}/{name}" for name in [ACCOUNTS, *logins]), "stacks": sorted(CLOUD_STACKS)}
+    return {
+        "environments": sorted(f"{PROJECT}/{name}" for name in [ACCOUNTS, *logins]),
+        "stacks": sorted(CLOUD_STACKS),
+        # What to run, from the repository's root, for each stack to take its credentials from ESC.
+        "importCommands": {stack: import_command(stack, cloud) for stack, cloud in sorted(CLOUD_STACKS.items())},
+    }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
 
-from deploy.settings import ROOT, build, read_config, stack_environments
+from deploy.settings import ROOT, build, environment_check, read_config
 from tests.harness.program import StackRun, run_program
 
 CONFIG = {
@@ -35,9 +38,17 @@ def deployed() -> StackRun:
     return run_program(CONFIG, program=program)
 
 
-@pytest.mark.parametrize(("stack", "cloud"), [("aks", "azure"), ("eks", "aws")])
-def test_each_cloud_stack_names_a_login_environment_the_repository_defines(stack: str, cloud: str) -> None:
-    assert stack_environments(stack) == [f"istio-multicluster/{cloud}"]
+SHIPPED_STACKS = ("aks", "eks", "multicloud", "kind", "kind-ambient")
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_no_shipped_stack_imports_an_environment_so_every_backend_accepts_it(stack: str) -> None:
+    """A self-managed backend refuses a stack file with ``environment:``; ESC is added by command."""
+    assert "environment" not in yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+
+
+@pytest.mark.parametrize("cloud", ["azure", "aws"])
+def test_each_login_environment_the_repository_defines_exports_its_clouds_variables(cloud: str) -> None:
     definition = yaml.safe_load((ROOT / "esc" / f"{cloud}.yaml").read_text())
     function, variables = LOGINS[cloud]
     assert definition["imports"] == ["istio-multicluster/accounts"]
@@ -45,8 +56,17 @@ def test_each_cloud_stack_names_a_login_environment_the_repository_defines(stack
     assert set(definition["values"]["environmentVariables"]) == variables
 
 
-def test_the_kind_stack_needs_no_environment() -> None:
-    assert stack_environments("kind") == []
+def test_the_readme_imports_what_deploy_creates_for_each_stack(deployed: StackRun) -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = deployed.outputs["importCommands"]
+    assert commands == {
+        "aks": "pulumi config env add istio-multicluster/azure --stack aks --yes",
+        "eks": "pulumi config env add istio-multicluster/aws --stack eks --yes",
+    }
+    for command in commands.values():
+        assert command in readme
+        stack_file = (ROOT / f"Pulumi.{command.split('--stack ')[1].split()[0]}.yaml").read_text()
+        assert command.removesuffix(" --yes") in stack_file
 
 
 def references(text: str) -> set[str]:
@@ -79,36 +99,55 @@ def test_the_logins_read_only_ids_the_accounts_environment_holds(deployed: Stack
     assert deployed.outputs["environments"] == ["istio-multicluster/accounts", "istio-multicluster/aws", "istio-multicluster/azure"]
 
 
-@pytest.mark.parametrize(
-    ("stack", "oidc"),
-    [
-        (
-            "aks",
-            {
-                "azure": {
-                    "clientId": CONFIG["azureClientId"],
-                    "tenantId": CONFIG["azureTenantId"],
-                    "subscriptionId": CONFIG["azureSubscriptionId"],
-                }
-            },
-        ),
-        ("eks", {"aws": {"roleARN": CONFIG["awsRoleArn"], "sessionName": "istio-multicluster-deployments", "duration": "2h"}}),
-    ],
-)
-def test_each_cloud_stack_deploys_from_the_repository_with_oidc_and_previews_pull_requests(
-    deployed: StackRun, stack: str, oidc: dict[str, Any]
+@pytest.mark.parametrize(("stack", "cloud"), [("aks", "azure"), ("eks", "aws")])
+def test_each_cloud_stack_deploys_from_the_repository_with_esc_alone_and_previews_pull_requests(
+    deployed: StackRun, stack: str, cloud: str
 ) -> None:
     settings = deployed.named(f"{stack}-deployment-settings").inputs
     assert (settings["organization"], settings["project"], settings["stack"]) == ("platform", "istio-multicluster", stack)
     assert settings["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
-    assert settings["github"] == {
+    assert "github" not in settings
+    assert settings["vcs"] == {
+        "provider": "github",
         "repository": "example-org/istio-multicluster",
         "deployCommits": False,
         "previewPullRequests": True,
         "pullRequestTemplate": False,
         "paths": ["__main__.py", "components/**", "Pulumi.yaml", "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml"],
     }
-    assert settings["operationContext"] == {"oidc": oidc, "options": {"skipIntermediateDeployments": True, "deleteAfterDestroy": False}}
+    # No Deployments OIDC: credentials come from the stack's ESC environment only.
+    assert settings["operationContext"] == {
+        "preRunCommands": [environment_check(stack, cloud)],
+        "options": {"skipIntermediateDeployments": True, "deleteAfterDestroy": False},
+    }
+
+
+STACK_FILE = "# a comment\nenvironment:\n  - {environment}\nconfig:\n  istio-multicluster:meshId: mesh1\n"
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "passes"),
+    [
+        (STACK_FILE.format(environment="istio-multicluster/azure"), True),
+        (STACK_FILE.format(environment="istio-multicluster/aws"), False),
+        (STACK_FILE.format(environment="istio-multicluster/azure-old"), False),
+        ("config:\n  istio-multicluster:meshId: mesh1\n", False),
+    ],
+)
+def test_a_deployment_stops_with_what_to_do_when_the_stack_file_does_not_import_its_login(
+    tmp_path: Path, stack_file: str, passes: bool
+) -> None:
+    """The first command runs in bash, as Deployments run it, on the committed stack file."""
+    (tmp_path / "Pulumi.aks.yaml").write_text(stack_file)
+    bash = shutil.which("bash") or "/bin/bash"
+    result = subprocess.run([bash, "-c", environment_check("aks", "azure")], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert (result.returncode == 0) is passes
+    assert result.stderr == (
+        ""
+        if passes
+        else "Pulumi.aks.yaml does not import the ESC environment istio-multicluster/azure, so this deployment has no cloud "
+        "credentials: run 'pulumi config env add istio-multicluster/azure --stack aks --yes' and commit Pulumi.aks.yaml\n"
+    )
 
 
 @pytest.mark.parametrize(("stack", "cloud"), [("aks", "azure"), ("eks", "aws")])
