@@ -9,9 +9,16 @@
 - ``no-private-key-in-stack-outputs``: no stack output carries a private key.
 - ``no-open-api-or-gateway``: no API server and no east-west gateway admits 0.0.0.0/0, unless the
   policy's ``allowOpen`` config names the resource (a demo stack, say). Checked: EKS endpoints
-  (``publicAccessCidrs``), AKS API servers (``authorizedIPRanges``, private clusters exempt), and
-  the east-west gateways' ``loadBalancerSourceRanges`` where their Service asks for an
-  internet-facing AWS or Azure load balancer.
+  (``publicAccessCidrs``), AKS API servers (``authorizedIPRanges``, private clusters exempt), the
+  sidecar mode's east-west gateway release (its Service's ``loadBalancerSourceRanges``) and the
+  ambient mode's east-west ``Gateway`` (class ``istio-east-west``) without a ``parametersRef``,
+  where the Service asks for an internet-facing AWS or Azure load balancer.
+- ``no-open-gateway-parameters``: an internet-facing east-west ``Gateway`` that names a ConfigMap
+  by ``parametersRef`` takes its Service's source ranges from that ConfigMap (istiod overlays its
+  ``service`` key on the Service it deploys); the ConfigMap must exist on the same cluster and
+  namespace and restrict them. A stack policy: only the stack joins the two. ``allowOpen`` as above.
+- Not judged: the north-south ingress gateway (open to clients by design), and a Service whose
+  annotations name no cloud (MetalLB on kind, an existing cluster's own load balancer).
 - ``kubeconfigs-are-secret``: a remediation that marks every Kubernetes provider's kubeconfig as a
   secret: the provider's schema does not, and a kubeconfig holds credentials. (Validation policies
   see secret values unwrapped, so this rule enforces secrecy instead of reporting its absence.)
@@ -24,10 +31,12 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import yaml
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -52,8 +61,18 @@ SECRET_KEY_PROPERTIES: Mapping[str, tuple[str, ...]] = {
 }
 ANYWHERE = ("0.0.0.0/0",)
 EASTWEST_RELEASE = "istio-eastwestgateway"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+EASTWEST_CLASS = "istio-east-west"
+AWS_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 AWS_SCHEME = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+AWS_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
+AWS_INTERNAL = "service.beta.kubernetes.io/aws-load-balancer-internal"
+AZURE_PREFIX = "service.beta.kubernetes.io/azure-"
 AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
+ALLOW_OPEN_SCHEMA = PolicyConfigSchema(
+    properties={"allowOpen": {"type": "array", "items": {"type": "string"}, "description": "Resource names allowed to be open."}}
+)
 
 
 def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -129,16 +148,44 @@ def open_ranges(args: ResourceValidationArgs) -> tuple[str, Sequence[str]] | Non
         if not internet_facing(service.get("annotations") or {}):
             return None
         return "its east-west gateway", list(service.get("loadBalancerSourceRanges") or ANYWHERE)
+    if open_eastwest_gateway(args.resource_type, props) and not parameters_ref(props):
+        # Without parameters, istiod deploys the Service with no source ranges.
+        return "its east-west gateway", list(ANYWHERE)
     return None
 
 
 def internet_facing(annotations: Mapping[str, str]) -> bool:
     """Whether a gateway Service's annotations ask its cloud for an internet-facing load balancer.
 
-    Only the annotations say which cloud's load balancer it is: one with neither AWS's scheme nor
-    Azure's internal flag (an existing cluster's, MetalLB on kind) is not judged.
+    Only the annotations say which cloud's load balancer it is. AWS: the Load Balancer Controller
+    (``aws-load-balancer-type: external``) makes an internal one unless the scheme says
+    internet-facing; the in-tree controller an internet-facing one unless marked internal. Azure: a
+    public one unless marked internal. A Service naming neither cloud (MetalLB on kind, an existing
+    cluster's own load balancer) is not judged.
     """
-    return annotations.get(AWS_SCHEME) == "internet-facing" or annotations.get(AZURE_INTERNAL) == "false"
+    if any(key.startswith(AWS_PREFIX) for key in annotations):
+        scheme = annotations.get(AWS_SCHEME)
+        if scheme is not None:
+            return scheme == "internet-facing"
+        return annotations.get(AWS_TYPE) != "external" and annotations.get(AWS_INTERNAL) != "true"
+    if any(key.startswith(AZURE_PREFIX) for key in annotations):
+        return annotations.get(AZURE_INTERNAL) != "true"
+    return False
+
+
+def open_eastwest_gateway(resource_type: str, props: Mapping[str, Any]) -> bool:
+    """Whether this is an ambient east-west Gateway whose Service faces the internet."""
+    if resource_type != GATEWAY:
+        return False
+    spec = props.get("spec") or {}
+    annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
+    return spec.get("gatewayClassName") == EASTWEST_CLASS and internet_facing(annotations)
+
+
+def parameters_ref(props: Mapping[str, Any]) -> str | None:
+    """The name of the ConfigMap a Gateway takes its deployment's parameters from, if any."""
+    ref = ((props.get("spec") or {}).get("infrastructure") or {}).get("parametersRef") or {}
+    return str(ref["name"]) if ref.get("kind") == "ConfigMap" and ref.get("name") else None
 
 
 def admits_anyone(ranges: Sequence[str]) -> bool:
@@ -157,6 +204,44 @@ def no_open_api_or_gateway(args: ResourceValidationArgs, report: ReportViolation
         "operators' and the other clusters' ranges, or allow it by name in this policy's allowOpen config",
         args.urn,
     )
+
+
+def placed(resource: PolicyResource, name: str) -> tuple[str, str, str]:
+    """Where an object lives: its cluster (provider), namespace and ``name``."""
+    namespace = str((resource.props.get("metadata") or {}).get("namespace") or "default")
+    return (resource.provider.urn if resource.provider else "", namespace, name)
+
+
+def service_ranges(config_map: PolicyResource) -> list[str]:
+    """The source ranges the ConfigMap's ``service`` overlay sets (none when it sets none). In a
+    preview before they exist, reading them raises the policy SDK's UnknownValueError, on which
+    the SDK skips the policy (pulumi_policy/policy.py), so an unknown value is never judged."""
+    overlay = (config_map.props.get("data") or {}).get("service")
+    try:
+        spec = (yaml.safe_load(overlay) if isinstance(overlay, str) else None) or {}
+    except yaml.YAMLError:
+        return []
+    return [str(r) for r in (spec.get("spec") or {}).get("loadBalancerSourceRanges") or []]
+
+
+def gateway_parameters_restrict(args: StackValidationArgs, report: ReportViolation) -> None:
+    config_maps = {placed(r, str((r.props.get("metadata") or {}).get("name"))): r for r in args.resources if r.resource_type == CONFIG_MAP}
+    allowed = args.get_config().get("allowOpen") or []
+    for gateway in args.resources:
+        name = parameters_ref(gateway.props)
+        if not open_eastwest_gateway(gateway.resource_type, gateway.props) or name is None or gateway.name in allowed:
+            continue
+        config_map = config_maps.get(placed(gateway, name))
+        ranges = ["0.0.0.0/0"] if config_map is None else service_ranges(config_map)
+        if ranges and not admits_anyone(ranges):
+            continue
+        where = "does not exist on its cluster" if config_map is None else f"admits {', '.join(ranges or ANYWHERE)}"
+        report(
+            f"{gateway.name} ({gateway.resource_type}): its east-west gateway's parameters ConfigMap {name} {where}; "
+            "give its service overlay the other clusters' ranges (loadBalancerSourceRanges), or allow it by name in this "
+            "policy's allowOpen config",
+            gateway.urn,
+        )
 
 
 async def kubeconfig_as_secret(args: ResourceValidationArgs) -> Mapping[str, Any]:
@@ -195,9 +280,13 @@ POLICIES: list[Policy] = [
         name="no-open-api-or-gateway",
         description="No API server or east-west gateway admits 0.0.0.0/0 unless allowed by name (config allowOpen).",
         validate=no_open_api_or_gateway,
-        config_schema=PolicyConfigSchema(
-            properties={"allowOpen": {"type": "array", "items": {"type": "string"}, "description": "Resource names allowed to be open."}}
-        ),
+        config_schema=ALLOW_OPEN_SCHEMA,
+    ),
+    StackValidationPolicy(
+        name="no-open-gateway-parameters",
+        description="An internet-facing east-west Gateway's parameters ConfigMap restricts its Service's source ranges.",
+        validate=gateway_parameters_restrict,
+        config_schema=ALLOW_OPEN_SCHEMA,
     ),
     ResourceValidationPolicy(
         name="kubeconfigs-are-secret",

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+import yaml
 from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
+    ResourceValidationArgs,
     ResourceValidationPolicy,
     Secret,
     StackValidationArgs,
@@ -19,8 +21,34 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 
 from policy import rules
-from tests.harness.policy import OPEN, OPTIONS, args, policy_args, violations
-from tests.harness.program import ROOT, run_stack
+from tests.configs import OPERATORS
+from tests.harness.monitor import Registered
+from tests.harness.policy import (
+    OPEN,
+    OPTIONS,
+    Edit,
+    all_violations,
+    args,
+    policy_resources,
+    stack_violations,
+    violations,
+)
+from tests.harness.program import ROOT, StackRun, run_stack
+
+PARAMETERS = "no-open-gateway-parameters"
+
+AZURE_DENY_ALL = "service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges"
+
+
+def ambient_gateway(annotations: dict[str, str], parameters: str | None = None) -> dict[str, Any]:
+    infrastructure: dict[str, Any] = {"annotations": annotations}
+    if parameters:
+        infrastructure["parametersRef"] = {"group": "", "kind": "ConfigMap", "name": parameters}
+    return {
+        "metadata": {"name": "istio-eastwest", "namespace": "istio-system"},
+        "spec": {"gatewayClassName": "istio-east-west", "infrastructure": infrastructure},
+    }
+
 
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----\n"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIF...\n-----END CERTIFICATE-----\n"
@@ -100,6 +128,21 @@ def test_no_stack_output_carries_a_key() -> None:
             {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_SCHEME: "internet-facing"}}}},
             "its east-west gateway admits 0.0.0.0/0",
         ),
+        # Azure makes a public load balancer unless told internal: the program's internet-facing
+        # AKS gateway carries only the deny-all annotation.
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {AZURE_DENY_ALL: "true"}}}},
+            "its east-west gateway admits 0.0.0.0/0",
+        ),
+        # AWS's in-tree controller: internet-facing unless marked internal.
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_TYPE: "nlb"}}}},
+            "its east-west gateway admits 0.0.0.0/0",
+        ),
+        (rules.GATEWAY, ambient_gateway({rules.AWS_SCHEME: "internet-facing"}), "its east-west gateway admits 0.0.0.0/0"),
+        (rules.GATEWAY, ambient_gateway({AZURE_DENY_ALL: "true"}), "its east-west gateway admits 0.0.0.0/0"),
     ],
 )
 def test_an_api_or_gateway_open_to_anyone_is_refused_unless_allowed_by_name(type_: str, props: dict[str, Any], open_to: str) -> None:
@@ -131,6 +174,24 @@ def test_an_api_or_gateway_open_to_anyone_is_refused_unless_allowed_by_name(type
             {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_SCHEME: "internal"}}}},
         ),
         ("kubernetes:helm.sh/v3:Release", {"name": "istio-eastwestgateway", "values": {}}),  # MetalLB on kind: not judged
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AZURE_INTERNAL: "true"}}}},
+        ),
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_TYPE: "external"}}}},
+        ),
+        # The north-south ingress gateway is open to clients by design.
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-ingressgateway", "values": {"service": {"annotations": {rules.AWS_SCHEME: "internet-facing"}}}},
+        ),
+        (rules.GATEWAY, ambient_gateway({rules.AWS_SCHEME: "internet-facing"}, "istio-eastwest-options")),  # judged with its ConfigMap
+        (rules.GATEWAY, ambient_gateway({rules.AWS_SCHEME: "internal"})),
+        (rules.GATEWAY, ambient_gateway({rules.AZURE_INTERNAL: "true"})),
+        (rules.GATEWAY, ambient_gateway({})),
+        (rules.GATEWAY, {**ambient_gateway({rules.AWS_SCHEME: "internet-facing"}), "spec": {"gatewayClassName": "istio"}}),
     ],
 )
 def test_restricted_private_or_internal_ones_pass(type_: str, props: dict[str, Any]) -> None:
@@ -169,22 +230,120 @@ def test_a_secret_kubeconfig_is_left_alone() -> None:
 # --- The shipped stacks, as the policies would see them -------------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "aks", "eks"])
-def test_the_shipped_stacks_keep_keys_and_providers_in_order(stack: str) -> None:
-    run = run_stack(stack)
-    for name in ("kubernetes-explicit-provider", "private-keys-only-in-secret-properties"):
-        found = [v for r in run.resources if r.custom for v in violations(name, policy_args(r, run))]
-        assert found == [], name
+SHIPPED = ("kind", "kind-ambient", "aks", "eks", "multicloud")
+# The shipped cloud stacks leave their API servers open (their config warns; set the ranges to close them).
+OPEN_API_SERVERS = {"aks": ["eastus-aks-aks", "westeurope-aks-aks"], "eks": ["cluster-1-eks", "cluster-2-eks"]}
+OPEN_MESSAGE = (
+    "{name} ({type}): its {what} admits 0.0.0.0/0; restrict it to the operators' and the other clusters' ranges, or allow it "
+    "by name in this policy's allowOpen config"
+)
+VARIANTS = {
+    # stack, overrides: every way the program exposes an east-west gateway to the internet, and a
+    # topology whose remotes hold no gateways of their own for istiod.
+    "multicloud-ambient": ("multicloud", {"dataplane": "ambient", "operatorCidrs": OPERATORS}),
+    "multicloud-ambient-sidecar-gateway": (
+        "multicloud",
+        {"dataplane": "ambient", "ambientSidecarGateway": True, "operatorCidrs": OPERATORS},
+    ),
+    "multicloud-primary-remote": ("multicloud", {"topology": "primary-remote", "operatorCidrs": OPERATORS}),
+    "eks-primary-remote": ("eks", {"topology": "primary-remote"}),
+    "eks-ambient": ("eks", {"dataplane": "ambient"}),
+}
 
 
-def test_the_shipped_cloud_stacks_are_open_where_their_config_warns_and_nowhere_else() -> None:
-    """Both cloud stacks leave their API servers open (their config warns; set the ranges to close
-    them); no east-west gateway is open."""
-    open_resources = {
-        stack: sorted(r.name for r in run.resources if violations(OPEN, policy_args(r, run)))
-        for stack, run in (("aks", run_stack("aks")), ("eks", run_stack("eks")))
-    }
-    assert open_resources == {"aks": ["eastus-aks-aks", "westeurope-aks-aks"], "eks": ["cluster-1-eks", "cluster-2-eks"]}
+def shipped_or_variant(name: str) -> StackRun:
+    if name in VARIANTS:
+        stack, overrides = VARIANTS[name]
+        return run_stack(stack, overrides)
+    return run_stack(name, {"operatorCidrs": OPERATORS} if name == "multicloud" else None)
+
+
+@pytest.mark.parametrize("name", [*SHIPPED, *VARIANTS])
+def test_every_shipped_stack_and_variant_passes_the_whole_pack_but_the_open_api_servers_it_warns_of(name: str) -> None:
+    run = shipped_or_variant(name)
+    stack = VARIANTS[name][0] if name in VARIANTS else name
+    open_servers = OPEN_API_SERVERS.get(stack, [])
+    expected = sorted(OPEN_MESSAGE.format(name=n, type=run.named(n).type, what=what(run.named(n).type)) for n in open_servers)
+    assert {k: sorted(v) for k, v in all_violations(run).items()} == ({OPEN: expected} if expected else {})
     # The config the README passes to try the shipped stacks under the pack allows exactly those.
     shipped = json.loads((ROOT / "policy" / "shipped-stacks.json").read_text())
-    assert sorted(shipped[OPEN]["allowOpen"]) == sorted(open_resources["aks"] + open_resources["eks"])
+    assert all_violations(run, **shipped) == {}
+
+
+def what(type_: str) -> str:
+    return "public API endpoint" if type_.startswith("eks:") else "API server"
+
+
+def test_the_allowance_for_the_shipped_stacks_names_exactly_their_open_api_servers() -> None:
+    shipped = json.loads((ROOT / "policy" / "shipped-stacks.json").read_text())
+    assert sorted(shipped[OPEN]["allowOpen"]) == sorted(n for names in OPEN_API_SERVERS.values() for n in names)
+    assert set(shipped) == {OPEN}
+
+
+def test_an_internet_facing_gateway_of_every_kind_is_caught_once_its_ranges_are_removed() -> None:
+    """The multicloud stacks' gateways face the internet: removing what restricts them is reported,
+    whichever way the program exposed them (sidecar release; ambient Gateway and its ConfigMap)."""
+    sidecar = shipped_or_variant("multicloud")
+
+    def no_release_ranges(resource: Registered, props: dict[str, Any]) -> dict[str, Any]:
+        if props.get("name") == rules.EASTWEST_RELEASE:
+            del props["values"]["service"]["loadBalancerSourceRanges"]
+        return props
+
+    opened = [r for r in policy_resources(sidecar, no_release_ranges) if violations(OPEN, as_args(r))]
+    assert sorted(r.name for r in opened) == ["eu-west-1-eks-istio-eastwest", "westeurope-aks-istio-eastwest"]
+
+    ambient = shipped_or_variant("multicloud-ambient")
+    gateways = ["eu-west-1-eks-istio-eastwest", "westeurope-aks-istio-eastwest"]
+    assert stack_violations(PARAMETERS, policy_resources(ambient)) == []
+
+    def ranges(value: list[str]) -> Edit:
+        def edit(resource: Registered, props: dict[str, Any]) -> dict[str, Any]:
+            if resource.type == rules.CONFIG_MAP and props["metadata"]["name"] == "istio-eastwest-options":
+                props["data"]["service"] = yaml.safe_dump({"spec": {"loadBalancerSourceRanges": value}})
+            return props
+
+        return edit
+
+    def message(gateway: str, problem: str) -> str:
+        return (
+            f"{gateway} ({rules.GATEWAY}): its east-west gateway's parameters ConfigMap istio-eastwest-options {problem}; give its "
+            "service overlay the other clusters' ranges (loadBalancerSourceRanges), or allow it by name in this policy's "
+            "allowOpen config"
+        )
+
+    assert stack_violations(PARAMETERS, policy_resources(ambient, ranges([]))) == [message(g, "admits 0.0.0.0/0") for g in gateways]
+    everyone = policy_resources(ambient, ranges(["198.51.100.7/32", "0.0.0.0/0"]))
+    assert stack_violations(PARAMETERS, everyone) == [message(g, "admits 198.51.100.7/32, 0.0.0.0/0") for g in gateways]
+    assert stack_violations(PARAMETERS, everyone, allowOpen=gateways) == []
+
+    def no_config_map(resource: Registered, props: dict[str, Any]) -> dict[str, Any] | None:
+        return None if resource.type == rules.CONFIG_MAP and props["metadata"]["name"] == "istio-eastwest-options" else props
+
+    assert stack_violations(PARAMETERS, policy_resources(ambient, no_config_map)) == [
+        message(g, "does not exist on its cluster") for g in gateways
+    ]
+
+    def no_reference(resource: Registered, props: dict[str, Any]) -> dict[str, Any]:
+        if resource.type == rules.GATEWAY:
+            del props["spec"]["infrastructure"]["parametersRef"]
+        return props
+
+    unreferenced = [r.name for r in policy_resources(ambient, no_reference) if violations(OPEN, as_args(r))]
+    assert sorted(unreferenced) == gateways
+
+
+def test_a_config_map_on_another_cluster_does_not_restrict_a_gateway() -> None:
+    ambient = shipped_or_variant("multicloud-ambient")
+    resources = policy_resources(ambient)
+    aks_map = next(r for r in resources if r.name == "westeurope-aks-istio-eastwest-options")
+    eks_map = next(r for r in resources if r.name == "eu-west-1-eks-istio-eastwest-options")
+    # The EKS ConfigMap is replaced by one on the AKS cluster (same namespace and name).
+    moved = PolicyResource(rules.CONFIG_MAP, eks_map.props, eks_map.urn, eks_map.name, OPTIONS, aks_map.provider, None, [], {})
+    found = stack_violations(PARAMETERS, [moved if r is eks_map else r for r in resources])
+    assert [m.split(" ")[0] for m in found] == ["eu-west-1-eks-istio-eastwest"]
+    assert "does not exist on its cluster" in found[0]
+
+
+def as_args(resource: PolicyResource) -> ResourceValidationArgs:
+    return args(resource.resource_type, resource.props, resource.name, resource.provider)
