@@ -126,3 +126,21 @@ def test_readme_error_example_is_what_the_parser_says() -> None:
     with pytest.raises(ConfigError) as raised:
         parse({"keyVaultLocation": "eastus", "clusters": clusters})
     assert str(raised.value) == example
+
+
+def test_the_template_block_prompts_only_declared_string_keys_and_names_every_shipped_stack() -> None:
+    """`pulumi new <repo-url>` reads ``template``: each prompt writes a string under a key the
+    project declares (a string one: a prompt answers with text), and the quickstart names every
+    shipped stack file, which are what a new stack starts from."""
+    template = PROJECT["template"]
+    assert set(template) == {"displayName", "description", "config", "quickstart"}
+    for key, prompt in template["config"].items():
+        namespace, name = key.split(":")
+        assert namespace == PROJECT["name"]
+        assert PROJECT["config"][name]["type"] == "string"
+        assert prompt["default"] == PROJECT["config"][name]["default"]
+    shipped = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
+    assert shipped == ["aks", "eks", "kind", "kind-ambient", "multicloud"]
+    named = re.findall(r"\b(kind-ambient|kind|aks|eks|multicloud)\b", template["quickstart"])
+    assert set(named) == set(shipped)
+    assert "./scripts/kind up" in template["quickstart"] and "./scripts/check" in template["quickstart"]
