@@ -144,3 +144,39 @@ def test_the_template_block_prompts_only_declared_string_keys_and_names_every_sh
     named = re.findall(r"\b(kind-ambient|kind|aks|eks|multicloud)\b", template["quickstart"])
     assert set(named) == set(shipped)
     assert "./scripts/kind up" in template["quickstart"] and "./scripts/check" in template["quickstart"]
+
+
+def test_the_license_is_apache_2_and_the_project_says_so() -> None:
+    license_text = (ROOT / "LICENSE").read_text()
+    assert license_text.lstrip().startswith("Apache License\n                           Version 2.0, January 2004")
+    assert "END OF TERMS AND CONDITIONS" in license_text
+    assert yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["license"] == "Apache-2.0"
+
+
+def test_the_changelogs_newest_release_is_the_projects_version() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    releases = re.findall(r"^## (\d+\.\d+\.\d+)$", (ROOT / "CHANGELOG.md").read_text(), flags=re.MULTILINE)
+    assert releases[0] == version
+    assert yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["version"] == version
+
+
+def test_the_github_workflow_runs_the_readme_test_command_and_previews_under_the_policy_pack() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    # PyYAML reads the key `on` as True (YAML 1.1).
+    assert set(workflow[True]) == {"pull_request", "push"}
+    test_steps = workflow["jobs"]["test"]["steps"]
+    assert {"run": "./scripts/check"} in test_steps
+    assert "exec ./scripts/check" in (ROOT / ".ci" / "run").read_text()
+    python = next(s["with"]["python-version"] for s in test_steps if s.get("uses", "").startswith("actions/setup-python"))
+    assert python == "3.11"
+    preview = workflow["jobs"]["preview"]
+    runs = " ".join(step.get("run", "") for step in preview["steps"])
+    assert "--policy-pack policy --policy-pack-config policy/shipped-stacks.json" in runs
+    assert preview["strategy"]["matrix"]["stack"] == ["aks", "eks"]
+    assert any(step.get("uses", "").startswith("astral-sh/setup-uv") for step in preview["steps"])
+    cli = re.search(r"--version (\d+)\.(\d+)\.(\d+)", runs)
+    assert cli
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    sdk = next(p["version"] for p in lock["package"] if p["name"] == "pulumi")
+    assert ".".join(cli.groups()) == sdk
+    assert tuple(int(part) for part in cli.groups()) >= (3, 187, 0)
