@@ -51,7 +51,7 @@ def test_the_pack_imports_only_the_standard_library_its_requirements_and_itself(
 def test_its_requirements_are_the_policy_groups_locked_export() -> None:
     uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
     command = [uv, "export", "--frozen", "--only-group", "policy", "--no-emit-project", "--format", "requirements-txt"]
-    exported = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    exported = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert (PACK / "requirements.txt").read_text() == exported, f"regenerate: {' '.join(command[1:])} > policy/requirements.txt"
     text = (PACK / "requirements.txt").read_text()
     assert text.count("--hash=sha256:") >= len(pinned(PACK / "requirements.txt"))
@@ -74,7 +74,7 @@ def test_a_copy_of_the_directory_alone_starts_as_the_policy_host_starts_it(tmp_p
     shutil.copytree(PACK, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert (copy / "requirements.txt").exists()
     launcher = f"import runpy; runpy.run_path({str(copy)!r}, run_name='__main__')"
-    with subprocess.Popen(  # noqa: S603
+    with subprocess.Popen(
         [sys.executable, "-I", "-u", "-c", launcher], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as host:
         try:

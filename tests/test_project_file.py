@@ -180,3 +180,15 @@ def test_the_github_workflow_runs_the_readme_test_command_and_previews_under_the
     sdk = next(p["version"] for p in lock["package"] if p["name"] == "pulumi")
     assert ".".join(cli.groups()) == sdk
     assert tuple(int(part) for part in cli.groups()) >= (3, 187, 0)
+
+
+def github_anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation but hyphens dropped, spaces hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_readme_contents_list_every_section_in_order() -> None:
+    readme = (ROOT / "README.md").read_text()
+    headings = [h for h in re.findall(r"^## (.+)$", readme, flags=re.MULTILINE) if h != "Contents"]
+    contents = readme.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
+    assert contents.splitlines() == [f"- [{h}](#{github_anchor(h)})" for h in headings]
