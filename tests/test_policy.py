@@ -305,6 +305,7 @@ def test_an_internet_facing_gateway_of_every_kind_is_caught_once_its_ranges_are_
 
         return edit
 
+    # Registration order is not fixed: compare sorted (gateways is).
     def message(gateway: str, problem: str) -> str:
         return (
             f"{gateway} ({rules.GATEWAY}): its east-west gateway's parameters ConfigMap istio-eastwest-options {problem}; give its "
@@ -312,15 +313,15 @@ def test_an_internet_facing_gateway_of_every_kind_is_caught_once_its_ranges_are_
             "allowOpen config"
         )
 
-    assert stack_violations(PARAMETERS, policy_resources(ambient, ranges([]))) == [message(g, "admits 0.0.0.0/0") for g in gateways]
+    assert sorted(stack_violations(PARAMETERS, policy_resources(ambient, ranges([])))) == [message(g, "admits 0.0.0.0/0") for g in gateways]
     everyone = policy_resources(ambient, ranges(["198.51.100.7/32", "0.0.0.0/0"]))
-    assert stack_violations(PARAMETERS, everyone) == [message(g, "admits 198.51.100.7/32, 0.0.0.0/0") for g in gateways]
+    assert sorted(stack_violations(PARAMETERS, everyone)) == [message(g, "admits 198.51.100.7/32, 0.0.0.0/0") for g in gateways]
     assert stack_violations(PARAMETERS, everyone, allowOpen=gateways) == []
 
     def no_config_map(resource: Registered, props: dict[str, Any]) -> dict[str, Any] | None:
         return None if resource.type == rules.CONFIG_MAP and props["metadata"]["name"] == "istio-eastwest-options" else props
 
-    assert stack_violations(PARAMETERS, policy_resources(ambient, no_config_map)) == [
+    assert sorted(stack_violations(PARAMETERS, policy_resources(ambient, no_config_map))) == [
         message(g, "does not exist on its cluster") for g in gateways
     ]
 
