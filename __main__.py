@@ -18,6 +18,7 @@ mesh = build_mesh(spec, platforms.handles, ca)
 
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
+pulumi.export("caExpiry", ca.expiry())
 for name, value in platforms.outputs.items():
     pulumi.export(name, value)
 pulumi.export("eastWestGateways", {name: g.eastwest_address for name, g in mesh.gateways.items() if g.eastwest_address is not None})

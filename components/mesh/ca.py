@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_tls as tls
@@ -19,6 +20,7 @@ import pulumi_tls as tls
 from components.config import mesh_names as names
 from components.config.model import CaSpec
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.expiry import CertificateEnd, expiry_output
 
 KEY_BITS = 4096
 ORGANIZATION = "Istio"
@@ -72,7 +74,8 @@ class MeshCA(pulumi.ComponentResource):
     """The mesh's shared root CA and one intermediate CA per cluster.
 
     Outputs: ``root_cert_pem`` (public) and ``clusters``, the ``ClusterCACerts`` of each cluster
-    by name. The root private key is not exposed.
+    by name; ``expiry()``, when each certificate expires and is renewed. The root private key is
+    not exposed.
     """
 
     root_cert_pem: pulumi.Output[str]
@@ -96,13 +99,19 @@ class MeshCA(pulumi.ComponentResource):
             opts=child,
         )
         self.root_cert_pem = root_cert.cert_pem
+        self._root_end = CertificateEnd("the mesh root certificate", root_cert.validity_end_time, lifetimes.root_early_renewal_hours)
+        self._intermediate_ends: dict[str, CertificateEnd] = {}
         self.clusters = {
             cluster: self._intermediate(name, cluster, root_key, root_cert, lifetimes, child) for cluster in args.cluster_names
         }
         self.register_outputs({"rootCertPem": self.root_cert_pem})
 
-    @staticmethod
+    def expiry(self) -> pulumi.Output[dict[str, Any]]:
+        """The ``caExpiry`` output, warning of renewals due or near (``expiry_output``)."""
+        return expiry_output(self._root_end, self._intermediate_ends)
+
     def _intermediate(
+        self,
         name: str,
         cluster: str,
         root_key: tls.PrivateKey,
@@ -132,6 +141,9 @@ class MeshCA(pulumi.ComponentResource):
             validity_period_hours=lifetimes.intermediate_validity_hours,
             early_renewal_hours=lifetimes.intermediate_early_renewal_hours,
             opts=child,
+        )
+        self._intermediate_ends[cluster] = CertificateEnd(
+            f"cluster {cluster}'s intermediate CA certificate", cert.validity_end_time, lifetimes.intermediate_early_renewal_hours
         )
         chain = pulumi.Output.concat(cert.cert_pem, root_cert.cert_pem)
         return ClusterCACerts(
