@@ -4,8 +4,9 @@ pulumi-tls renews a certificate on the first ``up`` from ``validityEndTime - ear
 on (terraform-provider-tls ``modifyPlanIfCertificateReadyForRenewal``): the program's root and
 intermediates never expire as long as an ``up`` runs inside that window. The ``caExpiry`` output
 says when each window opens and when the certificate expires; every run warns when a window opens
-within ``RENEWAL_NOTICE_DAYS``, and when one is open (this run renews it), so that the ``up`` is
-not forgotten. Nothing here refuses a run: the ``up`` that a certificate near or past expiry
+within ``RENEWAL_NOTICE_DAYS``, so that the ``up`` is not forgotten. Inside the window the
+provider plans the replacement, so a run sees the old dates only where its state was read without
+that plan (the warnings for an open window and an expired certificate say what the ``up`` does). Nothing here refuses a run: the ``up`` that a certificate near or past expiry
 needs is the one that replaces it.
 """
 
