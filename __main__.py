@@ -6,10 +6,12 @@ from components.config.load import load_mesh_spec
 from components.config.mesh_names import CA
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
+from components.mesh.rotation import MARKER_OUTPUT, check_rotation, marker_output, this_stack
 from components.mesh.summary import mesh_summary
 from components.platforms import build_platforms, platform_configs, prepare_platforms
 
 spec = load_mesh_spec(pulumi.Config(), platform_configs())
+check_rotation(spec.ca, this_stack())
 
 networks = prepare_platforms(spec)
 ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
@@ -19,6 +21,7 @@ mesh = build_mesh(spec, platforms.handles, ca)
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
 pulumi.export("caExpiry", ca.expiry())
+pulumi.export(MARKER_OUTPUT, marker_output(spec.ca, mesh.ca_delivered()))
 for name, value in platforms.outputs.items():
     pulumi.export(name, value)
 pulumi.export("eastWestGateways", {name: g.eastwest_address for name, g in mesh.gateways.items() if g.eastwest_address is not None})

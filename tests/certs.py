@@ -46,5 +46,8 @@ def workload_cert(issuer_cert: x509.Certificate, issuer_key: Any, namespace: str
 
 
 def verify_client(leaf: x509.Certificate, chain_pem: str, root_pem: str) -> list[x509.Certificate]:
-    verifier = verification.PolicyBuilder().store(verification.Store([cert(root_pem)])).build_client_verifier()
+    """The chain ``leaf`` verifies by, presented with the first certificate of ``chain_pem`` (its
+    intermediate), against every root of ``root_pem`` (a bundle, as istiod's root-cert.pem may be)."""
+    roots = x509.load_pem_x509_certificates(root_pem.encode())
+    verifier = verification.PolicyBuilder().store(verification.Store(roots)).build_client_verifier()
     return verifier.verify(leaf, x509.load_pem_x509_certificates(chain_pem.encode())[:1]).chain

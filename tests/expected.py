@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from components.istio.values import CA_BUNDLE_ANNOTATION
 from tests.harness.program import StackRun
 
 # A canary upgrade in progress: two adjacent minors, the default tag on the older.
@@ -89,6 +91,7 @@ def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "networ
     client = run.named(f"{cluster}-istiod-vault-identity").outputs["clientId"]
     return {
         **istiod_identity(cluster, network),
+        **ca_bundle_annotation(run),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "volumes": [
             {
@@ -105,3 +108,11 @@ def istiod_values_from_vault(run: StackRun, cluster: str, network: str = "networ
         "podLabels": {"azure.workload.identity/use": "true"},
         "serviceAccountAnnotations": {"azure.workload.identity/client-id": client},
     }
+
+
+def ca_bundle_annotation(run: StackRun, roots: tuple[str, ...] = ("root",)) -> dict[str, Any]:
+    """The istiod values that carry the digest of the run's bundle of mesh roots (``roots``, in
+    bundle order), which restart istiod when the bundle changes."""
+    certs = [run.named("mesh-ca-root-cert" if root == "root" else f"mesh-ca-root-{root}-cert").outputs["certPem"] for root in roots]
+    digest = hashlib.sha256("".join(certs).encode()).hexdigest()
+    return {"podAnnotations": {CA_BUNDLE_ANNOTATION: digest}}

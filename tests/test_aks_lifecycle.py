@@ -17,7 +17,7 @@ from azure.core.credentials import AccessToken
 from components.config.problems import ConfigError
 from components.k8s.aks_token import AKS_SERVER_APP, aks_token, credential, exec_command
 from tests.configs import codes_of, parse, two_azure, with_cluster
-from tests.expected import istiod_identity, istiod_values_from_vault
+from tests.expected import ca_bundle_annotation, istiod_identity, istiod_values_from_vault
 from tests.harness import engine
 from tests.harness.changes import Changes, changes
 from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
@@ -130,6 +130,7 @@ def test_the_users_volumes_labels_and_annotations_are_kept_beside_the_programs_o
     client = run.named("westeurope-aks-istiod-vault-identity").outputs["clientId"]
     assert run.named("westeurope-aks-istio-istiod-1-30-3").inputs["values"] == {
         **istiod_identity("westeurope-aks", "network1"),
+        **ca_bundle_annotation(run),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
         "podLabels": {"team": "mesh", "tier": "control", "azure.workload.identity/use": "true"},
         "serviceAccountAnnotations": {"example.com/owner": "platform", "azure.workload.identity/client-id": client},

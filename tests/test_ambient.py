@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from components.config.mesh_names import ProbeSet
 from components.mesh.check import CLASSIC_SIDECAR, probe_script
 from tests.configs import AKS, EKS, OPERATORS, parse, problems_of, two_azure
-from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING, istiod_identity
+from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING, ca_bundle_annotation, istiod_identity
 from tests.harness.changes import Changes, changes
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import load_balancers_left_at_destroy
@@ -56,6 +56,7 @@ def test_istiod_runs_the_ambient_profile_across_networks(ambient: StackRun) -> N
     for index, cluster in enumerate(CLUSTERS, start=1):
         assert ambient.named(f"{cluster}-istio-istiod-1-30-3").inputs["values"] == {
             **istiod_identity(cluster, f"network{index}"),
+            **ca_bundle_annotation(ambient),
             "profile": "ambient",
             "env": {
                 "AMBIENT_ENABLE_MULTI_NETWORK": "true",

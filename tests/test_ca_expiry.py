@@ -80,7 +80,7 @@ def test_the_output_reports_every_certificate_of_the_running_mesh(monkeypatch: p
         return Expiry("x", not_after, early_hours).report(now)
 
     assert run.outputs["caExpiry"] == {
-        "root": expected(end["root"], config["caRootEarlyRenewalHours"]),
+        "roots": {"root": expected(end["root"], config["caRootEarlyRenewalHours"])},
         "intermediates": {c: expected(end[c], config["caIntermediateEarlyRenewalHours"]) for c in ("kind-1", "kind-2")},
     }
     assert run.outputs["caExpiry"]["intermediates"]["kind-1"]["daysLeft"] in (729, 730)

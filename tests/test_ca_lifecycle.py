@@ -28,8 +28,14 @@ KIND = ("kind-1", "kind-2")
 REISSUED = ("mesh-ca-{c}-cert", "{c}-istio-cacerts", "mesh-check-{c}-probe")
 FROM_VAULT_REISSUED = ("mesh-ca-{c}-cert", "mesh-check-{c}-probe")  # no cacerts Secret: the vault's copies change
 KEYS = ("mesh-ca-root-key", *(f"mesh-ca-{c}-key" for c in KIND))
+# A new root certificate is a new bundle: istiod restarts to read it (it re-reads only a changed
+# intermediate in place), which the digest on its pods makes an update of its release.
+ISTIODS = ("{c}-istio-istiod-1-30-3",)
 VALIDITY_EDITS = {
-    "caRootValidityHours": ({"caRootValidityHours": 80000}, Changes(replace=named(REISSUED, KIND) | {"mesh-ca-root-cert"})),
+    "caRootValidityHours": (
+        {"caRootValidityHours": 80000},
+        Changes(replace=named(REISSUED, KIND) | {"mesh-ca-root-cert"}, update=named(ISTIODS, KIND)),
+    ),
     "caIntermediateValidityHours": ({"caIntermediateValidityHours": 17000}, Changes(replace=named(REISSUED, KIND))),
 }
 
@@ -113,6 +119,6 @@ def test_in_the_cloud_stacks_a_validity_edit_rewrites_the_ca_copies() -> None:
     moved = run_stack("aks", {"caRootValidityHours": 80000}, state=aks.state())
     clusters = ("westeurope-aks", "eastus-aks")
     assert changes(aks, moved) == Changes(
-        update=named(["mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain"], clusters) | {"mesh-vault-mesh-root-cert"},
+        update=named(["mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain", *ISTIODS], clusters) | {"mesh-vault-mesh-root-cert"},
         replace=named(FROM_VAULT_REISSUED, clusters) | {"mesh-ca-root-cert"},
     )

@@ -123,7 +123,12 @@ ONE_PLATFORM: list[dict[str, Any]] = [
             aws_cluster("c2", "n2", role="remote", primary="c1"),
         ],
     },
-    {"topology": "primary-remote", "clusters": [existing_cluster("k1", "n1"), existing_cluster("k2", "n2", role="remote", primary="k1")]},
+    {
+        "topology": "primary-remote",
+        "caRoot": "root-2026",
+        "caRotation": {"newRoot": "root-2027", "stage": "trust"},
+        "clusters": [existing_cluster("k1", "n1"), existing_cluster("k2", "n2", role="remote", primary="k1")],
+    },
 ]
 BASES = [ACROSS_PLATFORMS, *ONE_PLATFORM]
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from tests.configs import problems_of
-from tests.expected import istiod_identity
+from tests.expected import ca_bundle_annotation, istiod_identity
 from tests.harness.program import StackRun, run_stack, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -80,6 +80,7 @@ def test_kind_stack_builds_the_whole_mesh(kind: StackRun) -> None:
     istiod = kind.named("kind-1-istio-istiod-1-30-3").inputs["values"]
     assert istiod == {
         **istiod_identity("kind-1", "network1"),
+        **ca_bundle_annotation(kind),
         "meshConfig": {"accessLogFile": "/dev/stdout"},
     }
 

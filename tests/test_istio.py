@@ -9,7 +9,7 @@ import pytest
 
 from components.mesh.istio import deep_merge
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, istiod_identity, service_client, tag_webhooks
+from tests.expected import CANARY, ca_bundle_annotation, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program
 from tests.programs import mesh_program
 
@@ -43,6 +43,7 @@ def test_istiod_values_are_exactly_the_multicluster_tree_once_per_release(multi:
             release = multi.named(f"c{index}-istio-istiod-{revision}").inputs
             assert release["values"] == {
                 **istiod_identity(f"c{index}", f"network{index}", revision=revision),
+                **ca_bundle_annotation(multi),
                 "meshConfig": {"accessLogFile": "/dev/stdout"},
             }
 
@@ -135,6 +136,7 @@ def test_single_network_mesh_has_no_east_west_pieces(flat: StackRun) -> None:
     assert not {n for n in names if "eastwest" in n or "cross-network" in n}
     assert flat.named("c1-istio-istiod-1-30-3").inputs["values"] == {
         **istiod_identity("c1", "shared"),
+        **ca_bundle_annotation(flat),
     }
     assert flat.named("c1-istio-base").inputs["values"] == {"defaultRevision": "1-30-3"}
 
@@ -159,6 +161,7 @@ def test_values_overrides_merge_mesh_wide_then_per_cluster() -> None:
     assert run.named("c1-istio-istiod-1-30-3").inputs["values"]["pilot"] == mesh_only
     assert run.named("c2-istio-istiod-1-30-3").inputs["values"] == {
         **istiod_identity("c2", "network2"),
+        **ca_bundle_annotation(run),
         "pilot": {"replicaCount": 2, "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}}},
     }
 

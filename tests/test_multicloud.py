@@ -166,8 +166,8 @@ def test_outputs_give_an_ip_for_the_azure_gateway_and_a_host_name_for_the_aws_on
     assert gateways[AKS].count(".") == 3 and gateways[AKS].replace(".", "").isdigit()
     assert gateways[EKS].endswith(".elb.eu-west-1.amazonaws.com")
     assert sorted(multicloud.outputs) == [
-        "aks", "caSecretArns", "eastWestGateways", "egressAddresses", "eks", "keyVault", "mesh", "remoteSecrets", "rootCertPem",
-        "vpcIds",
+        "aks", "caExpiry", "caRoots", "caSecretArns", "eastWestGateways", "egressAddresses", "eks", "keyVault", "mesh",
+        "remoteSecrets", "rootCertPem", "vpcIds",
     ]  # fmt: skip
     # What firewalls in front of other services must admit from the mesh.
     assert multicloud.outputs["egressAddresses"] == {AKS: [AKS_EGRESS], EKS: [EKS_EGRESS]}

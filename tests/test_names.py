@@ -52,6 +52,8 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     multicloud = {**stack_config("multicloud"), "operatorCidrs": ["198.51.100.0/24"]}
     yield "multicloud", {**multicloud, "ingressGateway": True}
     yield "multicloud-ambient", {**multicloud, "dataplane": "ambient"}
+    # A root rotation's first stage: two roots, the second named by its config.
+    yield "kind-rotation", {**kind, "caRoot": "root-1", "caRotation": {"newRoot": "root-2", "stage": "trust"}}
 
 
 @pytest.fixture(scope="module")

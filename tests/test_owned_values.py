@@ -23,7 +23,13 @@ from components.istio.owned import (
     REPLACED_ISTIOD_VALUES,
     WRITTEN_ISTIOD_VALUES,
 )
-from components.istio.values import istiod_values, owned_istiod_values, remote_istiod_values, with_ca_files
+from components.istio.values import (
+    istiod_values,
+    owned_istiod_values,
+    remote_istiod_values,
+    with_bundle_digest,
+    with_ca_files,
+)
 from tests.configs import parse
 from tests.harness.program import stack_config
 
@@ -64,8 +70,10 @@ def trees(mesh: MeshSpec) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
             yield alone, remote
         else:
             names = ("istiod.example",)
+            # What IstioControlPlane applies to a primary's values, in its order.
             alone = with_ca_files(owned_istiod_values(mesh, cluster.name, cluster.network, version, names), CA_FILES)
-            yield alone, with_ca_files(istiod_values(mesh, cluster.name, cluster.network, version, names), CA_FILES)
+            whole = with_ca_files(istiod_values(mesh, cluster.name, cluster.network, version, names), CA_FILES)
+            yield with_bundle_digest(alone, "digest"), with_bundle_digest(whole, "digest")
 
 
 def written() -> dict[tuple[str, ...], str]:

@@ -9,7 +9,7 @@ import pytest
 
 from components.config.problems import ConfigError
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, istiod_identity, service_client, tag_webhooks
+from tests.expected import CANARY, ca_bundle_annotation, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.webhooks import ISTIO_CONFIG, refused_at_first_up, remote_istio_config_before_the_primarys_routes
 from tests.programs import mesh_program
@@ -51,6 +51,7 @@ def test_primary_sets_external_istiod_and_exposes_each_revision(mesh: StackRun) 
     for revision in REVISIONS:
         assert mesh.named(f"c1-istio-istiod-{revision}").inputs["values"] == {
             **istiod_identity("c1", "network1", revision=revision, externalIstiod=True),
+            **ca_bundle_annotation(mesh),
         }
         service = mesh.named(f"c1-istio-istiod-vs-{revision}").inputs
         assert (service["kind"], service["metadata"]["name"]) == ("VirtualService", f"istiod-vs-{revision}")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from components.config.fields import Field, Objects
+from components.config.fields import Field, Object, Objects
 from components.config.istio import GATEWAY_API_RELEASES, SUPPORTED_ISTIO_MINORS, RevisionTags, minor_text
 from components.config.kinds import (
     DNS_LABEL,
@@ -25,7 +25,7 @@ from components.config.kinds import (
     ValueTree,
     Version,
 )
-from components.config.model import Dataplane, Role, Topology
+from components.config.model import FIRST_ROOT, Dataplane, Role, RotationStage, Topology
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
 # 2,562,047 hours; more overflows into a certificate that expired before it was issued.
@@ -147,6 +147,36 @@ CA_INTERMEDIATE_EARLY_RENEWAL_HOURS = Field(
     "Replace an intermediate this many hours before it expires; the root is not touched.",
     default=720,
 )
+CA_ROOT = Field(
+    "caRoot",
+    Text(DNS_LABEL, DNS_LABEL_HINT),
+    f"Name of the mesh root that signs the clusters' intermediates. The first is `{FIRST_ROOT}`; when a rotation "
+    "(caRotation) has retired it, set this to the rotation's newRoot and remove caRotation: the same root, nothing changes.",
+    default=FIRST_ROOT,
+)
+CA_ROTATION_NEW_ROOT = Field(
+    "newRoot",
+    Text(DNS_LABEL, DNS_LABEL_HINT),
+    "Name of the root the rotation introduces, other than caRoot (a new key and certificate under this name).",
+    required=True,
+    hint=f"name the new root, e.g. root-2; {DNS_LABEL_HINT}",
+)
+CA_ROTATION_STAGE = Field(
+    "stage",
+    Text(choices=tuple(s.value for s in RotationStage)),
+    "trust: every cluster's bundle holds both roots; issue: the intermediates are re-issued by the new root; retire: "
+    "the old root leaves the bundles and the state. One `pulumi up` each, in this order; wait between them as the "
+    'README\'s "Rotating the mesh root" says.',
+    required=True,
+    hint="set trust, then issue, then retire, one pulumi up each",
+)
+CA_ROTATION = Field(
+    "caRotation",
+    Object((CA_ROTATION_NEW_ROOT, CA_ROTATION_STAGE), "caRotation"),
+    "A staged rotation of the mesh root to newRoot: {newRoot, stage}. Each stage is one `pulumi up`; the program refuses "
+    "a stage whose predecessor has not been applied to every cluster.",
+    default_text="none",
+)
 OPERATOR_CIDRS = Field(
     "operatorCidrs",
     ListOf(PublicCidr()),
@@ -223,5 +253,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_INTERMEDIATE_VALIDITY_HOURS,
     CA_ROOT_EARLY_RENEWAL_HOURS,
     CA_INTERMEDIATE_EARLY_RENEWAL_HOURS,
+    CA_ROOT,
+    CA_ROTATION,
     OPERATOR_CIDRS,
 )

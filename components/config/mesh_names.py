@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.config.model import DEFAULT_TAG, FIRST_ROOT, MeshSpec, revision_name
 from components.config.names import NamePlan, NameSource, NameTemplate, cluster_source
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -18,6 +18,9 @@ PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 CA = NameTemplate("istio-multicluster:mesh:MeshCA", "mesh-ca", "the mesh CA")
 CA_ROOT_KEY = CA.child(PRIVATE_KEY, "{ca}-root-key", "the mesh root CA's key")
 CA_ROOT_CERT = CA.child("tls:index/selfSignedCert:SelfSignedCert", "{ca}-root-cert", "the mesh root certificate")
+# A root other than the first (``caRoot`` or a rotation's ``newRoot``) is named for its name.
+CA_NAMED_ROOT_KEY = CA.child(PRIVATE_KEY, "{ca}-root-{root}-key", "mesh root {root}'s key")
+CA_NAMED_ROOT_CERT = CA.child("tls:index/selfSignedCert:SelfSignedCert", "{ca}-root-{root}-cert", "mesh root {root}'s certificate")
 CA_KEY = CA.child(PRIVATE_KEY, "{ca}-{cluster}-key", "cluster {cluster}'s intermediate CA key")
 CA_CSR = CA.child("tls:index/certRequest:CertRequest", "{ca}-{cluster}-csr", "cluster {cluster}'s intermediate CA request")
 CA_CERT = CA.child(
@@ -154,10 +157,26 @@ def plan_mesh_names(mesh: MeshSpec, plan: NamePlan) -> None:
         _plan_check(mesh, plan)
 
 
+def root_templates(root: str) -> tuple[NameTemplate, NameTemplate]:
+    """The key's and the certificate's templates of the root named ``root``: the first root keeps the
+    names it has had from the start."""
+    return (CA_ROOT_KEY, CA_ROOT_CERT) if root == FIRST_ROOT else (CA_NAMED_ROOT_KEY, CA_NAMED_ROOT_CERT)
+
+
+def root_sources(mesh: MeshSpec, root: str) -> list[NameSource]:
+    """The field whose value names ``root``'s resources: caRoot, or the rotation's newRoot; none for
+    the first root, whose names hold no config value (renaming caRoot would make another root)."""
+    if root == FIRST_ROOT:
+        return []
+    rotation = mesh.ca.rotation
+    return [NameSource("caRotation.newRoot" if rotation is not None and rotation.new_root == root else "caRoot")]
+
+
 def _plan_ca(mesh: MeshSpec, plan: NamePlan) -> None:
     ca = plan.add(CA)
-    plan.add(CA_ROOT_KEY, ca=ca)
-    plan.add(CA_ROOT_CERT, ca=ca)
+    for root in mesh.ca.roots:
+        for template in root_templates(root):
+            plan.add(template, root_sources(mesh, root), ca=ca, root=root)
     for cluster in mesh.clusters:
         for template in (CA_KEY, CA_CSR, CA_CERT):
             plan.add(template, [cluster_source(mesh, cluster.name)], ca=ca, cluster=cluster.name)

@@ -64,9 +64,36 @@ class ClusterPlatform(Protocol):
         ...
 
 
+FIRST_ROOT = "root"
+
+
+class RotationStage(StrEnum):
+    """A stage of a root rotation, each one ``pulumi up`` (Istio's own test of it:
+    tests/integration/security/cacert_rotation): ``trust`` (every bundle holds the old root and the
+    new one; intermediates unchanged), ``issue`` (intermediates re-issued by the new root; bundles
+    still hold both), ``retire`` (the old root leaves the bundles and the state)."""
+
+    TRUST = "trust"
+    ISSUE = "issue"
+    RETIRE = "retire"
+
+
+@dataclass(frozen=True)
+class CaRotation:
+    """A rotation of the mesh root in progress.
+
+    Args:
+        new_root: the name of the root it introduces.
+        stage: how far it has gone.
+    """
+
+    new_root: str
+    stage: RotationStage
+
+
 @dataclass(frozen=True)
 class CaSpec:
-    """Lifetimes of the mesh CA (Istio's plug-in CA), in hours.
+    """Lifetimes of the mesh CA (Istio's plug-in CA), in hours, and its roots.
 
     Args:
         root_validity_hours: root certificate lifetime.
@@ -74,12 +101,32 @@ class CaSpec:
         root_early_renewal_hours: renew the root this long before it expires.
         intermediate_early_renewal_hours: renew an intermediate this long before it expires; this
             replaces only that intermediate, never the root.
+        root: the name of the root that signs the intermediates outside a rotation (default ``root``).
+        rotation: a rotation to another root in progress (default none).
     """
 
     root_validity_hours: int
     intermediate_validity_hours: int
     root_early_renewal_hours: int
     intermediate_early_renewal_hours: int
+    root: str = FIRST_ROOT
+    rotation: CaRotation | None = None
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """The roots that exist, in the order the bundle lists them: the old one first."""
+        if self.rotation is None:
+            return (self.root,)
+        if self.rotation.stage is RotationStage.RETIRE:
+            return (self.rotation.new_root,)
+        return (self.root, self.rotation.new_root)
+
+    @property
+    def signer(self) -> str:
+        """The root that signs the intermediates: the new one from the ``issue`` stage on."""
+        if self.rotation is None or self.rotation.stage is RotationStage.TRUST:
+            return self.root
+        return self.rotation.new_root
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from components.config import declarations as d
 from components.config.fields import Field, Reader
 from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
-from components.config.model import CaSpec, ClusterSpec, MeshSpec
+from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, RotationStage
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
@@ -140,6 +140,8 @@ def _istiod_values(reader: Reader, field: Field[dict[str, Any]], owned: Mapping[
 
 
 def _ca(root: Reader) -> CaSpec | None:
+    ca_root = root.value(d.CA_ROOT)
+    rotation = _ca_rotation(root, ca_root)
     root_hours = root.value(d.CA_ROOT_VALIDITY_HOURS)
     inter_hours = root.value(d.CA_INTERMEDIATE_VALIDITY_HOURS)
     root_early = root.value(d.CA_ROOT_EARLY_RENEWAL_HOURS)
@@ -160,7 +162,24 @@ def _ca(root: Reader) -> CaSpec | None:
             "ca-lifetime",
             f"{inter_early} must be less than caIntermediateValidityHours ({inter_hours})",
         )
-    return CaSpec(root_hours, inter_hours, root_early, inter_early)
+    if ca_root is None:
+        return None
+    return CaSpec(root_hours, inter_hours, root_early, inter_early, ca_root, rotation)
+
+
+def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:
+    entry = root.object(d.CA_ROTATION)
+    if entry is None:
+        return None
+    new_root = entry.value(d.CA_ROTATION_NEW_ROOT)
+    stage = entry.value(d.CA_ROTATION_STAGE)
+    entry.reject_unknown()
+    if new_root is not None and new_root == ca_root:
+        entry.fail(d.CA_ROTATION_NEW_ROOT.key, "ca-rotation", f"is caRoot ({ca_root}); a rotation introduces a root of another name")
+        return None
+    if new_root is None or stage is None:
+        return None
+    return CaRotation(new_root, RotationStage(stage))
 
 
 def _operator_cidrs(root: Reader) -> tuple[IPv4Network, ...] | None:

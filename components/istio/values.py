@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -58,6 +59,8 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
 # primary's istiod. The program drops them from a remote's values (``remote_istiod_values``), so a
 # remote's own istiodValues may not set them; the value names what they are.
 REMOTE_UNUSED_ISTIOD_VALUES: dict[str, str] = {"meshConfig": "mesh config"}
+# The istiod pod annotation that carries the digest of the mesh roots' bundle (``with_bundle_digest``).
+CA_BUNDLE_ANNOTATION = "istio-multicluster.io/ca-bundle"
 # Every istiod value path the program writes (``components.istio.values.owned_istiod_values``,
 # ``remote_istiod_values``, ``with_ca_files``), and the config that decides it.
 WRITTEN_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
@@ -78,6 +81,7 @@ WRITTEN_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
     ("meshConfig", "accessLogFile"): "accessLog",
     ("env", "ROOT_CA_DIR"): "caDelivery (where istiod reads its CA files)",
     ("env", "ISTIOD_CUSTOM_HOST"): "topology (the names remotes dial istiod by)",
+    ("podAnnotations", CA_BUNDLE_ANNOTATION): "the mesh roots (istiod restarts when their bundle changes)",
 }
 
 
@@ -166,6 +170,24 @@ def with_ca_files(values: Mapping[str, Any], files: CaFiles) -> dict[str, Any]:
     if files.service_account_annotations:
         merged["serviceAccountAnnotations"] = {**merged.get("serviceAccountAnnotations", {}), **files.service_account_annotations}
     return merged
+
+
+def with_bundle_digest(values: Mapping[str, Any], digest: pulumi.Input[str]) -> dict[str, Any]:
+    """istiod ``values`` whose pods carry ``digest``, the bundle of mesh roots', so that istiod
+    restarts when the bundle changes (a rotation's trust and retire stages, a root's early renewal).
+
+    istiod 1.30 re-reads a changed ``root-cert.pem`` only with ISTIO_MULTIROOT_MESH and only when one
+    bundle holds the other; otherwise it logs "updating new ROOT-CA not supported" and keeps signing
+    with the roots it started with (pilot/pkg/bootstrap/istio_ca.go ``handleEvent``). A changed
+    intermediate alone it re-reads in place, so the digest leaves it out. ``values`` may hold
+    outputs (which cannot be copied), so only the annotations are new.
+    """
+    return {**values, "podAnnotations": {**values.get("podAnnotations", {}), CA_BUNDLE_ANNOTATION: digest}}
+
+
+def bundle_digest(bundle_pem: str) -> str:
+    """The digest of a bundle of roots that istiod's pods carry (SHA-256, hex)."""
+    return hashlib.sha256(bundle_pem.encode()).hexdigest()
 
 
 def remote_istiod_values(mesh: MeshSpec, cluster: str, network: str, version: str, primary_address: str) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""MeshCA: one root and one intermediate per cluster, Istio's plug-in CA built with pulumi-tls.
+"""MeshCA: the mesh roots and one intermediate per cluster, Istio's plug-in CA built with pulumi-tls.
+
+Outside a rotation there is one root; during one (``CaSpec.rotation``) two, and every cluster's
+``root-cert.pem`` is the bundle of both, which istiod accepts (pilot/pkg/bootstrap/istio_ca.go:
+``root-cert.pem`` "may contain multiple roots"; security/pkg/pki/util verifies the chain against
+any of them). ``cert-chain.pem`` is the intermediate and the root that signed it.
 
 The profile reproduces Istio's ``tools/certs`` (common.mk): RSA 4096 keys; root ``O=Istio, CN=Root
 CA``, CA:TRUE; intermediates ``O=Istio, CN=Intermediate CA, L=<cluster>``, CA:TRUE with path
@@ -51,8 +56,8 @@ class ClusterCACerts:
     Args:
         ca_cert: the cluster's intermediate certificate (PEM).
         ca_key: the intermediate's private key (PEM).
-        root_cert: the mesh root certificate (PEM).
-        cert_chain: intermediate then root, concatenated (PEM).
+        root_cert: the bundle of the mesh roots (PEM; one outside a rotation).
+        cert_chain: intermediate then the root that signed it, concatenated (PEM).
     """
 
     ca_cert: pulumi.Output[str]
@@ -73,11 +78,12 @@ class ClusterCACerts:
 class MeshCA(pulumi.ComponentResource):
     """The mesh's shared root CA and one intermediate CA per cluster.
 
-    Outputs: ``root_cert_pem`` (public) and ``clusters``, the ``ClusterCACerts`` of each cluster
-    by name; ``expiry()``, when each certificate expires and is renewed. The root private key is
-    not exposed.
+    Outputs: ``root_cert_pem`` (public: the bundle of the roots, old first) and ``clusters``, the
+    ``ClusterCACerts`` of each cluster by name; ``expiry()``, when each certificate expires and is
+    renewed. The roots' private keys are not exposed.
     """
 
+    bundle_pem: pulumi.Output[str]
     root_cert_pem: pulumi.Output[str]
     clusters: dict[str, ClusterCACerts]
 
@@ -86,10 +92,27 @@ class MeshCA(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         lifetimes = args.lifetimes
 
-        root_key = _rsa_key(names.CA_ROOT_KEY.name(ca=name), child)
-        root_cert = tls.SelfSignedCert(
-            names.CA_ROOT_CERT.name(ca=name),
-            private_key_pem=root_key.private_key_pem,
+        certs = {root: self._root(name, root, lifetimes, child) for root in lifetimes.roots}
+        signer_key, signer_cert = certs[lifetimes.signer]
+        self.bundle_pem = pulumi.Output.concat(*(cert.cert_pem for _key, cert in certs.values()))
+        self.root_cert_pem = self.bundle_pem
+        self._root_ends = {
+            root: CertificateEnd(f"mesh root {root}'s certificate", cert.validity_end_time, lifetimes.root_early_renewal_hours)
+            for root, (_key, cert) in certs.items()
+        }
+        self._intermediate_ends: dict[str, CertificateEnd] = {}
+        self.clusters = {
+            cluster: self._intermediate(name, cluster, signer_key, signer_cert, lifetimes, child) for cluster in args.cluster_names
+        }
+        self.register_outputs({"rootCertPem": self.root_cert_pem})
+
+    @staticmethod
+    def _root(name: str, root: str, lifetimes: CaSpec, child: pulumi.ResourceOptions) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        key_name, cert_name = names.root_templates(root)
+        key = _rsa_key(key_name.name(ca=name, root=root), child)
+        cert = tls.SelfSignedCert(
+            cert_name.name(ca=name, root=root),
+            private_key_pem=key.private_key_pem,
             subject=tls.SelfSignedCertSubjectArgs(organization=ORGANIZATION, common_name=ROOT_COMMON_NAME),
             is_ca_certificate=True,
             set_subject_key_id=True,
@@ -98,27 +121,23 @@ class MeshCA(pulumi.ComponentResource):
             early_renewal_hours=lifetimes.root_early_renewal_hours,
             opts=child,
         )
-        self.root_cert_pem = root_cert.cert_pem
-        self._root_end = CertificateEnd("the mesh root certificate", root_cert.validity_end_time, lifetimes.root_early_renewal_hours)
-        self._intermediate_ends: dict[str, CertificateEnd] = {}
-        self.clusters = {
-            cluster: self._intermediate(name, cluster, root_key, root_cert, lifetimes, child) for cluster in args.cluster_names
-        }
-        self.register_outputs({"rootCertPem": self.root_cert_pem})
+        return key, cert
 
     def expiry(self) -> pulumi.Output[dict[str, Any]]:
         """The ``caExpiry`` output, warning of renewals due or near (``expiry_output``)."""
-        return expiry_output(self._root_end, self._intermediate_ends)
+        return expiry_output(self._root_ends, self._intermediate_ends)
 
     def _intermediate(
         self,
         name: str,
         cluster: str,
-        root_key: tls.PrivateKey,
-        root_cert: tls.SelfSignedCert,
+        signer_key: tls.PrivateKey,
+        signer_cert: tls.SelfSignedCert,
         lifetimes: CaSpec,
         child: pulumi.ResourceOptions,
     ) -> ClusterCACerts:
+        """The cluster's key (kept across re-issues by another root), request and certificate, signed
+        by the signing root; ``root_cert`` is the bundle of every root."""
         key = _rsa_key(names.CA_KEY.name(ca=name, cluster=cluster), child)
         request = tls.CertRequest(
             names.CA_CSR.name(ca=name, cluster=cluster),
@@ -130,8 +149,8 @@ class MeshCA(pulumi.ComponentResource):
         cert = tls.LocallySignedCert(
             names.CA_CERT.name(ca=name, cluster=cluster),
             cert_request_pem=request.cert_request_pem,
-            ca_cert_pem=root_cert.cert_pem,
-            ca_private_key_pem=root_key.private_key_pem,
+            ca_cert_pem=signer_cert.cert_pem,
+            ca_private_key_pem=signer_key.private_key_pem,
             is_ca_certificate=True,
             # Istio's profile says pathlen:0. The TLS provider sets Go's MaxPathLen without
             # MaxPathLenZero, so 0 is encoded as "no limit"; we ask anyway so the intent is on record.
@@ -145,11 +164,11 @@ class MeshCA(pulumi.ComponentResource):
         self._intermediate_ends[cluster] = CertificateEnd(
             f"cluster {cluster}'s intermediate CA certificate", cert.validity_end_time, lifetimes.intermediate_early_renewal_hours
         )
-        chain = pulumi.Output.concat(cert.cert_pem, root_cert.cert_pem)
+        chain = pulumi.Output.concat(cert.cert_pem, signer_cert.cert_pem)
         return ClusterCACerts(
             ca_cert=pulumi.Output.secret(cert.cert_pem),
             ca_key=pulumi.Output.secret(key.private_key_pem),
-            root_cert=pulumi.Output.secret(root_cert.cert_pem),
+            root_cert=pulumi.Output.secret(self.bundle_pem),
             cert_chain=pulumi.Output.secret(chain),
         )
 

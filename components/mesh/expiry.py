@@ -6,8 +6,9 @@ intermediates never expire as long as an ``up`` runs inside that window. The ``c
 says when each window opens and when the certificate expires; every run warns when a window opens
 within ``RENEWAL_NOTICE_DAYS``, so that the ``up`` is not forgotten. Inside the window the
 provider plans the replacement, so a run sees the old dates only where its state was read without
-that plan (the warnings for an open window and an expired certificate say what the ``up`` does). Nothing here refuses a run: the ``up`` that a certificate near or past expiry
-needs is the one that replaces it.
+that plan (the warnings for an open window and an expired certificate say what the ``up`` does).
+Nothing here refuses a run: the ``up`` that a certificate near or past expiry needs is the one that
+replaces it.
 """
 
 from __future__ import annotations
@@ -94,16 +95,16 @@ class CertificateEnd:
 
 
 def expiry_output(
-    root: CertificateEnd,
+    roots: Mapping[str, CertificateEnd],
     intermediates: Mapping[str, CertificateEnd],
     clock: Callable[[], datetime.datetime] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
-    """The ``caExpiry`` output (``root`` and ``intermediates`` by cluster, each ``Expiry.report``),
+    """The ``caExpiry`` output (``roots`` by name and ``intermediates`` by cluster, each ``Expiry.report``),
     warning through ``warn`` of each certificate ``Expiry.warning`` names. Computed when the
     certificates' ends are known: an ``up``, or a preview of certificates that are not replaced.
     ``clock`` defaults to the time the program runs, ``warn`` to ``pulumi.log.warn``."""
-    ordered = [root, *intermediates.values()]
+    ordered = [*roots.values(), *intermediates.values()]
     ends = pulumi.Output.all(*(cert.validity_end_time for cert in ordered))
 
     def report(texts: list[str]) -> dict[str, Any]:
@@ -114,6 +115,10 @@ def expiry_output(
             if message:
                 (warn or pulumi.log.warn)(f"istio-multicluster: {message}")
         reports = [expiry.report(now) for expiry in expiries]
-        return {"root": reports[0], "intermediates": dict(zip(intermediates, reports[1:], strict=True))}
+        count = len(roots)
+        return {
+            "roots": dict(zip(roots, reports[:count], strict=True)),
+            "intermediates": dict(zip(intermediates, reports[count:], strict=True)),
+        }
 
     return ends.apply(report)

@@ -30,11 +30,13 @@ from components.istio.facts import (
 )
 from components.istio.values import (
     base_values,
+    bundle_digest,
     deep_merge,
     istiod_values,
     remote_base_values,
     remote_injection,
     remote_istiod_values,
+    with_bundle_digest,
     with_ca_files,
 )
 from components.k8s.helm import helm_release
@@ -116,6 +118,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.namespace = namespace_name
         # A remote runs no istiod of its own: its proxies' certificates come from the primary's CA.
         ca_ready = [] if remote else self._plug_in_ca(name, args, namespace_name, on_cluster)
+        self.ca_delivery: list[pulumi.Resource] = list(ca_ready)
         address = args.primary_address
         if remote and address is None:
             raise ValueError(f"remote cluster {cluster.name} needs its primary's east-west address")
@@ -146,6 +149,10 @@ class IstioControlPlane(pulumi.ComponentResource):
         if mesh.ambient:
             self.dataplane = self._ambient_dataplane(args, namespace_name, after_base)
         self.register_outputs({"istiod": self.istiod.status})
+
+    def delivered(self) -> list[pulumi.Resource]:
+        """The CA delivery, the istiod releases and the base release of this cluster."""
+        return [*self.ca_delivery, *self.istiods.values(), self.base]
 
     def _namespace_options(self, mesh: MeshSpec, cluster: ClusterHandle) -> pulumi.ResourceOptions:
         """In ambient, ``istio-system`` outlives what provisions load balancers (``cluster.ready``).
@@ -217,7 +224,9 @@ class IstioControlPlane(pulumi.ComponentResource):
             assert address is not None
             return address.apply(lambda a: remote_istiod_values(mesh, cluster.name, cluster.network, version, a))
         values = istiod_values(mesh, cluster.name, cluster.network, version, args.istiod_dns_names)
-        return with_ca_files(values, cluster.ca_files) if cluster.ca_files is not None else values
+        values = with_ca_files(values, cluster.ca_files) if cluster.ca_files is not None else values
+        # The bundle is public; as a secret it would hide the whole values in every diff.
+        return with_bundle_digest(values, pulumi.Output.unsecret(args.cacerts.root_cert).apply(bundle_digest))
 
     @staticmethod
     def _plug_in_ca(

@@ -37,6 +37,12 @@ class Mesh:
     gateways: dict[str, IstioGateways]
     link: MeshLink
 
+    def ca_delivered(self) -> list[pulumi.Resource]:
+        """What puts the mesh CA in istiod's hands on every cluster: the CA delivery (the cacerts
+        Secret, or the CSI class and what it reads), every istiod release and the base release (a
+        remote's validation webhook trusts the roots through it)."""
+        return [resource for release in self.releases.values() for resource in release.delivered()]
+
 
 def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA) -> Mesh:
     """Istio, links and (with ``verify``) MeshCheck on every cluster; see the module docstring."""

@@ -90,6 +90,10 @@ class MeshMocks(Mocks):
 
     def __init__(self, first_key: int = 0, zones: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.monitor: RecordingMonitor | None = None
+        # This stack's outputs as its last completed update left them (the engine's
+        # pulumi:pulumi:readStackOutputs answers with them), and the stack they belong to.
+        self.previous_outputs: dict[str, Any] = {}
+        self.stack_name = ""
         self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
@@ -107,8 +111,13 @@ class MeshMocks(Mocks):
         }
 
     def _private_key(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """A key of its own: in a run from a previous one's state, a key the state does not hold
+        (pulumi-tls generates every new key; the run's first indexes are the previous run's)."""
         index = self._keys.setdefault(args.name, self._first_key + len(self._keys))
-        return args.name, tls_mock.private_key(args.name, args.inputs, stored_as=f"key-{index}")
+        state = self.monitor.state.values() if self.monitor is not None else ()
+        held = sorted(str(p.outputs.get("privateKeyPem", "")) for p in state if p.type == PRIVATE_KEY)
+        after = f"-after-{digest(*held, length=16)}" if held else ""
+        return args.name, tls_mock.private_key(args.name, args.inputs, stored_as=f"key-{index}{after}")
 
     def update_resource(self, args: MockResourceArgs, prior: Prior) -> tuple[str, dict[str, Any]] | None:
         """pulumi-tls updates in place only what changes nothing it made (earlyRenewalHours): its
@@ -172,7 +181,14 @@ class MeshMocks(Mocks):
             },
             "aws:iam/getSessionContext:getSessionContext": self._session_context,
             "aws:eks/getAddonVersion:getAddonVersion": addon_version_answer,
+            "pulumi:pulumi:readStackOutputs": self._stack_outputs,
         }
+
+    def _stack_outputs(self, args: MockCallArgs) -> dict[str, Any]:
+        """The engine's stack-reference read; the program reads only its own stack."""
+        if args.args.get("name") != self.stack_name:
+            raise AssertionError(f"readStackOutputs of {args.args.get('name')!r}; this stack is {self.stack_name!r}")
+        return {"name": self.stack_name, "outputs": dict(self.previous_outputs), "secretOutputNames": []}
 
     def _zones_answer(self, args: MockCallArgs) -> dict[str, Any]:
         zones = self._available_zones(self._provider_state(args.provider or "").get("region", "eu-west-1"))

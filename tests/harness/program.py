@@ -143,6 +143,9 @@ class UpdateFailed(Exception):  # noqa: N818 - named as Pulumi reports it
         self.run = run
 
 
+ORGANIZATION = "organization"
+
+
 def run_program(
     values: Mapping[str, Any],
     *,
@@ -153,21 +156,27 @@ def run_program(
     state: Mapping[str, Prior] | None = None,
     job_failures: Mapping[str, str] | None = None,
     namespaced: Mapping[str, str] | None = None,
+    previous_outputs: Mapping[str, Any] | None = None,
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
     ``state`` is what a previous update left (``StackRun.state()``); ``job_failures`` names Jobs
     that fail, with their pods' message; ``namespaced`` adds config keys as the CLI passes them,
-    ``namespace:key`` -> text (a provider's, or a misspelt project namespace). Exceptions the program
+    ``namespace:key`` -> text (a provider's, or a misspelt project namespace); ``previous_outputs``
+    the stack outputs of the last completed update (``StackRun.outputs``), which the program reads
+    back (default none: a new stack). Exceptions the program
     raises (a ``ConfigError``, say) propagate unchanged; a failure the engine would report raises
     ``UpdateFailed``.
     """
     mocks = mocks or MeshMocks()
+    mocks.previous_outputs = dict(previous_outputs or {})
+    mocks.stack_name = f"{ORGANIZATION}/{PROJECT}/{stack}"
     monitor = RecordingMonitor(mocks, preview=preview, state=state, job_failures=dict(job_failures or {}))
     mocks.monitor = monitor
     settings.ROOT.set(None)
     set_all_config({**as_pulumi_config(values), **(namespaced or {})})
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    # The CLI names the organization of a self-managed backend's stacks `organization`.
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     # What pulumi.runtime.test does before each test: forget the previous run's RPCs and outputs.
     runtime_settings: Any = settings.SETTINGS
     runtime_settings.rpc_manager.clear()

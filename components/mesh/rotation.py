@@ -1,0 +1,104 @@
+"""A root rotation's stages, in order: each checked against what the last completed run applied.
+
+A stage is safe only once its predecessor reached every cluster: ``issue`` re-issues the
+intermediates by the new root, which a cluster whose bundle does not hold that root yet cannot
+verify; ``retire`` drops the old root, which leaves unverifiable every leaf still chained to an
+intermediate of the old root; and a root changes only by rotation (a new ``caRoot`` outright would
+do both at once). The program exports the marker ``caRoots`` (the roots the clusters trust, the one
+that signs, and during a rotation its new root and stage), which resolves only when every
+cluster's CA delivery and istiod release finished: an update that failed anywhere before leaves the
+previous marker in the stack's outputs. The next run reads it back (``pulumi:pulumi:readStackOutputs``,
+the engine's own stack-reference read, synchronous, so a refusal comes before any resource) and
+refuses a change that ``rotation_problems`` finds unsafe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components.config.model import CaSpec
+from components.config.problems import ConfigError, Problem
+
+MARKER_OUTPUT = "caRoots"
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
+def marker(ca: CaSpec) -> dict[str, Any]:
+    """The marker of ``ca``: the roots every cluster trusts, the one that signs the intermediates,
+    and during a rotation its new root and stage (for people reading the output)."""
+    found: dict[str, Any] = {"roots": list(ca.roots), "signer": ca.signer}
+    if ca.rotation is not None:
+        found |= {"root": ca.root, "newRoot": ca.rotation.new_root, "stage": ca.rotation.stage.value}
+    return found
+
+
+def previous_marker(stack_name: str) -> Mapping[str, Any] | None:
+    """The marker the last completed update of ``stack_name`` (this stack) exported, if any."""
+    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack_name})
+    outputs = (result.value or {}).get("outputs") or {}
+    found = outputs.get(MARKER_OUTPUT)
+    return found if isinstance(found, Mapping) else None
+
+
+def rotation_problems(ca: CaSpec, previous: Mapping[str, Any] | None) -> list[Problem]:
+    """What is unsafe in going from the ``previous`` marker (what the last completed run applied to
+    every cluster) to ``ca``; empty when nothing is, or when there is no marker (a new stack).
+
+    Two rules keep every cluster able to verify every other's workloads at every moment:
+    - the root that signed the intermediates stays in the bundles (leaves chained to it live on
+      until they are renewed), so it leaves only after another root signed them (``retire`` after
+      ``issue``);
+    - a root signs the intermediates only once every cluster trusts it (``issue`` after ``trust``).
+    A root changed outright breaks both; stages skipped or run backwards break one.
+    """
+    if previous is None or "signer" not in previous:
+        return []
+    trusted = [str(r) for r in previous.get("roots") or []]
+    signed_by = str(previous["signer"])
+    at = "caRotation.stage" if ca.rotation is not None else "caRoot"
+    problems = []
+    if signed_by not in ca.roots:
+        problems.append(
+            Problem(
+                at,
+                "ca-signer-dropped",
+                f"leaves root {signed_by} out of the bundles, but it signs every cluster's intermediate since the last "
+                f"completed run, and workload certificates chained to it would stop verifying; keep it until another "
+                f"root has signed the intermediates (a rotation's stage issue), then retire it",
+            )
+        )
+    if ca.signer not in trusted:
+        problems.append(
+            Problem(
+                at,
+                "ca-signer-untrusted",
+                f"has root {ca.signer} sign the intermediates, but since the last completed run the clusters trust only "
+                f"{', '.join(trusted)}; a new root reaches every bundle first (a rotation's stage trust, one pulumi up), "
+                "then signs (stage issue)",
+            )
+        )
+    return problems
+
+
+def check_rotation(ca: CaSpec, stack_name: str) -> None:
+    """Refuse, before any resource, a stage the last completed update does not allow."""
+    problems = rotation_problems(ca, previous_marker(stack_name))
+    if problems:
+        raise ConfigError(problems, "nothing was changed")
+
+
+def this_stack() -> str:
+    """This stack's fully qualified name, as stack references name it."""
+    # The CLI names the organization of a self-managed backend's stacks `organization`.
+    return f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource]) -> pulumi.Output[dict[str, str]]:
+    """The marker, resolved once every resource of ``delivered`` is created or updated (their ids)."""
+    value = marker(ca)
+    ids = [r.id for r in delivered if isinstance(r, pulumi.CustomResource)]
+    urns = [r.urn for r in delivered if not isinstance(r, pulumi.CustomResource)]
+    return pulumi.Output.all(*ids, *urns).apply(lambda _: value)

@@ -1,0 +1,275 @@
+"""A root rotation in three stages, each one ``pulumi up`` (components/mesh/rotation.py):
+trust -> issue -> retire, then caRoot names the new root and nothing changes. At every stage the
+exact resources that change, chains verified with ``cryptography`` across every mix of the two
+stages the clusters may be between, the marker each stage leaves, and the refusals of unsafe
+moves, before any resource."""
+
+from __future__ import annotations
+
+from itertools import pairwise, product
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import VerificationError
+
+from components.config.model import FIRST_ROOT, CaRotation, RotationStage
+from components.config.problems import ConfigError
+from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.rotation import rotation_problems
+from tests.certs import cert, verify_client, workload_cert
+from tests.configs import codes_of, default_ca, existing_cluster, n_existing
+from tests.expected import ca_bundle_annotation
+from tests.harness.changes import Changes, changes, named
+from tests.harness.program import StackRun, run_program, stack_config
+
+KIND = ("kind-1", "kind-2")
+CONFIG = {**stack_config("kind"), "verify": True}
+STAGES = ("trust", "issue", "retire")
+# What every stage replaces: the cacerts Secrets (their data changes) and the probes (they prove the CA).
+DELIVERY = ("{c}-istio-cacerts", "mesh-check-{c}-probe")
+ISTIODS = ("{c}-istio-istiod-1-30-3",)
+
+
+def rotating(stage: str, **more: Any) -> dict[str, Any]:
+    return {**CONFIG, "caRotation": {"newRoot": "root-2", "stage": stage}, **more}
+
+
+def after(previous: StackRun, config: dict[str, Any]) -> StackRun:
+    """The next ``pulumi up``: from ``previous``'s state, reading back its outputs."""
+    return run_program(config, stack="kind", state=previous.state(), previous_outputs=previous.outputs)
+
+
+@pytest.fixture(scope="module")
+def stages() -> dict[str, StackRun]:
+    runs = {"before": run_program(CONFIG, stack="kind")}
+    previous = runs["before"]
+    for stage in STAGES:
+        runs[stage] = previous = after(previous, rotating(stage))
+    runs["done"] = after(previous, {**CONFIG, "caRoot": "root-2"})
+    return runs
+
+
+def test_each_stage_changes_exactly_what_it_must(stages: dict[str, StackRun]) -> None:
+    """trust: the new root, every bundle (so every istiod restarts); issue: every intermediate, by
+    the new root (istiod re-reads it in place); retire: every bundle again, and the old root goes."""
+    delivery = named(DELIVERY, KIND)
+    assert changes(stages["before"], stages["trust"]) == Changes(
+        create=frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"}), update=named(ISTIODS, KIND), replace=delivery
+    )
+    assert changes(stages["trust"], stages["issue"]) == Changes(replace=delivery | named(("mesh-ca-{c}-cert",), KIND))
+    assert changes(stages["issue"], stages["retire"]) == Changes(
+        update=named(ISTIODS, KIND), replace=delivery, delete=frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
+    )
+    # Naming the new root as caRoot once the rotation is done changes nothing.
+    assert changes(stages["retire"], stages["done"]) == Changes()
+
+
+def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
+    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
+
+
+def roots_of(bundle: str) -> list[str]:
+    """The roots of a bundle, by the key's public numbers' digest (names are equal: Root CA)."""
+
+    return [
+        c.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo).hex()[-16:]
+        for c in x509.load_pem_x509_certificates(bundle.encode())
+    ]
+
+
+def test_bundles_and_signers_follow_the_stages(stages: dict[str, StackRun]) -> None:
+    old = roots_of(stages["before"].named("mesh-ca-root-cert").outputs["certPem"])[0]
+    new = roots_of(stages["trust"].named("mesh-ca-root-root-2-cert").outputs["certPem"])[0]
+    expected = {
+        "before": ([old], old),
+        "trust": ([old, new], old),
+        "issue": ([old, new], new),
+        "retire": ([new], new),
+        "done": ([new], new),
+    }
+    for stage, (bundle, signer) in expected.items():
+        for cluster in KIND:
+            files = cacerts(stages[stage], cluster)
+            assert roots_of(files[ROOT_CERT]) == bundle, stage
+            chain = files[CERT_CHAIN]
+            assert chain.startswith(files[CA_CERT]) and roots_of(chain.removeprefix(files[CA_CERT])) == [signer], stage
+        assert stages[stage].outputs["rootCertPem"] == cacerts(stages[stage], KIND[0])[ROOT_CERT]
+
+
+def test_no_two_clusters_ever_stop_trusting_each_other(stages: dict[str, StackRun]) -> None:
+    """Between two stages each cluster's istiod moves on its own: for every pair of clusters, a
+    workload certificate from either stage's intermediate verifies against either stage's bundle."""
+    order = ["before", *STAGES, "done"]
+    for earlier, later in pairwise(order):
+        runs = (stages[earlier], stages[later])
+        for issuer, verifier, issued, trusted in product(KIND, KIND, runs, runs):
+            files = cacerts(issued, issuer)
+            key = serialization.load_pem_private_key(files[CA_KEY].encode(), password=None, unsafe_skip_rsa_key_validation=True)
+            leaf = workload_cert(cert(files[CA_CERT]), key, "sample")
+            chain = verify_client(leaf, files[CERT_CHAIN], cacerts(trusted, verifier)[ROOT_CERT])
+            assert chain[1] == cert(files[CA_CERT]), (earlier, later, issuer, verifier)
+
+
+def test_skipping_a_stage_would_break_trust_which_is_why_it_is_refused(stages: dict[str, StackRun]) -> None:
+    """The proof's other half: a leaf of the old root's intermediate fails against the retired bundle."""
+    files = cacerts(stages["trust"], "kind-1")
+    key = serialization.load_pem_private_key(files[CA_KEY].encode(), password=None, unsafe_skip_rsa_key_validation=True)
+    leaf = workload_cert(cert(files[CA_CERT]), key, "sample")
+    with pytest.raises(VerificationError):
+        verify_client(leaf, files[CERT_CHAIN], cacerts(stages["retire"], "kind-2")[ROOT_CERT])
+
+
+def test_istiod_carries_the_digest_of_the_bundle_it_must_read(stages: dict[str, StackRun]) -> None:
+    roots = {"before": ("root",), "trust": ("root", "root-2"), "issue": ("root", "root-2"), "retire": ("root-2",)}
+    for stage, names in roots.items():
+        values = stages[stage].named("kind-1-istio-istiod-1-30-3").inputs["values"]
+        assert (
+            values["podAnnotations"]
+            == ca_bundle_annotation(stages[stage] if stage != "retire" else stages["trust"], names)["podAnnotations"]
+        )
+
+
+def test_each_stage_leaves_the_marker_the_next_reads(stages: dict[str, StackRun]) -> None:
+    rotation = {"root": "root", "newRoot": "root-2"}
+    assert {stage: run.outputs["caRoots"] for stage, run in stages.items()} == {
+        "before": {"roots": ["root"], "signer": "root"},
+        "trust": {"roots": ["root", "root-2"], "signer": "root", "stage": "trust", **rotation},
+        "issue": {"roots": ["root", "root-2"], "signer": "root-2", "stage": "issue", **rotation},
+        "retire": {"roots": ["root-2"], "signer": "root-2", "stage": "retire", **rotation},
+        "done": {"roots": ["root-2"], "signer": "root-2"},
+    }
+
+
+def test_the_marker_waits_for_the_clusters_to_get_the_ca() -> None:
+    """In a first preview nothing is delivered yet: the marker is unknown, so a failed update never
+    leaves one that claims a stage."""
+    from pulumi.output import Unknown  # noqa: PLC0415
+
+    preview = run_program(CONFIG, stack="kind", preview=True)
+    assert isinstance(preview.outputs["caRoots"], Unknown)
+
+
+SIGNER_DROPPED = (
+    "leaves root {dropped} out of the bundles, but it signs every cluster's intermediate since the last completed run, and "
+    "workload certificates chained to it would stop verifying; keep it until another root has signed the intermediates "
+    "(a rotation's stage issue), then retire it"
+)
+SIGNER_UNTRUSTED = (
+    "has root {signer} sign the intermediates, but since the last completed run the clusters trust only {trusted}; a new "
+    "root reaches every bundle first (a rotation's stage trust, one pulumi up), then signs (stage issue)"
+)
+
+
+@pytest.mark.parametrize(
+    ("from_stage", "config", "refused"),
+    [
+        # Straight to issue: the clusters do not trust root-2 yet.
+        ("before", rotating("issue"), [("caRotation.stage", "ca-signer-untrusted", {"signer": "root-2", "trusted": "root"})]),
+        # trust -> retire: root signs every intermediate.
+        ("trust", rotating("retire"), [("caRotation.stage", "ca-signer-dropped", {"dropped": "root"})]),
+        # Abandoned after issue: root-2 signs every intermediate.
+        ("issue", CONFIG, [("caRoot", "ca-signer-dropped", {"dropped": "root-2"})]),
+        # Back to trust after retire: root is gone.
+        ("retire", rotating("trust"), [("caRotation.stage", "ca-signer-untrusted", {"signer": "root", "trusted": "root-2"})]),
+        # A new root outright, without a rotation.
+        (
+            "before",
+            {**CONFIG, "caRoot": "root-2"},
+            [
+                ("caRoot", "ca-signer-dropped", {"dropped": "root"}),
+                ("caRoot", "ca-signer-untrusted", {"signer": "root-2", "trusted": "root"}),
+            ],
+        ),
+        # The rotation done but caRoot left at the retired root.
+        (
+            "retire",
+            CONFIG,
+            [
+                ("caRoot", "ca-signer-dropped", {"dropped": "root-2"}),
+                ("caRoot", "ca-signer-untrusted", {"signer": "root", "trusted": "root-2"}),
+            ],
+        ),
+    ],
+)
+def test_an_unsafe_move_is_refused_before_any_resource(
+    stages: dict[str, StackRun], from_stage: str, config: dict[str, Any], refused: list[tuple[str, str, dict[str, str]]]
+) -> None:
+    previous = stages[from_stage]
+    with pytest.raises(ConfigError) as raised:
+        after(previous, config)
+    messages = {"ca-signer-dropped": SIGNER_DROPPED, "ca-signer-untrusted": SIGNER_UNTRUSTED}
+    assert [(p.path, p.code, p.message) for p in raised.value.problems] == [
+        (path, code, messages[code].format(**parts)) for path, code, parts in refused
+    ]
+    assert str(raised.value).startswith("istio-multicluster: the stack config has ")
+    assert "; nothing was changed:" in str(raised.value).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("from_stage", "config"),
+    [
+        ("before", rotating("trust")),  # starting
+        ("trust", rotating("trust")),  # a re-run
+        ("trust", CONFIG),  # abandoned after trust: root-2 signed nothing
+        ("issue", rotating("trust")),  # back to the old signer: both roots still trusted
+        ("issue", rotating("issue")),
+        ("retire", rotating("retire")),
+        ("retire", {**CONFIG, "caRoot": "root-2", "caRotation": {"newRoot": "root-3", "stage": "trust"}}),  # the next one
+    ],
+)
+def test_safe_moves_and_reruns_are_allowed(stages: dict[str, StackRun], from_stage: str, config: dict[str, Any]) -> None:
+    after(stages[from_stage], config)
+
+
+def test_a_stack_without_a_marker_accepts_any_root() -> None:
+    """A new stack, or one last updated before the marker existed: nothing to compare against."""
+    assert rotation_problems(default_ca(), None) == []
+    assert rotation_problems(default_ca(), {"unrelated": "output"}) == []
+
+
+def test_the_stages_roots_and_signers() -> None:
+    base = default_ca()
+    assert (base.roots, base.signer) == ((FIRST_ROOT,), FIRST_ROOT)
+    for stage, roots, signer in (
+        (RotationStage.TRUST, ("root", "r2"), "root"),
+        (RotationStage.ISSUE, ("root", "r2"), "r2"),
+        (RotationStage.RETIRE, ("r2",), "r2"),
+    ):
+        spec = type(base)(**{**base.__dict__, "rotation": CaRotation("r2", stage)})
+        assert (spec.roots, spec.signer) == (roots, signer)
+
+
+@pytest.mark.parametrize(
+    ("rotation", "refused"),
+    [
+        (
+            {"newRoot": "root", "stage": "trust"},
+            ("caRotation.newRoot", "ca-rotation", "is caRoot (root); a rotation introduces a root of another name"),
+        ),
+        ({"newRoot": "r2", "stage": "swap"}, ("caRotation.stage", "choice", "'swap' is not one of trust, issue, retire")),
+        ({"newRoot": "R2", "stage": "trust"}, ("caRotation.newRoot", "pattern", None)),
+        ({"stage": "trust"}, ("caRotation.newRoot", "required", None)),
+        ({"newRoot": "r2", "stage": "trust", "waitHours": 1}, ("caRotation.waitHours", "unknown-field", None)),
+    ],
+)
+def test_a_bad_rotation_is_refused_naming_the_field(rotation: dict[str, Any], refused: tuple[str, str, str | None]) -> None:
+    found = [(c, m) for c, m in codes_of({**n_existing(2), "caRotation": rotation}) if m.startswith("caRotation")]
+    path, code, message = refused
+    assert [c for c, _ in found] == [code]
+    assert found[0][1].startswith(f"{path}: ")
+    if message:
+        assert found[0][1] == f"{path}: {message}"
+
+
+def test_a_named_root_that_collides_with_a_cluster_is_refused() -> None:
+    found = codes_of({"caRoot": "x", "clusters": [existing_cluster("root-x", "n1"), existing_cluster("b", "n2")]})
+    assert found == [
+        (
+            "name-collision",
+            "clusters[0].name (cluster root-x): tls PrivateKey mesh-ca-root-x-key would be registered twice, for mesh root x's "
+            "key and for cluster root-x's intermediate CA key; Pulumi refuses the second after creating everything before it: "
+            "rename one of caRoot or clusters[0].name",
+        )
+    ]
