@@ -6,7 +6,9 @@ moves, before any resource."""
 
 from __future__ import annotations
 
+import os
 from itertools import pairwise, product
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from tests.expected import ca_bundle_annotation
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_program, stack_config
 
+ROOT = Path(__file__).resolve().parent.parent
 KIND = ("kind-1", "kind-2")
 CONFIG = {**stack_config("kind"), "verify": True}
 STAGES = ("trust", "issue", "retire")
@@ -273,3 +276,97 @@ def test_a_named_root_that_collides_with_a_cluster_is_refused() -> None:
             "rename one of caRoot or clusters[0].name",
         )
     ]
+
+
+def stage_changes(stack: str, extra: dict[str, Any]) -> dict[str, Changes]:
+    config = {**stack_config(stack), **extra}
+    previous = run_program(config, stack=stack)
+    found = {}
+    for stage in STAGES:
+        run = run_program(
+            {**config, "caRotation": {"newRoot": "root-2", "stage": stage}},
+            stack=stack,
+            state=previous.state(),
+            previous_outputs=previous.outputs,
+        )
+        found[stage], previous = changes(previous, run), run
+    return found
+
+
+NEW_ROOT = frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"})
+OLD_ROOT = frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
+
+
+def test_the_key_vault_copies_follow_each_stage_and_istiod_reads_them() -> None:
+    """caDelivery: keyVault: no cacerts Secret; the vault's secrets take each stage's files as new
+    versions (the CSI driver polls them every 2 minutes; istiod restarts for a new bundle)."""
+    clusters = ("westeurope-aks", "eastus-aks")
+    probes = named(("mesh-check-{c}-probe",), clusters)
+    found = stage_changes("aks", {"caDelivery": "keyVault"})
+    bundle = named(ISTIODS, clusters) | {"mesh-vault-mesh-root-cert"}
+    assert found == {
+        "trust": Changes(create=NEW_ROOT, update=bundle, replace=probes),
+        "issue": Changes(
+            update=named(("mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain"), clusters),
+            replace=probes | named(("mesh-ca-{c}-cert",), clusters),
+        ),
+        "retire": Changes(update=bundle, replace=probes, delete=OLD_ROOT),
+    }
+
+
+def test_the_secrets_manager_copies_follow_each_stage() -> None:
+    clusters = ("cluster-1", "cluster-2")
+    delivery = named(DELIVERY, clusters)
+    root_copy = {"mesh-secrets-root-cert (SecretVersion)"}
+    found = stage_changes("eks", {})
+    copies = named(("mesh-secrets-{c}-ca-cert (SecretVersion)", "mesh-secrets-{c}-cert-chain (SecretVersion)"), clusters)
+    assert found == {
+        "trust": Changes(create=NEW_ROOT, update=named(ISTIODS, clusters), replace=delivery | root_copy),
+        "issue": Changes(replace=delivery | copies | named(("mesh-ca-{c}-cert",), clusters)),
+        "retire": Changes(update=named(ISTIODS, clusters), replace=delivery | root_copy, delete=OLD_ROOT),
+    }
+
+
+# --- The README walkthrough ------------------------------------------------------------------------
+
+README_START, README_END = "<!-- rotation-walkthrough:start -->", "<!-- rotation-walkthrough:end -->"
+STEP_NOTES = {
+    "trust": "Every cluster's bundle holds both roots; the intermediates do not change. Wait a workload "
+    "certificate lifetime (or restart the workloads) before the next stage.",
+    "issue": "Every intermediate is re-issued by the new root; the bundles keep both. Wait a workload "
+    "certificate lifetime (or restart the workloads) before the next stage.",
+    "retire": "The old root leaves every bundle, and its key and certificate leave the state.",
+    "done": "The rotation is over: the same root under its own name, nothing changes.",
+}
+
+
+def generic(names: frozenset[str]) -> list[str]:
+    return sorted({name.replace("kind-1", "<cluster>").replace("kind-2", "<cluster>") for name in names})
+
+
+def rotation_walkthrough(stages: dict[str, StackRun]) -> str:
+    lines = [README_START, ""]
+    order = ["before", *STAGES, "done"]
+    for number, (earlier, stage) in enumerate(pairwise(order), start=1):
+        found = changes(stages[earlier], stages[stage])
+        if stage == "done":
+            lines += [f"{number}. **Done**:", "", "   ```yaml", "   istio-multicluster:caRoot: root-2", "   ```", ""]
+        else:
+            lines += [f"{number}. **{stage}**:", "", "   ```yaml", "   istio-multicluster:caRotation:"]
+            lines += ["     newRoot: root-2", f"     stage: {stage}", "   ```", ""]
+        verbs = (("creates", found.create), ("updates", found.update), ("replaces", found.replace), ("deletes", found.delete))
+        done = [f"   - {verb} " + ", ".join(f"`{n}`" for n in generic(names)) for verb, names in verbs if names]
+        lines += ["   `pulumi up` then:", "", *done, ""] if done else ["   `pulumi up` then changes nothing.", ""]
+        lines += [f"   {STEP_NOTES[stage]}", ""]
+    return "\n".join([*lines, README_END])
+
+
+def test_the_readme_rotation_walkthrough_is_what_the_program_does(stages: dict[str, StackRun]) -> None:
+    path = ROOT / "README.md"
+    readme = path.read_text()
+    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
+    expected = rotation_walkthrough(stages)
+    if os.environ.get("UPDATE_README"):
+        path.write_text(readme[:start] + expected + readme[end:])
+        readme = path.read_text()
+    assert readme[start : readme.index(README_END) + len(README_END)] == expected
