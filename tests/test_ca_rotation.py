@@ -24,7 +24,7 @@ from tests.certs import cert, verify_client, workload_cert
 from tests.configs import codes_of, default_ca, existing_cluster, n_existing
 from tests.expected import ca_bundle_annotation
 from tests.harness.changes import Changes, changes, named
-from tests.harness.program import StackRun, run_program, stack_config
+from tests.harness.program import StackRun, UpdateFailed, run_program, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 KIND = ("kind-1", "kind-2")
@@ -370,3 +370,22 @@ def test_the_readme_rotation_walkthrough_is_what_the_program_does(stages: dict[s
         path.write_text(readme[:start] + expected + readme[end:])
         readme = path.read_text()
     assert readme[start : readme.index(README_END) + len(README_END)] == expected
+
+
+def test_a_stage_whose_up_failed_after_the_ca_reached_the_clusters_is_run_again(stages: dict[str, StackRun]) -> None:
+    """The issue stage's up fails on a probe (the CA and istiod were updated): its marker says issue,
+    so running issue again is allowed, and so is retire after it; the second issue changes only what
+    failed."""
+    with pytest.raises(UpdateFailed) as failed:
+        run_program(
+            rotating("issue"),
+            stack="kind",
+            state=stages["trust"].state(),
+            previous_outputs=stages["trust"].outputs,
+            job_failures={"mesh-check-kind-1-probe": "connection refused"},
+        )
+    partial = failed.value.run
+    assert partial.outputs["caRoots"]["stage"] == "issue"
+    again = after(partial, rotating("issue"))
+    assert changes(partial, again) == Changes(replace=frozenset({"mesh-check-kind-1-probe"}))
+    after(again, rotating("retire"))
