@@ -173,8 +173,10 @@ CA_ROTATION_STAGE = Field(
 CA_ROTATION = Field(
     "caRotation",
     Object((CA_ROTATION_NEW_ROOT, CA_ROTATION_STAGE), "caRotation"),
-    "A staged rotation of the mesh root to newRoot: {newRoot, stage}. Each stage is one `pulumi up`; the program refuses "
-    "a stage whose predecessor has not been applied to every cluster.",
+    "A staged rotation of the mesh root: {newRoot: <name>, stage: trust | issue | retire}. trust puts newRoot in every "
+    "cluster's bundle, issue has it sign the intermediates, retire drops caRoot; one `pulumi up` each, a workload "
+    "certificate lifetime apart (README, \"Rotating the mesh root\"). The program refuses a stage whose predecessor has "
+    "not reached every cluster.",
     default_text="none",
 )
 OPERATOR_CIDRS = Field(
