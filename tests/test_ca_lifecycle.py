@@ -25,7 +25,9 @@ from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_stack
 
 KIND = ("kind-1", "kind-2")
-REISSUED = ("mesh-ca-{c}-cert", "{c}-istio-cacerts", "mesh-check-{c}-probe")
+REISSUED = ("mesh-ca-{c}-cert", "mesh-check-{c}-probe")
+# The providers update Secrets in place (enableSecretMutable): cacerts takes the new files.
+CACERTS = ("{c}-istio-cacerts",)
 FROM_VAULT_REISSUED = ("mesh-ca-{c}-cert", "mesh-check-{c}-probe")  # no cacerts Secret: the vault's copies change
 KEYS = ("mesh-ca-root-key", *(f"mesh-ca-{c}-key" for c in KIND))
 # A new root certificate is a new bundle: istiod restarts to read it (it re-reads only a changed
@@ -34,9 +36,12 @@ ISTIODS = ("{c}-istio-istiod-1-30-3",)
 VALIDITY_EDITS = {
     "caRootValidityHours": (
         {"caRootValidityHours": 80000},
-        Changes(replace=named(REISSUED, KIND) | {"mesh-ca-root-cert"}, update=named(ISTIODS, KIND)),
+        Changes(replace=named(REISSUED, KIND) | {"mesh-ca-root-cert"}, update=named((*ISTIODS, *CACERTS), KIND)),
     ),
-    "caIntermediateValidityHours": ({"caIntermediateValidityHours": 17000}, Changes(replace=named(REISSUED, KIND))),
+    "caIntermediateValidityHours": (
+        {"caIntermediateValidityHours": 17000},
+        Changes(replace=named(REISSUED, KIND), update=named(CACERTS, KIND)),
+    ),
 }
 
 
@@ -54,7 +59,7 @@ def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
 def test_a_validity_edit_reissues_certificates_on_the_same_keys(kind_run: StackRun, edit: str) -> None:
     """The root edit re-issues the root and every intermediate (signed by the new root), the
     intermediate edit the intermediates only; the keys, the CSRs and everything else stay; the
-    cacerts Secrets are replaced (their data cannot change in place) and the probes run again."""
+    cacerts Secrets take the new files in place and the probes run again."""
     overrides, expected = VALIDITY_EDITS[edit]
     after = run_stack("kind", overrides, state=kind_run.state())
     assert changes(kind_run, after) == expected

@@ -30,9 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 KIND = ("kind-1", "kind-2")
 CONFIG = {**stack_config("kind"), "verify": True}
 STAGES = ("trust", "issue", "retire")
-# What every stage replaces: the cacerts Secrets (their data changes) and the probes (they prove the CA).
-DELIVERY = ("{c}-istio-cacerts", "mesh-check-{c}-probe")
+# What every stage changes: the cacerts Secrets, in place (the providers update Secrets in place),
+# and the probes, replaced (they prove the CA).
+CACERTS = ("{c}-istio-cacerts",)
+PROBES = ("mesh-check-{c}-probe",)
 ISTIODS = ("{c}-istio-istiod-1-30-3",)
+NEW_ROOT = frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"})
+OLD_ROOT = frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
 
 
 def rotating(stage: str, **more: Any) -> dict[str, Any]:
@@ -57,14 +61,10 @@ def stages() -> dict[str, StackRun]:
 def test_each_stage_changes_exactly_what_it_must(stages: dict[str, StackRun]) -> None:
     """trust: the new root, every bundle (so every istiod restarts); issue: every intermediate, by
     the new root (istiod re-reads it in place); retire: every bundle again, and the old root goes."""
-    delivery = named(DELIVERY, KIND)
-    assert changes(stages["before"], stages["trust"]) == Changes(
-        create=frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"}), update=named(ISTIODS, KIND), replace=delivery
-    )
-    assert changes(stages["trust"], stages["issue"]) == Changes(replace=delivery | named(("mesh-ca-{c}-cert",), KIND))
-    assert changes(stages["issue"], stages["retire"]) == Changes(
-        update=named(ISTIODS, KIND), replace=delivery, delete=frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
-    )
+    cacerts, probes = named(CACERTS, KIND), named(PROBES, KIND)
+    assert changes(stages["before"], stages["trust"]) == Changes(create=NEW_ROOT, update=named(ISTIODS, KIND) | cacerts, replace=probes)
+    assert changes(stages["trust"], stages["issue"]) == Changes(update=cacerts, replace=probes | named(("mesh-ca-{c}-cert",), KIND))
+    assert changes(stages["issue"], stages["retire"]) == Changes(update=named(ISTIODS, KIND) | cacerts, replace=probes, delete=OLD_ROOT)
     # Naming the new root as caRoot once the rotation is done changes nothing.
     assert changes(stages["retire"], stages["done"]) == Changes()
 
@@ -293,10 +293,6 @@ def stage_changes(stack: str, extra: dict[str, Any]) -> dict[str, Changes]:
     return found
 
 
-NEW_ROOT = frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"})
-OLD_ROOT = frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
-
-
 def test_the_key_vault_copies_follow_each_stage_and_istiod_reads_them() -> None:
     """caDelivery: keyVault: no cacerts Secret; the vault's secrets take each stage's files as new
     versions (the CSI driver polls them every 2 minutes; istiod restarts for a new bundle)."""
@@ -316,14 +312,14 @@ def test_the_key_vault_copies_follow_each_stage_and_istiod_reads_them() -> None:
 
 def test_the_secrets_manager_copies_follow_each_stage() -> None:
     clusters = ("cluster-1", "cluster-2")
-    delivery = named(DELIVERY, clusters)
+    cacerts, probes = named(CACERTS, clusters), named(PROBES, clusters)
     root_copy = {"mesh-secrets-root-cert (SecretVersion)"}
     found = stage_changes("eks", {})
     copies = named(("mesh-secrets-{c}-ca-cert (SecretVersion)", "mesh-secrets-{c}-cert-chain (SecretVersion)"), clusters)
     assert found == {
-        "trust": Changes(create=NEW_ROOT, update=named(ISTIODS, clusters), replace=delivery | root_copy),
-        "issue": Changes(replace=delivery | copies | named(("mesh-ca-{c}-cert",), clusters)),
-        "retire": Changes(update=named(ISTIODS, clusters), replace=delivery | root_copy, delete=OLD_ROOT),
+        "trust": Changes(create=NEW_ROOT, update=named(ISTIODS, clusters) | cacerts, replace=probes | root_copy),
+        "issue": Changes(update=cacerts, replace=probes | copies | named(("mesh-ca-{c}-cert",), clusters)),
+        "retire": Changes(update=named(ISTIODS, clusters) | cacerts, replace=probes | root_copy, delete=OLD_ROOT),
     }
 
 

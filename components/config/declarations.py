@@ -147,6 +147,14 @@ CA_INTERMEDIATE_EARLY_RENEWAL_HOURS = Field(
     "Replace an intermediate this many hours before it expires; the root is not touched.",
     default=720,
 )
+READER_TOKEN_GENERATION = Field(
+    "readerTokenGeneration",
+    Integer(0, 1_000_000),
+    "Which service-account tokens the remote secrets carry (istiod reads other clusters with them). Raise it to rotate "
+    "them: one `pulumi up` issues new tokens, switches every remote secret to them in place (istiod swaps its client "
+    "once the new one has synced) and then deletes the old tokens, which stops them working.",
+    default=0,
+)
 CA_ROOT = Field(
     "caRoot",
     Text(DNS_LABEL, DNS_LABEL_HINT),
@@ -175,7 +183,7 @@ CA_ROTATION = Field(
     Object((CA_ROTATION_NEW_ROOT, CA_ROTATION_STAGE), "caRotation"),
     "A staged rotation of the mesh root: {newRoot: <name>, stage: trust | issue | retire}. trust puts newRoot in every "
     "cluster's bundle, issue has it sign the intermediates, retire drops caRoot; one `pulumi up` each, a workload "
-    "certificate lifetime apart (README, \"Rotating the mesh root\"). The program refuses a stage whose predecessor has "
+    'certificate lifetime apart (README, "Rotating the mesh root"). The program refuses a stage whose predecessor has '
     "not reached every cluster.",
     default_text="none",
 )
@@ -257,5 +265,6 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_INTERMEDIATE_EARLY_RENEWAL_HOURS,
     CA_ROOT,
     CA_ROTATION,
+    READER_TOKEN_GENERATION,
     OPERATOR_CIDRS,
 )

@@ -180,6 +180,8 @@ class MeshSpec:
             newest installed Istio is built against; ``components.config.istio.installed_gateway_api``).
         ambient_sidecar_gateway: in ambient, also run the sidecar mode's east-west gateway, for
             workloads still on sidecars (default no).
+        reader_token_generation: which reader tokens the remote secrets carry; a new one issues new
+            tokens and retires the old (default 0, the first).
     """
 
     mesh_id: str
@@ -198,6 +200,7 @@ class MeshSpec:
     dataplane: Dataplane = Dataplane.SIDECAR
     gateway_api_release: str | None = None
     ambient_sidecar_gateway: bool = False
+    reader_token_generation: int = 0
 
     @property
     def ambient(self) -> bool:

@@ -47,6 +47,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     sidecar_gateway = root.value(d.AMBIENT_SIDECAR_GATEWAY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     verify_image = root.value(d.VERIFY_IMAGE)
+    token_generation = root.value(d.READER_TOKEN_GENERATION)
     owned = owned_istiod_values(platforms)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES, owned)
     ca = _ca(root)
@@ -81,6 +82,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image and dataplane and sidecar_gateway is not None
+    assert token_generation is not None
     spec = MeshSpec(
         mesh_id=mesh_id,
         revisions=revisions,
@@ -98,6 +100,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         dataplane=dataplane,
         gateway_api_release=gateway_api,
         ambient_sidecar_gateway=sidecar_gateway,
+        reader_token_generation=token_generation,
     )
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()

@@ -35,6 +35,13 @@ def digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def reader_token_name(generation: int) -> str:
+    """The token Secret of ``generation``: the first keeps the name it has always had. A new name
+    makes pulumi-kubernetes replace the Secret by creating the new one first (its name is free),
+    so the remote secrets move to the new token before the old one is deleted."""
+    return READER_TOKEN_SECRET if generation == 0 else f"{READER_TOKEN_SECRET}-{generation}"
+
+
 def remote_secret_name(cluster: str) -> str:
     return f"istio-remote-secret-{cluster}"
 
@@ -85,7 +92,7 @@ class MeshLink(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.LINK.type, name, None, opts)
         tokens = {
-            cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster])
+            cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster], args.mesh.reader_token_generation)
             for cluster in args.clusters
             if args.mesh.discovered(cluster)
         }
@@ -111,12 +118,12 @@ class MeshLink(pulumi.ComponentResource):
         need them first."""
         return list(self._about[source])
 
-    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioControlPlane) -> k8s.core.v1.Secret:
+    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioControlPlane, generation: int) -> k8s.core.v1.Secret:
         # After base: without the ServiceAccount the token is never issued.
         return k8s.core.v1.Secret(
             names.READER_TOKEN.name(link=name, cluster=cluster.name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=READER_TOKEN_SECRET,
+                name=reader_token_name(generation),
                 namespace=release.namespace,
                 annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
             ),

@@ -298,6 +298,7 @@ def replaced_as_unready(prior: Prior, inputs: Mapping[str, Any]) -> bool:
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 # GatewayClasses istiod deploys a LoadBalancer Service for (pilot/pkg/config/kube/gatewaycommon/classinfo.go).
 ISTIO_LOAD_BALANCED_CLASSES = ("istio", "istio-east-west")
@@ -314,9 +315,14 @@ def load_balancer_made_by(type_: str, inputs: Mapping[str, Any], id_: str) -> st
     return None
 
 
-def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
+def replaced_inputs(type_: str, prior: Mapping[str, Any], inputs: Mapping[str, Any], *, mutable_secrets: bool = False) -> list[str]:
     """The changed inputs that make the type's provider replace the resource (its entry in
-    ``tests.harness.replacements``); a type without an entry is an error, so none goes unmodelled."""
+    ``tests.harness.replacements``); a type without an entry is an error, so none goes unmodelled.
+    ``mutable_secrets``: the kubernetes provider's enableSecretMutable, with which it updates a
+    Secret's data in place unless the Secret is immutable (pulumi-kubernetes provider/pkg/provider
+    ``forceNewProperties``: ``IsSecret(obj) && (!enableSecretMutable || IsImmutable(obj))``)."""
+    if type_ == SECRET and mutable_secrets and not inputs.get("immutable"):
+        return replacements.changed_paths(replacements.MUTABLE_SECRET, prior, inputs)
     rule = replacements.rule_for(type_)
     if rule is None:
         raise KeyError(f"{type_}: no entry in tests/harness/replacements.py says which input changes replace it")
@@ -329,7 +335,9 @@ def renewal_due(prior: Prior, inputs: Mapping[str, Any], now: datetime.datetime 
     return bool(rule and rule.renewal) and replacements.renewal_due(prior.outputs, inputs, now or datetime.datetime.now(datetime.UTC))
 
 
-def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False) -> str:
+def operation(
+    prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: str, *, provider_replaced: bool = False, mutable_secrets: bool = False
+) -> str:
     """``replace`` when a replacement trigger or a replace-forcing input changed, a certificate is
     due for renewal, or the resource moved to another provider or its provider was replaced (or a
     failed Job with ``replaceUnready`` is awaited again), else ``update``. The engine replaces a
@@ -340,7 +348,7 @@ def operation(prior: Prior, inputs: Mapping[str, Any], trigger: Any, provider: s
     stand for the cloud resource its provider replaces inside it (``tests.harness.replacements``)."""
     if prior.replacement_trigger != trigger or prior.provider != provider or provider_replaced:
         return "replace"
-    if replaced_inputs(prior.type, prior.inputs, inputs) or renewal_due(prior, inputs):
+    if replaced_inputs(prior.type, prior.inputs, inputs, mutable_secrets=mutable_secrets) or renewal_due(prior, inputs):
         return "replace"
     return "replace" if replaced_as_unready(prior, inputs) else "update"
 

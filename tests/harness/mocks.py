@@ -446,7 +446,7 @@ class MeshMocks(Mocks):
             account = (metadata.get("annotations") or {}).get("kubernetes.io/service-account.name", "default")
             ca = self._kubeconfig_ca(args.provider or "")
             inputs["data"] = {
-                "token": b64(_service_account_jwt(namespace, account, args.provider or "")),
+                "token": b64(_service_account_jwt(namespace, account, name, args.provider or "")),
                 "ca.crt": b64(ca),
                 "namespace": b64(namespace),
             }
@@ -532,7 +532,11 @@ def eks_token(cluster: str) -> str:
     return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
-def _service_account_jwt(namespace: str, account: str, scope: str) -> str:
+def _service_account_jwt(namespace: str, account: str, secret: str, scope: str) -> str:
+    """A legacy service-account token as the token controller issues one into the Secret ``secret``:
+    its claims name the Secret (so each Secret holds a token of its own, valid until the Secret is
+    deleted; kubernetes pkg/serviceaccount/legacy.go ``LegacyClaims``)."""
+
     def part(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -541,11 +545,12 @@ def _service_account_jwt(namespace: str, account: str, scope: str) -> str:
         {
             "iss": "kubernetes/serviceaccount",
             "kubernetes.io/serviceaccount/namespace": namespace,
+            "kubernetes.io/serviceaccount/secret.name": secret,
             "kubernetes.io/serviceaccount/service-account.name": account,
             "sub": f"system:serviceaccount:{namespace}:{account}",
         }
     )
-    return f"{header}.{claims}.{digest(scope, namespace, account, length=64)}"
+    return f"{header}.{claims}.{digest(scope, namespace, account, secret, length=64)}"
 
 
 @functools.cache

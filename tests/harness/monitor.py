@@ -196,7 +196,14 @@ class RecordingMonitor(MockMonitor):
         else:
             record.operation = "create"
             if prior is not None:
-                record.operation = engine.operation(prior, inputs, trigger, record.provider_urn, provider_replaced=provider_replaced)
+                record.operation = engine.operation(
+                    prior,
+                    inputs,
+                    trigger,
+                    record.provider_urn,
+                    provider_replaced=provider_replaced,
+                    mutable_secrets=self._mutable_secrets(record.provider_urn),
+                )
             id_, state = self._answer(record.operation, args, prior)
             if prior is not None and record.operation == "replace":
                 self._replace(record, prior, inputs, request, id_)
@@ -320,6 +327,12 @@ class RecordingMonitor(MockMonitor):
             )
         )
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_sync_await(rpc.serialize_properties(state, {})))
+
+    def _mutable_secrets(self, provider_urn: str) -> bool:
+        """Whether the kubernetes provider ``provider_urn`` has enableSecretMutable (the engine
+        passes provider config as strings, the mocks as given)."""
+        provider = next((r for r in self.registered if r.urn == provider_urn), None)
+        return provider is not None and str(provider.inputs.get("enableSecretMutable", "")).lower() == "true"
 
     def _provider_unknown(self, provider_ref: str) -> bool:
         registration = self.resources.get(provider_ref.rsplit("::", 1)[0])

@@ -285,7 +285,8 @@ REPLACEMENTS: dict[str, Replacement] = {
     "kubernetes:core/v1:Namespace": _k8s(),
     "kubernetes:core/v1:ConfigMap": _k8s("data", "binaryData"),
     # Secrets and ConfigMaps replace on data only while the provider's enableSecretMutable and
-    # enableConfigMapMutable are off (their defaults; the program sets neither).
+    # enableConfigMapMutable are off (their defaults); a provider with enableSecretMutable updates a
+    # Secret that is not immutable in place (MUTABLE_SECRET; tests.harness.engine.replaced_inputs).
     "kubernetes:core/v1:Secret": _k8s("type", "stringData", "data"),
     "kubernetes:core/v1:Service": _k8s("spec.clusterIP"),
     "kubernetes:apps/v1:Deployment": _k8s("spec.selector"),
@@ -334,6 +335,10 @@ def values_at(tree: Any, path: str) -> list[Any]:
         if each:
             found = [element for item in found if isinstance(item, list) for element in item]
     return found
+
+
+# A Secret under a provider with enableSecretMutable: only its name and namespace replace it.
+MUTABLE_SECRET = _k8s()
 
 
 def changed_paths(rule: Replacement, prior: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:

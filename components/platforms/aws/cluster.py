@@ -39,6 +39,7 @@ from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
+from components.k8s.provider import cluster_provider
 from components.platforms.aws import lbc, names
 from components.platforms.aws.addons import coredns_addon, node_agent_options
 from components.platforms.aws.config import aws_part
@@ -201,7 +202,7 @@ class EksCluster(pulumi.ComponentResource):
         coredns_addon(name, eks_cluster, platform.addon_versions, self.node_groups, on_aws)
         self.security_group_id = eks_cluster.vpc_config.apply(_cluster_security_group)
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig.apply(lambda k: eks_kubeconfig(spec.name, spec.region, k)))
-        provider = k8s.Provider(
+        provider = cluster_provider(
             names.PROVIDER.name(eks=name),
             kubeconfig=self.kubeconfig,
             cluster_identifier=eks_cluster.arn,

@@ -36,6 +36,7 @@ from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec
 from components.k8s import aks_token
 from components.k8s.kubeconfig import exec_kubeconfig
+from components.k8s.provider import cluster_provider
 from components.platforms.azure import names
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
 from components.platforms.azure.network import ClusterNetwork
@@ -267,7 +268,7 @@ class AksCluster(pulumi.ComponentResource):
             # A client certificate: cluster-admin until the cluster's certificates are rotated. The
             # provider needs it; the stack's outputs (which stack references read) only when asked.
             self.kubeconfig = admin if args.export_admin_kubeconfig else None
-            return k8s.Provider(names.PROVIDER.name(aks=name), kubeconfig=admin, cluster_identifier=self.managed_cluster.id, opts=child)
+            return cluster_provider(names.PROVIDER.name(aks=name), kubeconfig=admin, cluster_identifier=self.managed_cluster.id, opts=child)
         grant = assign_role(
             names.CLUSTER_ADMIN.name(aks=name),
             args.deployer_object_id,
@@ -293,7 +294,7 @@ class AksCluster(pulumi.ComponentResource):
         )
         encoded = credentials.kubeconfigs[0].value
         self.kubeconfig = pulumi.Output.secret(encoded.apply(lambda v: base64.b64decode(v).decode()))
-        return k8s.Provider(
+        return cluster_provider(
             names.PROVIDER.name(aks=name),
             kubeconfig=pulumi.Output.secret(encoded.apply(entra_kubeconfig)),
             cluster_identifier=self.managed_cluster.id,

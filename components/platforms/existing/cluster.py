@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec
 from components.k8s.helm import helm_release
+from components.k8s.provider import cluster_provider
 from components.platforms.existing import names
 from components.platforms.existing.config import MetalLbSpec, existing_part
 from components.platforms.exposure import Exposure
@@ -58,7 +59,7 @@ class ExistingKubernetesCluster(pulumi.ComponentResource):
         super().__init__(names.CLUSTER.type, name, None, opts)
         spec = args.spec
         platform = existing_part(spec)
-        provider = k8s.Provider(
+        provider = cluster_provider(
             names.PROVIDER.name(cluster=name),
             context=platform.context,
             kubeconfig=platform.kubeconfig,

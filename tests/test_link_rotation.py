@@ -1,0 +1,79 @@
+"""Rotating the reader tokens the remote secrets carry (``readerTokenGeneration``), with no moment
+where an istiod loses a remote cluster: new token Secrets first, every remote secret switched to
+them in place, the old tokens deleted last."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import yaml
+
+from tests.harness.changes import Changes, changes, named
+from tests.harness.program import StackRun, run_program, run_stack, stack_config
+
+KIND = ("kind-1", "kind-2")
+CONFIG = {**stack_config("kind"), "verify": True}
+
+
+@pytest.fixture(scope="module")
+def rotated() -> tuple[StackRun, StackRun]:
+    before = run_program(CONFIG, stack="kind")
+    after = run_program({**CONFIG, "readerTokenGeneration": 1}, stack="kind", state=before.state(), previous_outputs=before.outputs)
+    return before, after
+
+
+def test_one_up_issues_new_tokens_and_switches_the_remote_secrets_in_place(rotated: tuple[StackRun, StackRun]) -> None:
+    before, after = rotated
+    assert changes(before, after) == Changes(
+        update=frozenset({"mesh-link-kind-1-in-kind-2", "mesh-link-kind-2-in-kind-1"}),
+        replace=named(("mesh-link-{c}-reader-token", "mesh-check-{c}-probe"), KIND),
+    )
+
+
+def token_claims(kubeconfig: str) -> dict[str, str]:
+    token = yaml.safe_load(kubeconfig)["users"][0]["user"]["token"]
+    claims = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+
+
+def test_each_remote_secret_carries_its_sources_new_token(rotated: tuple[StackRun, StackRun]) -> None:
+    before, after = rotated
+    for source, holder in (("kind-1", "kind-2"), ("kind-2", "kind-1")):
+        token = after.named(f"mesh-link-{source}-reader-token")
+        assert token.inputs["metadata"]["name"] == "istio-reader-service-account-istio-remote-secret-token-1"
+        secret = after.named(f"mesh-link-{source}-in-{holder}")
+        kubeconfig = secret.inputs["stringData"][source]
+        assert token_claims(kubeconfig)["kubernetes.io/serviceaccount/secret.name"] == token.inputs["metadata"]["name"]
+        old = before.named(f"mesh-link-{source}-in-{holder}").inputs["stringData"][source]
+        assert token_claims(old)["kubernetes.io/serviceaccount/secret.name"] == "istio-reader-service-account-istio-remote-secret-token"
+        # The secret keeps its name and key: istiod sees an update of the cluster it knows.
+        assert secret.inputs["metadata"] == before.named(f"mesh-link-{source}-in-{holder}").inputs["metadata"]
+
+
+def test_the_old_token_goes_only_after_the_remote_secrets_moved(rotated: tuple[StackRun, StackRun]) -> None:
+    """The new token has a new name, so pulumi-kubernetes creates it before deleting the old one
+    (no delete-first replacement), and the engine deletes a replaced resource after everything
+    that depends on the replacement is updated (the remote secrets need the new token)."""
+    _, after = rotated
+    for source, holder in (("kind-1", "kind-2"), ("kind-2", "kind-1")):
+        token = after.named(f"mesh-link-{source}-reader-token")
+        assert token.operation == "replace" and not token.delete_first
+        assert after.needs(f"mesh-link-{source}-in-{holder}", token)
+
+
+@pytest.mark.parametrize("stack", ["kind", "aks", "eks"])
+def test_every_cluster_provider_updates_secrets_in_place(stack: str) -> None:
+    """Otherwise a remote secret whose token changes is deleted and created again, and istiod drops
+    the remote cluster's endpoints in between; cacerts likewise disappears for a moment."""
+    run = run_stack(stack)
+    providers = [r for r in run.resources if r.type == "pulumi:providers:kubernetes"]
+    assert len(providers) == 2
+    assert {str(p.inputs.get("enableSecretMutable")).lower() for p in providers} == {"true"}
+
+
+def test_the_first_generation_keeps_the_token_name_stacks_already_have() -> None:
+    run = run_stack("kind")
+    names = {run.named(f"mesh-link-{c}-reader-token").inputs["metadata"]["name"] for c in KIND}
+    assert names == {"istio-reader-service-account-istio-remote-secret-token"}
