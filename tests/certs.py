@@ -6,10 +6,10 @@ import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 def cert(pem: str) -> x509.Certificate:
@@ -51,3 +51,28 @@ def verify_client(leaf: x509.Certificate, chain_pem: str, root_pem: str) -> list
     roots = x509.load_pem_x509_certificates(root_pem.encode())
     verifier = verification.PolicyBuilder().store(verification.Store(roots)).build_client_verifier()
     return verifier.verify(leaf, x509.load_pem_x509_certificates(chain_pem.encode())[:1]).chain
+
+
+def offline_root(
+    *, days: int = 3650, ca: bool = True, cert_sign: bool = True, starts_in_days: int = 0, common_name: str = "Offline Root"
+) -> tuple[str, str]:
+    """A root CA as an operator's offline CA makes one: (certificate PEM, unencrypted key PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=starts_in_days)
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    usage = x509.KeyUsage(True, False, False, False, False, cert_sign, cert_sign, False, False)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=min(0, days - 1), minutes=-1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()

@@ -18,6 +18,7 @@ from components.config.problems import ConfigError
 from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
+from tests.certs import offline_root
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, stack_config
@@ -52,13 +53,20 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     multicloud = {**stack_config("multicloud"), "operatorCidrs": ["198.51.100.0/24"]}
     yield "multicloud", {**multicloud, "ingressGateway": True}
     yield "multicloud-ambient", {**multicloud, "dataplane": "ambient"}
-    # A root rotation's first stage: two roots, the second named by its config.
+    # A root rotation's first stage: two roots, the second named by its config; and one to a
+    # provided root, which is no resource.
     yield "kind-rotation", {**kind, "caRoot": "root-1", "caRotation": {"newRoot": "root-2", "stage": "trust"}}
+    cert_pem, key_pem = offline_root()
+    provided = {"root-2": {"certPem": cert_pem, "keyPem": key_pem}}
+    yield "kind-provided", {**kind, "caRotation": {"newRoot": "root-2", "stage": "trust"}, "caProvidedRoots": provided}
 
 
 @pytest.fixture(scope="module")
 def runs() -> list[tuple[dict[str, Any], StackRun]]:
-    return [(config, run_program(config, stack=label.split("-")[0])) for label, config in variants()]
+    return [
+        (config, run_program(config, stack=label.split("-")[0], secret_keys=[k for k in ("caProvidedRoots",) if k in config]))
+        for label, config in variants()
+    ]
 
 
 def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dict[str, Any], StackRun]]) -> None:

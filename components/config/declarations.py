@@ -147,6 +147,16 @@ CA_INTERMEDIATE_EARLY_RENEWAL_HOURS = Field(
     "Replace an intermediate this many hours before it expires; the root is not touched.",
     default=720,
 )
+CA_PROVIDED_ROOTS = Field(
+    "caProvidedRoots",
+    ValueTree(),
+    "Roots you provide instead of generated ones, by name (caRoot, or a rotation's newRoot): {<name>: {certPem, keyPem}}, "
+    "a CA certificate and its unencrypted key, set as a secret (`pulumi config set --secret --path "
+    "'caProvidedRoots.root.keyPem' \"$(cat root-key.pem)\"`). The program signs the intermediates with it; the key "
+    "lives in the encrypted config and state. Checked before anything: CA:TRUE, keyCertSign, the key matches, valid now "
+    "and for the intermediates' lifetime.",
+    default={},
+)
 READER_TOKEN_GENERATION = Field(
     "readerTokenGeneration",
     Integer(0, 1_000_000),
@@ -265,6 +275,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_INTERMEDIATE_EARLY_RENEWAL_HOURS,
     CA_ROOT,
     CA_ROTATION,
+    CA_PROVIDED_ROOTS,
     READER_TOKEN_GENERATION,
     OPERATOR_CIDRS,
 )

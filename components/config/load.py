@@ -66,6 +66,7 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -
         spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
     except ConfigError as error:
         raise ConfigError([*unread, *error.problems]) from None
+    unread += plain_key_problems(spec)
     if unread:
         raise ConfigError(unread)
     for warning in spec.warnings:
@@ -78,6 +79,21 @@ def _stack_keys() -> list[str]:
     # Pulumi has no public "list config keys" call; the language host loads all config into
     # this map (or PULUMI_CONFIG) before the program runs.
     return sorted({*runtime_config.CONFIG.get(), *runtime_config.get_config_env()})
+
+
+def plain_key_problems(spec: MeshSpec) -> list[Problem]:
+    """Provided roots hold private keys: the config key must be a secret (encrypted in the stack file)."""
+    key = f"{PROJECT}:caProvidedRoots"
+    if not spec.ca.provided or runtime_config.is_config_secret(key):
+        return []
+    return [
+        Problem(
+            "caProvidedRoots",
+            "ca-provided-plain",
+            "holds private keys in plain text in the stack file; set it again with --secret "
+            "(pulumi config set --secret --path 'caProvidedRoots.<root>.keyPem' \"$(cat key.pem)\")",
+        )
+    ]
 
 
 def unread_namespace_problems(keys: Iterable[str]) -> list[Problem]:

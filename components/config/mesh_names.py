@@ -174,7 +174,8 @@ def root_sources(mesh: MeshSpec, root: str) -> list[NameSource]:
 
 def _plan_ca(mesh: MeshSpec, plan: NamePlan) -> None:
     ca = plan.add(CA)
-    for root in mesh.ca.roots:
+    # A provided root is config, not a resource.
+    for root in (r for r in mesh.ca.roots if r not in mesh.ca.provided):
         for template in root_templates(root):
             plan.add(template, root_sources(mesh, root), ca=ca, root=root)
     for cluster in mesh.clusters:

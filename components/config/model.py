@@ -8,10 +8,12 @@ inside it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Any, Protocol, TypeVar
+
+from components.config.provided import ProvidedRoot
 
 DEFAULT_TAG = "default"
 
@@ -103,6 +105,8 @@ class CaSpec:
             replaces only that intermediate, never the root.
         root: the name of the root that signs the intermediates outside a rotation (default ``root``).
         rotation: a rotation to another root in progress (default none).
+        provided: the roots the operator gives (certificate and key), by name; the program
+            generates the others (default none).
     """
 
     root_validity_hours: int
@@ -111,6 +115,7 @@ class CaSpec:
     intermediate_early_renewal_hours: int
     root: str = FIRST_ROOT
     rotation: CaRotation | None = None
+    provided: Mapping[str, ProvidedRoot] = field(default_factory=dict)
 
     @property
     def roots(self) -> tuple[str, ...]:

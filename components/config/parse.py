@@ -8,18 +8,20 @@ cluster can never silently drop out of the mesh.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Network
 from typing import Any
 
 from components.config import declarations as d
-from components.config.fields import Field, Reader
+from components.config.fields import Field, Reader, path_key
 from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
 from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, RotationStage
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
+from components.config.provided import CERT_PEM, KEY_PEM, ProvidedRoot, check_provided_root
 from components.config.rules import check_mesh
 from components.istio.owned import PROGRAM_OWNED_ISTIOD_VALUES
 
@@ -167,7 +169,37 @@ def _ca(root: Reader) -> CaSpec | None:
         )
     if ca_root is None:
         return None
-    return CaSpec(root_hours, inter_hours, root_early, inter_early, ca_root, rotation)
+    spec = CaSpec(root_hours, inter_hours, root_early, inter_early, ca_root, rotation)
+    provided = _provided_roots(root, spec)
+    return None if provided is None else CaSpec(root_hours, inter_hours, root_early, inter_early, ca_root, rotation, provided)
+
+
+def _provided_roots(root: Reader, spec: CaSpec) -> dict[str, ProvidedRoot] | None:
+    """The roots the config provides, checked; ``None`` when one is refused."""
+    raw = root.value(d.CA_PROVIDED_ROOTS) or {}
+    key = d.CA_PROVIDED_ROOTS.key
+    found: dict[str, ProvidedRoot] = {}
+    failed = False
+    now = datetime.datetime.now(datetime.UTC)
+    for name, entry in raw.items():
+        step = path_key(name)
+        at = f"{key}{step}" if step.startswith("[") else f"{key}.{step}"
+        if name not in spec.roots:
+            root.fail(at, "ca-provided-unused", f"is not a root of the mesh ({', '.join(spec.roots)}); remove it")
+            failed = True
+            continue
+        if not isinstance(entry, dict) or set(entry) != {CERT_PEM, KEY_PEM} or not all(isinstance(v, str) for v in entry.values()):
+            root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}: <PEM>, {KEY_PEM}: <PEM>}}, both text")
+            failed = True
+            continue
+        provided, problems = check_provided_root(entry[CERT_PEM], entry[KEY_PEM], now, spec.intermediate_validity_hours)
+        for sub, code, message in problems:
+            root.fail(f"{at}.{sub}", code, message)
+        if provided is None:
+            failed = True
+        else:
+            found[name] = provided
+    return None if failed else found
 
 
 def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:

@@ -25,7 +25,7 @@ import pulumi_tls as tls
 from components.config import mesh_names as names
 from components.config.model import CaSpec
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
-from components.mesh.expiry import CertificateEnd, expiry_output
+from components.mesh.expiry import CertificateEnd, expiry_output, rfc3339
 
 KEY_BITS = 4096
 ORGANIZATION = "Istio"
@@ -75,6 +75,21 @@ class ClusterCACerts:
         }
 
 
+@dataclass(frozen=True)
+class RootMaterial:
+    """A root as the intermediates and bundles use it.
+
+    Args:
+        key_pem: its private key (PEM; a secret).
+        cert_pem: its certificate (PEM).
+        end: when it expires, for ``caExpiry``.
+    """
+
+    key_pem: pulumi.Output[str]
+    cert_pem: pulumi.Output[str]
+    end: CertificateEnd
+
+
 class MeshCA(pulumi.ComponentResource):
     """The mesh's shared root CA and one intermediate CA per cluster.
 
@@ -92,22 +107,24 @@ class MeshCA(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         lifetimes = args.lifetimes
 
-        certs = {root: self._root(name, root, lifetimes, child) for root in lifetimes.roots}
-        signer_key, signer_cert = certs[lifetimes.signer]
-        self.bundle_pem = pulumi.Output.concat(*(cert.cert_pem for _key, cert in certs.values()))
+        roots = {root: self._root(name, root, lifetimes, child) for root in lifetimes.roots}
+        signer = roots[lifetimes.signer]
+        self.bundle_pem = pulumi.Output.concat(*(r.cert_pem for r in roots.values()))
         self.root_cert_pem = self.bundle_pem
-        self._root_ends = {
-            root: CertificateEnd(f"mesh root {root}'s certificate", cert.validity_end_time, lifetimes.root_early_renewal_hours)
-            for root, (_key, cert) in certs.items()
-        }
+        self._root_ends = {root: r.end for root, r in roots.items()}
         self._intermediate_ends: dict[str, CertificateEnd] = {}
-        self.clusters = {
-            cluster: self._intermediate(name, cluster, signer_key, signer_cert, lifetimes, child) for cluster in args.cluster_names
-        }
+        self.clusters = {cluster: self._intermediate(name, cluster, signer, lifetimes, child) for cluster in args.cluster_names}
         self.register_outputs({"rootCertPem": self.root_cert_pem})
 
     @staticmethod
-    def _root(name: str, root: str, lifetimes: CaSpec, child: pulumi.ResourceOptions) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+    def _root(name: str, root: str, lifetimes: CaSpec, child: pulumi.ResourceOptions) -> RootMaterial:
+        """A root: the one the config provides, or a generated key and self-signed certificate."""
+        provided = lifetimes.provided.get(root)
+        if provided is not None:
+            end = CertificateEnd(
+                f"mesh root {root}'s certificate (provided)", pulumi.Output.from_input(rfc3339(provided.not_after)), 0, True
+            )
+            return RootMaterial(pulumi.Output.secret(provided.key_pem), pulumi.Output.from_input(provided.cert_pem), end)
         key_name, cert_name = names.root_templates(root)
         key = _rsa_key(key_name.name(ca=name, root=root), child)
         cert = tls.SelfSignedCert(
@@ -121,7 +138,8 @@ class MeshCA(pulumi.ComponentResource):
             early_renewal_hours=lifetimes.root_early_renewal_hours,
             opts=child,
         )
-        return key, cert
+        end = CertificateEnd(f"mesh root {root}'s certificate", cert.validity_end_time, lifetimes.root_early_renewal_hours)
+        return RootMaterial(key.private_key_pem, cert.cert_pem, end)
 
     def expiry(self) -> pulumi.Output[dict[str, Any]]:
         """The ``caExpiry`` output, warning of renewals due or near (``expiry_output``)."""
@@ -131,8 +149,7 @@ class MeshCA(pulumi.ComponentResource):
         self,
         name: str,
         cluster: str,
-        signer_key: tls.PrivateKey,
-        signer_cert: tls.SelfSignedCert,
+        signer: RootMaterial,
         lifetimes: CaSpec,
         child: pulumi.ResourceOptions,
     ) -> ClusterCACerts:
@@ -149,8 +166,8 @@ class MeshCA(pulumi.ComponentResource):
         cert = tls.LocallySignedCert(
             names.CA_CERT.name(ca=name, cluster=cluster),
             cert_request_pem=request.cert_request_pem,
-            ca_cert_pem=signer_cert.cert_pem,
-            ca_private_key_pem=signer_key.private_key_pem,
+            ca_cert_pem=signer.cert_pem,
+            ca_private_key_pem=signer.key_pem,
             is_ca_certificate=True,
             # Istio's profile says pathlen:0. The TLS provider sets Go's MaxPathLen without
             # MaxPathLenZero, so 0 is encoded as "no limit"; we ask anyway so the intent is on record.
@@ -164,7 +181,7 @@ class MeshCA(pulumi.ComponentResource):
         self._intermediate_ends[cluster] = CertificateEnd(
             f"cluster {cluster}'s intermediate CA certificate", cert.validity_end_time, lifetimes.intermediate_early_renewal_hours
         )
-        chain = pulumi.Output.concat(cert.cert_pem, signer_cert.cert_pem)
+        chain = pulumi.Output.concat(cert.cert_pem, signer.cert_pem)
         return ClusterCACerts(
             ca_cert=pulumi.Output.secret(cert.cert_pem),
             ca_key=pulumi.Output.secret(key.private_key_pem),

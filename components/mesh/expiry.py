@@ -37,11 +37,13 @@ class Expiry:
         what: how a warning names it, e.g. ``cluster kind-1's intermediate CA``.
         not_after: the end of its validity (pulumi-tls ``validityEndTime``).
         early_renewal_hours: how long before ``not_after`` an ``up`` replaces it.
+        provided: given in the config, so no ``up`` renews it: a rotation replaces it (default no).
     """
 
     what: str
     not_after: datetime.datetime
     early_renewal_hours: int
+    provided: bool = False
 
     @property
     def renews_after(self) -> datetime.datetime:
@@ -58,6 +60,14 @@ class Expiry:
     def warning(self, now: datetime.datetime) -> str | None:
         """What an operator must do, when a renewal is due or near; ``None`` otherwise."""
         expires = f"{self.not_after:%Y-%m-%d %H:%M} UTC"
+        if self.provided:
+            if self.not_after - now <= datetime.timedelta(days=RENEWAL_NOTICE_DAYS):
+                days = (self.not_after - now) // DAY
+                return (
+                    f"{self.what} expires on {expires} (in {days} days) and no `pulumi up` renews it: rotate to another "
+                    "root (caRotation) before then"
+                )
+            return None
         if now >= self.not_after:
             return f"{self.what} expired on {expires}: this `pulumi up` replaces it; until then clusters cannot verify it"
         if now >= self.renews_after:
@@ -87,11 +97,13 @@ class CertificateEnd:
         what: how a warning names it.
         validity_end_time: pulumi-tls's ``validityEndTime`` output (RFC 3339).
         early_renewal_hours: the certificate's ``earlyRenewalHours``.
+        provided: a root the config provides (default no).
     """
 
     what: str
     validity_end_time: pulumi.Output[str]
     early_renewal_hours: int
+    provided: bool = False
 
 
 def expiry_output(
@@ -109,7 +121,10 @@ def expiry_output(
 
     def report(texts: list[str]) -> dict[str, Any]:
         now = (clock or utc_now)()
-        expiries = [Expiry(cert.what, parse_rfc3339(text), cert.early_renewal_hours) for cert, text in zip(ordered, texts, strict=True)]
+        expiries = [
+            Expiry(cert.what, parse_rfc3339(text), cert.early_renewal_hours, cert.provided)
+            for cert, text in zip(ordered, texts, strict=True)
+        ]
         for expiry in expiries:
             message = expiry.warning(now)
             if message:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -157,6 +157,7 @@ def run_program(
     job_failures: Mapping[str, str] | None = None,
     namespaced: Mapping[str, str] | None = None,
     previous_outputs: Mapping[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
@@ -164,7 +165,7 @@ def run_program(
     that fail, with their pods' message; ``namespaced`` adds config keys as the CLI passes them,
     ``namespace:key`` -> text (a provider's, or a misspelt project namespace); ``previous_outputs``
     the stack outputs of the last completed update (``StackRun.outputs``), which the program reads
-    back (default none: a new stack). Exceptions the program
+    back (default none: a new stack); ``secret_keys`` the project keys set with ``--secret``. Exceptions the program
     raises (a ``ConfigError``, say) propagate unchanged; a failure the engine would report raises
     ``UpdateFailed``.
     """
@@ -174,7 +175,7 @@ def run_program(
     monitor = RecordingMonitor(mocks, preview=preview, state=state, job_failures=dict(job_failures or {}))
     mocks.monitor = monitor
     settings.ROOT.set(None)
-    set_all_config({**as_pulumi_config(values), **(namespaced or {})})
+    set_all_config({**as_pulumi_config(values), **(namespaced or {})}, [f"{PROJECT}:{key}" for key in secret_keys])
     # The CLI names the organization of a self-managed backend's stacks `organization`.
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     # What pulumi.runtime.test does before each test: forget the previous run's RPCs and outputs.
