@@ -76,3 +76,37 @@ def offline_root(
     )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+def offline_intermediate(root_cert_pem: str, root_key_pem: str, cluster: str, *, days: int = 700, named: bool = True) -> dict[str, str]:
+    """A cluster's intermediate signed by an offline root, as ``caProvidedIntermediates`` takes it."""
+    root = cert(root_cert_pem)
+    root_key = serialization.load_pem_private_key(root_key_pem.encode(), password=None)
+    assert isinstance(root_key, rsa.RSAPrivateKey)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.UTC)
+    subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example"), x509.NameAttribute(NameOID.COMMON_NAME, "Intermediate CA")]
+    if named:
+        subject.append(x509.NameAttribute(NameOID.LOCALITY_NAME, cluster))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(subject))
+        .issuer_name(root.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return {"certPem": cert_pem, "keyPem": key_pem, "chainPem": cert_pem + root_cert_pem}

@@ -110,7 +110,22 @@ def refusals(entry: Any, **more: Any) -> list[tuple[str, str]]:
             {},
             [("ca-provided-key", "caProvidedRoots.root.keyPem: is not the key of certPem's public key; give the root's own key")],
         ),
-        ({"certPem": CERT_PEM}, {}, [("ca-provided-shape", "caProvidedRoots.root: must be {certPem: <PEM>, keyPem: <PEM>}, both text")]),
+        (
+            {"certPem": CERT_PEM},
+            {},
+            [
+                (
+                    "ca-provided-key",
+                    "caProvidedRoots.root.keyPem: is required: root root signs the intermediates (or provide them: "
+                    "caProvidedIntermediates)",
+                )
+            ],
+        ),
+        (
+            {"certPem": CERT_PEM, "keyPem": KEY_PEM, "chainPem": CERT_PEM},
+            {},
+            [("ca-provided-shape", "caProvidedRoots.root: must be {certPem: <PEM>, keyPem: <PEM>} (keyPem only to sign), text")],
+        ),
         (
             {"certPem": CERT_PEM, "keyPem": KEY_PEM},
             {"caRoot": "other"},

@@ -18,7 +18,7 @@ from components.config.problems import ConfigError
 from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
-from tests.certs import offline_root
+from tests.certs import offline_intermediate, offline_root
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, stack_config
@@ -29,6 +29,8 @@ TEMPLATES = [value for module in NAME_MODULES for value in vars(module).values()
 # the webhook route where remotes dial istiod by host name): no other template has their types' names.
 PLANNED_WHERE_POSSIBLE = {mesh_names.CACERTS, mesh_names.CA_FILES, mesh_names.ISTIOD_WEBHOOK_ROUTE}
 CANARY = {"default": "1.30.3", "canary": "1.31.0"}
+# Config keys holding private keys, which a stack sets with --secret.
+SECRET_KEYS = ("caProvidedRoots", "caProvidedIntermediates")
 
 
 def variants() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -59,12 +61,20 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     cert_pem, key_pem = offline_root()
     provided = {"root-2": {"certPem": cert_pem, "keyPem": key_pem}}
     yield "kind-provided", {**kind, "caRotation": {"newRoot": "root-2", "stage": "trust"}, "caProvidedRoots": provided}
+    intermediates = {c["name"]: offline_intermediate(cert_pem, key_pem, c["name"]) for c in kind["clusters"]}
+    anchor = {"root": {"certPem": cert_pem}}
+    yield "kind-intermediates", {**kind, "caProvidedRoots": anchor, "caProvidedIntermediates": intermediates}
 
 
 @pytest.fixture(scope="module")
 def runs() -> list[tuple[dict[str, Any], StackRun]]:
     return [
-        (config, run_program(config, stack=label.split("-")[0], secret_keys=[k for k in ("caProvidedRoots",) if k in config]))
+        (
+            config,
+            run_program(
+                config, stack=label.split("-")[0], secret_keys=[k for k in ("caProvidedRoots", "caProvidedIntermediates") if k in config]
+            ),
+        )
         for label, config in variants()
     ]
 

@@ -157,6 +157,15 @@ CA_PROVIDED_ROOTS = Field(
     "and for the intermediates' lifetime.",
     default={},
 )
+CA_PROVIDED_INTERMEDIATES = Field(
+    "caProvidedIntermediates",
+    ValueTree(),
+    "Every cluster's intermediate CA, signed by your offline root, by cluster: {<cluster>: {certPem, keyPem, chainPem}} "
+    "(chainPem: the intermediate, its issuers, the root), set as a secret. Then no root key is in the stack: give the "
+    "roots' certificates alone in caProvidedRoots. Checked before anything: CA:TRUE, keyCertSign, its own key, signed "
+    "by the signing root, names the cluster, valid and outside its renewal window (caIntermediateEarlyRenewalHours).",
+    default={},
+)
 READER_TOKEN_GENERATION = Field(
     "readerTokenGeneration",
     Integer(0, 1_000_000),
@@ -276,6 +285,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_ROOT,
     CA_ROTATION,
     CA_PROVIDED_ROOTS,
+    CA_PROVIDED_INTERMEDIATES,
     READER_TOKEN_GENERATION,
     OPERATOR_CIDRS,
 )

@@ -82,17 +82,21 @@ def _stack_keys() -> list[str]:
 
 
 def plain_key_problems(spec: MeshSpec) -> list[Problem]:
-    """Provided roots hold private keys: the config key must be a secret (encrypted in the stack file)."""
-    key = f"{PROJECT}:caProvidedRoots"
-    if not spec.ca.provided or runtime_config.is_config_secret(key):
-        return []
+    """Provided roots and intermediates hold private keys: their config keys must be secrets
+    (encrypted in the stack file). A root given as a certificate alone holds none."""
+    holding = {
+        "caProvidedRoots": any(root.key_pem is not None for root in spec.ca.provided.values()),
+        "caProvidedIntermediates": bool(spec.ca.intermediates),
+    }
     return [
         Problem(
-            "caProvidedRoots",
+            key,
             "ca-provided-plain",
             "holds private keys in plain text in the stack file; set it again with --secret "
-            "(pulumi config set --secret --path 'caProvidedRoots.<root>.keyPem' \"$(cat key.pem)\")",
+            f"(pulumi config set --secret --path '{key}.<name>.keyPem' \"$(cat key.pem)\")",
         )
+        for key, holds in holding.items()
+        if holds and not runtime_config.is_config_secret(f"{PROJECT}:{key}")
     ]
 
 

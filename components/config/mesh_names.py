@@ -178,7 +178,8 @@ def _plan_ca(mesh: MeshSpec, plan: NamePlan) -> None:
     for root in (r for r in mesh.ca.roots if r not in mesh.ca.provided):
         for template in root_templates(root):
             plan.add(template, root_sources(mesh, root), ca=ca, root=root)
-    for cluster in mesh.clusters:
+    # Provided intermediates are config, not resources.
+    for cluster in (c for c in mesh.clusters if not mesh.ca.intermediates):
         for template in (CA_KEY, CA_CSR, CA_CERT):
             plan.add(template, [cluster_source(mesh, cluster.name)], ca=ca, cluster=cluster.name)
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Any, Protocol, TypeVar
 
-from components.config.provided import ProvidedRoot
+from components.config.provided import ProvidedIntermediate, ProvidedRoot
 
 DEFAULT_TAG = "default"
 
@@ -107,6 +107,8 @@ class CaSpec:
         rotation: a rotation to another root in progress (default none).
         provided: the roots the operator gives (certificate and key), by name; the program
             generates the others (default none).
+        intermediates: every cluster's intermediate when the operator gives them, by cluster; then
+            no root is generated and no root key is in the stack (default none).
     """
 
     root_validity_hours: int
@@ -116,6 +118,7 @@ class CaSpec:
     root: str = FIRST_ROOT
     rotation: CaRotation | None = None
     provided: Mapping[str, ProvidedRoot] = field(default_factory=dict)
+    intermediates: Mapping[str, ProvidedIntermediate] = field(default_factory=dict)
 
     @property
     def roots(self) -> tuple[str, ...]:

@@ -8,10 +8,14 @@ cluster can never silently drop out of the mesh.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from ipaddress import IPv4Network
 from typing import Any
+
+from cryptography import x509
 
 from components.config import declarations as d
 from components.config.fields import Field, Reader, path_key
@@ -21,7 +25,15 @@ from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, R
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
-from components.config.provided import CERT_PEM, KEY_PEM, ProvidedRoot, check_provided_root
+from components.config.provided import (
+    CERT_PEM,
+    CHAIN_PEM,
+    KEY_PEM,
+    ProvidedIntermediate,
+    ProvidedRoot,
+    check_provided_intermediate,
+    check_provided_root,
+)
 from components.config.rules import check_mesh
 from components.istio.owned import PROGRAM_OWNED_ISTIOD_VALUES
 
@@ -60,6 +72,8 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     names: dict[int, str] = {}
     clouds: dict[int, str] = {}
     clusters = [c for entry in entries if (c := _cluster(entry.index, entry, platforms, names, clouds, owned)) is not None]
+    if ca is not None:
+        ca = provided_intermediates(root, ca, [c.value.name for c in clusters])
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0
@@ -188,11 +202,11 @@ def _provided_roots(root: Reader, spec: CaSpec) -> dict[str, ProvidedRoot] | Non
             root.fail(at, "ca-provided-unused", f"is not a root of the mesh ({', '.join(spec.roots)}); remove it")
             failed = True
             continue
-        if not isinstance(entry, dict) or set(entry) != {CERT_PEM, KEY_PEM} or not all(isinstance(v, str) for v in entry.values()):
-            root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}: <PEM>, {KEY_PEM}: <PEM>}}, both text")
+        if not _shaped(entry, {CERT_PEM}, {KEY_PEM}):
+            root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}: <PEM>, {KEY_PEM}: <PEM>}} ({KEY_PEM} only to sign), text")
             failed = True
             continue
-        provided, problems = check_provided_root(entry[CERT_PEM], entry[KEY_PEM], now, spec.intermediate_validity_hours)
+        provided, problems = check_provided_root(entry[CERT_PEM], entry.get(KEY_PEM), now, spec.intermediate_validity_hours)
         for sub, code, message in problems:
             root.fail(f"{at}.{sub}", code, message)
         if provided is None:
@@ -200,6 +214,58 @@ def _provided_roots(root: Reader, spec: CaSpec) -> dict[str, ProvidedRoot] | Non
         else:
             found[name] = provided
     return None if failed else found
+
+
+def _shaped(entry: object, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()) -> bool:
+    """Whether ``entry`` is an object of text fields: every ``required`` one, and of ``optional`` any."""
+    return isinstance(entry, dict) and required <= set(entry) <= required | optional and all(isinstance(v, str) for v in entry.values())
+
+
+def _at(key: str, name: str) -> str:
+    step = path_key(name)
+    return f"{key}{step}" if step.startswith("[") else f"{key}.{step}"
+
+
+def provided_intermediates(root: Reader, ca: CaSpec, clusters: Sequence[str]) -> CaSpec | None:
+    """``ca`` with the intermediates the config provides, checked (``None`` when refused): every
+    cluster's or none; then no root is generated, and the signing root's certificate signed each."""
+    raw = root.value(d.CA_PROVIDED_INTERMEDIATES) or {}
+    key = d.CA_PROVIDED_INTERMEDIATES.key
+    if not raw:
+        unsigned = ca.provided.get(ca.signer)
+        if unsigned is not None and unsigned.key_pem is None:
+            root.fail(
+                f"{_at(d.CA_PROVIDED_ROOTS.key, ca.signer)}.{KEY_PEM}",
+                "ca-provided-key",
+                f"is required: root {ca.signer} signs the intermediates (or provide them: {key})",
+            )
+            return None
+        return ca
+    problems_before = len(root.problems)
+    for name in [c for c in clusters if c not in raw]:
+        root.fail(_at(key, name), "ca-provided-missing", f"is missing: give every cluster's intermediate, or none ({name} has none)")
+    for name in [n for n in raw if n not in clusters]:
+        root.fail(_at(key, name), "ca-provided-unused", f"names no cluster of the mesh ({', '.join(clusters)}); remove it")
+    for name in [r for r in ca.roots if r not in ca.provided]:
+        root.fail(d.CA_PROVIDED_ROOTS.key, "ca-provided-missing", f"has no root {name}: with provided intermediates every root is provided")
+    if len(root.problems) > problems_before:
+        return None
+    signer = x509.load_pem_x509_certificate(ca.provided[ca.signer].cert_pem.encode())
+    now = datetime.datetime.now(datetime.UTC)
+    found: dict[str, ProvidedIntermediate] = {}
+    for name in clusters:
+        entry, at = raw[name], _at(key, name)
+        if not _shaped(entry, {CERT_PEM, KEY_PEM, CHAIN_PEM}):
+            root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}, {KEY_PEM}, {CHAIN_PEM}}}, PEM text each")
+            continue
+        provided, problems = check_provided_intermediate(name, entry, signer, now, ca.intermediate_early_renewal_hours)
+        for sub, code, message in problems:
+            root.fail(f"{at}.{sub}", code, message)
+        if provided is not None:
+            found[name] = provided
+    if len(found) != len(clusters):
+        return None
+    return dataclasses.replace(ca, intermediates=found)
 
 
 def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:

@@ -80,12 +80,12 @@ class RootMaterial:
     """A root as the intermediates and bundles use it.
 
     Args:
-        key_pem: its private key (PEM; a secret).
+        key_pem: its private key (PEM; a secret); none for a provided trust anchor.
         cert_pem: its certificate (PEM).
         end: when it expires, for ``caExpiry``.
     """
 
-    key_pem: pulumi.Output[str]
+    key_pem: pulumi.Output[str] | None
     cert_pem: pulumi.Output[str]
     end: CertificateEnd
 
@@ -113,7 +113,12 @@ class MeshCA(pulumi.ComponentResource):
         self.root_cert_pem = self.bundle_pem
         self._root_ends = {root: r.end for root, r in roots.items()}
         self._intermediate_ends: dict[str, CertificateEnd] = {}
-        self.clusters = {cluster: self._intermediate(name, cluster, signer, lifetimes, child) for cluster in args.cluster_names}
+        self.clusters = {
+            cluster: self._provided(cluster, lifetimes)
+            if lifetimes.intermediates
+            else self._intermediate(name, cluster, signer, lifetimes, child)
+            for cluster in args.cluster_names
+        }
         self.register_outputs({"rootCertPem": self.root_cert_pem})
 
     @staticmethod
@@ -124,7 +129,8 @@ class MeshCA(pulumi.ComponentResource):
             end = CertificateEnd(
                 f"mesh root {root}'s certificate (provided)", pulumi.Output.from_input(rfc3339(provided.not_after)), 0, True
             )
-            return RootMaterial(pulumi.Output.secret(provided.key_pem), pulumi.Output.from_input(provided.cert_pem), end)
+            key = pulumi.Output.secret(provided.key_pem) if provided.key_pem is not None else None
+            return RootMaterial(key, pulumi.Output.from_input(provided.cert_pem), end)
         key_name, cert_name = names.root_templates(root)
         key = _rsa_key(key_name.name(ca=name, root=root), child)
         cert = tls.SelfSignedCert(
@@ -140,6 +146,19 @@ class MeshCA(pulumi.ComponentResource):
         )
         end = CertificateEnd(f"mesh root {root}'s certificate", cert.validity_end_time, lifetimes.root_early_renewal_hours)
         return RootMaterial(key.private_key_pem, cert.cert_pem, end)
+
+    def _provided(self, cluster: str, lifetimes: CaSpec) -> ClusterCACerts:
+        """A cluster's intermediate as the config gives it: no resource, no key but the intermediate's."""
+        given = lifetimes.intermediates[cluster]
+        not_after = pulumi.Output.from_input(rfc3339(given.not_after))
+        what = f"cluster {cluster}'s intermediate CA certificate (provided)"
+        self._intermediate_ends[cluster] = CertificateEnd(what, not_after, lifetimes.intermediate_early_renewal_hours, provided=True)
+        return ClusterCACerts(
+            ca_cert=pulumi.Output.secret(given.cert_pem),
+            ca_key=pulumi.Output.secret(given.key_pem),
+            root_cert=pulumi.Output.secret(self.bundle_pem),
+            cert_chain=pulumi.Output.secret(given.chain_pem),
+        )
 
     def expiry(self) -> pulumi.Output[dict[str, Any]]:
         """The ``caExpiry`` output, warning of renewals due or near (``expiry_output``)."""
@@ -167,7 +186,7 @@ class MeshCA(pulumi.ComponentResource):
             names.CA_CERT.name(ca=name, cluster=cluster),
             cert_request_pem=request.cert_request_pem,
             ca_cert_pem=signer.cert_pem,
-            ca_private_key_pem=signer.key_pem,
+            ca_private_key_pem=signer.key_pem,  # a keyless root signs nothing: the config layer refuses it
             is_ca_certificate=True,
             # Istio's profile says pathlen:0. The TLS provider sets Go's MaxPathLen without
             # MaxPathLenZero, so 0 is encoded as "no limit"; we ask anyway so the intent is on record.
