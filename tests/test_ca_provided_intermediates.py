@@ -89,8 +89,10 @@ def test_every_cluster_or_none_and_only_the_meshs() -> None:
     ]
 
 
-def test_every_root_is_provided_with_them() -> None:
+def test_every_root_is_provided_with_them_and_without_its_key() -> None:
     assert problems(SIGNED_BY_OLD, roots={}) == [("caProvidedRoots", "ca-provided-missing")]
+    keyed = {"root": {"certPem": OLD_CERT, "keyPem": OLD_KEY}}
+    assert problems(SIGNED_BY_OLD, roots=keyed) == [("caProvidedRoots.root.keyPem", "ca-provided-unused")]
 
 
 @pytest.mark.parametrize(

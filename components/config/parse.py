@@ -248,6 +248,12 @@ def provided_intermediates(root: Reader, ca: CaSpec, clusters: Sequence[str]) ->
         root.fail(_at(key, name), "ca-provided-unused", f"names no cluster of the mesh ({', '.join(clusters)}); remove it")
     for name in [r for r in ca.roots if r not in ca.provided]:
         root.fail(d.CA_PROVIDED_ROOTS.key, "ca-provided-missing", f"has no root {name}: with provided intermediates every root is provided")
+    for name in [r for r, given in ca.provided.items() if given.key_pem is not None]:
+        root.fail(
+            f"{_at(d.CA_PROVIDED_ROOTS.key, name)}.{KEY_PEM}",
+            "ca-provided-unused",
+            "signs nothing: the intermediates are provided; remove it and keep the root's key offline",
+        )
     if len(root.problems) > problems_before:
         return None
     signer = x509.load_pem_x509_certificate(ca.provided[ca.signer].cert_pem.encode())
