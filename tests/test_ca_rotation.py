@@ -7,6 +7,7 @@ moves, before any resource."""
 from __future__ import annotations
 
 import os
+import runpy
 from itertools import pairwise, product
 from pathlib import Path
 from typing import Any
@@ -385,3 +386,23 @@ def test_a_stage_whose_up_failed_after_the_ca_reached_the_clusters_is_run_again(
     again = after(partial, rotating("issue"))
     assert changes(partial, again) == Changes(replace=frozenset({"mesh-check-kind-1-probe"}))
     after(again, rotating("retire"))
+
+
+def test_the_marker_waits_for_every_clusters_ca_istiods_and_base() -> None:
+    """What ``caRoots`` resolves after: on each cluster the CA delivery (cacerts here), every istiod
+    release and the base release; nothing of another kind (a failed probe must not hold it back)."""
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        captured.update(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+
+    run_program({**CONFIG, "istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}}, stack="kind", program=program)
+    delivered = sorted(resource._name for resource in captured["mesh"].ca_delivered())
+    assert delivered == sorted(f"{c}-istio-{part}" for c in KIND for part in ("cacerts", "base", "istiod-1-30-3", "istiod-1-31-0"))
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_an_unsafe_stage_is_refused_in_the_preview_too(stages: dict[str, StackRun], preview: bool) -> None:
+    trust = stages["trust"]
+    with pytest.raises(ConfigError, match="leaves root root out of the bundles"):
+        run_program(rotating("retire"), stack="kind", preview=preview, state=trust.state(), previous_outputs=trust.outputs)

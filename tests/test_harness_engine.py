@@ -442,3 +442,15 @@ def test_an_alias_moves_a_resources_state_to_its_new_urn_without_a_delete_or_a_c
     without = run(program(moved=True, alias=False), state=before.state())
     done = changes(before, without)
     assert ("pet" in done.create, "pet" in done.delete) == (True, True)
+
+
+def test_a_mutable_secret_provider_updates_data_in_place_unless_the_secret_is_immutable() -> None:
+    """pulumi-kubernetes forceNewProperties: ``IsSecret(obj) && (!enableSecretMutable || IsImmutable(obj))``."""
+    prior = {"metadata": {"name": "s", "namespace": "n"}, "stringData": {"k": "old"}}
+    changed = {**prior, "stringData": {"k": "new"}}
+    assert engine.replaced_inputs(engine.SECRET, prior, changed) == ["stringData"]
+    assert engine.replaced_inputs(engine.SECRET, prior, changed, mutable_secrets=True) == []
+    immutable = {**changed, "immutable": True}
+    assert engine.replaced_inputs(engine.SECRET, {**prior, "immutable": True}, immutable, mutable_secrets=True) == ["stringData"]
+    renamed = {**changed, "metadata": {"name": "t", "namespace": "n"}}
+    assert engine.replaced_inputs(engine.SECRET, prior, renamed, mutable_secrets=True) == ["metadata.name"]

@@ -5,6 +5,7 @@ them in place, the old tokens deleted last."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import pytest
@@ -77,3 +78,16 @@ def test_the_first_generation_keeps_the_token_name_stacks_already_have() -> None
     run = run_stack("kind")
     names = {run.named(f"mesh-link-{c}-reader-token").inputs["metadata"]["name"] for c in KIND}
     assert names == {"istio-reader-service-account-istio-remote-secret-token"}
+
+
+def test_a_stack_made_before_mutable_secrets_updates_its_providers_and_replaces_nothing() -> None:
+    """The first up after upgrading: enableSecretMutable is new provider config, which pulumi-kubernetes
+    takes as an update (it replaces a provider only when clusterIdentifier changes)."""
+    before = run_program(CONFIG, stack="kind")
+    state = before.state()
+    for urn, prior in state.items():
+        if prior.type == "pulumi:providers:kubernetes":
+            inputs = {k: v for k, v in prior.inputs.items() if k != "enableSecretMutable"}
+            state[urn] = dataclasses.replace(prior, inputs=inputs)
+    after = run_program(CONFIG, stack="kind", state=state, previous_outputs=before.outputs)
+    assert changes(before, after) == Changes(update=frozenset({"kind-1-provider", "kind-2-provider"}))

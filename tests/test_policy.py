@@ -182,6 +182,11 @@ def test_an_api_or_gateway_open_to_anyone_is_refused_unless_allowed_by_name(type
             "kubernetes:helm.sh/v3:Release",
             {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_TYPE: "external"}}}},
         ),
+        # AWS's in-tree controller, told to make an internal load balancer.
+        (
+            "kubernetes:helm.sh/v3:Release",
+            {"name": "istio-eastwestgateway", "values": {"service": {"annotations": {rules.AWS_INTERNAL: "true"}}}},
+        ),
         # The north-south ingress gateway is open to clients by design.
         (
             "kubernetes:helm.sh/v3:Release",

@@ -97,7 +97,9 @@ def this_stack() -> str:
 
 
 def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource]) -> pulumi.Output[dict[str, str]]:
-    """The marker, resolved once every resource of ``delivered`` is created or updated (their ids)."""
+    """The marker, resolved once every resource of ``delivered`` is created or updated: a custom
+    resource's id resolves when its step is done (unknown in a preview that creates it, never when
+    the step failed); a component's URN when it is registered."""
     value = marker(ca)
     ids = [r.id for r in delivered if isinstance(r, pulumi.CustomResource)]
     urns = [r.urn for r in delivered if not isinstance(r, pulumi.CustomResource)]
