@@ -15,12 +15,14 @@ import yaml
 from azure.core.credentials import AccessToken
 
 from components.config.problems import ConfigError
-from components.k8s.aks_token import AKS_SERVER_APP, aks_token, credential, exec_command
+from components.entra import credential
+from components.k8s.aks_token import AKS_SERVER_APP, aks_token, exec_command
 from tests.configs import codes_of, parse, two_azure, with_cluster
 from tests.expected import ca_bundle_annotation, istiod_identity, istiod_values_from_vault
 from tests.harness import engine
+from tests.harness.accounts import DEPLOYER_OBJECT_ID
 from tests.harness.changes import Changes, changes
-from tests.harness.mocks import DEPLOYER_OBJECT_ID, MeshMocks
+from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, refreshes_every_run, run_program, run_stack, stack_config
 
 ROOT = Path(__file__).resolve().parents[1]

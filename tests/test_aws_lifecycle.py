@@ -14,8 +14,9 @@ from components.platforms.aws import lbc
 from components.platforms.aws.cluster import admin_key
 from tests.configs import codes_of, parse, second_vpc
 from tests.harness import engine
+from tests.harness.accounts import DEPLOYER_ROLE
 from tests.harness.changes import Changes, changes
-from tests.harness.mocks import DEPLOYER_ROLE, addon_version
+from tests.harness.mocks import addon_version
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import internet_route, load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import services_before_the_load_balancer_controller_serves

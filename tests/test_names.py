@@ -4,6 +4,8 @@ any resource, exactly when the program would otherwise register one URN twice.""
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +24,7 @@ from tests.certs import offline_intermediate, offline_root
 from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, stack_config
+from tests.harness.stores import KeyVault, SecretsManager, readers
 
 NAME_MODULES = (mesh_names, azure_names, aws_names, existing_names)
 TEMPLATES = [value for module in NAME_MODULES for value in vars(module).values() if isinstance(value, NameTemplate)]
@@ -58,12 +61,35 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     # A root rotation's first stage: two roots, the second named by its config; and one to a
     # provided root, which is no resource.
     yield "kind-rotation", {**kind, "caRoot": "root-1", "caRotation": {"newRoot": "root-2", "stage": "trust"}}
-    cert_pem, key_pem = offline_root()
+    cert_pem, key_pem = ROOT
     provided = {"root-2": {"certPem": cert_pem, "keyPem": key_pem}}
     yield "kind-provided", {**kind, "caRotation": {"newRoot": "root-2", "stage": "trust"}, "caProvidedRoots": provided}
     intermediates = {c["name"]: offline_intermediate(cert_pem, key_pem, c["name"]) for c in kind["clusters"]}
     anchor = {"root": {"certPem": cert_pem}}
     yield "kind-intermediates", {**kind, "caProvidedRoots": anchor, "caProvidedIntermediates": intermediates}
+    # Intermediates read from Secrets Manager (through a provider of the secret's region) and Key Vault.
+    by_name = {"kind-1": {"secretsManager": STORED_ARN}, "kind-2": {"keyVault": STORED_URL}}
+    yield "kind-stored", {**kind, "caProvidedRoots": anchor, "caProvidedIntermediates": by_name}
+
+
+STORED_ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:kind-1"
+STORED_URL = "https://meshca.vault.azure.net/secrets/kind-2"
+
+
+def stores(config: dict[str, Any]) -> tuple[SecretsManager, KeyVault]:
+    """Secrets Manager and Key Vault holding the intermediates ``config`` names there."""
+    by_name = config.get("caProvidedIntermediates", {})
+    in_manager = {v["secretsManager"]: json.dumps(intermediate(c)) for c, v in by_name.items() if "secretsManager" in v}
+    in_vault = {v["keyVault"].rsplit("/", 1)[1]: json.dumps(intermediate(c)) for c, v in by_name.items() if "keyVault" in v}
+    return SecretsManager(in_manager), KeyVault({"https://meshca.vault.azure.net": in_vault})
+
+
+@functools.cache
+def intermediate(cluster: str) -> dict[str, str]:
+    return offline_intermediate(*ROOT, cluster)
+
+
+ROOT = offline_root()
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +98,11 @@ def runs() -> list[tuple[dict[str, Any], StackRun]]:
         (
             config,
             run_program(
-                config, stack=label.split("-")[0], secret_keys=[k for k in ("caProvidedRoots", "caProvidedIntermediates") if k in config]
+                config,
+                stack=label.split("-")[0],
+                secret_keys=[k for k in ("caProvidedRoots", "caProvidedIntermediates") if k in config],
+                secrets_manager=stores(config)[0],
+                key_vault=stores(config)[1],
             ),
         )
         for label, config in variants()
@@ -81,7 +111,7 @@ def runs() -> list[tuple[dict[str, Any], StackRun]]:
 
 def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dict[str, Any], StackRun]]) -> None:
     for config, run in runs:
-        plan = planned(config)
+        plan = planned(config, readers(*stores(config)))
         names = {(p.urn_type, p.name) for p in plan.names}
         assert registered(run) - names == set(), "registered but not planned"
         unregistered = {p.template for p in plan.names if (p.urn_type, p.name) not in registered(run)}
@@ -89,7 +119,12 @@ def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dic
 
 
 def test_every_template_names_a_resource_of_some_variant(runs: list[tuple[dict[str, Any], StackRun]]) -> None:
-    used = {p.template for config, run in runs for p in planned(config).names if (p.urn_type, p.name) in registered(run)}
+    used = {
+        p.template
+        for config, run in runs
+        for p in planned(config, readers(*stores(config))).names
+        if (p.urn_type, p.name) in registered(run)
+    }
     assert [t.pattern for t in TEMPLATES if t not in used] == []
 
 

@@ -161,9 +161,12 @@ CA_PROVIDED_INTERMEDIATES = Field(
     "caProvidedIntermediates",
     ValueTree(),
     "Every cluster's intermediate CA, signed by your offline root, by cluster: {<cluster>: {certPem, keyPem, chainPem}} "
-    "(chainPem: the intermediate, its issuers, the root), set as a secret. Then no root key is in the stack: give the "
-    "roots' certificates alone in caProvidedRoots. Checked before anything: CA:TRUE, keyCertSign, its own key, signed "
-    "by the signing root, names the cluster, valid and outside its renewal window (caIntermediateEarlyRenewalHours).",
+    "(chainPem: the intermediate, its issuers, the root), set as a secret; or read on every run from a secret store: "
+    "{secretsManager: <secret ARN>} or {keyVault: https://<vault>.vault.azure.net/secrets/<name>[/<version>]}, whose "
+    "value is that JSON object or a PEM bundle (key, certificate, issuers up to the root). Then no root key is in the "
+    "stack: give the roots' certificates alone in caProvidedRoots. Checked before anything: CA:TRUE, keyCertSign, its own "
+    "key, signed by the signing root, names the cluster, valid and outside its renewal window "
+    "(caIntermediateEarlyRenewalHours).",
     default={},
 )
 READER_TOKEN_GENERATION = Field(

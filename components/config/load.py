@@ -63,7 +63,8 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -
     prefix = f"{PROJECT}:"
     keys = [*declared, *(k.removeprefix(prefix) for k in present if k.startswith(prefix) and k.removeprefix(prefix) not in declared)]
     try:
-        spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms)
+        readers = {p.secret_store.field: p.secret_store.open() for p in platforms if p.secret_store is not None}
+        spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms, readers)
     except ConfigError as error:
         raise ConfigError([*unread, *error.problems]) from None
     unread += plain_key_problems(spec)
@@ -83,10 +84,11 @@ def _stack_keys() -> list[str]:
 
 def plain_key_problems(spec: MeshSpec) -> list[Problem]:
     """Provided roots and intermediates hold private keys: their config keys must be secrets
-    (encrypted in the stack file). A root given as a certificate alone holds none."""
+    (encrypted in the stack file). A root given as a certificate alone holds none, nor does an
+    intermediate read from a secret store."""
     holding = {
         "caProvidedRoots": any(root.key_pem is not None for root in spec.ca.provided.values()),
-        "caProvidedIntermediates": bool(spec.ca.intermediates),
+        "caProvidedIntermediates": any(given.stored_at is None for given in spec.ca.intermediates.values()),
     }
     return [
         Problem(

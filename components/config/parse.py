@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from ipaddress import IPv4Network
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 
@@ -33,8 +33,10 @@ from components.config.provided import (
     ProvidedRoot,
     check_provided_intermediate,
     check_provided_root,
+    stored_intermediate,
 )
 from components.config.rules import check_mesh
+from components.config.stores import Readers, SecretStore, StoredAt, StoreReadError
 from components.istio.owned import PROGRAM_OWNED_ISTIOD_VALUES
 
 CONFIG_WHAT = "the istio-multicluster config"
@@ -46,8 +48,10 @@ def project_fields(platforms: Sequence[PlatformConfig]) -> list[Field[Any]]:
     return [*d.MESH_FIELDS, d.clusters_field(names), *(f for p in platforms for f in p.mesh_fields)]
 
 
-def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfig]) -> MeshSpec:
-    """Parse and validate the project's config (keys without the project prefix).
+def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfig], readers: Readers | None = None) -> MeshSpec:
+    """Parse and validate the project's config (keys without the project prefix). ``readers`` read
+    the platforms' secret stores by field (``secretsManager``: ...) where the config names a secret
+    in one (default none: every such reference is refused as unreadable).
 
     Raises ``ConfigError`` listing every problem found; returns a fully valid ``MeshSpec``.
     """
@@ -73,7 +77,8 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     clouds: dict[int, str] = {}
     clusters = [c for entry in entries if (c := _cluster(entry.index, entry, platforms, names, clouds, owned)) is not None]
     if ca is not None:
-        ca = provided_intermediates(root, ca, [c.value.name for c in clusters])
+        stores = [p.secret_store for p in platforms if p.secret_store is not None]
+        ca = provided_intermediates(root, ca, [c.value.name for c in clusters], stores, readers or {})
     root.reject_unknown()
     listed = raw.get("clusters")
     count = len(listed) if isinstance(listed, list) else 0
@@ -226,9 +231,12 @@ def _at(key: str, name: str) -> str:
     return f"{key}{step}" if step.startswith("[") else f"{key}.{step}"
 
 
-def provided_intermediates(root: Reader, ca: CaSpec, clusters: Sequence[str]) -> CaSpec | None:
+def provided_intermediates(
+    root: Reader, ca: CaSpec, clusters: Sequence[str], stores: Sequence[SecretStore], readers: Readers
+) -> CaSpec | None:
     """``ca`` with the intermediates the config provides, checked (``None`` when refused): every
-    cluster's or none; then no root is generated, and the signing root's certificate signed each."""
+    cluster's or none, each given or read from a platform's secret store (``stores``, read with
+    ``readers``); then no root is generated, and the signing root's certificate signed each."""
     raw = root.value(d.CA_PROVIDED_INTERMEDIATES) or {}
     key = d.CA_PROVIDED_INTERMEDIATES.key
     if not raw:
@@ -241,6 +249,34 @@ def provided_intermediates(root: Reader, ca: CaSpec, clusters: Sequence[str]) ->
             )
             return None
         return ca
+    if not _intermediates_fit(root, ca, raw, clusters):
+        return None
+    signer = x509.load_pem_x509_certificate(ca.provided[ca.signer].cert_pem.encode())
+    now = datetime.datetime.now(datetime.UTC)
+    found: dict[str, ProvidedIntermediate] = {}
+    for name in clusters:
+        at = _at(key, name)
+        given = _given_intermediate(root, raw[name], at, stores, readers)
+        if given is None:
+            continue
+        entry, stored_at = given
+        provided, problems = check_provided_intermediate(name, entry, signer, now, ca.intermediate_early_renewal_hours, stored_at)
+        for sub, code, message in problems:
+            if stored_at is None:
+                root.fail(f"{at}.{sub}", code, message)
+            else:
+                root.fail(f"{at}.{stored_at.field}", code, f"the stored {sub} {message}")
+        if provided is not None:
+            found[name] = provided
+    if len(found) != len(clusters):
+        return None
+    return dataclasses.replace(ca, intermediates=found)
+
+
+def _intermediates_fit(root: Reader, ca: CaSpec, raw: Mapping[str, object], clusters: Sequence[str]) -> bool:
+    """Whether provided intermediates fit the mesh: one per cluster, every root provided, and no root
+    key, which would sign nothing. Each misfit is reported."""
+    key = d.CA_PROVIDED_INTERMEDIATES.key
     problems_before = len(root.problems)
     for name in [c for c in clusters if c not in raw]:
         root.fail(_at(key, name), "ca-provided-missing", f"is missing: give every cluster's intermediate, or none ({name} has none)")
@@ -254,24 +290,41 @@ def provided_intermediates(root: Reader, ca: CaSpec, clusters: Sequence[str]) ->
             "ca-provided-unused",
             "signs nothing: the intermediates are provided; remove it and keep the root's key offline",
         )
-    if len(root.problems) > problems_before:
+    return len(root.problems) == problems_before
+
+
+def _given_intermediate(
+    root: Reader, entry: object, at: str, stores: Sequence[SecretStore], readers: Readers
+) -> tuple[dict[str, str], StoredAt | None] | None:
+    """A cluster's intermediate as ``{certPem, keyPem, chainPem}`` and where it was read from (``None``:
+    given inline); ``None`` when the entry is refused (the problem is reported)."""
+    if _shaped(entry, {CERT_PEM, KEY_PEM, CHAIN_PEM}):
+        return cast(dict[str, str], entry), None
+    by_field = {s.field: s for s in stores}
+    named = [f for f in entry if f in by_field] if isinstance(entry, dict) else []
+    if not isinstance(entry, dict) or len(entry) != 1 or len(named) != 1:
+        forms = " or ".join(f"{{{s.field}: {s.example}}}" for s in stores)
+        root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}, {KEY_PEM}, {CHAIN_PEM}}}, PEM text each, or {forms}")
         return None
-    signer = x509.load_pem_x509_certificate(ca.provided[ca.signer].cert_pem.encode())
-    now = datetime.datetime.now(datetime.UTC)
-    found: dict[str, ProvidedIntermediate] = {}
-    for name in clusters:
-        entry, at = raw[name], _at(key, name)
-        if not _shaped(entry, {CERT_PEM, KEY_PEM, CHAIN_PEM}):
-            root.fail(at, "ca-provided-shape", f"must be {{{CERT_PEM}, {KEY_PEM}, {CHAIN_PEM}}}, PEM text each")
-            continue
-        provided, problems = check_provided_intermediate(name, entry, signer, now, ca.intermediate_early_renewal_hours)
-        for sub, code, message in problems:
-            root.fail(f"{at}.{sub}", code, message)
-        if provided is not None:
-            found[name] = provided
-    if len(found) != len(clusters):
+    store = by_field[named[0]]
+    reference, field_at = entry[store.field], f"{at}.{store.field}"
+    problem = store.reference_problem(reference) if isinstance(reference, str) else "must be text"
+    if problem is not None:
+        root.fail(field_at, "ca-provided-store", f"{problem}; for example {store.example}")
         return None
-    return dataclasses.replace(ca, intermediates=found)
+    reader = readers.get(store.field)
+    try:
+        if reader is None:
+            raise StoreReadError(f"cannot be read: this run has no {store.field} reader")
+        text = reader(reference)
+    except StoreReadError as error:
+        root.fail(field_at, "ca-provided-store", str(error))
+        return None
+    found, why = stored_intermediate(text)
+    if found is None:
+        root.fail(field_at, "ca-provided-store", f"{why}; store that")
+        return None
+    return found, StoredAt(store.field, reference)
 
 
 def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:

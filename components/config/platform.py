@@ -18,6 +18,7 @@ from components.config.fields import Field, Reader
 from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, MeshSpec, Topology
 from components.config.names import NamePlan
 from components.config.problems import Owner, Problems
+from components.config.stores import SecretStore
 
 T = TypeVar("T")
 
@@ -202,6 +203,11 @@ class PlatformConfig(Protocol):
     @property
     def exposure_limits(self) -> ExposureLimits | None:
         """Its limits on internet-facing ranges; ``None``: it sets none."""
+        ...
+
+    @property
+    def secret_store(self) -> SecretStore | None:
+        """Its secret store, which provided intermediates may be read from; ``None``: it has none."""
         ...
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:

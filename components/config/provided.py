@@ -3,7 +3,9 @@
 - Roots (``caProvidedRoots``): a certificate and its key, signing the intermediates as a
   generated root does; or a certificate alone, a trust anchor whose intermediates are provided.
 - Intermediates (``caProvidedIntermediates``), one per cluster, signed by the user's offline root:
-  then no root key exists anywhere in the stack, as Istio recommends.
+  then no root key exists anywhere in the stack, as Istio recommends. Each is given in the config,
+  or read from a platform's secret store (``components.config.stores``) in one of two forms
+  (``stored_intermediate``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
+import json
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from components.config.stores import StoredAt
 
 CERT_PEM = "certPem"
 KEY_PEM = "keyPem"
@@ -50,12 +56,14 @@ class ProvidedIntermediate:
         key_pem: its private key (PEM; a secret).
         chain_pem: the certificate, then its issuers up to the root (PEM): Istio's cert-chain.pem.
         not_after: the end of its validity (UTC).
+        stored_at: the secret it was read from; ``None``: given in the config (default).
     """
 
     cert_pem: str
     key_pem: str
     chain_pem: str
     not_after: datetime.datetime
+    stored_at: StoredAt | None = None
 
 
 Found = tuple[x509.Certificate | None, list[tuple[str, str, str]]]
@@ -99,7 +107,12 @@ def check_provided_root(
 
 
 def check_provided_intermediate(
-    cluster: str, given: dict[str, str], signer: x509.Certificate, now: datetime.datetime, early_hours: int
+    cluster: str,
+    given: dict[str, str],
+    signer: x509.Certificate,
+    now: datetime.datetime,
+    early_hours: int,
+    stored_at: StoredAt | None = None,
 ) -> tuple[ProvidedIntermediate | None, list[tuple[str, str, str]]]:
     """A cluster's intermediate, or the problems that refuse it: a CA allowed to sign, its own key,
     signed by ``signer`` (the root that signs in this stage) with a chain that says so, naming the
@@ -127,7 +140,41 @@ def check_provided_intermediate(
         )
     if problems:
         return None, problems
-    return ProvidedIntermediate(given[CERT_PEM], given[KEY_PEM], given[CHAIN_PEM], end), []
+    return ProvidedIntermediate(given[CERT_PEM], given[KEY_PEM], given[CHAIN_PEM], end, stored_at), []
+
+
+# A PEM private key block of any kind (PKCS#8, PKCS#1 RSA, SEC1 EC).
+PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
+
+
+def stored_intermediate(text: str) -> tuple[dict[str, str] | None, str]:
+    """A stored intermediate as ``{certPem, keyPem, chainPem}``, or why the text is none.
+
+    Two forms: JSON with those three fields (a Secrets Manager key/value secret), or a PEM bundle,
+    its key and then the certificate and its issuers up to the root, which is how Key Vault gives a
+    certificate imported with its key and chain (the secret of a certificate, PEM content type).
+    """
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return _pem_bundle(text)
+    fields = {CERT_PEM, KEY_PEM, CHAIN_PEM}
+    if not isinstance(value, dict) or set(value) != fields or not all(isinstance(v, str) for v in value.values()):
+        return None, f"holds JSON that is not {{{CERT_PEM}, {KEY_PEM}, {CHAIN_PEM}}}, PEM text each"
+    return {k: str(v) for k, v in value.items()}, ""
+
+
+def _pem_bundle(text: str) -> tuple[dict[str, str] | None, str]:
+    form = "neither JSON {certPem, keyPem, chainPem} nor a PEM bundle (the key, the certificate, its issuers up to the root)"
+    keys = [m.group(0) for m in PRIVATE_KEY_BLOCK.finditer(text)]
+    try:
+        certs = x509.load_pem_x509_certificates(text.encode())
+    except ValueError:
+        return None, f"holds {form}"
+    if len(keys) != 1:
+        return None, f"holds a PEM bundle with {len(keys)} private keys; it needs the intermediate's alone"
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in certs]
+    return {CERT_PEM: pems[0], KEY_PEM: keys[0] + "\n", CHAIN_PEM: "".join(pems)}, ""
 
 
 def _names_in(cert: x509.Certificate) -> set[str]:

@@ -20,10 +20,10 @@ import datetime
 import json
 import os
 import sys
-from collections.abc import Mapping
 
 from azure.core.credentials import AccessToken, TokenCredential
 
+from components.entra import credential
 from components.k8s.kubeconfig import PROJECT_PYTHON, exec_credential
 
 AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -38,18 +38,6 @@ def aks_token(credential: TokenCredential) -> AccessToken:
 def exec_command() -> tuple[str, list[str]]:
     """The command and arguments a kubeconfig runs to get a token for an Entra ID AKS cluster."""
     return PROJECT_PYTHON, ["-m", "components.k8s.aks_token"]
-
-
-def credential(environment: Mapping[str, str]) -> TokenCredential:
-    """The federated credential that the azure-native provider uses too when ``ARM_USE_OIDC`` gives
-    a token in ``ARM_OIDC_TOKEN`` (a Pulumi ESC or Deployments OIDC login), else azure-identity's
-    default chain."""
-    from azure.identity import ClientAssertionCredential, DefaultAzureCredential  # noqa: PLC0415 - only when the command runs
-
-    token = environment.get("ARM_OIDC_TOKEN")
-    if environment.get("ARM_USE_OIDC") == "true" and token:
-        return ClientAssertionCredential(environment["ARM_TENANT_ID"], environment["ARM_CLIENT_ID"], lambda: token)
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
 def main() -> None:

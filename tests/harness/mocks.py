@@ -26,22 +26,16 @@ import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from tests.harness import tls_mock
+from tests.harness.accounts import ACCOUNT, DEPLOYER_OBJECT_ID, DEPLOYER_ROLE, DEPLOYER_SESSION, SUBSCRIPTION, TENANT
 from tests.harness.engine import Prior
 from tests.harness.monitor import RecordingMonitor, unwrap_secrets
-
-SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-TENANT = "11111111-1111-1111-1111-111111111111"
-ACCOUNT = "123456789012"
-# Who runs Pulumi in the Entra tenant: an object id, a GUID.
-DEPLOYER_OBJECT_ID = "0b5e7c2d-3f4a-4b6c-8d9e-1a2b3c4d5e6f"
-# Who runs Pulumi in the AWS account: a CI role with a path, through an assumed-role session.
-DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ci/deployer"
-DEPLOYER_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci"
+from tests.harness.stores import SecretsManager
 
 Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
 TLS = "tls:"
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 RANDOM_STRING = "random:index/randomString:RandomString"
+SECRET_VERSION = "aws:secretsmanager/getSecretVersion:getSecretVersion"
 
 
 def digest(*parts: str, length: int = 8) -> str:
@@ -94,6 +88,8 @@ class MeshMocks(Mocks):
         # pulumi:pulumi:readStackOutputs answers with them), and the stack they belong to.
         self.previous_outputs: dict[str, Any] = {}
         self.stack_name = ""
+        # Secrets Manager's secrets, which the program may read provided intermediates from.
+        self.secrets_manager = SecretsManager()
         self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
@@ -152,6 +148,8 @@ class MeshMocks(Mocks):
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == SECRET_VERSION:
+            return self.secrets_manager.answer(args, self._provider_state(args.provider or "").get("region", ""))
         # The MockMonitor iterates the failures list, so "no failures" is [] (None crashes it).
         handler = self._invokes.get(args.token)
         return (handler(args) if handler else {}), []

@@ -6,6 +6,7 @@ from typing import Any
 
 from components.config.names import NamePlan
 from components.config.parse import parse_mesh_spec, resource_names
+from components.config.stores import Readers
 from components.platforms import platform_configs
 from tests.harness.program import StackRun
 
@@ -18,8 +19,9 @@ def registered(run: StackRun) -> set[tuple[str, str]]:
     return {(urn_type(r.urn), r.name) for r in run.resources}
 
 
-def planned(config: dict[str, Any]) -> NamePlan:
-    return resource_names(parse_mesh_spec(config, PLATFORMS), PLATFORMS)
+def planned(config: dict[str, Any], readers: Readers | None = None) -> NamePlan:
+    """The plan of ``config``, whose store references ``readers`` read (default none)."""
+    return resource_names(parse_mesh_spec(config, PLATFORMS, readers), PLATFORMS)
 
 
 # Words the program joins names with, and names that end or start in them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import runpy
+import unittest.mock
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.platforms.azure import ca_store
 from tests.harness import engine
 from tests.harness.engine import Prior
 from tests.harness.mocks import MeshMocks
 from tests.harness.monitor import RecordingMonitor, Registered
+from tests.harness.stores import KeyVault, SecretsManager
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "istio-multicluster"
@@ -158,6 +161,8 @@ def run_program(
     namespaced: Mapping[str, str] | None = None,
     previous_outputs: Mapping[str, Any] | None = None,
     secret_keys: Sequence[str] = (),
+    secrets_manager: SecretsManager | None = None,
+    key_vault: KeyVault | None = None,
 ) -> StackRun:
     """Run ``__main__.py`` (or ``program``) with the given config values; see ``stack_config``.
 
@@ -165,11 +170,13 @@ def run_program(
     that fail, with their pods' message; ``namespaced`` adds config keys as the CLI passes them,
     ``namespace:key`` -> text (a provider's, or a misspelt project namespace); ``previous_outputs``
     the stack outputs of the last completed update (``StackRun.outputs``), which the program reads
-    back (default none: a new stack); ``secret_keys`` the project keys set with ``--secret``. Exceptions the program
+    back (default none: a new stack); ``secret_keys`` the project keys set with ``--secret``;
+    ``secrets_manager`` and ``key_vault`` the secrets the program may read (default none). Exceptions the program
     raises (a ``ConfigError``, say) propagate unchanged; a failure the engine would report raises
     ``UpdateFailed``.
     """
     mocks = mocks or MeshMocks()
+    mocks.secrets_manager = secrets_manager or SecretsManager()
     mocks.previous_outputs = dict(previous_outputs or {})
     mocks.stack_name = f"{ORGANIZATION}/{PROJECT}/{stack}"
     monitor = RecordingMonitor(mocks, preview=preview, state=state, job_failures=dict(job_failures or {}))
@@ -192,8 +199,10 @@ def run_program(
         exports = cast(dict[str, Any], massage(getattr(root, "outputs", {}), []))
         root.register_outputs(exports)
 
+    vault = key_vault or KeyVault({})
     try:
-        _sync_await(run_pulumi_func(body))
+        with unittest.mock.patch.object(ca_store, "vault_client", vault.client):
+            _sync_await(run_pulumi_func(body))
     finally:
         # Before any other error of the run: the engine refuses a duplicate when it is registered.
         if monitor.duplicate_urns:

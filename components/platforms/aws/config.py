@@ -50,8 +50,10 @@ from components.config.platform import AllowList, EgressSource, Entry, ExposureL
 from components.config.problems import Owner, Problems
 from components.config.repeats import counted_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
+from components.config.stores import SecretStore
 from components.istio.facts import WEBHOOK_PORTS
 from components.platforms.aws import names
+from components.platforms.aws.ca_store import SECRETS_MANAGER, secret_region
 from components.platforms.aws.cli import aws_cli_problem
 
 NAME = "aws"
@@ -439,6 +441,8 @@ class AwsConfig:
     # (pkg/service/model_build_managed_sg.go), which takes 60 inbound rules by default, and the
     # east-west gateway's Service has 4 ports (15021, 15443, 15012, 15017): 15 ranges.
     exposure_limits = ExposureLimits(api_ranges=40, own_egress=False, gateway_ranges=60 // 4)
+    # Provided intermediates may be read from it (caProvidedIntermediates).
+    secret_store: SecretStore | None = SECRETS_MANAGER
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """A VPC's NAT Elastic IPs: one, or one per zone with ``nat: per-az``; its clusters share them."""
@@ -457,7 +461,14 @@ class AwsConfig:
         return sources
 
     def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
-        """The network, each EKS cluster, the rules between them and the CA copies."""
+        """The providers that read provided intermediates, the network, each EKS cluster, the rules
+        between them and the CA copies."""
+        for region in dict.fromkeys(
+            secret_region(given.stored_at.reference)
+            for given in mesh.ca.intermediates.values()
+            if given.stored_at is not None and given.stored_at.field == SECRETS_MANAGER.field
+        ):
+            plan.add(names.CA_STORE_PROVIDER, region=region)
         clusters = mesh.on(NAME)
         if not clusters:
             return

@@ -13,6 +13,10 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
+# Reads provided intermediates from Secrets Manager before any resource (components/platforms/aws/ca_store.py).
+CA_STORE_PROVIDER = NameTemplate(
+    "pulumi:providers:aws", "ca-store-{region}", "the AWS provider that reads provided intermediates in {region}"
+)
 NETWORK = NameTemplate("istio-multicluster:aws:Network", "aws", "the AWS network")
 REGION_PROVIDER = NETWORK.child("pulumi:providers:aws", "{network}-{region}", "the AWS provider of {region}")
 VPC = NETWORK.child("aws:ec2/vpc:Vpc", "{network}-{vpc}-vpc", "vpc {vpc}")

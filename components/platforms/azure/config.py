@@ -31,8 +31,10 @@ from components.config.platform import AllowList, EgressSource, Entry, ExposureL
 from components.config.problems import Problems
 from components.config.repeats import counted_repeats, later_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
+from components.config.stores import SecretStore
 from components.istio.facts import CA_CERT, CA_FILES, CA_KEY, CERT_CHAIN, istiod_service
 from components.platforms.azure import names
+from components.platforms.azure.ca_store import KEY_VAULT
 
 NAME = "azure"
 AZURE_REGION = re.compile(r"[a-z][a-z0-9]*")
@@ -573,6 +575,8 @@ class AzureConfig:
     # AKS takes at most 200 authorized IP ranges; the program lists the cluster's own outbound IP
     # too. Azure's security rules take address lists, so the gateway's ranges have no such limit.
     exposure_limits = ExposureLimits(api_ranges=200, own_egress=True)
+    # Provided intermediates may be read from it (caProvidedIntermediates).
+    secret_store: SecretStore | None = KEY_VAULT
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """Each cluster's one outbound public IP."""

@@ -21,6 +21,7 @@ from components.config.platform import AllowList, EgressSource, Entry, ParsedMes
 from components.config.problems import Problems
 from components.config.repeats import later_repeats
 from components.config.rules import report_overlaps
+from components.config.stores import SecretStore
 from components.platforms.existing import names
 
 NAME = "existing"
@@ -229,6 +230,8 @@ class ExistingConfig:
 
     # The program does not manage an existing cluster's API endpoint or load balancer.
     exposure_limits = None
+    # An existing cluster brings no secret store of its own.
+    secret_store: SecretStore | None = None
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """The declared ranges, each one range in the other clusters' lists."""
