@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from components.istio.values import CA_BUNDLE_ANNOTATION
+from components.istio.values import CA_BUNDLE_ANNOTATION, CA_CHAIN_ANNOTATION
 from tests.harness.program import StackRun
 
 # A canary upgrade in progress: two adjacent minors, the default tag on the older.
@@ -116,3 +116,18 @@ def ca_bundle_annotation(run: StackRun, roots: tuple[str, ...] = ("root",)) -> d
     certs = [run.named("mesh-ca-root-cert" if root == "root" else f"mesh-ca-root-{root}-cert").outputs["certPem"] for root in roots]
     digest = hashlib.sha256("".join(certs).encode()).hexdigest()
     return {"podAnnotations": {CA_BUNDLE_ANNOTATION: digest}}
+
+
+def root_pem(run: StackRun, root: str = "root") -> str:
+    return str(run.named("mesh-ca-root-cert" if root == "root" else f"mesh-ca-root-{root}-cert").outputs["certPem"])
+
+
+def gateway_ca_annotations(run: StackRun, issuer: str, roots: tuple[str, ...] = ("root",), signer: str = "root") -> dict[str, str]:
+    """The pod annotations of a gateway whose certificates ``issuer``'s istiod signs: the digests of
+    the bundle of ``roots`` and of the chain, issuer's intermediate then ``signer``'s certificate."""
+    bundle = "".join(root_pem(run, root) for root in roots)
+    chain = str(run.named(f"mesh-ca-{issuer}-cert").outputs["certPem"]) + root_pem(run, signer)
+    return {
+        CA_BUNDLE_ANNOTATION: hashlib.sha256(bundle.encode()).hexdigest(),
+        CA_CHAIN_ANNOTATION: hashlib.sha256(chain.encode()).hexdigest(),
+    }

@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from components.config.mesh_names import ProbeSet
 from components.mesh.check import CLASSIC_SIDECAR, probe_script
 from tests.configs import AKS, EKS, OPERATORS, parse, problems_of, two_azure
-from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING, ca_bundle_annotation, istiod_identity
+from tests.expected import AKS_EGRESS, EKS_EGRESS, NLB_INTERNET_FACING, ca_bundle_annotation, gateway_ca_annotations, istiod_identity
 from tests.harness.changes import Changes, changes
 from tests.harness.program import StackRun, run_stack, stack_config
 from tests.harness.teardown import load_balancers_left_at_destroy
@@ -96,7 +96,13 @@ def test_the_east_west_gateway_is_an_hbone_gateway_api_gateway(ambient: StackRun
             "labels": {"topology.istio.io/network": f"network{index}", "istio.io/rev": "1-30-3"},
             "annotations": {"pulumi.com/waitFor": "condition=Programmed"},
         }
-        assert gateway.inputs["spec"] == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER]}
+        # Its pods roll with the CA: it terminates HBONE with its own certificate.
+        infrastructure = {"annotations": gateway_ca_annotations(ambient, cluster)}
+        assert gateway.inputs["spec"] == {
+            "gatewayClassName": "istio-east-west",
+            "listeners": [HBONE_LISTENER],
+            "infrastructure": infrastructure,
+        }
         assert gateway.provider_urn == ambient.named(f"{cluster}-provider").urn
     # No sidecar-mode gateway release, no cross-network Gateway.
     assert not [r.name for r in ambient.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs.get("chart") == "gateway"]
@@ -160,7 +166,8 @@ def eks_ambient() -> StackRun:
 
 def test_ambient_on_eks_puts_the_load_balancer_annotations_on_the_gateways_infrastructure(eks_ambient: StackRun) -> None:
     spec = eks_ambient.named("cluster-1-istio-eastwest").inputs["spec"]
-    assert spec == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER], "infrastructure": {"annotations": INTERNAL_NLB}}
+    annotations = {**INTERNAL_NLB, **gateway_ca_annotations(eks_ambient, "cluster-1")}
+    assert spec == {"gatewayClassName": "istio-east-west", "listeners": [HBONE_LISTENER], "infrastructure": {"annotations": annotations}}
     # The controller must run before istiod deploys the Gateway's Service.
     assert eks_ambient.needs("cluster-1-istio-eastwest", "cluster-1-aws-load-balancer-controller")
 
@@ -193,7 +200,7 @@ def test_ambient_across_clouds_gives_the_gateways_service_its_source_ranges() ->
         assert options.inputs["data"] == {"service": f"spec:\n  loadBalancerSourceRanges:\n  - {peer}\n"}
         gateway = run.named(f"{cluster}-istio-eastwest")
         assert gateway.inputs["spec"]["infrastructure"] == {
-            "annotations": service_annotations,
+            "annotations": {**service_annotations, **gateway_ca_annotations(run, cluster)},
             "parametersRef": {"group": "", "kind": "ConfigMap", "name": "istio-eastwest-options"},
         }
         assert run.needs(gateway.name, options.name)

@@ -10,7 +10,7 @@ import yaml
 from components.platforms.azure.cluster import system_identity
 from components.platforms.azure.keyvault import vault_uri
 from tests.configs import three_clusters
-from tests.expected import istiod_values_from_vault
+from tests.expected import gateway_ca_annotations, istiod_values_from_vault
 from tests.harness.changes import changes
 from tests.harness.program import StackRun, run_stack, stack_config
 
@@ -289,7 +289,8 @@ def test_aks_stack_runs_revisioned_istio_with_ingress_and_the_mesh_check(aks_run
     assert istiod["values"] == istiod_values_from_vault(aks_run, "westeurope-aks")
     ingress = aks_run.named("eastus-aks-istio-ingress").inputs
     # Public: no internal-LB annotation.
-    assert ingress["values"] == {"name": "istio-ingressgateway", "podAnnotations": {"istio-multicluster/revision": "1-30-3"}}
+    annotations = {"istio-multicluster/revision": "1-30-3", **gateway_ca_annotations(aks_run, "eastus-aks")}
+    assert ingress["values"] == {"name": "istio-ingressgateway", "podAnnotations": annotations}
     assert aks_run.named("eastus-aks-istio-istio-ingress").inputs["metadata"]["labels"] == {"istio-injection": "enabled"}
     jobs = sorted(r.name for r in aks_run.of_type("kubernetes:batch/v1:Job"))
     assert jobs == ["mesh-check-eastus-aks-probe", "mesh-check-westeurope-aks-probe"]

@@ -124,6 +124,8 @@ def test_in_the_cloud_stacks_a_validity_edit_rewrites_the_ca_copies() -> None:
     moved = run_stack("aks", {"caRootValidityHours": 80000}, state=aks.state())
     clusters = ("westeurope-aks", "eastus-aks")
     assert changes(aks, moved) == Changes(
-        update=named(["mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain", *ISTIODS], clusters) | {"mesh-vault-mesh-root-cert"},
+        # The ingress gateways roll with the CA's certificates.
+        update=named(["mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain", "{c}-istio-ingress", *ISTIODS], clusters)
+        | {"mesh-vault-mesh-root-cert"},
         replace=named(FROM_VAULT_REISSUED, clusters) | {"mesh-ca-root-cert"},
     )

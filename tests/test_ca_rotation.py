@@ -36,6 +36,8 @@ STAGES = ("trust", "issue", "retire")
 CACERTS = ("{c}-istio-cacerts",)
 PROBES = ("mesh-check-{c}-probe",)
 ISTIODS = ("{c}-istio-istiod-1-30-3",)
+# The ingress gateways, which roll with the CA (they open mesh mTLS).
+INGRESS = ("{c}-istio-ingress",)
 NEW_ROOT = frozenset({"mesh-ca-root-root-2-key", "mesh-ca-root-root-2-cert"})
 OLD_ROOT = frozenset({"mesh-ca-root-key", "mesh-ca-root-cert"})
 
@@ -300,14 +302,15 @@ def test_the_key_vault_copies_follow_each_stage_and_istiod_reads_them() -> None:
     clusters = ("westeurope-aks", "eastus-aks")
     probes = named(("mesh-check-{c}-probe",), clusters)
     found = stage_changes("aks", {"caDelivery": "keyVault"})
-    bundle = named(ISTIODS, clusters) | {"mesh-vault-mesh-root-cert"}
+    # The ingress gateways roll at every stage: new roots to trust, or a new chain to present.
+    bundle, ingress = named(ISTIODS, clusters) | {"mesh-vault-mesh-root-cert"}, named(INGRESS, clusters)
     assert found == {
-        "trust": Changes(create=NEW_ROOT, update=bundle, replace=probes),
+        "trust": Changes(create=NEW_ROOT, update=bundle | ingress, replace=probes),
         "issue": Changes(
-            update=named(("mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain"), clusters),
+            update=named(("mesh-vault-{c}-ca-cert", "mesh-vault-{c}-cert-chain"), clusters) | ingress,
             replace=probes | named(("mesh-ca-{c}-cert",), clusters),
         ),
-        "retire": Changes(update=bundle, replace=probes, delete=OLD_ROOT),
+        "retire": Changes(update=bundle | ingress, replace=probes, delete=OLD_ROOT),
     }
 
 
@@ -317,10 +320,11 @@ def test_the_secrets_manager_copies_follow_each_stage() -> None:
     root_copy = {"mesh-secrets-root-cert (SecretVersion)"}
     found = stage_changes("eks", {})
     copies = named(("mesh-secrets-{c}-ca-cert (SecretVersion)", "mesh-secrets-{c}-cert-chain (SecretVersion)"), clusters)
+    ingress = named(INGRESS, clusters)
     assert found == {
-        "trust": Changes(create=NEW_ROOT, update=named(ISTIODS, clusters) | cacerts, replace=probes | root_copy),
-        "issue": Changes(update=cacerts, replace=probes | copies | named(("mesh-ca-{c}-cert",), clusters)),
-        "retire": Changes(update=named(ISTIODS, clusters) | cacerts, replace=probes | root_copy, delete=OLD_ROOT),
+        "trust": Changes(create=NEW_ROOT, update=named(ISTIODS, clusters) | cacerts | ingress, replace=probes | root_copy),
+        "issue": Changes(update=cacerts | ingress, replace=probes | copies | named(("mesh-ca-{c}-cert",), clusters)),
+        "retire": Changes(update=named(ISTIODS, clusters) | cacerts | ingress, replace=probes | root_copy, delete=OLD_ROOT),
     }
 
 

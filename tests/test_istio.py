@@ -9,7 +9,7 @@ import pytest
 
 from components.mesh.istio import deep_merge
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, ca_bundle_annotation, istiod_identity, service_client, tag_webhooks
+from tests.expected import CANARY, ca_bundle_annotation, gateway_ca_annotations, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program
 from tests.programs import mesh_program
 
@@ -61,6 +61,7 @@ def test_releases_are_named_pinned_and_from_istios_repository(multi: StackRun) -
     assert releases["c2-istio-eastwest"]["values"] == {
         "name": "istio-eastwestgateway",
         "networkGateway": "network2",
+        # Not rolled with the CA: it passes mesh mTLS through.
         "podAnnotations": {"istio-multicluster/revision": "1-30-3"},
         "service": {"annotations": {"example.com/lb": "internal"}},
     }
@@ -179,7 +180,9 @@ def test_ingress_gateway_in_an_injection_enabled_namespace_after_the_default_tag
     )
     assert ingress.inputs["values"] == {
         "name": "istio-ingressgateway",
-        "podAnnotations": {"istio-multicluster/revision": "1-30-3"},
+        "podAnnotations": {"istio-multicluster/revision": "1-30-3", **gateway_ca_annotations(run, "c1")},
         "service": {"annotations": {"lb": "x"}},
     }
-    assert {run.by_urn(u).name for u in ingress.dependencies} == {"c1-istio-istio-ingress", "c1-istio-tag-default"}
+    # And the CA's certificates, whose digests its pods carry.
+    needed = {"c1-istio-istio-ingress", "c1-istio-tag-default", "mesh-ca-c1-cert", "mesh-ca-root-cert"}
+    assert {run.by_urn(u).name for u in ingress.dependencies} == needed

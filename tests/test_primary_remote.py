@@ -9,7 +9,7 @@ import pytest
 
 from components.config.problems import ConfigError
 from tests.configs import n_existing, parse
-from tests.expected import CANARY, ca_bundle_annotation, istiod_identity, service_client, tag_webhooks
+from tests.expected import CANARY, ca_bundle_annotation, gateway_ca_annotations, istiod_identity, service_client, tag_webhooks
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.webhooks import ISTIO_CONFIG, refused_at_first_up, remote_istio_config_before_the_primarys_routes
 from tests.programs import mesh_program
@@ -271,3 +271,9 @@ def test_the_suggested_release_is_the_newest_by_version_not_by_text() -> None:
     (problem,) = raised.value.problems
     assert "runs 1.30.9 and 1.30.10 side by side" in str(problem)
     assert str(problem).endswith('e.g. {default: "1.30.10"}')
+
+
+def test_a_remotes_ingress_rolls_with_its_primarys_ca_which_signs_its_certificates(eks_primary_remote: StackRun) -> None:
+    annotations = eks_primary_remote.named("cluster-2-istio-ingress").inputs["values"]["podAnnotations"]
+    assert annotations == {"istio-multicluster/revision": "1-30-3", **gateway_ca_annotations(eks_primary_remote, "cluster-1")}
+    assert annotations != {"istio-multicluster/revision": "1-30-3", **gateway_ca_annotations(eks_primary_remote, "cluster-2")}

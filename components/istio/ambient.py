@@ -71,11 +71,18 @@ def ztunnel_values(mesh: MeshSpec, cluster: str, network: str) -> dict[str, Any]
     return {"multiCluster": {"clusterName": cluster}, "network": network, "revision": mesh.default_revision}
 
 
-def eastwest_gateway_spec(annotations: Mapping[str, str], with_options: bool) -> dict[str, Any]:
+# The Gateway API's limit on spec.infrastructure.annotations (apis/v1/gateway_types.go).
+MAX_INFRASTRUCTURE_ANNOTATIONS = 8
+
+
+def eastwest_gateway_spec(annotations: Mapping[str, pulumi.Input[str]], with_options: bool) -> dict[str, Any]:
     """The east-west Gateway: class ``istio-east-west``, listener ``mesh`` (HBONE on 15008,
     terminated with Istio mTLS). ``annotations`` go on what istiod deploys for it, the Service
-    included (they pick the cloud load balancer); ``with_options`` points it at the ConfigMap with
-    the Service's source ranges (``eastwest_options``)."""
+    (they pick the cloud load balancer) and the pod template (istiod's kube-gateway.yaml template)
+    included; the Gateway API takes at most 8 (``GatewayInfrastructure.annotations``,
+    MaxProperties=8). ``with_options`` points it at the ConfigMap with the Service's source ranges
+    (``eastwest_options``)."""
+    assert len(annotations) <= MAX_INFRASTRUCTURE_ANNOTATIONS, sorted(annotations)
     spec: dict[str, Any] = {
         "gatewayClassName": EASTWEST_CLASS,
         "listeners": [

@@ -59,8 +59,11 @@ def deep_merge(*trees: Mapping[str, Any]) -> dict[str, Any]:
 # primary's istiod. The program drops them from a remote's values (``remote_istiod_values``), so a
 # remote's own istiodValues may not set them; the value names what they are.
 REMOTE_UNUSED_ISTIOD_VALUES: dict[str, str] = {"meshConfig": "mesh config"}
-# The istiod pod annotation that carries the digest of the mesh roots' bundle (``with_bundle_digest``).
+# The istiod and gateway pod annotation that carries the digest of the mesh roots' bundle (``with_bundle_digest``).
 CA_BUNDLE_ANNOTATION = "istio-multicluster.io/ca-bundle"
+# The gateway pod annotation that carries the digest of the chain that signs their certificates
+# (``gateway_ca_annotations``).
+CA_CHAIN_ANNOTATION = "istio-multicluster.io/ca-chain"
 # Every istiod value path the program writes (``components.istio.values.owned_istiod_values``,
 # ``remote_istiod_values``, ``with_ca_files``), and the config that decides it.
 WRITTEN_ISTIOD_VALUES: dict[tuple[str, ...], str] = {
@@ -185,6 +188,22 @@ def with_bundle_digest(values: Mapping[str, Any], digest: pulumi.Input[str]) -> 
     return {**values, "podAnnotations": {**values.get("podAnnotations", {}), CA_BUNDLE_ANNOTATION: digest}}
 
 
+def gateway_ca_annotations(bundle_pem: pulumi.Input[str], chain_pem: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
+    """Pod annotations that roll a gateway that opens mesh mTLS when the mesh roots' bundle or the chain
+    that signs its certificate (the issuing istiod's intermediate and root) change: a rotation's
+    three stages and an intermediate's renewal.
+
+    A gateway's istio-agent takes the bundle and a certificate from istiod when it starts and again
+    only at half the certificate's lifetime (security/pkg/nodeagent/cache/secretcache.go): restarted,
+    it trusts the new root at ``trust`` and presents a certificate of the new root at ``issue`` at
+    once, instead of up to 12 hours later. Both are public certificates: their digests are plain.
+    """
+    return {
+        CA_BUNDLE_ANNOTATION: pulumi.Output.unsecret(pulumi.Output.from_input(bundle_pem)).apply(bundle_digest),
+        CA_CHAIN_ANNOTATION: pulumi.Output.unsecret(pulumi.Output.from_input(chain_pem)).apply(bundle_digest),
+    }
+
+
 def bundle_digest(bundle_pem: str) -> str:
     """The digest of a bundle of roots that istiod's pods carry (SHA-256, hex)."""
     return hashlib.sha256(bundle_pem.encode()).hexdigest()
@@ -271,12 +290,15 @@ def _istiod_route(version: str, port: int) -> dict[str, Any]:
     return {"destination": {"host": f"{istiod_service(version)}.{ISTIO_NAMESPACE}.svc.cluster.local", "port": {"number": port}}}
 
 
-def gateway_values(mesh: MeshSpec, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
-    """Values of the ``gateway`` chart shared by both gateways: name, Service annotations, and a pod
-    annotation naming the ``default`` tag's revision. The gateways are injected by whatever revision
-    the ``default`` tag points at, but pods only change revision when they restart: the annotation
-    makes the Deployment roll when the tag moves."""
-    values: dict[str, Any] = {"name": name, "podAnnotations": {REVISION_ANNOTATION: mesh.default_revision}}
+def gateway_values(
+    mesh: MeshSpec, name: str, annotations: Mapping[str, str], ca_annotations: Mapping[str, pulumi.Input[str]] | None = None
+) -> dict[str, Any]:
+    """Values of the ``gateway`` chart shared by both gateways: name, Service annotations, and pod
+    annotations naming the ``default`` tag's revision and the CA (``gateway_ca_annotations``; default
+    none). The gateways are injected by whatever revision the ``default`` tag points at, but pods only
+    change revision when they restart: the annotation makes the Deployment roll when the tag moves."""
+    pod_annotations = {REVISION_ANNOTATION: mesh.default_revision, **(ca_annotations or {})}
+    values: dict[str, Any] = {"name": name, "podAnnotations": pod_annotations}
     if annotations:
         values["service"] = {"annotations": dict(annotations)}
     return values

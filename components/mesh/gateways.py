@@ -36,12 +36,14 @@ from components.istio.facts import (
 from components.istio.values import (
     cross_network_gateway_spec,
     eastwest_values,
+    gateway_ca_annotations,
     gateway_values,
     injection_labels,
     istiod_gateway_spec,
     istiod_virtual_service_spec,
     istiod_webhook_virtual_service_spec,
 )
+from components.mesh.ca import ClusterCACerts
 from components.mesh.istio import IstioControlPlane, istio_chart, istio_config, load_balancer_address
 
 
@@ -54,6 +56,8 @@ class IstioGatewaysArgs:
         cluster: the cluster to install on.
         control_plane: the cluster's ``IstioControlPlane``, which validates their Istio config and injects
             their pods.
+        issuer: the CA material of the istiod that signs their certificates (a remote's primary's);
+            their pods carry its digests (``gateway_ca_annotations``).
         istiod_dns_names: for a primary, the names remotes' webhooks dial istiod by (default none).
         primary_routes: for a remote, its primary gateways' ``istiod_routes`` (default none).
         after: what else they wait for: on a remote, the link through which its primary injects
@@ -63,6 +67,7 @@ class IstioGatewaysArgs:
     mesh: MeshSpec
     cluster: ClusterHandle
     control_plane: IstioControlPlane
+    issuer: ClusterCACerts
     istiod_dns_names: Sequence[str] = ()
     primary_routes: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
@@ -92,6 +97,7 @@ class IstioGateways(pulumi.ComponentResource):
         former_parent = pulumi.create_urn(self._release_name, names.LEGACY_ISTIO_TYPE)
         self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=former_parent)])
         self.eastwest_address, self.eastwest, self.istiod_routes = None, [], {}
+        self._ca_annotations = gateway_ca_annotations(args.issuer.root_cert, args.issuer.cert_chain)
         # Istio config needs the default revision's validation webhook to answer: istiod, and on a
         # remote (whose webhook fails closed and calls the primary's istiod through its east-west
         # gateway) the primary's routes to it. Gateway pods are injected through the default tag's
@@ -121,6 +127,9 @@ class IstioGateways(pulumi.ComponentResource):
     ) -> k8s.helm.v3.Release:
         """The sidecar mode's east-west gateway (mTLS on 15443) and its Istio config."""
         name, namespace = self._release_name, self._namespace
+        # Not rolled with the CA: it passes mesh mTLS through unopened (AUTO_PASSTHROUGH on 15443,
+        # and 15012/15017 to istiod), so its own certificate carries no traffic, and a restart
+        # would cut every cross-cluster connection through it.
         values = eastwest_values(mesh, cluster.network, cluster.eastwest_annotations, cluster.eastwest_source_ranges)
         resource = names.EASTWEST.name(release=name)
         release = istio_chart(resource, EASTWEST_GATEWAY, "gateway", mesh.default_version, namespace, values, cluster, balanced)
@@ -166,7 +175,8 @@ class IstioGateways(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ambient.AMBIENT_EASTWEST, namespace=namespace, labels=labels, annotations=ambient.WAIT_FOR
             ),
-            spec=ambient.eastwest_gateway_spec(cluster.eastwest_annotations, with_options=bool(needs)),
+            # Rolled with the CA: it terminates HBONE with its own mesh certificate.
+            spec=ambient.eastwest_gateway_spec({**cluster.eastwest_annotations, **self._ca_annotations}, with_options=bool(needs)),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=needs)),
         )
         self.eastwest.append(gateway)
@@ -205,6 +215,7 @@ class IstioGateways(pulumi.ComponentResource):
             opts=self._on_cluster,
         )
         # Its pods are injected through the default tag (``balanced`` waits for its webhook).
-        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations)
+        # Rolled with the CA: it opens clients' TLS and calls workloads with mesh mTLS.
+        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations, self._ca_annotations)
         resource = names.INGRESS.name(release=self._release_name)
         istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)

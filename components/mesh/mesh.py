@@ -16,7 +16,7 @@ import pulumi
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import MeshSpec, Role
-from components.mesh.ca import MeshCA
+from components.mesh.ca import ClusterCACerts, MeshCA
 from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.gateways import IstioGateways, IstioGatewaysArgs
 from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs
@@ -54,7 +54,7 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
             dns_names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
             args = IstioControlPlaneArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
             releases[spec.name] = IstioControlPlane(names.ISTIO.name(cluster=spec.name), args)
-            gateways[spec.name] = _gateways(mesh, handle, releases[spec.name], istiod_dns_names=dns_names)
+            gateways[spec.name] = _gateways(mesh, handle, releases[spec.name], ca.clusters[spec.name], istiod_dns_names=dns_names)
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
         assert spec.primary is not None, "the config layer requires a primary for every remote"
@@ -72,7 +72,9 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
         assert spec.primary is not None
         routes = gateways[spec.primary].istiod_routes
         after = link.secrets_about(spec.name)
-        gateways[spec.name] = _gateways(mesh, clusters[spec.name], releases[spec.name], primary_routes=routes, after=after)
+        # A remote's proxies get their certificates from its primary's istiod.
+        issuer = ca.clusters[spec.primary]
+        gateways[spec.name] = _gateways(mesh, clusters[spec.name], releases[spec.name], issuer, primary_routes=routes, after=after)
     if mesh.verify:
         MeshCheck(names.CHECK.name(), MeshCheckArgs(mesh, clusters, releases, gateways, link, ca, mesh.verify_image))
     return Mesh(releases, gateways, link)
@@ -82,10 +84,11 @@ def _gateways(
     mesh: MeshSpec,
     cluster: ClusterHandle,
     control_plane: IstioControlPlane,
+    issuer: ClusterCACerts,
     *,
     istiod_dns_names: Sequence[str] = (),
     primary_routes: Mapping[str, Sequence[pulumi.Resource]] | None = None,
     after: Sequence[pulumi.Resource] = (),
 ) -> IstioGateways:
-    args = IstioGatewaysArgs(mesh, cluster, control_plane, istiod_dns_names, dict(primary_routes or {}), after)
+    args = IstioGatewaysArgs(mesh, cluster, control_plane, issuer, istiod_dns_names, dict(primary_routes or {}), after)
     return IstioGateways(names.GATEWAYS.name(release=names.ISTIO.name(cluster=cluster.name), cluster=cluster.name), args)

@@ -3,8 +3,8 @@
 A graph holds every resource's URN, provider, parent, dependencies, inputs, which inputs are secret
 and which the engine ignores changes to (``ignoreChanges``), plus the stack outputs' names and which
 are secret. Values the mocks mint afresh each test session (keys and certificates, and base64 of
-them inside kubeconfigs, the digest of the root bundle on istiod's pods) are replaced by
-placeholders, so the same program and config always give the same graph.
+them inside kubeconfigs, the digests of the root bundle and signing chain on istiod's and gateways'
+pods) are replaced by placeholders, so the same program and config always give the same graph.
 
 ``UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the files; review their diff like code:
 it is exactly what ``pulumi preview`` would show as changed.
@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from components.istio.values import CA_BUNDLE_ANNOTATION
+from components.istio.values import CA_BUNDLE_ANNOTATION, CA_CHAIN_ANNOTATION
 from tests.harness.program import StackRun
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
@@ -32,8 +32,9 @@ def normalize(value: Any) -> Any:
     if isinstance(value, str):
         return PEM_B64.sub("<base64 pem>", PEM.sub(lambda m: f"<{m.group(1).lower()}>", value))
     if isinstance(value, dict):
-        # A digest of the session's root certificates: as fresh as they are.
-        return {k: "<digest of the root bundle>" if k == CA_BUNDLE_ANNOTATION else normalize(v) for k, v in value.items()}
+        # Digests of the session's certificates: as fresh as they are.
+        digests = {CA_BUNDLE_ANNOTATION: "<digest of the root bundle>", CA_CHAIN_ANNOTATION: "<digest of the signing chain>"}
+        return {k: digests[k] if k in digests else normalize(v) for k, v in value.items()}
     if isinstance(value, list):
         return [normalize(v) for v in value]
     return value
