@@ -11,7 +11,7 @@ from components.mesh.summary import mesh_summary
 from components.platforms import build_platforms, platform_configs, prepare_platforms
 
 spec = load_mesh_spec(pulumi.Config(), platform_configs())
-check_rotation(spec.ca, this_stack())
+previous_roots = check_rotation(spec.ca, this_stack())
 
 networks = prepare_platforms(spec)
 ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
@@ -21,7 +21,7 @@ mesh = build_mesh(spec, platforms.handles, ca)
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
 pulumi.export("caExpiry", ca.expiry())
-pulumi.export(MARKER_OUTPUT, marker_output(spec.ca, mesh.ca_delivered()))
+pulumi.export(MARKER_OUTPUT, marker_output(spec.ca, mesh.ca_delivered(), previous_roots))
 for name, value in platforms.outputs.items():
     pulumi.export(name, value)
 pulumi.export("eastWestGateways", {name: g.eastwest_address for name, g in mesh.gateways.items() if g.eastwest_address is not None})

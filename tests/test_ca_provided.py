@@ -174,7 +174,7 @@ def test_a_generated_root_rotates_to_a_provided_one_in_the_same_three_stages() -
     for stage in ("trust", "issue", "retire"):
         staged = {**config, "caRotation": {"newRoot": "root-2", "stage": stage}, "caProvidedRoots": provided_roots}
         runs[stage] = previous = run_program(
-            staged, stack="kind", state=previous.state(), previous_outputs=previous.outputs, secret_keys=SECRET
+            staged, stack="kind", state=previous.state(), previous_outputs=previous.outputs_after(hours=24), secret_keys=SECRET
         )
     # The provided root adds no resource; the stages change what they change for a generated one.
     assert changes(before, runs["trust"]).create == frozenset()
@@ -185,7 +185,7 @@ def test_a_generated_root_rotates_to_a_provided_one_in_the_same_three_stages() -
         {**config, "caRoot": "root-2", "caProvidedRoots": provided_roots},
         stack="kind",
         state=previous.state(),
-        previous_outputs=previous.outputs,
+        previous_outputs=previous.outputs_after(hours=24),
         secret_keys=SECRET,
     )
     assert changes(previous, done) == Changes()

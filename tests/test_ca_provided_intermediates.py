@@ -122,7 +122,9 @@ def test_a_rotation_takes_new_intermediates_at_issue_and_refuses_old_ones() -> N
 
     def up(previous: StackRun, stage: str, intermediates: dict[str, Any], roots: dict[str, Any]) -> StackRun:
         staged = config(intermediates, roots, caRotation={"newRoot": "root-2", "stage": stage})
-        return run_program(staged, stack="kind", state=previous.state(), previous_outputs=previous.outputs, secret_keys=SECRET)
+        return run_program(
+            staged, stack="kind", state=previous.state(), previous_outputs=previous.outputs_after(hours=24), secret_keys=SECRET
+        )
 
     trust = up(before, "trust", SIGNED_BY_OLD, both)
     with pytest.raises(ConfigError, match="is not signed by the signing root"):

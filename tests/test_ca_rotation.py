@@ -6,6 +6,7 @@ moves, before any resource."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import runpy
 from itertools import pairwise, product
@@ -20,7 +21,7 @@ from cryptography.x509.verification import VerificationError
 from components.config.model import FIRST_ROOT, CaRotation, RotationStage
 from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
-from components.mesh.rotation import rotation_problems
+from components.mesh.rotation import SINCE_FORMAT, rotation_problems
 from tests.certs import cert, verify_client, workload_cert
 from tests.configs import codes_of, default_ca, existing_cluster, n_existing
 from tests.expected import ca_bundle_annotation
@@ -48,7 +49,7 @@ def rotating(stage: str, **more: Any) -> dict[str, Any]:
 
 def after(previous: StackRun, config: dict[str, Any]) -> StackRun:
     """The next ``pulumi up``: from ``previous``'s state, reading back its outputs."""
-    return run_program(config, stack="kind", state=previous.state(), previous_outputs=previous.outputs)
+    return run_program(config, stack="kind", state=previous.state(), previous_outputs=previous.outputs_after(hours=24))
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,8 @@ def test_istiod_carries_the_digest_of_the_bundle_it_must_read(stages: dict[str, 
 
 def test_each_stage_leaves_the_marker_the_next_reads(stages: dict[str, StackRun]) -> None:
     rotation = {"root": "root", "newRoot": "root-2"}
-    assert {stage: run.outputs["caRoots"] for stage, run in stages.items()} == {
+    markers = {stage: {k: v for k, v in run.outputs["caRoots"].items() if k != "since"} for stage, run in stages.items()}
+    assert markers == {
         "before": {"roots": ["root"], "signer": "root"},
         "trust": {"roots": ["root", "root-2"], "signer": "root", "stage": "trust", **rotation},
         "issue": {"roots": ["root", "root-2"], "signer": "root-2", "stage": "issue", **rotation},
@@ -257,7 +259,8 @@ def test_the_stages_roots_and_signers() -> None:
         ({"newRoot": "r2", "stage": "swap"}, ("caRotation.stage", "choice", "'swap' is not one of trust, issue, retire")),
         ({"newRoot": "R2", "stage": "trust"}, ("caRotation.newRoot", "pattern", None)),
         ({"stage": "trust"}, ("caRotation.newRoot", "required", None)),
-        ({"newRoot": "r2", "stage": "trust", "waitHours": 1}, ("caRotation.waitHours", "unknown-field", None)),
+        ({"newRoot": "r2", "stage": "trust", "delayHours": 1}, ("caRotation.delayHours", "unknown-field", None)),
+        ({"newRoot": "r2", "stage": "trust", "waitHours": -1}, ("caRotation.waitHours", "range", "must be at least 0, got -1")),
     ],
 )
 def test_a_bad_rotation_is_refused_naming_the_field(rotation: dict[str, Any], refused: tuple[str, str, str | None]) -> None:
@@ -290,7 +293,7 @@ def stage_changes(stack: str, extra: dict[str, Any]) -> dict[str, Changes]:
             {**config, "caRotation": {"newRoot": "root-2", "stage": stage}},
             stack=stack,
             state=previous.state(),
-            previous_outputs=previous.outputs,
+            previous_outputs=previous.outputs_after(hours=24),
         )
         found[stage], previous = changes(previous, run), run
     return found
@@ -332,10 +335,10 @@ def test_the_secrets_manager_copies_follow_each_stage() -> None:
 
 README_START, README_END = "<!-- rotation-walkthrough:start -->", "<!-- rotation-walkthrough:end -->"
 STEP_NOTES = {
-    "trust": "Every cluster's bundle holds both roots; the intermediates do not change. Wait a workload "
-    "certificate lifetime (or restart the workloads) before the next stage.",
-    "issue": "Every intermediate is re-issued by the new root; the bundles keep both. Wait a workload "
-    "certificate lifetime (or restart the workloads) before the next stage.",
+    "trust": "Every cluster's bundle holds both roots; the intermediates do not change. The program refuses issue "
+    "until caRotation.waitHours (24) have passed since this up, or restart the workloads and set waitHours: 0.",
+    "issue": "Every intermediate is re-issued by the new root; the bundles keep both. The program refuses retire "
+    "until caRotation.waitHours have passed since this up, or restart the workloads and set waitHours: 0.",
     "retire": "The old root leaves every bundle, and its key and certificate leave the state.",
     "done": "The rotation is over: the same root under its own name, nothing changes.",
 }
@@ -382,7 +385,7 @@ def test_a_stage_whose_up_failed_after_the_ca_reached_the_clusters_is_run_again(
             rotating("issue"),
             stack="kind",
             state=stages["trust"].state(),
-            previous_outputs=stages["trust"].outputs,
+            previous_outputs=stages["trust"].outputs_after(hours=24),
             job_failures={"mesh-check-kind-1-probe": "connection refused"},
         )
     partial = failed.value.run
@@ -409,4 +412,60 @@ def test_the_marker_waits_for_every_clusters_ca_istiods_and_base() -> None:
 def test_an_unsafe_stage_is_refused_in_the_preview_too(stages: dict[str, StackRun], preview: bool) -> None:
     trust = stages["trust"]
     with pytest.raises(ConfigError, match="leaves root root out of the bundles"):
-        run_program(rotating("retire"), stack="kind", preview=preview, state=trust.state(), previous_outputs=trust.outputs)
+        run_program(rotating("retire"), stack="kind", preview=preview, state=trust.state(), previous_outputs=trust.outputs_after(hours=24))
+
+
+# --- Waiting for workloads between stages ------------------------------------------------------------
+
+
+def since_of(outputs: dict[str, Any]) -> datetime.datetime:
+    return datetime.datetime.strptime(outputs["caRoots"]["since"], SINCE_FORMAT).replace(tzinfo=datetime.UTC)
+
+
+def next_up(previous: StackRun, config: dict[str, Any], hours: float, preview: bool = False) -> StackRun:
+    """The next ``pulumi up`` (or preview), ``hours`` after ``previous``."""
+    return run_program(config, stack="kind", preview=preview, state=previous.state(), previous_outputs=previous.outputs_after(hours=hours))
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_issue_waits_a_workload_certificate_lifetime_after_trust(stages: dict[str, StackRun], preview: bool) -> None:
+    trust = stages["trust"]
+    with pytest.raises(ConfigError) as raised:
+        next_up(trust, rotating("issue"), hours=23, preview=preview)
+    since = since_of(trust.outputs_after(hours=23))
+    ready = since + datetime.timedelta(hours=24)
+    assert [(p.path, p.code, p.message) for p in raised.value.problems] == [
+        (
+            "caRotation.stage",
+            "ca-rotation-wait",
+            f"has root root-2 sign the intermediates 23.0 hours after the last stage reached every cluster "
+            f"({since:{SINCE_FORMAT}}); workloads take up to caRotation.waitHours (24) to renew their certificates and the "
+            f"roots they trust. Run it after {ready:{SINCE_FORMAT}}, or restart every workload on every cluster (kubectl "
+            "rollout restart) and set caRotation.waitHours: 0",
+        )
+    ]
+    next_up(trust, rotating("issue"), hours=24, preview=preview)
+    at_once = {**CONFIG, "caRotation": {"newRoot": "root-2", "stage": "issue", "waitHours": 0}}
+    next_up(trust, at_once, hours=0, preview=preview)
+
+
+def test_retire_waits_after_issue_however_it_is_written(stages: dict[str, StackRun]) -> None:
+    issue = stages["issue"]
+    for config, path in ((rotating("retire"), "caRotation.stage"), ({**CONFIG, "caRoot": "root-2"}, "caRoot")):
+        with pytest.raises(ConfigError) as raised:
+            next_up(issue, config, hours=1)
+        [problem] = raised.value.problems
+        assert (problem.path, problem.code) == (path, "ca-rotation-wait")
+        assert problem.message.startswith("drops root root 1.0 hours after the last stage reached every cluster")
+    shorter = {**CONFIG, "caRotation": {"newRoot": "root-2", "stage": "retire", "waitHours": 12}}
+    next_up(issue, shorter, hours=12)
+
+
+def test_adding_a_root_rerunning_or_abandoning_at_trust_need_no_wait(stages: dict[str, StackRun]) -> None:
+    trust = next_up(stages["before"], rotating("trust"), hours=0)
+    next_up(trust, CONFIG, hours=0)
+    # A re-run (5 hours on) keeps the time the stage first reached every cluster; the next stage sets its own.
+    again = next_up(trust, rotating("trust"), hours=5)
+    assert since_of(again.outputs) == since_of(trust.outputs_after(hours=5))
+    issue = next_up(again, rotating("issue"), hours=24)
+    assert since_of(issue.outputs) > since_of(again.outputs_after(hours=24))

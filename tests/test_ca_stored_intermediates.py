@@ -53,7 +53,7 @@ def config(intermediates: dict[str, Any] = BY_NAME, **more: Any) -> dict[str, An
 
 def up(store: tuple[SecretsManager, KeyVault] | None = None, previous: StackRun | None = None, **more: Any) -> StackRun:
     secrets_manager, key_vault = store or stores()
-    state = {"state": previous.state(), "previous_outputs": previous.outputs} if previous is not None else {}
+    state = {"state": previous.state(), "previous_outputs": previous.outputs_after(hours=24)} if previous is not None else {}
     return run_program(config(**more), stack="kind", secrets_manager=secrets_manager, key_vault=key_vault, **state)
 
 

@@ -25,7 +25,7 @@ from components.config.kinds import (
     ValueTree,
     Version,
 )
-from components.config.model import FIRST_ROOT, Dataplane, Role, RotationStage, Topology
+from components.config.model import DEFAULT_ROTATION_WAIT_HOURS, FIRST_ROOT, Dataplane, Role, RotationStage, Topology
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
 # 2,562,047 hours; more overflows into a certificate that expired before it was issued.
@@ -200,13 +200,21 @@ CA_ROTATION_STAGE = Field(
     required=True,
     hint="set trust, then issue, then retire, one pulumi up each",
 )
+CA_ROTATION_WAIT_HOURS = Field(
+    "waitHours",
+    Integer(0, MAX_CERT_HOURS),
+    "Hours that issue waits after trust, and retire after issue, reached every cluster: the time workloads take to "
+    "renew their certificates, and with them the roots they trust (istio-agent renews at half the certificate's "
+    "lifetime, 24 hours by default; set the longest SECRET_TTL you use). 0 once you have restarted every workload.",
+    default=DEFAULT_ROTATION_WAIT_HOURS,
+)
 CA_ROTATION = Field(
     "caRotation",
-    Object((CA_ROTATION_NEW_ROOT, CA_ROTATION_STAGE), "caRotation"),
-    "A staged rotation of the mesh root: {newRoot: <name>, stage: trust | issue | retire}. trust puts newRoot in every "
-    "cluster's bundle, issue has it sign the intermediates, retire drops caRoot; one `pulumi up` each, a workload "
-    'certificate lifetime apart (README, "Rotating the mesh root"). The program refuses a stage whose predecessor has '
-    "not reached every cluster.",
+    Object((CA_ROTATION_NEW_ROOT, CA_ROTATION_STAGE, CA_ROTATION_WAIT_HOURS), "caRotation"),
+    "A staged rotation of the mesh root: {newRoot: <name>, stage: trust | issue | retire, waitHours: 24}. trust puts "
+    "newRoot in every cluster's bundle, issue has it sign the intermediates, retire drops caRoot; one `pulumi up` each, "
+    'waitHours apart (README, "Rotating the mesh root"). The program refuses a stage whose predecessor has not reached '
+    "every cluster, or reached it less than waitHours ago.",
     default_text="none",
 )
 OPERATOR_CIDRS = Field(

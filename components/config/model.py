@@ -80,6 +80,10 @@ class RotationStage(StrEnum):
     RETIRE = "retire"
 
 
+# A workload certificate's default lifetime (Istio's SECRET_TTL): istio-agent renews at half of it.
+DEFAULT_ROTATION_WAIT_HOURS = 24
+
+
 @dataclass(frozen=True)
 class CaRotation:
     """A rotation of the mesh root in progress.
@@ -87,10 +91,13 @@ class CaRotation:
     Args:
         new_root: the name of the root it introduces.
         stage: how far it has gone.
+        wait_hours: how long a stage that changes the signer or drops a root waits after the last
+            stage reached every cluster, for workloads to renew their certificates (default 24).
     """
 
     new_root: str
     stage: RotationStage
+    wait_hours: int = DEFAULT_ROTATION_WAIT_HOURS
 
 
 @dataclass(frozen=True)

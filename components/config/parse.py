@@ -333,13 +333,14 @@ def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:
         return None
     new_root = entry.value(d.CA_ROTATION_NEW_ROOT)
     stage = entry.value(d.CA_ROTATION_STAGE)
+    wait_hours = entry.value(d.CA_ROTATION_WAIT_HOURS)
     entry.reject_unknown()
     if new_root is not None and new_root == ca_root:
         entry.fail(d.CA_ROTATION_NEW_ROOT.key, "ca-rotation", f"is caRoot ({ca_root}); a rotation introduces a root of another name")
         return None
-    if new_root is None or stage is None:
+    if new_root is None or stage is None or wait_hours is None:
         return None
-    return CaRotation(new_root, RotationStage(stage))
+    return CaRotation(new_root, RotationStage(stage), wait_hours)
 
 
 def _operator_cidrs(root: Reader) -> tuple[IPv4Network, ...] | None:

@@ -10,20 +10,28 @@ cluster's CA delivery and istiod release finished: an update that failed anywher
 previous marker in the stack's outputs. The next run reads it back (``pulumi:pulumi:readStackOutputs``,
 the engine's own stack-reference read, synchronous, so a refusal comes before any resource) and
 refuses a change that ``rotation_problems`` finds unsafe.
+
+Reaching every cluster's istiod is not reaching every workload: istio-agent takes the bundle of
+roots with each certificate and renews at half its lifetime (security/pkg/nodeagent/cache/
+secretcache.go). So the marker also says ``since`` when its roots and signer first reached every
+cluster (carried over by runs that change neither), and a stage that changes the signer or drops a
+root waits ``caRotation.waitHours`` after it.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 
-from components.config.model import CaSpec
+from components.config.model import DEFAULT_ROTATION_WAIT_HOURS, CaSpec
 from components.config.problems import ConfigError, Problem
 
 MARKER_OUTPUT = "caRoots"
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def marker(ca: CaSpec) -> dict[str, Any]:
@@ -43,7 +51,7 @@ def previous_marker(stack_name: str) -> Mapping[str, Any] | None:
     return found if isinstance(found, Mapping) else None
 
 
-def rotation_problems(ca: CaSpec, previous: Mapping[str, Any] | None) -> list[Problem]:
+def rotation_problems(ca: CaSpec, previous: Mapping[str, Any] | None, now: datetime.datetime | None = None) -> list[Problem]:
     """What is unsafe in going from the ``previous`` marker (what the last completed run applied to
     every cluster) to ``ca``; empty when nothing is, or when there is no marker (a new stack).
 
@@ -52,10 +60,18 @@ def rotation_problems(ca: CaSpec, previous: Mapping[str, Any] | None) -> list[Pr
       until they are renewed), so it leaves only after another root signed them (``retire`` after
       ``issue``);
     - a root signs the intermediates only once every cluster trusts it (``issue`` after ``trust``).
-    A root changed outright breaks both; stages skipped or run backwards break one.
+    A root changed outright breaks both; stages skipped or run backwards break one. A stage that
+    keeps both rules but changes the signer or drops a root comes ``waitHours`` after the previous
+    marker's ``since`` (``now``, UTC; default the time of the call).
     """
     if previous is None or "signer" not in previous:
         return []
+    problems = _order_problems(ca, previous)
+    wait = None if problems else _wait_problem(ca, previous, now or datetime.datetime.now(datetime.UTC))
+    return problems if wait is None else [wait]
+
+
+def _order_problems(ca: CaSpec, previous: Mapping[str, Any]) -> list[Problem]:
     trusted = [str(r) for r in previous.get("roots") or []]
     signed_by = str(previous["signer"])
     at = "caRotation.stage" if ca.rotation is not None else "caRoot"
@@ -83,11 +99,50 @@ def rotation_problems(ca: CaSpec, previous: Mapping[str, Any] | None) -> list[Pr
     return problems
 
 
-def check_rotation(ca: CaSpec, stack_name: str) -> None:
-    """Refuse, before any resource, a stage the last completed update does not allow."""
-    problems = rotation_problems(ca, previous_marker(stack_name))
+def _wait_problem(ca: CaSpec, previous: Mapping[str, Any], now: datetime.datetime) -> Problem | None:
+    """Whether the change comes too soon after the previous marker's ``since``: a new signer needs
+    every workload to trust it, a dropped root every workload to hold a certificate not chained to
+    it. Abandoning a rotation at ``trust`` drops a root that signed nothing: no wait. A marker
+    without ``since`` (written before it was kept) is not timed."""
+    trusted, signed_by = [str(r) for r in previous.get("roots") or []], str(previous["signer"])
+    unsigned = str(previous.get("newRoot")) if previous.get("stage") == "trust" else None
+    dropped = [r for r in trusted if r not in ca.roots and r != unsigned]
+    since = _since(previous)
+    if (ca.signer == signed_by and not dropped) or since is None:
+        return None
+    # Finishing a rotation by editing caRoot instead of stage retire waits as retire would.
+    wait = ca.rotation.wait_hours if ca.rotation is not None else DEFAULT_ROTATION_WAIT_HOURS
+    ready = since + datetime.timedelta(hours=wait)
+    if now >= ready:
+        return None
+    what = f"has root {ca.signer} sign the intermediates" if ca.signer != signed_by else f"drops root {', '.join(dropped)}"
+    hours = (now - since).total_seconds() / 3600
+    return Problem(
+        "caRotation.stage" if ca.rotation is not None else "caRoot",
+        "ca-rotation-wait",
+        f"{what} {hours:.1f} hours after the last stage reached every cluster ({since:{SINCE_FORMAT}}); workloads take up "
+        f"to caRotation.waitHours ({wait}) to renew their certificates and the roots they trust. Run it after "
+        f"{ready:{SINCE_FORMAT}}, or restart every workload on every cluster (kubectl rollout restart) and set "
+        "caRotation.waitHours: 0",
+    )
+
+
+def _since(marker: Mapping[str, Any]) -> datetime.datetime | None:
+    text = marker.get("since")
+    try:
+        return datetime.datetime.strptime(str(text), SINCE_FORMAT).replace(tzinfo=datetime.UTC) if text else None
+    except ValueError:
+        return None
+
+
+def check_rotation(ca: CaSpec, stack_name: str) -> Mapping[str, Any] | None:
+    """Refuse, before any resource, a stage the last completed update does not allow; returns the
+    last completed update's marker (``None`` for a new stack)."""
+    previous = previous_marker(stack_name)
+    problems = rotation_problems(ca, previous)
     if problems:
         raise ConfigError(problems, "nothing was changed")
+    return previous
 
 
 def this_stack() -> str:
@@ -96,11 +151,18 @@ def this_stack() -> str:
     return f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource]) -> pulumi.Output[dict[str, str]]:
+def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource], previous: Mapping[str, Any] | None) -> pulumi.Output[dict[str, str]]:
     """The marker, resolved once every resource of ``delivered`` is created or updated: a custom
     resource's id resolves when its step is done (unknown in a preview that creates it, never when
-    the step failed); a component's URN when it is registered."""
+    the step failed); a component's URN when it is registered. Its ``since`` is the ``previous``
+    marker's when the roots and signer are the same, else the time it resolves."""
     value = marker(ca)
+    kept = previous is not None and list(previous.get("roots") or []) == value["roots"] and previous.get("signer") == ca.signer
+    since = _since(previous) if kept and previous is not None else None
     ids = [r.id for r in delivered if isinstance(r, pulumi.CustomResource)]
     urns = [r.urn for r in delivered if not isinstance(r, pulumi.CustomResource)]
-    return pulumi.Output.all(*ids, *urns).apply(lambda _: value)
+
+    def resolved(_: object) -> dict[str, Any]:
+        return value | {"since": f"{since or datetime.datetime.now(datetime.UTC):{SINCE_FORMAT}}"}
+
+    return pulumi.Output.all(*ids, *urns).apply(resolved)

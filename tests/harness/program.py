@@ -9,6 +9,7 @@ arrays and objects), runs the program to completion and collects every registrat
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import runpy
 import unittest.mock
@@ -24,6 +25,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.mesh.rotation import MARKER_OUTPUT, SINCE_FORMAT
 from components.platforms.azure import ca_store
 from tests.harness import engine
 from tests.harness.engine import Prior
@@ -107,6 +109,17 @@ class StackRun:
     def state(self) -> dict[str, Prior]:
         """What this update leaves in the stack's state, for the next run."""
         return {**self.remote_children, **{r.urn: r.as_prior() for r in self.resources}}
+
+    def outputs_after(self, hours: float) -> dict[str, Any]:
+        """The stack outputs as a run ``hours`` later reads them back: the program times a root
+        rotation's stages by the clock, from the ``since`` of its ``caRoots`` marker, which moves
+        that far into the past."""
+        outputs = copy.deepcopy(self.outputs)
+        marker = outputs.get(MARKER_OUTPUT)
+        if isinstance(marker, dict) and "since" in marker:
+            since = datetime.datetime.strptime(marker["since"], SINCE_FORMAT) - datetime.timedelta(hours=hours)
+            marker["since"] = f"{since:{SINCE_FORMAT}}"
+        return outputs
 
     def state_after_drift(self, drift: Mapping[str, Mapping[str, Any]]) -> dict[str, Prior]:
         """What the next ``pulumi up`` starts from once the cloud has changed what ``drift`` names
