@@ -7,7 +7,7 @@ moves, before any resource."""
 from __future__ import annotations
 
 import datetime
-import os
+import re
 import runpy
 from itertools import pairwise, product
 from pathlib import Path
@@ -23,10 +23,11 @@ from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.rotation import SINCE_FORMAT, rotation_problems
 from tests.certs import cert, verify_client, workload_cert
-from tests.configs import codes_of, default_ca, existing_cluster, n_existing
+from tests.configs import OPERATORS, codes_of, default_ca, existing_cluster, n_existing
 from tests.expected import ca_bundle_annotation
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, UpdateFailed, run_program, stack_config
+from tests.harness.walkthrough import assert_readme_block, change_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 KIND = ("kind-1", "kind-2")
@@ -344,36 +345,23 @@ STEP_NOTES = {
 }
 
 
-def generic(names: frozenset[str]) -> list[str]:
-    return sorted({name.replace("kind-1", "<cluster>").replace("kind-2", "<cluster>") for name in names})
-
-
-def rotation_walkthrough(stages: dict[str, StackRun]) -> str:
-    lines = [README_START, ""]
+def rotation_walkthrough(stages: dict[str, StackRun]) -> list[str]:
+    lines: list[str] = []
     order = ["before", *STAGES, "done"]
     for number, (earlier, stage) in enumerate(pairwise(order), start=1):
-        found = changes(stages[earlier], stages[stage])
         if stage == "done":
             lines += [f"{number}. **Done**:", "", "   ```yaml", "   istio-multicluster:caRoot: root-2", "   ```", ""]
         else:
             lines += [f"{number}. **{stage}**:", "", "   ```yaml", "   istio-multicluster:caRotation:"]
             lines += ["     newRoot: root-2", f"     stage: {stage}", "   ```", ""]
-        verbs = (("creates", found.create), ("updates", found.update), ("replaces", found.replace), ("deletes", found.delete))
-        done = [f"   - {verb} " + ", ".join(f"`{n}`" for n in generic(names)) for verb, names in verbs if names]
+        done = change_lines(changes(stages[earlier], stages[stage]), KIND)
         lines += ["   `pulumi up` then:", "", *done, ""] if done else ["   `pulumi up` then changes nothing.", ""]
         lines += [f"   {STEP_NOTES[stage]}", ""]
-    return "\n".join([*lines, README_END])
+    return lines
 
 
 def test_the_readme_rotation_walkthrough_is_what_the_program_does(stages: dict[str, StackRun]) -> None:
-    path = ROOT / "README.md"
-    readme = path.read_text()
-    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
-    expected = rotation_walkthrough(stages)
-    if os.environ.get("UPDATE_README"):
-        path.write_text(readme[:start] + expected + readme[end:])
-        readme = path.read_text()
-    assert readme[start : readme.index(README_END) + len(README_END)] == expected
+    assert_readme_block(README_START, README_END, rotation_walkthrough(stages))
 
 
 def test_a_stage_whose_up_failed_after_the_ca_reached_the_clusters_is_run_again(stages: dict[str, StackRun]) -> None:
@@ -469,3 +457,34 @@ def test_adding_a_root_rerunning_or_abandoning_at_trust_need_no_wait(stages: dic
     assert since_of(again.outputs) == since_of(trust.outputs_after(hours=5))
     issue = next_up(again, rotating("issue"), hours=24)
     assert since_of(issue.outputs) > since_of(again.outputs_after(hours=24))
+
+
+# --- Every shipped stack ------------------------------------------------------------------------------
+
+# What a stage may change: the CA, what delivers it (cacerts, the vault's and Secrets Manager's
+# copies), istiod, the gateways that open mesh mTLS, and the probes.
+MAY_CHANGE = re.compile(
+    r"mesh-ca-.*|.*-istio-istiod-.*|.*-istio-cacerts|mesh-vault-.*|mesh-secrets-.*|.*-istio-ingress|.*-istio-eastwest|mesh-check-.*-probe"
+)
+
+
+@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "aks", "eks", "multicloud"])
+def test_every_shipped_stack_rotates_in_three_stages(stack: str) -> None:
+    # The multicloud stack asks the operator for the ranges its API servers admit.
+    extra = {"operatorCidrs": OPERATORS} if stack == "multicloud" else {}
+    config = stack_config(stack)
+    clusters = [c["name"] for c in config["clusters"]]
+    found = stage_changes(stack, extra)
+    assert (found["trust"].create, found["issue"].create, found["retire"].create) == (NEW_ROOT, frozenset(), frozenset())
+    assert (found["trust"].delete, found["issue"].delete, found["retire"].delete) == (frozenset(), frozenset(), OLD_ROOT)
+    everything = {stage: c.create | c.update | c.replace | c.delete for stage, c in found.items()}
+    assert [n for names in everything.values() for n in names if not MAY_CHANGE.fullmatch(n)] == []
+    istiods = named(ISTIODS, clusters)
+    assert (istiods <= found["trust"].update, istiods & everything["issue"], istiods <= found["retire"].update) == (True, set(), True)
+    assert named(("mesh-ca-{c}-cert",), clusters) <= found["issue"].replace
+    # Gateways that open mesh mTLS roll at every stage; the sidecar east-west gateway never does.
+    rolled = named(INGRESS, clusters) if config.get("ingressGateway") else frozenset()
+    rolled |= named(("{c}-istio-eastwest",), clusters) if config.get("dataplane") == "ambient" else frozenset()
+    for stage in STAGES:
+        assert rolled <= found[stage].update
+        assert {n for n in everything[stage] if n.endswith("-istio-eastwest")} <= rolled

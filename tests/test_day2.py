@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 
 from tests.harness.changes import Changes, changes, named, paired
 from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.walkthrough import assert_readme_block, change_lines, wrap
 
 ROOT = Path(__file__).resolve().parent.parent
 README_START, README_END = "<!-- upgrade-walkthrough:start -->", "<!-- upgrade-walkthrough:end -->"
@@ -183,46 +182,19 @@ def test_the_upgrade_ends_on_one_revision_of_the_new_release(kind_upgrade: list[
 # --- The README walkthrough ------------------------------------------------------------------------
 
 
-def generic(names: Iterable[str], clusters: Sequence[str]) -> list[str]:
-    """Names with each cluster's name replaced by ``<cluster>``, once each."""
-    pattern = re.compile("|".join(re.escape(c) for c in sorted(clusters, key=len, reverse=True)))
-    return sorted({pattern.sub("<cluster>", name) for name in names})
-
-
-def walkthrough(runs: Sequence[tuple[StackRun, StackRun]], steps: Sequence[Step], clusters: Sequence[str]) -> str:
+def walkthrough(runs: Sequence[tuple[StackRun, StackRun]], steps: Sequence[Step], clusters: Sequence[str]) -> list[str]:
     """The README's upgrade walkthrough, from what each step's run did."""
-    lines = [README_START, ""]
+    lines: list[str] = []
     for number, (step, (before, after)) in enumerate(zip(steps, runs, strict=True), start=1):
-        found = changes(before, after)
         lines += [f"{number}. **{step.title}**:", "", "   ```yaml", "   istio-multicluster:istioRevisions:"]
         lines += [f'     {tag}: "{version}"' for tag, version in step.revisions.items()]
         lines += ["   ```", "", "   `pulumi up` then, on each cluster:", ""]
-        for verb, names in (("creates", found.create), ("updates", found.update), ("replaces", found.replace), ("deletes", found.delete)):
-            if names:
-                lines.append(f"   - {verb} " + ", ".join(f"`{n}`" for n in generic(names, clusters)))
-        lines += ["", *wrap(step.note, "   "), ""]
-    return "\n".join([*lines, README_END])
-
-
-def wrap(text: str, indent: str, width: int = 100) -> list[str]:
-    lines, line = [], indent
-    for word in text.split():
-        if len(line) + len(word) + 1 > width and line.strip():
-            lines.append(line.rstrip())
-            line = indent
-        line += word + " "
-    return [*lines, line.rstrip()]
+        lines += [*change_lines(changes(before, after), clusters), "", *wrap(step.note, "   "), ""]
+    return lines
 
 
 def test_readme_upgrade_walkthrough_is_what_the_program_does(kind_upgrade: list[tuple[StackRun, StackRun]]) -> None:
-    readme_path = ROOT / "README.md"
-    readme = readme_path.read_text()
-    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
-    expected = walkthrough(kind_upgrade, upgrade_steps(KIND_GATEWAYS), ["kind-1", "kind-2"])
-    if os.environ.get("UPDATE_README"):
-        readme_path.write_text(readme[:start] + expected + readme[end:])
-        readme = readme_path.read_text()
-    assert readme[start : readme.index(README_END) + len(README_END)] == expected
+    assert_readme_block(README_START, README_END, walkthrough(kind_upgrade, upgrade_steps(KIND_GATEWAYS), ["kind-1", "kind-2"]))
 
 
 # --- Clusters and values -----------------------------------------------------------------------------

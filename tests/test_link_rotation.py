@@ -13,6 +13,7 @@ import yaml
 
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
+from tests.harness.walkthrough import assert_readme_block, change_lines
 
 KIND = ("kind-1", "kind-2")
 CONFIG = {**stack_config("kind"), "verify": True}
@@ -91,3 +92,15 @@ def test_a_stack_made_before_mutable_secrets_updates_its_providers_and_replaces_
             state[urn] = dataclasses.replace(prior, inputs=inputs)
     after = run_program(CONFIG, stack="kind", state=state, previous_outputs=before.outputs)
     assert changes(before, after) == Changes(update=frozenset({"kind-1-provider", "kind-2-provider"}))
+
+
+def test_the_readme_says_what_a_rotation_changes(rotated: tuple[StackRun, StackRun]) -> None:
+    before, after = rotated
+    body = ["```sh", "pulumi config set readerTokenGeneration 1", "```", "", "`pulumi up` then:", ""]
+    body += [*change_lines(changes(before, after), KIND, indent=""), ""]
+    body += [
+        "Each new token Secret is created first; the old one is deleted last, after every remote secret that",
+        "carried it holds the new token.",
+        "",
+    ]
+    assert_readme_block("<!-- link-rotation-walkthrough:start -->", "<!-- link-rotation-walkthrough:end -->", body)
