@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from components.istio.values import CA_BUNDLE_ANNOTATION, CA_CHAIN_ANNOTATION
@@ -131,3 +132,13 @@ def gateway_ca_annotations(run: StackRun, issuer: str, roots: tuple[str, ...] = 
         CA_BUNDLE_ANNOTATION: hashlib.sha256(bundle.encode()).hexdigest(),
         CA_CHAIN_ANNOTATION: hashlib.sha256(chain.encode()).hexdigest(),
     }
+
+
+def cluster_of(name: str, clusters: Sequence[str]) -> str:
+    """The cluster a Kubernetes object of the program is on, from its resource name: a remote
+    secret's holder (after ``-in-``), else the cluster its name starts with, before a check
+    Service's ``-helloworld-only-<owner>`` (longest names first: kind-1 is in kind-10)."""
+    if "-in-" in name:
+        return name.rsplit("-in-", 1)[1]
+    head = name.split("-helloworld-only-", maxsplit=1)[0]
+    return next(c for c in sorted(clusters, key=len, reverse=True) if c in head)

@@ -11,6 +11,7 @@ import yaml
 from pulumi.runtime import MockResourceArgs
 
 from tests.configs import problems_of, second_vpc
+from tests.expected import cluster_of
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import StackRun, run_stack, stack_config
 
@@ -184,7 +185,7 @@ def test_the_provider_waits_for_the_api_to_answer() -> None:
 
 def test_every_kubernetes_object_uses_its_own_clusters_provider(eks_run: StackRun) -> None:
     for resource in (r for r in eks_run.resources if r.type.startswith("kubernetes:")):
-        owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else next(c for c in CLUSTERS if c in resource.name)
+        owner = cluster_of(resource.name, CLUSTERS)
         assert resource.provider_urn == eks_run.named(f"{owner}-provider").urn, resource.name
 
 

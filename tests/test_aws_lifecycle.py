@@ -116,6 +116,8 @@ def test_the_webhook_model_would_refuse_services_with_the_mutator_on(eks_run: St
         "cluster-1-istio-base",
         "cluster-1-istio-istiod-1-30-3",
         "mesh-check-cluster-1-helloworld",
+        "mesh-check-cluster-1-helloworld-only-cluster-1",
+        "mesh-check-cluster-1-helloworld-only-cluster-2",
     }
 
 

@@ -10,7 +10,7 @@ import yaml
 from components.platforms.azure.cluster import system_identity
 from components.platforms.azure.keyvault import vault_uri
 from tests.configs import three_clusters
-from tests.expected import gateway_ca_annotations, istiod_values_from_vault
+from tests.expected import cluster_of, gateway_ca_annotations, istiod_values_from_vault
 from tests.harness.changes import changes
 from tests.harness.program import StackRun, run_stack, stack_config
 
@@ -163,7 +163,7 @@ def test_every_kubernetes_object_uses_its_own_clusters_provider(aks_run: StackRu
     kube = [r for r in aks_run.resources if r.type.startswith("kubernetes:")]
     assert kube
     for resource in kube:
-        owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else next(c for c in CLUSTERS if c in resource.name)
+        owner = cluster_of(resource.name, CLUSTERS)
         assert resource.provider_urn == aks_run.named(f"{owner}-provider").urn, resource.name
 
 

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from components.config.mesh_names import ProbeSet
-from components.mesh.check import CHECK_SECONDS, PAUSE_SECONDS, REQUEST_SECONDS, SIDECAR_SECONDS, probe_script
+from components.mesh.check import (
+    CHECK_SECONDS,
+    DEFAULT_PROBES,
+    PAUSE_SECONDS,
+    REQUEST_SECONDS,
+    SIDECAR_SECONDS,
+    east_west_path,
+    probe_script,
+)
 from tests.expected import CANARY
 from tests.harness.program import StackRun, UpdateFailed, run_stack, stack_config
 from tests.harness.webhooks import refused_at_first_up
@@ -120,7 +128,12 @@ def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_long
         {
             "name": "probe",
             "image": IMAGE,
-            "command": ["/bin/sh", "-c", probe_script("kind-2", CLUSTERS)],
+            # Besides every cluster, each other cluster's own Service, whose pods run there alone.
+            "command": [
+                "/bin/sh",
+                "-c",
+                probe_script("kind-2", CLUSTERS, paths=[east_west_path(c, "sample") for c in ("kind-1", "kind-3")]),
+            ],
             "securityContext": HARDENED,
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
             "terminationMessagePolicy": "FallbackToLogsOnError",
@@ -128,6 +141,7 @@ def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_long
     ]
     deps = {kind.by_urn(u).name for u in job.dependencies}
     assert {f"mesh-check-kind-{i}-helloworld-kind-{i}" for i in (1, 2, 3)} <= deps
+    assert {f"mesh-check-kind-{i}-helloworld-only-kind-{j}" for i in (1, 2, 3) for j in (1, 2, 3)} <= deps
     # depends_on a component means on its children: every remote secret of the mesh.
     assert {r.name for r in kind.resources if r.name.startswith("mesh-link-") and "-in-" in r.name} <= deps
 
@@ -209,7 +223,7 @@ def run_probe(tmp_path: Path, answers: list[str], not_ready: int = 0, probes: Pr
         (tmp_path / name).chmod(0o755)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     return subprocess.run(
-        ["/bin/sh", "-c", probe_script("kind-1", CLUSTERS, *([probes] if probes else []))],
+        ["/bin/sh", "-c", probe_script("kind-1", CLUSTERS, probes or DEFAULT_PROBES)],
         env=env,
         capture_output=True,
         text=True,

@@ -205,8 +205,10 @@ KIND_CLUSTER = (
     "{c}-istio", "{c}-istio-gateways", "{c}-istio-istio-system", "{c}-istio-cacerts", "{c}-istio-base", "{c}-istio-istiod-1-30-3",
     "{c}-istio-tag-default", "{c}-istio-eastwest", "{c}-istio-cross-network-gateway",
     "mesh-ca-{c}-key", "mesh-ca-{c}-csr", "mesh-ca-{c}-cert", "mesh-link-{c}-reader-token", *check_workloads("default"),
+    "mesh-check-{c}-helloworld-only-{c}",
 )  # fmt: skip
-KIND_PAIR = ("mesh-link-{a}-in-{b}",)
+# Each pair of clusters: the remote secrets, and each one's Service of the other's helloworld alone.
+KIND_PAIR = ("mesh-link-{a}-in-{b}", "mesh-check-{a}-helloworld-only-{b}")
 AKS_CLUSTER = (
     "azure-istio-aks-{region}", "azure-{c}-vnet", "{c}", "{c}-aks", "{c}-pools", "{c}-user1", "{c}-user2", "{c}-provider",
     *(f"azure-{{c}}-{pool}-subnet" for pool in ("system", "user1", "user2")),
@@ -217,8 +219,9 @@ AKS_CLUSTER = (
     *(f"{{c}}-istiod-vault-reads-{f}" for f in ("ca-cert", "ca-key", "cert-chain", "root-cert", "propagation")),
     *(f"mesh-vault-{{c}}-{f}" for f in ("ca-cert", "ca-key", "cert-chain")),
     "mesh-ca-{c}-key", "mesh-ca-{c}-csr", "mesh-ca-{c}-cert", "mesh-link-{c}-reader-token", *check_workloads("default"),
+    "mesh-check-{c}-helloworld-only-{c}", "mesh-check-{c}-ingress-gateway", "mesh-check-{c}-ingress-route",
 )  # fmt: skip
-AKS_PAIR = ("mesh-link-{a}-in-{b}", "azure-{a}-to-{b}")
+AKS_PAIR = ("mesh-link-{a}-in-{b}", "azure-{a}-to-{b}", "mesh-check-{a}-helloworld-only-{b}")
 
 
 def kind_three() -> list[dict[str, Any]]:

@@ -14,13 +14,14 @@ import pytest
 from tests.harness.program import run_stack, stack_config
 
 
-@pytest.mark.parametrize(("stack", "gateways"), [("aks", 0), ("eks", 2), ("kind", 2), ("kind-ambient", 2)])
+@pytest.mark.parametrize(("stack", "gateways"), [("aks", 2), ("eks", 4), ("kind", 2), ("kind-ambient", 2)])
 def test_a_first_preview_reads_nothing_it_creates(stack: str, gateways: int) -> None:
-    """Each east-west gateway's address is read back, and in a first preview no read has an id yet
-    (aks shares one network: no gateway, nothing read)."""
+    """Each east-west and ingress gateway's address is read back, and in a first preview no read has
+    an id yet (aks shares one network: no east-west gateway; aks and eks run ingress gateways)."""
     run = run_stack(stack, preview=True)
     reads = [r for r in run.resources if r.operation == "read"]
-    assert len([r for r in run.resources if r.name.endswith("-istio-eastwest")]) == len(reads) == gateways
+    releases = [r for r in run.resources if r.type.endswith((":Release", ":Gateway"))]
+    assert len([r for r in releases if r.name.endswith(("-istio-eastwest", "-istio-ingress"))]) == len(reads) == gateways
     assert all(r.id == "" for r in reads), [(r.name, r.id) for r in reads]
 
 
@@ -47,4 +48,6 @@ def test_adding_east_west_gateways_to_running_clusters_previews(stack: str, befo
     preview = run_stack(stack, after(stack) if after else None, preview=True, state=running.state())
     new_gateways = [r for r in preview.resources if r.name.endswith("-istio-eastwest") and r.operation == "create"]
     assert len(new_gateways) == 2
-    assert [r.id for r in preview.resources if r.operation == "read"] == ["", ""]
+    # The new gateways' Services are not read in the preview (the harness fails a read of an object
+    # the update creates, so the ingress gateways' reads are of Services that exist).
+    assert [r.id for r in preview.resources if r.operation == "read" and r.name.endswith("-eastwest-service")] == ["", ""]

@@ -68,6 +68,9 @@ ISTIOD_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-vs-{revision}",
 ISTIOD_WEBHOOK_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-webhook-vs", "the webhook route to istiod on cluster {cluster}")
 INGRESS_NAMESPACE = GATEWAYS.child(NAMESPACE, "{release}-istio-ingress", "istio-ingress on cluster {cluster}")
 INGRESS = GATEWAYS.child(HELM_RELEASE, "{release}-ingress", "the ingress gateway on cluster {cluster}")
+INGRESS_SERVICE = GATEWAYS.child(
+    "kubernetes:core/v1:Service", "{release}-ingress-service", "the ingress gateway's Service read on cluster {cluster}"
+)
 
 LINK = NameTemplate("istio-multicluster:mesh:MeshLink", "mesh-link", "the remote secrets")
 READER_TOKEN = LINK.child(SECRET, "{link}-{cluster}-reader-token", "cluster {cluster}'s reader token")
@@ -82,6 +85,13 @@ HELLOWORLD = CHECK.child(
     "kubernetes:apps/v1:Deployment", "{prefix}-helloworld-{cluster}", "the check's helloworld of tag {tag} on cluster {cluster}"
 )
 PROBE = CHECK.child("kubernetes:batch/v1:Job", "{prefix}-probe", "the check's probe of tag {tag} on cluster {cluster}")
+SOLO_SERVICE = CHECK.child(
+    "kubernetes:core/v1:Service",
+    "{prefix}-helloworld-only-{owner}",
+    "the check's Service of cluster {owner}'s helloworld on cluster {cluster}",
+)
+CHECK_INGRESS_GATEWAY = CHECK.child(ISTIO_GATEWAY, "{prefix}-ingress-gateway", "the check's ingress Gateway on cluster {cluster}")
+CHECK_INGRESS_ROUTE = CHECK.child(VIRTUAL_SERVICE, "{prefix}-ingress-route", "the check's ingress route on cluster {cluster}")
 
 
 def check_prefix(check: str, cluster: str, tag: str) -> str:
@@ -206,7 +216,7 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
             # Only where remotes dial istiod by a load balancer's host name (AWS); planned everywhere.
             plain += [ISTIOD_GATEWAY, ISTIOD_WEBHOOK_ROUTE]
     if mesh.ingress_gateway:
-        plain += [INGRESS_NAMESPACE, INGRESS]
+        plain += [INGRESS_NAMESPACE, INGRESS, INGRESS_SERVICE]
     plan.add(GATEWAYS, named, **parts)
     for template in plain:
         plan.add(template, named, **parts)
@@ -241,3 +251,10 @@ def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:
             plan.add(CHECK_NAMESPACE, sources, namespace=probes.namespace, **parts)
             for template in (HELLOWORLD_SERVICE, HELLOWORLD, PROBE):
                 plan.add(template, sources, **parts)
+            if probes.key != DEFAULT_TAG:
+                continue
+            for owner in mesh.clusters:
+                plan.add(SOLO_SERVICE, [*sources, cluster_source(mesh, owner.name)], owner=owner.name, **parts)
+            if mesh.ingress_gateway:
+                for template in (CHECK_INGRESS_GATEWAY, CHECK_INGRESS_ROUTE):
+                    plan.add(template, sources, **parts)

@@ -8,6 +8,13 @@ a Job calls the tag's ``helloworld`` until every cluster has answered, then exit
 canary runs, proxies of both revisions prove they reach every cluster. The helloworld pods name
 their tag's revision in an annotation, so they restart onto the new revision when the tag moves.
 
+The ``default`` set's probes then prove the seeds' paths: every cluster holds, per cluster, a
+Service ``helloworld-<cluster>`` that selects that cluster's pods alone, so each probe must reach
+every other cluster's own Service across the mesh (east-west); and with ``ingressGateway`` a
+Gateway and VirtualService route Host ``INGRESS_HOST`` through each ingress gateway to helloworld,
+which each probe calls at every cluster's load-balancer address (north-south). One request per
+round, in the same budget; a failure names the paths that never answered.
+
 When it runs: the Job's replacement trigger is a digest of everything it proves (the clusters,
 their networks and roles, the release each tag points at, the mesh CA, every remote secret), so it
 runs on the first ``pulumi up`` and again on any update that changes one of those; a Job that
@@ -54,11 +61,19 @@ from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
 from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
-from components.mesh.istio import IstioControlPlane
+from components.mesh.istio import IstioControlPlane, istio_config
 from components.mesh.link import MeshLink, digest
 from components.mesh.summary import mesh_summary
 
 HELLOWORLD_PORT = 5000
+# The Host the check's ingress route answers: a reserved name (RFC 2606 .invalid) that only the
+# probe's Host header carries, so the route can never catch anyone's traffic.
+INGRESS_HOST = "helloworld.mesh-check.invalid"
+INGRESS_PORT = 80
+# The ingress gateway chart labels its pods istio: <its name without "istio-">.
+INGRESS_SELECTOR = {"istio": "ingressgateway"}
+# A Service's name is a DNS-1035 label: at most 63 characters.
+SERVICE_NAME_MAX = 63
 JOB_NAME = "mesh-check"
 # The probe's own budgets (its sidecar getting ready, then the check), then the pod's: scheduling
 # and image pull fit in POD_START_SECONDS, so the Job's deadline never cuts the probe's message
@@ -92,10 +107,34 @@ def check_title(probes: ProbeSet) -> str:
     return "mesh check of sidecars" if probes.key != probes.tag else f"mesh check of tag {probes.tag}"
 
 
-def probe_script(cluster: str, clusters: Sequence[str], probes: ProbeSet = DEFAULT_PROBES) -> str:
+@dataclass(frozen=True)
+class ProbePath:
+    """A way the probe must also get an answer, once every cluster answered through the shared Service.
+
+    Args:
+        label: what its failure line calls it, e.g. ``east-west to kind-2 (helloworld-kind-2, pods
+            only in kind-2)``.
+        url: what it calls.
+        host: the Host header it sends (default none: the URL's).
+        version: the cluster that must answer (default none: any cluster).
+    """
+
+    label: str
+    url: str
+    host: str = ""
+    version: str = ""
+
+    def line(self) -> str:
+        """The path as the script's list holds it: fields joined by ``|`` (none holds it, a quote or a newline)."""
+        assert not any(c in part for c in "|'\n" for part in (self.label, self.url, self.host, self.version)), self
+        return "|".join((self.label, self.url, self.host, self.version))
+
+
+def probe_script(cluster: str, clusters: Sequence[str], probes: ProbeSet = DEFAULT_PROBES, paths: Sequence[ProbePath] = ()) -> str:
     """The Job's shell script on ``cluster``: call helloworld in the set's sample namespace until
-    every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), for
-    at most ``CHECK_SECONDS``.
+    every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), then
+    each of ``paths`` (default none) in turn until each answered, one request per round, for at most
+    ``CHECK_SECONDS`` in all. A failure names what never answered: the clusters, else the paths.
 
     With sidecars (``probes.sidecar``) it first waits up to ``SIDECAR_SECONDS`` for the sidecar to
     be ready (failing with its own line if it never is) and ends by asking it to quit
@@ -121,25 +160,89 @@ start=$(date +%s)
         if sidecar
         else ""
     )
+    listed = "\n".join(path.line() for path in paths)
+    through = f" and every path ({', '.join(p.label.split(' (')[0] for p in paths)})" if paths else ""
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
 url="http://helloworld.{probes.namespace}:{HELLOWORLD_PORT}/hello"
+paths='{listed}'; pending="$paths"
 quit() {{ {quit_sidecar}; }}
+ask() {{
+  if [ -n "$2" ]; then set -- "$1" -H "Host: $2"; else set -- "$1"; fi
+  curl -sS --max-time {REQUEST_SECONDS} "$@" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p'
+}}
 start=$(date +%s)
 {wait_for_sidecar}while :; do
-  version=$(curl -sS --max-time {REQUEST_SECONDS} "$url" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p')
-  case " $seen " in *" $version "*) ;; *) [ -n "$version" ] && seen="$seen $version" ;; esac
-  missing=""
-  for v in $want; do case " $seen " in *" $v "*) ;; *) missing="$missing $v" ;; esac; done
+  if [ -n "$missing" ]; then
+    version=$(ask "$url" "")
+    case " $seen " in *" $version "*) ;; *) [ -n "$version" ] && seen="$seen $version" ;; esac
+    missing=""
+    for v in $want; do case " $seen " in *" $v "*) ;; *) missing="$missing $v" ;; esac; done
+  elif [ -n "$pending" ]; then
+    path=$(printf '%s\\n' "$pending" | sed -n 1p); rest=$(printf '%s\\n' "$pending" | sed 1d)
+    fields=${{path#*|}}; target=${{fields%%|*}}; fields=${{fields#*|}}; host=${{fields%%|*}}; expected=${{fields#*|}}
+    version=$(ask "$target" "$host")
+    if [ -n "$version" ] && {{ [ -z "$expected" ] || [ "$version" = "$expected" ]; }}; then pending="$rest"
+    elif [ -n "$rest" ]; then pending="$rest
+$path"
+    fi
+  fi
   elapsed=$(( $(date +%s) - start ))
-  if [ -z "$missing" ]; then echo "{check} passed in {cluster} after ${{elapsed}}s: saw$seen"; quit; exit 0; fi
+  if [ -z "$missing" ] && [ -z "$pending" ]; then
+    echo "{check} passed in {cluster} after ${{elapsed}}s: saw$seen{through}"; quit; exit 0
+  fi
   [ "$elapsed" -ge {CHECK_SECONDS} ] && break
   sleep {PAUSE_SECONDS}
 done
-echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing" >&2
+if [ -n "$missing" ]; then
+  echo "{check} failed in {cluster} after ${{elapsed}}s: saw${{seen:- nothing}}; never saw$missing" >&2
+else
+  never=""
+  while IFS= read -r path; do
+    case "
+$pending
+" in *"
+$path
+"*) never="${{never:+$never; }}${{path%%|*}}" ;; esac
+  done <<EOF
+$paths
+EOF
+  echo "{check} failed in {cluster} after ${{elapsed}}s: saw$seen; nothing answered on: $never" >&2
+fi
 quit
 exit 1
 """
+
+
+def solo_service_name(cluster: str) -> str:
+    """The Service that selects only ``cluster``'s helloworld: ``helloworld-<cluster>``, or, where
+    that would pass 63 characters, the cluster's name cut and a digest of it."""
+    name = f"helloworld-{cluster}"
+    return name if len(name) <= SERVICE_NAME_MAX else f"helloworld-{cluster[:42].rstrip('-')}-{digest(cluster)[:8]}"
+
+
+def east_west_path(owner: str, namespace: str) -> ProbePath:
+    """``owner``'s own Service, whose pods run nowhere else."""
+    service = solo_service_name(owner)
+    label = f"east-west to {owner} ({service}, pods only in {owner})"
+    return ProbePath(label, f"http://{service}.{namespace}:{HELLOWORLD_PORT}/hello", version=owner)
+
+
+def ingress_path(owner: str, address: str) -> ProbePath:
+    """``owner``'s ingress gateway, asked for ``INGRESS_HOST``; any cluster may answer."""
+    return ProbePath(f"ingress of {owner} ({address}, Host {INGRESS_HOST})", f"http://{address}:{INGRESS_PORT}/hello", INGRESS_HOST)
+
+
+def ingress_gateway_spec() -> dict[str, object]:
+    """The check's Gateway: HTTP on the ingress gateway's port 80 for ``INGRESS_HOST`` only."""
+    server = {"port": {"number": INGRESS_PORT, "name": "http", "protocol": "HTTP"}, "hosts": [INGRESS_HOST]}
+    return {"selector": INGRESS_SELECTOR, "servers": [server]}
+
+
+def ingress_route_spec(namespace: str) -> dict[str, object]:
+    """The check's VirtualService: ``INGRESS_HOST`` through its Gateway to helloworld in ``namespace``."""
+    destination = {"host": f"helloworld.{namespace}.svc.cluster.local", "port": {"number": HELLOWORLD_PORT}}
+    return {"hosts": [INGRESS_HOST], "gateways": [JOB_NAME], "http": [{"route": [{"destination": destination}]}]}
 
 
 def proven_summary(mesh: MeshSpec) -> dict[str, object]:
@@ -225,12 +328,22 @@ class MeshCheck(pulumi.ComponentResource):
             )
             namespaces[cluster.name] = namespace.metadata.name
             # In ambient every Service is local unless labelled global, sidecars' too (istio/istio#61713).
-            servers.append(self._service(prefix, namespaces[cluster.name], mesh.ambient, on_cluster))
+            resource = names.HELLOWORLD_SERVICE.name(prefix=prefix)
+            servers.append(self._service(resource, "helloworld", namespaces[cluster.name], mesh.ambient, on_cluster))
             needs = self._injector(args, cluster.name, probes)
             injected = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=needs))
             # A sidecar's revision changes only when its pod restarts; ambient pods have none.
             revision = revision_name(mesh.revisions[probes.tag]) if probes.sidecar else None
             servers.append(self._helloworld(prefix, cluster.name, revision, args.image, namespaces[cluster.name], injected))
+        # The default set also proves the seeds' paths: a Service whose pods run in one cluster
+        # alone, reached from every other (east-west), and, with ingressGateway, helloworld through
+        # every cluster's ingress gateway by its Host (north-south).
+        probe_paths: pulumi.Output[dict[str, list[ProbePath]]] = pulumi.Output.from_input({c: [] for c in clusters})
+        if probes.key == DEFAULT_TAG:
+            servers += self._solo_services(name, args, probes, namespaces)
+            probe_paths = self._paths(args, probes)
+            if mesh.ingress_gateway:
+                servers += self._ingress_routes(name, args, probes, namespaces)
         # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
         paths = [resource for handle in args.clusters.values() for resource in (*handle.ready, *handle.crossing)]
         for cluster in mesh.clusters:
@@ -241,9 +354,66 @@ class MeshCheck(pulumi.ComponentResource):
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_script(cluster.name, clusters, probes)
+            script = probe_paths.apply(lambda found, c=cluster.name: probe_script(c, clusters, probes, found[c]))
             annotations = CLASSIC_SIDECAR if probes.sidecar else None
             self._job(probes.prefix(name, cluster.name), script, args.image, namespaces[cluster.name], annotations, probe)
+
+    def _solo_services(
+        self, name: str, args: MeshCheckArgs, probes: ProbeSet, namespaces: Mapping[str, pulumi.Output[str]]
+    ) -> list[pulumi.Resource]:
+        """On every cluster, a Service per cluster that selects only that cluster's helloworld: its
+        endpoints exist in that cluster alone, so any other cluster reaches it only across the mesh."""
+        made: list[pulumi.Resource] = []
+        for cluster in args.mesh.clusters:
+            on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
+            prefix = probes.prefix(name, cluster.name)
+            for owner in args.mesh.clusters:
+                resource = names.SOLO_SERVICE.name(prefix=prefix, owner=owner.name)
+                service = solo_service_name(owner.name)
+                made.append(self._service(resource, service, namespaces[cluster.name], args.mesh.ambient, on_cluster, owner.name))
+        return made
+
+    def _ingress_routes(
+        self, name: str, args: MeshCheckArgs, probes: ProbeSet, namespaces: Mapping[str, pulumi.Output[str]]
+    ) -> list[pulumi.Resource]:
+        """On every cluster, a Gateway on its ingress gateway for ``INGRESS_HOST`` and a
+        VirtualService sending that Host to the shared helloworld; Istio's validation webhook must
+        answer first (istiod, or on a remote its primary's route to it)."""
+        made: list[pulumi.Resource] = []
+        for cluster in args.mesh.clusters:
+            prefix = probes.prefix(name, cluster.name)
+            validated = [args.releases[cluster.name].istiod, *self._primary_routes(args, cluster.name)]
+            opts = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider, depends_on=validated)
+            namespace = namespaces[cluster.name]
+            made.append(
+                istio_config(names.CHECK_INGRESS_GATEWAY.name(prefix=prefix), "Gateway", JOB_NAME, namespace, ingress_gateway_spec(), opts)
+            )
+            spec = ingress_route_spec(probes.namespace)
+            made.append(istio_config(names.CHECK_INGRESS_ROUTE.name(prefix=prefix), "VirtualService", JOB_NAME, namespace, spec, opts))
+        return made
+
+    @staticmethod
+    def _primary_routes(args: MeshCheckArgs, cluster: str) -> Sequence[pulumi.Resource]:
+        primary = args.clusters[cluster].spec.primary
+        if primary is None:
+            return ()
+        return args.gateways[primary].istiod_routes.get(args.mesh.default_version, ())
+
+    @staticmethod
+    def _paths(args: MeshCheckArgs, probes: ProbeSet) -> pulumi.Output[dict[str, list[ProbePath]]]:
+        """Each cluster's paths: east-west to every other cluster's Service of its own, and with
+        ``ingressGateway`` every cluster's ingress gateway (its own too) by ``INGRESS_HOST``."""
+        clusters = sorted(c.name for c in args.mesh.clusters)
+        ingress = {c: args.gateways[c].ingress_address for c in clusters if args.gateways[c].ingress_address is not None}
+
+        def paths(addresses: dict[str, str]) -> dict[str, list[ProbePath]]:
+            found: dict[str, list[ProbePath]] = {}
+            for cluster in clusters:
+                found[cluster] = [east_west_path(other, probes.namespace) for other in clusters if other != cluster]
+                found[cluster] += [ingress_path(owner, addresses[owner]) for owner in sorted(addresses)]
+            return found
+
+        return pulumi.Output.all(**ingress).apply(paths)
 
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
@@ -269,16 +439,20 @@ class MeshCheck(pulumi.ComponentResource):
         return needs
 
     @staticmethod
-    def _service(prefix: str, namespace: pulumi.Output[str], shared: bool, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
-        """helloworld's Service; ``shared`` labels it ``istio.io/global`` (ambient's cross-cluster Services)."""
-        labels = {"app": "helloworld", "service": "helloworld"}
+    def _service(
+        resource: str, service: str, namespace: pulumi.Output[str], shared: bool, opts: pulumi.ResourceOptions, only: str | None = None
+    ) -> k8s.core.v1.Service:
+        """A Service of helloworld: every cluster's pods, or ``only`` that cluster's (default none);
+        ``shared`` labels it ``istio.io/global`` (ambient's cross-cluster Services)."""
+        labels = {"app": "helloworld", "service": service}
         if shared:
             labels[GLOBAL_SERVICE_LABEL] = "true"
+        selector = {"app": "helloworld"} | ({"version": only} if only is not None else {})
         return k8s.core.v1.Service(
-            names.HELLOWORLD_SERVICE.name(prefix=prefix),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="helloworld", namespace=namespace, labels=labels),
+            resource,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=service, namespace=namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
-                selector={"app": "helloworld"},
+                selector=selector,
                 ports=[k8s.core.v1.ServicePortArgs(name="http", port=HELLOWORLD_PORT, target_port=HELLOWORLD_PORT)],
             ),
             opts=opts,
@@ -323,7 +497,7 @@ class MeshCheck(pulumi.ComponentResource):
     @staticmethod
     def _job(
         prefix: str,
-        script: str,
+        script: pulumi.Input[str],
         image: str,
         namespace: pulumi.Output[str],
         annotations: Mapping[str, str] | None,

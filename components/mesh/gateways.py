@@ -23,12 +23,14 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
+from components.config.names import NameTemplate
 from components.istio import ambient
 from components.istio.facts import (
     CROSS_NETWORK_GATEWAY,
     EASTWEST_GATEWAY,
     INGRESS_GATEWAY,
     INGRESS_NAMESPACE,
+    ISTIO_NAMESPACE,
     ISTIOD_GATEWAY,
     NETWORK_LABEL,
     REV_LABEL,
@@ -77,12 +79,14 @@ class IstioGateways(pulumi.ComponentResource):
     """See the module docstring.
 
     Outputs: ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname, in ambient
-    the HBONE Gateway's; ``None`` without one), ``eastwest`` (what makes the east-west gateways:
+    the HBONE Gateway's; ``None`` without one), ``ingress_address`` (the ingress gateway's; ``None``
+    without one), ``eastwest`` (what makes the east-west gateways:
     releases and Gateways; empty without one), ``istiod_routes`` (on a primary serving remotes: the
     routes to each release's istiod, by version: what a remote's pods of that release need first).
     """
 
     eastwest_address: pulumi.Output[str] | None
+    ingress_address: pulumi.Output[str] | None
     eastwest: list[pulumi.Resource]
     istiod_routes: dict[str, list[pulumi.Resource]]
 
@@ -96,7 +100,7 @@ class IstioGateways(pulumi.ComponentResource):
         # Registered under the control plane's component when it was still an IstioRelease.
         former_parent = pulumi.create_urn(self._release_name, names.LEGACY_ISTIO_TYPE)
         self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=former_parent)])
-        self.eastwest_address, self.eastwest, self.istiod_routes = None, [], {}
+        self.eastwest_address, self.ingress_address, self.eastwest, self.istiod_routes = None, None, [], {}
         self._ca_annotations = gateway_ca_annotations(args.issuer.root_cert, args.issuer.cert_chain)
         # Istio config needs the default revision's validation webhook to answer: istiod, and on a
         # remote (whose webhook fails closed and calls the primary's istiod through its east-west
@@ -117,10 +121,11 @@ class IstioGateways(pulumi.ComponentResource):
             release = self._eastwest(mesh, cluster, balanced, config)
             if not mesh.ambient:
                 # In ambient the HBONE Gateway's address is the one the mesh reports.
-                self.eastwest_address = self._eastwest_address(release)
+                self.eastwest_address = self._service_address(names.EASTWEST_SERVICE, release, EASTWEST_GATEWAY)
         if mesh.ingress_gateway:
-            self._ingress(mesh, cluster, balanced)
-        self.register_outputs({"eastwestAddress": self.eastwest_address})
+            release = self._ingress(mesh, cluster, balanced)
+            self.ingress_address = self._service_address(names.INGRESS_SERVICE, release, INGRESS_GATEWAY, INGRESS_NAMESPACE)
+        self.register_outputs({"eastwestAddress": self.eastwest_address, "ingressAddress": self.ingress_address})
 
     def _eastwest(
         self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions, config: pulumi.ResourceOptions
@@ -141,16 +146,18 @@ class IstioGateways(pulumi.ComponentResource):
             self._expose_istiod(mesh, config)
         return release
 
-    def _eastwest_address(self, release: k8s.helm.v3.Release) -> pulumi.Output[str]:
-        """The east-west gateway's load-balancer address. Helm waits until the LoadBalancer Service
+    def _service_address(
+        self, template: NameTemplate, release: k8s.helm.v3.Release, service_name: str, namespace: str = ISTIO_NAMESPACE
+    ) -> pulumi.Output[str]:
+        """A gateway release's load-balancer address. Helm waits until the LoadBalancer Service
         has one; read it back once it does. The engine runs a read with a known id during preview,
         before the release installs anything, and ignores depends_on for reads (pulumi/pulumi#16395):
         the id comes from the release's status, which is unknown while the release is being created
         or changed, so the read waits for the release in an update and is skipped in a preview."""
-        service_id = release.status.apply(lambda status: f"{status.namespace}/{EASTWEST_GATEWAY}")
+        service_id = release.status.apply(lambda status: f"{status.namespace}/{service_name}")
         after_release = pulumi.ResourceOptions.merge(self._read, pulumi.ResourceOptions(depends_on=[release]))
-        service = k8s.core.v1.Service.get(names.EASTWEST_SERVICE.name(release=self._release_name), service_id, opts=after_release)
-        return service.status.apply(lambda status: load_balancer_address(status, EASTWEST_GATEWAY))
+        service = k8s.core.v1.Service.get(template.name(release=self._release_name), service_id, opts=after_release)
+        return service.status.apply(lambda status: load_balancer_address(status, service_name, namespace))
 
     def _ambient_eastwest(self, cluster: ClusterHandle, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         """The HBONE east-west Gateway (with a ConfigMap of its Service's source ranges where it
@@ -208,7 +215,7 @@ class IstioGateways(pulumi.ComponentResource):
             webhooks = istio_config(resource, "VirtualService", "istiod-webhook-vs", namespace, spec, config)
             self.istiod_routes[mesh.default_version].append(webhooks)
 
-    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
+    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         namespace = k8s.core.v1.Namespace(
             names.INGRESS_NAMESPACE.name(release=self._release_name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
@@ -218,4 +225,4 @@ class IstioGateways(pulumi.ComponentResource):
         # Rolled with the CA: it opens clients' TLS and calls workloads with mesh mTLS.
         values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations, self._ca_annotations)
         resource = names.INGRESS.name(release=self._release_name)
-        istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)
+        return istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)

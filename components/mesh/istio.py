@@ -305,7 +305,7 @@ def istio_config(
     )
 
 
-def load_balancer_address(status: Any, service: str) -> str:
+def load_balancer_address(status: Any, service: str, namespace: str = ISTIO_NAMESPACE) -> str:
     """The first ingress IP or hostname (AWS NLBs have hostnames; istiod resolves them itself)."""
     ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
     for entry in ingress:
@@ -314,6 +314,6 @@ def load_balancer_address(status: Any, service: str) -> str:
     # Helm only finishes once the address is assigned, so an empty one means a broken load
     # balancer, and remotes must not be pointed at "".
     raise ValueError(
-        f"Service {ISTIO_NAMESPACE}/{service} has no load-balancer address; "
+        f"Service {namespace}/{service} has no load-balancer address; "
         "check that the cluster can provision LoadBalancer Services (MetalLB on kind)"
     )
