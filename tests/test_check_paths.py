@@ -17,7 +17,7 @@ from components.mesh.check import (
     probe_script,
     solo_service_name,
 )
-from tests.harness.program import StackRun, run_stack
+from tests.harness.program import StackRun, run_stack, stack_config
 
 PATHS = [
     east_west_path("kind-2", "sample"),
@@ -163,3 +163,17 @@ def test_a_long_cluster_name_still_makes_a_service_name() -> None:
     assert len(name) <= 63 and name.startswith("helloworld-" + "c" * 42 + "-")
     assert solo_service_name("c" * 52) == "helloworld-" + "c" * 52
     assert solo_service_name(long) != solo_service_name("c" * 62)
+
+
+def test_in_primary_remote_the_ingress_route_lives_on_the_primary_and_every_probe_uses_every_ingress() -> None:
+    """A remote's istiod is its primary's, which reads Istio config from the primary alone; its
+    selector matches the remote's ingress gateway pods too."""
+    config = stack_config("eks")
+    config["clusters"][1].update(role="remote", primary="cluster-1")
+    run = run_stack("eks", {"topology": "primary-remote", "clusters": config["clusters"]})
+    assert [r.name for r in run.resources if "-ingress-gateway" in r.name or "-ingress-route" in r.name] == [
+        "mesh-check-cluster-1-ingress-gateway",
+        "mesh-check-cluster-1-ingress-route",
+    ]
+    script = run.named("mesh-check-cluster-2-probe").inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    assert "ingress of cluster-1 (" in script and "ingress of cluster-2 (" in script

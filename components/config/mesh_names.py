@@ -255,6 +255,6 @@ def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:
                 continue
             for owner in mesh.clusters:
                 plan.add(SOLO_SERVICE, [*sources, cluster_source(mesh, owner.name)], owner=owner.name, **parts)
-            if mesh.ingress_gateway:
+            if mesh.ingress_gateway and not mesh.is_remote(cluster.name):
                 for template in (CHECK_INGRESS_GATEWAY, CHECK_INGRESS_ROUTE):
                     plan.add(template, sources, **parts)

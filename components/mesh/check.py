@@ -376,13 +376,14 @@ class MeshCheck(pulumi.ComponentResource):
     def _ingress_routes(
         self, name: str, args: MeshCheckArgs, probes: ProbeSet, namespaces: Mapping[str, pulumi.Output[str]]
     ) -> list[pulumi.Resource]:
-        """On every cluster, a Gateway on its ingress gateway for ``INGRESS_HOST`` and a
-        VirtualService sending that Host to the shared helloworld; Istio's validation webhook must
-        answer first (istiod, or on a remote its primary's route to it)."""
+        """On every cluster whose istiod reads its Istio config (every primary: a remote's ingress
+        gateway takes its primary's, which its selector matches too), a Gateway on the ingress
+        gateways for ``INGRESS_HOST`` and a VirtualService sending that Host to the shared
+        helloworld, after istiod, whose webhook validates them."""
         made: list[pulumi.Resource] = []
-        for cluster in args.mesh.clusters:
+        for cluster in (c for c in args.mesh.clusters if not args.mesh.is_remote(c.name)):
             prefix = probes.prefix(name, cluster.name)
-            validated = [args.releases[cluster.name].istiod, *self._primary_routes(args, cluster.name)]
+            validated = [args.releases[cluster.name].istiod]
             opts = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider, depends_on=validated)
             namespace = namespaces[cluster.name]
             made.append(
@@ -391,13 +392,6 @@ class MeshCheck(pulumi.ComponentResource):
             spec = ingress_route_spec(probes.namespace)
             made.append(istio_config(names.CHECK_INGRESS_ROUTE.name(prefix=prefix), "VirtualService", JOB_NAME, namespace, spec, opts))
         return made
-
-    @staticmethod
-    def _primary_routes(args: MeshCheckArgs, cluster: str) -> Sequence[pulumi.Resource]:
-        primary = args.clusters[cluster].spec.primary
-        if primary is None:
-            return ()
-        return args.gateways[primary].istiod_routes.get(args.mesh.default_version, ())
 
     @staticmethod
     def _paths(args: MeshCheckArgs, probes: ProbeSet) -> pulumi.Output[dict[str, list[ProbePath]]]:
