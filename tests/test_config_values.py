@@ -127,6 +127,8 @@ ONE_PLATFORM: list[dict[str, Any]] = [
         "topology": "primary-remote",
         "caRoot": "root-2026",
         "caRotation": {"newRoot": "root-2027", "stage": "trust"},
+        "ingressGateway": True,
+        "ingressServerHeader": {"value": "web"},
         "clusters": [existing_cluster("k1", "n1"), existing_cluster("k2", "n2", role="remote", primary="k1")],
     },
 ]

@@ -91,6 +91,25 @@ INGRESS_GATEWAY = Field(
     "Install a north-south ingress gateway (release istio-ingressgateway) in namespace istio-ingress on every cluster.",
     default=False,
 )
+SERVER_HEADER_VALUE = Field(
+    "value",
+    # An HTTP field value of visible ASCII (RFC 9110 5.5), no surrounding space, at most 128 characters.
+    Text(re.compile(r"[!-~]([ -~]{0,126}[!-~])?"), "use at most 128 visible ASCII characters and spaces, not at either end"),
+    "What the ingress gateways send as `server` instead of Envoy's `istio-envoy` (they overwrite the application's).",
+)
+SERVER_HEADER_DISABLED = Field(
+    "disabled",
+    Boolean(),
+    "true: the ingress gateways add no `server` header and pass the application's own through, if it sends one.",
+)
+INGRESS_SERVER_HEADER = Field(
+    "ingressServerHeader",
+    Object((SERVER_HEADER_VALUE, SERVER_HEADER_DISABLED), "ingressServerHeader"),
+    "The `server` header of the ingress gateways' responses (ingressGateway: true): {value: <text>} replaces Envoy's "
+    "`istio-envoy` with your text, {disabled: true} sends Envoy's none. Istio's proxyHeaders.server, set on the gateways' "
+    "pods (proxy.istio.io/config), not an EnvoyFilter.",
+    default_text="Envoy's: istio-envoy",
+)
 VERIFY = Field(
     "verify",
     Boolean(),
@@ -284,6 +303,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     DATAPLANE,
     ACCESS_LOG,
     INGRESS_GATEWAY,
+    INGRESS_SERVER_HEADER,
     VERIFY,
     VERIFY_IMAGE,
     ISTIOD_VALUES,

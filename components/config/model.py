@@ -38,6 +38,19 @@ class Topology(StrEnum):
     PRIMARY_REMOTE = "primary-remote"
 
 
+@dataclass(frozen=True)
+class ServerHeader:
+    """The ``server`` header of the ingress gateways' responses (Istio's ``proxyHeaders.server``).
+
+    Args:
+        value: what they send instead of Envoy's ``istio-envoy`` (default none).
+        disabled: they add none and pass the application's through (default no).
+    """
+
+    value: str | None = None
+    disabled: bool = False
+
+
 class Dataplane(StrEnum):
     """Istio's data planes: a sidecar proxy per pod, or ambient (a ztunnel per node, no sidecars)."""
 
@@ -197,6 +210,7 @@ class MeshSpec:
             workloads still on sidecars (default no).
         reader_token_generation: which reader tokens the remote secrets carry; a new one issues new
             tokens and retires the old (default 0, the first).
+        ingress_server_header: the ingress gateways' ``server`` header (default none: Envoy's).
     """
 
     mesh_id: str
@@ -216,6 +230,7 @@ class MeshSpec:
     gateway_api_release: str | None = None
     ambient_sidecar_gateway: bool = False
     reader_token_generation: int = 0
+    ingress_server_header: ServerHeader | None = None
 
     @property
     def ambient(self) -> bool:

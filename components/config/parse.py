@@ -21,7 +21,7 @@ from components.config import declarations as d
 from components.config.fields import Field, Reader, path_key
 from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
-from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, RotationStage
+from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, RotationStage, ServerHeader
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
@@ -64,6 +64,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     gateway_api = root.value(d.GATEWAY_API_RELEASE)
     sidecar_gateway = root.value(d.AMBIENT_SIDECAR_GATEWAY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
+    server_header = _server_header(root, ingress)
     verify_image = root.value(d.VERIFY_IMAGE)
     token_generation = root.value(d.READER_TOKEN_GENERATION)
     owned = owned_istiod_values(platforms)
@@ -122,6 +123,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         gateway_api_release=gateway_api,
         ambient_sidecar_gateway=sidecar_gateway,
         reader_token_generation=token_generation,
+        ingress_server_header=server_header,
     )
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()
@@ -325,6 +327,26 @@ def _given_intermediate(
         root.fail(field_at, "ca-provided-store", f"{why}; store that")
         return None
     return found, StoredAt(store.field, reference)
+
+
+def _server_header(root: Reader, ingress: bool | None) -> ServerHeader | None:
+    """``ingressServerHeader``: a value, or disabled: true; only with the ingress gateways it acts on."""
+    entry = root.object(d.INGRESS_SERVER_HEADER)
+    if entry is None:
+        return None
+    before = len(root.problems)
+    value, disabled = entry.value(d.SERVER_HEADER_VALUE), entry.value(d.SERVER_HEADER_DISABLED)
+    entry.reject_unknown()
+    key = d.INGRESS_SERVER_HEADER.key
+    if len(root.problems) > before:
+        return None
+    if ingress is False:
+        root.fail(key, "unused", "acts only on the ingress gateways; set ingressGateway: true, or remove it")
+    elif (value is None) == (disabled is None) or disabled is False:
+        root.fail(key, "server-header", "must be {value: <text>} to replace Envoy's istio-envoy, or {disabled: true} to send none")
+    else:
+        return ServerHeader(value, bool(disabled))
+    return None
 
 
 def _ca_rotation(root: Reader, ca_root: str | None) -> CaRotation | None:

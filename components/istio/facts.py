@@ -62,6 +62,8 @@ DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 GLOBAL_SERVICE_LABEL = "istio.io/global"
 # The program's own pod annotation naming the revision a tag points at (pods restart when it moves).
 REVISION_ANNOTATION = "istio-multicluster/revision"
+# A pod's own proxy config (ProxyConfig as YAML or JSON), merged over meshConfig.defaultConfig at injection.
+PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
 
 
 def istiod_service(version: str) -> str:

@@ -10,6 +10,7 @@ import base64
 import copy
 import hashlib
 import ipaddress
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,9 +26,11 @@ from components.istio.facts import (
     CROSS_NETWORK_PORT,
     CSI_DRIVER,
     EASTWEST_GATEWAY,
+    INGRESS_GATEWAY,
     INJECTION_LABEL,
     ISTIO_NAMESPACE,
     ISTIOD_GATEWAY,
+    PROXY_CONFIG_ANNOTATION,
     REV_LABEL,
     REVISION_ANNOTATION,
     WEBHOOK_PORT,
@@ -301,6 +304,20 @@ def gateway_values(
     values: dict[str, Any] = {"name": name, "podAnnotations": pod_annotations}
     if annotations:
         values["service"] = {"annotations": dict(annotations)}
+    return values
+
+
+def ingress_values(mesh: MeshSpec, annotations: Mapping[str, str], ca_annotations: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
+    """Values of the ``gateway`` chart for the ingress gateway: ``gateway_values``, and with
+    ``ingressServerHeader`` its pods' proxy config setting ``proxyHeaders.server``. istiod builds a
+    gateway's HTTP connection manager from the pod's proxy config: ``{value}`` makes the server name
+    that value (overwriting the application's), ``{disabled: true}`` sets none and passes the
+    application's through (pilot/pkg/networking/util/proxy_headers.go ``GetProxyHeadersFromProxyConfig``)."""
+    values = gateway_values(mesh, INGRESS_GATEWAY, annotations, ca_annotations)
+    header = mesh.ingress_server_header
+    if header is not None:
+        server = {"disabled": True} if header.disabled else {"value": header.value}
+        values["podAnnotations"][PROXY_CONFIG_ANNOTATION] = json.dumps({"proxyHeaders": {"server": server}}, sort_keys=True)
     return values
 
 

@@ -39,7 +39,7 @@ from components.istio.values import (
     cross_network_gateway_spec,
     eastwest_values,
     gateway_ca_annotations,
-    gateway_values,
+    ingress_values,
     injection_labels,
     istiod_gateway_spec,
     istiod_virtual_service_spec,
@@ -223,6 +223,6 @@ class IstioGateways(pulumi.ComponentResource):
         )
         # Its pods are injected through the default tag (``balanced`` waits for its webhook).
         # Rolled with the CA: it opens clients' TLS and calls workloads with mesh mTLS.
-        values = gateway_values(mesh, INGRESS_GATEWAY, cluster.ingress_annotations, self._ca_annotations)
+        values = ingress_values(mesh, cluster.ingress_annotations, self._ca_annotations)
         resource = names.INGRESS.name(release=self._release_name)
         return istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)
