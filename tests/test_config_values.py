@@ -51,6 +51,7 @@ ACROSS_PLATFORMS: dict[str, Any] = {
     "keyVaultPurgeProtection": True,
     "keyVaultLocation": "westeurope",
     "keyVaultResourceGroup": "mesh-vault",
+    "containerRegistry": {"location": "westeurope", "sku": "Standard", "namePrefix": "meshacr"},
     "caDelivery": "keyVault",
     "azureAdminObjectIds": ["5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"],
     "secretsRegion": "eu-west-1",

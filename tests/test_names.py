@@ -42,7 +42,9 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     clusters = copy.deepcopy(aks["clusters"])
     clusters[0].update(entraId=True, authorizedIpRanges=["203.0.113.0/24"])
     admins = ["5f0c9a4e-2b1d-4c3e-9f8a-7b6c5d4e3f2a"]
-    yield "aks-keyvault", {**aks, "caDelivery": "keyVault", "clusters": clusters, "istioRevisions": CANARY, "azureAdminObjectIds": admins}
+    registry = {"location": "westeurope"}
+    keyvault = {"caDelivery": "keyVault", "azureAdminObjectIds": admins, "containerRegistry": registry}
+    yield "aks-keyvault", {**aks, **keyvault, "clusters": clusters, "istioRevisions": CANARY}
     eks = stack_config("eks")
     clusters = copy.deepcopy(eks["clusters"])
     clusters[1].update(vpc="vpc-2", region="us-east-1")

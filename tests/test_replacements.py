@@ -51,7 +51,9 @@ VARIANTS: dict[str, Callable[[], StackRun]] = {
     "kind-ambient": lambda: run_stack("kind-ambient"),
     "multicloud": lambda: run_stack("multicloud", OPERATORS),
     "multicloud ambient": lambda: run_stack("multicloud", {**OPERATORS, "dataplane": "ambient"}),
-    "aks keyVault delivery, canary": lambda: run_stack("aks", {"caDelivery": "keyVault", **CANARY}),
+    "aks keyVault delivery, canary, registry": lambda: run_stack(
+        "aks", {"caDelivery": "keyVault", **CANARY, "containerRegistry": {"location": "westeurope"}}
+    ),
     "aks entraId": lambda: run_stack("aks", {"clusters": aks_clusters(entraId=True)}),
     "aks restricted API": lambda: run_stack("aks", {"clusters": aks_clusters(authorizedIpRanges=["203.0.113.0/24"])}),
     "kind canary, no verify": lambda: run_stack("kind", {**CANARY, "verify": False, "ingressGateway": True}),

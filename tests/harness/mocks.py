@@ -300,6 +300,11 @@ class MeshMocks(Mocks):
             name = inputs.get("vaultName", args.name)
             arm_id = f"{base}/providers/Microsoft.KeyVault/vaults/{name}"
             inputs = {**inputs, "properties": {**(inputs.get("properties") or {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
+        elif kind == "Registry":
+            # ACR's login server is the registry's name, lower case, under azurecr.io.
+            name = inputs.get("registryName", args.name)
+            arm_id = f"{base}/providers/Microsoft.ContainerRegistry/registries/{name}"
+            inputs = {**inputs, "loginServer": f"{str(name).lower()}.azurecr.io"}
         elif kind == "Secret":
             name = inputs.get("secretName", args.name)
             arm_id = f"{base}/providers/Microsoft.KeyVault/vaults/{inputs.get('vaultName')}/secrets/{name}"

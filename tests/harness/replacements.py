@@ -192,6 +192,14 @@ REPLACEMENTS: dict[str, Replacement] = {
         name="vaultName",
         source="location: none known (keyvault.json 2024-11-01 gives it no x-ms-mutability, forceNewMap nothing for KeyVault)",
     ),
+    "azure-native:containerregistry:Registry": _azure(
+        "resourceGroupName",
+        "registryName",
+        force_new=("location",),
+        name="registryName",
+        source="location: ACR's Resource.location, which 'cannot be changed after the resource is created' "
+        "(containerregistry.json, x-ms-mutability [read, create]); sku and adminUserEnabled update in place",
+    ),
     "azure-native:keyvault:Secret": _azure(
         "resourceGroupName", "vaultName", "secretName", name="secretName", source="none known beyond the path (keyvault.json 2024-11-01)"
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -19,6 +20,7 @@ from components.platforms.azure.config import NAME, AzureConfig, AzureSettings, 
 from components.platforms.azure.keyvault import MeshKeyVault, MeshKeyVaultArgs
 from components.platforms.azure.network import AzureNetwork, AzureNetworkArgs
 from components.platforms.azure.pools import AksNodePools, AksNodePoolsArgs
+from components.platforms.azure.registry import MeshRegistry, MeshRegistryArgs
 from components.platforms.exposure import Exposure, host_cidrs, with_peers
 from components.platforms.platform import PlatformBuild
 
@@ -164,6 +166,7 @@ class AzurePlatform:
                 admin_object_ids=admins,
             ),
         )
+        registry = mesh_registry(settings, vault, client.subscription_id, aks)
         handles = {name: dataclasses.replace(cluster.handle, crossing=peerings) for name, cluster in aks.items()}
         if from_vault:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
@@ -188,11 +191,34 @@ class AzurePlatform:
             outputs={
                 "aks": {name: cluster.outputs() for name, cluster in aks.items()},
                 "keyVault": {"name": vault.vault_name, "uri": vault.vault_uri},
+                **({"containerRegistry": {"loginServer": registry.login_server, "name": registry.registry_name}} if registry else {}),
             },
         )
 
 
 AZURE = AzurePlatform()
+
+
+def mesh_registry(
+    settings: AzureSettings, vault: MeshKeyVault, subscription_id: pulumi.Input[str], aks: Mapping[str, AksCluster]
+) -> MeshRegistry | None:
+    """The mesh's container registry in the vault's group, with every AKS cluster's kubelet allowed
+    to pull (``None`` unless ``containerRegistry`` is set)."""
+    if settings.container_registry is None:
+        return None
+    kubelets = {name: cluster.managed_cluster.identity_profile.apply(kubelet_object_id) for name, cluster in aks.items()}
+    args = MeshRegistryArgs(settings.container_registry, vault.resource_group_name, subscription_id, kubelets)
+    return MeshRegistry(names.REGISTRY.name(), args)
+
+
+def kubelet_object_id(profile: Mapping[str, Any] | None) -> str:
+    """The object id of the identity the cluster's nodes pull images with (AKS makes it with the
+    cluster, ``identityProfile.kubeletidentity``); a cluster without one cannot be granted AcrPull."""
+    identity = (profile or {}).get("kubeletidentity")
+    object_id = getattr(identity, "object_id", None) if identity is not None else None
+    if not object_id:
+        raise ValueError("AKS reported no kubelet identity for a cluster it created; run pulumi refresh, then pulumi up")
+    return str(object_id)
 
 
 def _issuer_url(profile: azure_native.containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:

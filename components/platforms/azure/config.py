@@ -22,7 +22,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from components.config.counts import node_counts
-from components.config.fields import Field, Objects, Reader
+from components.config.fields import Field, Object, Objects, Reader
 from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, ListOf, PublicCidr, Text, Version
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
@@ -131,6 +131,34 @@ KEY_VAULT_RESOURCE_GROUP = Field(
     "Resource group of the Key Vault, created for it (in keyVaultLocation); the vault does not follow any cluster. "
     "Changing it moves the vault to a new group under a new name, made before the old vault and group are deleted.",
     default_text="`istio-mesh-vault-<stack>`",
+)
+REGISTRY_LOCATION = Field(
+    "location",
+    Text(AZURE_REGION, "use an Azure region name such as westeurope"),
+    "Region of the registry. Changing it makes a new registry under a new name before the old one is deleted.",
+    required=True,
+    hint="name the registry's region, e.g. westeurope",
+)
+REGISTRY_SKU = Field(
+    "sku",
+    Text(choices=("Basic", "Standard", "Premium")),
+    "Basic, Standard or Premium (storage, throughput, geo-replication; changed in place).",
+    default="Basic",
+)
+REGISTRY_NAME_PREFIX = Field(
+    "namePrefix",
+    Text(re.compile(r"[a-z][a-z0-9]{1,43}"), "use 2-44 lowercase letters or digits, a letter first"),
+    "Prefix of the registry's name; 6 random characters follow (registry names are global, 5-50 letters or digits). "
+    "Changing it makes a new registry before the old one is deleted.",
+    default="istiomesh",
+)
+CONTAINER_REGISTRY = Field(
+    "containerRegistry",
+    Object((REGISTRY_LOCATION, REGISTRY_SKU, REGISTRY_NAME_PREFIX), "containerRegistry"),
+    "An Azure Container Registry for the mesh's images, {location, sku: Basic, namePrefix: istiomesh}, in the vault's "
+    "resource group, without an admin user; every AKS cluster's kubelet identity may pull from it (AcrPull). Output: "
+    "containerRegistry.loginServer.",
+    default_text="none",
 )
 CA_DELIVERY = Field(
     "caDelivery",
@@ -305,6 +333,21 @@ CLUSTER_FIELDS: tuple[Field[Any], ...] = (
 
 
 @dataclass(frozen=True)
+class RegistrySpec:
+    """The mesh's container registry.
+
+    Args:
+        location: its region.
+        sku: Basic, Standard or Premium.
+        name_prefix: its name's prefix; 6 random characters follow.
+    """
+
+    location: str
+    sku: str
+    name_prefix: str
+
+
+@dataclass(frozen=True)
 class AzureSettings:
     """Azure's mesh-wide settings.
 
@@ -316,6 +359,7 @@ class AzureSettings:
         ca_delivery: how istiod gets its CA.
         admin_kubeconfig_output: export the admin kubeconfigs of clusters without Entra ID (default false).
         admin_object_ids: Entra principals granted the deployer's rights, in lower case (default none).
+        container_registry: the mesh's registry (default none).
     """
 
     key_vault_prefix: str
@@ -325,6 +369,7 @@ class AzureSettings:
     ca_delivery: CaDelivery
     admin_kubeconfig_output: bool = False
     admin_object_ids: tuple[str, ...] = ()
+    container_registry: RegistrySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -409,13 +454,26 @@ def azure_part(cluster: ClusterSpec) -> AzureCluster:
     return platform_part(cluster, AzureCluster)
 
 
+def _registry(root: Reader) -> tuple[RegistrySpec | None, bool]:
+    """``containerRegistry`` (``None`` when unset) and whether it failed."""
+    entry = root.object(CONTAINER_REGISTRY)
+    if entry is None:
+        return None, root.problems.about(CONTAINER_REGISTRY.key)
+    before = len(root.problems)
+    location, sku, prefix = entry.value(REGISTRY_LOCATION), entry.value(REGISTRY_SKU), entry.value(REGISTRY_NAME_PREFIX)
+    entry.reject_unknown()
+    if len(root.problems) > before or location is None or sku is None or prefix is None:
+        return None, True
+    return RegistrySpec(location, sku, prefix), False
+
+
 class AzureConfig:
     """The ``azure`` platform's config; see the module docstring."""
 
     name = NAME
     mesh_fields: tuple[Field[Any], ...] = (
         KEY_VAULT_NAME_PREFIX, KEY_VAULT_PURGE_PROTECTION, KEY_VAULT_LOCATION, KEY_VAULT_RESOURCE_GROUP, CA_DELIVERY,
-        ADMIN_KUBECONFIG_OUTPUT, ADMIN_OBJECT_IDS,
+        ADMIN_KUBECONFIG_OUTPUT, ADMIN_OBJECT_IDS, CONTAINER_REGISTRY,
     )  # fmt: skip
     cluster_fields = CLUSTER_FIELDS
     # With caDelivery: keyVault istiod's pods and service account carry Azure workload identity's
@@ -437,9 +495,11 @@ class AzureConfig:
         repeated = [index for (index, _), _first in later_repeats(enumerate(admins), lambda pair: pair[1].lower())]
         for index in repeated:
             root.fail(f"{ADMIN_OBJECT_IDS.key}[{index}]", "duplicate", f"{admins[index]} is listed twice; list each admin once")
-        if prefix is None or purge is None or delivery is None or admin_output is None or repeated:
+        registry, registry_failed = _registry(root)
+        if prefix is None or purge is None or delivery is None or admin_output is None or repeated or registry_failed:
             return None
-        return AzureSettings(prefix, purge, location, group, delivery, admin_output, tuple(a.lower() for a in admins))
+        admins_lower = tuple(a.lower() for a in admins)
+        return AzureSettings(prefix, purge, location, group, delivery, admin_output, admins_lower, registry)
 
     def parse_cluster(self, reader: Reader, name: str | None) -> tuple[str, ClusterPlatform] | None:
         region = reader.value(REGION)
@@ -583,7 +643,7 @@ class AzureConfig:
         return {entry.value.name: frozenset({EgressSource(f"{entry.value.name} outbound")}) for entry in mesh.on(NAME)}
 
     def plan_names(self, mesh: MeshSpec, plan: NamePlan) -> None:
-        """The network, each AKS cluster, the vault and, with caDelivery: keyVault, istiod's access."""
+        """The network, each AKS cluster, the vault, with caDelivery: keyVault istiod's access, and the registry."""
         clusters = mesh.on(NAME)
         if not clusters:
             return
@@ -596,6 +656,12 @@ class AzureConfig:
         if settings.ca_delivery is CaDelivery.KEY_VAULT:
             for cluster in (c for c in clusters if not mesh.is_remote(c.name)):
                 _plan_vault_access(mesh, cluster.name, plan)
+        if settings.container_registry is not None:
+            registry = plan.add(names.REGISTRY)
+            plan.add(names.REGISTRY_SUFFIX, registry=registry)
+            plan.add(names.REGISTRY_REGISTRY, registry=registry)
+            for cluster in clusters:
+                plan.add(names.ACR_PULL, [cluster_source(mesh, cluster.name)], registry=registry, cluster=cluster.name)
 
     def api_allow_list(self, mesh: ParsedMesh, entry: Entry[ClusterSpec]) -> AllowList | None:
         """``authorizedIpRanges`` and every AKS cluster's outbound IP (``AksCluster._api_access``);

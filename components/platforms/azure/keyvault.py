@@ -143,6 +143,7 @@ class MeshKeyVault(pulumi.ComponentResource):
             opts=created_first,
         )
         self.vault_name = self.vault.name
+        self.resource_group_name = group.name
         self.vault_uri = self.vault.properties.apply(lambda properties: vault_uri(properties.vault_uri))
         writer = assign_role(
             names.SECRETS_OFFICER.name(vault=name),

@@ -41,6 +41,11 @@ SECRETS_OFFICER = VAULT.child(ROLE_ASSIGNMENT, "{vault}-deployer-secrets-officer
 ADMIN_SECRETS_OFFICER = VAULT.child(ROLE_ASSIGNMENT, "{vault}-admin-{principal}-secrets-officer", "admin {principal}'s grant on the vault")
 VAULT_SECRET = VAULT.child("azure-native:keyvault:Secret", "{vault}-{secret}", "the vault secret {secret}")
 
+REGISTRY = NameTemplate("istio-multicluster:azure:MeshRegistry", "mesh-registry", "the mesh's container registry")
+REGISTRY_SUFFIX = REGISTRY.child("random:index/randomString:RandomString", "{registry}-suffix", "the registry name's random suffix")
+REGISTRY_REGISTRY = REGISTRY.child("azure-native:containerregistry:Registry", "{registry}-acr", "the container registry")
+ACR_PULL = REGISTRY.child(ROLE_ASSIGNMENT, "{registry}-{cluster}-acr-pull", "cluster {cluster}'s kubelet grant to pull from the registry")
+
 VAULT_ACCESS = NameTemplate(
     "istio-multicluster:azure:IstiodVaultAccess", "{cluster}-istiod-vault", "istiod's vault access on cluster {cluster}"
 )

@@ -14,6 +14,8 @@ NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 # Every action on secrets but managing permissions (the deployer: azure-native deletes secrets through the data plane).
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+# Pull images from a container registry (every AKS cluster's kubelet identity).
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 # Manage all resources in a cluster through Azure RBAC for Kubernetes (the deployer, with Entra ID).
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
