@@ -422,11 +422,14 @@ def test_issue_waits_a_workload_certificate_lifetime_after_trust(stages: dict[st
         next_up(trust, rotating("issue"), hours=23, preview=preview)
     since = since_of(trust.outputs_after(hours=23))
     ready = since + datetime.timedelta(hours=24)
+    # The hours since the marker's time are counted on the real clock: the fixture ran minutes ago at most.
+    hours = re.search(r"intermediates (\d+\.\d) hours after", raised.value.problems[0].message)
+    assert hours is not None and 23.0 <= float(hours.group(1)) < 23.5
     assert [(p.path, p.code, p.message) for p in raised.value.problems] == [
         (
             "caRotation.stage",
             "ca-rotation-wait",
-            f"has root root-2 sign the intermediates 23.0 hours after the last stage reached every cluster "
+            f"has root root-2 sign the intermediates {hours.group(1)} hours after the last stage reached every cluster "
             f"({since:{SINCE_FORMAT}}); workloads take up to caRotation.waitHours (24) to renew their certificates and the "
             f"roots they trust. Run it after {ready:{SINCE_FORMAT}}, or restart every workload on every cluster (kubectl "
             "rollout restart) and set caRotation.waitHours: 0",
@@ -445,6 +448,9 @@ def test_retire_waits_after_issue_however_it_is_written(stages: dict[str, StackR
         [problem] = raised.value.problems
         assert (problem.path, problem.code) == (path, "ca-rotation-wait")
         assert problem.message.startswith("drops root root 1.0 hours after the last stage reached every cluster")
+        # Without a caRotation block its waitHours cannot be set: the way out is stage retire.
+        way_out = "caRotation.waitHours: 0" if path == "caRotation.stage" else "the rotation's stage retire with caRotation.waitHours: 0"
+        assert problem.message.endswith(f"and set {way_out}")
     shorter = {**CONFIG, "caRotation": {"newRoot": "root-2", "stage": "retire", "waitHours": 12}}
     next_up(issue, shorter, hours=12)
 

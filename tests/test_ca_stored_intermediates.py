@@ -161,6 +161,11 @@ def test_a_secret_that_is_not_there_is_named() -> None:
     ]
     assert "ResourceNotFoundException: Secrets Manager can't find the specified secret." in found[0][2]
     assert found[1][2] == f"names a secret that {VAULT} does not have (other)"
+    secrets_manager, key_vault = stores()
+    firewalled = KeyVault(key_vault.secrets, firewalled=frozenset({VAULT}))
+    assert problems((secrets_manager, firewalled))[0][2] == (
+        f"could not be read: {VAULT}'s firewall does not admit the machine running Pulumi; add its address to the vault's network rules"
+    )
     unreachable = problems(stores(), {**BY_NAME, "kind-2": {"keyVault": "https://gone.vault.azure.net/secrets/x"}})
     assert unreachable[0][2].startswith("could not be read: https://gone.vault.azure.net did not answer (")
 

@@ -29,7 +29,7 @@ def test_the_registry_has_a_random_suffix_and_no_admin_user(with_registry: Stack
         "length": 6,
         "special": False,
         "upper": False,
-        "keepers": {"location": "westeurope", "prefix": "istiomesh"},
+        "keepers": {"location": "westeurope", "prefix": "istiomesh", "resourceGroup": "istio-mesh-vault-aks"},
     }
     name = acr.inputs["registryName"]
     assert name == "istiomesh" + suffix.outputs["result"] and name.isalnum() and 5 <= len(name) <= 50
@@ -61,10 +61,13 @@ def test_the_login_server_is_an_output(with_registry: StackRun) -> None:
 def test_a_sku_change_updates_it_in_place_and_a_move_makes_a_new_one_first(with_registry: StackRun) -> None:
     premium = run_stack("aks", {"containerRegistry": {**REGISTRY, "sku": "Premium"}}, state=with_registry.state())
     assert changes(with_registry, premium).update == frozenset({"mesh-registry-acr"})
-    moved = run_stack("aks", {"containerRegistry": {**REGISTRY, "location": "northeurope"}}, state=with_registry.state())
-    replaced = changes(with_registry, moved).replace
-    assert {"mesh-registry-suffix", "mesh-registry-acr"} <= replaced
-    assert moved.named("mesh-registry-acr").inputs["registryName"] != with_registry.named("mesh-registry-acr").inputs["registryName"]
+    old_name = with_registry.named("mesh-registry-acr").inputs["registryName"]
+    # A new region, or the vault's group moving: either replaces the registry, under a new name
+    # (the old one still holds its global name until it is deleted, after the new one exists).
+    for move in ({"containerRegistry": {**REGISTRY, "location": "northeurope"}}, {"keyVaultResourceGroup": "other-rg"}):
+        moved = run_stack("aks", {"containerRegistry": REGISTRY, **move}, state=with_registry.state())
+        assert {"mesh-registry-suffix", "mesh-registry-acr"} <= changes(with_registry, moved).replace, move
+        assert moved.named("mesh-registry-acr").inputs["registryName"] != old_name, move
 
 
 @pytest.mark.parametrize(

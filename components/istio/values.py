@@ -198,8 +198,10 @@ def gateway_ca_annotations(bundle_pem: pulumi.Input[str], chain_pem: pulumi.Inpu
 
     A gateway's istio-agent takes the bundle and a certificate from istiod when it starts and again
     only at half the certificate's lifetime (security/pkg/nodeagent/cache/secretcache.go): restarted,
-    it trusts the new root at ``trust`` and presents a certificate of the new root at ``issue`` at
-    once, instead of up to 12 hours later. Both are public certificates: their digests are plain.
+    it trusts the new root at ``trust`` at once instead of up to 12 hours later. At ``issue`` the
+    restart can precede istiod's re-reading of the intermediate (the kubelet syncs the cacerts
+    Secret within about a minute); such a pod keeps an old-chain certificate, which both roots
+    verify, until it renews. Both are public certificates: their digests are plain.
     """
     return {
         CA_BUNDLE_ANNOTATION: pulumi.Output.unsecret(pulumi.Output.from_input(bundle_pem)).apply(bundle_digest),

@@ -123,7 +123,7 @@ def _wait_problem(ca: CaSpec, previous: Mapping[str, Any], now: datetime.datetim
         f"{what} {hours:.1f} hours after the last stage reached every cluster ({since:{SINCE_FORMAT}}); workloads take up "
         f"to caRotation.waitHours ({wait}) to renew their certificates and the roots they trust. Run it after "
         f"{ready:{SINCE_FORMAT}}, or restart every workload on every cluster (kubectl rollout restart) and set "
-        "caRotation.waitHours: 0",
+        + ("caRotation.waitHours: 0" if ca.rotation is not None else "the rotation's stage retire with caRotation.waitHours: 0"),
     )
 
 

@@ -97,12 +97,17 @@ class Credential:
 
 class KeyVault(BaseAdapter):
     """Key Vault's data plane for the vaults in ``secrets``: ``{vault URL: {name: value}}``, a name
-    optionally ``name/version``; ``forbidden``: vault URLs whose secrets the deployer may not read."""
+    optionally ``name/version``; ``forbidden``: vault URLs whose secrets the deployer may not read
+    (403 ForbiddenByRbac); ``firewalled``: vault URLs whose firewall refuses this machine (403
+    ForbiddenByFirewall)."""
 
-    def __init__(self, secrets: Mapping[str, Mapping[str, str]], forbidden: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, secrets: Mapping[str, Mapping[str, str]], forbidden: frozenset[str] = frozenset(), firewalled: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__()
         self.secrets = {vault: dict(named) for vault, named in secrets.items()}
         self.forbidden = forbidden
+        self.firewalled = firewalled
         self.requests: list[tuple[str, str, str | None]] = []
         self.credential = Credential()
 
@@ -122,6 +127,11 @@ class KeyVault(BaseAdapter):
         if request.headers.get("Authorization") != f"Bearer token-for-{VAULT_SCOPE}":
             challenge = f'Bearer authorization="https://login.microsoftonline.com/{TENANT}", resource="https://vault.azure.net"'
             return self._response(request, 401, {"error": {"code": "Unauthorized"}}, {"WWW-Authenticate": challenge})
+        if vault in self.firewalled:
+            message = "Client address is not authorized and caller is not a trusted service."
+            return self._response(
+                request, 403, {"error": {"code": "Forbidden", "message": message, "innererror": {"code": "ForbiddenByFirewall"}}}
+            )
         if vault in self.forbidden:
             message = "Caller is not authorized to perform action on resource. Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'"
             return self._response(

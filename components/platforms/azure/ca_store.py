@@ -30,6 +30,7 @@ VAULT_SECRET = re.compile(
     r"/secrets/(?P<secret>[A-Za-z0-9-]{1,127})(?:/(?P<version>[0-9a-f]{32}))?/?"
 )
 EXAMPLE = "https://meshca.vault.azure.net/secrets/west-intermediate"
+HTTP_FORBIDDEN = 403
 
 
 def reference_problem(reference: str) -> str | None:
@@ -65,12 +66,7 @@ def key_vault_reader() -> SecretReader:
                 "provider uses (ARM_USE_OIDC with ARM_OIDC_TOKEN, AZURE_* variables or az login)"
             ) from None
         except HttpResponseError as error:
-            if error.status_code == 403:
-                raise StoreReadError(
-                    f"could not be read: the deployer may not read {vault}'s secrets; give it the Key Vault Secrets User role "
-                    "on the vault (or, on a vault with access policies, get on secrets)"
-                ) from None
-            raise StoreReadError(f"could not be read ({_first_line(error)})") from None
+            raise StoreReadError(_refusal(vault, name, error)) from None
         except ServiceRequestError as error:
             raise StoreReadError(
                 f"could not be read: {vault} did not answer ({_first_line(error)}); a vault without public access needs a "
@@ -81,6 +77,25 @@ def key_vault_reader() -> SecretReader:
         return value
 
     return read
+
+
+def _refusal(vault: str, name: str, error: HttpResponseError) -> str:
+    """Why Key Vault refused the read. A 403 says which check refused in its inner error code:
+    ForbiddenByFirewall (the vault's network rules), ForbiddenByRbac or ForbiddenByPolicy (the
+    deployer's grants), SecretDisabled (the secret itself)."""
+    if error.status_code != HTTP_FORBIDDEN:
+        return f"could not be read ({_first_line(error)})"
+    codes = {error.error.code, str((error.error.innererror or {}).get("code", ""))} if error.error is not None else set()
+    if "ForbiddenByFirewall" in codes:
+        return (
+            f"could not be read: {vault}'s firewall does not admit the machine running Pulumi; add its address to the vault's network rules"
+        )
+    if "SecretDisabled" in codes:
+        return f"names a disabled secret ({name}); enable it or name another version"
+    return (
+        f"could not be read: the deployer may not read {vault}'s secrets; give it the Key Vault Secrets User role "
+        "on the vault (or, on a vault with access policies, get on secrets)"
+    )
 
 
 def _first_line(error: Exception) -> str:

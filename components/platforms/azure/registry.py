@@ -2,8 +2,8 @@
 
 In the vault's resource group, in a region fixed by config. Its name is the configured prefix and
 six random characters from pulumi-random (registry names are global, 5-50 letters or digits, no
-dash); a new region or prefix gets a new suffix, so the new registry is created before the old one
-is deleted. No admin user: each cluster's kubelet identity (the managed identity its nodes pull
+dash); a new region, prefix or resource group (the vault's moving) gets a new suffix, so the new
+registry is created before the old one is deleted. No admin user: each cluster's kubelet identity (the managed identity its nodes pull
 images with, AKS's ``identityProfile.kubeletidentity``) gets AcrPull on the registry, so no
 imagePullSecret is needed. Images pushed to the old registry do not move with it.
 """
@@ -56,7 +56,9 @@ class MeshRegistry(pulumi.ComponentResource):
             length=SUFFIX_LENGTH,
             special=False,
             upper=False,
-            keepers={"location": spec.location, "prefix": spec.name_prefix},
+            # Every input that replaces the registry: a replacement under the same global name would
+            # be created before the old one is deleted, which Azure refuses.
+            keepers={"location": spec.location, "prefix": spec.name_prefix, "resourceGroup": args.resource_group_name},
             opts=child,
         )
         # azure-native deletes an explicitly named resource before creating its replacement
