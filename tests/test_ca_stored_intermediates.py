@@ -166,6 +166,8 @@ def test_a_secret_that_is_not_there_is_named() -> None:
     assert problems((secrets_manager, firewalled))[0][2] == (
         f"could not be read: {VAULT}'s firewall does not admit the machine running Pulumi; add its address to the vault's network rules"
     )
+    disabled = KeyVault(key_vault.secrets, disabled=frozenset({"kind-2-intermediate"}))
+    assert problems((secrets_manager, disabled))[0][2] == "names a disabled secret (kind-2-intermediate); enable it or name another version"
     unreachable = problems(stores(), {**BY_NAME, "kind-2": {"keyVault": "https://gone.vault.azure.net/secrets/x"}})
     assert unreachable[0][2].startswith("could not be read: https://gone.vault.azure.net did not answer (")
 

@@ -99,15 +99,20 @@ class KeyVault(BaseAdapter):
     """Key Vault's data plane for the vaults in ``secrets``: ``{vault URL: {name: value}}``, a name
     optionally ``name/version``; ``forbidden``: vault URLs whose secrets the deployer may not read
     (403 ForbiddenByRbac); ``firewalled``: vault URLs whose firewall refuses this machine (403
-    ForbiddenByFirewall)."""
+    ForbiddenByFirewall); ``disabled``: secret names that are disabled (403 SecretDisabled)."""
 
     def __init__(
-        self, secrets: Mapping[str, Mapping[str, str]], forbidden: frozenset[str] = frozenset(), firewalled: frozenset[str] = frozenset()
+        self,
+        secrets: Mapping[str, Mapping[str, str]],
+        forbidden: frozenset[str] = frozenset(),
+        firewalled: frozenset[str] = frozenset(),
+        disabled: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
         self.secrets = {vault: dict(named) for vault, named in secrets.items()}
         self.forbidden = forbidden
         self.firewalled = firewalled
+        self.disabled = disabled
         self.requests: list[tuple[str, str, str | None]] = []
         self.credential = Credential()
 
@@ -138,6 +143,11 @@ class KeyVault(BaseAdapter):
                 request, 403, {"error": {"code": "Forbidden", "message": message, "innererror": {"code": "ForbiddenByRbac"}}}
             )
         path = url.path.removeprefix("/secrets/").strip("/")
+        if path in self.disabled:
+            message = "Operation get is not allowed on a disabled secret."
+            return self._response(
+                request, 403, {"error": {"code": "Forbidden", "message": message, "innererror": {"code": "SecretDisabled"}}}
+            )
         value = self.secrets[vault].get(path)
         if value is None:
             message = f"A secret with (name/id) {path} was not found in this key vault."
