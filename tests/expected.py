@@ -142,3 +142,8 @@ def cluster_of(name: str, clusters: Sequence[str]) -> str:
         return name.rsplit("-in-", 1)[1]
     head = name.split("-helloworld-only-", maxsplit=1)[0]
     return next(c for c in sorted(clusters, key=len, reverse=True) if c in head)
+
+
+def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
+    """The four files of a cluster's ``cacerts`` Secret, as the program wrote them."""
+    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from tests.certs import cert, verify_client, workload_cert
+from tests.expected import cacerts
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_stack
 
@@ -48,11 +49,6 @@ VALIDITY_EDITS = {
 @pytest.fixture(scope="module")
 def kind_run() -> StackRun:
     return run_stack("kind")
-
-
-def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
-    """The four files of a cluster's ``cacerts`` Secret."""
-    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
 
 
 @pytest.mark.parametrize("edit", VALIDITY_EDITS)

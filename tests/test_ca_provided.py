@@ -12,6 +12,7 @@ from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from tests.certs import cert, offline_root, verify_client, workload_cert
 from tests.configs import codes_of, n_existing
+from tests.expected import cacerts
 from tests.harness.changes import Changes, changes
 from tests.harness.program import StackRun, run_program, stack_config
 
@@ -24,10 +25,6 @@ SECRET = ["caProvidedRoots"]
 @pytest.fixture(scope="module")
 def provided() -> StackRun:
     return run_program(CONFIG, stack="kind", secret_keys=SECRET)
-
-
-def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
-    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
 
 
 def test_a_provided_root_is_no_resource_and_signs_every_intermediate(provided: StackRun) -> None:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from tests.certs import cert, offline_intermediate, offline_root, verify_client, workload_cert
+from tests.expected import cacerts
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, run_program, stack_config
 
@@ -36,10 +37,6 @@ def config(intermediates: dict[str, Any], roots: dict[str, Any] | None = None, *
 @pytest.fixture(scope="module")
 def provided() -> StackRun:
     return run_program(config(SIGNED_BY_OLD), stack="kind", secret_keys=SECRET)
-
-
-def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
-    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
 
 
 def test_no_root_key_and_no_certificate_resource_exist(provided: StackRun) -> None:

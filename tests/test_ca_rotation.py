@@ -24,7 +24,7 @@ from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.rotation import SINCE_FORMAT, rotation_problems
 from tests.certs import cert, verify_client, workload_cert
 from tests.configs import OPERATORS, codes_of, default_ca, existing_cluster, n_existing
-from tests.expected import ca_bundle_annotation
+from tests.expected import ca_bundle_annotation, cacerts
 from tests.harness.changes import Changes, changes, named
 from tests.harness.program import StackRun, UpdateFailed, run_program, stack_config
 from tests.harness.walkthrough import assert_readme_block, change_lines
@@ -72,10 +72,6 @@ def test_each_stage_changes_exactly_what_it_must(stages: dict[str, StackRun]) ->
     assert changes(stages["issue"], stages["retire"]) == Changes(update=named(ISTIODS, KIND) | cacerts, replace=probes, delete=OLD_ROOT)
     # Naming the new root as caRoot once the rotation is done changes nothing.
     assert changes(stages["retire"], stages["done"]) == Changes()
-
-
-def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
-    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
 
 
 def roots_of(bundle: str) -> list[str]:

@@ -16,6 +16,7 @@ from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.platforms.aws.ca_store import reference_problem as arn_problem
 from components.platforms.azure.ca_store import reference_problem as vault_url_problem
 from tests.certs import offline_intermediate, offline_root
+from tests.expected import cacerts
 from tests.harness.changes import Changes, changes, named
 from tests.harness.mocks import MeshMocks
 from tests.harness.plans import planned, registered
@@ -61,10 +62,6 @@ def up(store: tuple[SecretsManager, KeyVault] | None = None, previous: StackRun 
 def read() -> tuple[StackRun, SecretsManager, KeyVault]:
     secrets_manager, key_vault = stores()
     return up((secrets_manager, key_vault)), secrets_manager, key_vault
-
-
-def cacerts(run: StackRun, cluster: str) -> dict[str, str]:
-    return dict(run.named(f"{cluster}-istio-cacerts").inputs["stringData"])
 
 
 def test_each_cluster_gets_what_its_store_holds(read: tuple[StackRun, SecretsManager, KeyVault]) -> None:
