@@ -38,6 +38,8 @@ EASTWEST_GATEWAY = "istio-eastwestgateway"
 CROSS_NETWORK_GATEWAY = "cross-network-gateway"
 ISTIOD_GATEWAY = "istiod-gateway"
 INGRESS_GATEWAY = "istio-ingressgateway"
+# The gateway chart labels its pods istio: <its name without "istio-"> (the selector Gateways use).
+INGRESS_SELECTOR = {"istio": INGRESS_GATEWAY.removeprefix("istio-")}
 # A CA delivered as files: the SecretProviderClass, istiod's volume for it and where it is mounted.
 CA_FILES_CLASS = "istio-cacerts"
 CSI_DRIVER = "secrets-store.csi.k8s.io"

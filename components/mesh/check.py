@@ -57,7 +57,7 @@ from components.config import mesh_names as names
 from components.config.mesh_names import ProbeSet, probe_sets
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.istio import ambient
-from components.istio.facts import GLOBAL_SERVICE_LABEL, REVISION_ANNOTATION
+from components.istio.facts import GLOBAL_SERVICE_LABEL, INGRESS_SELECTOR, REVISION_ANNOTATION
 from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
@@ -70,8 +70,6 @@ HELLOWORLD_PORT = 5000
 # probe's Host header carries, so the route can never catch anyone's traffic.
 INGRESS_HOST = "helloworld.mesh-check.invalid"
 INGRESS_PORT = 80
-# The ingress gateway chart labels its pods istio: <its name without "istio-">.
-INGRESS_SELECTOR = {"istio": "ingressgateway"}
 # A Service's name is a DNS-1035 label: at most 63 characters.
 SERVICE_NAME_MAX = 63
 JOB_NAME = "mesh-check"
