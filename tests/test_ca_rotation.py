@@ -490,3 +490,15 @@ def test_every_shipped_stack_rotates_in_three_stages(stack: str) -> None:
     for stage in STAGES:
         assert rolled <= found[stage].update
         assert {n for n in everything[stage] if n.endswith("-istio-eastwest")} <= rolled
+
+
+def test_a_marker_from_before_stages_were_timed_is_not_timed(stages: dict[str, StackRun]) -> None:
+    """A stack whose last run wrote caRoots without since (an earlier version of the program) is
+    not held back; the run writes since, and the next stage is timed from it."""
+    trust = stages["trust"]
+    untimed = trust.outputs_after(hours=0)
+    del untimed["caRoots"]["since"]
+    issue = run_program(rotating("issue"), stack="kind", state=trust.state(), previous_outputs=untimed)
+    assert "since" in issue.outputs["caRoots"]
+    with pytest.raises(ConfigError, match=r"drops root root 1\.0 hours after"):
+        next_up(issue, rotating("retire"), hours=1)
