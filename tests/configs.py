@@ -36,6 +36,11 @@ def aws_cluster(name: str, network: str, vpc: str = "mesh-vpc", **extra: Any) ->
     return {"name": name, "cloud": "aws", "region": "eu-west-1", "network": network, "vpc": vpc, **extra}
 
 
+# An ACM certificate and a regional WAF web ACL in eu-west-1, for ingressEdge.
+EDGE_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f5c3c1e-8b2a-4d6f-9e1a-2b3c4d5e6f70"
+EDGE_WEB_ACL = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/mesh-edge/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+
+
 def vpc(name: str = "mesh-vpc", second_octet: int = 0, **extra: Any) -> dict[str, Any]:
     base = f"10.{second_octet}"
     return {

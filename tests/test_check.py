@@ -17,6 +17,7 @@ from components.mesh.check import (
     REQUEST_SECONDS,
     SIDECAR_SECONDS,
     east_west_path,
+    paths_file,
     probe_script,
 )
 from tests.expected import CANARY
@@ -128,18 +129,20 @@ def test_probe_job_reports_its_failure_before_its_deadline_and_pulumi_waits_long
         {
             "name": "probe",
             "image": IMAGE,
-            # Besides every cluster, each other cluster's own Service, whose pods run there alone.
-            "command": [
-                "/bin/sh",
-                "-c",
-                probe_script("kind-2", CLUSTERS, paths=[east_west_path(c, "sample") for c in ("kind-1", "kind-3")]),
-            ],
+            "command": ["/bin/sh", "-c", probe_script("kind-2", CLUSTERS)],
+            "env": [{"name": "PATHS_FILE", "value": "/etc/mesh-check/paths"}],
+            "volumeMounts": [{"name": "paths", "mountPath": "/etc/mesh-check", "readOnly": True}],
             "securityContext": HARDENED,
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
             "terminationMessagePolicy": "FallbackToLogsOnError",
         }
     ]
+    assert template["spec"]["volumes"] == [{"name": "paths", "configMap": {"name": "mesh-check-paths"}}]
+    # Besides every cluster, each other cluster's own Service, whose pods run there alone.
+    listed = kind.named("mesh-check-kind-2-paths")
+    assert listed.inputs["data"] == {"paths": paths_file([east_west_path(c, "sample") for c in ("kind-1", "kind-3")])}
     deps = {kind.by_urn(u).name for u in job.dependencies}
+    assert listed.name in deps
     assert {f"mesh-check-kind-{i}-helloworld-kind-{i}" for i in (1, 2, 3)} <= deps
     assert {f"mesh-check-kind-{i}-helloworld-only-kind-{j}" for i in (1, 2, 3) for j in (1, 2, 3)} <= deps
     # depends_on a component means on its children: every remote secret of the mesh.

@@ -12,8 +12,12 @@ import pytest
 from components.mesh.check import (
     CHECK_SECONDS,
     INGRESS_HOST,
+    PATHS_DIR,
+    PATHS_ENV,
+    PATHS_KEY,
     east_west_path,
     ingress_path,
+    paths_file,
     probe_script,
     solo_service_name,
 )
@@ -22,8 +26,8 @@ from tests.harness.program import StackRun, run_stack, stack_config
 PATHS = [
     east_west_path("kind-2", "sample"),
     east_west_path("kind-3", "sample"),
-    ingress_path("kind-1", "172.18.255.201"),
-    ingress_path("kind-2", "172.18.255.202"),
+    ingress_path("kind-1", "http://172.18.255.201:80"),
+    ingress_path("kind-2", "https://k8s-istioing-edge.eu-west-1.elb.amazonaws.com:443"),
 ]
 
 
@@ -31,7 +35,8 @@ def run_probe(tmp_path: Path, broken: str = "", misrouted: str = "") -> subproce
     """The kind-1 probe with every path, against a stub curl that answers as the mesh would: the
     shared Service from each cluster in turn, a cluster's own Service from that cluster, an ingress
     only for the check's Host; nothing where a URL holds ``broken``, and kind-1 where it holds
-    ``misrouted``. date advances 3 s a call."""
+    ``misrouted``; an HTTPS ingress only when asked not to verify its certificate, which names the
+    users' domain. date advances 3 s a call."""
     (tmp_path / "count").write_text("0")
     (tmp_path / "clock").write_text("1000")
     curl = f"""case "$*" in *quitquitquit*|*healthz/ready*) exit 0 ;; esac
@@ -42,7 +47,9 @@ case "$*" in
     echo "Hello version: kind-$(( (n - 1) % 3 + 1 )), instance: x" ;;
   *helloworld-kind-2.sample:5000*) echo "Hello version: kind-2, instance: x" ;;
   *helloworld-kind-3.sample:5000*) echo "Hello version: kind-3, instance: x" ;;
-  *"-H Host: {INGRESS_HOST}"*) echo "Hello version: kind-3, instance: x" ;;
+  *" https:"*"-H Host: {INGRESS_HOST} --insecure"*) echo "Hello version: kind-3, instance: x" ;;
+  *" https:"*) exit 60 ;;
+  *" http:"*"-H Host: {INGRESS_HOST}"*) echo "Hello version: kind-3, instance: x" ;;
   *) exit 7 ;;
 esac
 """
@@ -50,10 +57,10 @@ esac
     for name, body in stubs.items():
         (tmp_path / name).write_text("#!/bin/sh\n" + body)
         (tmp_path / name).chmod(0o755)
-    script = probe_script("kind-1", ["kind-1", "kind-2", "kind-3"], paths=PATHS)
-    return subprocess.run(
-        ["/bin/sh", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=60, check=False
-    )
+    (tmp_path / "paths").write_text(paths_file(PATHS))
+    script = probe_script("kind-1", ["kind-1", "kind-2", "kind-3"])
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", PATHS_ENV: str(tmp_path / "paths")}
+    return subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_the_probe_passes_once_every_cluster_and_every_path_answered(tmp_path: Path) -> None:
@@ -69,7 +76,8 @@ def test_the_probe_passes_once_every_cluster_and_every_path_answered(tmp_path: P
     ("broken", "named"),
     [
         ("helloworld-kind-3.sample", "east-west to kind-3 (helloworld-kind-3, pods only in kind-3)"),
-        ("172.18.255.202", f"ingress of kind-2 (172.18.255.202, Host {INGRESS_HOST})"),
+        ("172.18.255.201", f"ingress of kind-1 (http://172.18.255.201:80, Host {INGRESS_HOST})"),
+        ("k8s-istioing-edge", f"ingress of kind-2 (https://k8s-istioing-edge.eu-west-1.elb.amazonaws.com:443, Host {INGRESS_HOST})"),
     ],
 )
 def test_a_path_that_never_answers_is_named_within_the_budget(tmp_path: Path, broken: str, named: str) -> None:
@@ -85,18 +93,28 @@ def test_every_broken_path_is_named_and_the_clusters_come_first(tmp_path: Path) 
     both = run_probe(tmp_path, "sample:5000")
     assert both.stderr.strip().endswith("saw nothing; never saw kind-1 kind-2 kind-3")
     (tmp_path / "again").mkdir()
-    ingress = run_probe(tmp_path / "again", "172.18.255.20")
+    ingress = run_probe(tmp_path / "again", "/hello -H Host")
     assert ingress.stderr.strip().endswith(
-        f"nothing answered on: ingress of kind-1 (172.18.255.201, Host {INGRESS_HOST}); "
-        f"ingress of kind-2 (172.18.255.202, Host {INGRESS_HOST})"
+        f"nothing answered on: ingress of kind-1 (http://172.18.255.201:80, Host {INGRESS_HOST}); "
+        f"ingress of kind-2 (https://k8s-istioing-edge.eu-west-1.elb.amazonaws.com:443, Host {INGRESS_HOST})"
     )
 
 
 def test_a_wrong_cluster_answering_a_clusters_own_service_does_not_count(tmp_path: Path) -> None:
     result = run_probe(tmp_path, misrouted="helloworld-kind-2.sample")
     assert result.stderr.strip().endswith("nothing answered on: east-west to kind-2 (helloworld-kind-2, pods only in kind-2)")
-    script = probe_script("kind-1", ["kind-1", "kind-2"], paths=[east_west_path("kind-2", "sample")])
-    assert "|http://helloworld-kind-2.sample:5000/hello||kind-2" in script
+    assert paths_file([east_west_path("kind-2", "sample")]).endswith("|http://helloworld-kind-2.sample:5000/hello||kind-2")
+
+
+def test_without_a_paths_file_the_probe_proves_the_clusters_alone(tmp_path: Path) -> None:
+    """The other probe sets (tags, ambient's sidecars) mount no paths."""
+    for name, body in {"curl": 'echo "Hello version: kind-1, instance: x"', "sleep": "exit 0"}.items():
+        (tmp_path / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tmp_path / name).chmod(0o755)
+    script = probe_script("kind-1", ["kind-1"])
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.stdout.strip() == "mesh check passed in kind-1 after 0s: saw kind-1", result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +163,22 @@ def test_every_probe_asks_every_ingress_gateway_at_the_address_read_from_its_ser
     for cluster in AKS:
         probe = aks.named(f"mesh-check-{cluster}-probe")
         others = [c for c in sorted(AKS) if c != cluster]
-        paths = [east_west_path(c, "sample") for c in others] + [ingress_path(c, addresses[c]) for c in sorted(AKS)]
-        assert probe.inputs["spec"]["template"]["spec"]["containers"][0]["command"][2] == probe_script(cluster, list(AKS), paths=paths)
-        for needed in (*(f"mesh-check-{c}-ingress-{k}" for c in AKS for k in ("gateway", "route")), *(f"{c}-istio-ingress" for c in AKS)):
+        paths = [east_west_path(c, "sample") for c in others] + [ingress_path(c, f"http://{addresses[c]}:80") for c in sorted(AKS)]
+        listed = aks.named(f"mesh-check-{cluster}-paths")
+        assert listed.inputs["metadata"] == {"name": "mesh-check-paths", "namespace": "sample"}
+        assert listed.inputs["data"] == {PATHS_KEY: paths_file(paths)}
+        assert listed.provider_urn == aks.named(f"{cluster}-provider").urn
+        pod = probe.inputs["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["command"][2] == probe_script(cluster, list(AKS))
+        assert container["env"] == [{"name": PATHS_ENV, "value": f"{PATHS_DIR}/{PATHS_KEY}"}]
+        assert container["volumeMounts"] == [{"name": "paths", "mountPath": PATHS_DIR, "readOnly": True}]
+        assert pod["volumes"] == [{"name": "paths", "configMap": {"name": "mesh-check-paths"}}]
+        for needed in (
+            listed.name,
+            *(f"mesh-check-{c}-ingress-{k}" for c in AKS for k in ("gateway", "route")),
+            *(f"{c}-istio-ingress" for c in AKS),
+        ):
             assert aks.needs(probe.name, needed), needed
 
 
@@ -175,5 +206,9 @@ def test_in_primary_remote_the_ingress_route_lives_on_the_primary_and_every_prob
         "mesh-check-cluster-1-ingress-gateway",
         "mesh-check-cluster-1-ingress-route",
     ]
-    script = run.named("mesh-check-cluster-2-probe").inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
-    assert "ingress of cluster-1 (" in script and "ingress of cluster-2 (" in script
+    listed = run.named("mesh-check-cluster-2-paths").inputs["data"][PATHS_KEY]
+    assert [line.split(" (")[0] for line in listed.splitlines()] == [
+        "east-west to cluster-1",
+        "ingress of cluster-1",
+        "ingress of cluster-2",
+    ]

@@ -28,7 +28,18 @@ from components.config.parse import project_fields
 from components.config.problems import ConfigError, Problem
 from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
 from components.platforms import platform_configs
-from tests.configs import aws_cluster, azure_cluster, existing_cluster, n_existing, parse, problems, two_azure, vpc
+from tests.configs import (
+    EDGE_CERTIFICATE,
+    EDGE_WEB_ACL,
+    aws_cluster,
+    azure_cluster,
+    existing_cluster,
+    n_existing,
+    parse,
+    problems,
+    two_azure,
+    vpc,
+)
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import run_program, stack_config
 
@@ -118,9 +129,15 @@ ONE_PLATFORM: list[dict[str, Any]] = [
     {
         "topology": "primary-remote",
         "secretsRegion": "eu-west-1",
+        "ingressGateway": True,
         "vpcs": [vpc()],
         "clusters": [
-            aws_cluster("c1", "n1", endpointPublicAccessCidrs=["203.0.113.0/24"]),
+            aws_cluster(
+                "c1",
+                "n1",
+                endpointPublicAccessCidrs=["203.0.113.0/24"],
+                ingressEdge={"certificateArn": EDGE_CERTIFICATE, "webAclArn": EDGE_WEB_ACL},
+            ),
             aws_cluster("c2", "n2", role="remote", primary="c1"),
         ],
     },

@@ -31,8 +31,9 @@ def test_each_cluster_gets_its_own_explicit_provider_keyed_on_the_cluster(kind: 
 def test_no_kubernetes_object_uses_a_default_provider_or_another_clusters(kind: StackRun) -> None:
     kube = [r for r in kind.resources if r.type.startswith("kubernetes:")]
     # per cluster: MetalLB 4, Istio 6 + the default tag's webhook + the east-west Service read, reader
-    # token 1, one remote secret, MeshCheck 4 + a Service of each cluster's helloworld alone (2)
-    assert len(kube) == 2 * 20
+    # token 1, one remote secret, MeshCheck 4 + a Service of each cluster's helloworld alone (2) + the
+    # probe's paths
+    assert len(kube) == 2 * 21
     for resource in kube:
         # remote secrets live in the holder: mesh-link-<source>-in-<holder>
         owner = resource.name.rsplit("-in-", 1)[1] if "-in-" in resource.name else re.findall(r"kind-\d", resource.name)[0]

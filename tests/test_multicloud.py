@@ -373,7 +373,7 @@ def test_adding_an_aks_cluster_to_the_eks_stack_opens_its_gateways_and_apis_to_e
     existing = {r.name for r in before.resources}
     assert (done.update, done.replace, done.delete, done.create & existing) == (
         {"cluster-1-eks", "cluster-2-eks", "cluster-1-istio-eastwest", "cluster-2-istio-eastwest"},
-        {"mesh-check-cluster-1-probe", "mesh-check-cluster-2-probe"},
+        {"mesh-check-cluster-1-probe", "mesh-check-cluster-2-probe", "mesh-check-cluster-1-paths", "mesh-check-cluster-2-paths"},
         frozenset(),
         frozenset(),
     )

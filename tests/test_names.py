@@ -21,7 +21,7 @@ from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
 from tests.certs import offline_intermediate, offline_root
-from tests.configs import aws_cluster, azure_cluster, existing_cluster, problems, vpc
+from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, stack_config
 from tests.harness.stores import KeyVault, SecretsManager, readers
@@ -30,7 +30,15 @@ NAME_MODULES = (mesh_names, azure_names, aws_names, existing_names)
 TEMPLATES = [value for module in NAME_MODULES for value in vars(module).values() if isinstance(value, NameTemplate)]
 # Planned for every primary although the platform registers one of each pair (a Secret or CSI files;
 # the webhook route where remotes dial istiod by host name): no other template has their types' names.
-PLANNED_WHERE_POSSIBLE = {mesh_names.CACERTS, mesh_names.CA_FILES, mesh_names.ISTIOD_WEBHOOK_ROUTE}
+# Planned wherever the platform may make one of them: a cluster's ingress is its gateway's Service
+# (read back) or the platform's edge.
+PLANNED_WHERE_POSSIBLE = {
+    mesh_names.CACERTS,
+    mesh_names.CA_FILES,
+    mesh_names.ISTIOD_WEBHOOK_ROUTE,
+    mesh_names.INGRESS_SERVICE,
+    mesh_names.INGRESS_EDGE,
+}
 CANARY = {"default": "1.30.3", "canary": "1.31.0"}
 # Config keys holding private keys, which a stack sets with --secret.
 SECRET_KEYS = ("caProvidedRoots", "caProvidedIntermediates")
@@ -48,6 +56,7 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     eks = stack_config("eks")
     clusters = copy.deepcopy(eks["clusters"])
     clusters[1].update(vpc="vpc-2", region="us-east-1")
+    clusters[0].update(ingressEdge={"certificateArn": EDGE_CERTIFICATE})
     second = vpc("vpc-2", 1, region="us-east-1", zones=["us-east-1a", "us-east-1c"], nat="per-az")
     yield "eks-two-regions", {**eks, "clusters": clusters, "vpcs": [*eks["vpcs"], second], "verify": True, "ingressGateway": True}
     remote = {**copy.deepcopy(eks["clusters"][1]), "role": "remote", "primary": eks["clusters"][0]["name"]}

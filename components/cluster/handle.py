@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,6 +38,52 @@ class CaFiles:
 
 
 @dataclass(frozen=True)
+class IngressBackend:
+    """Where an edge in front of the ingress gateway sends traffic and checks its health.
+
+    Args:
+        namespace: the ingress gateway's namespace.
+        service: its Service's name (a ClusterIP Service behind an edge).
+        port: the Service's plain HTTP port, which the edge sends to once it has opened TLS.
+        status_port: the gateway's health port; ``ready_path`` on it answers 200 while Envoy is ready.
+        ready_path: the readiness path on ``status_port``.
+    """
+
+    namespace: pulumi.Input[str]
+    service: str
+    port: int
+    status_port: int
+    ready_path: str
+
+
+class IngressEdge(Protocol):
+    """A cloud load balancer a platform puts in front of a cluster's ingress gateway (an AWS ALB
+    holding the TLS certificate, say), so that the gateway's own Service need not face the internet.
+    The mesh makes the gateway, then asks the edge for what sends to it."""
+
+    @property
+    def scheme(self) -> str:
+        """How clients reach the edge: ``https``."""
+        ...
+
+    @property
+    def port(self) -> int:
+        """The edge's port for ``scheme``."""
+        ...
+
+    @property
+    def trusted_proxies(self) -> int:
+        """How many proxies in front of the gateway append to X-Forwarded-For (Istio's
+        ``gatewayTopology.numTrustedProxies``), so that the gateway sees the client's address."""
+        ...
+
+    def build(self, name: str, backend: IngressBackend, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """Make the edge as resource ``name`` with ``opts`` (which wait for the gateway); returns
+        its address (host name or IP)."""
+        ...
+
+
+@dataclass(frozen=True)
 class ClusterHandle:
     """A cluster ready for Istio.
 
@@ -63,6 +110,9 @@ class ClusterHandle:
             for AWS NLBs (default none: load balancers have IP addresses).
         chart_platform: the platform profile every Istio chart on the cluster applies
             (``global.platform``, e.g. ``k3s``; default none: upstream Kubernetes paths).
+        ingress_edge: what the platform puts in front of the ingress gateway; with one the gateway's
+            Service is ClusterIP and ``ingress_annotations`` are not used (default none: the gateway's
+            own load balancer faces clients).
     """
 
     spec: ClusterSpec
@@ -77,6 +127,7 @@ class ClusterHandle:
     ca_files: CaFiles | None = None
     gateway_dns_names: Sequence[str] = ()
     chart_platform: str | None = None
+    ingress_edge: IngressEdge | None = None
 
     @property
     def name(self) -> str:

@@ -68,6 +68,10 @@ ISTIOD_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-vs-{revision}",
 ISTIOD_WEBHOOK_ROUTE = GATEWAYS.child(VIRTUAL_SERVICE, "{release}-istiod-webhook-vs", "the webhook route to istiod on cluster {cluster}")
 INGRESS_NAMESPACE = GATEWAYS.child(NAMESPACE, "{release}-istio-ingress", "istio-ingress on cluster {cluster}")
 INGRESS = GATEWAYS.child(HELM_RELEASE, "{release}-ingress", "the ingress gateway on cluster {cluster}")
+# Only where the platform puts an edge in front of the ingress gateway (an ALB on EKS); planned everywhere.
+INGRESS_EDGE = GATEWAYS.child(
+    "kubernetes:networking.k8s.io/v1:Ingress", "{release}-ingress-edge", "the edge in front of the ingress gateway on cluster {cluster}"
+)
 INGRESS_SERVICE = GATEWAYS.child(
     "kubernetes:core/v1:Service", "{release}-ingress-service", "the ingress gateway's Service read on cluster {cluster}"
 )
@@ -85,6 +89,7 @@ HELLOWORLD = CHECK.child(
     "kubernetes:apps/v1:Deployment", "{prefix}-helloworld-{cluster}", "the check's helloworld of tag {tag} on cluster {cluster}"
 )
 PROBE = CHECK.child("kubernetes:batch/v1:Job", "{prefix}-probe", "the check's probe of tag {tag} on cluster {cluster}")
+PROBE_PATHS = CHECK.child("kubernetes:core/v1:ConfigMap", "{prefix}-paths", "the paths the check's probe on cluster {cluster} takes")
 SOLO_SERVICE = CHECK.child(
     "kubernetes:core/v1:Service",
     "{prefix}-helloworld-only-{owner}",
@@ -216,7 +221,7 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
             # Only where remotes dial istiod by a load balancer's host name (AWS); planned everywhere.
             plain += [ISTIOD_GATEWAY, ISTIOD_WEBHOOK_ROUTE]
     if mesh.ingress_gateway:
-        plain += [INGRESS_NAMESPACE, INGRESS, INGRESS_SERVICE]
+        plain += [INGRESS_NAMESPACE, INGRESS, INGRESS_SERVICE, INGRESS_EDGE]
     plan.add(GATEWAYS, named, **parts)
     for template in plain:
         plan.add(template, named, **parts)
@@ -253,6 +258,7 @@ def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:
                 plan.add(template, sources, **parts)
             if probes.key != DEFAULT_TAG:
                 continue
+            plan.add(PROBE_PATHS, sources, **parts)
             for owner in mesh.clusters:
                 plan.add(SOLO_SERVICE, [*sources, cluster_source(mesh, owner.name)], owner=owner.name, **parts)
             if mesh.ingress_gateway and not mesh.is_remote(cluster.name):

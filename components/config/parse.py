@@ -96,6 +96,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         dataplane=dataplane,
         gateway_api_release=gateway_api,
         ambient_sidecar_gateway=sidecar_gateway if root.given(d.AMBIENT_SIDECAR_GATEWAY) else None,
+        ingress_gateway=ingress,
     )
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)

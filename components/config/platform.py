@@ -86,6 +86,7 @@ class ParsedMesh:
         dataplane: ``dataplane``, if it parsed (default none).
         gateway_api_release: ``gatewayApiRelease``, if given and it parsed (default none).
         ambient_sidecar_gateway: ``ambientSidecarGateway``, if given and it parsed (default none).
+        ingress_gateway: ``ingressGateway``, if it parsed (default none).
     """
 
     topology: Topology | None
@@ -99,6 +100,7 @@ class ParsedMesh:
     dataplane: Dataplane | None = None
     gateway_api_release: str | None = None
     ambient_sidecar_gateway: bool | None = None
+    ingress_gateway: bool | None = None
 
     @property
     def spans_platforms(self) -> bool:

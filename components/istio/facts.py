@@ -19,8 +19,12 @@ INGRESS_NAMESPACE = "istio-ingress"
 XDS_PORT = 15012
 WEBHOOK_PORT = 15017
 WEBHOOK_PORTS = (XDS_PORT, WEBHOOK_PORT)
-# The gateway's health port (Envoy's /healthz/ready).
+# The gateway's health port, where READY_PATH answers 200 while Envoy is ready to serve.
 STATUS_PORT = 15021
+READY_PATH = "/healthz/ready"
+# The ingress gateway's plain HTTP port: the gateway chart's default Service port ``http2``, 80 to
+# target port 80 (manifests/charts/gateway/values.yaml); the chart lets the pod bind it unprivileged.
+INGRESS_HTTP_PORT = 80
 # The sidecar mode's east-west port: the gateway chart's Service port ``tls`` when the release sets
 # ``networkGateway`` (manifests/charts/gateway/values.yaml and templates/service.yaml), and the
 # port istiod sends cross-network mTLS to unless the Service is labelled

@@ -309,17 +309,30 @@ def gateway_values(
     return values
 
 
-def ingress_values(mesh: MeshSpec, annotations: Mapping[str, str], ca_annotations: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
-    """Values of the ``gateway`` chart for the ingress gateway: ``gateway_values``, and with
-    ``ingressServerHeader`` its pods' proxy config setting ``proxyHeaders.server``. istiod builds a
-    gateway's HTTP connection manager from the pod's proxy config: ``{value}`` makes the server name
-    that value (overwriting the application's), ``{disabled: true}`` sets none and passes the
-    application's through (pilot/pkg/networking/util/proxy_headers.go ``GetProxyHeadersFromProxyConfig``)."""
-    values = gateway_values(mesh, INGRESS_GATEWAY, annotations, ca_annotations)
+def ingress_values(
+    mesh: MeshSpec, annotations: Mapping[str, str], ca_annotations: Mapping[str, pulumi.Input[str]], *, trusted_proxies: int = 0
+) -> dict[str, Any]:
+    """Values of the ``gateway`` chart for the ingress gateway: ``gateway_values``, and its pods'
+    proxy config (the ``proxy.istio.io/config`` annotation; istiod builds a gateway's HTTP connection
+    manager from it):
+
+    - with ``ingressServerHeader``, ``proxyHeaders.server``: ``{value}`` makes the server name that
+      value (overwriting the application's), ``{disabled: true}`` sets none and passes the
+      application's through (pilot/pkg/networking/util/proxy_headers.go ``GetProxyHeadersFromProxyConfig``);
+    - behind an edge (``trusted_proxies`` > 0, default 0: none), ``gatewayTopology.numTrustedProxies``,
+      so that the gateway takes the client's address from X-Forwarded-For rather than the edge's,
+      and a ClusterIP Service: only the edge sends to it, so it needs no load balancer of its own.
+    """
+    values = gateway_values(mesh, INGRESS_GATEWAY, annotations if not trusted_proxies else {}, ca_annotations)
+    proxy_config: dict[str, Any] = {}
     header = mesh.ingress_server_header
     if header is not None:
-        server = {"disabled": True} if header.disabled else {"value": header.value}
-        values["podAnnotations"][PROXY_CONFIG_ANNOTATION] = json.dumps({"proxyHeaders": {"server": server}}, sort_keys=True)
+        proxy_config["proxyHeaders"] = {"server": {"disabled": True} if header.disabled else {"value": header.value}}
+    if trusted_proxies:
+        proxy_config["gatewayTopology"] = {"numTrustedProxies": trusted_proxies}
+        values["service"] = {"type": "ClusterIP"}
+    if proxy_config:
+        values["podAnnotations"][PROXY_CONFIG_ANNOTATION] = json.dumps(proxy_config, sort_keys=True)
     return values
 
 

@@ -12,11 +12,16 @@ The ``default`` set's probes then prove the seeds' paths: every cluster holds, p
 Service ``helloworld-<cluster>`` that selects that cluster's pods alone, so each probe must reach
 every other cluster's own Service across the mesh (east-west); and with ``ingressGateway`` a
 Gateway and VirtualService route Host ``INGRESS_HOST`` through each ingress gateway to helloworld,
-which each probe calls at every cluster's load-balancer address (north-south). One request per
-round, in the same budget; a failure names the paths that never answered.
+which each probe calls at every cluster's ingress (north-south): the gateway's load-balancer
+address, or where the platform puts an edge in front (an ALB on EKS with ``ingressEdge``) the edge
+over HTTPS. One request per round, in the same budget; a failure names the paths that never
+answered. The paths reach the probe in a ConfigMap it mounts, not in its script: the ingress
+addresses are read after the gateways and are unknown in a preview that changes them, and a Job
+whose template held them would show as replaced in every such preview.
 
 When it runs: the Job's replacement trigger is a digest of everything it proves (the clusters,
-their networks and roles, the release each tag points at, the mesh CA, every remote secret), so it
+their networks and roles, the release each tag points at, the mesh CA, every remote secret, how
+each ingress is reached), so it
 runs on the first ``pulumi up`` and again on any update that changes one of those; a Job that
 completed is otherwise left alone.
 
@@ -57,7 +62,7 @@ from components.config import mesh_names as names
 from components.config.mesh_names import ProbeSet, probe_sets
 from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
 from components.istio import ambient
-from components.istio.facts import GLOBAL_SERVICE_LABEL, INGRESS_SELECTOR, REVISION_ANNOTATION
+from components.istio.facts import GLOBAL_SERVICE_LABEL, INGRESS_HTTP_PORT, INGRESS_SELECTOR, READY_PATH, REVISION_ANNOTATION, STATUS_PORT
 from components.istio.values import injection_labels
 from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
@@ -69,7 +74,6 @@ HELLOWORLD_PORT = 5000
 # The Host the check's ingress route answers: a reserved name (RFC 2606 .invalid) that only the
 # probe's Host header carries, so the route can never catch anyone's traffic.
 INGRESS_HOST = "helloworld.mesh-check.invalid"
-INGRESS_PORT = 80
 # A Service's name is a DNS-1035 label: at most 63 characters.
 SERVICE_NAME_MAX = 63
 JOB_NAME = "mesh-check"
@@ -91,7 +95,12 @@ NOBODY = 65534
 # would keep the probe from starting at all, and the Job would end on its deadline with no word of
 # which cluster failed; the annotation asks for the classic sidecar, which the probe then ends.
 CLASSIC_SIDECAR = {"sidecar.istio.io/nativeSidecar": "false"}
-SIDECAR_READY_URL = "http://localhost:15021/healthz/ready"
+SIDECAR_READY_URL = f"http://localhost:{STATUS_PORT}{READY_PATH}"
+# Where the default set's probes read their paths: its ConfigMap, mounted read-only.
+PATHS_DIR = "/etc/mesh-check"
+PATHS_KEY = "paths"
+PATHS_ENV = "PATHS_FILE"
+PATHS_VOLUME = "paths"
 
 
 DEFAULT_PROBES = ProbeSet(DEFAULT_TAG, DEFAULT_TAG, sidecar=True)
@@ -123,16 +132,24 @@ class ProbePath:
     version: str = ""
 
     def line(self) -> str:
-        """The path as the script's list holds it: fields joined by ``|`` (none holds it, a quote or a newline)."""
-        assert not any(c in part for c in "|'\n" for part in (self.label, self.url, self.host, self.version)), self
+        """The path as the paths file holds it: fields joined by ``|`` (none holds it or a newline)."""
+        assert not any(c in part for c in "|\n" for part in (self.label, self.url, self.host, self.version)), self
         return "|".join((self.label, self.url, self.host, self.version))
 
 
-def probe_script(cluster: str, clusters: Sequence[str], probes: ProbeSet = DEFAULT_PROBES, paths: Sequence[ProbePath] = ()) -> str:
+def paths_file(paths: Sequence[ProbePath]) -> str:
+    """What the probe reads from ``$PATHS_FILE``: a path per line."""
+    return "\n".join(path.line() for path in paths)
+
+
+def probe_script(cluster: str, clusters: Sequence[str], probes: ProbeSet = DEFAULT_PROBES) -> str:
     """The Job's shell script on ``cluster``: call helloworld in the set's sample namespace until
-    every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's version), then
-    each of ``paths`` (default none) in turn until each answered, one request per round, for at most
-    ``CHECK_SECONDS`` in all. A failure names what never answered: the clusters, else the paths.
+    every cluster in ``clusters`` (in any order) answered (each serves its own name as helloworld's
+    version), then each path of the file ``$PATHS_FILE`` (``paths_file``; none where it is unset)
+    in turn until each answered, one request per round, for at most ``CHECK_SECONDS`` in all. A
+    failure names what never answered: the clusters, else the paths. An HTTPS path is asked without
+    verifying the certificate: an edge's names the users' domain, not the edge's own host name, and
+    the path proves reach, not the certificate.
 
     With sidecars (``probes.sidecar``) it first waits up to ``SIDECAR_SECONDS`` for the sidecar to
     be ready (failing with its own line if it never is) and ends by asking it to quit
@@ -158,15 +175,17 @@ start=$(date +%s)
         if sidecar
         else ""
     )
-    listed = "\n".join(path.line() for path in paths)
-    through = f" and every path ({', '.join(p.label.split(' (')[0] for p in paths)})" if paths else ""
     return f"""set -u
 want="{want}"; seen=""; missing="$want"
 url="http://helloworld.{probes.namespace}:{HELLOWORLD_PORT}/hello"
-paths='{listed}'; pending="$paths"
+paths=$(cat "${{{PATHS_ENV}:-/dev/null}}"); pending="$paths"; names=""
+while IFS= read -r path; do [ -n "$path" ] && names="${{names:+$names, }}${{path%% (*}}"; done <<EOF
+$paths
+EOF
 quit() {{ {quit_sidecar}; }}
 ask() {{
   if [ -n "$2" ]; then set -- "$1" -H "Host: $2"; else set -- "$1"; fi
+  case "$1" in https:*) set -- "$@" --insecure ;; esac
   curl -sS --max-time {REQUEST_SECONDS} "$@" 2>/dev/null | sed -n 's/.*version: \\([a-z0-9-]*\\),.*/\\1/p'
 }}
 start=$(date +%s)
@@ -187,7 +206,7 @@ $path"
   fi
   elapsed=$(( $(date +%s) - start ))
   if [ -z "$missing" ] && [ -z "$pending" ]; then
-    echo "{check} passed in {cluster} after ${{elapsed}}s: saw$seen{through}"; quit; exit 0
+    echo "{check} passed in {cluster} after ${{elapsed}}s: saw$seen${{names:+ and every path ($names)}}"; quit; exit 0
   fi
   [ "$elapsed" -ge {CHECK_SECONDS} ] && break
   sleep {PAUSE_SECONDS}
@@ -226,14 +245,14 @@ def east_west_path(owner: str, namespace: str) -> ProbePath:
     return ProbePath(label, f"http://{service}.{namespace}:{HELLOWORLD_PORT}/hello", version=owner)
 
 
-def ingress_path(owner: str, address: str) -> ProbePath:
-    """``owner``'s ingress gateway, asked for ``INGRESS_HOST``; any cluster may answer."""
-    return ProbePath(f"ingress of {owner} ({address}, Host {INGRESS_HOST})", f"http://{address}:{INGRESS_PORT}/hello", INGRESS_HOST)
+def ingress_path(owner: str, url: str) -> ProbePath:
+    """``owner``'s ingress at ``url`` (its gateway's or its edge's), asked for ``INGRESS_HOST``; any cluster may answer."""
+    return ProbePath(f"ingress of {owner} ({url}, Host {INGRESS_HOST})", f"{url}/hello", INGRESS_HOST)
 
 
 def ingress_gateway_spec() -> dict[str, object]:
     """The check's Gateway: HTTP on the ingress gateway's port 80 for ``INGRESS_HOST`` only."""
-    server = {"port": {"number": INGRESS_PORT, "name": "http", "protocol": "HTTP"}, "hosts": [INGRESS_HOST]}
+    server = {"port": {"number": INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"}, "hosts": [INGRESS_HOST]}
     return {"selector": INGRESS_SELECTOR, "servers": [server]}
 
 
@@ -336,7 +355,7 @@ class MeshCheck(pulumi.ComponentResource):
         # The default set also proves the seeds' paths: a Service whose pods run in one cluster
         # alone, reached from every other (east-west), and, with ingressGateway, helloworld through
         # every cluster's ingress gateway by its Host (north-south).
-        probe_paths: pulumi.Output[dict[str, list[ProbePath]]] = pulumi.Output.from_input({c: [] for c in clusters})
+        probe_paths: pulumi.Output[dict[str, list[ProbePath]]] | None = None
         if probes.key == DEFAULT_TAG:
             servers += self._solo_services(name, args, probes, namespaces)
             probe_paths = self._paths(args, probes)
@@ -345,16 +364,34 @@ class MeshCheck(pulumi.ComponentResource):
         # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
         paths = [resource for handle in args.clusters.values() for resource in (*handle.ready, *handle.crossing)]
         for cluster in mesh.clusters:
+            prefix = probes.prefix(name, cluster.name)
+            paths_map = None
+            if probe_paths is not None:
+                on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
+                listed = probe_paths.apply(lambda found, c=cluster.name: paths_file(found[c]))
+                paths_map = self._paths_map(prefix, listed, namespaces[cluster.name], on_cluster)
             probe = pulumi.ResourceOptions(
                 parent=self,
                 provider=args.clusters[cluster.name].provider,
-                depends_on=[*servers, args.link, *self._injector(args, cluster.name, probes), *paths],
+                depends_on=[*servers, args.link, *self._injector(args, cluster.name, probes), *paths, *([paths_map] if paths_map else [])],
                 replacement_trigger=self.proves,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
-            script = probe_paths.apply(lambda found, c=cluster.name: probe_script(c, clusters, probes, found[c]))
             annotations = CLASSIC_SIDECAR if probes.sidecar else None
-            self._job(probes.prefix(name, cluster.name), script, args.image, namespaces[cluster.name], annotations, probe)
+            script = probe_script(cluster.name, clusters, probes)
+            self._job(prefix, script, args.image, namespaces[cluster.name], annotations, paths_map is not None, probe)
+
+    @staticmethod
+    def _paths_map(
+        prefix: str, listed: pulumi.Output[str], namespace: pulumi.Output[str], opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.ConfigMap:
+        """The probe's paths (``paths_file``), which its Job mounts at ``PATHS_DIR``."""
+        return k8s.core.v1.ConfigMap(
+            names.PROBE_PATHS.name(prefix=prefix),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{JOB_NAME}-paths", namespace=namespace),
+            data={PATHS_KEY: listed},
+            opts=opts,
+        )
 
     def _solo_services(
         self, name: str, args: MeshCheckArgs, probes: ProbeSet, namespaces: Mapping[str, pulumi.Output[str]]
@@ -394,15 +431,15 @@ class MeshCheck(pulumi.ComponentResource):
     @staticmethod
     def _paths(args: MeshCheckArgs, probes: ProbeSet) -> pulumi.Output[dict[str, list[ProbePath]]]:
         """Each cluster's paths: east-west to every other cluster's Service of its own, and with
-        ``ingressGateway`` every cluster's ingress gateway (its own too) by ``INGRESS_HOST``."""
+        ``ingressGateway`` every cluster's ingress (its own too) by ``INGRESS_HOST``."""
         clusters = sorted(c.name for c in args.mesh.clusters)
-        ingress = {c: args.gateways[c].ingress_address for c in clusters if args.gateways[c].ingress_address is not None}
+        ingress = {c: args.gateways[c].ingress_url for c in clusters if args.gateways[c].ingress_url is not None}
 
-        def paths(addresses: dict[str, str]) -> dict[str, list[ProbePath]]:
+        def paths(urls: dict[str, str]) -> dict[str, list[ProbePath]]:
             found: dict[str, list[ProbePath]] = {}
             for cluster in clusters:
                 found[cluster] = [east_west_path(other, probes.namespace) for other in clusters if other != cluster]
-                found[cluster] += [ingress_path(owner, addresses[owner]) for owner in sorted(addresses)]
+                found[cluster] += [ingress_path(owner, urls[owner]) for owner in sorted(urls)]
             return found
 
         return pulumi.Output.all(**ingress).apply(paths)
@@ -410,9 +447,11 @@ class MeshCheck(pulumi.ComponentResource):
     @staticmethod
     def _proves(args: MeshCheckArgs) -> pulumi.Output[str]:
         """A digest of the mesh it checks: clusters, networks, roles, Istio version and revision (the
-        summary), the CA's root and intermediates, and every remote secret, each in an order of its
-        own (by name), not the config's."""
-        summary = json.dumps(proven_summary(args.mesh), sort_keys=True)
+        summary), which ingresses an edge fronts (known in a preview, unlike their addresses; absent
+        without edges, so adding the notion changed no digest), the CA's root and intermediates, and
+        every remote secret, each in an order of its own (by name), not the config's."""
+        edges = sorted(name for name, gateways in args.gateways.items() if gateways.ingress_edge)
+        summary = json.dumps({**proven_summary(args.mesh), **({"ingressEdges": edges} if edges else {})}, sort_keys=True)
         intermediates = [args.ca.clusters[name].ca_cert for name in sorted(c.name for c in args.mesh.clusters)]
         parts = pulumi.Output.all(summary, args.ca.root_cert_pem, args.link.fingerprint, *intermediates)
         return pulumi.Output.secret(parts.apply(lambda texts: digest(*texts)))
@@ -493,8 +532,13 @@ class MeshCheck(pulumi.ComponentResource):
         image: str,
         namespace: pulumi.Output[str],
         annotations: Mapping[str, str] | None,
+        with_paths: bool,
         opts: pulumi.ResourceOptions,
     ) -> k8s.batch.v1.Job:
+        """The probe; ``with_paths`` mounts the set's paths ConfigMap (``_paths_map``) and names its file."""
+        mounts = [k8s.core.v1.VolumeMountArgs(name=PATHS_VOLUME, mount_path=PATHS_DIR, read_only=True)] if with_paths else None
+        env = [k8s.core.v1.EnvVarArgs(name=PATHS_ENV, value=f"{PATHS_DIR}/{PATHS_KEY}")] if with_paths else None
+        volume = k8s.core.v1.VolumeArgs(name=PATHS_VOLUME, config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=f"{JOB_NAME}-paths"))
         return k8s.batch.v1.Job(
             names.PROBE.name(prefix=prefix),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB_NAME, namespace=namespace, annotations={"pulumi.com/replaceUnready": "true"}),
@@ -510,12 +554,15 @@ class MeshCheck(pulumi.ComponentResource):
                                 name="probe",
                                 image=image,
                                 command=["/bin/sh", "-c", script],
+                                env=env,
+                                volume_mounts=mounts,
                                 security_context=hardened(),
                                 resources=resources("10m", "16Mi", "200m", "64Mi"),
                                 # A failed probe's last line becomes the message Pulumi reports.
                                 termination_message_policy="FallbackToLogsOnError",
                             )
                         ],
+                        volumes=[volume] if with_paths else None,
                     ),
                 ),
             ),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.handle import ClusterHandle
+from components.cluster.handle import ClusterHandle, IngressBackend
 from components.config import mesh_names as names
 from components.config.model import DEFAULT_TAG, MeshSpec, revision_name
 from components.config.names import NameTemplate
@@ -29,11 +29,14 @@ from components.istio.facts import (
     CROSS_NETWORK_GATEWAY,
     EASTWEST_GATEWAY,
     INGRESS_GATEWAY,
+    INGRESS_HTTP_PORT,
     INGRESS_NAMESPACE,
     ISTIO_NAMESPACE,
     ISTIOD_GATEWAY,
     NETWORK_LABEL,
+    READY_PATH,
     REV_LABEL,
+    STATUS_PORT,
 )
 from components.istio.values import (
     cross_network_gateway_spec,
@@ -79,14 +82,18 @@ class IstioGateways(pulumi.ComponentResource):
     """See the module docstring.
 
     Outputs: ``eastwest_address`` (the east-west gateway's load-balancer IP or hostname, in ambient
-    the HBONE Gateway's; ``None`` without one), ``ingress_address`` (the ingress gateway's; ``None``
-    without one), ``eastwest`` (what makes the east-west gateways:
+    the HBONE Gateway's; ``None`` without one), ``ingress_address`` (where clients reach the ingress:
+    its gateway's load-balancer address, or the edge's in front of it; ``None`` without one),
+    ``ingress_url`` (the ingress's scheme, address and port, e.g. ``http://203.0.113.7:80``),
+    ``ingress_edge`` (whether the platform's edge fronts the ingress), ``eastwest`` (what makes the east-west gateways:
     releases and Gateways; empty without one), ``istiod_routes`` (on a primary serving remotes: the
     routes to each release's istiod, by version: what a remote's pods of that release need first).
     """
 
     eastwest_address: pulumi.Output[str] | None
     ingress_address: pulumi.Output[str] | None
+    ingress_url: pulumi.Output[str] | None
+    ingress_edge: bool
     eastwest: list[pulumi.Resource]
     istiod_routes: dict[str, list[pulumi.Resource]]
 
@@ -100,7 +107,8 @@ class IstioGateways(pulumi.ComponentResource):
         # Registered under the control plane's component when it was still an IstioRelease.
         former_parent = pulumi.create_urn(self._release_name, names.LEGACY_ISTIO_TYPE)
         self._on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider, aliases=[pulumi.Alias(parent=former_parent)])
-        self.eastwest_address, self.ingress_address, self.eastwest, self.istiod_routes = None, None, [], {}
+        self.eastwest_address, self.ingress_address, self.ingress_url, self.eastwest, self.istiod_routes = None, None, None, [], {}
+        self.ingress_edge = mesh.ingress_gateway and cluster.ingress_edge is not None
         self._ca_annotations = gateway_ca_annotations(args.issuer.root_cert, args.issuer.cert_chain)
         # Istio config needs the default revision's validation webhook to answer: istiod, and on a
         # remote (whose webhook fails closed and calls the primary's istiod through its east-west
@@ -123,8 +131,7 @@ class IstioGateways(pulumi.ComponentResource):
                 # In ambient the HBONE Gateway's address is the one the mesh reports.
                 self.eastwest_address = self._service_address(names.EASTWEST_SERVICE, release, EASTWEST_GATEWAY)
         if mesh.ingress_gateway:
-            release = self._ingress(mesh, cluster, balanced)
-            self.ingress_address = self._service_address(names.INGRESS_SERVICE, release, INGRESS_GATEWAY, INGRESS_NAMESPACE)
+            self._ingress(mesh, cluster, balanced)
         self.register_outputs({"eastwestAddress": self.eastwest_address, "ingressAddress": self.ingress_address})
 
     def _eastwest(
@@ -215,7 +222,9 @@ class IstioGateways(pulumi.ComponentResource):
             webhooks = istio_config(resource, "VirtualService", "istiod-webhook-vs", namespace, spec, config)
             self.istiod_routes[mesh.default_version].append(webhooks)
 
-    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    def _ingress(self, mesh: MeshSpec, cluster: ClusterHandle, balanced: pulumi.ResourceOptions) -> None:
+        """The ingress gateway in its namespace, and where clients reach it: its own load balancer,
+        or the platform's edge in front of it (then its Service is ClusterIP)."""
         namespace = k8s.core.v1.Namespace(
             names.INGRESS_NAMESPACE.name(release=self._release_name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=injection_labels()),
@@ -223,6 +232,20 @@ class IstioGateways(pulumi.ComponentResource):
         )
         # Its pods are injected through the default tag (``balanced`` waits for its webhook).
         # Rolled with the CA: it opens clients' TLS and calls workloads with mesh mTLS.
-        values = ingress_values(mesh, cluster.ingress_annotations, self._ca_annotations)
+        edge = cluster.ingress_edge
+        proxies = edge.trusted_proxies if edge is not None else 0
+        values = ingress_values(mesh, cluster.ingress_annotations, self._ca_annotations, trusted_proxies=proxies)
         resource = names.INGRESS.name(release=self._release_name)
-        return istio_chart(resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced)
+        release = istio_chart(
+            resource, INGRESS_GATEWAY, "gateway", mesh.default_version, namespace.metadata.name, values, cluster, balanced
+        )
+        if edge is None:
+            address = self._service_address(names.INGRESS_SERVICE, release, INGRESS_GATEWAY, INGRESS_NAMESPACE)
+            self.ingress_address, self.ingress_url = address, address.apply(lambda a: f"http://{a}:{INGRESS_HTTP_PORT}")
+            return
+        backend = IngressBackend(namespace.metadata.name, INGRESS_GATEWAY, INGRESS_HTTP_PORT, STATUS_PORT, READY_PATH)
+        # The edge sends to the gateway's pods and checks their health: after the release, whose
+        # wait ends once they are ready; on destroy it goes first.
+        after_release = pulumi.ResourceOptions.merge(self._read, pulumi.ResourceOptions(depends_on=[release]))
+        address = edge.build(names.INGRESS_EDGE.name(release=self._release_name), backend, after_release)
+        self.ingress_address, self.ingress_url = address, address.apply(lambda a: f"{edge.scheme}://{a}:{edge.port}")

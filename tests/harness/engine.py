@@ -307,9 +307,12 @@ ISTIO_LOAD_BALANCED_CLASSES = ("istio", "istio-east-west")
 def load_balancer_made_by(type_: str, inputs: Mapping[str, Any], id_: str) -> str | None:
     """The id (``namespace/name``) of the LoadBalancer Service a registered resource makes, if any: a
     gateway chart's release (the Service takes the release's name) or a Gateway of a class istiod
-    deploys (the Service takes the Gateway's name, pilot/pkg/config/kube/gatewaycommon/classinfo.go)."""
+    deploys (the Service takes the Gateway's name, pilot/pkg/config/kube/gatewaycommon/classinfo.go).
+    A gateway chart whose values make its Service anything but a LoadBalancer (the chart's default)
+    makes none."""
     if type_ == HELM_RELEASE and inputs.get("chart") == "gateway":
-        return id_
+        service_type = ((inputs.get("values") or {}).get("service") or {}).get("type", "LoadBalancer")
+        return id_ if service_type == "LoadBalancer" else None
     if type_ == GATEWAY and (inputs.get("spec") or {}).get("gatewayClassName") in ISTIO_LOAD_BALANCED_CLASSES:
         return id_
     return None

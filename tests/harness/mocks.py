@@ -18,6 +18,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -102,6 +103,7 @@ class MeshMocks(Mocks):
             "eks:index:Cluster": self._eks_cluster,
             "kubernetes:core/v1:Secret": self._secret,
             "kubernetes:core/v1:Service": self._service,
+            "kubernetes:networking.k8s.io/v1:Ingress": self._ingress,
             "kubernetes:helm.sh/v3:Release": self._helm_release,
             RANDOM_STRING: self._random_string,
         }
@@ -482,6 +484,18 @@ class MeshMocks(Mocks):
             "status": {"loadBalancer": {"ingress": [ingress]}},
         }
         return args.resource_id, state
+
+    def _ingress(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """An Ingress as pulumi-kubernetes reports it once its await ended: with the load balancer's
+        host name in its status; for class ``alb`` on EKS an ALB's, ``<name>-<id>.<region>.elb.amazonaws.com``
+        (an NLB's reads ``.elb.<region>.``)."""
+        resource_id, state = self._kubernetes_object(args)
+        kubeconfig = str(self._provider_state(args.provider or "").get("kubeconfig") or "")
+        found = re.search(r"\.([a-z0-9-]+)\.eks\.amazonaws\.com", kubeconfig)
+        if (args.inputs.get("spec") or {}).get("ingressClassName") != "alb" or found is None:
+            return resource_id, state
+        hostname = f"k8s-istioing-istioing-{digest(args.provider or '', resource_id, length=10)}-1234567890.{found[1]}.elb.amazonaws.com"
+        return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
 
     @staticmethod
     def _helm_release(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:

@@ -303,6 +303,7 @@ REPLACEMENTS: dict[str, Replacement] = {
     "kubernetes:metallb.io/v1beta1:IPAddressPool": _k8s(),
     "kubernetes:metallb.io/v1beta1:L2Advertisement": _k8s(),
     "kubernetes:networking.istio.io/v1:Gateway": _k8s(),
+    "kubernetes:networking.k8s.io/v1:Ingress": _k8s(),
     "kubernetes:networking.istio.io/v1:VirtualService": _k8s(),
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": _k8s(),
     "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": _k8s(),

@@ -9,6 +9,8 @@ deletion through must be deleted before the controller, i.e. depend on it:
 - a Helm release (the gateway chart): pulumi-kubernetes uninstalls with ``wait`` unless
   ``skipAwait`` (provider/pkg/provider/helm_release.go), which waits for the Service to be gone;
 - a Service of type LoadBalancer that the program owns: its own deletion is awaited;
+- an ``Ingress`` of class ``alb``, whose ALB the controller deletes before it removes its finalizer
+  (``ingress.k8s.aws/resources``): its own deletion is awaited;
 - a Gateway API ``Gateway`` that istiod deploys: its Service is owned without
   ``blockOwnerDeletion`` (Istio's gateway templates), so the Gateway's deletion returns before the
   Service is gone; only the Namespace holding it, whose deletion Pulumi awaits until every object
@@ -27,6 +29,7 @@ from tests.harness.monitor import Registered
 from tests.harness.program import StackRun
 
 SERVICE = "kubernetes:core/v1:Service"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
@@ -39,7 +42,7 @@ def _metadata(resource: Registered) -> dict[str, object]:
 
 def _awaiter(run: StackRun, maker: Registered) -> Registered | None:
     """The resource whose deletion Pulumi awaits until ``maker``'s load balancer is released."""
-    if maker.type in {HELM_RELEASE, SERVICE}:
+    if maker.type in {HELM_RELEASE, SERVICE, INGRESS}:
         return maker
     namespace = _metadata(maker).get("namespace")
     holders = [n for n in run.of_type(NAMESPACE) if n.provider == maker.provider and _metadata(n).get("name") == namespace]
@@ -49,6 +52,8 @@ def _awaiter(run: StackRun, maker: Registered) -> Registered | None:
 def _makes_load_balancer(resource: Registered) -> bool:
     if resource.type == SERVICE:
         return (resource.inputs.get("spec") or {}).get("type") == "LoadBalancer"
+    if resource.type == INGRESS:
+        return (resource.inputs.get("spec") or {}).get("ingressClassName") == "alb"
     return load_balancer_made_by(resource.type, resource.inputs, resource.id) is not None
 
 
@@ -62,7 +67,7 @@ def load_balancers_left_at_destroy(run: StackRun) -> list[str]:
             if awaiter is None:
                 leaks.append(f"{maker.name}: nothing Pulumi manages awaits its Service's deletion")
             elif not run.needs(awaiter, controller):
-                leaks.append(f"{maker.name}: {awaiter.name} may be deleted after {controller.name}, which releases its NLB")
+                leaks.append(f"{maker.name}: {awaiter.name} may be deleted after {controller.name}, which releases its load balancer")
     return leaks
 
 

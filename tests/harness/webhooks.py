@@ -12,7 +12,10 @@ and what the object must wait for (or what setting turns the refusal off).
 - AWS Load Balancer Controller: its Service mutator (``enableServiceMutatorWebhook``, default on,
   failurePolicy Fail) matches every Service but the chart's own and has no endpoints until the
   controller's pods run (kubernetes-sigs/aws-load-balancer-controller#4140): every Service, and
-  every chart that makes one, must wait for the controller's release, or the mutator be off.
+  every chart that makes one, must wait for the controller's release, or the mutator be off. Its
+  Ingress validator (``vingress.elbv2.k8s.aws``, failurePolicy Fail, chart 1.13.0
+  templates/webhook.yaml) matches every Ingress, and cannot be turned off: every Ingress must wait
+  for the controller's release.
 - Istio on a remote cluster: pods in injection-enabled namespaces go through the remote's
   injection webhook, whose CA bundle the primary's istiod patches once it holds the remote's
   secret; injected workloads must wait for that secret. Its Istio config goes through the
@@ -151,6 +154,15 @@ def services_before_the_load_balancer_controller_serves(run: StackRun) -> list[s
     return refused
 
 
+def ingresses_before_the_load_balancer_controller_serves(run: StackRun) -> list[str]:
+    refused = []
+    for controller in (r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "aws-load-balancer-controller"):
+        for ingress in (r for r in run.of_type("kubernetes:networking.k8s.io/v1:Ingress") if r.provider == controller.provider):
+            if not run.needs(ingress, controller):
+                refused.append(f"{ingress.name}: the load balancer controller's Ingress validator has no endpoints yet")
+    return refused
+
+
 def remote_istio_config_before_the_primarys_routes(run: StackRun) -> list[str]:
     refused = []
     for provider, remote in remote_clusters(run).items():
@@ -209,6 +221,7 @@ RULES: list[Rule] = [
     custom_resources_before_their_crds,
     metallb_pools_before_the_validator_serves,
     services_before_the_load_balancer_controller_serves,
+    ingresses_before_the_load_balancer_controller_serves,
     remote_injection_before_the_primary_can_serve_it,
     remote_istio_config_before_the_primarys_routes,
     injected_before_their_tags_webhook,

@@ -5,7 +5,8 @@ provider, no default node group, no default security groups: the mesh's rules go
 cluster security group, which managed nodes carry), one ``ManagedNodeGroup`` per configured group
 on the private subnets with a node role whose AWS policies are attached with
 ``RolePolicyAttachment`` (never the exclusive ``PolicyAttachment``). The AWS Load Balancer
-Controller turns the gateway Services into NLBs; metrics-server feeds the gateway chart's autoscaler.
+Controller turns the gateway Services into NLBs (and, with ``ingressEdge``, an Ingress into the ALB in
+front of the ingress gateway); metrics-server feeds the gateway chart's autoscaler.
 
 Order, both ways: node groups after the private subnets' NAT routes (nodes join and pull images
 through them), the controller and metrics-server after the node groups (their pods need nodes),
@@ -43,6 +44,7 @@ from components.k8s.provider import cluster_provider
 from components.platforms.aws import lbc, names
 from components.platforms.aws.addons import coredns_addon, node_agent_options
 from components.platforms.aws.config import aws_part
+from components.platforms.aws.edge import AlbEdge
 from components.platforms.aws.network import VpcNetwork
 from components.platforms.exposure import Exposure, with_peers
 
@@ -223,6 +225,7 @@ class EksCluster(pulumi.ComponentResource):
             eastwest_source_ranges=args.exposure.peers(spec.name) if args.exposure else None,
             # NLB host names are <name>-<id>.elb.<region>.<partition's suffix>: one wildcard label covers them.
             gateway_dns_names=(f"*.elb.{spec.region}.{lbc.dns_suffix(spec.region)}",),
+            ingress_edge=AlbEdge(platform.ingress_edge, controller) if platform.ingress_edge else None,
         )
         self.register_outputs(self.outputs())
 

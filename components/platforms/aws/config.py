@@ -52,13 +52,17 @@ from components.config.repeats import counted_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.config.stores import SecretStore
 from components.istio.facts import WEBHOOK_PORTS
-from components.platforms.aws import names
+from components.platforms.aws import lbc, names
 from components.platforms.aws.ca_store import SECRETS_MANAGER, secret_region
 from components.platforms.aws.cli import aws_cli_problem
 
 NAME = "aws"
 AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
 IAM_PRINCIPAL_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+")
+ACM_CERTIFICATE_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}")
+WEB_ACL_ARN = re.compile(
+    r"arn:aws(-cn|-us-gov)?:wafv2:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:(regional|global)/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}"
+)
 EC2_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)")
 EKS_CLUSTER_NAME_MAX = 64 - len("-eks-eksRole-role-") - 7
 EKS_NODE_GROUP_NAME_MAX = 63
@@ -214,9 +218,33 @@ ADDON_VERSIONS = Field(
     "warning says so) and coredns EKS's default for the version the cluster runs.",
     default_text="EKS's default version of each for the cluster's Kubernetes version",
 )
+EDGE_CERTIFICATE = Field(
+    "certificateArn",
+    Text(ACM_CERTIFICATE_ARN, "use an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<id>"),
+    "The ACM certificate the ALB serves HTTPS with, in the cluster's region (an ALB takes certificates of its own region only).",
+    required=True,
+    hint="give the ARN of an ACM certificate in the cluster's region",
+)
+EDGE_WEB_ACL = Field(
+    "webAclArn",
+    Text(WEB_ACL_ARN, "use a WAF web ACL ARN such as arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/<name>/<id>"),
+    "A regional AWS WAF web ACL in the cluster's region to associate with the ALB. Removing it detaches it "
+    "(the program then tells the controller `none`, which it needs to detach one).",
+    default_text="none",
+)
+INGRESS_EDGE = Field(
+    "ingressEdge",
+    Object((EDGE_CERTIFICATE, EDGE_WEB_ACL), "ingressEdge"),
+    "An internet-facing ALB in front of the ingress gateway (needs `ingressGateway: true`), made by the AWS Load "
+    "Balancer Controller from an Ingress: HTTPS on 443 with `certificateArn` (policy ELBSecurityPolicy-TLS13-1-2-2021-06), "
+    "HTTP on 80 redirected to it, traffic to the gateway's pods on port 80 and health checks on their 15021 "
+    "`/healthz/ready`, optionally a WAF web ACL. The gateway's Service becomes ClusterIP (no NLB of its own) and trusts "
+    "one proxy in X-Forwarded-For. Cost: an ALB, about $16 a month plus capacity units, instead of the gateway's NLB.",
+    default_text="none: the ingress gateway's own NLB faces clients",
+)
 CLUSTER_FIELDS: tuple[Field[Any], ...] = (
     REGION, VPC, SERVICE_CIDR, KUBERNETES_VERSION, SUPPORT_TYPE, NODE_GROUPS, ENDPOINT_PUBLIC_ACCESS_CIDRS, ADMIN_PRINCIPAL_ARNS,
-    ADDON_VERSIONS,
+    ADDON_VERSIONS, INGRESS_EDGE,
 )  # fmt: skip
 
 
@@ -281,6 +309,19 @@ class AwsNodeGroup:
 DEFAULT_NODE_GROUP = AwsNodeGroup("default", (DEFAULT_INSTANCE_TYPE,), 2, 1, 5)
 
 
+@dataclass(frozen=True)
+class AlbEdgeSpec:
+    """An ALB in front of a cluster's ingress gateway (``ingressEdge``).
+
+    Args:
+        certificate_arn: the ACM certificate for HTTPS, in the cluster's region.
+        web_acl_arn: a regional WAF web ACL in the cluster's region (default none).
+    """
+
+    certificate_arn: str
+    web_acl_arn: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class AwsCluster:
     """The AWS part of a cluster spec.
@@ -296,6 +337,7 @@ class AwsCluster:
         support_type: what EKS does at the end of standard support (default standard).
         addon_versions: pinned versions of the add-ons in ``ADDONS``, by add-on name (default
             none: EKS's default for the cluster's Kubernetes version).
+        ingress_edge: an ALB in front of the ingress gateway (default none).
     """
 
     vpc: str
@@ -306,6 +348,7 @@ class AwsCluster:
     admin_principal_arns: tuple[str, ...]
     support_type: SupportType = SupportType.STANDARD
     addon_versions: Mapping[str, str] = field(default_factory=dict)
+    ingress_edge: AlbEdgeSpec | None = None
 
     @property
     def cloud(self) -> str:
@@ -373,6 +416,7 @@ class AwsConfig:
                 "admits exactly the other clusters' egress addresses; remove it",
             )
         addons = _addon_versions(reader, version)
+        edge = _ingress_edge(reader, region)
         if reader.failed or region is None or vpc is None or service is None or groups is None or support is None:
             return None
         return region, AwsCluster(
@@ -384,6 +428,7 @@ class AwsConfig:
             admin_principal_arns=admins,
             support_type=support,
             addon_versions=addons,
+            ingress_edge=edge,
         )
 
     def check(self, mesh: ParsedMesh, problems: Problems) -> None:
@@ -422,6 +467,7 @@ class AwsConfig:
                     entry.owner,
                 )
         _unused_vpcs(mesh, settings, problems)
+        _edges_need_the_ingress_gateway(mesh, problems)
         _elastic_ip_quota(settings, problems)
         _one_release_behind_host_names(mesh, problems)
         _public_endpoints(mesh, problems)
@@ -632,6 +678,49 @@ def _addon_versions(reader: Reader, kubernetes_version: str | None) -> dict[str,
             reader.owner,
         )
     return pins
+
+
+def _ingress_edge(reader: Reader, region: str | None) -> AlbEdgeSpec | None:
+    """``ingressEdge``: its ARNs must be of the cluster's region (and so its partition): an ALB takes
+    certificates and web ACLs of its own region only; a global (CloudFront) web ACL never attaches
+    to an ALB."""
+    edge = reader.object(INGRESS_EDGE)
+    if edge is None:
+        return None
+    certificate, web_acl = edge.value(EDGE_CERTIFICATE), edge.value(EDGE_WEB_ACL)
+    edge.reject_unknown()
+    if edge.failed or certificate is None or region is None:
+        return None
+    _same_region(edge, EDGE_CERTIFICATE.key, certificate, region, "request or import the certificate in ACM there")
+    if web_acl is not None:
+        if ":global/webacl/" in web_acl:
+            edge.fail(
+                EDGE_WEB_ACL.key,
+                "global-web-acl",
+                f"{web_acl} is a global (CloudFront) web ACL; an ALB takes a regional one: create it with scope REGIONAL in {region}",
+            )
+        else:
+            _same_region(edge, EDGE_WEB_ACL.key, web_acl, region, "create the web ACL with scope REGIONAL there")
+    return None if edge.failed else AlbEdgeSpec(certificate, web_acl)
+
+
+def _same_region(reader: Reader, key: str, arn: str, region: str, remedy: str) -> None:
+    _, partition_name, _, arn_region, *_ = arn.split(":")
+    if arn_region != region or partition_name != lbc.partition(region):
+        reader.fail(key, "edge-region", f"is in {arn_region}, but the cluster's ALB is in {region}, which takes only its own; {remedy}")
+
+
+def _edges_need_the_ingress_gateway(mesh: ParsedMesh, problems: Problems) -> None:
+    if mesh.ingress_gateway is not False:
+        return
+    for entry in mesh.on(NAME):
+        if aws_part(entry.value).ingress_edge is not None:
+            problems.add(
+                entry.at(INGRESS_EDGE.key),
+                "unused",
+                "puts an ALB in front of the ingress gateway, which this mesh does not run; set ingressGateway: true, or remove it",
+                entry.owner,
+            )
 
 
 def _check_open_alone(reader: Reader, cidrs: tuple[IPv4Network, ...]) -> None:
