@@ -4,6 +4,7 @@ import pulumi
 
 from components.config.load import load_mesh_spec
 from components.config.mesh_names import CA
+from components.dns.route53 import build_mesh_dns
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 from components.mesh.rotation import MARKER_OUTPUT, check_rotation, marker_output, this_stack
@@ -17,6 +18,7 @@ networks = prepare_platforms(spec)
 ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
 platforms = build_platforms(spec, networks, ca)
 mesh = build_mesh(spec, platforms.handles, ca)
+dns = build_mesh_dns(spec, platforms.handles, mesh.gateways)
 
 pulumi.export("mesh", mesh_summary(spec))
 pulumi.export("rootCertPem", ca.root_cert_pem)
@@ -26,3 +28,7 @@ for name, value in platforms.outputs.items():
     pulumi.export(name, value)
 pulumi.export("eastWestGateways", {name: g.eastwest_address for name, g in mesh.gateways.items() if g.eastwest_address is not None})
 pulumi.export("remoteSecrets", mesh.link.remote_secrets)
+if spec.ingress_gateway:
+    pulumi.export("ingress", {name: g.ingress_url for name, g in mesh.gateways.items()})
+if dns is not None:
+    pulumi.export("ingressDns", dns.name)

@@ -23,10 +23,10 @@ from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.rotation import SINCE_FORMAT, rotation_problems
 from tests.certs import cert, verify_client, workload_cert
-from tests.configs import OPERATORS, codes_of, default_ca, existing_cluster, n_existing
+from tests.configs import codes_of, default_ca, existing_cluster, n_existing
 from tests.expected import ca_bundle_annotation, cacerts
 from tests.harness.changes import Changes, changes, named
-from tests.harness.program import StackRun, UpdateFailed, run_program, stack_config
+from tests.harness.program import OPERATOR_SET, SHIPPED_STACKS, StackRun, UpdateFailed, run_program, stack_config
 from tests.harness.walkthrough import assert_readme_block, change_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -470,10 +470,10 @@ MAY_CHANGE = re.compile(
 )
 
 
-@pytest.mark.parametrize("stack", ["kind", "kind-ambient", "aks", "eks", "multicloud"])
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_every_shipped_stack_rotates_in_three_stages(stack: str) -> None:
     # The multicloud stack asks the operator for the ranges its API servers admit.
-    extra = {"operatorCidrs": OPERATORS} if stack == "multicloud" else {}
+    extra = OPERATOR_SET.get(stack, {})
     config = stack_config(stack)
     clusters = [c["name"] for c in config["clusters"]]
     found = stage_changes(stack, extra)

@@ -130,13 +130,14 @@ ONE_PLATFORM: list[dict[str, Any]] = [
         "topology": "primary-remote",
         "secretsRegion": "eu-west-1",
         "ingressGateway": True,
+        "ingressDns": {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "weighted"},
         "vpcs": [vpc()],
         "clusters": [
             aws_cluster(
                 "c1",
                 "n1",
                 endpointPublicAccessCidrs=["203.0.113.0/24"],
-                ingressEdge={"certificateArn": EDGE_CERTIFICATE, "webAclArn": EDGE_WEB_ACL},
+                ingressEdge={"type": "alb", "certificateArn": EDGE_CERTIFICATE, "webAclArn": EDGE_WEB_ACL},
             ),
             aws_cluster("c2", "n2", role="remote", primary="c1"),
         ],

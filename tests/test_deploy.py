@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from deploy.settings import ROOT, build, environment_check, read_config
-from tests.harness.program import StackRun, run_program
+from tests.harness.program import SHIPPED_STACKS, StackRun, run_program
 
 CONFIG = {
     "organization": "platform",
@@ -36,9 +36,6 @@ def deployed() -> StackRun:
             pulumi.export(name, value)
 
     return run_program(CONFIG, program=program)
-
-
-SHIPPED_STACKS = ("aks", "eks", "multicloud", "kind", "kind-ambient")
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)

@@ -28,7 +28,7 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 def edged(**edge_fields: Any) -> dict[str, Any]:
     """The eks stack with an ALB in front of cluster-1's ingress gateway alone."""
     clusters = copy.deepcopy(stack_config("eks")["clusters"])
-    clusters[0]["ingressEdge"] = {"certificateArn": EDGE_CERTIFICATE, **edge_fields}
+    clusters[0]["ingressEdge"] = {"type": "alb", "certificateArn": EDGE_CERTIFICATE, **edge_fields}
     return {"clusters": clusters}
 
 
@@ -183,7 +183,7 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
     ("edge_config", "ingress", "expected"),
     [
         (
-            {"certificateArn": OTHER_REGION_CERTIFICATE},
+            {"type": "alb", "certificateArn": OTHER_REGION_CERTIFICATE},
             True,
             (
                 "edge-region",
@@ -192,7 +192,7 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
             ),
         ),
         (
-            {"certificateArn": EDGE_CERTIFICATE, "webAclArn": EDGE_WEB_ACL.replace("eu-west-1", "eu-central-1")},
+            {"type": "alb", "certificateArn": EDGE_CERTIFICATE, "webAclArn": EDGE_WEB_ACL.replace("eu-west-1", "eu-central-1")},
             True,
             (
                 "edge-region",
@@ -201,7 +201,7 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
             ),
         ),
         (
-            {"certificateArn": EDGE_CERTIFICATE, "webAclArn": GLOBAL_WEB_ACL},
+            {"type": "alb", "certificateArn": EDGE_CERTIFICATE, "webAclArn": GLOBAL_WEB_ACL},
             True,
             (
                 "global-web-acl",
@@ -210,7 +210,7 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
             ),
         ),
         (
-            {"certificateArn": EDGE_CERTIFICATE.replace("arn:aws:", "arn:aws-cn:")},
+            {"type": "alb", "certificateArn": EDGE_CERTIFICATE.replace("arn:aws:", "arn:aws-cn:")},
             True,
             (
                 "edge-region",
@@ -219,7 +219,7 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
             ),
         ),
         (
-            {"certificateArn": EDGE_CERTIFICATE},
+            {"type": "alb", "certificateArn": EDGE_CERTIFICATE},
             False,
             (
                 "unused",
@@ -227,9 +227,20 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
                 "set ingressGateway: true, or remove it",
             ),
         ),
-        ({"webAclArn": EDGE_WEB_ACL}, True, ("required", None)),
-        ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/web"}, True, ("pattern", None)),
-        ({"certificateArn": EDGE_CERTIFICATE, "sslPolicy": "old"}, True, ("unknown-field", None)),
+        ({"certificateArn": EDGE_CERTIFICATE}, True, ("required", None)),
+        ({"type": "alb", "certificateArn": "arn:aws:iam::123456789012:server-certificate/web"}, True, ("pattern", None)),
+        ({"type": "nlb", "certificateArn": EDGE_CERTIFICATE}, True, ("choice", None)),
+        (
+            {"type": "alb"},
+            True,
+            (
+                "required",
+                "clusters[0].ingressEdge.certificateArn (cluster c1): is required without ingressDns (whose name the program "
+                "would otherwise request a certificate for); give the ARN of an ACM certificate in the cluster's region, or set "
+                "ingressDns",
+            ),
+        ),
+        ({"type": "alb", "certificateArn": EDGE_CERTIFICATE, "sslPolicy": "old"}, True, ("unknown-field", None)),
     ],
 )
 def test_a_bad_edge_is_refused_naming_the_field(edge_config: dict[str, Any], ingress: bool, expected: tuple[str, str | None]) -> None:

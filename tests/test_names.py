@@ -23,7 +23,7 @@ from components.platforms.existing import names as existing_names
 from tests.certs import offline_intermediate, offline_root
 from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
-from tests.harness.program import StackRun, run_program, stack_config
+from tests.harness.program import StackRun, run_program, shipped_config, stack_config
 from tests.harness.stores import KeyVault, SecretsManager, readers
 
 NAME_MODULES = (mesh_names, azure_names, aws_names, existing_names)
@@ -38,6 +38,8 @@ PLANNED_WHERE_POSSIBLE = {
     mesh_names.ISTIOD_WEBHOOK_ROUTE,
     mesh_names.INGRESS_SERVICE,
     mesh_names.INGRESS_EDGE,
+    # Only where the ingress has an IP address: an alias follows its load balancer's health.
+    mesh_names.DNS_HEALTH_CHECK,
 }
 CANARY = {"default": "1.30.3", "canary": "1.31.0"}
 # Config keys holding private keys, which a stack sets with --secret.
@@ -56,7 +58,7 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     eks = stack_config("eks")
     clusters = copy.deepcopy(eks["clusters"])
     clusters[1].update(vpc="vpc-2", region="us-east-1")
-    clusters[0].update(ingressEdge={"certificateArn": EDGE_CERTIFICATE})
+    clusters[0].update(ingressEdge={"type": "alb", "certificateArn": EDGE_CERTIFICATE})
     second = vpc("vpc-2", 1, region="us-east-1", zones=["us-east-1a", "us-east-1c"], nat="per-az")
     yield "eks-two-regions", {**eks, "clusters": clusters, "vpcs": [*eks["vpcs"], second], "verify": True, "ingressGateway": True}
     remote = {**copy.deepcopy(eks["clusters"][1]), "role": "remote", "primary": eks["clusters"][0]["name"]}
@@ -69,6 +71,11 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     multicloud = {**stack_config("multicloud"), "operatorCidrs": ["198.51.100.0/24"]}
     yield "multicloud", {**multicloud, "ingressGateway": True}
     yield "multicloud-ambient", {**multicloud, "dataplane": "ambient"}
+    # One name over ALB edges with the program's certificates (aliases), and over AKS ingresses
+    # (health-checked A records).
+    yield "eks-edge", shipped_config("eks-edge")
+    dns = {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "weighted"}
+    yield "aks-dns", {**aks, "ingressDns": dns}
     # A root rotation's first stage: two roots, the second named by its config; and one to a
     # provided root, which is no resource.
     yield "kind-rotation", {**kind, "caRoot": "root-1", "caRotation": {"newRoot": "root-2", "stage": "trust"}}

@@ -33,7 +33,7 @@ from tests.harness.policy import (
     stack_violations,
     violations,
 )
-from tests.harness.program import ROOT, StackRun, run_stack
+from tests.harness.program import OPERATOR_SET, ROOT, SHIPPED_STACKS, StackRun, run_stack
 
 PARAMETERS = "no-open-gateway-parameters"
 
@@ -235,9 +235,13 @@ def test_a_secret_kubeconfig_is_left_alone() -> None:
 # --- The shipped stacks, as the policies would see them -------------------------------------------
 
 
-SHIPPED = ("kind", "kind-ambient", "aks", "eks", "multicloud")
+SHIPPED = SHIPPED_STACKS
 # The shipped cloud stacks leave their API servers open (their config warns; set the ranges to close them).
-OPEN_API_SERVERS = {"aks": ["eastus-aks-aks", "westeurope-aks-aks"], "eks": ["cluster-1-eks", "cluster-2-eks"]}
+OPEN_API_SERVERS = {
+    "aks": ["eastus-aks-aks", "westeurope-aks-aks"],
+    "eks": ["cluster-1-eks", "cluster-2-eks"],
+    "eks-edge": ["eu-1-eks", "us-1-eks"],
+}
 OPEN_MESSAGE = (
     "{name} ({type}): its {what} admits 0.0.0.0/0; restrict it to the operators' and the other clusters' ranges, or allow it "
     "by name in this policy's allowOpen config"
@@ -260,7 +264,7 @@ def shipped_or_variant(name: str) -> StackRun:
     if name in VARIANTS:
         stack, overrides = VARIANTS[name]
         return run_stack(stack, overrides)
-    return run_stack(name, {"operatorCidrs": OPERATORS} if name == "multicloud" else None)
+    return run_stack(name, OPERATOR_SET.get(name))
 
 
 @pytest.mark.parametrize("name", [*SHIPPED, *VARIANTS])

@@ -18,18 +18,15 @@ from components.config.problems import ConfigError
 from tests.configs import aws_cluster, vpc
 from tests.harness.mocks import MeshMocks
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
-from tests.harness.program import run_program, stack_config
+from tests.harness.program import SHIPPED_STACKS, run_program, shipped_config
 
-STACKS = ["kind", "kind-ambient", "eks", "aks", "multicloud"]
+STACKS = list(SHIPPED_STACKS)
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def shipped(stack: str) -> dict[str, Any]:
-    """The stack's config as the CLI passes it; multicloud with the operator range it asks for."""
-    config = copy.deepcopy(stack_config(stack))
-    if stack == "multicloud":
-        config["operatorCidrs"] = ["198.51.100.0/24"]
-    return config
+    """The stack's config as the CLI passes it, with what its operator sets."""
+    return copy.deepcopy(shipped_config(stack))
 
 
 def refusal(config: dict[str, Any], stack: str, namespaced: dict[str, str] | None = None) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.configs import EDGE_CERTIFICATE
-from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.program import OPERATOR_SET, StackRun, run_stack, stack_config
 from tests.harness.replacements import REPLACEMENTS, rule_for
 
 
@@ -60,7 +60,11 @@ VARIANTS: dict[str, Callable[[], StackRun]] = {
     "kind canary, no verify": lambda: run_stack("kind", {**CANARY, "verify": False, "ingressGateway": True}),
     "kind primary-remote": lambda: run_stack("kind", {"topology": "primary-remote", "clusters": primary_remote("kind")}),
     "eks primary-remote": lambda: run_stack("eks", {"topology": "primary-remote", "clusters": primary_remote("eks")}),
-    "eks edge": lambda: run_stack("eks", {"clusters": eks_clusters(ingressEdge={"certificateArn": EDGE_CERTIFICATE})}),
+    "eks edge": lambda: run_stack("eks", {"clusters": eks_clusters(ingressEdge={"type": "alb", "certificateArn": EDGE_CERTIFICATE})}),
+    "eks-edge": lambda: run_stack("eks-edge", OPERATOR_SET["eks-edge"]),
+    "aks one name": lambda: run_stack(
+        "aks", {"ingressDns": {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "weighted"}}
+    ),
     "eks two regions": lambda: run_stack(
         "eks", {"clusters": eks_clusters(vpc="vpc-2", region="us-east-1"), "vpcs": [*stack_config("eks")["vpcs"], second_vpc("us-east-1")]}
     ),

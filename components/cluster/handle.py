@@ -6,7 +6,7 @@ only through it. That seam is what lets one mesh hold N clusters of mixed clouds
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -113,6 +113,9 @@ class ClusterHandle:
         ingress_edge: what the platform puts in front of the ingress gateway; with one the gateway's
             Service is ClusterIP and ``ingress_annotations`` are not used (default none: the gateway's
             own load balancer faces clients).
+        load_balancer_zone: given one of its load balancers' host names, the Route 53 hosted zone an
+            alias record to it names, for ``ingressDns`` (AWS; default none: its load balancers have
+            IP addresses, named by A records with Route 53 health checks).
     """
 
     spec: ClusterSpec
@@ -128,6 +131,7 @@ class ClusterHandle:
     gateway_dns_names: Sequence[str] = ()
     chart_platform: str | None = None
     ingress_edge: IngressEdge | None = None
+    load_balancer_zone: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
 
     @property
     def name(self) -> str:

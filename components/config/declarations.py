@@ -25,7 +25,15 @@ from components.config.kinds import (
     ValueTree,
     Version,
 )
-from components.config.model import DEFAULT_ROTATION_WAIT_HOURS, FIRST_ROOT, Dataplane, Role, RotationStage, Topology
+from components.config.model import (
+    DEFAULT_ROTATION_WAIT_HOURS,
+    FIRST_ROOT,
+    Dataplane,
+    DnsRouting,
+    Role,
+    RotationStage,
+    Topology,
+)
 
 # The TLS provider turns hours into a Go time.Duration (int64 nanoseconds): 2^63-1 ns is
 # 2,562,047 hours; more overflows into a certificate that expired before it was issued.
@@ -109,6 +117,42 @@ INGRESS_SERVER_HEADER = Field(
     "`istio-envoy` with your text, {disabled: true} sends Envoy's none. Istio's proxyHeaders.server, set on the gateways' "
     "pods (proxy.istio.io/config), not an EnvoyFilter.",
     default_text="Envoy's: istio-envoy",
+)
+DNS_ZONE_ID = Field(
+    "zoneId",
+    Text(re.compile(r"Z[A-Z0-9]{1,31}"), "use a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"),
+    "The Route 53 public hosted zone that holds `name` (its ID, `aws route53 list-hosted-zones-by-name`).",
+    required=True,
+    hint="give the ID of the Route 53 public hosted zone that holds name",
+)
+DNS_NAME = Field(
+    "name",
+    Text(
+        re.compile(r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?"),
+        "use a lowercase DNS name such as mesh.example.com, without a trailing dot",
+    ),
+    "The mesh's one name, inside the zone, e.g. `mesh.example.com`.",
+    required=True,
+    hint="give the name clients use, e.g. mesh.example.com",
+)
+DNS_ROUTING = Field(
+    "routing",
+    Choice(DnsRouting),
+    "`latency`: each client gets the healthy cluster in the AWS region nearest to it (every cluster on EKS); "
+    "`weighted`: any healthy cluster, evenly (any cloud).",
+    default=DnsRouting.LATENCY,
+)
+INGRESS_DNS = Field(
+    "ingressDns",
+    Object((DNS_ZONE_ID, DNS_NAME, DNS_ROUTING), "ingressDns"),
+    "One name for the whole mesh (ingressGateway: true): a Route 53 record per cluster, each answered only while its "
+    "ingress is healthy, so a cluster whose ingress fails drops out of the answers. An EKS cluster's record is an alias "
+    "of its load balancer that follows the load balancer's own health checks (an ALB edge's: the gateway's "
+    "/healthz/ready); any other cluster's is its ingress IP with a Route 53 health check of the gateway's 15021 "
+    "/healthz/ready. With it, an EKS cluster's `ingressEdge` may leave out certificateArn: the program requests an "
+    "ACM certificate for `name` in the cluster's region, validated in the zone. Cost: Route 53 charges per hosted "
+    "zone, per million queries and $0.50 a month per health check (alias records to AWS load balancers are free).",
+    default_text="none",
 )
 VERIFY = Field(
     "verify",
@@ -304,6 +348,7 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     ACCESS_LOG,
     INGRESS_GATEWAY,
     INGRESS_SERVER_HEADER,
+    INGRESS_DNS,
     VERIFY,
     VERIFY_IMAGE,
     ISTIOD_VALUES,

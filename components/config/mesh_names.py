@@ -99,6 +99,15 @@ CHECK_INGRESS_GATEWAY = CHECK.child(ISTIO_GATEWAY, "{prefix}-ingress-gateway", "
 CHECK_INGRESS_ROUTE = CHECK.child(VIRTUAL_SERVICE, "{prefix}-ingress-route", "the check's ingress route on cluster {cluster}")
 
 
+# One name for the mesh (ingressDns): Route 53 records through a provider of their own.
+DNS = NameTemplate("istio-multicluster:dns:MeshDns", "ingress-dns", "the mesh's one DNS name")
+DNS_PROVIDER = DNS.child("pulumi:providers:aws", "{dns}-route53", "the AWS provider of the mesh's Route 53 records")
+DNS_RECORD = DNS.child("aws:route53/record:Record", "{dns}-{cluster}", "cluster {cluster}'s record of the mesh's name")
+DNS_HEALTH_CHECK = DNS.child(
+    "aws:route53/healthCheck:HealthCheck", "{dns}-{cluster}-health", "the Route 53 health check of cluster {cluster}'s ingress"
+)
+
+
 def check_prefix(check: str, cluster: str, tag: str) -> str:
     """What the names of MeshCheck's workloads of ``tag`` on ``cluster`` start with."""
     return f"{check}-{cluster}" if tag == DEFAULT_TAG else f"{check}-{cluster}-{tag}"
@@ -170,6 +179,17 @@ def plan_mesh_names(mesh: MeshSpec, plan: NamePlan) -> None:
     _plan_link(mesh, plan)
     if mesh.verify:
         _plan_check(mesh, plan)
+    if mesh.ingress_dns is not None:
+        _plan_dns(mesh, plan)
+
+
+def _plan_dns(mesh: MeshSpec, plan: NamePlan) -> None:
+    dns = plan.add(DNS)
+    plan.add(DNS_PROVIDER, dns=dns)
+    for cluster in mesh.clusters:
+        # A health check only where the ingress has an IP address (no alias); planned everywhere.
+        for template in (DNS_RECORD, DNS_HEALTH_CHECK):
+            plan.add(template, [cluster_source(mesh, cluster.name)], dns=dns, cluster=cluster.name)
 
 
 def root_templates(root: str) -> tuple[NameTemplate, NameTemplate]:

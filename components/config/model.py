@@ -51,6 +51,29 @@ class ServerHeader:
     disabled: bool = False
 
 
+class DnsRouting(StrEnum):
+    """How the mesh's one name picks among the clusters' ingresses (Route 53 routing policies)."""
+
+    LATENCY = "latency"
+    WEIGHTED = "weighted"
+
+
+@dataclass(frozen=True)
+class IngressDns:
+    """One DNS name for the whole mesh: a Route 53 record per cluster's ingress, answered while it is healthy.
+
+    Args:
+        zone_id: the Route 53 public hosted zone holding ``name``.
+        name: the mesh's name, e.g. ``mesh.example.com``.
+        routing: ``latency`` (each client gets the nearest healthy region) or ``weighted`` (any
+            healthy cluster, evenly) (default latency).
+    """
+
+    zone_id: str
+    name: str
+    routing: DnsRouting = DnsRouting.LATENCY
+
+
 class Dataplane(StrEnum):
     """Istio's data planes: a sidecar proxy per pod, or ambient (a ztunnel per node, no sidecars)."""
 
@@ -211,6 +234,7 @@ class MeshSpec:
         reader_token_generation: which reader tokens the remote secrets carry; a new one issues new
             tokens and retires the old (default 0, the first).
         ingress_server_header: the ingress gateways' ``server`` header (default none: Envoy's).
+        ingress_dns: one DNS name for every cluster's ingress (default none).
     """
 
     mesh_id: str
@@ -231,6 +255,7 @@ class MeshSpec:
     ambient_sidecar_gateway: bool = False
     reader_token_generation: int = 0
     ingress_server_header: ServerHeader | None = None
+    ingress_dns: IngressDns | None = None
 
     @property
     def ambient(self) -> bool:

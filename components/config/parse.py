@@ -21,7 +21,7 @@ from components.config import declarations as d
 from components.config.fields import Field, Reader, path_key
 from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
-from components.config.model import CaRotation, CaSpec, ClusterSpec, MeshSpec, RotationStage, ServerHeader
+from components.config.model import CaRotation, CaSpec, ClusterSpec, IngressDns, MeshSpec, RotationStage, ServerHeader
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
@@ -65,6 +65,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     sidecar_gateway = root.value(d.AMBIENT_SIDECAR_GATEWAY)
     access_log, ingress, verify = root.value(d.ACCESS_LOG), root.value(d.INGRESS_GATEWAY), root.value(d.VERIFY)
     server_header = _server_header(root, ingress)
+    ingress_dns = _ingress_dns(root, ingress)
     verify_image = root.value(d.VERIFY_IMAGE)
     token_generation = root.value(d.READER_TOKEN_GENERATION)
     owned = owned_istiod_values(platforms)
@@ -97,6 +98,8 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         gateway_api_release=gateway_api,
         ambient_sidecar_gateway=sidecar_gateway if root.given(d.AMBIENT_SIDECAR_GATEWAY) else None,
         ingress_gateway=ingress,
+        ingress_dns=ingress_dns,
+        ingress_dns_given=root.given(d.INGRESS_DNS),
     )
     if listed is None or isinstance(listed, list):
         check_mesh(parsed, platforms, problems)
@@ -125,6 +128,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         ambient_sidecar_gateway=sidecar_gateway,
         reader_token_generation=token_generation,
         ingress_server_header=server_header,
+        ingress_dns=ingress_dns,
     )
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()
@@ -328,6 +332,22 @@ def _given_intermediate(
         root.fail(field_at, "ca-provided-store", f"{why}; store that")
         return None
     return found, StoredAt(store.field, reference)
+
+
+def _ingress_dns(root: Reader, ingress: bool | None) -> IngressDns | None:
+    """``ingressDns``: a zone, a name and a routing; only with the ingress gateways it names."""
+    entry = root.object(d.INGRESS_DNS)
+    if entry is None:
+        return None
+    zone, name, routing = entry.value(d.DNS_ZONE_ID), entry.value(d.DNS_NAME), entry.value(d.DNS_ROUTING)
+    entry.reject_unknown()
+    if entry.failed or zone is None or name is None or routing is None:
+        return None
+    if ingress is False:
+        unused = "names the clusters' ingresses, which this mesh does not run; set ingressGateway: true, or remove it"
+        root.fail(d.INGRESS_DNS.key, "unused", unused)
+        return None
+    return IngressDns(zone, name, routing)
 
 
 def _server_header(root: Reader, ingress: bool | None) -> ServerHeader | None:

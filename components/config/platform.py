@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from ipaddress import IPv4Network
 from typing import Any, Generic, Protocol, TypeVar
 
 from components.config.fields import Field, Reader
-from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, MeshSpec, Topology
+from components.config.model import ClusterPlatform, ClusterSpec, Dataplane, IngressDns, MeshSpec, Topology
 from components.config.names import NamePlan
 from components.config.problems import Owner, Problems
 from components.config.stores import SecretStore
@@ -87,6 +88,8 @@ class ParsedMesh:
         gateway_api_release: ``gatewayApiRelease``, if given and it parsed (default none).
         ambient_sidecar_gateway: ``ambientSidecarGateway``, if given and it parsed (default none).
         ingress_gateway: ``ingressGateway``, if it parsed (default none).
+        ingress_dns: ``ingressDns``, if given and it parsed (default none).
+        ingress_dns_given: whether the config sets ``ingressDns`` (parsed or not) (default no).
     """
 
     topology: Topology | None
@@ -101,6 +104,8 @@ class ParsedMesh:
     gateway_api_release: str | None = None
     ambient_sidecar_gateway: bool | None = None
     ingress_gateway: bool | None = None
+    ingress_dns: IngressDns | None = None
+    ingress_dns_given: bool = False
 
     @property
     def spans_platforms(self) -> bool:
@@ -158,6 +163,17 @@ class EgressSource:
     fewer: str = ""
 
 
+class DnsReach(Enum):
+    """What Route 53 can do with a platform's ingress addresses (``ingressDns``)."""
+
+    # Possibly private (kind's MetalLB addresses): Route 53 health-checks only public ones.
+    NONE = "none"
+    # Public addresses in the platform's own regions, which no Route 53 latency record names.
+    PUBLIC = "public"
+    # AWS load balancers in AWS regions: alias records, latency records.
+    AWS_REGION = "aws-region"
+
+
 class PlatformConfig(Protocol):
     """A platform's part of the config; see the module docstring."""
 
@@ -205,6 +221,11 @@ class PlatformConfig(Protocol):
     @property
     def exposure_limits(self) -> ExposureLimits | None:
         """Its limits on internet-facing ranges; ``None``: it sets none."""
+        ...
+
+    @property
+    def dns_reach(self) -> DnsReach:
+        """What Route 53 can do with its clusters' ingresses."""
         ...
 
     @property

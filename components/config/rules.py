@@ -8,15 +8,15 @@ of their clusters may share a flat network.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
 from components.config.istio import gateway_api_order, gateway_api_release
 from components.config.kinds import OPEN_TO_ALL
-from components.config.model import ClusterSpec, Dataplane, Role, Topology, version_order
-from components.config.platform import EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
+from components.config.model import ClusterSpec, Dataplane, DnsRouting, Role, Topology, version_order
+from components.config.platform import DnsReach, EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.repeats import later_repeats
 from components.istio.owned import REMOTE_UNUSED_ISTIOD_VALUES
@@ -35,6 +35,7 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _remote_istiod_values(mesh, problems)
     _operator_ranges(mesh, problems)
     _ambient(mesh, problems)
+    _ingress_dns(mesh, {p.name: p.dns_reach for p in platforms}, problems)
     for platform in platforms:
         platform.check(mesh, problems)
     ranges = [r for p in platforms for r in p.routed_ranges(mesh)]
@@ -42,6 +43,30 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
     _service_ranges(mesh, ranges, problems)
     _flat_networks(mesh, {p.name: p for p in platforms}, problems)
     _exposure_limits(mesh, platforms, problems)
+
+
+def _ingress_dns(mesh: ParsedMesh, reach: Mapping[str, DnsReach], problems: Problems) -> None:
+    """Route 53 latency records each name an AWS region; its health checks reach only public
+    addresses, which an existing cluster's ingress may not be (kind's MetalLB ones are private)."""
+    dns = mesh.ingress_dns
+    if dns is None:
+        return
+    for entry in mesh.clusters:
+        cloud = entry.value.cloud
+        if reach[cloud] is DnsReach.NONE:
+            problems.add(
+                "ingressDns",
+                "dns-existing",
+                f"cannot name cluster {entry.value.name}: it is an existing cluster, whose ingress address may be private, "
+                "and Route 53 health-checks only public ones; remove ingressDns, or the cluster",
+            )
+        elif dns.routing is DnsRouting.LATENCY and reach[cloud] is not DnsReach.AWS_REGION:
+            problems.add(
+                "ingressDns.routing",
+                "latency-needs-aws",
+                f"latency needs every cluster in an AWS region (each latency record names one); cluster {entry.value.name} is "
+                f"on {cloud}: set routing: weighted",
+            )
 
 
 def owner_of(mesh: ParsedMesh, index: int) -> Owner | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import ipaddress
 import json
 import re
 import uuid
@@ -106,6 +107,10 @@ class MeshMocks(Mocks):
             "kubernetes:networking.k8s.io/v1:Ingress": self._ingress,
             "kubernetes:helm.sh/v3:Release": self._helm_release,
             RANDOM_STRING: self._random_string,
+            "aws:acm/certificate:Certificate": self._acm_certificate,
+            "aws:acm/certificateValidation:CertificateValidation": self._acm_validation,
+            "aws:route53/record:Record": self._route53_record,
+            "aws:route53/healthCheck:HealthCheck": self._route53_health_check,
         }
 
     def _private_key(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -181,6 +186,7 @@ class MeshMocks(Mocks):
             },
             "aws:iam/getSessionContext:getSessionContext": self._session_context,
             "aws:eks/getAddonVersion:getAddonVersion": addon_version_answer,
+            "aws:lb/getLoadBalancer:getLoadBalancer": self._load_balancer,
             "pulumi:pulumi:readStackOutputs": self._stack_outputs,
         }
 
@@ -359,6 +365,73 @@ class MeshMocks(Mocks):
         extra = {"publicIp": public_address("52", args.name)} if kind == "Eip" else {}
         return id_, {**args.inputs, "id": id_, "arn": arn, "name": name, **extra}
 
+    # --- acm and route53 ---------------------------------------------------------------------------
+    def _acm_certificate(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """A DNS-validated certificate: its validation CNAME depends on the name and the account
+        alone, the same in every region (ACM User Guide, DNS validation)."""
+        region = self._provider_state(args.provider or "").get("region", "eu-west-1")
+        domain = args.inputs["domainName"]
+        arn = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/{uuid.UUID(digest(args.name, region, length=32))}"
+        option = {
+            "domainName": domain,
+            "resourceRecordName": f"_{digest(ACCOUNT, domain, length=32)}.{domain}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{digest(domain, ACCOUNT, length=32)}.xlfgrmvvlj.acm-validations.aws.",
+        }
+        return arn, {**args.inputs, "arn": arn, "domainValidationOptions": [option], "status": "PENDING_VALIDATION"}
+
+    def _acm_validation(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """ACM issues the certificate once its validation record exists: the validation names it,
+        or it waits until it times out. (In a preview the certificate's ARN is not known yet.)"""
+        if not str(args.inputs.get("certificateArn", "")).startswith("arn:aws:acm:"):
+            return args.name, dict(args.inputs)
+        certificate = self._registered_state("aws:acm/certificate:Certificate", lambda s: s.get("arn") == args.inputs["certificateArn"])
+        wanted = certificate["domainValidationOptions"][0]["resourceRecordName"].rstrip(".")
+        fqdns = list(args.inputs.get("validationRecordFqdns") or [])
+        if wanted not in fqdns:
+            raise AssertionError(f"{args.name}: the certificate's validation record {wanted} is not among {fqdns}; ACM never issues it")
+        return args.inputs["certificateArn"], dict(args.inputs)
+
+    @staticmethod
+    def _route53_record(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = args.inputs
+        parts = [inputs["zoneId"], inputs["name"].rstrip("."), inputs["type"], inputs.get("setIdentifier") or ""]
+        return "_".join(p for p in parts if p), {**inputs, "fqdn": inputs["name"].rstrip(".")}
+
+    @staticmethod
+    def _route53_health_check(args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Route 53 refuses to health-check private addresses (CreateHealthCheck, IPAddress)."""
+        address = args.inputs.get("ipAddress")
+        if address and ipaddress.ip_address(address).is_private:
+            raise AssertionError(f"{args.name}: Route 53 refuses to health-check the private address {address}")
+        return str(uuid.UUID(digest(args.name, length=32))), dict(args.inputs)
+
+    # Canonical hosted zones of Elastic Load Balancing by region, as AWS lists them (ALBs share the
+    # Classic ELB's; NLBs have their own).
+    LOAD_BALANCER_ZONES = {  # noqa: RUF012 - a lookup table
+        ("application", "eu-west-1"): "Z32O12XQLNTSW2", ("network", "eu-west-1"): "Z2IFOLAFXWLO4F",
+        ("application", "us-east-1"): "Z35SXDOTRQ7X7K", ("network", "us-east-1"): "Z26RNL4JYFTOTI",
+    }  # fmt: skip
+
+    def _load_balancer(self, args: MockCallArgs) -> dict[str, Any]:
+        """A load balancer the controller made, by name, in the provider's region only: an ALB for
+        an Ingress, an NLB for a Service (ALB hosts read ``.<region>.elb.``, NLB hosts ``.elb.<region>.``)."""
+        assert self.monitor is not None
+        name, region = args.args["name"], self._provider_state(args.provider or "").get("region", "")
+        for registration in self.monitor.resources.values():
+            status = registration.state.get("status")
+            balancer = status.get("loadBalancer") if isinstance(status, dict) else None
+            for entry in (balancer or {}).get("ingress") or []:
+                host = str(entry.get("hostname") or "")
+                if host.split(".", 1)[0].rsplit("-", 1)[0] != name:
+                    continue
+                labels = host.split(".")
+                kind, host_region = ("network", labels[2]) if labels[1] == "elb" else ("application", labels[1])
+                if host_region != region:
+                    break
+                return {"name": name, "dnsName": host, "loadBalancerType": kind, "zoneId": self.LOAD_BALANCER_ZONES[(kind, region)]}
+        raise AssertionError(f"no load balancer named {name} in {region or 'the provider region'}")
+
     # --- eks -------------------------------------------------------------------------------------
     def _eks_cluster(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         assert self.monitor is not None
@@ -472,8 +545,10 @@ class MeshMocks(Mocks):
         namespace, _, name = args.resource_id.partition("/")
         kubeconfig = str(self._provider_state(args.provider or "").get("kubeconfig") or "")
         scope = f"{args.provider}/{args.resource_id}"
-        if "eks.amazonaws.com" in kubeconfig:
-            ingress = {"hostname": f"k8s-istiosys-{digest(scope, length=10)}.elb.eu-west-1.amazonaws.com"}
+        if region := eks_region(kubeconfig):
+            # The controller names an NLB k8s-<namespace>-<service>-<hash> (each cut to 8, 8, 10).
+            nlb = f"k8s-{namespace.replace('-', '')[:8]}-{name.replace('-', '')[:8]}-{digest(scope, length=10)}"
+            ingress = {"hostname": f"{nlb}-{digest(scope, 'id', length=16)}.elb.{region}.amazonaws.com"}
         elif "azmk8s.io" in kubeconfig:
             ingress = {"ip": public_address("20", scope)}
         else:
@@ -490,11 +565,11 @@ class MeshMocks(Mocks):
         host name in its status; for class ``alb`` on EKS an ALB's, ``<name>-<id>.<region>.elb.amazonaws.com``
         (an NLB's reads ``.elb.<region>.``)."""
         resource_id, state = self._kubernetes_object(args)
-        kubeconfig = str(self._provider_state(args.provider or "").get("kubeconfig") or "")
-        found = re.search(r"\.([a-z0-9-]+)\.eks\.amazonaws\.com", kubeconfig)
-        if (args.inputs.get("spec") or {}).get("ingressClassName") != "alb" or found is None:
+        region = eks_region(str(self._provider_state(args.provider or "").get("kubeconfig") or ""))
+        if (args.inputs.get("spec") or {}).get("ingressClassName") != "alb" or not region:
             return resource_id, state
-        hostname = f"k8s-istioing-istioing-{digest(args.provider or '', resource_id, length=10)}-1234567890.{found[1]}.elb.amazonaws.com"
+        scope = f"{args.provider}/{resource_id}"
+        hostname = f"k8s-istioing-istioing-{digest(scope, length=10)}-{int(digest(scope, 'id', length=8), 16)}.{region}.elb.amazonaws.com"
         return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
 
     @staticmethod
@@ -541,6 +616,13 @@ class MeshMocks(Mocks):
             if registration.type == type_ and match(registration.outputs):
                 return registration.outputs
         raise KeyError(f"no {type_} registered that matches")
+
+
+def eks_region(kubeconfig: str) -> str:
+    """The region of an EKS cluster's kubeconfig (its server is ``https://<id>.<zone>.<region>.eks.amazonaws.com``);
+    "" for other clusters."""
+    found = re.search(r"\.([a-z0-9-]+)\.eks\.amazonaws\.com", kubeconfig)
+    return found[1] if found else ""
 
 
 def eks_token(cluster: str) -> str:

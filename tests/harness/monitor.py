@@ -188,7 +188,10 @@ class RecordingMonitor(MockMonitor):
             aliases=[a for a in aliases if a in self.state and a != urn],
         )
         provider_replaced = record.provider_urn in self.replaced_providers
-        args = MockResourceArgs(request.type, request.name, inputs, request.provider, request.importId, request.custom or False)
+        # A remote component (pulumi-eks's Cluster) gets its providers as a map by package: the
+        # mocks answer for it as if made through the one of its own package's cloud.
+        provider = request.provider or next(iter(request.providers.values()), "")
+        args = MockResourceArgs(request.type, request.name, inputs, provider, request.importId, request.custom or False)
         if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn, provider_replaced=provider_replaced):
             id_, state = prior.id, dict(prior.outputs)
             record.operation = "same"

@@ -242,3 +242,16 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, **kwargs: 
 
 
 _FIRST_UPS: dict[tuple[str, str], StackRun] = {}
+# Every stack file the project ships.
+SHIPPED_STACKS = tuple(sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml")))
+# What a shipped stack asks its operator to set before the first up (its comments say how): the
+# tests set documentation values (RFC 5737 addresses, example.com).
+OPERATOR_SET: dict[str, dict[str, Any]] = {
+    "multicloud": {"operatorCidrs": ["203.0.113.0/24"]},
+    "eks-edge": {"ingressDns": {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "latency"}},
+}
+
+
+def shipped_config(stack: str) -> dict[str, Any]:
+    """The shipped stack's config with what its operator sets."""
+    return {**stack_config(stack), **copy.deepcopy(OPERATOR_SET.get(stack, {}))}

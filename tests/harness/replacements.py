@@ -264,6 +264,21 @@ REPLACEMENTS: dict[str, Replacement] = {
         TF_AWS.format("eks/addon.go: addon_version, configuration_values and the conflict settings update in place"),
         ("addonName", "clusterName", "namespaceConfig"),
     ),
+    "aws:acm/certificate:Certificate": Replacement(
+        TF_AWS.format("acm/certificate.go"),
+        ("domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm", "certificateAuthorityArn", "validationOptions"),
+    ),
+    "aws:acm/certificateValidation:CertificateValidation": Replacement(
+        TF_AWS.format("acm/certificate_validation.go"), ("certificateArn", "validationRecordFqdns")
+    ),
+    "aws:route53/record:Record": Replacement(
+        TF_AWS.format("route53/record.go: routing policies, set_identifier, type, records and alias update in place"),
+        ("zoneId", "name"),
+    ),
+    "aws:route53/healthCheck:HealthCheck": Replacement(
+        TF_AWS.format("route53/health_check.go: ip_address, port and resource_path update in place"),
+        ("type", "requestInterval", "measureLatency", "referenceName", "routingControlArn"),
+    ),
     # --- pulumi-eks (remote components) --------------------------------------------------------------
     "eks:index:Cluster": Replacement(
         "pulumi-eks nodejs/eks/cluster.ts passes name and kubernetesServiceIpAddressRange (as kubernetesNetworkConfig."

@@ -11,8 +11,9 @@ import pulumi
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
 from components.platforms.aws import names
+from components.platforms.aws.certificates import EdgeCertificates, EdgeCertificatesArgs
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
-from components.platforms.aws.config import NAME, ZONES, AwsConfig, AwsSettings, VpcSpec, aws_part
+from components.platforms.aws.config import NAME, ZONES, AwsConfig, AwsSettings, VpcSpec, aws_part, certified_regions
 from components.platforms.aws.network import AwsNetwork, AwsNetworkArgs
 from components.platforms.aws.secrets import MeshSecretsManager, MeshSecretsManagerArgs
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
@@ -71,10 +72,13 @@ class AwsPlatform:
         # Only where someone is listed: the caller is compared with the configured admins.
         listed = any(aws_part(c).admin_principal_arns for c in clusters)
         deployer = deployer_arn(network.providers[clusters[0].region]) if listed else None
+        certificates = _edge_certificates(mesh, network)
         eks = {
             c.name: EksCluster(
                 names.EKS.name(cluster=c.name),
-                EksClusterArgs(c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network), deployer),
+                EksClusterArgs(
+                    c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network), deployer, certificates.get(c.region)
+                ),
             )
             for c in clusters
         }
@@ -110,6 +114,16 @@ class AwsPlatform:
 
 
 AWS = AwsPlatform()
+
+
+def _edge_certificates(mesh: MeshSpec, network: AwsNetwork) -> dict[str, pulumi.Output[str]]:
+    """The validated certificate of each region whose edges name none (``EdgeCertificates``), by region."""
+    regions = certified_regions(mesh)
+    if not regions:
+        return {}
+    assert mesh.ingress_dns is not None, "certified_regions is empty without ingressDns"
+    args = EdgeCertificatesArgs(mesh.ingress_dns, {region: network.providers[region] for region in regions})
+    return EdgeCertificates(names.EDGE_CERTIFICATES.name(), args).arns
 
 
 def _peer_egress(cluster: ClusterSpec, clusters: Sequence[ClusterSpec], network: AwsNetwork) -> pulumi.Output[list[str]]:

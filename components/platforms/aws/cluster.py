@@ -133,6 +133,8 @@ class EksClusterArgs:
         peer_egress: within one platform, the NAT addresses of the other VPCs holding mesh clusters:
             their istiods reach this cluster's public endpoint from there (the private endpoint's
             DNS answers only inside this VPC), so a restricted endpoint admits them too (default none).
+        edge_certificate_arn: the certificate the program requested for ``ingressDns``'s name in the
+            cluster's region, for an ``ingressEdge`` that names none (default none).
     """
 
     spec: ClusterSpec
@@ -140,6 +142,7 @@ class EksClusterArgs:
     exposure: Exposure | None = None
     peer_egress: pulumi.Input[Sequence[str]] = ()
     deployer_arn: str | None = None
+    edge_certificate_arn: pulumi.Input[str] | None = None
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -225,9 +228,20 @@ class EksCluster(pulumi.ComponentResource):
             eastwest_source_ranges=args.exposure.peers(spec.name) if args.exposure else None,
             # NLB host names are <name>-<id>.elb.<region>.<partition's suffix>: one wildcard label covers them.
             gateway_dns_names=(f"*.elb.{spec.region}.{lbc.dns_suffix(spec.region)}",),
-            ingress_edge=AlbEdge(platform.ingress_edge, controller) if platform.ingress_edge else None,
+            ingress_edge=self._edge(args, controller),
+            load_balancer_zone=lambda host: load_balancer_zone(host, network.provider),
         )
         self.register_outputs(self.outputs())
+
+    @staticmethod
+    def _edge(args: EksClusterArgs, controller: pulumi.Resource) -> AlbEdge | None:
+        """The ALB in front of the ingress gateway, with its own certificate or the program's."""
+        edge = aws_part(args.spec).ingress_edge
+        if edge is None:
+            return None
+        certificate = edge.certificate_arn or args.edge_certificate_arn
+        assert certificate is not None, "the config layer requires certificateArn without ingressDns"
+        return AlbEdge(certificate, edge.web_acl_arn, controller)
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: endpoint, OIDC provider ARN and a kubeconfig (a secret; it runs the AWS CLI)."""
@@ -300,6 +314,19 @@ class EksCluster(pulumi.ComponentResource):
             namespace="kube-system",
             opts=on_nodes,
         )
+
+
+def load_balancer_name(host: str) -> str:
+    """An internet-facing load balancer's name from its host name: ``<name>-<id>.<region>.elb...``
+    (ALB) or ``<name>-<id>.elb.<region>...`` (NLB)."""
+    return host.split(".", 1)[0].rsplit("-", 1)[0]
+
+
+def load_balancer_zone(host: pulumi.Output[str], provider: pulumi.ProviderResource) -> pulumi.Output[str]:
+    """The Route 53 hosted zone an alias to the load balancer ``host`` names: its canonical hosted
+    zone (ALBs and NLBs of one region have different ones), read from Elastic Load Balancing."""
+    found = aws.lb.get_load_balancer_output(name=host.apply(load_balancer_name), opts=pulumi.InvokeOutputOptions(provider=provider))
+    return found.zone_id
 
 
 def _cluster_security_group(vpc_config: aws.eks.outputs.ClusterVpcConfig) -> str:

@@ -46,7 +46,7 @@ from components.config.model import (
     version_order,
 )
 from components.config.names import NamePlan, NameSource, cluster_source
-from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, DnsReach, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.repeats import counted_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
@@ -218,12 +218,19 @@ ADDON_VERSIONS = Field(
     "warning says so) and coredns EKS's default for the version the cluster runs.",
     default_text="EKS's default version of each for the cluster's Kubernetes version",
 )
+EDGE_TYPE = Field(
+    "type",
+    Text(choices=("alb",)),
+    "The edge: `alb`, an Application Load Balancer made by the AWS Load Balancer Controller from an Ingress.",
+    required=True,
+    hint="set type: alb",
+)
 EDGE_CERTIFICATE = Field(
     "certificateArn",
     Text(ACM_CERTIFICATE_ARN, "use an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<id>"),
     "The ACM certificate the ALB serves HTTPS with, in the cluster's region (an ALB takes certificates of its own region only).",
-    required=True,
-    hint="give the ARN of an ACM certificate in the cluster's region",
+    default_text="with ingressDns, one the program requests from ACM for its name in the cluster's region, validated in its "
+    "zone; without it, required",
 )
 EDGE_WEB_ACL = Field(
     "webAclArn",
@@ -234,7 +241,7 @@ EDGE_WEB_ACL = Field(
 )
 INGRESS_EDGE = Field(
     "ingressEdge",
-    Object((EDGE_CERTIFICATE, EDGE_WEB_ACL), "ingressEdge"),
+    Object((EDGE_TYPE, EDGE_CERTIFICATE, EDGE_WEB_ACL), "ingressEdge"),
     "An internet-facing ALB in front of the ingress gateway (needs `ingressGateway: true`), made by the AWS Load "
     "Balancer Controller from an Ingress: HTTPS on 443 with `certificateArn` (policy ELBSecurityPolicy-TLS13-1-2-2021-06), "
     "HTTP on 80 redirected to it, traffic to the gateway's pods on port 80 and health checks on their 15021 "
@@ -314,11 +321,12 @@ class AlbEdgeSpec:
     """An ALB in front of a cluster's ingress gateway (``ingressEdge``).
 
     Args:
-        certificate_arn: the ACM certificate for HTTPS, in the cluster's region.
+        certificate_arn: the ACM certificate for HTTPS, in the cluster's region (none: the
+            program requests one for ``ingressDns``'s name).
         web_acl_arn: a regional WAF web ACL in the cluster's region (default none).
     """
 
-    certificate_arn: str
+    certificate_arn: str | None
     web_acl_arn: str | None = None
 
 
@@ -489,6 +497,8 @@ class AwsConfig:
     exposure_limits = ExposureLimits(api_ranges=40, own_egress=False, gateway_ranges=60 // 4)
     # Provided intermediates may be read from it (caProvidedIntermediates).
     secret_store: SecretStore | None = SECRETS_MANAGER
+    # What Route 53 can do with its ingresses (ingressDns).
+    dns_reach = DnsReach.AWS_REGION
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """A VPC's NAT Elastic IPs: one, or one per zone with ``nat: per-az``; its clusters share them."""
@@ -523,6 +533,7 @@ class AwsConfig:
         _plan_network(settings, [v for v in settings.vpcs if v.value.name in used], plan)
         for cluster in clusters:
             _plan_eks(mesh, cluster, plan)
+        _plan_edge_certificates(mesh, clusters, plan)
         _plan_security(mesh, clusters, plan)
         secrets = plan.add(names.SECRETS)
         for template in (names.SECRET, names.SECRET_VERSION):
@@ -603,6 +614,26 @@ def _plan_eks(mesh: MeshSpec, cluster: ClusterSpec, plan: NamePlan) -> None:
         # The default group is no config value of its own.
         group_source = [cluster_source(mesh, cluster.name, f"nodeGroups[{index}].name")] if group is not DEFAULT_NODE_GROUP else []
         plan.add(names.NODE_GROUP, [*named, *group_source], group=group.name, **parts)
+
+
+def certified_regions(mesh: MeshSpec) -> list[str]:
+    """The regions whose edges need a certificate from the program (``EdgeCertificates``), by name."""
+    if mesh.ingress_dns is None:
+        return []
+    edges = [(c.region, aws_part(c).ingress_edge) for c in mesh.on(NAME)]
+    return sorted({region for region, edge in edges if edge is not None and edge.certificate_arn is None})
+
+
+def _plan_edge_certificates(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:
+    regions = certified_regions(mesh)
+    if not regions:
+        return
+    certificates = plan.add(names.EDGE_CERTIFICATES)
+    plan.add(names.EDGE_VALIDATION_RECORD, certificates=certificates)
+    for region in regions:
+        sources = [cluster_source(mesh, c.name, "region") for c in clusters if c.region == region]
+        for template in (names.EDGE_CERTIFICATE, names.EDGE_VALIDATION):
+            plan.add(template, sources, certificates=certificates, region=region)
 
 
 def _plan_security(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:
@@ -687,11 +718,13 @@ def _ingress_edge(reader: Reader, region: str | None) -> AlbEdgeSpec | None:
     edge = reader.object(INGRESS_EDGE)
     if edge is None:
         return None
+    edge.value(EDGE_TYPE)
     certificate, web_acl = edge.value(EDGE_CERTIFICATE), edge.value(EDGE_WEB_ACL)
     edge.reject_unknown()
-    if edge.failed or certificate is None or region is None:
+    if edge.failed or region is None:
         return None
-    _same_region(edge, EDGE_CERTIFICATE.key, certificate, region, "request or import the certificate in ACM there")
+    if certificate is not None:
+        _same_region(edge, EDGE_CERTIFICATE.key, certificate, region, "request or import the certificate in ACM there")
     if web_acl is not None:
         if ":global/webacl/" in web_acl:
             edge.fail(
@@ -711,14 +744,24 @@ def _same_region(reader: Reader, key: str, arn: str, region: str, remedy: str) -
 
 
 def _edges_need_the_ingress_gateway(mesh: ParsedMesh, problems: Problems) -> None:
-    if mesh.ingress_gateway is not False:
-        return
+    """An edge fronts the ingress gateway, and serves a certificate: given, or made for ``ingressDns``'s name."""
     for entry in mesh.on(NAME):
-        if aws_part(entry.value).ingress_edge is not None:
+        edge = aws_part(entry.value).ingress_edge
+        if edge is None:
+            continue
+        if mesh.ingress_gateway is False:
             problems.add(
                 entry.at(INGRESS_EDGE.key),
                 "unused",
                 "puts an ALB in front of the ingress gateway, which this mesh does not run; set ingressGateway: true, or remove it",
+                entry.owner,
+            )
+        elif edge.certificate_arn is None and not mesh.ingress_dns_given:
+            problems.add(
+                entry.at(f"{INGRESS_EDGE.key}.{EDGE_CERTIFICATE.key}"),
+                "required",
+                "is required without ingressDns (whose name the program would otherwise request a certificate for); give "
+                "the ARN of an ACM certificate in the cluster's region, or set ingressDns",
                 entry.owner,
             )
 

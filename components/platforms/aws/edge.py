@@ -30,7 +30,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.handle import IngressBackend
-from components.platforms.aws.config import AlbEdgeSpec
 
 INGRESS_CLASS = "alb"
 PREFIX = "alb.ingress.kubernetes.io"
@@ -43,20 +42,20 @@ NO_WEB_ACL = "none"
 EDGE_NAME = "istio-ingress-edge"
 
 
-def alb_annotations(edge: AlbEdgeSpec, backend: IngressBackend) -> dict[str, str]:
+def alb_annotations(certificate_arn: pulumi.Input[str], web_acl_arn: str | None, backend: IngressBackend) -> dict[str, pulumi.Input[str]]:
     """The Ingress's annotations: what the controller makes of it (see the module docstring)."""
     return {
         f"{PREFIX}/scheme": "internet-facing",
         f"{PREFIX}/target-type": "ip",
         f"{PREFIX}/listen-ports": json.dumps([{"HTTP": HTTP_PORT}, {"HTTPS": HTTPS_PORT}]),
         f"{PREFIX}/ssl-redirect": str(HTTPS_PORT),
-        f"{PREFIX}/certificate-arn": edge.certificate_arn,
+        f"{PREFIX}/certificate-arn": certificate_arn,
         f"{PREFIX}/ssl-policy": SSL_POLICY,
         f"{PREFIX}/backend-protocol": "HTTP",
         f"{PREFIX}/healthcheck-protocol": "HTTP",
         f"{PREFIX}/healthcheck-port": str(backend.status_port),
         f"{PREFIX}/healthcheck-path": backend.ready_path,
-        f"{PREFIX}/wafv2-acl-arn": edge.web_acl_arn or NO_WEB_ACL,
+        f"{PREFIX}/wafv2-acl-arn": web_acl_arn or NO_WEB_ACL,
     }
 
 
@@ -77,11 +76,14 @@ class AlbEdge:
     """The ALB edge of one EKS cluster; see the module docstring.
 
     Args:
-        spec: the cluster's ``ingressEdge``.
+        certificate_arn: the ACM certificate it serves (``ingressEdge``'s, or the one the program
+            requested and validated for ``ingressDns``'s name).
+        web_acl_arn: the regional WAF web ACL it is associated with (none: detached).
         controller: the cluster's AWS Load Balancer Controller release.
     """
 
-    spec: AlbEdgeSpec
+    certificate_arn: pulumi.Input[str]
+    web_acl_arn: str | None
     controller: pulumi.Resource
     scheme: str = "https"
     port: int = HTTPS_PORT
@@ -99,7 +101,7 @@ class AlbEdge:
         ingress = k8s.networking.v1.Ingress(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=EDGE_NAME, namespace=backend.namespace, annotations=alb_annotations(self.spec, backend)
+                name=EDGE_NAME, namespace=backend.namespace, annotations=alb_annotations(self.certificate_arn, self.web_acl_arn, backend)
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,

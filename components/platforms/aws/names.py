@@ -62,6 +62,19 @@ SIDECAR_PEER_RULE = SECURITY.child(
     INGRESS_RULE, "{security}-{admits}-from-{source}-sidecar", "cluster {admits}'s sidecar east-west rule for cluster {source}"
 )
 
+EDGE_CERTIFICATES = NameTemplate(
+    "istio-multicluster:aws:EdgeCertificates", "edge-certificates", "the ACM certificates the program requests for the ALB edges"
+)
+EDGE_CERTIFICATE = EDGE_CERTIFICATES.child("aws:acm/certificate:Certificate", "{certificates}-{region}", "the edge certificate in {region}")
+EDGE_VALIDATION_RECORD = EDGE_CERTIFICATES.child(
+    "aws:route53/record:Record", "{certificates}-validation", "the edge certificates' DNS validation record"
+)
+EDGE_VALIDATION = EDGE_CERTIFICATES.child(
+    "aws:acm/certificateValidation:CertificateValidation",
+    "{certificates}-{region}-validation",
+    "the edge certificate's validation in {region}",
+)
+
 SECRETS = NameTemplate("istio-multicluster:aws:MeshSecretsManager", "mesh-secrets", "the Secrets Manager CA copies")
 SECRET = SECRETS.child("aws:secretsmanager/secret:Secret", "{secrets}-{item}", "the CA copy {item}")
 SECRET_VERSION = SECRETS.child("aws:secretsmanager/secretVersion:SecretVersion", "{secrets}-{item}", "the CA copy {item}'s value")

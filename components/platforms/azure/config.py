@@ -27,7 +27,7 @@ from components.config.kinds import Address, Boolean, Choice, Cidr, Integer, Lis
 from components.config.mesh_names import revision_source
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, Role, platform_part, platform_settings
 from components.config.names import NamePlan, NameSource, cluster_source
-from components.config.platform import AllowList, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, DnsReach, EgressSource, Entry, ExposureLimits, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.repeats import counted_repeats, later_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
@@ -637,6 +637,8 @@ class AzureConfig:
     exposure_limits = ExposureLimits(api_ranges=200, own_egress=True)
     # Provided intermediates may be read from it (caProvidedIntermediates).
     secret_store: SecretStore | None = KEY_VAULT
+    # What Route 53 can do with its ingresses (ingressDns).
+    dns_reach = DnsReach.PUBLIC
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """Each cluster's one outbound public IP."""

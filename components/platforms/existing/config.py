@@ -17,7 +17,7 @@ from components.config.fields import Field, Object, Reader
 from components.config.kinds import DialableUrl, Fail, Kind, ListOf, PublicCidr, Text, Version, dialled_endpoint, text_of
 from components.config.model import ClusterPlatform, ClusterSpec, MeshSpec, platform_part
 from components.config.names import NamePlan, cluster_source
-from components.config.platform import AllowList, EgressSource, Entry, ParsedMesh, RoutedRange
+from components.config.platform import AllowList, DnsReach, EgressSource, Entry, ParsedMesh, RoutedRange
 from components.config.problems import Problems
 from components.config.repeats import later_repeats
 from components.config.rules import report_overlaps
@@ -232,6 +232,8 @@ class ExistingConfig:
     exposure_limits = None
     # An existing cluster brings no secret store of its own.
     secret_store: SecretStore | None = None
+    # What Route 53 can do with its ingresses (ingressDns): nothing, they may be private.
+    dns_reach = DnsReach.NONE
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """The declared ranges, each one range in the other clusters' lists."""

@@ -1,0 +1,1 @@
+"""One DNS name for the whole mesh (``ingressDns``), in Route 53."""

@@ -1,0 +1,92 @@
+"""EdgeCertificates: the ACM certificates of the ALB edges that name no certificate of their own.
+
+With ``ingressDns`` an ``ingressEdge`` may leave out ``certificateArn``: the program requests one
+certificate for the mesh's name in each region that has such an edge (an ALB takes certificates of
+its own region only; edges in one region share it), validated by DNS in the mesh's Route 53 zone.
+
+ACM gives the same validation record (a CNAME) for one name to every certificate of the account in
+every region ("the CNAME validation token works for any AWS Region", ACM User Guide, DNS
+validation), so the mesh keeps exactly one: made from the certificate of the first region by name,
+and every certificate's ``CertificateValidation`` waits on it. One record per region would be the
+same record set written twice, which Route 53 refuses, and deleting either would stop both
+certificates from renewing. ACM renews them itself while the record stays and they are in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config.model import IngressDns
+from components.platforms.aws import names
+
+VALIDATION_TTL = 300
+
+
+@dataclass(frozen=True)
+class EdgeCertificatesArgs:
+    """Inputs of ``EdgeCertificates``.
+
+    Args:
+        dns: the mesh's ``ingressDns``: the name certified and the zone validating it.
+        regions: the regions that need a certificate, each with its AWS provider.
+    """
+
+    dns: IngressDns
+    regions: Mapping[str, pulumi.ProviderResource]
+
+
+class EdgeCertificates(pulumi.ComponentResource):
+    """See the module docstring. Output ``arns``: each region's validated certificate ARN, by region;
+    it resolves once ACM issued the certificate (``CertificateValidation`` waits for it)."""
+
+    arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: EdgeCertificatesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(names.EDGE_CERTIFICATES.type, name, None, opts)
+        regions = sorted(args.regions)
+        certificates = {
+            region: aws.acm.Certificate(
+                names.EDGE_CERTIFICATE.name(certificates=name, region=region),
+                domain_name=args.dns.name,
+                validation_method="DNS",
+                tags={"Name": args.dns.name},
+                opts=pulumi.ResourceOptions(parent=self, provider=args.regions[region]),
+            )
+            for region in regions
+        }
+        first = certificates[regions[0]]
+        option = first.domain_validation_options.apply(_only_option)
+        record = aws.route53.Record(
+            names.EDGE_VALIDATION_RECORD.name(certificates=name),
+            zone_id=args.dns.zone_id,
+            name=option.apply(lambda o: o.resource_record_name or ""),
+            type=option.apply(lambda o: o.resource_record_type or ""),
+            records=[option.apply(lambda o: o.resource_record_value or "")],
+            ttl=VALIDATION_TTL,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.regions[regions[0]]),
+        )
+        self.arns = {
+            region: aws.acm.CertificateValidation(
+                names.EDGE_VALIDATION.name(certificates=name, region=region),
+                certificate_arn=certificate.arn,
+                validation_record_fqdns=[record.fqdn],
+                opts=pulumi.ResourceOptions(parent=self, provider=args.regions[region]),
+            ).certificate_arn
+            for region, certificate in certificates.items()
+        }
+        self.register_outputs({"arns": self.arns})
+
+
+def _only_option(
+    options: Sequence[aws.acm.outputs.CertificateDomainValidationOption],
+) -> aws.acm.outputs.CertificateDomainValidationOption:
+    """A certificate for one name has one validation option."""
+    if len(options) != 1:
+        raise ValueError(
+            f"ACM gave {len(options)} DNS validation options for a certificate of one name; run pulumi refresh, then pulumi up"
+        )
+    return options[0]

@@ -1,0 +1,233 @@
+"""ingressDns: one Route 53 name over every cluster's ingress, each record answered only while its
+ingress is healthy; and with it the ACM certificates of ALB edges that name none."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.configs import aws_cluster, codes_of, existing_cluster, two_azure, vpc
+from tests.harness.changes import Changes, changes
+from tests.harness.program import OPERATOR_SET, StackRun, run_stack, shipped_config, stack_config
+from tests.harness.teardown import load_balancers_left_at_destroy, routes_cut_before_release
+from tests.harness.webhooks import refused_at_first_up
+
+RECORD = "aws:route53/record:Record"
+CHECK = "aws:route53/healthCheck:HealthCheck"
+ZONE = "Z0123456789ABCDEFGHIJ"
+NAME = "mesh.example.com"
+# Elastic Load Balancing's canonical hosted zones of ALBs in the two regions (the mock's table).
+ALB_ZONES = {"eu-west-1": "Z32O12XQLNTSW2", "us-east-1": "Z35SXDOTRQ7X7K"}
+CLUSTERS = {"eu-1": "eu-west-1", "us-1": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def edge() -> StackRun:
+    return run_stack("eks-edge", OPERATOR_SET["eks-edge"])
+
+
+def edge_host(run: StackRun, cluster: str) -> str:
+    return run.named(f"{cluster}-istio-ingress-edge").outputs["status"]["loadBalancer"]["ingress"][0]["hostname"]
+
+
+def test_each_cluster_has_a_latency_alias_of_its_alb_that_follows_its_health(edge: StackRun) -> None:
+    records = [r for r in edge.of_type(RECORD) if r.name.startswith("ingress-dns-")]
+    assert sorted(r.name for r in records) == ["ingress-dns-eu-1", "ingress-dns-us-1"]
+    for cluster, region in CLUSTERS.items():
+        record = edge.named(f"ingress-dns-{cluster}")
+        assert record.inputs == {
+            "zoneId": ZONE,
+            "name": NAME,
+            "type": "A",
+            "setIdentifier": cluster,
+            "aliases": [{"name": edge_host(edge, cluster), "zoneId": ALB_ZONES[region], "evaluateTargetHealth": True}],
+            "latencyRoutingPolicies": [{"region": region}],
+        }
+        assert edge.needs(record.name, f"{cluster}-istio-ingress-edge")
+        # Route 53 is global: one provider of its own, whatever the clusters' regions.
+        assert edge.by_urn(record.provider_urn).name == "ingress-dns-route53"
+        assert edge.by_urn(record.provider_urn).inputs["region"] == "us-east-1"
+    assert edge.of_type(CHECK) == []
+    assert edge.outputs["ingressDns"] == NAME
+
+
+def test_each_edge_serves_a_certificate_for_the_name_issued_in_its_region(edge: StackRun) -> None:
+    validation = edge.named("edge-certificates-validation")
+    for cluster, region in CLUSTERS.items():
+        certificate = edge.named(f"edge-certificates-{region}")
+        assert certificate.inputs == {"domainName": NAME, "validationMethod": "DNS", "tags": {"Name": NAME}}
+        assert certificate.outputs["arn"].startswith(f"arn:aws:acm:{region}:")
+        assert edge.by_urn(certificate.provider_urn).inputs["region"] == region
+        issued = edge.named(f"edge-certificates-{region}-validation")
+        assert issued.inputs == {"certificateArn": certificate.outputs["arn"], "validationRecordFqdns": [validation.outputs["fqdn"]]}
+        annotations = edge.named(f"{cluster}-istio-ingress-edge").inputs["metadata"]["annotations"]
+        assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == certificate.outputs["arn"]
+        # The ALB waits until ACM issued it.
+        assert edge.needs(f"{cluster}-istio-ingress-edge", issued.name)
+
+
+def test_one_validation_record_serves_every_region(edge: StackRun) -> None:
+    """ACM's validation CNAME of one name is the same in every region: one record, made from the
+    first region's certificate; a second would be the same record set written twice."""
+    records = [r for r in edge.of_type(RECORD) if r.name.startswith("edge-certificates-")]
+    assert [r.name for r in records] == ["edge-certificates-validation"]
+    option = edge.named("edge-certificates-eu-west-1").outputs["domainValidationOptions"][0]
+    assert edge.named("edge-certificates-us-east-1").outputs["domainValidationOptions"][0] == option
+    assert records[0].inputs == {
+        "zoneId": ZONE,
+        "name": option["resourceRecordName"],
+        "type": "CNAME",
+        "records": [option["resourceRecordValue"]],
+        "ttl": 300,
+    }
+
+
+def test_an_edge_with_its_own_certificate_gets_none_from_the_program() -> None:
+    config = shipped_config("eks-edge")
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c3c1e-8b2a-4d6f-9e1a-2b3c4d5e6f70"
+    config["clusters"][1]["ingressEdge"] = {"type": "alb", "certificateArn": arn}
+    run = run_stack("eks-edge", config)
+    assert sorted(r.name for r in run.resources if r.type.startswith("aws:acm/certificate:")) == ["edge-certificates-eu-west-1"]
+    annotations = run.named("us-1-istio-ingress-edge").inputs["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
+
+
+def aks_dns(routing: str = "weighted") -> dict[str, Any]:
+    return {"ingressDns": {"zoneId": ZONE, "name": NAME, "routing": routing}}
+
+
+def test_an_ip_ingress_gets_an_a_record_with_a_health_check_of_the_gateways_readiness() -> None:
+    run = run_stack("aks", aks_dns())
+    for cluster in ("westeurope-aks", "eastus-aks"):
+        address = run.named(f"{cluster}-istio-ingress-service").outputs["status"]["loadBalancer"]["ingress"][0]["ip"]
+        check = run.named(f"ingress-dns-{cluster}-health")
+        assert check.inputs == {
+            "type": "HTTP",
+            "ipAddress": address,
+            "port": 15021,
+            "resourcePath": "/healthz/ready",
+            "requestInterval": 30,
+            "failureThreshold": 3,
+            "tags": {"Name": f"{NAME} {cluster}"},
+        }
+        assert run.named(f"ingress-dns-{cluster}").inputs == {
+            "zoneId": ZONE,
+            "name": NAME,
+            "type": "A",
+            "setIdentifier": cluster,
+            "records": [address],
+            "ttl": 60,
+            "healthCheckId": check.id,
+            "weightedRoutingPolicies": [{"weight": 1}],
+        }
+
+
+def test_adding_the_name_to_a_running_mesh_only_adds_records() -> None:
+    before = run_stack("aks")
+    after = run_stack("aks", aks_dns(), state=before.state())
+    done = changes(before, after)
+    assert (done.update, done.replace, done.delete) == (frozenset(), frozenset(), frozenset())
+    assert done.create == frozenset(
+        {"ingress-dns", "ingress-dns-route53"}
+        | {f"ingress-dns-{c}{part}" for c in ("westeurope-aks", "eastus-aks") for part in ("", "-health")}
+    )
+
+
+def test_switching_the_routing_updates_the_records_in_place() -> None:
+    before = run_stack("eks-edge", OPERATOR_SET["eks-edge"])
+    config = copy.deepcopy(OPERATOR_SET["eks-edge"])
+    config["ingressDns"]["routing"] = "weighted"
+    after = run_stack("eks-edge", config, state=before.state())
+    assert changes(before, after) == Changes(update=frozenset({"ingress-dns-eu-1", "ingress-dns-us-1"}))
+
+
+DNS = {"zoneId": ZONE, "name": NAME}
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {**two_azure(), "ingressGateway": True, "ingressDns": {**DNS, "routing": "latency"}},
+            [
+                (
+                    "latency-needs-aws",
+                    "ingressDns.routing: latency needs every cluster in an AWS region (each latency record names one); "
+                    "cluster westeurope-aks is on azure: set routing: weighted",
+                ),
+                (
+                    "latency-needs-aws",
+                    "ingressDns.routing: latency needs every cluster in an AWS region (each latency record names one); "
+                    "cluster eastus-aks is on azure: set routing: weighted",
+                ),
+            ],
+        ),
+        (
+            {
+                "ingressGateway": True,
+                "ingressDns": {**DNS, "routing": "weighted"},
+                "clusters": [existing_cluster("k1", "n1"), existing_cluster("k2", "n2")],
+            },
+            [
+                (
+                    "dns-existing",
+                    f"ingressDns: cannot name cluster {name}: it is an existing cluster, whose ingress address may be private, and "
+                    "Route 53 health-checks only public ones; remove ingressDns, or the cluster",
+                )
+                for name in ("k1", "k2")
+            ],
+        ),
+        (
+            {**two_azure(), "ingressGateway": False, "ingressDns": {**DNS, "routing": "weighted"}},
+            [
+                (
+                    "unused",
+                    "ingressDns: names the clusters' ingresses, which this mesh does not run; set ingressGateway: true, or remove it",
+                )
+            ],
+        ),
+    ],
+)
+def test_a_name_the_clusters_cannot_have_is_refused(config: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert [(c, m) for c, m in codes_of(config) if c != "aws-cli"] == expected
+
+
+@pytest.mark.parametrize(
+    ("dns", "code"),
+    [
+        ({"name": NAME}, "required"),
+        ({"zoneId": ZONE}, "required"),
+        ({**DNS, "name": "Mesh.Example.com"}, "pattern"),
+        ({**DNS, "name": "mesh.example.com."}, "pattern"),
+        ({**DNS, "zoneId": "/hostedzone/Z0123"}, "pattern"),
+        ({**DNS, "routing": "failover"}, "choice"),
+        ({**DNS, "ttl": 30}, "unknown-field"),
+    ],
+)
+def test_a_bad_name_is_refused_naming_the_field(dns: dict[str, Any], code: str) -> None:
+    config = {"secretsRegion": "eu-west-1", "ingressGateway": True, "ingressDns": dns, "vpcs": [vpc()]}
+    config["clusters"] = [aws_cluster("c1", "n1"), aws_cluster("c2", "n2")]
+    found = [(c, m) for c, m in codes_of(config) if c != "aws-cli"]
+    assert [c for c, _ in found] == [code], found
+    assert found[0][1].startswith("ingressDns")
+
+
+def test_the_shipped_edge_stack_refuses_to_start_without_its_zone_and_name() -> None:
+    config = stack_config("eks-edge")
+    found = [(c, m) for c, m in codes_of(config) if c != "aws-cli"]
+    assert [m.split(":")[0] for _, m in found] == ["ingressDns.zoneId", "ingressDns.name"]
+
+
+def test_the_edge_stack_is_ordered_both_ways_and_previews(edge: StackRun) -> None:
+    """Records go before the ALBs they name, ALBs before the controllers that delete them and
+    before the certificates they serve; a first preview reads nothing it creates."""
+    assert load_balancers_left_at_destroy(edge) == []
+    assert routes_cut_before_release(edge) == []
+    assert refused_at_first_up(edge) == []
+    for cluster, region in CLUSTERS.items():
+        assert edge.needs(f"ingress-dns-{cluster}", f"{cluster}-istio-ingress-edge")
+        assert edge.needs(f"{cluster}-istio-ingress-edge", f"edge-certificates-{region}")
+    preview = run_stack("eks-edge", OPERATOR_SET["eks-edge"], preview=True)
+    assert [r.id for r in preview.resources if r.operation == "read"] == ["", ""]
