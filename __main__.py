@@ -4,7 +4,7 @@ import pulumi
 
 from components.config.load import load_mesh_spec
 from components.config.mesh_names import CA
-from components.dns.route53 import build_mesh_dns
+from components.dns import build_mesh_dns
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 from components.mesh.rotation import MARKER_OUTPUT, check_rotation, marker_output, this_stack
@@ -31,4 +31,4 @@ pulumi.export("remoteSecrets", mesh.link.remote_secrets)
 if spec.ingress_gateway:
     pulumi.export("ingress", {name: g.ingress_url for name, g in mesh.gateways.items()})
 if dns is not None:
-    pulumi.export("ingressDns", dns.name)
+    pulumi.export("ingressDns", dns)

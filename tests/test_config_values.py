@@ -121,6 +121,8 @@ ONE_PLATFORM: list[dict[str, Any]] = [
         **two_azure(),
         "aksAdminKubeconfigOutput": True,  # here, not across platforms: that mesh's AKS cluster uses Entra ID
         "topology": "primary-remote",
+        "ingressGateway": True,
+        "ingressDns": {"service": "trafficManager", "name": "istio-mesh-prod", "routing": "weighted"},
         "clusters": [
             azure_cluster("az1", "westeurope", 53, authorizedIpRanges=["203.0.113.0/24"]),
             azure_cluster("az2", "eastus", 52, role="remote", primary="az1"),

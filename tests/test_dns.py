@@ -217,7 +217,7 @@ def test_a_bad_name_is_refused_naming_the_field(dns: dict[str, Any], code: str) 
 def test_the_shipped_edge_stack_refuses_to_start_without_its_zone_and_name() -> None:
     config = stack_config("eks-edge")
     found = [(c, m) for c, m in codes_of(config) if c != "aws-cli"]
-    assert [m.split(":")[0] for _, m in found] == ["ingressDns.zoneId", "ingressDns.name"]
+    assert [m.split(":")[0] for _, m in found] == ["ingressDns.name", "ingressDns.zoneId"]
 
 
 def test_the_edge_stack_is_ordered_both_ways_and_previews(edge: StackRun) -> None:
@@ -231,3 +231,88 @@ def test_the_edge_stack_is_ordered_both_ways_and_previews(edge: StackRun) -> Non
         assert edge.needs(f"{cluster}-istio-ingress-edge", f"edge-certificates-{region}")
     preview = run_stack("eks-edge", OPERATOR_SET["eks-edge"], preview=True)
     assert [r.id for r in preview.resources if r.operation == "read"] == ["", ""]
+
+
+TRAFFIC_MANAGER = {"service": "trafficManager", "name": "istio-mesh-prod"}
+
+
+def test_on_aks_a_traffic_manager_profile_probes_every_ingress_and_routes_by_performance() -> None:
+    run = run_stack("aks", {"ingressDns": TRAFFIC_MANAGER})
+    group = run.named("ingress-dns-group")
+    assert group.inputs == {"resourceGroupName": "istio-mesh-dns-aks", "location": "eastus"}
+    addresses = {
+        c: run.named(f"{c}-istio-ingress-service").outputs["status"]["loadBalancer"]["ingress"][0]["ip"]
+        for c in ("westeurope-aks", "eastus-aks")
+    }
+    profile = run.named("ingress-dns-profile")
+    endpoint = {"type": "Microsoft.Network/trafficManagerProfiles/externalEndpoints", "endpointStatus": "Enabled", "weight": 1}
+    assert profile.inputs == {
+        "resourceGroupName": "istio-mesh-dns-aks",
+        "profileName": "istio-mesh-prod",
+        "location": "global",
+        "profileStatus": "Enabled",
+        "trafficRoutingMethod": "Performance",
+        "dnsConfig": {"relativeName": "istio-mesh-prod", "ttl": 60},
+        "monitorConfig": {
+            "protocol": "HTTP",
+            "port": 15021,
+            "path": "/healthz/ready",
+            "intervalInSeconds": 30,
+            "timeoutInSeconds": 10,
+            "toleratedNumberOfFailures": 3,
+        },
+        "endpoints": [
+            {**endpoint, "name": "eastus-aks", "target": addresses["eastus-aks"], "endpointLocation": "eastus"},
+            {**endpoint, "name": "westeurope-aks", "target": addresses["westeurope-aks"], "endpointLocation": "westeurope"},
+        ],
+    }
+    assert run.needs(profile, group)
+    assert run.outputs["ingressDns"] == "istio-mesh-prod.trafficmanager.net"
+    assert [r for r in run.resources if r.type.startswith("aws:")] == []
+
+
+def test_weighted_traffic_manager_routing_and_adding_a_cluster_update_the_profile_in_place() -> None:
+    before = run_stack("aks", {"ingressDns": TRAFFIC_MANAGER})
+    after = run_stack("aks", {"ingressDns": {**TRAFFIC_MANAGER, "routing": "weighted"}}, state=before.state())
+    assert changes(before, after) == Changes(update=frozenset({"ingress-dns-profile"}))
+    assert after.named("ingress-dns-profile").inputs["trafficRoutingMethod"] == "Weighted"
+
+
+@pytest.mark.parametrize(
+    ("dns", "code", "message"),
+    [
+        (
+            {**TRAFFIC_MANAGER, "zoneId": ZONE},
+            "unused",
+            "ingressDns.zoneId: names a Route 53 zone, which trafficManager does not use; remove it",
+        ),
+        (
+            {**TRAFFIC_MANAGER, "name": NAME},
+            "dns-label",
+            f"ingressDns.name: {NAME} is more than one label; trafficManager takes the profile's relative name, e.g. istio-mesh-prod",
+        ),
+        (
+            {"name": "mesh"},
+            "required",
+            "ingressDns.zoneId: is required with service route53; give the ID of the public hosted zone that holds name",
+        ),
+        (
+            {"zoneId": ZONE, "name": "mesh"},
+            "dns-name",
+            "ingressDns.name: mesh is one label; with route53 give the full name in the zone, e.g. mesh.example.com",
+        ),
+    ],
+)
+def test_each_service_takes_its_own_fields(dns: dict[str, Any], code: str, message: str) -> None:
+    assert codes_of({**two_azure(), "ingressGateway": True, "ingressDns": {**dns, "routing": "weighted"}}) == [(code, message)]
+
+
+def test_traffic_manager_names_aks_clusters_only() -> None:
+    config = {**shipped_config("multicloud"), "ingressGateway": True, "ingressDns": TRAFFIC_MANAGER}
+    found = [(c, m) for c, m in codes_of(config) if c != "aws-cli"]
+    assert found == [
+        (
+            "traffic-manager-needs-aks",
+            "ingressDns.service: trafficManager names AKS ingresses only; cluster eu-west-1-eks is on aws: use service: route53",
+        )
+    ]

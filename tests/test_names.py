@@ -76,6 +76,7 @@ def variants() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "eks-edge", shipped_config("eks-edge")
     dns = {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "weighted"}
     yield "aks-dns", {**aks, "ingressDns": dns}
+    yield "aks-traffic-manager", {**aks, "ingressDns": {"service": "trafficManager", "name": "istio-mesh-prod"}}
     # A root rotation's first stage: two roots, the second named by its config; and one to a
     # provided root, which is no resource.
     yield "kind-rotation", {**kind, "caRoot": "root-1", "caRotation": {"newRoot": "root-2", "stage": "trust"}}

@@ -62,6 +62,7 @@ VARIANTS: dict[str, Callable[[], StackRun]] = {
     "eks primary-remote": lambda: run_stack("eks", {"topology": "primary-remote", "clusters": primary_remote("eks")}),
     "eks edge": lambda: run_stack("eks", {"clusters": eks_clusters(ingressEdge={"type": "alb", "certificateArn": EDGE_CERTIFICATE})}),
     "eks-edge": lambda: run_stack("eks-edge", OPERATOR_SET["eks-edge"]),
+    "aks traffic manager": lambda: run_stack("aks", {"ingressDns": {"service": "trafficManager", "name": "istio-mesh-prod"}}),
     "aks one name": lambda: run_stack(
         "aks", {"ingressDns": {"zoneId": "Z0123456789ABCDEFGHIJ", "name": "mesh.example.com", "routing": "weighted"}}
     ),

@@ -30,6 +30,7 @@ from components.config.model import (
     FIRST_ROOT,
     Dataplane,
     DnsRouting,
+    DnsService,
     Role,
     RotationStage,
     Topology,
@@ -118,40 +119,49 @@ INGRESS_SERVER_HEADER = Field(
     "pods (proxy.istio.io/config), not an EnvoyFilter.",
     default_text="Envoy's: istio-envoy",
 )
+DNS_SERVICE = Field(
+    "service",
+    Choice(DnsService),
+    "`route53`: records in a Route 53 zone, any cloud; `trafficManager`: an Azure Traffic Manager profile, every cluster on AKS.",
+    default=DnsService.ROUTE53,
+)
 DNS_ZONE_ID = Field(
     "zoneId",
     Text(re.compile(r"Z[A-Z0-9]{1,31}"), "use a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"),
-    "The Route 53 public hosted zone that holds `name` (its ID, `aws route53 list-hosted-zones-by-name`).",
-    required=True,
-    hint="give the ID of the Route 53 public hosted zone that holds name",
+    "route53: the public hosted zone that holds `name` (its ID, `aws route53 list-hosted-zones-by-name`).",
+    default_text="required with route53",
 )
 DNS_NAME = Field(
     "name",
     Text(
-        re.compile(r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?"),
-        "use a lowercase DNS name such as mesh.example.com, without a trailing dot",
+        re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"),
+        "use lowercase DNS labels such as mesh.example.com, without a trailing dot",
     ),
-    "The mesh's one name, inside the zone, e.g. `mesh.example.com`.",
+    "route53: the mesh's name, inside the zone, e.g. `mesh.example.com`; trafficManager: the profile's relative name, "
+    "one label, global across Azure (the mesh's name is then `<name>.trafficmanager.net`; point your own name at it "
+    "with a CNAME).",
     required=True,
-    hint="give the name clients use, e.g. mesh.example.com",
+    hint="give the name clients use, e.g. mesh.example.com (route53) or istio-mesh-prod (trafficManager)",
 )
 DNS_ROUTING = Field(
     "routing",
     Choice(DnsRouting),
-    "`latency`: each client gets the healthy cluster in the AWS region nearest to it (every cluster on EKS); "
-    "`weighted`: any healthy cluster, evenly (any cloud).",
+    "`latency`: each client gets the healthy cluster nearest to it (route53: every cluster on EKS, by AWS region; "
+    "trafficManager: Performance routing, by Azure region); `weighted`: any healthy cluster, evenly.",
     default=DnsRouting.LATENCY,
 )
 INGRESS_DNS = Field(
     "ingressDns",
-    Object((DNS_ZONE_ID, DNS_NAME, DNS_ROUTING), "ingressDns"),
-    "One name for the whole mesh (ingressGateway: true): a Route 53 record per cluster, each answered only while its "
-    "ingress is healthy, so a cluster whose ingress fails drops out of the answers. An EKS cluster's record is an alias "
-    "of its load balancer that follows the load balancer's own health checks (an ALB edge's: the gateway's "
-    "/healthz/ready); any other cluster's is its ingress IP with a Route 53 health check of the gateway's 15021 "
-    "/healthz/ready. With it, an EKS cluster's `ingressEdge` may leave out certificateArn: the program requests an "
-    "ACM certificate for `name` in the cluster's region, validated in the zone. Cost: Route 53 charges per hosted "
-    "zone, per million queries and $0.50 a month per health check (alias records to AWS load balancers are free).",
+    Object((DNS_SERVICE, DNS_ZONE_ID, DNS_NAME, DNS_ROUTING), "ingressDns"),
+    "One name for the whole mesh (ingressGateway: true), answered with a healthy cluster's ingress, so a cluster whose "
+    "ingress fails drops out of the answers. route53: a record per cluster; an EKS cluster's is an alias of its load "
+    "balancer that follows the load balancer's own health checks (an ALB edge's: the gateway's /healthz/ready), any "
+    "other's its ingress IP with a Route 53 health check of the gateway's 15021 /healthz/ready; and an EKS cluster's "
+    "`ingressEdge` may then leave out certificateArn: the program requests an ACM certificate for `name` in the "
+    "cluster's region, validated in the zone. trafficManager: a profile in resource group `istio-mesh-dns-<stack>` "
+    "(in keyVaultLocation) with an endpoint per cluster's ingress IP, probed on 15021 /healthz/ready. Cost: Route 53 "
+    "per hosted zone, per million queries and $0.50 a month per health check (aliases are free); Traffic Manager "
+    "$0.54 per million queries and $0.36 a month per endpoint.",
     default_text="none",
 )
 VERIFY = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.config.model import DEFAULT_TAG, FIRST_ROOT, MeshSpec, revision_name
+from components.config.model import DEFAULT_TAG, FIRST_ROOT, DnsService, MeshSpec, revision_name
 from components.config.names import NamePlan, NameSource, NameTemplate, cluster_source
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -99,8 +99,11 @@ CHECK_INGRESS_GATEWAY = CHECK.child(ISTIO_GATEWAY, "{prefix}-ingress-gateway", "
 CHECK_INGRESS_ROUTE = CHECK.child(VIRTUAL_SERVICE, "{prefix}-ingress-route", "the check's ingress route on cluster {cluster}")
 
 
-# One name for the mesh (ingressDns): Route 53 records through a provider of their own.
+# One name for the mesh (ingressDns): Route 53 records through a provider of their own, or a
+# Traffic Manager profile in a group of its own.
 DNS = NameTemplate("istio-multicluster:dns:MeshDns", "ingress-dns", "the mesh's one DNS name")
+DNS_GROUP = DNS.child("azure-native:resources:ResourceGroup", "{dns}-group", "the Traffic Manager profile's resource group")
+DNS_PROFILE = DNS.child("azure-native:trafficmanager:Profile", "{dns}-profile", "the mesh's Traffic Manager profile")
 DNS_PROVIDER = DNS.child("pulumi:providers:aws", "{dns}-route53", "the AWS provider of the mesh's Route 53 records")
 DNS_RECORD = DNS.child("aws:route53/record:Record", "{dns}-{cluster}", "cluster {cluster}'s record of the mesh's name")
 DNS_HEALTH_CHECK = DNS.child(
@@ -185,6 +188,11 @@ def plan_mesh_names(mesh: MeshSpec, plan: NamePlan) -> None:
 
 def _plan_dns(mesh: MeshSpec, plan: NamePlan) -> None:
     dns = plan.add(DNS)
+    assert mesh.ingress_dns is not None
+    if mesh.ingress_dns.service is DnsService.TRAFFIC_MANAGER:
+        for template in (DNS_GROUP, DNS_PROFILE):
+            plan.add(template, dns=dns)
+        return
     plan.add(DNS_PROVIDER, dns=dns)
     for cluster in mesh.clusters:
         # A health check only where the ingress has an IP address (no alias); planned everywhere.

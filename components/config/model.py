@@ -51,6 +51,17 @@ class ServerHeader:
     disabled: bool = False
 
 
+# Traffic Manager profiles answer under this domain: <relative name>.trafficmanager.net.
+TRAFFIC_MANAGER_DOMAIN = "trafficmanager.net"
+
+
+class DnsService(StrEnum):
+    """Where the mesh's one name lives."""
+
+    ROUTE53 = "route53"
+    TRAFFIC_MANAGER = "trafficManager"
+
+
 class DnsRouting(StrEnum):
     """How the mesh's one name picks among the clusters' ingresses (Route 53 routing policies)."""
 
@@ -60,18 +71,26 @@ class DnsRouting(StrEnum):
 
 @dataclass(frozen=True)
 class IngressDns:
-    """One DNS name for the whole mesh: a Route 53 record per cluster's ingress, answered while it is healthy.
+    """One DNS name for the whole mesh: an answer per cluster's ingress, given while it is healthy.
 
     Args:
-        zone_id: the Route 53 public hosted zone holding ``name``.
-        name: the mesh's name, e.g. ``mesh.example.com``.
-        routing: ``latency`` (each client gets the nearest healthy region) or ``weighted`` (any
-            healthy cluster, evenly) (default latency).
+        service: Route 53 records, or an Azure Traffic Manager profile.
+        zone_id: Route 53: the public hosted zone holding ``name`` (none with Traffic Manager).
+        name: Route 53: the mesh's name, e.g. ``mesh.example.com``; Traffic Manager: the
+            profile's relative name, a label (the mesh's name is ``<name>.trafficmanager.net``).
+        routing: ``latency`` (each client gets the nearest healthy region; Traffic Manager's
+            Performance) or ``weighted`` (any healthy cluster, evenly) (default latency).
     """
 
-    zone_id: str
+    service: DnsService
+    zone_id: str | None
     name: str
     routing: DnsRouting = DnsRouting.LATENCY
+
+    @property
+    def fqdn(self) -> str:
+        """The name clients resolve."""
+        return f"{self.name}.{TRAFFIC_MANAGER_DOMAIN}" if self.service is DnsService.TRAFFIC_MANAGER else self.name
 
 
 class Dataplane(StrEnum):

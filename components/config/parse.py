@@ -21,7 +21,7 @@ from components.config import declarations as d
 from components.config.fields import Field, Reader, path_key
 from components.config.istio import check_istiod_values
 from components.config.mesh_names import plan_mesh_names
-from components.config.model import CaRotation, CaSpec, ClusterSpec, IngressDns, MeshSpec, RotationStage, ServerHeader
+from components.config.model import CaRotation, CaSpec, ClusterSpec, DnsService, IngressDns, MeshSpec, RotationStage, ServerHeader
 from components.config.names import NamePlan
 from components.config.platform import Entry, ParsedMesh, PlatformConfig
 from components.config.problems import Owner, Problems
@@ -335,19 +335,42 @@ def _given_intermediate(
 
 
 def _ingress_dns(root: Reader, ingress: bool | None) -> IngressDns | None:
-    """``ingressDns``: a zone, a name and a routing; only with the ingress gateways it names."""
+    """``ingressDns``: a service, a name (and for Route 53 its zone) and a routing; only with the
+    ingress gateways it names."""
     entry = root.object(d.INGRESS_DNS)
     if entry is None:
         return None
-    zone, name, routing = entry.value(d.DNS_ZONE_ID), entry.value(d.DNS_NAME), entry.value(d.DNS_ROUTING)
+    service, zone = entry.value(d.DNS_SERVICE), entry.value(d.DNS_ZONE_ID)
+    name, routing = entry.value(d.DNS_NAME), entry.value(d.DNS_ROUTING)
     entry.reject_unknown()
-    if entry.failed or zone is None or name is None or routing is None:
+    if service is not None:
+        _dns_service_fields(entry, service, zone, name)
+    if entry.failed or service is None or name is None or routing is None:
         return None
     if ingress is False:
         unused = "names the clusters' ingresses, which this mesh does not run; set ingressGateway: true, or remove it"
         root.fail(d.INGRESS_DNS.key, "unused", unused)
         return None
-    return IngressDns(zone, name, routing)
+    return IngressDns(service, zone, name, routing)
+
+
+def _dns_service_fields(entry: Reader, service: DnsService, zone: str | None, name: str | None) -> None:
+    """Route 53 needs its zone and a name inside it; Traffic Manager takes no zone and one label.
+    (A missing zone is reported beside a missing name; a bad name beside a good zone.)"""
+    if service is DnsService.ROUTE53 and zone is None and not entry.problems.about(entry.at(d.DNS_ZONE_ID.key)):
+        entry.fail(d.DNS_ZONE_ID.key, "required", "is required with service route53; give the ID of the public hosted zone that holds name")
+    elif name is None:
+        return
+    elif service is DnsService.ROUTE53 and "." not in name:
+        entry.fail(d.DNS_NAME.key, "dns-name", f"{name} is one label; with route53 give the full name in the zone, e.g. {name}.example.com")
+    elif service is DnsService.TRAFFIC_MANAGER and zone is not None:
+        entry.fail(d.DNS_ZONE_ID.key, "unused", "names a Route 53 zone, which trafficManager does not use; remove it")
+    elif service is DnsService.TRAFFIC_MANAGER and "." in name:
+        entry.fail(
+            d.DNS_NAME.key,
+            "dns-label",
+            f"{name} is more than one label; trafficManager takes the profile's relative name, e.g. istio-mesh-prod",
+        )
 
 
 def _server_header(root: Reader, ingress: bool | None) -> ServerHeader | None:

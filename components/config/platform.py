@@ -168,8 +168,8 @@ class DnsReach(Enum):
 
     # Possibly private (kind's MetalLB addresses): Route 53 health-checks only public ones.
     NONE = "none"
-    # Public addresses in the platform's own regions, which no Route 53 latency record names.
-    PUBLIC = "public"
+    # Public IPs in Azure regions: Route 53 A records with health checks, Traffic Manager endpoints.
+    AZURE_REGION = "azure-region"
     # AWS load balancers in AWS regions: alias records, latency records.
     AWS_REGION = "aws-region"
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from components.config.istio import gateway_api_order, gateway_api_release
 from components.config.kinds import OPEN_TO_ALL
-from components.config.model import ClusterSpec, Dataplane, DnsRouting, Role, Topology, version_order
+from components.config.model import ClusterSpec, Dataplane, DnsRouting, DnsService, Role, Topology, version_order
 from components.config.platform import DnsReach, EgressSource, Entry, ParsedMesh, PlatformConfig, RoutedRange
 from components.config.problems import Owner, Problems
 from components.config.repeats import later_repeats
@@ -47,13 +47,21 @@ def check_mesh(mesh: ParsedMesh, platforms: Sequence[PlatformConfig], problems: 
 
 def _ingress_dns(mesh: ParsedMesh, reach: Mapping[str, DnsReach], problems: Problems) -> None:
     """Route 53 latency records each name an AWS region; its health checks reach only public
-    addresses, which an existing cluster's ingress may not be (kind's MetalLB ones are private)."""
+    addresses, which an existing cluster's ingress may not be (kind's MetalLB ones are private).
+    Traffic Manager's endpoints here are AKS ingress IPs, each located in its Azure region."""
     dns = mesh.ingress_dns
     if dns is None:
         return
     for entry in mesh.clusters:
         cloud = entry.value.cloud
-        if reach[cloud] is DnsReach.NONE:
+        if dns.service is DnsService.TRAFFIC_MANAGER:
+            if reach[cloud] is not DnsReach.AZURE_REGION:
+                problems.add(
+                    "ingressDns.service",
+                    "traffic-manager-needs-aks",
+                    f"trafficManager names AKS ingresses only; cluster {entry.value.name} is on {cloud}: use service: route53",
+                )
+        elif reach[cloud] is DnsReach.NONE:
             problems.add(
                 "ingressDns",
                 "dns-existing",

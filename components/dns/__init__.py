@@ -1,1 +1,34 @@
-"""One DNS name for the whole mesh (``ingressDns``), in Route 53."""
+"""One DNS name for the whole mesh (``ingressDns``): Route 53 records (any cloud) or an Azure
+Traffic Manager profile (AKS), over every cluster's ingress."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from components.cluster.handle import ClusterHandle
+from components.config import mesh_names as names
+from components.config.model import DnsService, MeshSpec, platform_settings
+from components.dns.route53 import MeshDns, MeshDnsArgs
+from components.dns.traffic_manager import TrafficManagerDns
+from components.mesh.gateways import IstioGateways
+from components.platforms.azure.config import NAME as AZURE
+from components.platforms.azure.config import AzureSettings
+
+
+def build_mesh_dns(
+    mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], gateways: Mapping[str, IstioGateways]
+) -> pulumi.Output[str] | None:
+    """The mesh's name over every cluster's ingress, once it answers (``None`` without ``ingressDns``)."""
+    dns = mesh.ingress_dns
+    if dns is None:
+        return None
+    ingress = {name: g.ingress_address for name, g in gateways.items() if g.ingress_address is not None}
+    assert set(ingress) == set(clusters), "the config layer requires ingressGateway with ingressDns: every cluster has an ingress"
+    if dns.service is DnsService.TRAFFIC_MANAGER:
+        location = platform_settings(mesh, AZURE, AzureSettings).key_vault_location
+        assert location is not None, "the config layer requires keyVaultLocation with AKS clusters"
+        endpoints = {name: (clusters[name], address) for name, address in ingress.items()}
+        return TrafficManagerDns(names.DNS.name(), dns, location, endpoints).name
+    return MeshDns(names.DNS.name(), MeshDnsArgs(dns, clusters, ingress)).name

@@ -26,9 +26,8 @@ import pulumi_aws as aws
 
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
-from components.config.model import DnsRouting, IngressDns, MeshSpec
+from components.config.model import DnsRouting, IngressDns
 from components.istio.facts import READY_PATH, STATUS_PORT
-from components.mesh.gateways import IstioGateways
 
 # Route 53 is global: its API is served from us-east-1 for the aws partition.
 ROUTE53_REGION = "us-east-1"
@@ -63,6 +62,8 @@ class MeshDns(pulumi.ComponentResource):
         provider = aws.Provider(names.DNS_PROVIDER.name(dns=name), region=ROUTE53_REGION, opts=pulumi.ResourceOptions(parent=self))
         self._on_route53 = pulumi.ResourceOptions(parent=self, provider=provider)
         self._dns = args.dns
+        assert args.dns.zone_id is not None, "the config layer requires zoneId with route53"
+        self._zone_id = args.dns.zone_id
         records = [self._record(name, cluster, args.clusters[cluster], address) for cluster, address in sorted(args.ingress.items())]
         self.name = pulumi.Output.all(*(r.fqdn for r in records)).apply(lambda _: args.dns.name)
         self.register_outputs({"name": self.name})
@@ -74,7 +75,7 @@ class MeshDns(pulumi.ComponentResource):
         if handle.load_balancer_zone is not None:
             alias = aws.route53.RecordAliasArgs(name=address, zone_id=handle.load_balancer_zone(address), evaluate_target_health=True)
             return aws.route53.Record(
-                resource, zone_id=self._dns.zone_id, name=self._dns.name, type="A", set_identifier=cluster, aliases=[alias],
+                resource, zone_id=self._zone_id, name=self._dns.name, type="A", set_identifier=cluster, aliases=[alias],
                 latency_routing_policies=latency, weighted_routing_policies=weighted, opts=self._on_route53,
             )  # fmt: skip
         check = aws.route53.HealthCheck(
@@ -89,7 +90,7 @@ class MeshDns(pulumi.ComponentResource):
             opts=self._on_route53,
         )
         return aws.route53.Record(
-            resource, zone_id=self._dns.zone_id, name=self._dns.name, type="A", set_identifier=cluster, records=[address],
+            resource, zone_id=self._zone_id, name=self._dns.name, type="A", set_identifier=cluster, records=[address],
             ttl=RECORD_TTL, health_check_id=check.id, latency_routing_policies=latency, weighted_routing_policies=weighted,
             opts=self._on_route53,
         )  # fmt: skip
@@ -101,12 +102,3 @@ class MeshDns(pulumi.ComponentResource):
         if self._dns.routing is DnsRouting.LATENCY:
             return [aws.route53.RecordLatencyRoutingPolicyArgs(region=handle.spec.region)], None
         return None, [aws.route53.RecordWeightedRoutingPolicyArgs(weight=WEIGHT)]
-
-
-def build_mesh_dns(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], gateways: Mapping[str, IstioGateways]) -> MeshDns | None:
-    """The mesh's name over every cluster's ingress (``None`` without ``ingressDns``)."""
-    if mesh.ingress_dns is None:
-        return None
-    ingress = {name: g.ingress_address for name, g in gateways.items() if g.ingress_address is not None}
-    assert set(ingress) == set(clusters), "the config layer requires ingressGateway with ingressDns: every cluster has an ingress"
-    return MeshDns(names.DNS.name(), MeshDnsArgs(mesh.ingress_dns, clusters, ingress))

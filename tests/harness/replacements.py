@@ -192,6 +192,14 @@ REPLACEMENTS: dict[str, Replacement] = {
         name="vaultName",
         source="location: none known (keyvault.json 2024-11-01 gives it no x-ms-mutability, forceNewMap nothing for KeyVault)",
     ),
+    "azure-native:trafficmanager:Profile": _azure(
+        "resourceGroupName",
+        "profileName",
+        force_new=("dnsConfig.relativeName",),
+        name="profileName",
+        source="dnsConfig.relativeName: the profile's DNS name is fixed once created (azurerm's traffic_manager_profile "
+        "makes relative_name ForceNew); the program names the profile after it anyway",
+    ),
     "azure-native:containerregistry:Registry": _azure(
         "resourceGroupName",
         "registryName",

@@ -38,6 +38,7 @@ from components.config.kinds import (
 from components.config.model import (
     ClusterPlatform,
     ClusterSpec,
+    DnsService,
     MeshSpec,
     Role,
     Topology,
@@ -618,7 +619,7 @@ def _plan_eks(mesh: MeshSpec, cluster: ClusterSpec, plan: NamePlan) -> None:
 
 def certified_regions(mesh: MeshSpec) -> list[str]:
     """The regions whose edges need a certificate from the program (``EdgeCertificates``), by name."""
-    if mesh.ingress_dns is None:
+    if mesh.ingress_dns is None or mesh.ingress_dns.service is not DnsService.ROUTE53:
         return []
     edges = [(c.region, aws_part(c).ingress_edge) for c in mesh.on(NAME)]
     return sorted({region for region, edge in edges if edge is not None and edge.certificate_arn is None})

@@ -638,7 +638,7 @@ class AzureConfig:
     # Provided intermediates may be read from it (caProvidedIntermediates).
     secret_store: SecretStore | None = KEY_VAULT
     # What Route 53 can do with its ingresses (ingressDns).
-    dns_reach = DnsReach.PUBLIC
+    dns_reach = DnsReach.AZURE_REGION
 
     def egress_sources(self, mesh: ParsedMesh) -> Mapping[str, frozenset[EgressSource]]:
         """Each cluster's one outbound public IP."""
