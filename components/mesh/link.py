@@ -98,16 +98,17 @@ class MeshLink(pulumi.ComponentResource):
         }
         self.remote_secrets = {holder: [] for holder in args.clusters}
         self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in args.clusters}
+        # One kubeconfig per source cluster, written once and held by every cluster that discovers
+        # it: N texts for N*(N-1) secrets.
+        by_source = {source: self._kubeconfig(args.clusters[source], token) for source, token in tokens.items()}
         kubeconfigs: list[pulumi.Output[str]] = []
         for holder in args.clusters:
             for source in args.clusters:
                 if args.mesh.discovers(holder, source):
-                    secret, kubeconfig = self._remote_secret(
-                        name, args.clusters[holder], args.releases[holder], args.clusters[source], tokens[source]
-                    )
+                    secret = self._remote_secret(name, args.clusters[holder], args.releases[holder], source, by_source[source])
                     self.remote_secrets[holder].append(remote_secret_name(source))
                     self._about[source].append(secret)
-                    kubeconfigs.append(kubeconfig)
+                    kubeconfigs.append(by_source[source])
         # Sorted: the secrets' content, not the clusters' order in the config, is what the digest tells apart.
         self.fingerprint = pulumi.Output.secret(pulumi.Output.all(*kubeconfigs).apply(lambda texts: digest(*sorted(texts))))
         self.register_outputs({"remoteSecrets": self.remote_secrets})
@@ -131,21 +132,24 @@ class MeshLink(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[release.base]),
         )
 
-    def _remote_secret(
-        self, name: str, holder: ClusterHandle, holder_release: IstioControlPlane, source: ClusterHandle, token: k8s.core.v1.Secret
-    ) -> tuple[k8s.core.v1.Secret, pulumi.Output[str]]:
-        kubeconfig = pulumi.Output.all(source.api_server_url, token.data).apply(
+    @staticmethod
+    def _kubeconfig(source: ClusterHandle, token: k8s.core.v1.Secret) -> pulumi.Output[str]:
+        """How other clusters' istiods reach ``source``: its API server, CA and reader token."""
+        return pulumi.Output.all(source.api_server_url, token.data).apply(
             lambda parts: remote_kubeconfig(source.name, parts[0], parts[1].get("ca.crt", ""), parts[1].get("token", ""))
         )
-        secret = k8s.core.v1.Secret(
-            names.REMOTE_SECRET.name(link=name, source=source.name, holder=holder.name),
+
+    def _remote_secret(
+        self, name: str, holder: ClusterHandle, holder_release: IstioControlPlane, source: str, kubeconfig: pulumi.Output[str]
+    ) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            names.REMOTE_SECRET.name(link=name, source=source, holder=holder.name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=remote_secret_name(source.name),
+                name=remote_secret_name(source),
                 namespace=holder_release.namespace,
                 labels={MULTICLUSTER_LABEL: "true"},
-                annotations={CLUSTER_ANNOTATION: source.name},
+                annotations={CLUSTER_ANNOTATION: source},
             ),
-            string_data={source.name: pulumi.Output.secret(kubeconfig)},
+            string_data={source: pulumi.Output.secret(kubeconfig)},
             opts=pulumi.ResourceOptions(parent=self, provider=holder.provider),
         )
-        return secret, kubeconfig
