@@ -137,7 +137,16 @@ def test_gateways_are_nlbs_and_wait_for_the_controller(eks_run: StackRun) -> Non
     eastwest = eks_run.named("cluster-1-istio-eastwest")
     assert eastwest.inputs["values"]["service"]["annotations"] == {**nlb, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
     ingress = eks_run.named("cluster-1-istio-ingress").inputs["values"]["service"]["annotations"]
-    assert ingress == {**nlb, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    # Every target group of the ingress NLB checks the gateway's readiness: Route 53 counts an NLB
+    # healthy only if every target group with targets has a healthy one, and 443 has no listener
+    # until some Gateway serves it.
+    assert ingress == {
+        **nlb,
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "http",
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": "15021",
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
+    }
     assert eks_run.named("cluster-1-aws-load-balancer-controller").urn in eastwest.dependencies
     assert eks_run.outputs["eastWestGateways"]["cluster-1"].endswith(".elb.eu-west-1.amazonaws.com")  # a hostname: istiod resolves it
 

@@ -38,6 +38,7 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config.kinds import OPEN_TO_ALL
 from components.config.model import ClusterSpec
+from components.istio.facts import READY_PATH, STATUS_PORT
 from components.k8s.helm import helm_release
 from components.k8s.kubeconfig import exec_kubeconfig
 from components.k8s.provider import cluster_provider
@@ -59,6 +60,20 @@ def nlb_annotations(scheme: str) -> dict[str, str]:
         "service.beta.kubernetes.io/aws-load-balancer-type": "external",
         "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
         "service.beta.kubernetes.io/aws-load-balancer-scheme": scheme,
+    }
+
+
+def ingress_nlb_annotations() -> dict[str, str]:
+    """The ingress gateway's internet-facing NLB, every target group of which (one per Service
+    port: 15021, 80, 443) checks the gateway's readiness. By default each checks TCP on its own
+    port, and Envoy opens 443 only once some Gateway serves it: that group stays unhealthy, and
+    Route 53 counts an NLB healthy only when every target group with targets has a healthy one
+    (Route 53 AliasTarget.EvaluateTargetHealth), so an alias of it (ingressDns) would never be."""
+    return {
+        **nlb_annotations("internet-facing"),
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "http",
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": str(STATUS_PORT),
+        "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": READY_PATH,
     }
 
 
@@ -221,7 +236,7 @@ class EksCluster(pulumi.ComponentResource):
             provider,
             eks_cluster.endpoint,
             eastwest_annotations=nlb_annotations("internet-facing" if args.exposure else "internal"),
-            ingress_annotations=nlb_annotations("internet-facing"),
+            ingress_annotations=ingress_nlb_annotations(),
             # Gateway Services need the controller to get an NLB and to lose it again on destroy.
             ready=[controller],
             schedulable=self.node_groups,
