@@ -4,14 +4,16 @@ import pulumi
 
 from components.config.load import load_mesh_spec
 from components.config.mesh_names import CA
+from components.config.stores import ROUTE53_ZONES
 from components.dns import build_mesh_dns
+from components.dns.zones import route53_zone_reader
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.mesh import build_mesh
 from components.mesh.rotation import MARKER_OUTPUT, check_rotation, marker_output, this_stack
 from components.mesh.summary import mesh_summary
 from components.platforms import build_platforms, platform_configs, prepare_platforms
 
-spec = load_mesh_spec(pulumi.Config(), platform_configs())
+spec = load_mesh_spec(pulumi.Config(), platform_configs(), {ROUTE53_ZONES: route53_zone_reader()})
 previous_roots = check_rotation(spec.ca, this_stack())
 
 networks = prepare_platforms(spec)

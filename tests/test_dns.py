@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from components.config.problems import ConfigError
 from tests.configs import aws_cluster, codes_of, existing_cluster, two_azure, vpc
 from tests.harness.changes import Changes, changes
-from tests.harness.program import OPERATOR_SET, StackRun, run_stack, shipped_config, stack_config
+from tests.harness.mocks import MeshMocks
+from tests.harness.program import OPERATOR_SET, StackRun, run_program, run_stack, shipped_config, stack_config
+from tests.harness.stores import PRIVATE_ZONE
 from tests.harness.teardown import load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import refused_at_first_up
 
@@ -130,7 +133,7 @@ def test_adding_the_name_to_a_running_mesh_only_adds_records() -> None:
     done = changes(before, after)
     assert (done.update, done.replace, done.delete) == (frozenset(), frozenset(), frozenset())
     assert done.create == frozenset(
-        {"ingress-dns", "ingress-dns-route53"}
+        {"ingress-dns", "ingress-dns-route53", "ingress-dns-zones"}
         | {f"ingress-dns-{c}{part}" for c in ("westeurope-aks", "eastus-aks") for part in ("", "-health")}
     )
 
@@ -316,3 +319,47 @@ def test_traffic_manager_names_aks_clusters_only() -> None:
             "ingressDns.service: trafficManager names AKS ingresses only; cluster eu-west-1-eks is on aws: use service: route53",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("dns", "expected"),
+    [
+        (
+            {"zoneId": ZONE, "name": "mesh.example.org"},
+            (
+                "outside-zone",
+                f"ingressDns.name: mesh.example.org is not inside zone {ZONE} (example.com); name one that ends in .example.com",
+            ),
+        ),
+        (
+            {"zoneId": PRIVATE_ZONE, "name": "mesh.internal.example.com"},
+            (
+                "zone-unreadable",
+                f"ingressDns.zoneId: {PRIVATE_ZONE} is a private hosted zone, which answers only inside its VPCs; name a public one",
+            ),
+        ),
+        (
+            {"zoneId": "Z9NOSUCHZONE", "name": NAME},
+            (
+                "zone-unreadable",
+                "ingressDns.zoneId: could not be read (StatusCode: 404, NoSuchHostedZone: No hosted zone found with ID: "
+                "Z9NOSUCHZONE): check the ID, and that the deployer may call route53:GetHostedZone",
+            ),
+        ),
+    ],
+)
+def test_the_program_reads_the_zone_before_any_resource(dns: dict[str, Any], expected: tuple[str, str]) -> None:
+    """A name outside its zone, or a private zone, would be refused by Route 53 only when the up
+    creates the records, after the clusters."""
+    config = {**shipped_config("eks-edge"), "ingressDns": {**dns, "routing": "latency"}}
+    mocks = MeshMocks()
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, stack="eks-edge", mocks=mocks)
+    assert [(p.code, str(p)) for p in raised.value.problems if p.code != "aws-cli"] == [expected]
+    assert mocks.monitor is not None
+    assert [r.type for r in mocks.monitor.registered] == ["pulumi:providers:aws"]
+
+
+def test_the_zone_is_read_through_a_provider_of_its_own(edge: StackRun) -> None:
+    provider = edge.named("ingress-dns-zones")
+    assert provider.type == "pulumi:providers:aws" and provider.inputs["region"] == "us-east-1"

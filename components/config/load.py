@@ -20,6 +20,7 @@ from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec, project_fields
 from components.config.platform import PlatformConfig
 from components.config.problems import ConfigError, Problem, Problems
+from components.config.stores import Readers
 
 PROJECT = "istio-multicluster"
 # The config namespaces something in this program reads: the engine's own (pulumi:
@@ -51,8 +52,10 @@ def decode_config(values: Mapping[str, str | None], platforms: Sequence[Platform
     return decoded
 
 
-def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -> MeshSpec:
-    """Read every project config key the stack sets and parse them into a ``MeshSpec``.
+def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig], extra_readers: Readers | None = None) -> MeshSpec:
+    """Read every project config key the stack sets and parse them into a ``MeshSpec``, with the
+    platforms' secret-store readers and ``extra_readers`` (default none; the program passes the
+    Route 53 zone reader).
 
     Raises ``ConfigError`` listing every problem: keys in namespaces nothing reads first, then the
     project config's own.
@@ -64,6 +67,8 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -
     keys = [*declared, *(k.removeprefix(prefix) for k in present if k.startswith(prefix) and k.removeprefix(prefix) not in declared)]
     try:
         readers = {p.secret_store.field: p.secret_store.open() for p in platforms if p.secret_store is not None}
+        # A config already refused for its namespaces makes no cloud call for the extra reads.
+        readers |= {} if unread else (extra_readers or {})
         spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms, readers)
     except ConfigError as error:
         raise ConfigError([*unread, *error.problems]) from None

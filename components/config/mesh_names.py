@@ -102,6 +102,8 @@ CHECK_INGRESS_ROUTE = CHECK.child(VIRTUAL_SERVICE, "{prefix}-ingress-route", "th
 # One name for the mesh (ingressDns): Route 53 records through a provider of their own, or a
 # Traffic Manager profile in a group of its own.
 DNS = NameTemplate("istio-multicluster:dns:MeshDns", "ingress-dns", "the mesh's one DNS name")
+# Reads the zone while the config is checked, before any resource (components/dns/zones.py).
+DNS_ZONE_PROVIDER = NameTemplate("pulumi:providers:aws", "ingress-dns-zones", "the AWS provider that reads the mesh's Route 53 zone")
 DNS_GROUP = DNS.child("azure-native:resources:ResourceGroup", "{dns}-group", "the Traffic Manager profile's resource group")
 DNS_PROFILE = DNS.child("azure-native:trafficmanager:Profile", "{dns}-profile", "the mesh's Traffic Manager profile")
 DNS_PROVIDER = DNS.child("pulumi:providers:aws", "{dns}-route53", "the AWS provider of the mesh's Route 53 records")
@@ -193,6 +195,7 @@ def _plan_dns(mesh: MeshSpec, plan: NamePlan) -> None:
         for template in (DNS_GROUP, DNS_PROFILE):
             plan.add(template, dns=dns)
         return
+    plan.add(DNS_ZONE_PROVIDER)
     plan.add(DNS_PROVIDER, dns=dns)
     for cluster in mesh.clusters:
         # A health check only where the ingress has an IP address (no alias); planned everywhere.

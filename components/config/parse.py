@@ -36,7 +36,7 @@ from components.config.provided import (
     stored_intermediate,
 )
 from components.config.rules import check_mesh
-from components.config.stores import Readers, SecretStore, StoredAt, StoreReadError
+from components.config.stores import ROUTE53_ZONES, Readers, SecretReader, SecretStore, StoredAt, StoreReadError
 from components.istio.owned import PROGRAM_OWNED_ISTIOD_VALUES
 
 CONFIG_WHAT = "the istio-multicluster config"
@@ -105,6 +105,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         check_mesh(parsed, platforms, problems)
     if len(clusters) != parsed.listed and not problems:
         problems.add("clusters", "internal", "a cluster could not be read and no reason was recorded; please report this as a bug")
+    _name_in_zone(ingress_dns, (readers or {}).get(ROUTE53_ZONES), problems)
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image and dataplane and sidecar_gateway is not None
@@ -352,6 +353,23 @@ def _ingress_dns(root: Reader, ingress: bool | None) -> IngressDns | None:
         root.fail(d.INGRESS_DNS.key, "unused", unused)
         return None
     return IngressDns(service, zone, name, routing)
+
+
+def _name_in_zone(dns: IngressDns | None, zones: SecretReader | None, problems: Problems) -> None:
+    """The Route 53 zone, read once the rest of the config holds (no cloud call for a config that
+    is refused anyway; the program always has the reader): public, and holding the name, which
+    Route 53 would otherwise refuse only when the ``up`` creates the records, after the clusters."""
+    if dns is None or dns.zone_id is None or zones is None or problems:
+        return
+    key = d.INGRESS_DNS.key
+    try:
+        domain = zones(dns.zone_id)
+    except StoreReadError as error:
+        problems.add(f"{key}.{d.DNS_ZONE_ID.key}", "zone-unreadable", str(error))
+        return
+    if dns.name != domain and not dns.name.endswith(f".{domain}"):
+        message = f"{dns.name} is not inside zone {dns.zone_id} ({domain}); name one that ends in .{domain}"
+        problems.add(f"{key}.{d.DNS_NAME.key}", "outside-zone", message)
 
 
 def _dns_service_fields(entry: Reader, service: DnsService, zone: str | None, name: str | None) -> None:

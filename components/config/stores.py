@@ -51,3 +51,5 @@ class StoredAt:
 
 
 Readers = Mapping[str, SecretReader]
+# The reader of Route 53 zones (a zone's name by its ID), beside the platforms' secret stores.
+ROUTE53_ZONES = "route53Zone"

@@ -31,7 +31,7 @@ from tests.harness import tls_mock
 from tests.harness.accounts import ACCOUNT, DEPLOYER_OBJECT_ID, DEPLOYER_ROLE, DEPLOYER_SESSION, SUBSCRIPTION, TENANT
 from tests.harness.engine import Prior
 from tests.harness.monitor import RecordingMonitor, unwrap_secrets
-from tests.harness.stores import SecretsManager
+from tests.harness.stores import Route53Zones, SecretsManager
 
 Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
 TLS = "tls:"
@@ -92,6 +92,7 @@ class MeshMocks(Mocks):
         self.stack_name = ""
         # Secrets Manager's secrets, which the program may read provided intermediates from.
         self.secrets_manager = SecretsManager()
+        self.route53_zones = Route53Zones()
         self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
@@ -187,6 +188,7 @@ class MeshMocks(Mocks):
             "aws:iam/getSessionContext:getSessionContext": self._session_context,
             "aws:eks/getAddonVersion:getAddonVersion": addon_version_answer,
             "aws:lb/getLoadBalancer:getLoadBalancer": self._load_balancer,
+            "aws:route53/getZone:getZone": self.route53_zones.answer,
             "pulumi:pulumi:readStackOutputs": self._stack_outputs,
         }
 

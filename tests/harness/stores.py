@@ -84,6 +84,31 @@ class SecretsManager:
         return {**value, "versionId": "v1", "versionStage": "AWSCURRENT", "versionStages": ["AWSCURRENT"], "region": provider_region}, []
 
 
+# The public zone the tests' ingressDns configs name (example.com, RFC 2606), and a private one.
+EXAMPLE_ZONE = "Z0123456789ABCDEFGHIJ"
+PRIVATE_ZONE = "Z0PRIVATE0EXAMPLE0COM"
+
+
+@dataclass
+class Route53Zones:
+    """Hosted zones by ID: (name with its trailing dot, private)."""
+
+    zones: dict[str, tuple[str, bool]] = field(
+        default_factory=lambda: {EXAMPLE_ZONE: ("example.com.", False), PRIVATE_ZONE: ("internal.example.com.", True)}
+    )
+
+    def answer(self, args: MockCallArgs) -> dict[str, Any]:
+        """``getZone`` by ID; an unknown ID fails as Route 53 answers it."""
+        zone_id = str(args.args.get("zoneId"))
+        if zone_id not in self.zones:
+            raise InvokeError(
+                "reading Route 53 Hosted Zone: operation error Route 53: GetHostedZone, https response error StatusCode: 404, "
+                f"NoSuchHostedZone: No hosted zone found with ID: {zone_id}"
+            )
+        name, private = self.zones[zone_id]
+        return {"zoneId": zone_id, "id": zone_id, "name": name, "privateZone": private, "nameServers": [], "tags": {}}
+
+
 class Credential:
     """An Entra ID credential that issues a token naming its scope, and records what it was asked."""
 

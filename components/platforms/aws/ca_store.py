@@ -52,7 +52,7 @@ def secrets_manager_reader() -> SecretReader:
         try:
             found = aws.secretsmanager.get_secret_version(secret_id=reference, opts=options)
         except Exception as error:
-            reason = _cloud_reason(error)
+            reason = cloud_reason(error)
             raise StoreReadError(
                 f"could not be read ({reason}): check the ARN, and that the deployer may call secretsmanager:GetSecretValue "
                 "on it (and kms:Decrypt with its key)"
@@ -64,7 +64,7 @@ def secrets_manager_reader() -> SecretReader:
     return read
 
 
-def _cloud_reason(error: Exception) -> str:
+def cloud_reason(error: Exception) -> str:
     """What AWS answered, from the provider's error: the part after the SDK's "https response
     error" (status, request and exception), else its last line."""
     lines = str(error).strip().splitlines() or [type(error).__name__]
