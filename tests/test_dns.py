@@ -363,3 +363,15 @@ def test_the_program_reads_the_zone_before_any_resource(dns: dict[str, Any], exp
 def test_the_zone_is_read_through_a_provider_of_its_own(edge: StackRun) -> None:
     provider = edge.named("ingress-dns-zones")
     assert provider.type == "pulumi:providers:aws" and provider.inputs["region"] == "us-east-1"
+
+
+def test_a_new_name_replaces_the_records_and_the_certificates_new_ones_first(edge: StackRun) -> None:
+    config = copy.deepcopy(OPERATOR_SET["eks-edge"])
+    config["ingressDns"]["name"] = "shop.example.com"
+    after = run_stack("eks-edge", config, state=edge.state())
+    done = changes(edge, after)
+    replaced = {"ingress-dns-eu-1", "ingress-dns-us-1", "edge-certificates-validation"}
+    replaced |= {f"edge-certificates-{r}{part}" for r in CLUSTERS.values() for part in ("", "-validation")}
+    assert done.replace == frozenset(replaced)
+    assert {"eu-1-istio-ingress-edge", "us-1-istio-ingress-edge"} <= done.update
+    assert not any(r.delete_first for r in after.resources if r.name in replaced)

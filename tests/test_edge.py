@@ -257,3 +257,21 @@ def test_a_bad_edge_is_refused_naming_the_field(edge_config: dict[str, Any], ing
     assert found[0][1].startswith("clusters[0].ingressEdge")
     if message:
         assert found[0][1] == message
+
+
+def test_removing_the_edge_deletes_the_alb_and_gives_the_gateway_its_nlb_back() -> None:
+    before = run_stack("eks", edged())
+    after = run_stack("eks", state=before.state())
+    assert changes(before, after) == Changes(
+        update=frozenset({"cluster-1-istio-ingress"}),
+        replace=frozenset(
+            {"mesh-check-cluster-1-probe", "mesh-check-cluster-2-probe", "mesh-check-cluster-1-paths", "mesh-check-cluster-2-paths"}
+        ),
+        delete=frozenset({"cluster-1-istio-ingress-edge"}),
+    )
+    assert (
+        after.named("cluster-1-istio-ingress").inputs["values"]["service"]["annotations"][
+            "service.beta.kubernetes.io/aws-load-balancer-scheme"
+        ]
+        == "internet-facing"
+    )

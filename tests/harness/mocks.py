@@ -373,7 +373,8 @@ class MeshMocks(Mocks):
         alone, the same in every region (ACM User Guide, DNS validation)."""
         region = self._provider_state(args.provider or "").get("region", "eu-west-1")
         domain = args.inputs["domainName"]
-        arn = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/{uuid.UUID(digest(args.name, region, length=32))}"
+        # A new certificate (a replacement: a new name) has an ARN of its own.
+        arn = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/{uuid.UUID(digest(args.name, region, domain, length=32))}"
         option = {
             "domainName": domain,
             "resourceRecordName": f"_{digest(ACCOUNT, domain, length=32)}.{domain}.",
