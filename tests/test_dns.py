@@ -138,14 +138,6 @@ def test_adding_the_name_to_a_running_mesh_only_adds_records() -> None:
     )
 
 
-def test_switching_the_routing_updates_the_records_in_place() -> None:
-    before = run_stack("eks-edge", OPERATOR_SET["eks-edge"])
-    config = copy.deepcopy(OPERATOR_SET["eks-edge"])
-    config["ingressDns"]["routing"] = "weighted"
-    after = run_stack("eks-edge", config, state=before.state())
-    assert changes(before, after) == Changes(update=frozenset({"ingress-dns-eu-1", "ingress-dns-us-1"}))
-
-
 DNS = {"zoneId": ZONE, "name": NAME}
 
 
@@ -375,3 +367,28 @@ def test_a_new_name_replaces_the_records_and_the_certificates_new_ones_first(edg
     assert done.replace == frozenset(replaced)
     assert {"eu-1-istio-ingress-edge", "us-1-istio-ingress-edge"} <= done.update
     assert not any(r.delete_first for r in after.resources if r.name in replaced)
+
+
+def test_the_validation_record_stays_when_the_first_region_stops_needing_a_certificate(edge: StackRun) -> None:
+    """Its provider is its own, not the first region's: giving eu-1 a certificate of its own drops
+    the eu-west-1 certificate and leaves the one record alone (a replacement, made first, would be
+    the same record set written twice)."""
+    config = shipped_config("eks-edge")
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f5c3c1e-8b2a-4d6f-9e1a-2b3c4d5e6f70"
+    config["clusters"][0]["ingressEdge"] = {"type": "alb", "certificateArn": arn}
+    after = run_stack("eks-edge", config, state=edge.state())
+    done = changes(edge, after)
+    assert done.delete == frozenset({"edge-certificates-eu-west-1", "edge-certificates-eu-west-1-validation"})
+    assert "edge-certificates-validation" not in done.replace | done.update
+    assert edge.by_urn(edge.named("edge-certificates-validation").provider_urn).name == "edge-certificates-route53"
+
+
+def test_latency_takes_one_cluster_per_region() -> None:
+    config = {**stack_config("eks"), "ingressGateway": True, "ingressDns": {**DNS, "routing": "latency"}}
+    assert [(c, m) for c, m in codes_of(config) if c != "aws-cli"] == [
+        (
+            "latency-one-per-region",
+            "ingressDns.routing: latency takes one record per AWS region, and cluster-1 and cluster-2 are both in eu-west-1: "
+            "set routing: weighted",
+        )
+    ]

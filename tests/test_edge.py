@@ -214,9 +214,9 @@ GLOBAL_WEB_ACL = EDGE_WEB_ACL.replace("eu-west-1", "us-east-1").replace(":region
             {"type": "alb", "certificateArn": EDGE_CERTIFICATE.replace("arn:aws:", "arn:aws-cn:")},
             True,
             (
-                "edge-region",
-                "clusters[0].ingressEdge.certificateArn (cluster c1): is in eu-west-1, but the cluster's ALB is in eu-west-1, "
-                "which takes only its own; request or import the certificate in ACM there",
+                "edge-partition",
+                "clusters[0].ingressEdge.certificateArn (cluster c1): is in partition aws-cn, but the cluster's region eu-west-1 "
+                "is in aws; request or import the certificate in ACM there",
             ),
         ),
         (

@@ -52,6 +52,15 @@ def _ingress_dns(mesh: ParsedMesh, reach: Mapping[str, DnsReach], problems: Prob
     dns = mesh.ingress_dns
     if dns is None:
         return
+    if dns.service is DnsService.ROUTE53 and dns.routing is DnsRouting.LATENCY:
+        # Route 53 takes one latency record per region for a name and type (ResourceRecordSet.Region).
+        located = [(e.value.name, e.value.region) for e in mesh.clusters]
+        for (name, region), (first, _) in later_repeats(located, lambda pair: pair[1]):
+            problems.add(
+                "ingressDns.routing",
+                "latency-one-per-region",
+                f"latency takes one record per AWS region, and {first} and {name} are both in {region}: set routing: weighted",
+            )
     for entry in mesh.clusters:
         cloud = entry.value.cloud
         if dns.service is DnsService.TRAFFIC_MANAGER:

@@ -7,7 +7,10 @@ its own region only; edges in one region share it), validated by DNS in the mesh
 ACM gives the same validation record (a CNAME) for one name to every certificate of the account in
 every region ("the CNAME validation token works for any AWS Region", ACM User Guide, DNS
 validation), so the mesh keeps exactly one: made from the certificate of the first region by name,
-and every certificate's ``CertificateValidation`` waits on it. One record per region would be the
+and every certificate's ``CertificateValidation`` waits on it. It goes through a provider of its
+own (Route 53 is global): were it the first region's, adding or dropping a region that sorts first
+would move it to another provider, which replaces it, and the replacement, created first, would
+be the same record set written twice. One record per region would be the
 same record set written twice, which Route 53 refuses, and deleting either would stop both
 certificates from renewing. ACM renews them itself while the record stays and they are in use.
 """
@@ -24,6 +27,8 @@ from components.config.model import IngressDns
 from components.platforms.aws import names
 
 VALIDATION_TTL = 300
+# Route 53 is global: its API is served from us-east-1 for the aws partition.
+ROUTE53_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class EdgeCertificates(pulumi.ComponentResource):
             for region in regions
         }
         first = certificates[regions[0]]
+        route53 = aws.Provider(names.EDGE_ROUTE53.name(certificates=name), region=ROUTE53_REGION, opts=pulumi.ResourceOptions(parent=self))
         option = first.domain_validation_options.apply(_only_option)
         record = aws.route53.Record(
             names.EDGE_VALIDATION_RECORD.name(certificates=name),
@@ -67,7 +73,7 @@ class EdgeCertificates(pulumi.ComponentResource):
             type=option.apply(lambda o: o.resource_record_type or ""),
             records=[option.apply(lambda o: o.resource_record_value or "")],
             ttl=VALIDATION_TTL,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.regions[regions[0]]),
+            opts=pulumi.ResourceOptions(parent=self, provider=route53),
         )
         self.arns = {
             region: aws.acm.CertificateValidation(

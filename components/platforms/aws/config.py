@@ -630,6 +630,7 @@ def _plan_edge_certificates(mesh: MeshSpec, clusters: Sequence[ClusterSpec], pla
     if not regions:
         return
     certificates = plan.add(names.EDGE_CERTIFICATES)
+    plan.add(names.EDGE_ROUTE53, certificates=certificates)
     plan.add(names.EDGE_VALIDATION_RECORD, certificates=certificates)
     for region in regions:
         sources = [cluster_source(mesh, c.name, "region") for c in clusters if c.region == region]
@@ -740,7 +741,13 @@ def _ingress_edge(reader: Reader, region: str | None) -> AlbEdgeSpec | None:
 
 def _same_region(reader: Reader, key: str, arn: str, region: str, remedy: str) -> None:
     _, partition_name, _, arn_region, *_ = arn.split(":")
-    if arn_region != region or partition_name != lbc.partition(region):
+    if partition_name != lbc.partition(region):
+        reader.fail(
+            key,
+            "edge-partition",
+            f"is in partition {partition_name}, but the cluster's region {region} is in {lbc.partition(region)}; {remedy}",
+        )
+    elif arn_region != region:
         reader.fail(key, "edge-region", f"is in {arn_region}, but the cluster's ALB is in {region}, which takes only its own; {remedy}")
 
 

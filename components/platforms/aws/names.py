@@ -66,6 +66,9 @@ EDGE_CERTIFICATES = NameTemplate(
     "istio-multicluster:aws:EdgeCertificates", "edge-certificates", "the ACM certificates the program requests for the ALB edges"
 )
 EDGE_CERTIFICATE = EDGE_CERTIFICATES.child("aws:acm/certificate:Certificate", "{certificates}-{region}", "the edge certificate in {region}")
+EDGE_ROUTE53 = EDGE_CERTIFICATES.child(
+    "pulumi:providers:aws", "{certificates}-route53", "the AWS provider of the edge certificates' validation record"
+)
 EDGE_VALIDATION_RECORD = EDGE_CERTIFICATES.child(
     "aws:route53/record:Record", "{certificates}-validation", "the edge certificates' DNS validation record"
 )
