@@ -234,7 +234,7 @@ TRAFFIC_MANAGER = {"service": "trafficManager", "name": "istio-mesh-prod"}
 def test_on_aks_a_traffic_manager_profile_probes_every_ingress_and_routes_by_performance() -> None:
     run = run_stack("aks", {"ingressDns": TRAFFIC_MANAGER})
     group = run.named("ingress-dns-group")
-    assert group.inputs == {"resourceGroupName": "istio-mesh-dns-aks", "location": "eastus"}
+    assert group.inputs == {"resourceGroupName": "istio-mesh-dns-mesh1-aks", "location": "eastus"}
     addresses = {
         c: run.named(f"{c}-istio-ingress-service").outputs["status"]["loadBalancer"]["ingress"][0]["ip"]
         for c in ("westeurope-aks", "eastus-aks")
@@ -242,7 +242,7 @@ def test_on_aks_a_traffic_manager_profile_probes_every_ingress_and_routes_by_per
     profile = run.named("ingress-dns-profile")
     endpoint = {"type": "Microsoft.Network/trafficManagerProfiles/externalEndpoints", "endpointStatus": "Enabled", "weight": 1}
     assert profile.inputs == {
-        "resourceGroupName": "istio-mesh-dns-aks",
+        "resourceGroupName": "istio-mesh-dns-mesh1-aks",
         "profileName": "istio-mesh-prod",
         "location": "global",
         "profileStatus": "Enabled",
@@ -391,4 +391,19 @@ def test_latency_takes_one_cluster_per_region() -> None:
             "ingressDns.routing: latency takes one record per AWS region, and cluster-1 and cluster-2 are both in eu-west-1: "
             "set routing: weighted",
         )
+    ]
+
+
+def test_route53_is_refused_for_a_cluster_in_another_partition() -> None:
+    clusters = [aws_cluster("c1", "n1", region="cn-north-1", vpc="cn"), aws_cluster("c2", "n2", region="cn-north-1", vpc="cn")]
+    cn = vpc("cn", region="cn-north-1", zones=["cn-north-1a", "cn-north-1b"])
+    config = {"secretsRegion": "cn-north-1", "ingressGateway": True, "ingressDns": {**DNS, "routing": "weighted"}, "vpcs": [cn]}
+    found = [(c, m) for c, m in codes_of({**config, "clusters": clusters}) if c == "dns-partition"]
+    assert found == [
+        (
+            "dns-partition",
+            f"clusters[{i}].region (cluster c{i + 1}): cn-north-1 is in partition aws-cn, whose Route 53 the program does not use; "
+            "remove ingressDns, or run this cluster in a mesh without it",
+        )
+        for i in (0, 1)
     ]

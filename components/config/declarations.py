@@ -158,7 +158,7 @@ INGRESS_DNS = Field(
     "balancer that follows the load balancer's own health checks (an ALB edge's: the gateway's /healthz/ready), any "
     "other's its ingress IP with a Route 53 health check of the gateway's 15021 /healthz/ready; and an EKS cluster's "
     "`ingressEdge` may then leave out certificateArn: the program requests an ACM certificate for `name` in the "
-    "cluster's region, validated in the zone. trafficManager: a profile in resource group `istio-mesh-dns-<stack>` "
+    "cluster's region, validated in the zone. trafficManager: a profile in resource group `istio-mesh-dns-<meshId>-<stack>` "
     "(in keyVaultLocation) with an endpoint per cluster's ingress IP, probed on 15021 /healthz/ready. Cost: Route 53 "
     "per hosted zone, per million queries and $0.50 a month per health check (aliases are free); Traffic Manager "
     "$0.54 per million queries and $0.36 a month per endpoint.",

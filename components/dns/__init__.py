@@ -30,5 +30,5 @@ def build_mesh_dns(
         location = platform_settings(mesh, AZURE, AzureSettings).key_vault_location
         assert location is not None, "the config layer requires keyVaultLocation with AKS clusters"
         endpoints = {name: (clusters[name], address) for name, address in ingress.items()}
-        return TrafficManagerDns(names.DNS.name(), dns, location, endpoints).name
+        return TrafficManagerDns(names.DNS.name(), dns, mesh.mesh_id, location, endpoints).name
     return MeshDns(names.DNS.name(), MeshDnsArgs(dns, clusters, ingress)).name

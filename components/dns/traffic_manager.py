@@ -2,7 +2,7 @@
 
 A profile named by ``ingressDns.name`` (its relative DNS name: clients resolve
 ``<name>.trafficmanager.net``, and point their own names at it with a CNAME) in a resource group of
-its own, ``istio-mesh-dns-<stack>``, in ``keyVaultLocation`` (the mesh's Azure home, which no
+its own, ``istio-mesh-dns-<meshId>-<stack>``, in ``keyVaultLocation`` (the mesh's Azure home, which no
 cluster moves; Traffic Manager itself is global). One external endpoint per cluster: its ingress
 gateway's public IP, located in the cluster's region (Performance routing needs it) and of equal
 weight. Traffic Manager probes every endpoint over HTTP on the gateway's status port and ready path,
@@ -33,9 +33,10 @@ TOLERATED_FAILURES = 3
 WEIGHT = 1
 
 
-def profile_group(stack: str) -> str:
-    """The profile's resource group: one per stack, so that two stacks' profiles never share one."""
-    return f"istio-mesh-dns-{stack}"
+def profile_group(mesh_id: str, stack: str) -> str:
+    """The profile's resource group: one per mesh and stack, so that two stacks' profiles (of two
+    projects, say, with stacks of one name) never share one."""
+    return f"istio-mesh-dns-{mesh_id}-{stack}"
 
 
 class TrafficManagerDns(pulumi.ComponentResource):
@@ -43,6 +44,7 @@ class TrafficManagerDns(pulumi.ComponentResource):
 
     Args (besides ``name`` and ``opts``):
         dns: the mesh's ``ingressDns`` (service trafficManager).
+        mesh_id: the mesh's ID, part of the resource group's name.
         location: the region of the profile's resource group (``keyVaultLocation``).
         endpoints: each cluster's handle and ingress IP, by cluster name.
     """
@@ -53,6 +55,7 @@ class TrafficManagerDns(pulumi.ComponentResource):
         self,
         name: str,
         dns: IngressDns,
+        mesh_id: str,
         location: str,
         endpoints: Mapping[str, tuple[ClusterHandle, pulumi.Output[str]]],
         opts: pulumi.ResourceOptions | None = None,
@@ -60,7 +63,7 @@ class TrafficManagerDns(pulumi.ComponentResource):
         super().__init__(names.DNS.type, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group = azure_native.resources.ResourceGroup(
-            names.DNS_GROUP.name(dns=name), resource_group_name=profile_group(pulumi.get_stack()), location=location, opts=child
+            names.DNS_GROUP.name(dns=name), resource_group_name=profile_group(mesh_id, pulumi.get_stack()), location=location, opts=child
         )
         profile = azure_native.trafficmanager.Profile(
             names.DNS_PROFILE.name(dns=name),

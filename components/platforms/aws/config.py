@@ -477,6 +477,7 @@ class AwsConfig:
                 )
         _unused_vpcs(mesh, settings, problems)
         _edges_need_the_ingress_gateway(mesh, problems)
+        _route53_in_its_partition(mesh, problems)
         _elastic_ip_quota(settings, problems)
         _one_release_behind_host_names(mesh, problems)
         _public_endpoints(mesh, problems)
@@ -749,6 +750,23 @@ def _same_region(reader: Reader, key: str, arn: str, region: str, remedy: str) -
         )
     elif arn_region != region:
         reader.fail(key, "edge-region", f"is in {arn_region}, but the cluster's ALB is in {region}, which takes only its own; {remedy}")
+
+
+def _route53_in_its_partition(mesh: ParsedMesh, problems: Problems) -> None:
+    """The mesh's Route 53 records, zone read and validation record go through us-east-1, the aws
+    partition's Route 53 region: China and GovCloud have Route 53s of their own."""
+    dns = mesh.ingress_dns
+    if dns is None or dns.service is not DnsService.ROUTE53:
+        return
+    for entry in mesh.on(NAME):
+        if (partition := lbc.partition(entry.value.region)) != "aws":
+            problems.add(
+                entry.at("region"),
+                "dns-partition",
+                f"{entry.value.region} is in partition {partition}, whose Route 53 the program does not use; remove ingressDns, "
+                "or run this cluster in a mesh without it",
+                entry.owner,
+            )
 
 
 def _edges_need_the_ingress_gateway(mesh: ParsedMesh, problems: Problems) -> None:
