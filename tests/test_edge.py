@@ -141,7 +141,8 @@ def test_every_probe_calls_the_alb_over_https(eks: StackRun) -> None:
         listed = eks.named(f"mesh-check-{cluster}-paths")
         assert listed.inputs["data"] == {PATHS_KEY: paths_file(paths)}
         assert eks.needs(listed.name, "cluster-1-istio-ingress-edge")
-    assert f"ingress of cluster-1 (https://{host}:443, Host {INGRESS_HOST})" in paths_file(paths)
+    listed = eks.named("mesh-check-cluster-1-paths").inputs["data"][PATHS_KEY]
+    assert f"ingress of cluster-1 (https://{host}:443, Host {INGRESS_HOST})|https://{host}:443/hello|{INGRESS_HOST}|" in listed
 
 
 def test_adding_the_edge_rolls_the_gateway_makes_the_alb_and_rechecks() -> None:
