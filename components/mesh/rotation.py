@@ -7,9 +7,8 @@ intermediate of the old root; and a root changes only by rotation (a new ``caRoo
 do both at once). The program exports the marker ``caRoots`` (the roots the clusters trust, the one
 that signs, and during a rotation its new root and stage), which resolves only when every
 cluster's CA delivery and istiod release finished: an update that failed anywhere before leaves the
-previous marker in the stack's outputs. The next run reads it back (``pulumi:pulumi:readStackOutputs``,
-the engine's own stack-reference read, synchronous, so a refusal comes before any resource) and
-refuses a change that ``rotation_problems`` finds unsafe.
+previous marker in the stack's outputs. The next run reads it back before any resource
+(``components.previous_run``) and refuses a change that ``rotation_problems`` finds unsafe.
 
 Reaching every cluster's istiod is not reaching every workload: istio-agent takes the bundle of
 roots with each certificate and renews at half its lifetime (security/pkg/nodeagent/cache/
@@ -27,10 +26,9 @@ from typing import Any
 import pulumi
 
 from components.config.model import DEFAULT_ROTATION_WAIT_HOURS, CaSpec
-from components.config.problems import ConfigError, Problem
+from components.config.problems import Problem
 
 MARKER_OUTPUT = "caRoots"
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -43,10 +41,8 @@ def marker(ca: CaSpec) -> dict[str, Any]:
     return found
 
 
-def previous_marker(stack_name: str) -> Mapping[str, Any] | None:
-    """The marker the last completed update of ``stack_name`` (this stack) exported, if any."""
-    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack_name})
-    outputs = (result.value or {}).get("outputs") or {}
+def previous_marker(outputs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The marker among the last completed update's ``outputs``, if any."""
     found = outputs.get(MARKER_OUTPUT)
     return found if isinstance(found, Mapping) else None
 
@@ -133,22 +129,6 @@ def _since(marker: Mapping[str, Any]) -> datetime.datetime | None:
         return datetime.datetime.strptime(str(text), SINCE_FORMAT).replace(tzinfo=datetime.UTC) if text else None
     except ValueError:
         return None
-
-
-def check_rotation(ca: CaSpec, stack_name: str) -> Mapping[str, Any] | None:
-    """Refuse, before any resource, a stage the last completed update does not allow; returns the
-    last completed update's marker (``None`` for a new stack)."""
-    previous = previous_marker(stack_name)
-    problems = rotation_problems(ca, previous)
-    if problems:
-        raise ConfigError(problems, "nothing was changed")
-    return previous
-
-
-def this_stack() -> str:
-    """This stack's fully qualified name, as stack references name it."""
-    # The CLI names the organization of a self-managed backend's stacks `organization`.
-    return f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource], previous: Mapping[str, Any] | None) -> pulumi.Output[dict[str, str]]:

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
-from tests.harness import tls_mock
+from tests.harness import route53, tls_mock
 from tests.harness.accounts import ACCOUNT, DEPLOYER_OBJECT_ID, DEPLOYER_ROLE, DEPLOYER_SESSION, SUBSCRIPTION, TENANT
 from tests.harness.engine import Prior
 from tests.harness.monitor import RecordingMonitor, unwrap_secrets
@@ -93,6 +93,10 @@ class MeshMocks(Mocks):
         # Secrets Manager's secrets, which the program may read provided intermediates from.
         self.secrets_manager = SecretsManager()
         self.route53_zones = Route53Zones()
+        # Record sets someone else keeps in the hosted zones; with those of the state, what the
+        # zones hold when the run starts (``route53.HostedZones``).
+        self.foreign_record_sets: list[route53.RecordSet] = []
+        self._record_sets: route53.HostedZones | None = None
         self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
@@ -142,6 +146,17 @@ class MeshMocks(Mocks):
         if args.typ == RANDOM_STRING:
             return self._random_string(args, seed=str(prior.outputs.get("result", "")))
         return self.new_resource(args)
+
+    def refused_write(self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool) -> str:
+        """Route 53 refuses record sets that break its rules (``tests.harness.route53``); the zones
+        start with the record sets of the state the run starts from."""
+        if type_ != route53.RECORD:
+            return ""
+        if self._record_sets is None:
+            state = self.monitor.state.values() if self.monitor is not None else ()
+            held = [route53.record_set(p.inputs) for p in state if p.type == route53.RECORD]
+            self._record_sets = route53.HostedZones([*held, *self.foreign_record_sets])
+        return self._record_sets.write(operation, prior.inputs if prior else None, inputs, delete_first=delete_first)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         handler = self._handlers.get(args.typ)

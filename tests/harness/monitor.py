@@ -87,6 +87,11 @@ class Lifecycle(Protocol):
         """The id and outputs of the new resource replacing ``prior``."""
         ...
 
+    def refused_write(self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool) -> str:
+        """Why the cloud refuses a create, update or replace outside preview, given what it holds
+        already ("" when it takes it)."""
+        ...
+
 
 @dataclass
 class StackOutputs:
@@ -213,6 +218,7 @@ class RecordingMonitor(MockMonitor):
             refusal = engine.refused_update(record.type, prior.inputs, inputs) if prior and record.operation == "update" else ""
             if refusal and not self.preview:
                 self.failures.append(f"{urn}: updating failed: {refusal}")
+            self._check_write(record, prior, inputs)
             if request.type == engine.JOB and not self.preview:
                 record.failed = self._job_failure(request.name, inputs, timeouts, creating=prior is None)
         for key in request.additionalSecretOutputs:
@@ -260,6 +266,15 @@ class RecordingMonitor(MockMonitor):
         conflict = "" if self.preview else engine.replacement_conflict(prior, inputs, new_id or "", record.delete_first)
         if conflict:
             self.failures.append(f"{record.urn}: creating the replacement failed: {conflict}")
+
+    def _check_write(self, record: Registered, prior: Prior | None, inputs: dict[str, Any]) -> None:
+        """The cloud's refusal of this step given what it holds (``Lifecycle.refused_write``)."""
+        if self.preview or not isinstance(self.mocks, Lifecycle):
+            return
+        refusal = self.mocks.refused_write(record.type, record.operation, prior, inputs, delete_first=record.delete_first)
+        if refusal:
+            verb = {"create": "creating", "update": "updating"}.get(record.operation, "creating the replacement")
+            self.failures.append(f"{record.urn}: {verb} failed: {refusal}")
 
     def _preview_answer(self, args: MockResourceArgs) -> dict[str, Any]:
         """The mock's answer outside preview, to tell computed outputs from inputs; unknown inputs are
