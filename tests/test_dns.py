@@ -88,14 +88,22 @@ def test_one_validation_record_serves_every_region(edge: StackRun) -> None:
     }
 
 
-def test_an_edge_with_its_own_certificate_gets_none_from_the_program() -> None:
+def test_an_edge_with_its_own_certificate_serves_the_names_too_by_sni(edge: StackRun) -> None:
+    """The given certificate is the listener's default; the program's for the mesh's name comes
+    second (chosen by SNI), so the name is served with a certificate naming it whatever the given
+    one covers (the probe's --insecure would hide a mismatch)."""
     config = shipped_config("eks-edge")
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c3c1e-8b2a-4d6f-9e1a-2b3c4d5e6f70"
     config["clusters"][1]["ingressEdge"] = {"type": "alb", "certificateArn": arn}
     run = run_stack("eks-edge", config)
-    assert sorted(r.name for r in run.resources if r.type.startswith("aws:acm/certificate:")) == ["edge-certificates-eu-west-1"]
+    certificates = sorted(r.name for r in run.resources if r.type == "aws:acm/certificate:Certificate")
+    assert certificates == ["edge-certificates-eu-west-1", "edge-certificates-us-east-1"]
     annotations = run.named("us-1-istio-ingress-edge").inputs["metadata"]["annotations"]
-    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
+    programs = run.named("edge-certificates-us-east-1").outputs["arn"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == f"{arn},{programs}"
+    assert run.needs("us-1-istio-ingress-edge", "edge-certificates-us-east-1-validation")
+    # Giving the certificate changes only the Ingress's annotation.
+    assert changes(edge, run_stack("eks-edge", config, state=edge.state())) == Changes(update=frozenset({"us-1-istio-ingress-edge"}))
 
 
 def aks_dns(routing: str = "weighted") -> dict[str, Any]:
@@ -371,17 +379,17 @@ def test_a_new_name_replaces_the_records_and_the_certificates_new_ones_first(edg
     assert not any(r.delete_first for r in after.resources if r.name in replaced)
 
 
-def test_the_validation_record_stays_when_the_first_region_stops_needing_a_certificate(edge: StackRun) -> None:
-    """Its provider is its own, not the first region's: giving eu-1 a certificate of its own drops
-    the eu-west-1 certificate and leaves the one record alone (a replacement, made first, would be
-    the same record set written twice)."""
+def test_the_validation_record_stays_when_a_region_that_sorts_first_comes(edge: StackRun) -> None:
+    """Its provider is its own, not the first region's: an edge added in eu-west-1, which sorts
+    before us-east-1, adds that region's certificate and leaves the one record alone (a replacement,
+    made first, would be the same record set written twice)."""
     config = shipped_config("eks-edge")
-    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f5c3c1e-8b2a-4d6f-9e1a-2b3c4d5e6f70"
-    config["clusters"][0]["ingressEdge"] = {"type": "alb", "certificateArn": arn}
-    after = run_stack("eks-edge", config, state=edge.state())
-    done = changes(edge, after)
-    assert done.delete == frozenset({"edge-certificates-eu-west-1", "edge-certificates-eu-west-1-validation"})
-    assert "edge-certificates-validation" not in done.replace | done.update
+    del config["clusters"][0]["ingressEdge"]
+    before = run_stack("eks-edge", config)
+    assert [r.name for r in before.resources if r.type == "aws:acm/certificate:Certificate"] == ["edge-certificates-us-east-1"]
+    done = changes(before, run_stack("eks-edge", shipped_config("eks-edge"), state=before.state()))
+    assert {"edge-certificates-eu-west-1", "edge-certificates-eu-west-1-validation"} <= done.create
+    assert "edge-certificates-validation" not in done.touched
     assert edge.by_urn(edge.named("edge-certificates-validation").provider_urn).name == "edge-certificates-route53"
 
 

@@ -1,8 +1,11 @@
-"""EdgeCertificates: the ACM certificates of the ALB edges that name no certificate of their own.
+"""EdgeCertificates: the ACM certificates for the mesh's name that the ALB edges serve.
 
-With ``ingressDns`` an ``ingressEdge`` may leave out ``certificateArn``: the program requests one
-certificate for the mesh's name in each region that has such an edge (an ALB takes certificates of
-its own region only; edges in one region share it), validated by DNS in the mesh's Route 53 zone.
+With ``ingressDns`` on Route 53 the program requests one certificate for the mesh's name in each
+region that has an edge (an ALB takes certificates of its own region only; edges in one region
+share it), validated by DNS in the mesh's Route 53 zone. An edge without ``certificateArn`` serves
+it alone; one with serves its own by default and this one by SNI, so a client of the mesh's name
+gets a certificate naming it whatever the given one covers (ACM's certificates for public names
+are free).
 
 ACM gives the same validation record (a CNAME) for one name to every certificate of the account in
 every region ("the CNAME validation token works for any AWS Region", ACM User Guide, DNS

@@ -149,7 +149,7 @@ class EksClusterArgs:
             their istiods reach this cluster's public endpoint from there (the private endpoint's
             DNS answers only inside this VPC), so a restricted endpoint admits them too (default none).
         edge_certificate_arn: the certificate the program requested for ``ingressDns``'s name in the
-            cluster's region, for an ``ingressEdge`` that names none (default none).
+            cluster's region, which its ``ingressEdge`` serves besides its own (default none).
     """
 
     spec: ClusterSpec
@@ -250,13 +250,14 @@ class EksCluster(pulumi.ComponentResource):
 
     @staticmethod
     def _edge(args: EksClusterArgs, controller: pulumi.Resource) -> AlbEdge | None:
-        """The ALB in front of the ingress gateway, with its own certificate or the program's."""
+        """The ALB in front of the ingress gateway, with its own certificate (the default) and the
+        program's for ``ingressDns``'s name."""
         edge = aws_part(args.spec).ingress_edge
         if edge is None:
             return None
-        certificate = edge.certificate_arn or args.edge_certificate_arn
-        assert certificate is not None, "the config layer requires certificateArn without ingressDns"
-        return AlbEdge(certificate, edge.web_acl_arn, controller)
+        certificates = [arn for arn in (edge.certificate_arn, args.edge_certificate_arn) if arn is not None]
+        assert certificates, "the config layer requires certificateArn without ingressDns"
+        return AlbEdge(certificates, edge.web_acl_arn, controller)
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What an operator needs: endpoint, OIDC provider ARN and a kubeconfig (a secret; it runs the AWS CLI)."""

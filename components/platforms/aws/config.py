@@ -229,9 +229,11 @@ EDGE_TYPE = Field(
 EDGE_CERTIFICATE = Field(
     "certificateArn",
     Text(ACM_CERTIFICATE_ARN, "use an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<id>"),
-    "The ACM certificate the ALB serves HTTPS with, in the cluster's region (an ALB takes certificates of its own region only).",
-    default_text="with ingressDns, one the program requests from ACM for its name in the cluster's region, validated in its "
-    "zone; without it, required",
+    "The ACM certificate the ALB serves HTTPS with by default, in the cluster's region (an ALB takes certificates of its "
+    "own region only). With ingressDns on Route 53 the ALB also serves the program's certificate for the mesh's name "
+    "(chosen by SNI), so clients of that name get a certificate naming it whatever this one covers.",
+    default_text="with ingressDns, the one the program requests from ACM for its name in the cluster's region, validated "
+    "in its zone; without it, required",
 )
 EDGE_WEB_ACL = Field(
     "webAclArn",
@@ -322,8 +324,8 @@ class AlbEdgeSpec:
     """An ALB in front of a cluster's ingress gateway (``ingressEdge``).
 
     Args:
-        certificate_arn: the ACM certificate for HTTPS, in the cluster's region (none: the
-            program requests one for ``ingressDns``'s name).
+        certificate_arn: the ACM certificate the ALB serves by default, in the cluster's region
+            (none: it serves the one the program requests for ``ingressDns``'s name alone).
         web_acl_arn: a regional WAF web ACL in the cluster's region (default none).
     """
 
@@ -619,11 +621,11 @@ def _plan_eks(mesh: MeshSpec, cluster: ClusterSpec, plan: NamePlan) -> None:
 
 
 def certified_regions(mesh: MeshSpec) -> list[str]:
-    """The regions whose edges need a certificate from the program (``EdgeCertificates``), by name."""
+    """The regions whose edges serve the program's certificate for ``ingressDns``'s name
+    (``EdgeCertificates``), by name: every region with an edge, when the name is Route 53's."""
     if mesh.ingress_dns is None or mesh.ingress_dns.service is not DnsService.ROUTE53:
         return []
-    edges = [(c.region, aws_part(c).ingress_edge) for c in mesh.on(NAME)]
-    return sorted({region for region, edge in edges if edge is not None and edge.certificate_arn is None})
+    return sorted({c.region for c in mesh.on(NAME) if aws_part(c).ingress_edge is not None})
 
 
 def _plan_edge_certificates(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:

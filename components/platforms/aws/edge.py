@@ -42,14 +42,18 @@ NO_WEB_ACL = "none"
 EDGE_NAME = "istio-ingress-edge"
 
 
-def alb_annotations(certificate_arn: pulumi.Input[str], web_acl_arn: str | None, backend: IngressBackend) -> dict[str, pulumi.Input[str]]:
-    """The Ingress's annotations: what the controller makes of it (see the module docstring)."""
+def alb_annotations(
+    certificate_arns: Sequence[pulumi.Input[str]], web_acl_arn: str | None, backend: IngressBackend
+) -> dict[str, pulumi.Input[str]]:
+    """The Ingress's annotations: what the controller makes of it (see the module docstring). The
+    first certificate is the listener's default, the others are chosen by SNI
+    (docs/guide/ingress/annotations.md, certificate-arn)."""
     return {
         f"{PREFIX}/scheme": "internet-facing",
         f"{PREFIX}/target-type": "ip",
         f"{PREFIX}/listen-ports": json.dumps([{"HTTP": HTTP_PORT}, {"HTTPS": HTTPS_PORT}]),
         f"{PREFIX}/ssl-redirect": str(HTTPS_PORT),
-        f"{PREFIX}/certificate-arn": certificate_arn,
+        f"{PREFIX}/certificate-arn": pulumi.Output.all(*certificate_arns).apply(",".join),
         f"{PREFIX}/ssl-policy": SSL_POLICY,
         f"{PREFIX}/backend-protocol": "HTTP",
         f"{PREFIX}/healthcheck-protocol": "HTTP",
@@ -76,13 +80,13 @@ class AlbEdge:
     """The ALB edge of one EKS cluster; see the module docstring.
 
     Args:
-        certificate_arn: the ACM certificate it serves (``ingressEdge``'s, or the one the program
-            requested and validated for ``ingressDns``'s name).
+        certificate_arns: the ACM certificates it serves, the default first: ``ingressEdge``'s, and
+            the one the program requested and validated for ``ingressDns``'s name.
         web_acl_arn: the regional WAF web ACL it is associated with (none: detached).
         controller: the cluster's AWS Load Balancer Controller release.
     """
 
-    certificate_arn: pulumi.Input[str]
+    certificate_arns: Sequence[pulumi.Input[str]]
     web_acl_arn: str | None
     controller: pulumi.Resource
     scheme: str = "https"
@@ -101,7 +105,7 @@ class AlbEdge:
         ingress = k8s.networking.v1.Ingress(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=EDGE_NAME, namespace=backend.namespace, annotations=alb_annotations(self.certificate_arn, self.web_acl_arn, backend)
+                name=EDGE_NAME, namespace=backend.namespace, annotations=alb_annotations(self.certificate_arns, self.web_acl_arn, backend)
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,
