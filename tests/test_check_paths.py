@@ -4,6 +4,7 @@ north-south; a failure names the path that never answered."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -191,9 +192,13 @@ def test_in_ambient_a_clusters_own_service_is_global() -> None:
 def test_a_long_cluster_name_still_makes_a_service_name() -> None:
     long = "c" * 63
     name = solo_service_name(long)
-    assert len(name) <= 63 and name.startswith("helloworld-" + "c" * 42 + "-")
+    assert len(name) == 63 and re.fullmatch("helloworld--" + "c" * 42 + "-[0-9a-f]{8}", name)
     assert solo_service_name("c" * 52) == "helloworld-" + "c" * 52
     assert solo_service_name(long) != solo_service_name("c" * 62)
+    # A cluster deliberately named as a cut name's tail still gets a Service of its own.
+    tail = name.removeprefix("helloworld--")
+    assert solo_service_name(tail) == f"helloworld-{tail}" != name
+    assert re.fullmatch("[a-z]([-a-z0-9]*[a-z0-9])?", name)  # a DNS-1035 label, as Service names are
 
 
 def test_in_primary_remote_the_ingress_route_lives_on_the_primary_and_every_probe_uses_every_ingress() -> None:

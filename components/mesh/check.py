@@ -233,9 +233,11 @@ exit 1
 
 def solo_service_name(cluster: str) -> str:
     """The Service that selects only ``cluster``'s helloworld: ``helloworld-<cluster>``, or, where
-    that would pass 63 characters, the cluster's name cut and a digest of it."""
+    that would pass 63 characters, ``helloworld--`` with the cluster's name cut and a digest of it.
+    A cluster's name is a DNS label, which starts with a letter or digit, so no cluster's plain name
+    takes the double hyphen: another cluster cannot be named into a cut one's Service."""
     name = f"helloworld-{cluster}"
-    return name if len(name) <= SERVICE_NAME_MAX else f"helloworld-{cluster[:42].rstrip('-')}-{digest(cluster)[:8]}"
+    return name if len(name) <= SERVICE_NAME_MAX else f"helloworld--{cluster[:42].rstrip('-')}-{digest(cluster)[:8]}"
 
 
 def east_west_path(owner: str, namespace: str) -> ProbePath:
