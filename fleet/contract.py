@@ -1,0 +1,53 @@
+"""What the mesh stack and the member stacks export for each other and for the driver.
+
+The mesh stack exports ``fleetMembers``: the clusters of the membership, in config order. A member
+stack exports ``fleetLink`` (what its peers need to reach its API server: its secret parts stay
+secret) and ``fleetLinkedPeers``: the peers whose links it held when its update finished. A member
+whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and the
+driver runs it again once the peer has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MEMBERS_OUTPUT = "fleetMembers"
+LINK_OUTPUT = "fleetLink"
+LINKED_PEERS_OUTPUT = "fleetLinkedPeers"
+MEMBER_CONFIG = "fleetMember"
+# Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def member_stack(mesh_stack: str, cluster: str) -> str:
+    """The member stack of ``cluster`` beside ``mesh_stack`` (``org/project/name`` or ``name``):
+    same organization and project, named ``<mesh stack>-<cluster>``."""
+    prefix, _, name = mesh_stack.rpartition("/")
+    member = f"{name}-{cluster}"
+    if not STACK_NAME.fullmatch(member):
+        raise ValueError(
+            f"the member stack of cluster {cluster} would be named {member!r}, which Pulumi refuses "
+            "(letters, digits, '-', '_' and '.', at most 100 characters); give the mesh stack a shorter name"
+        )
+    return f"{prefix}/{member}" if prefix else member
+
+
+def members(mesh_outputs: Mapping[str, Any]) -> list[str]:
+    """The membership the mesh stack's last completed update exported."""
+    found = mesh_outputs.get(MEMBERS_OUTPUT)
+    if not isinstance(found, Sequence) or isinstance(found, str):
+        raise ValueError(f"the mesh stack exports no {MEMBERS_OUTPUT}: is it a fleet mesh stack (fleet: mesh), and did its up complete?")
+    return [str(m) for m in found]
+
+
+def linked_peers(member_outputs: Mapping[str, Any]) -> set[str]:
+    """The peers a member stack held links for when its last update finished (none: never updated)."""
+    found = member_outputs.get(LINKED_PEERS_OUTPUT)
+    return {str(p) for p in found} if isinstance(found, Sequence) and not isinstance(found, str) else set()
+
+
+def has_link(member_outputs: Mapping[str, Any]) -> bool:
+    """Whether a member stack exports what its peers need."""
+    return isinstance(member_outputs.get(LINK_OUTPUT), Mapping)

@@ -1,0 +1,136 @@
+"""Where the driver runs stacks: the Automation API's local workspace, or Pulumi Deployments.
+
+``Workspace`` is what the driver needs of either: whether a stack exists, its outputs (the last
+completed update's), ``up`` (creating the stack, and setting a member's ``fleetMember`` config, the
+first time) and ``destroy`` (then removing the stack). An operation that fails raises; its message
+is what the CLI printed last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pulumi import automation as auto
+
+from fleet.contract import MEMBER_CONFIG
+
+PROJECT = "istio-multicluster"
+ROOT = Path(__file__).resolve().parents[1]
+Changes = Mapping[str, int]
+"""Resources by what the operation did to them (``create``, ``update``, ``delete``, ``same``...)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member stack's place in the fleet, which its ``fleetMember`` config holds.
+
+    Args:
+        mesh_stack: the mesh stack's fully qualified name.
+        cluster: the cluster of the mesh's membership this stack builds.
+    """
+
+    mesh_stack: str
+    cluster: str
+
+
+class Workspace(Protocol):
+    """See the module docstring."""
+
+    def exists(self, stack: str) -> bool: ...
+
+    def outputs(self, stack: str) -> Mapping[str, Any]: ...
+
+    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes: ...
+
+    def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
+
+
+def member_config(member: Member) -> dict[str, auto.ConfigValue]:
+    """A member stack's config, as ``pulumi config set --path`` takes it."""
+    return {
+        f"{PROJECT}:{MEMBER_CONFIG}.meshStack": auto.ConfigValue(member.mesh_stack),
+        f"{PROJECT}:{MEMBER_CONFIG}.cluster": auto.ConfigValue(member.cluster),
+    }
+
+
+def change_counts(summary: auto.UpdateSummary) -> dict[str, int]:
+    """The summary's resource counts by operation name."""
+    return {str(getattr(op, "value", op)): count for op, count in (summary.resource_changes or {}).items()}
+
+
+def plain_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
+    """Stack outputs without their secret flags (the driver reads names and lists, never secrets)."""
+    return {key: value.value for key, value in outputs.items()}
+
+
+class LocalWorkspace:
+    """Stacks of this project run here, on the logged-in backend, from this checkout."""
+
+    def __init__(self, work_dir: Path = ROOT) -> None:
+        self._work_dir = str(work_dir)
+
+    def _stack(self, stack: str) -> auto.Stack:
+        return auto.create_or_select_stack(stack_name=stack, work_dir=self._work_dir)
+
+    def exists(self, stack: str) -> bool:
+        try:
+            auto.select_stack(stack_name=stack, work_dir=self._work_dir)
+        except auto.StackNotFoundError:
+            return False
+        return True
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        return plain_outputs(auto.select_stack(stack_name=stack, work_dir=self._work_dir).outputs()) if self.exists(stack) else {}
+
+    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+        selected = self._stack(stack)
+        if member is not None:
+            selected.set_all_config(member_config(member), path=True)
+        return change_counts(selected.up(on_output=on_output).summary)
+
+    def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        selected = auto.select_stack(stack_name=stack, work_dir=self._work_dir)
+        changes = change_counts(selected.destroy(on_output=on_output).summary)
+        selected.workspace.remove_stack(stack)
+        return changes
+
+
+@dataclass(frozen=True)
+class RemoteWorkspace:
+    """Every update runs on Pulumi Deployments' runners from the repository at ``url`` and
+    ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
+    stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
+    (``python -m fleet files`` writes them); ``env`` is passed to every run (credentials come from
+    the stack's ESC environment). Outputs and existence are read here, from the same backend.
+
+    Args:
+        url: the repository's git URL.
+        branch: the branch to run (default ``main``).
+        env: environment variables for every run (default none).
+        local: reads stacks' outputs (default: the local workspace of this checkout).
+    """
+
+    url: str
+    branch: str = "main"
+    env: Mapping[str, str] = field(default_factory=dict)
+    local: LocalWorkspace = field(default_factory=LocalWorkspace)
+
+    def _stack(self, stack: str) -> auto.RemoteStack:
+        options = auto.RemoteWorkspaceOptions(env_vars=dict(self.env))
+        return auto.create_or_select_remote_stack_git_source(stack, self.url, branch=self.branch, opts=options)
+
+    def exists(self, stack: str) -> bool:
+        return self.local.exists(stack)
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        return self.local.outputs(stack)
+
+    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+        # The stack file in the repository holds a member's config; the program refuses to run without it.
+        return change_counts(self._stack(stack).up(on_output=on_output).summary)
+
+    def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        return change_counts(self._stack(stack).destroy(on_output=on_output).summary)

@@ -1,0 +1,152 @@
+"""A fake of the Automation API's workspace for the fleet driver, with the CLI's and the clouds'
+rules the driver must respect:
+
+- one update at a time per stack: a second one fails as the service refuses it (409 "Another
+  update is currently in progress");
+- a stack's outputs are those of its last completed update; a failed one leaves them as they were;
+- a member stack reads the mesh stack when it starts (its membership) and links the peers whose
+  stacks exported a link by then; it exports its own link when it finishes (so peers created in the
+  same pass may miss each other, as real parallel updates do);
+- a member of a cluster outside the membership, or whose mesh stack has no outputs, fails;
+- the mesh stack cannot be destroyed while a member stack holds resources (its clusters sit in the
+  mesh's networks: AWS and Azure refuse to delete a VPC or VNet in use);
+- a member's config names its mesh stack and cluster, set when the stack is made.
+
+Each member's resources are its cluster, its Istio and a remote secret per linked peer, so an
+update reports what it created and deleted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, has_link, member_stack
+from fleet.workspace import Changes, Member
+
+OWN_RESOURCES = frozenset({"cluster", "istio"})
+
+
+class ConcurrentUpdate(Exception):  # noqa: N818 - named as the service reports it
+    pass
+
+
+class StackFailed(Exception):  # noqa: N818 - named as the CLI reports it
+    pass
+
+
+@dataclass
+class FakeStack:
+    outputs: dict[str, Any] = field(default_factory=dict)
+    resources: frozenset[str] = frozenset()
+    member: Member | None = None
+    updating: bool = False
+
+
+@dataclass
+class FakeFleet:
+    """The backend's stacks and the mesh stack's config.
+
+    Args:
+        mesh_stack: the mesh stack's name.
+        membership: the clusters its config lists.
+        failing: stacks whose next operation fails, with the message (removed once used when
+            ``once`` holds them).
+        seconds: how long each operation takes (default 0.01: enough for parallel runs to overlap).
+    """
+
+    mesh_stack: str
+    membership: list[str]
+    failing: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.01
+    stacks: dict[str, FakeStack] = field(default_factory=dict)
+    log: list[tuple[str, str]] = field(default_factory=list)
+    running: int = 0
+    most_at_once: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def exists(self, stack: str) -> bool:
+        return stack in self.stacks
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        with self._lock:
+            return dict(self.stacks[stack].outputs) if stack in self.stacks else {}
+
+    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+        state = self._start("up", stack, member)
+        try:
+            if member is None:
+                return self._finish(stack, state, {MEMBERS_OUTPUT: list(self.membership)}, OWN_RESOURCES)
+            peers = self._read_mesh(stack, member)
+            link = {"cluster": member.cluster, "server": f"https://{member.cluster}.example:6443"}
+            outputs = {LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: sorted(peers)}
+            return self._finish(stack, state, outputs, OWN_RESOURCES | {f"remote-secret-{p}" for p in peers})
+        finally:
+            self._stop(state)
+
+    def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        if stack not in self.stacks:
+            raise StackFailed(f"no stack named '{stack}' found")
+        state = self._start("destroy", stack, None)
+        try:
+            if stack == self.mesh_stack:
+                held = sorted(s for s, st in self.stacks.items() if s != stack and st.resources)
+                if held:
+                    raise StackFailed(f"DependencyViolation: the mesh's networks are in use by the clusters of {', '.join(held)}")
+            changes = {"delete": len(state.resources)}
+            with self._lock:
+                del self.stacks[stack]
+            return changes
+        finally:
+            self._stop(state)
+
+    def _start(self, operation: str, stack: str, member: Member | None) -> FakeStack:
+        with self._lock:
+            state = self.stacks.setdefault(stack, FakeStack(member=member))
+            if state.updating:
+                raise ConcurrentUpdate(f"[409] Conflict: Another update is currently in progress on {stack}")
+            if member is not None and state.member not in (None, member):
+                raise StackFailed(f"{stack}: its fleetMember config names {state.member}, not {member}")
+            state.updating = True
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            self.log.append((operation, stack))
+            message = self.failing.pop(stack, None)
+        if message is not None:
+            self._stop(state)
+            raise StackFailed(f"error: update failed\n{message}")
+        return state
+
+    def _stop(self, state: FakeStack) -> None:
+        with self._lock:
+            if state.updating:
+                state.updating = False
+                self.running -= 1
+
+    def _read_mesh(self, stack: str, member: Member) -> set[str]:
+        """The member program's first step: the membership, and the peers that exported a link."""
+        with self._lock:
+            mesh = self.stacks.get(member.mesh_stack)
+            if mesh is None or not mesh.outputs:
+                raise StackFailed(f"{stack}: the mesh stack {member.mesh_stack} has no outputs; run its up first")
+            clusters = list(mesh.outputs[MEMBERS_OUTPUT])
+            if member.cluster not in clusters:
+                raise StackFailed(f"{stack}: cluster {member.cluster} is not in the mesh's membership")
+            return {
+                c
+                for c in clusters
+                if c != member.cluster
+                and has_link(
+                    self.stacks[member_stack(member.mesh_stack, c)].outputs if member_stack(member.mesh_stack, c) in self.stacks else {}
+                )
+            }
+
+    def _finish(self, stack: str, state: FakeStack, outputs: dict[str, Any], resources: frozenset[str]) -> Changes:
+        time.sleep(self.seconds)
+        with self._lock:
+            before = state.resources
+            state.outputs, state.resources = outputs, resources
+        return {"create": len(resources - before), "delete": len(before - resources), "same": len(resources & before)}

@@ -1,0 +1,233 @@
+"""The fleet driver's plan against a fake workspace that holds the CLI's and the clouds' rules
+(tests/harness/fleet.py): order, passes, bounded parallelism, what re-runs after an add or a
+remove, one stack's failure stopping no other, and resuming by running again."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet import __main__ as fleet_cli
+from fleet.contract import LINKED_PEERS_OUTPUT, member_stack
+from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
+from fleet.workspace import LocalWorkspace, Member, RemoteWorkspace
+from tests.harness.fleet import ConcurrentUpdate, FakeFleet, StackFailed
+
+MESH = "acme/istio-multicluster/fleet"
+
+
+def fleet(*clusters: str, **kwargs: object) -> FakeFleet:
+    return FakeFleet(MESH, list(clusters), **kwargs)  # type: ignore[arg-type]
+
+
+def stack(cluster: str) -> str:
+    return member_stack(MESH, cluster)
+
+
+def steps(results: list[StackResult]) -> list[tuple[str, Step, str, Outcome]]:
+    return [(r.stack.rsplit("/", 1)[1], r.step, r.operation, r.outcome) for r in results]
+
+
+def linked(fake: FakeFleet, cluster: str) -> list[str]:
+    return list(fake.outputs(stack(cluster))[LINKED_PEERS_OUTPUT])
+
+
+def test_up_runs_the_mesh_then_the_members_then_those_that_missed_a_peer() -> None:
+    fake = fleet("a", "b", "c")
+    results = Driver(fake, MESH, parallel=1).up()
+    # One at a time, each member links the peers that finished before it: a none, b a.
+    assert steps(results) == [
+        ("fleet", Step.MESH, "up", Outcome.SUCCEEDED),
+        ("fleet-a", Step.MEMBERS, "up", Outcome.SUCCEEDED),
+        ("fleet-b", Step.MEMBERS, "up", Outcome.SUCCEEDED),
+        ("fleet-c", Step.MEMBERS, "up", Outcome.SUCCEEDED),
+        ("fleet-a", Step.PEERS, "up", Outcome.SUCCEEDED),
+        ("fleet-b", Step.PEERS, "up", Outcome.SUCCEEDED),
+    ]
+    assert {c: linked(fake, c) for c in "abc"} == {"a": ["b", "c"], "b": ["a", "c"], "c": ["a", "b"]}
+    assert [r.changes for r in results if r.step is Step.PEERS] == [
+        {"create": 2, "delete": 0, "same": 2},
+        {"create": 1, "delete": 0, "same": 3},
+    ]
+    assert exit_code(results) == 0
+
+
+def test_members_run_side_by_side_at_most_parallel_at_once() -> None:
+    clusters = [f"c{i}" for i in range(12)]
+    fake = fleet(*clusters, seconds=0.05)
+    results = Driver(fake, MESH, parallel=4).up()
+    assert fake.most_at_once == 4
+    assert exit_code(results) == 0
+    assert all(linked(fake, c) == sorted(set(clusters) - {c}) for c in clusters)
+
+
+def test_a_second_up_of_an_unchanged_fleet_has_no_peers_pass() -> None:
+    fake = fleet("a", "b")
+    Driver(fake, MESH).up()
+    again = Driver(fake, MESH).up()
+    assert [s[:2] for s in steps(again)] == [("fleet", Step.MESH), ("fleet-a", Step.MEMBERS), ("fleet-b", Step.MEMBERS)]
+    assert all(r.changes.get("create") == 0 and r.changes.get("delete") == 0 for r in again)
+
+
+def test_a_failing_member_stops_no_other_and_the_next_up_resumes() -> None:
+    fake = fleet("a", "b", "c", failing={stack("b"): "error: creating EKS Cluster: ResourceLimitExceeded"})
+    results = Driver(fake, MESH, parallel=1).up()
+    assert ("fleet-b", Step.MEMBERS, "up", Outcome.FAILED) in steps(results)
+    assert next(r.message for r in results if r.outcome is Outcome.FAILED) == "error: creating EKS Cluster: ResourceLimitExceeded"
+    # The failed member is in no peers pass, and no one links it.
+    assert ("fleet-b", Step.PEERS) not in [s[:2] for s in steps(results)]
+    assert (linked(fake, "a"), linked(fake, "c")) == (["c"], ["a"])
+    assert exit_code(results) == 1
+    resumed = Driver(fake, MESH, parallel=1).up()
+    # In order: a runs before b exports its link, so only a needs the peers pass; c, after b, links it at once.
+    assert [s[0] for s in steps(resumed) if s[1] is Step.PEERS] == ["fleet-a"]
+    # Each running member gains exactly the resumed one's remote secret, in one of its updates.
+    gained = {r.stack: r.changes for r in resumed if r.stack in (stack("a"), stack("c"))}
+    assert gained == {stack(c): {"create": 1, "delete": 0, "same": 3} for c in "ac"}
+    assert {c: linked(fake, c) for c in "abc"} == {"a": ["b", "c"], "b": ["a", "c"], "c": ["a", "b"]}
+    assert exit_code(resumed) == 0
+
+
+def test_a_failing_mesh_stack_runs_no_member() -> None:
+    fake = fleet("a", "b", failing={MESH: "error: the stack config has 1 problem"})
+    results = Driver(fake, MESH).up()
+    assert steps(results) == [("fleet", Step.MESH, "up", Outcome.FAILED)]
+    assert fake.log == [("up", MESH)]
+
+
+def test_add_runs_the_mesh_the_new_member_and_gives_every_other_one_remote_secret() -> None:
+    fake = fleet("a", "b", "c")
+    Driver(fake, MESH).up()
+    fake.membership.append("d")
+    fake.log.clear()
+    results = Driver(fake, MESH).add("d")
+    assert fake.log[:2] == [("up", MESH), ("up", stack("d"))]
+    assert sorted(s[0] for s in steps(results) if s[1] is Step.PEERS) == ["fleet-a", "fleet-b", "fleet-c"]
+    assert all(r.changes == {"create": 1, "delete": 0, "same": 4} for r in results if r.step is Step.PEERS)
+    assert linked(fake, "d") == ["a", "b", "c"]
+
+
+def test_add_refuses_a_cluster_the_mesh_does_not_list() -> None:
+    fake = fleet("a", "b")
+    Driver(fake, MESH).up()
+    with pytest.raises(ValueError, match="cluster z is not in the mesh stack's clusters \\(a, b\\); add it there first"):
+        Driver(fake, MESH).add("z")
+
+
+def test_remove_destroys_the_member_first_then_every_other_deletes_its_secret() -> None:
+    fake = fleet("a", "b", "c")
+    Driver(fake, MESH).up()
+    fake.membership.remove("c")
+    fake.log.clear()
+    results = Driver(fake, MESH).remove("c")
+    assert fake.log[:2] == [("destroy", stack("c")), ("up", MESH)]
+    assert not fake.exists(stack("c"))
+    assert all(r.changes == {"create": 0, "delete": 1, "same": 3} for r in results if r.step is Step.PEERS)
+    assert (linked(fake, "a"), linked(fake, "b")) == (["b"], ["a"])
+
+
+def test_remove_refuses_a_cluster_still_in_the_mesh() -> None:
+    fake = fleet("a", "b", "c")
+    Driver(fake, MESH).up()
+    with pytest.raises(ValueError, match="cluster c is still in the mesh stack's clusters"):
+        Driver(fake, MESH).remove("c")
+
+
+def test_destroy_takes_every_member_then_the_mesh() -> None:
+    fake = fleet("a", "b", "c")
+    Driver(fake, MESH).up()
+    fake.log.clear()
+    results = Driver(fake, MESH, parallel=3).destroy()
+    assert fake.log[-1] == ("destroy", MESH)
+    assert sorted(fake.log[:-1]) == [("destroy", stack(c)) for c in "abc"]
+    assert fake.stacks == {} and exit_code(results) == 0
+
+
+def test_destroy_keeps_the_mesh_while_a_member_stands() -> None:
+    fake = fleet("a", "b")
+    Driver(fake, MESH).up()
+    fake.failing[stack("b")] = "error: deleting EKS Cluster: timeout"
+    results = Driver(fake, MESH).destroy()
+    assert results[-1] == StackResult(
+        MESH, Step.MESH, "destroy", Outcome.SKIPPED,
+        message=f"member stacks {stack('b')} still hold clusters in the mesh's networks; destroy them first",
+    )  # fmt: skip
+    assert fake.exists(MESH) and fake.exists(stack("b")) and not fake.exists(stack("a"))
+
+
+def test_the_fake_holds_the_rules_the_driver_must_respect() -> None:
+    """Each rule fails when broken, so a driver that broke it would fail the tests above."""
+    fake = fleet("a", "b")
+    with pytest.raises(StackFailed, match="has no outputs; run its up first"):
+        fake.up(stack("a"), Member(MESH, "a"), print)
+    Driver(fake, MESH).up()
+    with pytest.raises(StackFailed, match="DependencyViolation"):
+        fake.destroy(MESH, print)
+    fake.stacks[stack("a")].updating = True
+    with pytest.raises(ConcurrentUpdate):
+        fake.up(stack("a"), Member(MESH, "a"), print)
+    with pytest.raises(StackFailed, match="is not in the mesh's membership"):
+        fake.up(stack("z"), Member(MESH, "z"), print)
+
+
+def test_member_stacks_are_named_beside_the_mesh_stack() -> None:
+    assert member_stack(MESH, "eu-1") == "acme/istio-multicluster/fleet-eu-1"
+    assert member_stack("fleet", "eu-1") == "fleet-eu-1"
+    with pytest.raises(ValueError, match="at most 100 characters"):
+        member_stack("acme/istio-multicluster/" + "m" * 40, "c" * 63)
+
+
+def test_the_summary_names_each_stack_its_step_result_changes_and_time() -> None:
+    results = [
+        StackResult(MESH, Step.MESH, "up", Outcome.SUCCEEDED, {"same": 40, "update": 1}, 12.4),
+        StackResult(stack("a"), Step.MEMBERS, "up", Outcome.FAILED, {}, 3.0, "error: boom"),
+    ]
+    assert summary(results) == (
+        "| stack | step | operation | result | changes | time |\n"
+        "| --- | --- | --- | --- | --- | ---: |\n"
+        f"| {MESH} | mesh | up | succeeded | update 1 | 12 s |\n"
+        f"| {stack('a')} | members | up | failed: error: boom | none | 3 s |"
+    )
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["add", "--mesh", MESH], "python -m fleet: add needs the cluster's name: python -m fleet add <cluster> --mesh ..."),
+        (["up", "a", "--mesh", MESH], "python -m fleet: up takes no cluster (it runs every member)"),
+        (["up", "--mesh", MESH, "--remote"], "python -m fleet: --remote needs --repo, the git URL Pulumi Deployments clones"),
+        (
+            ["up", "--mesh", "fleet"],
+            "python -m fleet: --mesh fleet: name the stack fully, <org>/istio-multicluster/<stack>, as stack references do",
+        ),
+        (["up", "--mesh", MESH, "--parallel", "0"], "python -m fleet: --parallel must be at least 1"),
+    ],
+)
+def test_a_bad_command_line_runs_nothing(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fleet_cli.main(argv) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_the_command_line_runs_the_driver_and_prints_the_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = fleet("a", "b", failing={stack("b"): "error: boom"})
+    monkeypatch.setattr(fleet_cli, "workspace", lambda args: fake)
+    assert fleet_cli.main(["up", "--mesh", MESH, "--parallel", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "| stack | step | operation | result | changes | time |"
+    assert f"| {stack('b')} | members | up | failed: error: boom | none |" in out
+    assert f"up {stack('b')} (members): failed in 0 s: error: boom" in err
+    with pytest.raises(SystemExit):
+        fleet_cli.parser().parse_args(["refresh", "--mesh", MESH])
+
+
+def test_remote_runs_go_to_deployments_from_the_repository() -> None:
+    args = fleet_cli.parser().parse_args(
+        ["up", "--mesh", MESH, "--remote", "--repo", "https://github.com/acme/mesh.git", "--branch", "prod"]
+    )
+    remote = fleet_cli.workspace(args)
+    assert isinstance(remote, RemoteWorkspace) and (remote.url, remote.branch) == ("https://github.com/acme/mesh.git", "prod")
+    assert isinstance(fleet_cli.workspace(fleet_cli.parser().parse_args(["up", "--mesh", MESH])), LocalWorkspace)
