@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fleet.contract import has_link, linked_peers, member_stack, members
-from fleet.workspace import Changes, Member, Workspace
+from components.fleet.contract import FleetMember, has_link, linked_peers, member_stack, members
+from fleet.workspace import Changes, Workspace
 
 DEFAULT_PARALLEL = 8
 
@@ -143,11 +143,13 @@ class Driver:
 
     def _each(self, clusters: Sequence[str], step: Step, operation: str) -> list[StackResult]:
         """``operation`` on the member stacks of ``clusters``, at most ``parallel`` at a time."""
-        stacks = [(member_stack(self.mesh_stack, c), Member(self.mesh_stack, c)) for c in clusters]
-        with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+        stacks = [(member_stack(self.mesh_stack, c), FleetMember(self.mesh_stack, c)) for c in clusters]
+        if self.parallel <= 1:
+            return [self._run(stack, step, operation, member) for stack, member in stacks]
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             return list(pool.map(lambda s: self._run(s[0], step, operation, s[1]), stacks))
 
-    def _run(self, stack: str, step: Step, operation: str, member: Member | None) -> StackResult:
+    def _run(self, stack: str, step: Step, operation: str, member: FleetMember | None) -> StackResult:
         """One stack's operation; a failure is its result, not an exception."""
         self.report(f"{operation} {stack} ({step})")
         started = time.monotonic()

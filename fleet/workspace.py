@@ -15,25 +15,12 @@ from typing import Any, Protocol
 
 from pulumi import automation as auto
 
-from fleet.contract import MEMBER_CONFIG
+from components.fleet.contract import MEMBER_CONFIG, FleetMember
 
 PROJECT = "istio-multicluster"
 ROOT = Path(__file__).resolve().parents[1]
 Changes = Mapping[str, int]
 """Resources by what the operation did to them (``create``, ``update``, ``delete``, ``same``...)."""
-
-
-@dataclass(frozen=True)
-class Member:
-    """A member stack's place in the fleet, which its ``fleetMember`` config holds.
-
-    Args:
-        mesh_stack: the mesh stack's fully qualified name.
-        cluster: the cluster of the mesh's membership this stack builds.
-    """
-
-    mesh_stack: str
-    cluster: str
 
 
 class Workspace(Protocol):
@@ -43,12 +30,12 @@ class Workspace(Protocol):
 
     def outputs(self, stack: str) -> Mapping[str, Any]: ...
 
-    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes: ...
+    def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes: ...
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
 
 
-def member_config(member: Member) -> dict[str, auto.ConfigValue]:
+def member_config(member: FleetMember) -> dict[str, auto.ConfigValue]:
     """A member stack's config, as ``pulumi config set --path`` takes it."""
     return {
         f"{PROJECT}:{MEMBER_CONFIG}.meshStack": auto.ConfigValue(member.mesh_stack),
@@ -85,7 +72,7 @@ class LocalWorkspace:
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return plain_outputs(auto.select_stack(stack_name=stack, work_dir=self._work_dir).outputs()) if self.exists(stack) else {}
 
-    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+    def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         selected = self._stack(stack)
         if member is not None:
             selected.set_all_config(member_config(member), path=True)
@@ -128,7 +115,7 @@ class RemoteWorkspace:
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return self.local.outputs(stack)
 
-    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+    def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         # The stack file in the repository holds a member's config; the program refuses to run without it.
         return change_counts(self._stack(stack).up(on_output=on_output).summary)
 

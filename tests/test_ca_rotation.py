@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import runpy
 from itertools import pairwise, product
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import VerificationError
 
+from components import single_stack
 from components.config.model import FIRST_ROOT, CaRotation, RotationStage
 from components.config.problems import ConfigError
 from components.mesh.ca import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.mesh import Mesh, build_mesh
 from components.mesh.rotation import SINCE_FORMAT, rotation_problems
 from tests.certs import cert, verify_client, workload_cert
 from tests.configs import codes_of, default_ca, existing_cluster, n_existing
@@ -379,16 +380,18 @@ def test_a_stage_whose_up_failed_after_the_ca_reached_the_clusters_is_run_again(
     after(again, rotating("retire"))
 
 
-def test_the_marker_waits_for_every_clusters_ca_istiods_and_base() -> None:
+def test_the_marker_waits_for_every_clusters_ca_istiods_and_base(monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``caRoots`` resolves after: on each cluster the CA delivery (cacerts here), every istiod
     release and the base release; nothing of another kind (a failed probe must not hold it back)."""
-    captured: dict[str, Any] = {}
+    built: list[Mesh] = []
 
-    def program() -> None:
-        captured.update(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+    def build(*args: Any) -> Mesh:
+        built.append(build_mesh(*args))
+        return built[-1]
 
-    run_program({**CONFIG, "istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}}, stack="kind", program=program)
-    delivered = sorted(resource._name for resource in captured["mesh"].ca_delivered())
+    monkeypatch.setattr(single_stack, "build_mesh", build)
+    run_program({**CONFIG, "istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}}, stack="kind")
+    delivered = sorted(resource._name for resource in built[0].ca_delivered())
     assert delivered == sorted(f"{c}-istio-{part}" for c in KIND for part in ("cacerts", "base", "istiod-1-30-3", "istiod-1-31-0"))
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from components.fleet.contract import LINKED_PEERS_OUTPUT, FleetMember, member_stack
 from fleet import __main__ as fleet_cli
-from fleet.contract import LINKED_PEERS_OUTPUT, member_stack
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
-from fleet.workspace import LocalWorkspace, Member, RemoteWorkspace
+from fleet.workspace import LocalWorkspace, RemoteWorkspace
 from tests.harness.fleet import ConcurrentUpdate, FakeFleet, StackFailed
 
 MESH = "acme/istio-multicluster/fleet"
@@ -158,15 +158,15 @@ def test_the_fake_holds_the_rules_the_driver_must_respect() -> None:
     """Each rule fails when broken, so a driver that broke it would fail the tests above."""
     fake = fleet("a", "b")
     with pytest.raises(StackFailed, match="has no outputs; run its up first"):
-        fake.up(stack("a"), Member(MESH, "a"), print)
+        fake.up(stack("a"), FleetMember(MESH, "a"), print)
     Driver(fake, MESH).up()
     with pytest.raises(StackFailed, match="DependencyViolation"):
         fake.destroy(MESH, print)
     fake.stacks[stack("a")].updating = True
     with pytest.raises(ConcurrentUpdate):
-        fake.up(stack("a"), Member(MESH, "a"), print)
+        fake.up(stack("a"), FleetMember(MESH, "a"), print)
     with pytest.raises(StackFailed, match="is not in the mesh's membership"):
-        fake.up(stack("z"), Member(MESH, "z"), print)
+        fake.up(stack("z"), FleetMember(MESH, "z"), print)
 
 
 def test_member_stacks_are_named_beside_the_mesh_stack() -> None:

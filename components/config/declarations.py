@@ -164,6 +164,15 @@ INGRESS_DNS = Field(
     "$0.54 per million queries and $0.36 a month per endpoint.",
     default_text="none",
 )
+FLEET_MESH = Field(
+    "fleetMesh",
+    Boolean(),
+    "Make this the mesh stack of a fleet: it builds the membership's CA and exports, for one member stack per "
+    "cluster (`fleetMember`), the config and each member's CA material; the member stacks build the clusters' Istio "
+    "and remote secrets, run side by side by `python -m fleet`. Existing clusters, multi-primary, without MeshCheck "
+    "or a root rotation for now.",
+    default=False,
+)
 VERIFY = Field(
     "verify",
     Boolean(),
@@ -374,4 +383,5 @@ MESH_FIELDS: tuple[Field[Any], ...] = (
     CA_PROVIDED_INTERMEDIATES,
     READER_TOKEN_GENERATION,
     OPERATOR_CIDRS,
+    FLEET_MESH,
 )

@@ -60,16 +60,12 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig], e
     Raises ``ConfigError`` listing every problem: keys in namespaces nothing reads first, then the
     project config's own.
     """
-    present = _stack_keys()
-    unread = unread_namespace_problems(present)
-    declared = [f.key for f in project_fields(platforms)]
-    prefix = f"{PROJECT}:"
-    keys = [*declared, *(k.removeprefix(prefix) for k in present if k.startswith(prefix) and k.removeprefix(prefix) not in declared)]
+    unread = unread_namespace_problems(_stack_keys())
     try:
         readers = {p.secret_store.field: p.secret_store.open() for p in platforms if p.secret_store is not None}
         # A config already refused for its namespaces makes no cloud call for the extra reads.
         readers |= {} if unread else (extra_readers or {})
-        spec = parse_mesh_spec(decode_config({key: config.get(key) for key in keys}, platforms), platforms, readers)
+        spec = parse_mesh_spec(project_values(config, platforms), platforms, readers)
     except ConfigError as error:
         raise ConfigError([*unread, *error.problems]) from None
     unread += plain_key_problems(spec)
@@ -78,6 +74,23 @@ def load_mesh_spec(config: pulumi.Config, platforms: Sequence[PlatformConfig], e
     for warning in spec.warnings:
         pulumi.log.warn(f"istio-multicluster: {warning}")
     return spec
+
+
+def project_values(config: pulumi.Config, platforms: Sequence[PlatformConfig]) -> dict[str, object]:
+    """Every project config key the stack sets, declared or not, decoded (see ``decode_config``)."""
+    declared = [f.key for f in project_fields(platforms)]
+    prefix = f"{PROJECT}:"
+    present = [k.removeprefix(prefix) for k in _stack_keys() if k.startswith(prefix)]
+    keys = [*declared, *(k for k in present if k not in declared)]
+    return decode_config({key: config.get(key) for key in keys}, platforms)
+
+
+def set_project_values(config: pulumi.Config) -> dict[str, str]:
+    """The project config keys (without the project prefix) the running stack sets, with their
+    text as the CLI passes it."""
+    prefix = f"{PROJECT}:"
+    keys = [k.removeprefix(prefix) for k in _stack_keys() if k.startswith(prefix)]
+    return {key: text for key in keys if (text := config.get(key)) is not None}
 
 
 def _stack_keys() -> list[str]:

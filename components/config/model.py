@@ -254,6 +254,8 @@ class MeshSpec:
             tokens and retires the old (default 0, the first).
         ingress_server_header: the ingress gateways' ``server`` header (default none: Envoy's).
         ingress_dns: one DNS name for every cluster's ingress (default none).
+        fleet_mesh: this is a fleet's mesh stack: the CA and the members' exports, no cluster of
+            its own (default no: one stack builds everything).
     """
 
     mesh_id: str
@@ -275,6 +277,7 @@ class MeshSpec:
     reader_token_generation: int = 0
     ingress_server_header: ServerHeader | None = None
     ingress_dns: IngressDns | None = None
+    fleet_mesh: bool = False
 
     @property
     def ambient(self) -> bool:

@@ -68,6 +68,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     ingress_dns = _ingress_dns(root, ingress)
     verify_image = root.value(d.VERIFY_IMAGE)
     token_generation = root.value(d.READER_TOKEN_GENERATION)
+    fleet_mesh = root.value(d.FLEET_MESH)
     owned = owned_istiod_values(platforms)
     mesh_values = _istiod_values(root, d.ISTIOD_VALUES, owned)
     ca = _ca(root)
@@ -109,7 +110,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
     problems.raise_if_any()
     assert mesh_id and revisions and topology and access_log is not None and ingress is not None and verify is not None
     assert mesh_values is not None and ca is not None and verify_image and dataplane and sidecar_gateway is not None
-    assert token_generation is not None
+    assert token_generation is not None and fleet_mesh is not None
     spec = MeshSpec(
         mesh_id=mesh_id,
         revisions=revisions,
@@ -130,6 +131,7 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         reader_token_generation=token_generation,
         ingress_server_header=server_header,
         ingress_dns=ingress_dns,
+        fleet_mesh=fleet_mesh,
     )
     resource_names(spec, platforms).check(problems)
     problems.raise_if_any()

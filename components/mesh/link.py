@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -68,13 +68,16 @@ class MeshLinkArgs:
 
     Args:
         mesh: the mesh (topology and roles decide who discovers whom).
-        clusters: every cluster's handle, by name.
-        releases: every cluster's IstioControlPlane, by name.
+        clusters: the handle of every cluster this stack builds, by name.
+        releases: their IstioControlPlanes, by name.
+        peers: how to reach clusters other stacks build (fleet mode): the kubeconfig their stacks
+            export for the remote secrets, by name (default none: this stack builds every cluster).
     """
 
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
     releases: Mapping[str, IstioControlPlane]
+    peers: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
 
 
 class MeshLink(pulumi.ComponentResource):
@@ -83,11 +86,13 @@ class MeshLink(pulumi.ComponentResource):
 
     Outputs: ``remote_secrets``, per holding cluster the names of the remote secrets it holds;
     ``fingerprint``, a digest of every remote secret's content (a secret), which changes when a
-    token, CA or API URL in any of them does.
+    token, CA or API URL in any of them does; ``kubeconfigs``, how other clusters reach each of this
+    stack's discovered clusters (the remote secrets' content, secrets), by name.
     """
 
     remote_secrets: dict[str, list[str]]
     fingerprint: pulumi.Output[str]
+    kubeconfigs: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.LINK.type, name, None, opts)
@@ -97,13 +102,16 @@ class MeshLink(pulumi.ComponentResource):
             if args.mesh.discovered(cluster)
         }
         self.remote_secrets = {holder: [] for holder in args.clusters}
-        self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in args.clusters}
+        self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in [*args.clusters, *args.peers]}
         # One kubeconfig per source cluster, written once and held by every cluster that discovers
         # it: N texts for N*(N-1) secrets.
-        by_source = {source: self._kubeconfig(args.clusters[source], token) for source, token in tokens.items()}
+        self.kubeconfigs = {
+            source: pulumi.Output.secret(self._kubeconfig(args.clusters[source], token)) for source, token in tokens.items()
+        }
+        by_source = {**self.kubeconfigs, **args.peers}
         kubeconfigs: list[pulumi.Output[str]] = []
         for holder in args.clusters:
-            for source in args.clusters:
+            for source in [*args.clusters, *sorted(args.peers)]:
                 if args.mesh.discovers(holder, source):
                     secret = self._remote_secret(name, args.clusters[holder], args.releases[holder], source, by_source[source])
                     self.remote_secrets[holder].append(remote_secret_name(source))

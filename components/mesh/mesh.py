@@ -50,11 +50,7 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
     gateways: dict[str, IstioGateways] = {}
     for spec in mesh.clusters:
         if spec.role is Role.PRIMARY:
-            handle = clusters[spec.name]
-            dns_names = handle.gateway_dns_names if mesh.exposes_istiod(spec.name) else ()
-            args = IstioControlPlaneArgs(mesh, handle, ca.clusters[spec.name], istiod_dns_names=dns_names)
-            releases[spec.name] = IstioControlPlane(names.ISTIO.name(cluster=spec.name), args)
-            gateways[spec.name] = _gateways(mesh, handle, releases[spec.name], ca.clusters[spec.name], istiod_dns_names=dns_names)
+            releases[spec.name], gateways[spec.name] = build_primary(mesh, clusters[spec.name], ca.clusters[spec.name])
     remotes = [spec for spec in mesh.clusters if spec.role is Role.REMOTE]
     for spec in remotes:
         assert spec.primary is not None, "the config layer requires a primary for every remote"
@@ -74,13 +70,21 @@ def build_mesh(mesh: MeshSpec, clusters: Mapping[str, ClusterHandle], ca: MeshCA
         after = link.secrets_about(spec.name)
         # A remote's proxies get their certificates from its primary's istiod.
         issuer = ca.clusters[spec.primary]
-        gateways[spec.name] = _gateways(mesh, clusters[spec.name], releases[spec.name], issuer, primary_routes=routes, after=after)
+        gateways[spec.name] = build_gateways(mesh, clusters[spec.name], releases[spec.name], issuer, primary_routes=routes, after=after)
     if mesh.verify:
         MeshCheck(names.CHECK.name(), MeshCheckArgs(mesh, clusters, releases, gateways, link, ca, mesh.verify_image))
     return Mesh(releases, gateways, link)
 
 
-def _gateways(
+def build_primary(mesh: MeshSpec, handle: ClusterHandle, issuer: ClusterCACerts) -> tuple[IstioControlPlane, IstioGateways]:
+    """A primary's control plane and gateways, signed by ``issuer`` (its intermediate)."""
+    dns_names = handle.gateway_dns_names if mesh.exposes_istiod(handle.name) else ()
+    args = IstioControlPlaneArgs(mesh, handle, issuer, istiod_dns_names=dns_names)
+    release = IstioControlPlane(names.ISTIO.name(cluster=handle.name), args)
+    return release, build_gateways(mesh, handle, release, issuer, istiod_dns_names=dns_names)
+
+
+def build_gateways(
     mesh: MeshSpec,
     cluster: ClusterHandle,
     control_plane: IstioControlPlane,

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, has_link, member_stack
-from fleet.workspace import Changes, Member
+from components.fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, has_link, member_stack
+from fleet.workspace import Changes
 
 OWN_RESOURCES = frozenset({"cluster", "istio"})
 
@@ -42,7 +42,7 @@ class StackFailed(Exception):  # noqa: N818 - named as the CLI reports it
 class FakeStack:
     outputs: dict[str, Any] = field(default_factory=dict)
     resources: frozenset[str] = frozenset()
-    member: Member | None = None
+    member: FleetMember | None = None
     updating: bool = False
 
 
@@ -75,7 +75,7 @@ class FakeFleet:
         with self._lock:
             return dict(self.stacks[stack].outputs) if stack in self.stacks else {}
 
-    def up(self, stack: str, member: Member | None, on_output: Callable[[str], None]) -> Changes:
+    def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         state = self._start("up", stack, member)
         try:
             if member is None:
@@ -103,7 +103,7 @@ class FakeFleet:
         finally:
             self._stop(state)
 
-    def _start(self, operation: str, stack: str, member: Member | None) -> FakeStack:
+    def _start(self, operation: str, stack: str, member: FleetMember | None) -> FakeStack:
         with self._lock:
             state = self.stacks.setdefault(stack, FakeStack(member=member))
             if state.updating:
@@ -126,7 +126,7 @@ class FakeFleet:
                 state.updating = False
                 self.running -= 1
 
-    def _read_mesh(self, stack: str, member: Member) -> set[str]:
+    def _read_mesh(self, stack: str, member: FleetMember) -> set[str]:
         """The member program's first step: the membership, and the peers that exported a link."""
         with self._lock:
             mesh = self.stacks.get(member.mesh_stack)

@@ -30,8 +30,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from tests.harness import route53, tls_mock
 from tests.harness.accounts import ACCOUNT, DEPLOYER_OBJECT_ID, DEPLOYER_ROLE, DEPLOYER_SESSION, SUBSCRIPTION, TENANT
 from tests.harness.engine import Prior
-from tests.harness.monitor import RecordingMonitor, unwrap_secrets
-from tests.harness.stores import Route53Zones, SecretsManager
+from tests.harness.monitor import STACK_REFERENCE, RecordingMonitor, unwrap_secrets
+from tests.harness.stores import InvokeError, OtherStack, Route53Zones, SecretsManager
 
 Handler = Callable[[MockResourceArgs], tuple[str, dict[str, Any]]]
 TLS = "tls:"
@@ -90,6 +90,9 @@ class MeshMocks(Mocks):
         # pulumi:pulumi:readStackOutputs answers with them), and the stack they belong to.
         self.previous_outputs: dict[str, Any] = {}
         self.stack_name = ""
+        # Other stacks of the backend (fleet mode): their outputs, and which of them are secrets, by
+        # fully qualified stack name.
+        self.other_stacks: dict[str, OtherStack] = {}
         # Secrets Manager's secrets, which the program may read provided intermediates from.
         self.secrets_manager = SecretsManager()
         self.route53_zones = Route53Zones()
@@ -116,6 +119,7 @@ class MeshMocks(Mocks):
             "aws:acm/certificateValidation:CertificateValidation": self._acm_validation,
             "aws:route53/record:Record": self._route53_record,
             "aws:route53/healthCheck:HealthCheck": self._route53_health_check,
+            STACK_REFERENCE: self._stack_reference,
         }
 
     def _private_key(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -208,10 +212,24 @@ class MeshMocks(Mocks):
         }
 
     def _stack_outputs(self, args: MockCallArgs) -> dict[str, Any]:
-        """The engine's stack-reference read; the program reads only its own stack."""
-        if args.args.get("name") != self.stack_name:
-            raise AssertionError(f"readStackOutputs of {args.args.get('name')!r}; this stack is {self.stack_name!r}")
-        return {"name": self.stack_name, "outputs": dict(self.previous_outputs), "secretOutputNames": []}
+        """The engine's stack-reference read: this stack's previous outputs, or another stack's."""
+        name = str(args.args.get("name"))
+        if name == self.stack_name:
+            return {"name": self.stack_name, "outputs": dict(self.previous_outputs), "secretOutputNames": []}
+        other = self._other_stack(name)
+        return {"name": name, "outputs": dict(other.outputs), "secretOutputNames": sorted(other.secret)}
+
+    def _other_stack(self, name: str) -> OtherStack:
+        """Another stack of the backend; one that does not exist fails the read as the service does."""
+        if name not in self.other_stacks:
+            raise InvokeError(f'unknown stack "{name}"')
+        return self.other_stacks[name]
+
+    def _stack_reference(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """A ``StackReference``: the other stack's outputs, its secret ones named (the SDK keeps them secret)."""
+        name = str(args.inputs.get("name") or args.resource_id)
+        other = self._other_stack(name)
+        return name, {"name": name, "outputs": dict(other.outputs), "secretOutputNames": sorted(other.secret)}
 
     def _zones_answer(self, args: MockCallArgs) -> dict[str, Any]:
         zones = self._available_zones(self._provider_state(args.provider or "").get("region", "eu-west-1"))

@@ -90,6 +90,15 @@ PRIVATE_ZONE = "Z0PRIVATE0EXAMPLE0COM"
 
 
 @dataclass
+class OtherStack:
+    """Another stack of the backend, as stack references read it: its outputs and the names of the
+    secret ones (``StackRun.outputs`` and ``StackRun.secret_outputs`` of its last run)."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Route53Zones:
     """Hosted zones by ID: (name with its trailing dot, private)."""
 

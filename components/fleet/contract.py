@@ -1,6 +1,9 @@
 """What the mesh stack and the member stacks export for each other and for the driver.
 
-The mesh stack exports ``fleetMembers``: the clusters of the membership, in config order. A member
+The mesh stack exports ``fleetMembers``: the clusters of the membership, in config order;
+``fleetConfig``: the mesh's config, which every member parses as its own (without the CA's provided
+roots and intermediates and the rotation: those are the mesh stack's alone, and the root key never
+leaves its state); ``fleetCa``: each member's plug-in CA material (a secret). A member
 stack exports ``fleetLink`` (what its peers need to reach its API server: its secret parts stay
 secret) and ``fleetLinkedPeers``: the peers whose links it held when its update finished. A member
 whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and the
@@ -11,14 +14,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 MEMBERS_OUTPUT = "fleetMembers"
+CONFIG_OUTPUT = "fleetConfig"
+CA_OUTPUT = "fleetCa"
 LINK_OUTPUT = "fleetLink"
 LINKED_PEERS_OUTPUT = "fleetLinkedPeers"
 MEMBER_CONFIG = "fleetMember"
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+@dataclass(frozen=True)
+class FleetMember:
+    """A member stack's place in the fleet: its ``fleetMember`` config.
+
+    Args:
+        mesh_stack: the mesh stack's fully qualified name (``<org>/<project>/<stack>``).
+        cluster: the cluster of the mesh's membership this stack builds.
+    """
+
+    mesh_stack: str
+    cluster: str
 
 
 def member_stack(mesh_stack: str, cluster: str) -> str:

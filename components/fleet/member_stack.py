@@ -1,0 +1,117 @@
+"""A fleet's member stack: one cluster's Istio, and the remote secrets of the peers its istiod finds.
+
+Before any resource it reads its mesh stack's outputs (``pulumi:pulumi:readStackOutputs``, as the
+CA rotation reads this stack's own): the config it parses as its own, which must list its cluster.
+Its plug-in CA comes from the mesh stack through a ``StackReference`` (secret, and kept secret). It
+then reads each peer's member stack the same way: a peer whose stack does not exist yet, or has not
+exported its link, is skipped with a message, and linked on a later run (``python -m fleet``'s peers
+pass). A linked peer's kubeconfig comes through a ``StackReference`` as a secret. It exports its own
+link (``fleetLink``: the kubeconfig peers put in their remote secret for it) and the peers it linked
+(``fleetLinkedPeers``).
+
+Resources are named as the single stack names them, so the member stacks of a fleet together make
+what one stack makes of the same config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from components.cluster.handle import ClusterHandle
+from components.config import mesh_names as names
+from components.config.model import MeshSpec
+from components.config.parse import parse_mesh_spec
+from components.config.problems import ConfigError, Problem
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, has_link, member_stack
+from components.fleet.rules import fleet_problems
+from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
+from components.mesh.ca import ClusterCACerts
+from components.mesh.link import MeshLink, MeshLinkArgs
+from components.mesh.mesh import build_primary
+from components.mesh.summary import mesh_summary
+from components.platforms import platform_configs
+from components.platforms.existing import names as existing_names
+from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
+from components.previous_run import previous_outputs
+
+# The stack references' names: one to the mesh stack, one per linked peer (``fleet-peer-<cluster>``).
+MESH_REFERENCE = "fleet-mesh"
+
+
+def read_stack(stack: str) -> Mapping[str, Any] | None:
+    """Another stack's outputs, or ``None`` when it cannot be read (it does not exist yet)."""
+    try:
+        return previous_outputs(stack)
+    except Exception:  # the engine fails the read of a stack that does not exist
+        return None
+
+
+def member_spec(member: FleetMember) -> MeshSpec:
+    """The mesh's config as the mesh stack exported it, parsed; refused when this member is not in it."""
+    outputs = read_stack(member.mesh_stack)
+    values = (outputs or {}).get(CONFIG_OUTPUT)
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            [
+                Problem(
+                    "fleetMember.meshStack",
+                    "fleet-mesh-missing",
+                    f"{member.mesh_stack} exports no {CONFIG_OUTPUT}: run its up first (python -m fleet up does), "
+                    "and check that it sets fleetMesh: true",
+                )
+            ]
+        )
+    spec = parse_mesh_spec(values, platform_configs())
+    problems = fleet_problems(spec)
+    if member.cluster not in {c.name for c in spec.clusters}:
+        listed = ", ".join(c.name for c in spec.clusters)
+        message = f"{member.cluster} is not in the mesh's clusters ({listed}); add it there first"
+        problems.append(Problem("fleetMember.cluster", "fleet-not-member", message))
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
+def issuer(mesh: pulumi.StackReference, cluster: str) -> ClusterCACerts:
+    """The member's plug-in CA material, from the mesh stack's ``fleetCa`` (secrets)."""
+
+    def part(key: str) -> pulumi.Output[str]:
+        return pulumi.Output.secret(mesh.get_output(CA_OUTPUT).apply(lambda ca: str(ca[cluster][key])))
+
+    return ClusterCACerts(ca_cert=part(CA_CERT), ca_key=part(CA_KEY), root_cert=part(ROOT_CERT), cert_chain=part(CERT_CHAIN))
+
+
+def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, pulumi.Output[str]]:
+    """The kubeconfig of every peer this member's istiod discovers whose stack exports its link."""
+    found: dict[str, pulumi.Output[str]] = {}
+    for peer in (c.name for c in spec.clusters):
+        if not spec.discovers(member.cluster, peer):
+            continue
+        stack = member_stack(member.mesh_stack, peer)
+        if not has_link(read_stack(stack) or {}):
+            pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet; skipped until a later run")
+            continue
+        reference = pulumi.StackReference(f"fleet-peer-{peer}", stack_name=stack)
+        found[peer] = pulumi.Output.secret(reference.get_output(LINK_OUTPUT).apply(lambda link: str(link["kubeconfig"])))
+    return found
+
+
+def build_fleet_member(member: FleetMember) -> None:
+    """The member stack of ``member``; see the module docstring."""
+    spec = member_spec(member)
+    own = next(c for c in spec.clusters if c.name == member.cluster)
+    handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
+    mesh = pulumi.StackReference(MESH_REFERENCE, stack_name=member.mesh_stack)
+    release, gateways = build_primary(spec, handle, issuer(mesh, own.name))
+    peers = peer_links(spec, member)
+    link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, peers))
+    pulumi.export("mesh", mesh_summary(spec))
+    if own.name in link.kubeconfigs:
+        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": link.kubeconfigs[own.name]})
+    pulumi.export(LINKED_PEERS_OUTPUT, sorted(peers))
+    pulumi.export("remoteSecrets", link.remote_secrets)
+    if gateways.eastwest_address is not None:
+        pulumi.export("eastWestGateways", {own.name: gateways.eastwest_address})

@@ -1,0 +1,53 @@
+"""The fleet's mesh stack: the membership validated once, the CA, and what every member reads.
+
+It makes the mesh CA (the root and every member's intermediate) and no cluster. It exports the
+membership (``fleetMembers``), the config every member parses as its own (``fleetConfig``: the
+stack's config without what only the CA reads: the provided roots and intermediates, which hold
+private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
+material (``fleetCa``, a secret). The root's key stays in this stack's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from components.config.mesh_names import CA
+from components.config.model import MeshSpec
+from components.config.problems import ConfigError
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT
+from components.fleet.rules import fleet_problems
+from components.mesh.ca import MeshCA, MeshCAArgs
+from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker, rotation_problems
+from components.mesh.summary import mesh_summary
+from components.previous_run import previous_outputs, refuse_unsafe_steps, this_stack
+
+# What only the mesh stack's CA reads; the rest of the config is every member's.
+CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
+
+
+def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The config every member parses: the mesh stack's without ``CA_ONLY_KEYS``."""
+    return {key: value for key, value in values.items() if key not in CA_ONLY_KEYS}
+
+
+def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any]) -> MeshCA:
+    """The mesh stack of ``spec`` (its config ``values``): its CA and exports; see the module docstring."""
+    problems = fleet_problems(spec)
+    if problems:
+        raise ConfigError(problems)
+    previous = previous_marker(previous_outputs(this_stack()))
+    refuse_unsafe_steps(rotation_problems(spec.ca, previous))
+    ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
+    pulumi.export("mesh", mesh_summary(spec))
+    # The roots reach the members through their stacks; with no rotation in fleet mode, the marker
+    # only guards against a new caRoot given outright.
+    pulumi.export(MARKER_OUTPUT, marker_output(spec.ca, [ca], previous))
+    pulumi.export("rootCertPem", ca.root_cert_pem)
+    pulumi.export("caExpiry", ca.expiry())
+    pulumi.export(MEMBERS_OUTPUT, [c.name for c in spec.clusters])
+    pulumi.export(CONFIG_OUTPUT, member_values(values))
+    pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))
+    return ca

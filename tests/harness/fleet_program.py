@@ -1,0 +1,74 @@
+"""A fleet's stacks run by the real program under mocks, as a workspace the fleet driver can drive.
+
+Each stack keeps its own state and outputs; a member's run sees the other stacks' last outputs (stack
+references and ``readStackOutputs`` read them, secrets kept secret), and gets Pulumi.yaml's project
+defaults as its config besides ``fleetMember``, as the CLI gives every stack. Runs are one at a time
+(the mocks are process-wide): drive it with ``parallel=1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.fleet.contract import MEMBER_CONFIG, FleetMember
+from fleet.workspace import Changes
+from tests.harness.changes import changes
+from tests.harness.mocks import MeshMocks
+from tests.harness.program import ORGANIZATION, PROJECT, StackRun, project_defaults, run_program
+from tests.harness.stores import OtherStack
+
+
+def qualified(stack: str) -> str:
+    """A stack's name as stack references name it on a self-managed backend."""
+    return f"{ORGANIZATION}/{PROJECT}/{stack}"
+
+
+@dataclass
+class ProgramFleet:
+    """The mesh stack's config and every stack's last run, by fully qualified name.
+
+    Args:
+        mesh_config: the mesh stack's config (``fleetMesh: true`` is added).
+    """
+
+    mesh_config: dict[str, Any]
+    runs: dict[str, StackRun] = field(default_factory=dict)
+
+    def exists(self, stack: str) -> bool:
+        return stack in self.runs
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        return dict(self.runs[stack].outputs) if stack in self.runs else {}
+
+    def others(self) -> dict[str, OtherStack]:
+        return {name: OtherStack(dict(run.outputs), set(run.secret_outputs)) for name, run in self.runs.items()}
+
+    def run(self, stack: str, member: FleetMember | None, mocks: MeshMocks | None = None) -> StackRun:
+        """One ``up`` of ``stack`` from its last state; the run is kept as the stack's."""
+        values = {**self.mesh_config, "fleetMesh": True} if member is None else {**project_defaults(), MEMBER_CONFIG: member_value(member)}
+        mocks = mocks or MeshMocks()
+        mocks.other_stacks = self.others()
+        before = self.runs.get(stack)
+        short = stack.rsplit("/", 1)[1]
+        state = before.state() if before else None
+        run = run_program(values, stack=short, mocks=mocks, state=state, previous_outputs=before.outputs if before else None)
+        self.runs[stack] = run
+        return run
+
+    def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
+        before = self.runs.get(stack)
+        after = self.run(stack, member)
+        if before is None:
+            return {"create": len([r for r in after.resources if r.operation != "read"])}
+        done = changes(before, after)
+        return {"create": len(done.create), "update": len(done.update), "replace": len(done.replace), "delete": len(done.delete)}
+
+    def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        gone = self.runs.pop(stack)
+        return {"delete": len([r for r in gone.resources if r.operation != "read"])}
+
+
+def member_value(member: FleetMember) -> dict[str, str]:
+    return {"meshStack": member.mesh_stack, "cluster": member.cluster}

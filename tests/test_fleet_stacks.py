@@ -1,0 +1,307 @@
+"""Fleet mode's program: the mesh stack and the member stacks, run by the fleet driver under mocks
+(tests/harness/fleet_program.py). Together they make what one stack makes of the same config; each
+member holds O(N) resources; the CA's root key stays in the mesh stack; a member picks up a peer
+whose stack comes later; bad member config is refused naming the field."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import pytest
+from cryptography import x509
+
+from components.config.problems import ConfigError
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, member_stack
+from fleet.driver import Driver, Outcome, Step
+from tests.configs import existing_cluster, n_existing
+from tests.harness.changes import Changes, changes
+from tests.harness.fleet_program import ProgramFleet, qualified
+from tests.harness.mocks import MeshMocks
+from tests.harness.monitor import Registered
+from tests.harness.program import StackRun, project_defaults, run_program, run_stack, stack_config
+
+MESH = qualified("kind-fleet")
+SECRET = "kubernetes:core/v1:Secret"
+PEM = re.compile(r"-----BEGIN [A-Z ]+-----[^-]+-----END [A-Z ]+-----\n?")
+PEM_BASE64 = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]+")
+DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+# Away from every default, so that a setting a member dropped would show.
+KIND = {"verify": False, "meshId": "fleet-mesh", "ingressGateway": True, "istioRevisions": {"default": "1.30.3", "canary": "1.31.0"}}
+
+
+def kind_fleet() -> ProgramFleet:
+    fleet = ProgramFleet({**stack_config("kind"), **KIND})
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    return fleet
+
+
+@pytest.fixture(scope="module")
+def fleet() -> ProgramFleet:
+    return kind_fleet()
+
+
+def member(fleet: ProgramFleet, cluster: str) -> StackRun:
+    return fleet.runs[member_stack(MESH, cluster)]
+
+
+def made(runs: list[StackRun]) -> dict[tuple[str, str], Registered]:
+    """Every resource the runs made (reads and stack references aside), by type and name."""
+    return {(r.type, r.name): r for run in runs for r in run.resources if r.operation != "read"}
+
+
+def without_key_material(value: Any) -> Any:
+    """``value`` with certificates, keys, service-account tokens and digests of them replaced: each
+    run of the mocks mints its own, so two runs of one config differ in them alone."""
+    text = json.dumps(value, sort_keys=True)
+    for pattern, stand_in in ((PEM, "<pem>"), (PEM_BASE64, "<pem64>"), (JWT, "<jwt>"), (DIGEST, "<digest>")):
+        text = pattern.sub(stand_in, text)
+    return json.loads(text)
+
+
+def test_the_fleet_makes_what_one_stack_makes(fleet: ProgramFleet) -> None:
+    single = made([run_stack("kind", KIND)])
+    together = made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        theirs = together[key]
+        assert without_key_material(theirs.inputs) == without_key_material(resource.inputs), key
+        assert theirs.secret_inputs == resource.secret_inputs, key
+
+
+def test_the_mesh_stack_holds_the_ca_and_no_cluster(fleet: ProgramFleet) -> None:
+    mesh = fleet.runs[MESH]
+    assert {r.type for r in mesh.resources} == {
+        "istio-multicluster:mesh:MeshCA",
+        "tls:index/privateKey:PrivateKey",
+        "tls:index/selfSignedCert:SelfSignedCert",
+        "tls:index/certRequest:CertRequest",
+        "tls:index/locallySignedCert:LocallySignedCert",
+    }
+    assert mesh.outputs[MEMBERS_OUTPUT] == ["kind-1", "kind-2"]
+    assert CA_OUTPUT in mesh.secret_outputs and CONFIG_OUTPUT not in mesh.secret_outputs
+    assert sorted(mesh.outputs[CA_OUTPUT]["kind-1"]) == ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]
+
+
+def test_the_root_key_never_leaves_the_mesh_stack(fleet: ProgramFleet) -> None:
+    root_key = fleet.runs[MESH].named("mesh-ca-root-key").outputs["privateKeyPem"]
+    for name, run in fleet.runs.items():
+        if name != MESH:
+            assert root_key not in json.dumps(run.outputs) and root_key not in json.dumps([r.inputs for r in run.resources])
+    assert root_key not in json.dumps(fleet.runs[MESH].outputs)
+
+
+def test_the_members_config_is_the_meshs_without_what_only_the_ca_reads() -> None:
+    config = {**stack_config("kind"), "verify": False, "caRootValidityHours": 40000}
+    fleet = ProgramFleet(config)
+    fleet.run(MESH, None)
+    exported = fleet.outputs(MESH)[CONFIG_OUTPUT]
+    # As the CLI passes config: structures decoded, the rest text.
+    assert exported["caRootValidityHours"] == "40000" and exported["clusters"] == config["clusters"]
+    assert not {"fleetMesh", "caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation"} & set(exported)
+
+
+def test_each_member_builds_its_own_cluster_with_its_intermediate_from_the_mesh(fleet: ProgramFleet) -> None:
+    root = x509.load_pem_x509_certificate(fleet.runs[MESH].outputs["rootCertPem"].encode())
+    for cluster, peer in (("kind-1", "kind-2"), ("kind-2", "kind-1")):
+        run = member(fleet, cluster)
+        cacerts = run.named(f"{cluster}-istio-cacerts")
+        assert cacerts.secret_inputs >= {"stringData"}
+        intermediate = x509.load_pem_x509_certificate(cacerts.inputs["stringData"]["ca-cert.pem"].encode())
+        intermediate.verify_directly_issued_by(root)
+        # Every Kubernetes object goes through this cluster's provider; the peer's only remote secret is here.
+        providers = {run.by_urn(r.provider_urn).name for r in run.resources if r.type.startswith("kubernetes:") and r.custom}
+        assert providers == {f"{cluster}-provider"}
+        assert [r.name for r in run.of_type(SECRET) if r.name.startswith("mesh-link-") and "-in-" in r.name] == [
+            f"mesh-link-{peer}-in-{cluster}"
+        ]
+        assert run.outputs[LINKED_PEERS_OUTPUT] == [peer]
+        assert LINK_OUTPUT in run.secret_outputs and run.outputs[LINK_OUTPUT]["cluster"] == cluster
+
+
+def test_a_member_reads_the_mesh_and_its_peers_through_stack_references(fleet: ProgramFleet) -> None:
+    run = member(fleet, "kind-1")
+    references = {r.name: r.id for r in run.resources if r.type == "pulumi:pulumi:StackReference"}
+    assert references == {"fleet-mesh": MESH, "fleet-peer-kind-2": member_stack(MESH, "kind-2")}
+    # The peer's kubeconfig arrives as a secret and stays one in the remote secret.
+    remote = run.named("mesh-link-kind-2-in-kind-1")
+    assert "stringData" in remote.secret_inputs
+    assert remote.inputs["stringData"]["kind-2"] == member(fleet, "kind-2").outputs[LINK_OUTPUT]["kubeconfig"]
+
+
+def three() -> ProgramFleet:
+    fleet = ProgramFleet(n_existing(3))
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    return fleet
+
+
+def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fleet = ProgramFleet(n_existing(3))
+    fleet.run(MESH, None)
+    first = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
+    assert first.outputs[LINKED_PEERS_OUTPUT] == [] and first.outputs["remoteSecrets"] == {"c1": []}
+    skipped = [r.getMessage() for r in caplog.records if "has no link yet" in r.getMessage()]
+    assert skipped == [
+        f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet; skipped until a later run" for peer in ("c2", "c3")
+    ]
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert [(r.stack, r.step) for r in results if r.step is Step.PEERS] == [
+        (member_stack(MESH, "c1"), Step.PEERS),
+        (member_stack(MESH, "c2"), Step.PEERS),
+    ]
+    assert {c: member(fleet, c).outputs[LINKED_PEERS_OUTPUT] for c in ("c1", "c2", "c3")} == {
+        "c1": ["c2", "c3"], "c2": ["c1", "c3"], "c3": ["c1", "c2"],
+    }  # fmt: skip
+
+
+def test_adding_a_cluster_adds_exactly_its_remote_secret_to_every_other_member() -> None:
+    fleet = three()
+    before = {c: member(fleet, c) for c in ("c1", "c2", "c3")}
+    fleet.mesh_config = n_existing(4)
+    results = Driver(fleet, MESH, parallel=1).add("c4")
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+    for cluster, run in before.items():
+        assert changes(run, member(fleet, cluster)) == Changes(create=frozenset({f"mesh-link-c4-in-{cluster}"}))
+    # The mesh stack gains c4's intermediate, nothing else.
+    assert member(fleet, "c4").outputs[LINKED_PEERS_OUTPUT] == ["c1", "c2", "c3"]
+
+
+def test_removing_a_cluster_deletes_exactly_its_remote_secret_from_every_other_member() -> None:
+    fleet = three()
+    before = {c: member(fleet, c) for c in ("c1", "c2")}
+    fleet.mesh_config = n_existing(2)
+    results = Driver(fleet, MESH, parallel=1).remove("c3")
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+    assert not fleet.exists(member_stack(MESH, "c3"))
+    for cluster, run in before.items():
+        assert changes(run, member(fleet, cluster)) == Changes(delete=frozenset({f"mesh-link-c3-in-{cluster}"}))
+
+
+def big_fleet(size: int) -> ProgramFleet:
+    """A fleet of ``size`` existing clusters whose mesh stack and peers (but c1) have run: their
+    outputs as those stacks export them, made from a run of two (the mocks' RSA keys for 128
+    intermediates would take the test's minute)."""
+    fleet = ProgramFleet(n_existing(2))
+    fleet.run(MESH, None)
+    probe = fleet.run(member_stack(MESH, "c2"), FleetMember(MESH, "c2"))
+    clusters = n_existing(size)["clusters"]
+    mesh = fleet.runs[MESH]
+    outputs = {
+        **mesh.outputs,
+        MEMBERS_OUTPUT: [c["name"] for c in clusters],
+        CONFIG_OUTPUT: {**mesh.outputs[CONFIG_OUTPUT], "clusters": clusters},
+    }
+    fleet.runs[MESH] = StackRun(mesh.resources, outputs, mesh.secret_outputs, mesh.mocks)
+    link = probe.outputs[LINK_OUTPUT]
+    for cluster in clusters[1:]:
+        fleet.runs[member_stack(MESH, cluster["name"])] = StackRun(
+            [], {LINK_OUTPUT: {**link, "cluster": cluster["name"]}}, {LINK_OUTPUT}, probe.mocks
+        )
+    return fleet
+
+
+def test_a_member_of_a_fleet_of_128_holds_one_remote_secret_per_peer() -> None:
+    """O(N) per member: its own cluster's Istio, one remote secret and one stack reference per peer."""
+    size = 128
+    fleet = big_fleet(size)
+    own = ProgramFleet(n_existing(2))
+    own.run(MESH, None)
+    alone = own.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
+    run = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
+    secrets = [r for r in run.of_type(SECRET) if r.name.startswith("mesh-link-c") and r.name.endswith("-in-c1")]
+    assert len(secrets) == size - 1
+    assert len([r for r in run.resources if r.operation != "read"]) == len([r for r in alone.resources if r.operation != "read"]) + size - 1
+    assert len(run.of_type("pulumi:pulumi:StackReference")) == size  # the mesh and every peer
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"meshId": "other"},
+            [("meshId", "fleet-member-config")],
+        ),
+        (
+            {"fleetMember": {"meshStack": "kind-fleet", "cluster": "kind-1"}},
+            [("fleetMember.meshStack", "qualified-stack")],
+        ),
+        (
+            {"fleetMember": {"meshStack": MESH, "cluster": "Kind_1", "role": "x"}},
+            [("fleetMember.role", "unknown-field"), ("fleetMember.cluster", "pattern")],
+        ),
+        (
+            {"fleetMember": {"meshStack": MESH, "cluster": "kind-9"}},
+            [("fleetMember.cluster", "fleet-not-member")],
+        ),
+        (
+            {"fleetMember": {"meshStack": qualified("no-such-stack"), "cluster": "kind-1"}},
+            [("fleetMember.meshStack", "fleet-mesh-missing")],
+        ),
+    ],
+)
+def test_a_member_stacks_bad_config_is_refused_naming_the_field(
+    fleet: ProgramFleet, values: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    config = {**project_defaults(), "fleetMember": {"meshStack": MESH, "cluster": "kind-1"}, **values}
+    mocks = MeshMocks()
+    mocks.other_stacks = fleet.others()
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, stack="kind-fleet-kind-1", mocks=mocks)
+    assert [(p.path, p.code) for p in raised.value.problems] == expected
+    assert mocks.monitor is not None and mocks.monitor.registered == []
+
+
+def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None:
+    mocks = MeshMocks()
+    mocks.other_stacks = fleet.others()
+    config = {**project_defaults(), "fleetMember": {"meshStack": MESH, "cluster": "kind-9"}, "meshId": "x"}
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, stack="kind-fleet-kind-9", mocks=mocks)
+    assert [str(p) for p in raised.value.problems] == [
+        "meshId: is set in a member stack, whose config is its mesh stack's (fleetConfig); set it in the mesh stack, or remove it here"
+    ]
+    config = {**project_defaults(), "fleetMember": {"meshStack": MESH, "cluster": "kind-9"}}
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, stack="kind-fleet-kind-9", mocks=mocks)
+    assert [str(p) for p in raised.value.problems] == [
+        "fleetMember.cluster: kind-9 is not in the mesh's clusters (kind-1, kind-2); add it there first"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes_", "expected"),
+    [
+        ({"verify": True}, [("verify", "fleet-unsupported")]),
+        (
+            {
+                "topology": "primary-remote",
+                "clusters": [{**existing_cluster("c1", "n1")}, {**existing_cluster("c2", "n2"), "role": "remote", "primary": "c1"}],
+            },
+            [("topology", "fleet-unsupported")],
+        ),
+    ],
+)
+def test_what_fleet_mode_does_not_build_yet_is_refused(changes_: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_program({**n_existing(2), "fleetMesh": True, **changes_}, stack="kind-fleet")
+    assert [(p.path, p.code) for p in raised.value.problems] == expected
+
+
+def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_stack("aks", {"fleetMesh": True})
+    assert [(p.path, p.code) for p in raised.value.problems] == [
+        ("clusters[0].cloud", "fleet-unsupported"), ("clusters[1].cloud", "fleet-unsupported"), ("verify", "fleet-unsupported"),
+    ]  # fmt: skip
+    assert str(raised.value.problems[0]) == (
+        "clusters[0].cloud: is azure: fleet mode builds existing clusters; fleet mode does not split it across member "
+        "stacks yet; run this mesh as one stack (fleetMesh: false)"
+    )
