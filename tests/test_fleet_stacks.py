@@ -10,6 +10,7 @@ import logging
 import re
 from typing import Any
 
+import pulumi
 import pytest
 from cryptography import x509
 
@@ -90,11 +91,13 @@ def test_the_mesh_stack_holds_the_ca_and_no_cluster(fleet: ProgramFleet) -> None
 
 
 def test_the_root_key_never_leaves_the_mesh_stack(fleet: ProgramFleet) -> None:
-    root_key = fleet.runs[MESH].named("mesh-ca-root-key").outputs["privateKeyPem"]
+    # As JSON holds it (the state's, the outputs').
+    root_key = json.dumps(fleet.runs[MESH].named("mesh-ca-root-key").outputs["privateKeyPem"])[1:-1]
+    assert root_key in json.dumps({urn: p.outputs for urn, p in fleet.runs[MESH].state().items()})
+    assert root_key not in json.dumps(fleet.runs[MESH].outputs)
     for name, run in fleet.runs.items():
         if name != MESH:
-            assert root_key not in json.dumps(run.outputs) and root_key not in json.dumps([r.inputs for r in run.resources])
-    assert root_key not in json.dumps(fleet.runs[MESH].outputs)
+            assert root_key not in json.dumps([run.outputs, {urn: [p.inputs, p.outputs] for urn, p in run.state().items()}])
 
 
 def test_the_members_config_is_the_meshs_without_what_only_the_ca_reads() -> None:
@@ -125,11 +128,21 @@ def test_each_member_builds_its_own_cluster_with_its_intermediate_from_the_mesh(
         assert LINK_OUTPUT in run.secret_outputs and run.outputs[LINK_OUTPUT]["cluster"] == cluster
 
 
-def test_a_member_reads_the_mesh_and_its_peers_through_stack_references(fleet: ProgramFleet) -> None:
+def test_a_members_state_holds_its_own_intermediate_key_and_no_other(fleet: ProgramFleet) -> None:
+    """The mesh and peers are read with the engine's stack-reference read, which leaves nothing in
+    state; a StackReference resource would keep the mesh stack's whole outputs, every member's key."""
+    # As the state's JSON holds them.
+    keys = {c: json.dumps(fleet.runs[MESH].outputs[CA_OUTPUT][c]["ca-key.pem"])[1:-1] for c in ("kind-1", "kind-2")}
+    for cluster, other in (("kind-1", "kind-2"), ("kind-2", "kind-1")):
+        run = member(fleet, cluster)
+        # The stack's outputs are in its state too.
+        state = json.dumps([run.outputs, {urn: [p.inputs, p.outputs] for urn, p in run.state().items()}])
+        assert keys[cluster] in state and keys[other] not in state
+        assert run.of_type("pulumi:pulumi:StackReference") == []
+
+
+def test_a_peers_kubeconfig_arrives_as_a_secret_and_stays_one(fleet: ProgramFleet) -> None:
     run = member(fleet, "kind-1")
-    references = {r.name: r.id for r in run.resources if r.type == "pulumi:pulumi:StackReference"}
-    assert references == {"fleet-mesh": MESH, "fleet-peer-kind-2": member_stack(MESH, "kind-2")}
-    # The peer's kubeconfig arrives as a secret and stays one in the remote secret.
     remote = run.named("mesh-link-kind-2-in-kind-1")
     assert "stringData" in remote.secret_inputs
     assert remote.inputs["stringData"]["kind-2"] == member(fleet, "kind-2").outputs[LINK_OUTPUT]["kubeconfig"]
@@ -209,7 +222,7 @@ def big_fleet(size: int) -> ProgramFleet:
 
 
 def test_a_member_of_a_fleet_of_128_holds_one_remote_secret_per_peer() -> None:
-    """O(N) per member: its own cluster's Istio, one remote secret and one stack reference per peer."""
+    """O(N) per member: its own cluster's Istio and one remote secret per peer."""
     size = 128
     fleet = big_fleet(size)
     own = ProgramFleet(n_existing(2))
@@ -219,7 +232,6 @@ def test_a_member_of_a_fleet_of_128_holds_one_remote_secret_per_peer() -> None:
     secrets = [r for r in run.of_type(SECRET) if r.name.startswith("mesh-link-c") and r.name.endswith("-in-c1")]
     assert len(secrets) == size - 1
     assert len([r for r in run.resources if r.operation != "read"]) == len([r for r in alone.resources if r.operation != "read"]) + size - 1
-    assert len(run.of_type("pulumi:pulumi:StackReference")) == size  # the mesh and every peer
 
 
 @pytest.mark.parametrize(
@@ -305,3 +317,20 @@ def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
         "clusters[0].cloud: is azure: fleet mode builds existing clusters; fleet mode does not split it across member "
         "stacks yet; run this mesh as one stack (fleetMesh: false)"
     )
+
+
+def test_the_harness_answers_stack_references_with_secrets_kept_secret(fleet: ProgramFleet) -> None:
+    """What a StackReference resource would read (the program reads with readStackOutputs instead,
+    which keeps nothing in state); an unknown stack fails as the service fails it."""
+
+    def program() -> None:
+        reference = pulumi.StackReference("mesh", stack_name=MESH)
+        pulumi.export("ca", reference.get_output(CA_OUTPUT))
+        pulumi.export("members", reference.get_output(MEMBERS_OUTPUT))
+
+    mocks = MeshMocks()
+    mocks.other_stacks = fleet.others()
+    run = run_program({}, program=program, mocks=mocks)
+    assert run.outputs["members"] == ["kind-1", "kind-2"] and run.secret_outputs == {"ca"}
+    with pytest.raises(Exception, match='unknown stack "organization/istio-multicluster/nowhere"'):
+        run_program({}, program=lambda: pulumi.StackReference("gone", stack_name=qualified("nowhere")), mocks=MeshMocks())

@@ -1,13 +1,15 @@
 """A fleet's member stack: one cluster's Istio, and the remote secrets of the peers its istiod finds.
 
-Before any resource it reads its mesh stack's outputs (``pulumi:pulumi:readStackOutputs``, as the
-CA rotation reads this stack's own): the config it parses as its own, which must list its cluster.
-Its plug-in CA comes from the mesh stack through a ``StackReference`` (secret, and kept secret). It
+Before any resource it reads its mesh stack's outputs with the engine's stack-reference read
+(``pulumi:pulumi:readStackOutputs``, as the CA rotation reads this stack's own): the config it
+parses as its own, which must list its cluster, and its own plug-in CA material, kept a secret. It
 then reads each peer's member stack the same way: a peer whose stack does not exist yet, or has not
 exported its link, is skipped with a message, and linked on a later run (``python -m fleet``'s peers
-pass). A linked peer's kubeconfig comes through a ``StackReference`` as a secret. It exports its own
-link (``fleetLink``: the kubeconfig peers put in their remote secret for it) and the peers it linked
-(``fleetLinkedPeers``).
+pass); a linked peer's kubeconfig is kept a secret. The read, unlike a ``StackReference`` resource,
+leaves nothing of the other stack in this one's state: a ``StackReference`` stores the stack's whole
+outputs (pkg/resource/deploy/builtins.go ``readStackReference``), which for the mesh stack are every
+member's intermediate key. It exports its own link (``fleetLink``: the kubeconfig peers put in their
+remote secret for it) and the peers it linked (``fleetLinkedPeers``).
 
 Resources are named as the single stack names them, so the member stacks of a fleet together make
 what one stack makes of the same config.
@@ -37,9 +39,6 @@ from components.platforms.existing import names as existing_names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
 from components.previous_run import previous_outputs
 
-# The stack references' names: one to the mesh stack, one per linked peer (``fleet-peer-<cluster>``).
-MESH_REFERENCE = "fleet-mesh"
-
 
 def read_stack(stack: str) -> Mapping[str, Any] | None:
     """Another stack's outputs, or ``None`` when it cannot be read (it does not exist yet)."""
@@ -49,9 +48,9 @@ def read_stack(stack: str) -> Mapping[str, Any] | None:
         return None
 
 
-def member_spec(member: FleetMember) -> MeshSpec:
-    """The mesh's config as the mesh stack exported it, parsed; refused when this member is not in it."""
-    outputs = read_stack(member.mesh_stack)
+def member_spec(member: FleetMember, outputs: Mapping[str, Any] | None) -> MeshSpec:
+    """The mesh's config as the mesh stack exported it (``outputs``, ``None`` when it could not be
+    read), parsed; refused when this member is not in it."""
     values = (outputs or {}).get(CONFIG_OUTPUT)
     if not isinstance(values, Mapping):
         raise ConfigError(
@@ -75,37 +74,39 @@ def member_spec(member: FleetMember) -> MeshSpec:
     return spec
 
 
-def issuer(mesh: pulumi.StackReference, cluster: str) -> ClusterCACerts:
-    """The member's plug-in CA material, from the mesh stack's ``fleetCa`` (secrets)."""
+def issuer(mesh_outputs: Mapping[str, Any], cluster: str) -> ClusterCACerts:
+    """The member's plug-in CA material, from the mesh stack's ``fleetCa``, as secrets."""
+    parts = mesh_outputs[CA_OUTPUT][cluster]
 
     def part(key: str) -> pulumi.Output[str]:
-        return pulumi.Output.secret(mesh.get_output(CA_OUTPUT).apply(lambda ca: str(ca[cluster][key])))
+        return pulumi.Output.secret(str(parts[key]))
 
     return ClusterCACerts(ca_cert=part(CA_CERT), ca_key=part(CA_KEY), root_cert=part(ROOT_CERT), cert_chain=part(CERT_CHAIN))
 
 
 def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, pulumi.Output[str]]:
-    """The kubeconfig of every peer this member's istiod discovers whose stack exports its link."""
+    """The kubeconfig (a secret) of every peer this member's istiod discovers whose stack exports its link."""
     found: dict[str, pulumi.Output[str]] = {}
     for peer in (c.name for c in spec.clusters):
         if not spec.discovers(member.cluster, peer):
             continue
         stack = member_stack(member.mesh_stack, peer)
-        if not has_link(read_stack(stack) or {}):
+        outputs = read_stack(stack) or {}
+        if not has_link(outputs):
             pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet; skipped until a later run")
             continue
-        reference = pulumi.StackReference(f"fleet-peer-{peer}", stack_name=stack)
-        found[peer] = pulumi.Output.secret(reference.get_output(LINK_OUTPUT).apply(lambda link: str(link["kubeconfig"])))
+        found[peer] = pulumi.Output.secret(str(outputs[LINK_OUTPUT]["kubeconfig"]))
     return found
 
 
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
-    spec = member_spec(member)
+    mesh_outputs = read_stack(member.mesh_stack)
+    spec = member_spec(member, mesh_outputs)
+    assert mesh_outputs is not None, "member_spec refuses a mesh stack it cannot read"
     own = next(c for c in spec.clusters if c.name == member.cluster)
     handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
-    mesh = pulumi.StackReference(MESH_REFERENCE, stack_name=member.mesh_stack)
-    release, gateways = build_primary(spec, handle, issuer(mesh, own.name))
+    release, gateways = build_primary(spec, handle, issuer(mesh_outputs, own.name))
     peers = peer_links(spec, member)
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, peers))
     pulumi.export("mesh", mesh_summary(spec))
