@@ -333,4 +333,8 @@ def test_the_harness_answers_stack_references_with_secrets_kept_secret(fleet: Pr
     run = run_program({}, program=program, mocks=mocks)
     assert run.outputs["members"] == ["kind-1", "kind-2"] and run.secret_outputs == {"ca"}
     with pytest.raises(Exception, match='unknown stack "organization/istio-multicluster/nowhere"'):
-        run_program({}, program=lambda: None if pulumi.StackReference("gone", stack_name=qualified("nowhere")) else None, mocks=MeshMocks())
+        run_program({}, program=missing_reference, mocks=MeshMocks())
+
+
+def missing_reference() -> None:
+    pulumi.StackReference("gone", stack_name=qualified("nowhere"))
