@@ -16,13 +16,14 @@ from cryptography import x509
 
 from components.config.problems import ConfigError
 from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, member_stack
+from components.fleet.rules import fleet_problems
 from fleet.driver import Driver, Outcome, Step
-from tests.configs import existing_cluster, n_existing
+from tests.configs import existing_cluster, n_existing, parse
 from tests.harness.changes import Changes, changes
-from tests.harness.fleet_program import ProgramFleet, qualified
+from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
 from tests.harness.mocks import MeshMocks
 from tests.harness.monitor import Registered
-from tests.harness.program import StackRun, project_defaults, run_program, run_stack, stack_config
+from tests.harness.program import FLEET_MEMBER_STACKS, StackRun, project_defaults, run_program, run_stack, stack_config
 
 MESH = qualified("kind-fleet")
 SECRET = "kubernetes:core/v1:Secret"
@@ -198,33 +199,10 @@ def test_removing_a_cluster_deletes_exactly_its_remote_secret_from_every_other_m
         assert changes(run, member(fleet, cluster)) == Changes(delete=frozenset({f"mesh-link-c3-in-{cluster}"}))
 
 
-def big_fleet(size: int) -> ProgramFleet:
-    """A fleet of ``size`` existing clusters whose mesh stack and peers (but c1) have run: their
-    outputs as those stacks export them, made from a run of two (the mocks' RSA keys for 128
-    intermediates would take the test's minute)."""
-    fleet = ProgramFleet(n_existing(2))
-    fleet.run(MESH, None)
-    probe = fleet.run(member_stack(MESH, "c2"), FleetMember(MESH, "c2"))
-    clusters = n_existing(size)["clusters"]
-    mesh = fleet.runs[MESH]
-    outputs = {
-        **mesh.outputs,
-        MEMBERS_OUTPUT: [c["name"] for c in clusters],
-        CONFIG_OUTPUT: {**mesh.outputs[CONFIG_OUTPUT], "clusters": clusters},
-    }
-    fleet.runs[MESH] = StackRun(mesh.resources, outputs, mesh.secret_outputs, mesh.mocks)
-    link = probe.outputs[LINK_OUTPUT]
-    for cluster in clusters[1:]:
-        fleet.runs[member_stack(MESH, cluster["name"])] = StackRun(
-            [], {LINK_OUTPUT: {**link, "cluster": cluster["name"]}}, {LINK_OUTPUT}, probe.mocks
-        )
-    return fleet
-
-
 def test_a_member_of_a_fleet_of_128_holds_one_remote_secret_per_peer() -> None:
     """O(N) per member: its own cluster's Istio and one remote secret per peer."""
     size = 128
-    fleet = big_fleet(size)
+    fleet = fleet_of(size, MESH)
     own = ProgramFleet(n_existing(2))
     own.run(MESH, None)
     alone = own.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
@@ -292,6 +270,7 @@ def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None
     ("changes_", "expected"),
     [
         ({"verify": True}, [("verify", "fleet-unsupported")]),
+        ({"caRotation": {"newRoot": "r2", "stage": "trust"}}, [("caRotation", "fleet-unsupported")]),
         (
             {
                 "topology": "primary-remote",
@@ -338,3 +317,25 @@ def test_the_harness_answers_stack_references_with_secrets_kept_secret(fleet: Pr
 
 def missing_reference() -> None:
     pulumi.StackReference("gone", stack_name=qualified("nowhere"))
+
+
+def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() -> None:
+    mesh_config = {k: v for k, v in stack_config("kind-fleet").items() if k != "fleetMesh"}
+    assert stack_config("kind-fleet")["fleetMesh"] is True
+    fleet = ProgramFleet(mesh_config)
+    mesh = qualified("kind-fleet")
+    results = Driver(fleet, mesh, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    assert FLEET_MEMBER_STACKS == ("kind-fleet-kind-1", "kind-fleet-kind-2")
+    for stack in FLEET_MEMBER_STACKS:
+        cluster = stack.removeprefix("kind-fleet-")
+        assert qualified(stack) == member_stack(mesh, cluster)
+        # What the driver sets on the member stacks it makes, and what a remote run reads from the file.
+        assert stack_config(stack) == {**project_defaults(), "fleetMember": {"meshStack": mesh, "cluster": cluster}}
+        assert fleet.runs[qualified(stack)].outputs[LINKED_PEERS_OUTPUT] == [c for c in ("kind-1", "kind-2") if c != cluster]
+
+
+def test_one_name_over_every_ingress_is_refused_in_a_fleet() -> None:
+    """Reachable once fleets take cloud clusters (existing clusters cannot have ingressDns)."""
+    spec = parse({**stack_config("aks"), "ingressGateway": True, "ingressDns": {"service": "trafficManager", "name": "mesh"}})
+    assert [(p.path, p.code) for p in fleet_problems(spec)][-1] == ("ingressDns", "fleet-unsupported")

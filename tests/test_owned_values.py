@@ -9,6 +9,7 @@ with the list both ways.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -65,7 +66,7 @@ def trees(mesh: MeshSpec) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         if mesh.is_remote(cluster.name):
             remote = remote_istiod_values(mesh, cluster.name, cluster.network, version, "istiod.example")
             alone = remote_istiod_values(
-                MeshSpec(**{**mesh.__dict__, "istiod_values": {}}), cluster.name, cluster.network, version, "istiod.example"
+                dataclasses.replace(mesh, istiod_values={}), cluster.name, cluster.network, version, "istiod.example"
             )
             yield alone, remote
         else:
@@ -117,7 +118,7 @@ def test_the_programs_value_wins_over_an_override_of_the_same_path(path: tuple[s
     node[path[-1]] = "from-the-user"
     checked = 0
     for mesh in meshes().values():
-        for alone, whole in trees(MeshSpec(**{**mesh.__dict__, "istiod_values": override})):
+        for alone, whole in trees(dataclasses.replace(mesh, istiod_values=override)):
             if any(written[: len(path)] == path for written in leaf_paths(alone)):
                 assert value_at(whole, path) == value_at(alone, path) != "from-the-user"
                 checked += 1

@@ -140,8 +140,20 @@ def test_the_template_block_prompts_only_declared_string_keys_and_names_every_sh
         assert PROJECT["config"][name]["type"] == "string"
         assert prompt["default"] == PROJECT["config"][name]["default"]
     shipped = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml"))
-    assert shipped == ["aks", "eks", "eks-edge", "kind", "kind-ambient", "multicloud"]
-    named = re.findall(r"\b(kind-ambient|kind|aks|eks-edge|eks|multicloud)\b", template["quickstart"])
+    assert shipped == [
+        "aks",
+        "eks",
+        "eks-edge",
+        "kind",
+        "kind-ambient",
+        "kind-fleet",
+        "kind-fleet-kind-1",
+        "kind-fleet-kind-2",
+        "multicloud",
+    ]
+    # Longest first, so that kind-fleet-kind-1 is not read as kind-fleet, nor kind-fleet as kind.
+    names = "|".join(sorted(map(re.escape, shipped), key=len, reverse=True))
+    named = re.findall(rf"(?<![\w-])({names})(?![\w-])", template["quickstart"])
     assert set(named) == set(shipped)
     assert "./scripts/kind up" in template["quickstart"] and "./scripts/check" in template["quickstart"]
 

@@ -7,6 +7,7 @@ inside it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -326,12 +327,18 @@ class MeshSpec:
     def multi_network(self) -> bool:
         return len(self.networks) > 1
 
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        """Each cluster's position by name: looked up for every pair of clusters (links, the
+        names' plan), which a scan of the list would make cubic in the clusters."""
+        return {c.name: i for i, c in enumerate(self.clusters)}
+
     def cluster(self, name: str) -> ClusterSpec:
-        return next(c for c in self.clusters if c.name == name)
+        return self.clusters[self.index(name)]
 
     def index(self, name: str) -> int:
         """The cluster's position in the config's ``clusters`` list."""
-        return next(i for i, c in enumerate(self.clusters) if c.name == name)
+        return self._positions[name]
 
     def is_remote(self, name: str) -> bool:
         return self.cluster(name).role is Role.REMOTE

@@ -48,10 +48,14 @@ def project_fields(platforms: Sequence[PlatformConfig]) -> list[Field[Any]]:
     return [*d.MESH_FIELDS, d.clusters_field(names), *(f for p in platforms for f in p.mesh_fields)]
 
 
-def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfig], readers: Readers | None = None) -> MeshSpec:
+def parse_mesh_spec(
+    raw: Mapping[str, object], platforms: Sequence[PlatformConfig], readers: Readers | None = None, *, plan_names: bool = True
+) -> MeshSpec:
     """Parse and validate the project's config (keys without the project prefix). ``readers`` read
     the platforms' secret stores by field (``secretsManager``: ...) where the config names a secret
-    in one (default none: every such reference is refused as unreadable).
+    in one (default none: every such reference is refused as unreadable). ``plan_names``: check
+    that every resource the mesh makes gets a name of its own (default yes; a fleet member parses
+    its mesh stack's config, whose stack checked it, and would plan every pair of clusters' names).
 
     Raises ``ConfigError`` listing every problem found; returns a fully valid ``MeshSpec``.
     """
@@ -133,8 +137,9 @@ def parse_mesh_spec(raw: Mapping[str, object], platforms: Sequence[PlatformConfi
         ingress_dns=ingress_dns,
         fleet_mesh=fleet_mesh,
     )
-    resource_names(spec, platforms).check(problems)
-    problems.raise_if_any()
+    if plan_names:
+        resource_names(spec, platforms).check(problems)
+        problems.raise_if_any()
     return spec
 
 

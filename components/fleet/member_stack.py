@@ -63,7 +63,8 @@ def member_spec(member: FleetMember, outputs: Mapping[str, Any] | None) -> MeshS
                 )
             ]
         )
-    spec = parse_mesh_spec(values, platform_configs())
+    # The mesh stack checked the names of every resource of this config.
+    spec = parse_mesh_spec(values, platform_configs(), plan_names=False)
     problems = fleet_problems(spec)
     if member.cluster not in {c.name for c in spec.clusters}:
         listed = ", ".join(c.name for c in spec.clusters)

@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.fleet.contract import MEMBER_CONFIG, FleetMember
+from components.fleet.contract import CONFIG_OUTPUT, LINK_OUTPUT, MEMBER_CONFIG, MEMBERS_OUTPUT, FleetMember, member_stack
 from fleet.workspace import Changes
+from tests.configs import n_existing
 from tests.harness.changes import changes
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import ORGANIZATION, PROJECT, StackRun, project_defaults, run_program
@@ -72,3 +73,23 @@ class ProgramFleet:
 
 def member_value(member: FleetMember) -> dict[str, str]:
     return {"meshStack": member.mesh_stack, "cluster": member.cluster}
+
+
+def fleet_of(size: int, mesh_stack: str) -> ProgramFleet:
+    """A fleet of ``size`` existing clusters (``c1``...) whose mesh stack and every member but c1 have
+    run: their outputs as those stacks export them, made from a run of two, so that c1's run is what
+    a member of ``size`` does (running 128 mesh intermediates would spend the time on the mocks'
+    RSA keys, and 127 members on nothing c1 shows)."""
+    fleet = ProgramFleet(n_existing(2))
+    fleet.run(mesh_stack, None)
+    probe = fleet.run(member_stack(mesh_stack, "c2"), FleetMember(mesh_stack, "c2"))
+    clusters = n_existing(size)["clusters"]
+    mesh = fleet.runs[mesh_stack]
+    config = {**mesh.outputs[CONFIG_OUTPUT], "clusters": clusters}
+    outputs = {**mesh.outputs, MEMBERS_OUTPUT: [c["name"] for c in clusters], CONFIG_OUTPUT: config}
+    fleet.runs[mesh_stack] = StackRun(mesh.resources, outputs, mesh.secret_outputs, mesh.mocks)
+    link = probe.outputs[LINK_OUTPUT]
+    for cluster in clusters[1:]:
+        peer = {LINK_OUTPUT: {**link, "cluster": cluster["name"]}}
+        fleet.runs[member_stack(mesh_stack, cluster["name"])] = StackRun([], peer, {LINK_OUTPUT}, probe.mocks)
+    return fleet

@@ -243,7 +243,19 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, **kwargs: 
 
 _FIRST_UPS: dict[tuple[str, str], StackRun] = {}
 # Every stack file the project ships.
-SHIPPED_STACKS = tuple(sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml")))
+STACK_FILES = tuple(sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in ROOT.glob("Pulumi.*.yaml")))
+
+
+def is_fleet_member(stack: str) -> bool:
+    """A member stack's file names its mesh stack and cluster, and nothing it runs on its own."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
+    return f"{PROJECT}:fleetMember" in config
+
+
+# Every shipped stack that runs on its own; fleet member stacks run after their mesh stack
+# (tests/test_fleet_stacks.py runs the shipped fleet).
+SHIPPED_STACKS = tuple(s for s in STACK_FILES if not is_fleet_member(s))
+FLEET_MEMBER_STACKS = tuple(s for s in STACK_FILES if is_fleet_member(s))
 # What a shipped stack asks its operator to set before the first up (its comments say how): the
 # tests set documentation values (RFC 5737 addresses, example.com).
 OPERATOR_SET: dict[str, dict[str, Any]] = {
