@@ -3,8 +3,8 @@
 - ``up``: the mesh stack (membership, CA, shared networks); if it fails nothing else runs, since
   every member reads it. Then every member stack side by side, at most ``parallel`` at a time. A
   member that fails stops no other. Then the peers pass: every member that succeeded and holds
-  links for other peers than those now exporting theirs (a peer created in the same pass, after it
-  read the mesh; a peer gone) runs once more, side by side.
+  other links than its peers export now (a peer created in the same pass, after it read the mesh;
+  a peer gone; a peer whose reader token changed) runs once more, side by side.
 - ``add <cluster>``: the mesh stack (whose config lists the cluster now), the new member, then the
   peers pass: every other member gains exactly the new cluster's remote secret.
 - ``remove <cluster>``: the member's stack is destroyed first (while the mesh still holds its
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components.fleet.contract import FleetMember, has_link, linked_peers, member_stack, members
+from components.fleet.contract import FleetMember, current_link, has_link, linked_peers, member_stack, members
 from fleet.workspace import Changes, Workspace
 
 DEFAULT_PARALLEL = 8
@@ -120,9 +120,10 @@ class Driver:
         return [*done, *self._peers(clusters, [])]
 
     def destroy(self) -> list[StackResult]:
-        if not self.workspace.exists(self.mesh_stack):
+        outputs = self.workspace.outputs(self.mesh_stack)
+        if not outputs:  # no mesh stack, or one destroyed already: nothing stands
             return []
-        clusters = members(self.workspace.outputs(self.mesh_stack))
+        clusters = members(outputs)
         existing = [c for c in clusters if self.workspace.exists(member_stack(self.mesh_stack, c))]
         gone = self._each(existing, Step.MEMBERS, "destroy")
         failed = [r.stack for r in gone if r.outcome is not Outcome.SUCCEEDED]
@@ -135,9 +136,13 @@ class Driver:
         """The peers pass: members whose links differ from the peers exporting theirs now."""
         failed = {r.stack for r in ran if r.outcome is not Outcome.SUCCEEDED}
         outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in clusters}
-        ready = {c for c, o in outputs.items() if has_link(o)}
+        links = {c: current_link(o) for c, o in outputs.items() if has_link(o)}
         stale = [
-            c for c in clusters if c in ready and member_stack(self.mesh_stack, c) not in failed and linked_peers(outputs[c]) != ready - {c}
+            c
+            for c in clusters
+            if c in links
+            and member_stack(self.mesh_stack, c) not in failed
+            and linked_peers(outputs[c]) != {peer: link for peer, link in links.items() if peer != c}
         ]
         return self._each(stale, Step.PEERS, "up")
 

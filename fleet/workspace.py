@@ -2,7 +2,7 @@
 
 ``Workspace`` is what the driver needs of either: whether a stack exists, its outputs (the last
 completed update's), ``up`` (creating the stack, and setting a member's ``fleetMember`` config, the
-first time) and ``destroy`` (then removing the stack). An operation that fails raises; its message
+first time) and ``destroy`` (the stack stays, empty, with its config and history). An operation that fails raises; its message
 is what the CLI printed last.
 """
 
@@ -79,10 +79,9 @@ class LocalWorkspace:
         return change_counts(selected.up(on_output=on_output).summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
-        selected = auto.select_stack(stack_name=stack, work_dir=self._work_dir)
-        changes = change_counts(selected.destroy(on_output=on_output).summary)
-        selected.workspace.remove_stack(stack)
-        return changes
+        # The stack stays, with its history and config: `pulumi stack rm` would also delete its
+        # Pulumi.<stack>.yaml, which for the shipped member stacks is part of the checkout.
+        return change_counts(auto.select_stack(stack_name=stack, work_dir=self._work_dir).destroy(on_output=on_output).summary)
 
 
 @dataclass(frozen=True)

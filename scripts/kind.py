@@ -4,7 +4,9 @@
     scripts/kind down    pulumi destroy, then delete the clusters
 
 ``--stack kind-ambient`` does the same for the ambient variant, on the same two clusters (run one
-of the two stacks at a time).
+of the stacks at a time). ``--stack kind-fleet`` runs fleet mode on them: the mesh stack
+``kind-fleet`` and a member stack per cluster, with ``python -m fleet up`` (and ``destroy``) in
+place of ``pulumi up`` (``destroy``).
 
 ``up`` reads the clusters from ``Pulumi.kind.yaml`` (cluster ``kind-1`` with context ``kind-kind-1``
 is the kind cluster ``kind-1``), creates each with ``kind create cluster``, and writes two settings
@@ -47,7 +49,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "kind"
-STACKS = ("kind", "kind-ambient")
+STACKS = ("kind", "kind-ambient", "kind-fleet")
+# Fleet mode's mesh stacks, which the fleet driver runs with their member stacks; the local
+# backend's organization is `organization`.
+FLEET_STACKS = ("kind-fleet",)
+FLEET_DRIVER = ["venv/bin/python", "-m", "fleet"]
 NETWORK = "kind"
 API_PORT = 6443
 # Addresses per cluster for MetalLB, counted down from the top of the subnet (below its broadcast).
@@ -223,6 +229,14 @@ def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
     return {BACKEND_VARIABLE: LOCAL_BACKEND, **environment}
 
 
+def stack_command(action: str, stack: str) -> list[str]:
+    """``pulumi up`` or ``destroy`` of ``stack``; for a fleet's mesh stack, the fleet driver's, which
+    runs the mesh stack and its member stacks in their order."""
+    if stack in FLEET_STACKS:
+        return [*FLEET_DRIVER, action, "--mesh", f"organization/istio-multicluster/{stack}", "--parallel", "2"]
+    return ["pulumi", action, "--stack", stack, "--yes"]
+
+
 def up(shell: Shell, clusters: Sequence[KindCluster], environment: Mapping[str, str], minimum: Version, stack: str = STACK) -> None:
     """Create what is missing, configure ``stack`` (default ``kind``) from Docker, and run ``pulumi up``."""
     check_prerequisites(shell, environment, minimum)
@@ -236,13 +250,13 @@ def up(shell: Shell, clusters: Sequence[KindCluster], environment: Mapping[str, 
     for command in config_commands(clusters, addresses, metallb_ranges(subnet, len(clusters)), stack):
         shell.run(command)
     shell.run(["pulumi", "install"])
-    shell.run(["pulumi", "up", "--stack", stack, "--yes"])
+    shell.run(stack_command("up", stack))
 
 
 def down(shell: Shell, clusters: Sequence[KindCluster], environment: Mapping[str, str], minimum: Version, stack: str = STACK) -> None:
     """``pulumi destroy`` of ``stack`` (default ``kind``) while the clusters still run, then delete them."""
     check_prerequisites(shell, environment, minimum)
-    shell.run(["pulumi", "destroy", "--stack", stack, "--yes"])
+    shell.run(stack_command("destroy", stack))
     existing = set(shell.run(["kind", "get", "clusters"]).split())
     for cluster in clusters:
         if cluster.kind_name in existing:

@@ -125,7 +125,8 @@ def test_each_member_builds_its_own_cluster_with_its_intermediate_from_the_mesh(
         assert [r.name for r in run.of_type(SECRET) if r.name.startswith("mesh-link-") and "-in-" in r.name] == [
             f"mesh-link-{peer}-in-{cluster}"
         ]
-        assert run.outputs[LINKED_PEERS_OUTPUT] == [peer]
+        # The link it holds of its peer is the peer's current one.
+        assert run.outputs[LINKED_PEERS_OUTPUT] == {peer: member(fleet, peer).outputs[LINK_OUTPUT]["digest"]}
         assert LINK_OUTPUT in run.secret_outputs and run.outputs[LINK_OUTPUT]["cluster"] == cluster
 
 
@@ -161,7 +162,7 @@ def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(capl
     fleet = ProgramFleet(n_existing(3))
     fleet.run(MESH, None)
     first = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
-    assert first.outputs[LINKED_PEERS_OUTPUT] == [] and first.outputs["remoteSecrets"] == {"c1": []}
+    assert sorted(first.outputs[LINKED_PEERS_OUTPUT]) == [] and first.outputs["remoteSecrets"] == {"c1": []}
     skipped = [r.getMessage() for r in caplog.records if "has no link yet" in r.getMessage()]
     assert skipped == [
         f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet; skipped until a later run" for peer in ("c2", "c3")
@@ -171,7 +172,7 @@ def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(capl
         (member_stack(MESH, "c1"), Step.PEERS),
         (member_stack(MESH, "c2"), Step.PEERS),
     ]
-    assert {c: member(fleet, c).outputs[LINKED_PEERS_OUTPUT] for c in ("c1", "c2", "c3")} == {
+    assert {c: sorted(member(fleet, c).outputs[LINKED_PEERS_OUTPUT]) for c in ("c1", "c2", "c3")} == {
         "c1": ["c2", "c3"], "c2": ["c1", "c3"], "c3": ["c1", "c2"],
     }  # fmt: skip
 
@@ -185,7 +186,7 @@ def test_adding_a_cluster_adds_exactly_its_remote_secret_to_every_other_member()
     for cluster, run in before.items():
         assert changes(run, member(fleet, cluster)) == Changes(create=frozenset({f"mesh-link-c4-in-{cluster}"}))
     # The mesh stack gains c4's intermediate, nothing else.
-    assert member(fleet, "c4").outputs[LINKED_PEERS_OUTPUT] == ["c1", "c2", "c3"]
+    assert sorted(member(fleet, "c4").outputs[LINKED_PEERS_OUTPUT]) == ["c1", "c2", "c3"]
 
 
 def test_removing_a_cluster_deletes_exactly_its_remote_secret_from_every_other_member() -> None:
@@ -194,7 +195,7 @@ def test_removing_a_cluster_deletes_exactly_its_remote_secret_from_every_other_m
     fleet.mesh_config = n_existing(2)
     results = Driver(fleet, MESH, parallel=1).remove("c3")
     assert all(r.outcome is Outcome.SUCCEEDED for r in results)
-    assert not fleet.exists(member_stack(MESH, "c3"))
+    assert fleet.outputs(member_stack(MESH, "c3")) == {} and fleet.runs[member_stack(MESH, "c3")].resources == []
     for cluster, run in before.items():
         assert changes(run, member(fleet, cluster)) == Changes(delete=frozenset({f"mesh-link-c3-in-{cluster}"}))
 
@@ -332,10 +333,23 @@ def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() 
         assert qualified(stack) == member_stack(mesh, cluster)
         # What the driver sets on the member stacks it makes, and what a remote run reads from the file.
         assert stack_config(stack) == {**project_defaults(), "fleetMember": {"meshStack": mesh, "cluster": cluster}}
-        assert fleet.runs[qualified(stack)].outputs[LINKED_PEERS_OUTPUT] == [c for c in ("kind-1", "kind-2") if c != cluster]
+        assert sorted(fleet.runs[qualified(stack)].outputs[LINKED_PEERS_OUTPUT]) == [c for c in ("kind-1", "kind-2") if c != cluster]
 
 
 def test_one_name_over_every_ingress_is_refused_in_a_fleet() -> None:
     """Reachable once fleets take cloud clusters (existing clusters cannot have ingressDns)."""
     spec = parse({**stack_config("aks"), "ingressGateway": True, "ingressDns": {"service": "trafficManager", "name": "mesh"}})
     assert [(p.path, p.code) for p in fleet_problems(spec)][-1] == ("ingressDns", "fleet-unsupported")
+
+
+def test_new_reader_tokens_reach_every_member_by_the_end_of_the_up() -> None:
+    fleet = three()
+    fleet.mesh_config = {**n_existing(3), "readerTokenGeneration": 1}
+    before = {c: member(fleet, c).outputs[LINK_OUTPUT]["digest"] for c in ("c1", "c2", "c3")}
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+    links = {c: member(fleet, c).outputs[LINK_OUTPUT]["digest"] for c in ("c1", "c2", "c3")}
+    assert all(links[c] != before[c] for c in links)
+    for cluster in links:
+        assert member(fleet, cluster).outputs[LINKED_PEERS_OUTPUT] == {p: d for p, d in links.items() if p != cluster}
+    assert [r.stack for r in results if r.step is Step.PEERS] == [member_stack(MESH, "c1"), member_stack(MESH, "c2")]

@@ -216,3 +216,16 @@ def test_the_ambient_variant_runs_its_own_stack_on_the_same_clusters() -> None:
     stacks = [c[c.index("--stack") + 1] for c in shell.commands if "--stack" in c]
     assert stacks == ["kind-ambient"] * 5
     assert ["pulumi", "stack", "select", "--create", "kind-ambient"] in shell.commands
+
+
+def test_the_fleet_variant_runs_the_fleet_driver_on_the_same_clusters() -> None:
+    fleet = kind.stack_clusters(yaml.safe_load((ROOT / "Pulumi.kind-fleet.yaml").read_text()))
+    assert fleet == CLUSTERS
+    shell = FakeShell(existing=["kind-1", "kind-2"])
+    kind.up(shell, fleet, PASSPHRASE, MINIMUM, "kind-fleet")
+    driver = ["venv/bin/python", "-m", "fleet"]
+    assert shell.commands[-1] == [*driver, "up", "--mesh", "organization/istio-multicluster/kind-fleet", "--parallel", "2"]
+    assert ["pulumi", "stack", "select", "--create", "kind-fleet"] in shell.commands
+    shell = FakeShell(existing=["kind-1", "kind-2"])
+    kind.down(shell, fleet, PASSPHRASE, MINIMUM, "kind-fleet")
+    assert shell.commands[0] == [*driver, "destroy", "--mesh", "organization/istio-multicluster/kind-fleet", "--parallel", "2"]

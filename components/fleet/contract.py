@@ -4,14 +4,16 @@ The mesh stack exports ``fleetMembers``: the clusters of the membership, in conf
 ``fleetConfig``: the mesh's config, which every member parses as its own (without the CA's provided
 roots and intermediates and the rotation: those are the mesh stack's alone, and the root key never
 leaves its state); ``fleetCa``: each member's plug-in CA material (a secret). A member
-stack exports ``fleetLink`` (what its peers need to reach its API server: its secret parts stay
-secret) and ``fleetLinkedPeers``: the peers whose links it held when its update finished. A member
-whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and the
-driver runs it again once the peer has.
+stack exports ``fleetLink`` (what its peers need to reach its API server, a secret, with a digest of
+it) and ``fleetLinkedPeers``: the digest of each peer's link it held when its update finished. A
+member whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and
+one that holds a peer's older link (the peer's reader token changed since) is stale: the driver
+runs it again once the peer's link is there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,16 +59,31 @@ def members(mesh_outputs: Mapping[str, Any]) -> list[str]:
     """The membership the mesh stack's last completed update exported."""
     found = mesh_outputs.get(MEMBERS_OUTPUT)
     if not isinstance(found, Sequence) or isinstance(found, str):
-        raise ValueError(f"the mesh stack exports no {MEMBERS_OUTPUT}: is it a fleet mesh stack (fleet: mesh), and did its up complete?")
+        raise ValueError(
+            f"the mesh stack exports no {MEMBERS_OUTPUT}: is it a fleet mesh stack (fleetMesh: true), and did its up complete?"
+        )
     return [str(m) for m in found]
 
 
-def linked_peers(member_outputs: Mapping[str, Any]) -> set[str]:
-    """The peers a member stack held links for when its last update finished (none: never updated)."""
+def link_digest(kubeconfig: str) -> str:
+    """What tells two links apart without the secret: a digest of the kubeconfig (its reader token
+    is random and long, so the digest gives nothing of it away)."""
+    return hashlib.sha256(kubeconfig.encode()).hexdigest()
+
+
+def linked_peers(member_outputs: Mapping[str, Any]) -> dict[str, str]:
+    """The links a member stack held when its last update finished: each peer's link digest, by
+    peer (none: never updated)."""
     found = member_outputs.get(LINKED_PEERS_OUTPUT)
-    return {str(p) for p in found} if isinstance(found, Sequence) and not isinstance(found, str) else set()
+    return {str(p): str(d) for p, d in found.items()} if isinstance(found, Mapping) else {}
 
 
 def has_link(member_outputs: Mapping[str, Any]) -> bool:
     """Whether a member stack exports what its peers need."""
     return isinstance(member_outputs.get(LINK_OUTPUT), Mapping)
+
+
+def current_link(member_outputs: Mapping[str, Any]) -> str:
+    """The digest of the link a member stack exports now ("" for none)."""
+    link = member_outputs.get(LINK_OUTPUT)
+    return str(link.get("digest", "")) if isinstance(link, Mapping) else ""

@@ -27,7 +27,16 @@ from components.config import mesh_names as names
 from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, has_link, member_stack
+from components.fleet.contract import (
+    CA_OUTPUT,
+    CONFIG_OUTPUT,
+    LINK_OUTPUT,
+    LINKED_PEERS_OUTPUT,
+    FleetMember,
+    has_link,
+    link_digest,
+    member_stack,
+)
 from components.fleet.rules import fleet_problems
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
@@ -85,9 +94,9 @@ def issuer(mesh_outputs: Mapping[str, Any], cluster: str) -> ClusterCACerts:
     return ClusterCACerts(ca_cert=part(CA_CERT), ca_key=part(CA_KEY), root_cert=part(ROOT_CERT), cert_chain=part(CERT_CHAIN))
 
 
-def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, pulumi.Output[str]]:
-    """The kubeconfig (a secret) of every peer this member's istiod discovers whose stack exports its link."""
-    found: dict[str, pulumi.Output[str]] = {}
+def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, str]:
+    """The kubeconfig of every peer this member's istiod discovers whose stack exports its link."""
+    found: dict[str, str] = {}
     for peer in (c.name for c in spec.clusters):
         if not spec.discovers(member.cluster, peer):
             continue
@@ -96,7 +105,7 @@ def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, pulumi.Output[s
         if not has_link(outputs):
             pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet; skipped until a later run")
             continue
-        found[peer] = pulumi.Output.secret(str(outputs[LINK_OUTPUT]["kubeconfig"]))
+        found[peer] = str(outputs[LINK_OUTPUT]["kubeconfig"])
     return found
 
 
@@ -109,11 +118,13 @@ def build_fleet_member(member: FleetMember) -> None:
     handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
     release, gateways = build_primary(spec, handle, issuer(mesh_outputs, own.name))
     peers = peer_links(spec, member)
-    link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, peers))
+    secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
+    link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
     pulumi.export("mesh", mesh_summary(spec))
     if own.name in link.kubeconfigs:
-        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": link.kubeconfigs[own.name]})
-    pulumi.export(LINKED_PEERS_OUTPUT, sorted(peers))
+        kubeconfig = link.kubeconfigs[own.name]
+        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})
+    pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
     pulumi.export("remoteSecrets", link.remote_secrets)
     if gateways.eastwest_address is not None:
         pulumi.export("eastWestGateways", {own.name: gateways.eastwest_address})

@@ -10,10 +10,11 @@ rules the driver must respect:
 - a member of a cluster outside the membership, or whose mesh stack has no outputs, fails;
 - the mesh stack cannot be destroyed while a member stack holds resources (its clusters sit in the
   mesh's networks: AWS and Azure refuse to delete a VPC or VNet in use);
-- a member's config names its mesh stack and cluster, set when the stack is made.
+- a member's config names its mesh stack and cluster, set when the stack is made;
+- a destroyed stack stays, empty (its config and history kept).
 
-Each member's resources are its cluster, its Istio and a remote secret per linked peer, so an
-update reports what it created and deleted.
+Each member's resources are its cluster, its Istio and a remote secret per linked peer (a new link,
+a new secret), so an update reports what it created and deleted.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, has_link, member_stack
+from components.fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, current_link, has_link, member_stack
 from fleet.workspace import Changes
 
 OWN_RESOURCES = frozenset({"cluster", "istio"})
@@ -63,6 +64,8 @@ class FakeFleet:
     failing: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.01
     stacks: dict[str, FakeStack] = field(default_factory=dict)
+    # Each cluster's reader token generation: a new one is a new link.
+    tokens: dict[str, int] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     running: int = 0
     most_at_once: int = 0
@@ -81,9 +84,11 @@ class FakeFleet:
             if member is None:
                 return self._finish(stack, state, {MEMBERS_OUTPUT: list(self.membership)}, OWN_RESOURCES)
             peers = self._read_mesh(stack, member)
-            link = {"cluster": member.cluster, "server": f"https://{member.cluster}.example:6443"}
-            outputs = {LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: sorted(peers)}
-            return self._finish(stack, state, outputs, OWN_RESOURCES | {f"remote-secret-{p}" for p in peers})
+            token = f"{member.cluster}-token-{self.tokens.get(member.cluster, 0)}"
+            link = {"cluster": member.cluster, "kubeconfig": token, "digest": token}
+            outputs = {LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
+            secrets = {f"remote-secret-{p}:{digest}" for p, digest in peers.items()}
+            return self._finish(stack, state, outputs, OWN_RESOURCES | secrets)
         finally:
             self._stop(state)
 
@@ -98,7 +103,7 @@ class FakeFleet:
                     raise StackFailed(f"DependencyViolation: the mesh's networks are in use by the clusters of {', '.join(held)}")
             changes = {"delete": len(state.resources)}
             with self._lock:
-                del self.stacks[stack]
+                state.outputs, state.resources = {}, frozenset()
             return changes
         finally:
             self._stop(state)
@@ -126,8 +131,8 @@ class FakeFleet:
                 state.updating = False
                 self.running -= 1
 
-    def _read_mesh(self, stack: str, member: FleetMember) -> set[str]:
-        """The member program's first step: the membership, and the peers that exported a link."""
+    def _read_mesh(self, stack: str, member: FleetMember) -> dict[str, str]:
+        """The member program's first step: the membership, and the links of the peers that exported one."""
         with self._lock:
             mesh = self.stacks.get(member.mesh_stack)
             if mesh is None or not mesh.outputs:
@@ -135,14 +140,12 @@ class FakeFleet:
             clusters = list(mesh.outputs[MEMBERS_OUTPUT])
             if member.cluster not in clusters:
                 raise StackFailed(f"{stack}: cluster {member.cluster} is not in the mesh's membership")
-            return {
-                c
-                for c in clusters
-                if c != member.cluster
-                and has_link(
-                    self.stacks[member_stack(member.mesh_stack, c)].outputs if member_stack(member.mesh_stack, c) in self.stacks else {}
-                )
-            }
+            found: dict[str, str] = {}
+            for c in clusters:
+                peer = self.stacks.get(member_stack(member.mesh_stack, c))
+                if c != member.cluster and peer is not None and has_link(peer.outputs):
+                    found[c] = current_link(peer.outputs)
+            return found
 
     def _finish(self, stack: str, state: FakeStack, outputs: dict[str, Any], resources: frozenset[str]) -> Changes:
         time.sleep(self.seconds)

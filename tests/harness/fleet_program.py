@@ -67,7 +67,9 @@ class ProgramFleet:
         return {"create": len(done.create), "update": len(done.update), "replace": len(done.replace), "delete": len(done.delete)}
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
-        gone = self.runs.pop(stack)
+        """The stack stays, empty."""
+        gone = self.runs[stack]
+        self.runs[stack] = StackRun([], {}, set(), gone.mocks)
         return {"delete": len([r for r in gone.resources if r.operation != "read"])}
 
 
