@@ -165,7 +165,9 @@ def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(capl
     assert sorted(first.outputs[LINKED_PEERS_OUTPUT]) == [] and first.outputs["remoteSecrets"] == {"c1": []}
     skipped = [r.getMessage() for r in caplog.records if "has no link yet" in r.getMessage()]
     assert skipped == [
-        f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet; skipped until a later run" for peer in ("c2", "c3")
+        f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet (its stack could not be read: invoke of "
+        f'pulumi:pulumi:readStackOutputs failed: unknown stack "{member_stack(MESH, peer)}"); skipped until a later run'
+        for peer in ("c2", "c3")
     ]
     results = Driver(fleet, MESH, parallel=1).up()
     assert [(r.stack, r.step) for r in results if r.step is Step.PEERS] == [

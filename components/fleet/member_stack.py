@@ -18,6 +18,7 @@ what one stack makes of the same config.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -49,29 +50,35 @@ from components.platforms.existing.cluster import ExistingClusterArgs, ExistingK
 from components.previous_run import previous_outputs
 
 
-def read_stack(stack: str) -> Mapping[str, Any] | None:
-    """Another stack's outputs, or ``None`` when it cannot be read (it does not exist yet)."""
+@dataclass(frozen=True)
+class StackRead:
+    """Another stack's outputs as this run read them.
+
+    Args:
+        outputs: its outputs (empty when it could not be read).
+        failure: why it could not be read, as the engine said it ("" when it was).
+    """
+
+    outputs: Mapping[str, Any]
+    failure: str = ""
+
+
+def read_stack(stack: str) -> StackRead:
+    """Another stack's outputs; the engine fails the read of a stack that does not exist (or that
+    the deployer may not read), which is kept as the read's failure."""
     try:
-        return previous_outputs(stack)
-    except Exception:  # the engine fails the read of a stack that does not exist
-        return None
+        return StackRead(previous_outputs(stack))
+    except Exception as error:
+        return StackRead({}, str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__)
 
 
-def member_spec(member: FleetMember, outputs: Mapping[str, Any] | None) -> MeshSpec:
-    """The mesh's config as the mesh stack exported it (``outputs``, ``None`` when it could not be
-    read), parsed; refused when this member is not in it."""
-    values = (outputs or {}).get(CONFIG_OUTPUT)
+def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
+    """The mesh's config as the mesh stack exported it, parsed; refused when this member is not in it."""
+    values = mesh.outputs.get(CONFIG_OUTPUT)
     if not isinstance(values, Mapping):
-        raise ConfigError(
-            [
-                Problem(
-                    "fleetMember.meshStack",
-                    "fleet-mesh-missing",
-                    f"{member.mesh_stack} exports no {CONFIG_OUTPUT}: run its up first (python -m fleet up does), "
-                    "and check that it sets fleetMesh: true",
-                )
-            ]
-        )
+        why = f"could not be read ({mesh.failure})" if mesh.failure else f"exports no {CONFIG_OUTPUT}"
+        message = f"{member.mesh_stack} {why}: run its up first (python -m fleet up does), and check that it sets fleetMesh: true"
+        raise ConfigError([Problem("fleetMember.meshStack", "fleet-mesh-missing", message)])
     # The mesh stack checked the names of every resource of this config.
     spec = parse_mesh_spec(values, platform_configs(), plan_names=False)
     problems = fleet_problems(spec)
@@ -101,22 +108,22 @@ def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, str]:
         if not spec.discovers(member.cluster, peer):
             continue
         stack = member_stack(member.mesh_stack, peer)
-        outputs = read_stack(stack) or {}
-        if not has_link(outputs):
-            pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet; skipped until a later run")
+        read = read_stack(stack)
+        if not has_link(read.outputs):
+            why = f" (its stack could not be read: {read.failure})" if read.failure else ""
+            pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet{why}; skipped until a later run")
             continue
-        found[peer] = str(outputs[LINK_OUTPUT]["kubeconfig"])
+        found[peer] = str(read.outputs[LINK_OUTPUT]["kubeconfig"])
     return found
 
 
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
-    mesh_outputs = read_stack(member.mesh_stack)
-    spec = member_spec(member, mesh_outputs)
-    assert mesh_outputs is not None, "member_spec refuses a mesh stack it cannot read"
+    mesh = read_stack(member.mesh_stack)
+    spec = member_spec(member, mesh)
     own = next(c for c in spec.clusters if c.name == member.cluster)
     handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
-    release, gateways = build_primary(spec, handle, issuer(mesh_outputs, own.name))
+    release, gateways = build_primary(spec, handle, issuer(mesh.outputs, own.name))
     peers = peer_links(spec, member)
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
