@@ -1,4 +1,5 @@
-"""``python -m fleet {up,destroy,add,remove} --mesh <org/project/stack>``: see ``fleet.driver``.
+"""``python -m fleet {up,destroy,add,remove} --mesh <org/project/stack>``: see ``fleet.driver``;
+``python -m fleet files --mesh ...`` writes the member stacks' files (``fleet.files``).
 
 Progress goes to stderr, one line per stack started and finished; the summary table to stdout at
 the end. Exit status 0 when every stack succeeded, 1 otherwise, 2 for a command it refused.
@@ -10,14 +11,16 @@ import argparse
 import datetime
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from fleet.driver import DEFAULT_PARALLEL, Driver, StackResult, exit_code, summary
-from fleet.workspace import LocalWorkspace, RemoteWorkspace, Workspace
+from fleet.files import member_files
+from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace, Workspace
 
 
 def parser() -> argparse.ArgumentParser:
     found = argparse.ArgumentParser(prog="python -m fleet", description="Run a fleet of member stacks around a mesh stack.")
-    found.add_argument("command", choices=("up", "destroy", "add", "remove"))
+    found.add_argument("command", choices=("up", "destroy", "add", "remove", "files"))
     found.add_argument("cluster", nargs="?", help="the cluster to add or remove")
     found.add_argument("--mesh", required=True, help="the mesh stack, fully qualified: <org>/istio-multicluster/<stack>")
     found.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help=f"member stacks at once (default {DEFAULT_PARALLEL})")
@@ -38,7 +41,7 @@ def problems(args: argparse.Namespace) -> list[str]:
     found = []
     if args.command in ("add", "remove") and not args.cluster:
         found.append(f"{args.command} needs the cluster's name: python -m fleet {args.command} <cluster> --mesh ...")
-    if args.command in ("up", "destroy") and args.cluster:
+    if args.command in ("up", "destroy", "files") and args.cluster:
         found.append(f"{args.command} takes no cluster (it runs every member)")
     if args.remote and not args.repo:
         found.append("--remote needs --repo, the git URL Pulumi Deployments clones")
@@ -61,6 +64,14 @@ def run(args: argparse.Namespace) -> list[StackResult]:
     return driver.add(args.cluster) if args.command == "add" else driver.remove(args.cluster)
 
 
+def write_files(mesh_stack: str, root: Path = ROOT) -> int:
+    """Write every member's stack file beside the mesh stack's; print their names."""
+    for path, text in member_files(mesh_stack, root).items():
+        path.write_text(text)
+        print(path.name)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     found = problems(args)
@@ -68,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(f"python -m fleet: {p}" for p in found), file=sys.stderr)
         return 2
     try:
+        if args.command == "files":
+            return write_files(args.mesh)
         results = run(args)
     except ValueError as error:
         print(f"python -m fleet: {error}", file=sys.stderr)

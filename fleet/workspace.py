@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pulumi import automation as auto
 
 from components.fleet.contract import MEMBER_CONFIG, FleetMember
+from fleet.files import committed_member, short_name
 
 PROJECT = "istio-multicluster"
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +58,7 @@ class LocalWorkspace:
     """Stacks of this project run here, on the logged-in backend, from this checkout."""
 
     def __init__(self, work_dir: Path = ROOT) -> None:
+        self.work_dir = work_dir
         self._work_dir = str(work_dir)
 
     def _stack(self, stack: str) -> auto.Stack:
@@ -87,16 +89,17 @@ class LocalWorkspace:
 @dataclass(frozen=True)
 class RemoteWorkspace:
     """Every update runs on Pulumi Deployments' runners from the repository at ``url`` and
-    ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
-    stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
-    (``python -m fleet files`` writes them); ``env`` is passed to every run (credentials come from
-    the stack's ESC environment). Outputs and existence are read here, from the same backend.
+        ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
+        stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
+        (``python -m fleet files`` writes them; the check reads this checkout's); ``env`` is passed to every run (credentials come from
+        the stack's ESC environment). Outputs and existence are read here, from the same backend; a
+    member whose committed file does not name it is refused before its run.
 
-    Args:
-        url: the repository's git URL.
-        branch: the branch to run (default ``main``).
-        env: environment variables for every run (default none).
-        local: reads stacks' outputs (default: the local workspace of this checkout).
+        Args:
+            url: the repository's git URL.
+            branch: the branch to run (default ``main``).
+            env: environment variables for every run (default none).
+            local: reads stacks' outputs (default: the local workspace of this checkout).
     """
 
     url: str
@@ -115,7 +118,13 @@ class RemoteWorkspace:
         return self.local.outputs(stack)
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
-        # The stack file in the repository holds a member's config; the program refuses to run without it.
+        # The stack file in the repository holds a member's config: a missing or other one would make
+        # the runner parse the member as a stack of its own.
+        if member is not None and committed_member(self.local.work_dir, stack) != member:
+            raise ValueError(
+                f"Pulumi.{short_name(stack)}.yaml does not name {member.mesh_stack} and cluster {member.cluster}: "
+                f"run python -m fleet files --mesh {member.mesh_stack}, commit the files and push them to {self.branch}"
+            )
         return change_counts(self._stack(stack).up(on_output=on_output).summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:

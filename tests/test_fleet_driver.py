@@ -4,12 +4,18 @@ remove, one stack's failure stopping no other, and resuming by running again."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
+
 import pytest
+import yaml
 
 from components.fleet.contract import LINKED_PEERS_OUTPUT, FleetMember, member_stack
 from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
-from fleet.workspace import LocalWorkspace, RemoteWorkspace
+from fleet.files import committed_member
+from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace
 from tests.harness.fleet import ConcurrentUpdate, FakeFleet, StackFailed
 
 MESH = "acme/istio-multicluster/fleet"
@@ -246,3 +252,28 @@ def test_a_peer_whose_token_changed_is_linked_again_by_the_peers_pass() -> None:
     assert [s[0] for s in steps(results) if s[1] is Step.PEERS] == ["fleet-a"]
     assert fake.outputs(stack("a"))[LINKED_PEERS_OUTPUT] == {"b": "b-token-1", "c": "c-token-0"}
     assert fake.outputs(stack("c"))[LINKED_PEERS_OUTPUT] == {"a": "a-token-0", "b": "b-token-1"}
+
+
+def test_files_writes_what_the_shipped_member_files_hold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mesh = "organization/istio-multicluster/kind-fleet"
+    shutil.copy(ROOT / "Pulumi.kind-fleet.yaml", tmp_path)
+    assert fleet_cli.write_files(mesh, tmp_path) == 0
+    assert capsys.readouterr().out.split() == ["Pulumi.kind-fleet-kind-1.yaml", "Pulumi.kind-fleet-kind-2.yaml"]
+    for name in ("Pulumi.kind-fleet-kind-1.yaml", "Pulumi.kind-fleet-kind-2.yaml"):
+        assert yaml.safe_load((tmp_path / name).read_text()) == yaml.safe_load((ROOT / name).read_text())
+        assert committed_member(tmp_path, name.removeprefix("Pulumi.").removesuffix(".yaml")) is not None
+
+
+def test_a_remote_member_without_its_committed_file_is_refused_before_its_run(tmp_path: Path) -> None:
+    remote = RemoteWorkspace(url="https://github.com/acme/mesh.git", local=LocalWorkspace(tmp_path))
+    member = FleetMember("acme/istio-multicluster/fleet", "eu-1")
+    message = (
+        "Pulumi.fleet-eu-1.yaml does not name acme/istio-multicluster/fleet and cluster eu-1: run "
+        "python -m fleet files --mesh acme/istio-multicluster/fleet, commit the files and push them to main"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        remote.up("acme/istio-multicluster/fleet-eu-1", member, print)
+    (tmp_path / "Pulumi.fleet-eu-1.yaml").write_text(yaml.safe_dump({"config": {"istio-multicluster:fleetMember": {
+        "meshStack": "acme/istio-multicluster/fleet", "cluster": "eu-2"}}}))  # fmt: skip
+    with pytest.raises(ValueError, match="does not name"):
+        remote.up("acme/istio-multicluster/fleet-eu-1", member, print)

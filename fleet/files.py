@@ -1,0 +1,58 @@
+"""The member stacks' files: ``Pulumi.<mesh stack>-<cluster>.yaml`` with the member's ``fleetMember``.
+
+A remote run (Pulumi Deployments) takes a stack's config from its file in the repository, so every
+member's file must be committed before ``python -m fleet up --remote``; ``python -m fleet files``
+writes them from the mesh stack's file (its ``clusters``). A local run sets the same config itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.fleet.contract import MEMBER_CONFIG, FleetMember, member_stack
+
+PROJECT = "istio-multicluster"
+HEADER = (
+    "# A member stack of the fleet whose mesh stack is {mesh}: cluster {cluster}'s Istio and its peers'\n"
+    "# remote secrets. Its config is the mesh stack's; this names the mesh and the cluster.\n"
+)
+
+
+def short_name(stack: str) -> str:
+    return stack.rsplit("/", 1)[-1]
+
+
+def member_config(member: FleetMember) -> dict[str, Any]:
+    """A member stack file's content."""
+    return {"config": {f"{PROJECT}:{MEMBER_CONFIG}": {"meshStack": member.mesh_stack, "cluster": member.cluster}}}
+
+
+def member_files(mesh_stack: str, root: Path) -> dict[Path, str]:
+    """Every member's stack file, by path, from the clusters of the mesh stack's file under ``root``."""
+    mesh_file = root / f"Pulumi.{short_name(mesh_stack)}.yaml"
+    if not mesh_file.exists():
+        raise ValueError(f"{mesh_file.name} does not exist: the mesh stack's file lists the clusters")
+    config = (yaml.safe_load(mesh_file.read_text()) or {}).get("config") or {}
+    clusters = config.get(f"{PROJECT}:clusters")
+    if not isinstance(clusters, list) or not all(isinstance(c, dict) and "name" in c for c in clusters):
+        raise ValueError(f"{mesh_file.name} lists no clusters under {PROJECT}:clusters")
+    found: dict[Path, str] = {}
+    for cluster in (str(c["name"]) for c in clusters):
+        member = FleetMember(mesh_stack, cluster)
+        text = HEADER.format(mesh=mesh_stack, cluster=cluster) + yaml.safe_dump(member_config(member), sort_keys=False)
+        found[root / f"Pulumi.{short_name(member_stack(mesh_stack, cluster))}.yaml"] = text
+    return found
+
+
+def committed_member(root: Path, stack: str) -> FleetMember | None:
+    """The ``fleetMember`` a stack's file under ``root`` holds (``None``: no file, or none in it)."""
+    path = root / f"Pulumi.{short_name(stack)}.yaml"
+    if not path.exists():
+        return None
+    value = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get(f"{PROJECT}:{MEMBER_CONFIG}")
+    if not isinstance(value, dict):
+        return None
+    return FleetMember(str(value.get("meshStack", "")), str(value.get("cluster", "")))
