@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.config.load import load_mesh_spec, project_values, set_project_values
+from components.config.load import load_mesh_spec, project_values, secret_project_keys, set_project_values
 from components.config.parse import project_fields
 from components.config.stores import ROUTE53_ZONES
 from components.dns.zones import route53_zone_reader
@@ -20,6 +20,6 @@ if member is not None:
 else:
     spec = load_mesh_spec(config, platform_configs(), {ROUTE53_ZONES: route53_zone_reader()})
     if spec.fleet_mesh:
-        build_fleet_mesh(spec, project_values(config, platform_configs()))
+        build_fleet_mesh(spec, project_values(config, platform_configs()), secret_project_keys())
     else:
         build_single_stack(spec)

@@ -355,3 +355,10 @@ def test_new_reader_tokens_reach_every_member_by_the_end_of_the_up() -> None:
     for cluster in links:
         assert member(fleet, cluster).outputs[LINKED_PEERS_OUTPUT] == {p: d for p, d in links.items() if p != cluster}
     assert [r.stack for r in results if r.step is Step.PEERS] == [member_stack(MESH, "c1"), member_stack(MESH, "c2")]
+
+
+def test_the_exported_config_is_a_secret_when_a_key_in_it_is_one() -> None:
+    run = run_program({**n_existing(2), "fleetMesh": True, "meshId": "hidden"}, stack="kind-fleet", secret_keys=["meshId"])
+    assert CONFIG_OUTPUT in run.secret_outputs and run.outputs[CONFIG_OUTPUT]["meshId"] == "hidden"
+    plain = run_program({**n_existing(2), "fleetMesh": True}, stack="kind-fleet")
+    assert CONFIG_OUTPUT not in plain.secret_outputs

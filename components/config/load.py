@@ -93,6 +93,12 @@ def set_project_values(config: pulumi.Config) -> dict[str, str]:
     return {key: text for key in keys if (text := config.get(key)) is not None}
 
 
+def secret_project_keys() -> frozenset[str]:
+    """The project config keys (without the project prefix) the running stack sets as secrets."""
+    prefix = f"{PROJECT}:"
+    return frozenset(k.removeprefix(prefix) for k in _stack_keys() if k.startswith(prefix) and runtime_config.is_config_secret(k))
+
+
 def _stack_keys() -> list[str]:
     """Every ``namespace:key`` the running stack has config for."""
     # Pulumi has no public "list config keys" call; the language host loads all config into

@@ -33,8 +33,10 @@ def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in CA_ONLY_KEYS}
 
 
-def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any]) -> MeshCA:
-    """The mesh stack of ``spec`` (its config ``values``): its CA and exports; see the module docstring."""
+def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> MeshCA:
+    """The mesh stack of ``spec`` (its config ``values``, of which ``secret_keys`` are secrets,
+    default none): its CA and exports; see the module docstring. The exported config is a secret
+    when any key in it is one."""
     problems = fleet_problems(spec)
     if problems:
         raise ConfigError(problems)
@@ -48,6 +50,7 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any]) -> MeshCA:
     pulumi.export("rootCertPem", ca.root_cert_pem)
     pulumi.export("caExpiry", ca.expiry())
     pulumi.export(MEMBERS_OUTPUT, [c.name for c in spec.clusters])
-    pulumi.export(CONFIG_OUTPUT, member_values(values))
+    config = member_values(values)
+    pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
     pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))
     return ca
