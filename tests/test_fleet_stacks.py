@@ -119,6 +119,10 @@ def test_each_member_builds_its_own_cluster_with_its_intermediate_from_the_mesh(
         assert cacerts.secret_inputs >= {"stringData"}
         intermediate = x509.load_pem_x509_certificate(cacerts.inputs["stringData"]["ca-cert.pem"].encode())
         intermediate.verify_directly_issued_by(root)
+        # Its own intermediate and key, not a peer's (both would verify against the root).
+        issued = fleet.runs[MESH].named(f"mesh-ca-{cluster}-cert").outputs["certPem"]
+        key = fleet.runs[MESH].named(f"mesh-ca-{cluster}-key").outputs["privateKeyPem"]
+        assert (cacerts.inputs["stringData"]["ca-cert.pem"], cacerts.inputs["stringData"]["ca-key.pem"]) == (issued, key)
         # Every Kubernetes object goes through this cluster's provider; the peer's only remote secret is here.
         providers = {run.by_urn(r.provider_urn).name for r in run.resources if r.type.startswith("kubernetes:") and r.custom}
         assert providers == {f"{cluster}-provider"}
