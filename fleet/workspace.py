@@ -89,17 +89,17 @@ class LocalWorkspace:
 @dataclass(frozen=True)
 class RemoteWorkspace:
     """Every update runs on Pulumi Deployments' runners from the repository at ``url`` and
-        ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
-        stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
-        (``python -m fleet files`` writes them; the check reads this checkout's); ``env`` is passed to every run (credentials come from
-        the stack's ESC environment). Outputs and existence are read here, from the same backend; a
-    member whose committed file does not name it is refused before its run.
+    ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
+    stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
+    (``python -m fleet files`` writes them); a member whose file in this checkout does not name it
+    is refused before its run. ``env`` is passed to every run (credentials come from the stack's
+    ESC environment). Outputs and existence are read here, from the same backend.
 
-        Args:
-            url: the repository's git URL.
-            branch: the branch to run (default ``main``).
-            env: environment variables for every run (default none).
-            local: reads stacks' outputs (default: the local workspace of this checkout).
+    Args:
+        url: the repository's git URL.
+        branch: the branch to run (default ``main``).
+        env: environment variables for every run (default none).
+        local: reads stacks' outputs and this checkout's stack files (default: this checkout's).
     """
 
     url: str
