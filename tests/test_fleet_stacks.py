@@ -24,6 +24,7 @@ from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
 from tests.harness.mocks import MeshMocks
 from tests.harness.monitor import Registered
 from tests.harness.program import FLEET_MEMBER_STACKS, StackRun, project_defaults, run_program, run_stack, stack_config
+from tests.harness.stores import OtherStack
 
 MESH = qualified("kind-fleet")
 SECRET = "kubernetes:core/v1:Secret"
@@ -169,8 +170,8 @@ def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(capl
     assert sorted(first.outputs[LINKED_PEERS_OUTPUT]) == [] and first.outputs["remoteSecrets"] == {"c1": []}
     skipped = [r.getMessage() for r in caplog.records if "has no link yet" in r.getMessage()]
     assert skipped == [
-        f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet (its stack could not be read: invoke of "
-        f'pulumi:pulumi:readStackOutputs failed: unknown stack "{member_stack(MESH, peer)}"); skipped until a later run'
+        f"istio-multicluster: peer {peer} ({member_stack(MESH, peer)}) has no link yet (its stack does not exist yet); "
+        "skipped until a later run"
         for peer in ("c2", "c3")
     ]
     results = Driver(fleet, MESH, parallel=1).up()
@@ -366,3 +367,22 @@ def test_the_exported_config_is_a_secret_when_a_key_in_it_is_one() -> None:
     assert CONFIG_OUTPUT in run.secret_outputs and run.outputs[CONFIG_OUTPUT]["meshId"] == "hidden"
     plain = run_program({**n_existing(2), "fleetMesh": True}, stack="kind-fleet")
     assert CONFIG_OUTPUT not in plain.secret_outputs
+
+
+@pytest.mark.parametrize(
+    ("peer", "reason"),
+    [
+        (OtherStack(failure="403 Forbidden: the deployer may not read stack"), "403 Forbidden: the deployer may not read stack"),
+        (OtherStack({LINK_OUTPUT: {}}, {LINK_OUTPUT}), "its kubeconfig is missing or could not be decrypted"),
+    ],
+)
+def test_a_peer_that_exists_but_cannot_be_read_stops_the_update(fleet: ProgramFleet, peer: OtherStack, reason: str) -> None:
+    """Skipping it would delete its remote secret from a running mesh: only a stack the engine calls
+    unknown is skipped."""
+    mocks = MeshMocks()
+    mocks.other_stacks = {**fleet.others(), member_stack(MESH, "kind-2"): peer}
+    config = {**project_defaults(), "fleetMember": {"meshStack": MESH, "cluster": "kind-1"}}
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(config, stack="kind-fleet-kind-1", mocks=mocks, state=member(fleet, "kind-1").state())
+    assert "peer kind-2's" in str(raised.value) and f"{reason}; nothing was changed" in str(raised.value)
+    assert mocks.monitor is not None and mocks.monitor.registered == []

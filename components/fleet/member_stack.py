@@ -62,18 +62,38 @@ class StackRead:
     outputs: Mapping[str, Any]
     failure: str = ""
 
+    @property
+    def missing(self) -> bool:
+        """The stack does not exist: the engine's read says ``unknown stack "<name>"``
+        (pkg/backend/backend.go ``GetStackOutputs``). Any other failure (the network, a permission)
+        is no proof the stack is gone."""
+        return MISSING_STACK in self.failure
+
+
+MISSING_STACK = 'unknown stack "'
+
 
 def read_stack(stack: str) -> StackRead:
-    """Another stack's outputs; the engine fails the read of a stack that does not exist (or that
-    the deployer may not read), which is kept as the read's failure."""
+    """Another stack's outputs; a failed read is kept with the engine's reason."""
     try:
         return StackRead(previous_outputs(stack))
     except Exception as error:
         return StackRead({}, str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__)
 
 
+def unreadable(what: str, stack: str, reason: str) -> pulumi.RunError:
+    """The update stops before any resource: a peer or the mesh that exists but cannot be read would
+    otherwise look absent, and its remote secret would be deleted from a running mesh."""
+    return pulumi.RunError(
+        f"istio-multicluster: {what} ({stack}) could not be read: {reason}; nothing was changed. Check that the deployer "
+        "may read that stack and decrypt its secrets, then run again"
+    )
+
+
 def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
     """The mesh's config as the mesh stack exported it, parsed; refused when this member is not in it."""
+    if mesh.failure and not mesh.missing:
+        raise unreadable("the mesh stack", member.mesh_stack, mesh.failure)
     values = mesh.outputs.get(CONFIG_OUTPUT)
     if not isinstance(values, Mapping):
         why = f"could not be read ({mesh.failure})" if mesh.failure else f"exports no {CONFIG_OUTPUT}"
@@ -93,7 +113,10 @@ def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
 
 def issuer(mesh_outputs: Mapping[str, Any], cluster: str) -> ClusterCACerts:
     """The member's plug-in CA material, from the mesh stack's ``fleetCa``, as secrets."""
-    parts = mesh_outputs[CA_OUTPUT][cluster]
+    parts = (mesh_outputs.get(CA_OUTPUT) or {}).get(cluster) or {}
+    missing = [key for key in (CA_CERT, CA_KEY, ROOT_CERT, CERT_CHAIN) if not parts.get(key)]
+    if missing:
+        raise unreadable(f"the mesh stack's CA for {cluster}", "fleetCa", f"{', '.join(missing)} missing or not decrypted")
 
     def part(key: str) -> pulumi.Output[str]:
         return pulumi.Output.secret(str(parts[key]))
@@ -109,22 +132,30 @@ def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, str]:
             continue
         stack = member_stack(member.mesh_stack, peer)
         read = read_stack(stack)
+        if read.failure and not read.missing:
+            raise unreadable(f"peer {peer}'s stack", stack, read.failure)
         if not has_link(read.outputs):
-            why = f" (its stack could not be read: {read.failure})" if read.failure else ""
+            why = " (its stack does not exist yet)" if read.missing else ""
             pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet{why}; skipped until a later run")
             continue
-        found[peer] = str(read.outputs[LINK_OUTPUT]["kubeconfig"])
+        kubeconfig = read.outputs[LINK_OUTPUT].get("kubeconfig")
+        if not isinstance(kubeconfig, str) or not kubeconfig:
+            # The engine elides secrets it cannot decrypt (an empty link), logging only.
+            raise unreadable(f"peer {peer}'s link", stack, "its kubeconfig is missing or could not be decrypted")
+        found[peer] = kubeconfig
     return found
 
 
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
+    # Every read (and refusal) before any resource.
     mesh = read_stack(member.mesh_stack)
     spec = member_spec(member, mesh)
     own = next(c for c in spec.clusters if c.name == member.cluster)
-    handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
-    release, gateways = build_primary(spec, handle, issuer(mesh.outputs, own.name))
+    ca = issuer(mesh.outputs, own.name)
     peers = peer_links(spec, member)
+    handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
+    release, gateways = build_primary(spec, handle, ca)
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
     pulumi.export("mesh", mesh_summary(spec))

@@ -223,6 +223,8 @@ class MeshMocks(Mocks):
         """Another stack of the backend; one that does not exist fails the read as the service does."""
         if name not in self.other_stacks:
             raise InvokeError(f'unknown stack "{name}"')
+        if self.other_stacks[name].failure:
+            raise InvokeError(self.other_stacks[name].failure)
         return self.other_stacks[name]
 
     def _stack_reference(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:

@@ -96,6 +96,8 @@ class OtherStack:
 
     outputs: dict[str, Any] = field(default_factory=dict)
     secret: set[str] = field(default_factory=set)
+    # Why the service refuses to read it ("" when it answers): a permission, the network.
+    failure: str = ""
 
 
 @dataclass
