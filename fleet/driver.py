@@ -88,6 +88,7 @@ class Driver:
     report: Report = lambda _: None
 
     def up(self) -> list[StackResult]:
+        self._refuse_orphans()
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
         if mesh.outcome is not Outcome.SUCCEEDED:
             return [mesh]
@@ -106,6 +107,8 @@ class Driver:
         return [mesh, *added, *self._peers(clusters, added)]
 
     def remove(self, cluster: str) -> list[StackResult]:
+        if cluster in self.workspace.configured_clusters(self.mesh_stack):
+            raise ValueError(f"cluster {cluster} is still in the mesh stack's clusters; remove it there, then run remove again")
         stack = member_stack(self.mesh_stack, cluster)
         gone = self._run(stack, Step.MEMBERS, "destroy", None) if self.workspace.exists(stack) else None
         if gone is not None and gone.outcome is not Outcome.SUCCEEDED:
@@ -131,6 +134,20 @@ class Driver:
             why = f"member stacks {', '.join(failed)} still hold clusters in the mesh's networks; destroy them first"
             return [*gone, StackResult(self.mesh_stack, Step.MESH, "destroy", Outcome.SKIPPED, message=why)]
         return [*gone, self._run(self.mesh_stack, Step.MESH, "destroy", None)]
+
+    def _refuse_orphans(self) -> None:
+        """A cluster the mesh exported as a member but its config no longer lists would be dropped
+        by the mesh's update while its member stack keeps its Istio and its peers' reader tokens."""
+        previous = self.workspace.outputs(self.mesh_stack)
+        if not previous:
+            return
+        configured = set(self.workspace.configured_clusters(self.mesh_stack))
+        gone = [c for c in members(previous) if c not in configured and self.workspace.outputs(member_stack(self.mesh_stack, c))]
+        if gone:
+            raise ValueError(
+                f"{', '.join(gone)} left the mesh stack's clusters but their member stacks stand: run python -m fleet remove "
+                f"{gone[0]} for each (it destroys the member, then updates the mesh and the others)"
+            )
 
     def _peers(self, clusters: Sequence[str], ran: Iterable[StackResult]) -> list[StackResult]:
         """The peers pass: members whose links differ from the peers exporting theirs now."""

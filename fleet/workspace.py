@@ -8,6 +8,7 @@ is what the CLI printed last.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,17 @@ class Workspace(Protocol):
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes: ...
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
+
+    def configured_clusters(self, stack: str) -> list[str]: ...
+
+
+def clusters_of(text: str | None) -> list[str]:
+    """The names in a ``clusters`` config value (JSON, as the CLI keeps it)."""
+    try:
+        listed = json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [str(c["name"]) for c in listed if isinstance(c, dict) and "name" in c] if isinstance(listed, list) else []
 
 
 def member_config(member: FleetMember) -> dict[str, auto.ConfigValue]:
@@ -80,6 +92,12 @@ class LocalWorkspace:
             selected.set_all_config(member_config(member), path=True)
         return change_counts(selected.up(on_output=on_output).summary)
 
+    def configured_clusters(self, stack: str) -> list[str]:
+        """The clusters the stack's config lists now (what its next ``up`` applies)."""
+        config = auto.select_stack(stack_name=stack, work_dir=self._work_dir).get_all_config()
+        value = config.get(f"{PROJECT}:clusters")
+        return clusters_of(value.value if value is not None else None)
+
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         # The stack stays, with its history and config: `pulumi stack rm` would also delete its
         # Pulumi.<stack>.yaml, which for the shipped member stacks is part of the checkout.
@@ -116,6 +134,9 @@ class RemoteWorkspace:
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return self.local.outputs(stack)
+
+    def configured_clusters(self, stack: str) -> list[str]:
+        return self.local.configured_clusters(stack)
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         # The stack file in the repository holds a member's config: a missing or other one would make

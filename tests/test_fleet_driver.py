@@ -134,8 +134,21 @@ def test_remove_destroys_the_member_first_then_every_other_deletes_its_secret() 
 def test_remove_refuses_a_cluster_still_in_the_mesh() -> None:
     fake = fleet("a", "b", "c")
     Driver(fake, MESH).up()
+    fake.log.clear()
     with pytest.raises(ValueError, match="cluster c is still in the mesh stack's clusters"):
         Driver(fake, MESH).remove("c")
+    # Refused before anything ran: c's member still stands.
+    assert fake.log == [] and fake.outputs(stack("c"))
+
+
+def test_up_refuses_a_cluster_that_left_the_config_while_its_member_stands() -> None:
+    fake = fleet("a", "b", "c")
+    Driver(fake, MESH).up()
+    fake.membership.remove("c")
+    fake.log.clear()
+    with pytest.raises(ValueError, match="c left the mesh stack's clusters but their member stacks stand: run python -m fleet remove c"):
+        Driver(fake, MESH).up()
+    assert fake.log == []
 
 
 def test_destroy_takes_every_member_then_the_mesh() -> None:

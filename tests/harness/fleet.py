@@ -74,6 +74,9 @@ class FakeFleet:
     def exists(self, stack: str) -> bool:
         return stack in self.stacks
 
+    def configured_clusters(self, stack: str) -> list[str]:
+        return list(self.membership) if stack == self.mesh_stack else []
+
     def outputs(self, stack: str) -> Mapping[str, Any]:
         with self._lock:
             return dict(self.stacks[stack].outputs) if stack in self.stacks else {}

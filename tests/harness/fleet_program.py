@@ -40,6 +40,9 @@ class ProgramFleet:
     def exists(self, stack: str) -> bool:
         return stack in self.runs
 
+    def configured_clusters(self, stack: str) -> list[str]:
+        return [str(c["name"]) for c in self.mesh_config.get("clusters", [])]
+
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return dict(self.runs[stack].outputs) if stack in self.runs else {}
 
