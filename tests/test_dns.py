@@ -14,6 +14,7 @@ from tests.configs import aws_cluster, codes_of, existing_cluster, two_azure, vp
 from tests.harness.changes import Changes, changes
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import OPERATOR_SET, StackRun, run_program, run_stack, shipped_config, stack_config
+from tests.harness.route53 import record_set
 from tests.harness.stores import PRIVATE_ZONE
 from tests.harness.teardown import load_balancers_left_at_destroy, routes_cut_before_release
 from tests.harness.webhooks import refused_at_first_up
@@ -85,6 +86,7 @@ def test_one_validation_record_serves_every_region(edge: StackRun) -> None:
         "type": "CNAME",
         "records": [option["resourceRecordValue"]],
         "ttl": 300,
+        "allowOverwrite": True,
     }
 
 
@@ -430,3 +432,14 @@ def test_route53_is_refused_for_a_cluster_in_another_partition() -> None:
 def test_a_load_balancers_name_is_read_from_its_host_name(host: str, name: str) -> None:
     """Independently of the mock, which parses host names the same way: ALB and NLB forms as AWS gives them."""
     assert load_balancer_name(host) == name
+
+
+def test_the_validation_record_takes_over_one_an_operators_certificate_made() -> None:
+    """ACM gives one name one validation CNAME per account: an operator's certificate for the name,
+    validated in the zone, made it already. UPSERT it (allow_overwrite) and keep it at destroy."""
+    mocks = MeshMocks()
+    probe = run_stack("eks-edge", OPERATOR_SET["eks-edge"])
+    record = probe.named("edge-certificates-validation")
+    mocks.foreign_record_sets = [record_set(record.inputs)]
+    run = run_stack("eks-edge", OPERATOR_SET["eks-edge"], mocks=mocks)
+    assert run.named("edge-certificates-validation").inputs["allowOverwrite"] is True

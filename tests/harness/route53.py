@@ -89,6 +89,8 @@ class HostedZones:
         new = record_set(inputs)
         old = record_set(prior) if prior is not None else None
         upsert = operation == "update" and old is not None and (old.type, old.set_identifier) == (new.type, new.set_identifier)
+        # allow_overwrite sends UPSERT where the provider would CREATE (record.go).
+        upsert = upsert or (operation != "update" and bool(inputs.get("allowOverwrite")))
         without = dict(self.sets)
         if old is not None and (operation == "update" or delete_first):
             without.pop(old.key, None)

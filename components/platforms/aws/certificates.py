@@ -76,7 +76,11 @@ class EdgeCertificates(pulumi.ComponentResource):
             type=option.apply(lambda o: o.resource_record_type or ""),
             records=[option.apply(lambda o: o.resource_record_value or "")],
             ttl=VALIDATION_TTL,
-            opts=pulumi.ResourceOptions(parent=self, provider=route53),
+            # An operator's own certificate for the name, validated in this zone, has this very
+            # record already (one CNAME per name and account): UPSERT it rather than fail the CREATE,
+            # and leave it at destroy, when that certificate still needs it to renew.
+            allow_overwrite=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=route53, retain_on_delete=True),
         )
         self.arns = {
             region: aws.acm.CertificateValidation(
