@@ -29,6 +29,14 @@ def stack(cluster: str) -> str:
     return member_stack(MESH, cluster)
 
 
+def running(*clusters: str) -> FakeFleet:
+    """A fleet of ``clusters`` after its first ``up``, its log cleared."""
+    fake = fleet(*clusters)
+    Driver(fake, MESH).up()
+    fake.log.clear()
+    return fake
+
+
 def steps(results: list[StackResult]) -> list[tuple[str, Step, str, Outcome]]:
     return [(r.stack.rsplit("/", 1)[1], r.step, r.operation, r.outcome) for r in results]
 
@@ -101,10 +109,8 @@ def test_a_failing_mesh_stack_runs_no_member() -> None:
 
 
 def test_add_runs_the_mesh_the_new_member_and_gives_every_other_one_remote_secret() -> None:
-    fake = fleet("a", "b", "c")
-    Driver(fake, MESH).up()
+    fake = running("a", "b", "c")
     fake.membership.append("d")
-    fake.log.clear()
     results = Driver(fake, MESH).add("d")
     assert fake.log[:2] == [("up", MESH), ("up", stack("d"))]
     assert sorted(s[0] for s in steps(results) if s[1] is Step.PEERS) == ["fleet-a", "fleet-b", "fleet-c"]
@@ -120,10 +126,8 @@ def test_add_refuses_a_cluster_the_mesh_does_not_list() -> None:
 
 
 def test_remove_destroys_the_member_first_then_every_other_deletes_its_secret() -> None:
-    fake = fleet("a", "b", "c")
-    Driver(fake, MESH).up()
+    fake = running("a", "b", "c")
     fake.membership.remove("c")
-    fake.log.clear()
     results = Driver(fake, MESH).remove("c")
     assert fake.log[:2] == [("destroy", stack("c")), ("up", MESH)]
     assert fake.outputs(stack("c")) == {} and fake.stacks[stack("c")].resources == frozenset()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from typing import Any
 
 import pulumi
@@ -18,6 +19,7 @@ from components.config.problems import ConfigError
 from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, member_stack
 from components.fleet.rules import fleet_problems
 from fleet.driver import Driver, Outcome, Step
+from fleet.files import member_config as member_file
 from tests.configs import existing_cluster, n_existing, parse
 from tests.harness.changes import Changes, changes
 from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
@@ -69,9 +71,16 @@ def without_key_material(value: Any) -> Any:
 
 
 def test_the_fleet_makes_what_one_stack_makes(fleet: ProgramFleet) -> None:
-    single = made([run_stack("kind", KIND)])
-    together = made(list(fleet.runs.values()))
+    alone = run_stack("kind", KIND)
+    single, together = made([alone]), made(list(fleet.runs.values()))
     assert sorted(together) == sorted(single)
+
+    # Each cloud and Kubernetes resource made once across the fleet, as one stack makes it (the
+    # components, MeshLink in every member, group them and make nothing).
+    def custom(runs: list[StackRun]) -> Counter[tuple[str, str]]:
+        return Counter((r.type, r.name) for run in runs for r in run.resources if r.custom and r.operation != "read")
+
+    assert custom(list(fleet.runs.values())) == custom([alone]) and set(custom([alone]).values()) == {1}
     for key, resource in single.items():
         theirs = together[key]
         assert without_key_material(theirs.inputs) == without_key_material(resource.inputs), key
@@ -339,7 +348,9 @@ def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() 
         cluster = stack.removeprefix("kind-fleet-")
         assert qualified(stack) == member_stack(mesh, cluster)
         # What the driver sets on the member stacks it makes, and what a remote run reads from the file.
-        assert stack_config(stack) == {**project_defaults(), "fleetMember": {"meshStack": mesh, "cluster": cluster}}
+        assert stack_config(stack) == {**project_defaults(), **{
+            key.removeprefix("istio-multicluster:"): value for key, value in member_file(FleetMember(mesh, cluster))["config"].items()
+        }}  # fmt: skip
         assert sorted(fleet.runs[qualified(stack)].outputs[LINKED_PEERS_OUTPUT]) == [c for c in ("kind-1", "kind-2") if c != cluster]
 
 
