@@ -19,13 +19,24 @@ is decided from the stacks' outputs, not from what this run did.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components.fleet.contract import FleetMember, current_link, has_link, linked_peers, member_stack, members
+from components.config.declarations import FLEET_MESH
+from components.fleet.contract import (
+    MEMBER_CONFIG,
+    MEMBER_OUTPUT,
+    FleetMember,
+    current_link,
+    has_link,
+    linked_peers,
+    member_stack,
+    members,
+)
 from fleet.workspace import Changes, Workspace
 
 DEFAULT_PARALLEL = 8
@@ -88,6 +99,7 @@ class Driver:
     report: Report = lambda _: None
 
     def up(self) -> list[StackResult]:
+        self._refuse_other_mesh()
         self._refuse_orphans()
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
         if mesh.outcome is not Outcome.SUCCEEDED:
@@ -97,20 +109,24 @@ class Driver:
         return [mesh, *first, *self._peers(clusters, first)]
 
     def add(self, cluster: str) -> list[StackResult]:
+        self._refuse_other_mesh()
+        if cluster not in self._configured():
+            raise ValueError(f"cluster {cluster} is not in the mesh stack's clusters ({', '.join(self._configured())}); add it there first")
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
         if mesh.outcome is not Outcome.SUCCEEDED:
             return [mesh]
         clusters = members(self.workspace.outputs(self.mesh_stack))
-        if cluster not in clusters:
-            raise ValueError(f"cluster {cluster} is not in the mesh stack's clusters ({', '.join(clusters)}); add it there first")
+        if cluster not in clusters:  # the config changed while the mesh ran
+            return [mesh, self._skipped(cluster, Step.MEMBERS, "up", "the mesh stack's update did not make it a member")]
         added = self._each([cluster], Step.MEMBERS, "up")
         return [mesh, *added, *self._peers(clusters, added)]
 
     def remove(self, cluster: str) -> list[StackResult]:
-        if cluster in self.workspace.configured_clusters(self.mesh_stack):
+        self._refuse_other_mesh()
+        if cluster in self._configured():
             raise ValueError(f"cluster {cluster} is still in the mesh stack's clusters; remove it there, then run remove again")
         stack = member_stack(self.mesh_stack, cluster)
-        gone = self._run(stack, Step.MEMBERS, "destroy", None) if self.workspace.exists(stack) else None
+        gone = self._run(stack, Step.MEMBERS, "destroy", FleetMember(self.mesh_stack, cluster)) if self.workspace.exists(stack) else None
         if gone is not None and gone.outcome is not Outcome.SUCCEEDED:
             return [gone]
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
@@ -118,22 +134,42 @@ class Driver:
         if mesh.outcome is not Outcome.SUCCEEDED:
             return done
         clusters = members(self.workspace.outputs(self.mesh_stack))
-        if cluster in clusters:
-            raise ValueError(f"cluster {cluster} is still in the mesh stack's clusters; remove it there, then run remove again")
+        if cluster in clusters:  # the config changed while the mesh ran
+            return [*done, self._skipped(cluster, Step.PEERS, "up", "the mesh stack's update kept it a member")]
         return [*done, *self._peers(clusters, [])]
 
     def destroy(self) -> list[StackResult]:
-        outputs = self.workspace.outputs(self.mesh_stack)
-        if not outputs:  # no mesh stack, or one destroyed already: nothing stands
+        """Every member whose stack holds resources, then the mesh stack. The members are those the
+        mesh exported and those its config lists: a mesh whose first update failed exported none
+        but holds its CA, and members may stand that it has not exported yet."""
+        if not self.workspace.exists(self.mesh_stack):
             return []
-        clusters = members(outputs)
-        existing = [c for c in clusters if self.workspace.exists(member_stack(self.mesh_stack, c))]
-        gone = self._each(existing, Step.MEMBERS, "destroy")
+        self._refuse_other_mesh()
+        outputs = self.workspace.outputs(self.mesh_stack)
+        exported: list[str] = members(outputs) if outputs else []
+        clusters = list(dict.fromkeys([*exported, *self._configured()]))
+        standing = [c for c in clusters if self.workspace.holds_resources(member_stack(self.mesh_stack, c))]
+        gone = self._each(standing, Step.MEMBERS, "destroy")
         failed = [r.stack for r in gone if r.outcome is not Outcome.SUCCEEDED]
         if failed:
             why = f"member stacks {', '.join(failed)} still hold clusters in the mesh's networks; destroy them first"
             return [*gone, StackResult(self.mesh_stack, Step.MESH, "destroy", Outcome.SKIPPED, message=why)]
+        if not self.workspace.holds_resources(self.mesh_stack):
+            return gone
         return [*gone, self._run(self.mesh_stack, Step.MESH, "destroy", None)]
+
+    def _configured(self) -> list[str]:
+        """The clusters the mesh stack's config lists now (what its next update applies)."""
+        return clusters_of(self.workspace.config(self.mesh_stack).get("clusters"))
+
+    def _refuse_other_mesh(self) -> None:
+        """``--mesh`` must name a fleet's mesh stack: an ``up`` of another stack would build a whole
+        mesh in one stack, and a ``destroy`` would take it down."""
+        if self.workspace.config(self.mesh_stack).get(FLEET_MESH.key) != "true":
+            raise ValueError(
+                f"{self.mesh_stack} is not a fleet's mesh stack: its config does not set {FLEET_MESH.key}: true "
+                f"(a stack of this project without it is a whole mesh; run it with pulumi up)"
+            )
 
     def _refuse_orphans(self) -> None:
         """A cluster the mesh exported as a member but its config no longer lists would be dropped
@@ -141,13 +177,30 @@ class Driver:
         previous = self.workspace.outputs(self.mesh_stack)
         if not previous:
             return
-        configured = set(self.workspace.configured_clusters(self.mesh_stack))
-        gone = [c for c in members(previous) if c not in configured and self.workspace.outputs(member_stack(self.mesh_stack, c))]
+        configured = set(self._configured())
+        gone = [c for c in members(previous) if c not in configured and self.workspace.holds_resources(member_stack(self.mesh_stack, c))]
         if gone:
             raise ValueError(
                 f"{', '.join(gone)} left the mesh stack's clusters but their member stacks stand: run python -m fleet remove "
                 f"{gone[0]} for each (it destroys the member, then updates the mesh and the others)"
             )
+
+    def _foreign(self, stack: str, member: FleetMember) -> str:
+        """Why ``stack`` is not ``member``'s to run ("" when it is). Member stacks are named
+        ``<mesh stack>-<cluster>``, which another stack of the project may bear (mesh ``kind`` and
+        cluster ``ambient`` make ``kind-ambient``): its config or its outputs say whose it is."""
+        config = self.workspace.config(stack)
+        named = FleetMember.of(config.get(MEMBER_CONFIG))
+        if MEMBER_CONFIG in config and named != member:
+            return f"its config's {MEMBER_CONFIG} names {_describe(named)}, not {_describe(member)}"
+        if "clusters" in config:
+            return "its config lists clusters: it is another mesh's stack that bears this member's name"
+        outputs = self.workspace.outputs(stack)
+        exported = FleetMember.of(outputs.get(MEMBER_OUTPUT))
+        if outputs and exported != member:
+            whose = _describe(exported) if exported else "no fleet member (another stack of this project)"
+            return f"its resources are those of {whose}, not {_describe(member)}"
+        return ""
 
     def _peers(self, clusters: Sequence[str], ran: Iterable[StackResult]) -> list[StackResult]:
         """The peers pass: members whose links differ from the peers exporting theirs now."""
@@ -171,11 +224,20 @@ class Driver:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             return list(pool.map(lambda s: self._run(s[0], step, operation, s[1]), stacks))
 
+    def _skipped(self, cluster: str, step: Step, operation: str, why: str) -> StackResult:
+        stack = member_stack(self.mesh_stack, cluster)
+        self.report(f"{operation} {stack} ({step}): skipped: {why}")
+        return StackResult(stack, step, operation, Outcome.SKIPPED, message=why)
+
     def _run(self, stack: str, step: Step, operation: str, member: FleetMember | None) -> StackResult:
-        """One stack's operation; a failure is its result, not an exception."""
+        """One stack's operation; a failure is its result, not an exception. A member's stack is
+        first checked to be that member's (``_foreign``), and left alone when it is not."""
         self.report(f"{operation} {stack} ({step})")
         started = time.monotonic()
         try:
+            foreign = self._foreign(stack, member) if member is not None else ""
+            if foreign:
+                raise ValueError(f"{stack} is not this fleet's member stack, left as it is: {foreign}")
             if operation == "up":
                 changes = self.workspace.up(stack, member, lambda line: None)
             else:
@@ -188,6 +250,19 @@ class Driver:
             f"{operation} {stack} ({step}): {result.outcome} in {result.seconds:.0f} s{': ' + result.message if result.message else ''}"
         )
         return result
+
+
+def _describe(member: FleetMember | None) -> str:
+    return f"cluster {member.cluster} of {member.mesh_stack}" if member else "nothing readable"
+
+
+def clusters_of(text: str | None) -> list[str]:
+    """The names in a ``clusters`` config value (JSON, as the CLI passes it)."""
+    try:
+        listed = json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [str(c["name"]) for c in listed if isinstance(c, dict) and "name" in c] if isinstance(listed, list) else []
 
 
 def _last_line(error: Exception) -> str:

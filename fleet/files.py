@@ -7,6 +7,7 @@ writes them from the mesh stack's file (its ``clusters``). A local run sets the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,20 @@ def short_name(stack: str) -> str:
 
 def member_config(member: FleetMember) -> dict[str, Any]:
     """A member stack file's content."""
-    return {"config": {f"{PROJECT}:{MEMBER_CONFIG}": {"meshStack": member.mesh_stack, "cluster": member.cluster}}}
+    return {"config": {f"{PROJECT}:{MEMBER_CONFIG}": member.value()}}
+
+
+def file_config(root: Path, stack: str) -> dict[str, str]:
+    """The project's keys of the config in a stack's file under ``root`` (none: no file), as the
+    CLI passes them: strings as they are, anything else as JSON."""
+    path = root / f"Pulumi.{short_name(stack)}.yaml"
+    config = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}) if path.exists() else {}
+    prefix = f"{PROJECT}:"
+    return {
+        key.removeprefix(prefix): value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+        if key.startswith(prefix)
+    }
 
 
 def member_files(mesh_stack: str, root: Path) -> dict[Path, str]:
@@ -49,10 +63,4 @@ def member_files(mesh_stack: str, root: Path) -> dict[Path, str]:
 
 def committed_member(root: Path, stack: str) -> FleetMember | None:
     """The ``fleetMember`` a stack's file under ``root`` holds (``None``: no file, or none in it)."""
-    path = root / f"Pulumi.{short_name(stack)}.yaml"
-    if not path.exists():
-        return None
-    value = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get(f"{PROJECT}:{MEMBER_CONFIG}")
-    if not isinstance(value, dict):
-        return None
-    return FleetMember(str(value.get("meshStack", "")), str(value.get("cluster", "")))
+    return FleetMember.of(file_config(root, stack).get(MEMBER_CONFIG))

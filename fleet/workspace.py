@@ -1,9 +1,10 @@
 """Where the driver runs stacks: the Automation API's local workspace, or Pulumi Deployments.
 
-``Workspace`` is what the driver needs of either: whether a stack exists, its outputs (the last
-completed update's), ``up`` (creating the stack, and setting a member's ``fleetMember`` config, the
-first time) and ``destroy`` (the stack stays, empty, with its config and history). An operation that fails raises; its message
-is what the CLI printed last.
+``Workspace`` is what the driver needs of either: whether a stack exists, whether it holds
+resources, its outputs (the last completed update's), its config (what its next update applies),
+``up`` (creating the stack, and setting a member's ``fleetMember`` config, the first time) and
+``destroy`` (the stack stays, empty, with its config and history). An operation that fails raises;
+its message is what the CLI printed last.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from pulumi import automation as auto
 
 from components.fleet.contract import MEMBER_CONFIG, FleetMember
-from fleet.files import committed_member, short_name
+from fleet.files import committed_member, file_config, short_name
 
 PROJECT = "istio-multicluster"
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,30 +31,28 @@ class Workspace(Protocol):
 
     def exists(self, stack: str) -> bool: ...
 
+    def holds_resources(self, stack: str) -> bool: ...
+
+    def config(self, stack: str) -> Mapping[str, str]: ...
+
     def outputs(self, stack: str) -> Mapping[str, Any]: ...
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes: ...
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
 
-    def configured_clusters(self, stack: str) -> list[str]: ...
-
-
-def clusters_of(text: str | None) -> list[str]:
-    """The names in a ``clusters`` config value (JSON, as the CLI keeps it)."""
-    try:
-        listed = json.loads(text or "[]")
-    except json.JSONDecodeError:
-        return []
-    return [str(c["name"]) for c in listed if isinstance(c, dict) and "name" in c] if isinstance(listed, list) else []
-
 
 def member_config(member: FleetMember) -> dict[str, auto.ConfigValue]:
-    """A member stack's config, as ``pulumi config set --path`` takes it."""
-    return {
-        f"{PROJECT}:{MEMBER_CONFIG}.meshStack": auto.ConfigValue(member.mesh_stack),
-        f"{PROJECT}:{MEMBER_CONFIG}.cluster": auto.ConfigValue(member.cluster),
-    }
+    """A member stack's config as the driver sets it: ``fleetMember`` whole, as JSON text. Not by
+    ``--path``: the CLI stores a path's value that reads as an integer or a boolean as one
+    (pulumi/pulumi#17586, #19213), so a cluster named ``123`` would become a number."""
+    return {f"{PROJECT}:{MEMBER_CONFIG}": auto.ConfigValue(json.dumps(member.value()))}
+
+
+def project_config(values: auto.ConfigMap) -> dict[str, str]:
+    """The project's keys of a stack's config, without the project's prefix, as text."""
+    prefix = f"{PROJECT}:"
+    return {key.removeprefix(prefix): value.value for key, value in values.items() if key.startswith(prefix)}
 
 
 def change_counts(summary: auto.UpdateSummary) -> dict[str, int]:
@@ -86,17 +85,26 @@ class LocalWorkspace:
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return plain_outputs(auto.select_stack(stack_name=stack, work_dir=self._work_dir).outputs()) if self.exists(stack) else {}
 
+    def holds_resources(self, stack: str) -> bool:
+        """Whether the stack's state holds any resource: a first update that failed leaves some
+        and no outputs; a destroy leaves none."""
+        if not self.exists(stack):
+            return False
+        deployment = auto.select_stack(stack_name=stack, work_dir=self._work_dir).export_stack().deployment or {}
+        return bool(deployment.get("resources"))
+
+    def config(self, stack: str) -> Mapping[str, str]:
+        """The stack's config (what its next ``up`` applies); for a stack not made yet, its file's."""
+        if not self.exists(stack):
+            return file_config(self.work_dir, stack)
+        return project_config(auto.select_stack(stack_name=stack, work_dir=self._work_dir).get_all_config())
+
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         selected = self._stack(stack)
-        if member is not None:
-            selected.set_all_config(member_config(member), path=True)
+        # Set only when it differs, so a committed member file is left as it is.
+        if member is not None and FleetMember.of(project_config(selected.get_all_config()).get(MEMBER_CONFIG)) != member:
+            selected.set_all_config(member_config(member))
         return change_counts(selected.up(on_output=on_output).summary)
-
-    def configured_clusters(self, stack: str) -> list[str]:
-        """The clusters the stack's config lists now (what its next ``up`` applies)."""
-        config = auto.select_stack(stack_name=stack, work_dir=self._work_dir).get_all_config()
-        value = config.get(f"{PROJECT}:clusters")
-        return clusters_of(value.value if value is not None else None)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         # The stack stays, with its history and config: `pulumi stack rm` would also delete its
@@ -135,8 +143,13 @@ class RemoteWorkspace:
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return self.local.outputs(stack)
 
-    def configured_clusters(self, stack: str) -> list[str]:
-        return self.local.configured_clusters(stack)
+    def holds_resources(self, stack: str) -> bool:
+        return self.local.holds_resources(stack)
+
+    def config(self, stack: str) -> Mapping[str, str]:
+        # A remote stack's config is its file in the repository: this checkout's, which the
+        # runner's must match (see ``up``).
+        return file_config(self.local.work_dir, stack)
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         # The stack file in the repository holds a member's config: a missing or other one would make

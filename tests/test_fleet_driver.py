@@ -16,7 +16,7 @@ from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
 from fleet.files import committed_member
 from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace
-from tests.harness.fleet import ConcurrentUpdate, FakeFleet, StackFailed
+from tests.harness.fleet import ConcurrentUpdate, FakeFleet, FakeStack, StackFailed
 
 MESH = "acme/istio-multicluster/fleet"
 
@@ -119,10 +119,89 @@ def test_add_runs_the_mesh_the_new_member_and_gives_every_other_one_remote_secre
 
 
 def test_add_refuses_a_cluster_the_mesh_does_not_list() -> None:
-    fake = fleet("a", "b")
-    Driver(fake, MESH).up()
+    fake = running("a", "b")
     with pytest.raises(ValueError, match="cluster z is not in the mesh stack's clusters \\(a, b\\); add it there first"):
         Driver(fake, MESH).add("z")
+    # Refused before the mesh ran, so nothing is lost from the summary.
+    assert fake.log == []
+
+
+@pytest.mark.parametrize("command", ["up", "destroy", "add", "remove"])
+def test_a_mesh_stack_that_is_no_fleets_is_refused_before_anything_runs(command: str) -> None:
+    """``--mesh kind`` names a whole mesh's stack: up would build it, destroy take it down."""
+    fake = running("a", "b")
+    fake.fleet_mesh = False
+    with pytest.raises(ValueError, match=f"^{MESH} is not a fleet's mesh stack: its config does not set fleetMesh: true"):
+        getattr(Driver(fake, MESH), command)(*(["b"] if command in ("add", "remove") else []))
+    assert fake.log == [] and all(s.resources for s in fake.stacks.values())
+
+
+def test_a_stack_that_bears_a_members_name_but_is_another_meshs_is_left_alone() -> None:
+    """Mesh ``fleet`` and cluster ``ambient`` make ``fleet-ambient``, which may be a whole mesh's
+    stack of the same project: neither up nor destroy may touch it."""
+    fake = fleet("a", "ambient")
+    other = {"clusters": '[{"name": "x"}]', "meshId": "other"}
+    fake.foreign(stack("ambient"), other, {"rootCertPem": "...", "remoteSecrets": {}})
+    results = Driver(fake, MESH).up()
+    refused = next(r for r in results if r.stack == stack("ambient"))
+    assert (refused.outcome, refused.message) == (
+        Outcome.FAILED,
+        f"{stack('ambient')} is not this fleet's member stack, left as it is: "
+        "its config lists clusters: it is another mesh's stack that bears this member's name",
+    )
+    assert ("up", stack("ambient")) not in fake.log and exit_code(results) == 1
+    assert fake.outputs(stack("a"))[LINKED_PEERS_OUTPUT] == {}
+    fake.log.clear()
+    destroyed = Driver(fake, MESH).destroy()
+    assert ("destroy", stack("ambient")) not in fake.log and fake.stacks[stack("ambient")].resources
+    assert destroyed[-1].outcome is Outcome.SKIPPED and fake.stacks[MESH].resources
+
+
+@pytest.mark.parametrize(
+    ("config", "outputs", "why"),
+    [
+        (
+            {"fleetMember": '{"meshStack": "acme/istio-multicluster/fleet-eu", "cluster": "1"}'},
+            {},
+            "its config's fleetMember names cluster 1 of acme/istio-multicluster/fleet-eu, not cluster eu-1 of " + MESH,
+        ),
+        (
+            {},
+            {"rootCertPem": "..."},
+            "its resources are those of no fleet member (another stack of this project), not cluster eu-1 of " + MESH,
+        ),
+        (
+            {},
+            {"fleetMember": {"meshStack": "acme/istio-multicluster/fleet-eu", "cluster": "1"}},
+            "its resources are those of cluster 1 of acme/istio-multicluster/fleet-eu, not cluster eu-1 of " + MESH,
+        ),
+    ],
+)
+def test_another_fleets_member_of_the_same_name_is_left_alone(config: dict[str, str], outputs: dict[str, object], why: str) -> None:
+    """Mesh ``fleet`` + cluster ``eu-1`` and mesh ``fleet-eu`` + cluster ``1`` both make ``fleet-eu-1``."""
+    fake = fleet("a", "eu-1")
+    fake.foreign(stack("eu-1"), config, outputs)
+    results = Driver(fake, MESH).up()
+    assert next(r.message for r in results if r.stack == stack("eu-1")).endswith(why)
+    assert ("up", stack("eu-1")) not in fake.log
+
+
+def test_destroy_finds_members_in_the_mesh_config_when_the_mesh_exports_none() -> None:
+    """A mesh stack destroyed by hand (with existing clusters it holds only the CA, so nothing
+    stops it) exports no membership, but its config still lists the members that stand."""
+    fake = running("a", "b")
+    fake.stacks[MESH] = FakeStack()
+    results = Driver(fake, MESH).destroy()
+    assert sorted(steps(results)) == [(f"fleet-{c}", Step.MEMBERS, "destroy", Outcome.SUCCEEDED) for c in "ab"]
+    assert not any(s.resources for s in fake.stacks.values())
+
+
+def test_destroy_takes_a_mesh_whose_first_update_failed() -> None:
+    """A first update that failed part-way leaves resources (the CA) but no outputs."""
+    fake = fleet("a", "b")
+    fake.stacks[MESH] = FakeStack(resources=frozenset({"ca"}))
+    results = Driver(fake, MESH).destroy()
+    assert steps(results) == [("fleet", Step.MESH, "destroy", Outcome.SUCCEEDED)] and not fake.stacks[MESH].resources
 
 
 def test_remove_destroys_the_member_first_then_every_other_deletes_its_secret() -> None:

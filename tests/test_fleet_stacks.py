@@ -20,6 +20,7 @@ from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LIN
 from components.fleet.rules import fleet_problems
 from fleet.driver import Driver, Outcome, Step
 from fleet.files import member_config as member_file
+from fleet.workspace import member_config
 from tests.configs import existing_cluster, n_existing, parse
 from tests.harness.changes import Changes, changes
 from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
@@ -41,7 +42,7 @@ KIND = {"verify": False, "meshId": "fleet-mesh", "ingressGateway": True, "istioR
 
 
 def kind_fleet() -> ProgramFleet:
-    fleet = ProgramFleet({**stack_config("kind"), **KIND})
+    fleet = ProgramFleet({**stack_config("kind"), **KIND}, MESH)
     results = Driver(fleet, MESH, parallel=1).up()
     assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
     return fleet
@@ -113,7 +114,7 @@ def test_the_root_key_never_leaves_the_mesh_stack(fleet: ProgramFleet) -> None:
 
 def test_the_members_config_is_the_meshs_without_what_only_the_ca_reads() -> None:
     config = {**stack_config("kind"), "verify": False, "caRootValidityHours": 40000}
-    fleet = ProgramFleet(config)
+    fleet = ProgramFleet(config, MESH)
     fleet.run(MESH, None)
     exported = fleet.outputs(MESH)[CONFIG_OUTPUT]
     # As the CLI passes config: structures decoded, the rest text.
@@ -158,14 +159,19 @@ def test_a_members_state_holds_its_own_intermediate_key_and_no_other(fleet: Prog
 
 
 def test_a_peers_kubeconfig_arrives_as_a_secret_and_stays_one(fleet: ProgramFleet) -> None:
+    """The peer's reader token is in the member's state and outputs only where they are secret."""
     run = member(fleet, "kind-1")
+    kubeconfig = member(fleet, "kind-2").outputs[LINK_OUTPUT]["kubeconfig"]
+    [token] = JWT.findall(kubeconfig)
     remote = run.named("mesh-link-kind-2-in-kind-1")
-    assert "stringData" in remote.secret_inputs
-    assert remote.inputs["stringData"]["kind-2"] == member(fleet, "kind-2").outputs[LINK_OUTPUT]["kubeconfig"]
+    assert "stringData" in remote.secret_inputs and remote.inputs["stringData"]["kind-2"] == kubeconfig
+    plain_inputs = {r.urn: {k: v for k, v in r.inputs.items() if k not in r.secret_inputs} for r in run.resources}
+    plain_outputs = {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
+    assert token not in json.dumps(plain_inputs) and token not in json.dumps(plain_outputs)
 
 
 def three() -> ProgramFleet:
-    fleet = ProgramFleet(n_existing(3))
+    fleet = ProgramFleet(n_existing(3), MESH)
     results = Driver(fleet, MESH, parallel=1).up()
     assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
     return fleet
@@ -173,7 +179,7 @@ def three() -> ProgramFleet:
 
 def test_a_peer_without_a_stack_yet_is_skipped_and_linked_by_the_peers_pass(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    fleet = ProgramFleet(n_existing(3))
+    fleet = ProgramFleet(n_existing(3), MESH)
     fleet.run(MESH, None)
     first = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
     assert sorted(first.outputs[LINKED_PEERS_OUTPUT]) == [] and first.outputs["remoteSecrets"] == {"c1": []}
@@ -220,7 +226,7 @@ def test_a_member_of_a_fleet_of_128_holds_one_remote_secret_per_peer() -> None:
     """O(N) per member: its own cluster's Istio and one remote secret per peer."""
     size = 128
     fleet = fleet_of(size, MESH)
-    own = ProgramFleet(n_existing(2))
+    own = ProgramFleet(n_existing(2), MESH)
     own.run(MESH, None)
     alone = own.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
     run = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
@@ -339,7 +345,7 @@ def missing_reference() -> None:
 def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() -> None:
     mesh_config = {k: v for k, v in stack_config("kind-fleet").items() if k != "fleetMesh"}
     assert stack_config("kind-fleet")["fleetMesh"] is True
-    fleet = ProgramFleet(mesh_config)
+    fleet = ProgramFleet(mesh_config, MESH)
     mesh = qualified("kind-fleet")
     results = Driver(fleet, mesh, parallel=1).up()
     assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
@@ -397,3 +403,20 @@ def test_a_peer_that_exists_but_cannot_be_read_stops_the_update(fleet: ProgramFl
         run_program(config, stack="kind-fleet-kind-1", mocks=mocks, state=member(fleet, "kind-1").state())
     assert "peer kind-2's" in str(raised.value) and f"{reason}; nothing was changed" in str(raised.value)
     assert mocks.monitor is not None and mocks.monitor.registered == []
+
+
+def test_a_cluster_named_in_digits_reaches_its_member_as_the_driver_sets_it() -> None:
+    """The CLI stores a ``--path`` value that reads as an integer as one (pulumi/pulumi#17586), so
+    the driver sets ``fleetMember`` whole as JSON text; the program reads that text as the object."""
+    config = n_existing(2)
+    config["clusters"][0]["name"] = "123"
+    fleet = ProgramFleet(config, MESH)
+    fleet.run(MESH, None)
+    [(key, value)] = member_config(FleetMember(MESH, "123")).items()
+    assert (key, json.loads(value.value)) == ("istio-multicluster:fleetMember", {"meshStack": MESH, "cluster": "123"})
+    mocks = MeshMocks()
+    mocks.other_stacks = fleet.others()
+    run = run_program({**project_defaults(), "fleetMember": value.value}, stack="kind-fleet-123", mocks=mocks)
+    assert run.outputs["fleetMember"] == {"meshStack": MESH, "cluster": "123"}
+    cluster_names = {r.inputs["values"]["global"]["multiCluster"]["clusterName"] for r in run.resources if "-istiod-" in r.name}
+    assert cluster_names == {"123"}

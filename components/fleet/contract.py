@@ -4,7 +4,9 @@ The mesh stack exports ``fleetMembers``: the clusters of the membership, in conf
 ``fleetConfig``: the mesh's config, which every member parses as its own (without the CA's provided
 roots and intermediates and the rotation: those are the mesh stack's alone, and the root key never
 leaves its state); ``fleetCa``: each member's plug-in CA material (a secret). A member
-stack exports ``fleetLink`` (what its peers need to reach its API server, a secret, with a digest of
+stack exports ``fleetMember`` (its ``fleetMember`` config: which mesh and cluster its resources
+belong to, so that the driver never runs another stack that happens to bear a member's name),
+``fleetLink`` (what its peers need to reach its API server, a secret, with a digest of
 it) and ``fleetLinkedPeers``: the digest of each peer's link it held when its update finished. A
 member whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and
 one that holds a peer's older link (the peer's reader token changed since) is stale: the driver
@@ -14,6 +16,7 @@ runs it again once the peer's link is there.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ CA_OUTPUT = "fleetCa"
 LINK_OUTPUT = "fleetLink"
 LINKED_PEERS_OUTPUT = "fleetLinkedPeers"
 MEMBER_CONFIG = "fleetMember"
+MEMBER_OUTPUT = MEMBER_CONFIG
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -40,6 +44,24 @@ class FleetMember:
 
     mesh_stack: str
     cluster: str
+
+    def value(self) -> dict[str, str]:
+        """The ``fleetMember`` config value (and output) naming this member."""
+        return {"meshStack": self.mesh_stack, "cluster": self.cluster}
+
+    @staticmethod
+    def of(value: object) -> FleetMember | None:
+        """The member a ``fleetMember`` value names: an object, or its JSON text as the CLI passes
+        config and as the driver sets it; ``None`` for anything else."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                return None
+        if not isinstance(value, Mapping):
+            return None
+        mesh_stack, cluster = value.get("meshStack"), value.get("cluster")
+        return FleetMember(mesh_stack, cluster) if isinstance(mesh_stack, str) and isinstance(cluster, str) else None
 
 
 def member_stack(mesh_stack: str, cluster: str) -> str:

@@ -8,8 +8,9 @@ exported its link, is skipped with a message, and linked on a later run (``pytho
 pass); a linked peer's kubeconfig is kept a secret. The read, unlike a ``StackReference`` resource,
 leaves nothing of the other stack in this one's state: a ``StackReference`` stores the stack's whole
 outputs (pkg/resource/deploy/builtins.go ``readStackReference``), which for the mesh stack are every
-member's intermediate key. It exports its own link (``fleetLink``: the kubeconfig peers put in their
-remote secret for it) and the peers it linked (``fleetLinkedPeers``).
+member's intermediate key. It exports its ``fleetMember`` (whose stack it is), its own link
+(``fleetLink``: the kubeconfig peers put in their remote secret for it) and the peers it linked
+(``fleetLinkedPeers``).
 
 Resources are named as the single stack names them, so the member stacks of a fleet together make
 what one stack makes of the same config.
@@ -33,6 +34,7 @@ from components.fleet.contract import (
     CONFIG_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
+    MEMBER_OUTPUT,
     FleetMember,
     has_link,
     link_digest,
@@ -159,6 +161,7 @@ def build_fleet_member(member: FleetMember) -> None:
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
     pulumi.export("mesh", mesh_summary(spec))
+    pulumi.export(MEMBER_OUTPUT, member.value())
     if own.name in link.kubeconfigs:
         kubeconfig = link.kubeconfigs[own.name]
         pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})

@@ -10,7 +10,9 @@ rules the driver must respect:
 - a member of a cluster outside the membership, or whose mesh stack has no outputs, fails;
 - the mesh stack cannot be destroyed while a member stack holds resources (its clusters sit in the
   mesh's networks: AWS and Azure refuse to delete a VPC or VNet in use);
-- a member's config names its mesh stack and cluster, set when the stack is made;
+- a member's config names its mesh stack and cluster, set when the stack is made; the mesh
+  stack's config sets ``fleetMesh`` and lists the membership; other stacks of the project (say a
+  whole mesh's, which may bear a member's name) hold their own config and outputs (``foreign``);
 - a destroyed stack stays, empty (its config and history kept).
 
 Each member's resources are its cluster, its Istio and a remote secret per linked peer (a new link,
@@ -19,13 +21,24 @@ a new secret), so an update reports what it created and deleted.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.fleet.contract import LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, current_link, has_link, member_stack
+from components.fleet.contract import (
+    LINK_OUTPUT,
+    LINKED_PEERS_OUTPUT,
+    MEMBER_CONFIG,
+    MEMBER_OUTPUT,
+    MEMBERS_OUTPUT,
+    FleetMember,
+    current_link,
+    has_link,
+    member_stack,
+)
 from fleet.workspace import Changes
 
 OWN_RESOURCES = frozenset({"cluster", "istio"})
@@ -45,6 +58,7 @@ class FakeStack:
     resources: frozenset[str] = frozenset()
     member: FleetMember | None = None
     updating: bool = False
+    config: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,12 +71,14 @@ class FakeFleet:
         failing: stacks whose next operation fails, with the message (removed once used when
             ``once`` holds them).
         seconds: how long each operation takes (default 0.01: enough for parallel runs to overlap).
+        fleet_mesh: whether the mesh stack's config sets ``fleetMesh: true`` (default it does).
     """
 
     mesh_stack: str
     membership: list[str]
     failing: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.01
+    fleet_mesh: bool = True
     stacks: dict[str, FakeStack] = field(default_factory=dict)
     # Each cluster's reader token generation: a new one is a new link.
     tokens: dict[str, int] = field(default_factory=dict)
@@ -74,8 +90,21 @@ class FakeFleet:
     def exists(self, stack: str) -> bool:
         return stack in self.stacks
 
-    def configured_clusters(self, stack: str) -> list[str]:
-        return list(self.membership) if stack == self.mesh_stack else []
+    def holds_resources(self, stack: str) -> bool:
+        return stack in self.stacks and bool(self.stacks[stack].resources)
+
+    def config(self, stack: str) -> Mapping[str, str]:
+        if stack == self.mesh_stack:
+            clusters = json.dumps([{"name": c, "cloud": "existing"} for c in self.membership])
+            return {"fleetMesh": "true" if self.fleet_mesh else "false", "clusters": clusters}
+        state = self.stacks.get(stack)
+        if state is None:
+            return {}
+        return {**state.config, **({MEMBER_CONFIG: json.dumps(state.member.value())} if state.member else {})}
+
+    def foreign(self, stack: str, config: dict[str, str], outputs: dict[str, Any]) -> None:
+        """Another stack of the project, named ``stack``, with its config and outputs, holding resources."""
+        self.stacks[stack] = FakeStack(outputs, frozenset({"its-own"}), config=config)
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         with self._lock:
@@ -89,7 +118,7 @@ class FakeFleet:
             peers = self._read_mesh(stack, member)
             token = f"{member.cluster}-token-{self.tokens.get(member.cluster, 0)}"
             link = {"cluster": member.cluster, "kubeconfig": token, "digest": token}
-            outputs = {LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
+            outputs = {MEMBER_OUTPUT: member.value(), LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
             secrets = {f"remote-secret-{p}:{digest}" for p, digest in peers.items()}
             return self._finish(stack, state, outputs, OWN_RESOURCES | secrets)
         finally:

@@ -8,6 +8,7 @@ defaults as its config besides ``fleetMember``, as the CLI gives every stack. Ru
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,16 +33,27 @@ class ProgramFleet:
 
     Args:
         mesh_config: the mesh stack's config (``fleetMesh: true`` is added).
+        mesh_stack: the mesh stack's name, for ``config`` (default: none, which ``run`` needs not).
     """
 
     mesh_config: dict[str, Any]
+    mesh_stack: str = ""
     runs: dict[str, StackRun] = field(default_factory=dict)
+    members: dict[str, FleetMember] = field(default_factory=dict)
 
     def exists(self, stack: str) -> bool:
         return stack in self.runs
 
-    def configured_clusters(self, stack: str) -> list[str]:
-        return [str(c["name"]) for c in self.mesh_config.get("clusters", [])]
+    def holds_resources(self, stack: str) -> bool:
+        return stack in self.runs and any(r.operation != "read" for r in self.runs[stack].resources)
+
+    def config(self, stack: str) -> Mapping[str, str]:
+        """The mesh stack's config, or a member's ``fleetMember``, as the CLI passes them."""
+        if stack == self.mesh_stack:
+            values = {**self.mesh_config, "fleetMesh": True}
+            return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+        member = self.members.get(stack)
+        return {MEMBER_CONFIG: json.dumps(member.value())} if member else {}
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return dict(self.runs[stack].outputs) if stack in self.runs else {}
@@ -51,7 +63,9 @@ class ProgramFleet:
 
     def run(self, stack: str, member: FleetMember | None, mocks: MeshMocks | None = None) -> StackRun:
         """One ``up`` of ``stack`` from its last state; the run is kept as the stack's."""
-        values = {**self.mesh_config, "fleetMesh": True} if member is None else {**project_defaults(), MEMBER_CONFIG: member_value(member)}
+        values = {**self.mesh_config, "fleetMesh": True} if member is None else {**project_defaults(), MEMBER_CONFIG: member.value()}
+        if member is not None:
+            self.members[stack] = member
         mocks = mocks or MeshMocks()
         mocks.other_stacks = self.others()
         before = self.runs.get(stack)
@@ -76,16 +90,12 @@ class ProgramFleet:
         return {"delete": len([r for r in gone.resources if r.operation != "read"])}
 
 
-def member_value(member: FleetMember) -> dict[str, str]:
-    return {"meshStack": member.mesh_stack, "cluster": member.cluster}
-
-
 def fleet_of(size: int, mesh_stack: str) -> ProgramFleet:
     """A fleet of ``size`` existing clusters (``c1``...) whose mesh stack and every member but c1 have
     run: their outputs as those stacks export them, made from a run of two, so that c1's run is what
     a member of ``size`` does (running 128 mesh intermediates would spend the time on the mocks'
     RSA keys, and 127 members on nothing c1 shows)."""
-    fleet = ProgramFleet(n_existing(2))
+    fleet = ProgramFleet(n_existing(2), mesh_stack)
     fleet.run(mesh_stack, None)
     probe = fleet.run(member_stack(mesh_stack, "c2"), FleetMember(mesh_stack, "c2"))
     clusters = n_existing(size)["clusters"]
