@@ -1,17 +1,20 @@
 """The fleet's runs, in the order the stacks need, each stack's failure its own.
 
 - ``up``: the mesh stack (membership, CA, shared networks); if it fails nothing else runs, since
-  every member reads it. Then every member stack side by side, at most ``parallel`` at a time. A
-  member that fails stops no other. Then the peers pass: every member that succeeded and holds
-  other links than its peers export now (a peer created in the same pass, after it read the mesh;
-  a peer gone; a peer whose reader token changed) runs once more, side by side.
+  every member reads it. Then every member stack side by side, at most ``parallel`` at a time:
+  the primaries, then the remotes (a remote's control plane points at the address its primary's
+  update exports; a remote whose primary failed is skipped). A member that fails stops no other.
+  Then the peers pass: every member that succeeded and holds other links than its istiod must hold
+  now (a peer created in the same pass, after it read the mesh; a peer gone; a peer whose reader
+  token changed) runs once more, side by side. Then the remotes whose gateways waited for their
+  primary to hold their link, which it now does.
 - ``add <cluster>``: the mesh stack (whose config lists the cluster now), the new member, then the
   peers pass: every other member gains exactly the new cluster's remote secret.
 - ``remove <cluster>``: the member's stack is destroyed first (while the mesh still holds its
   network and CA), then the mesh stack (whose config no longer lists it), then the peers pass: every
   other member deletes exactly its remote secret.
-- ``destroy``: every member side by side, then the mesh stack, only if every member is gone (its
-  clusters sit in the mesh's networks).
+- ``destroy``: every member side by side (remotes before their primaries), then the mesh stack,
+  only if every member is gone (its clusters sit in the mesh's networks).
 
 Re-running a command resumes it: stacks that are up to date change nothing, and the peers pass
 is decided from the stacks' outputs, not from what this run did.
@@ -21,21 +24,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from components.config.declarations import FLEET_MESH
 from components.fleet.contract import (
     MEMBER_CONFIG,
     MEMBER_OUTPUT,
     FleetMember,
+    awaiting,
     current_link,
     has_link,
     linked_peers,
     member_stack,
     members,
+    remotes,
 )
 from fleet.workspace import Changes, Workspace
 
@@ -43,11 +49,13 @@ DEFAULT_PARALLEL = 8
 
 
 class Step(StrEnum):
-    """Which part of a command a stack ran in."""
+    """Which part of a command a stack ran in: the mesh stack, the members (primaries, then
+    remotes), the peers pass, and the remotes whose gateways waited for their primary."""
 
     MESH = "mesh"
     MEMBERS = "members"
     PEERS = "peers"
+    GATEWAYS = "gateways"
 
 
 class Outcome(StrEnum):
@@ -82,6 +90,23 @@ class StackResult:
 Report = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Membership:
+    """The fleet's clusters and each remote's primary, as the mesh stack exported them.
+
+    Args:
+        clusters: the member clusters, in config order.
+        remotes: each remote's primary, by remote (empty in a multi-primary mesh).
+    """
+
+    clusters: Sequence[str]
+    remotes: Mapping[str, str]
+
+    @staticmethod
+    def of(mesh_outputs: Mapping[str, Any]) -> Membership:
+        return Membership(members(mesh_outputs), remotes(mesh_outputs))
+
+
 @dataclass
 class Driver:
     """Runs the fleet of ``mesh_stack`` on ``workspace``; see the module docstring.
@@ -104,9 +129,9 @@ class Driver:
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
         if mesh.outcome is not Outcome.SUCCEEDED:
             return [mesh]
-        clusters = members(self.workspace.outputs(self.mesh_stack))
-        first = self._each(clusters, Step.MEMBERS, "up")
-        return [mesh, *first, *self._peers(clusters, first)]
+        fleet = self._membership()
+        first = self._waves(fleet, list(fleet.clusters), "up")
+        return [mesh, *first, *self._settle(fleet, first)]
 
     def add(self, cluster: str) -> list[StackResult]:
         self._refuse_other_mesh()
@@ -115,16 +140,22 @@ class Driver:
         mesh = self._run(self.mesh_stack, Step.MESH, "up", None)
         if mesh.outcome is not Outcome.SUCCEEDED:
             return [mesh]
-        clusters = members(self.workspace.outputs(self.mesh_stack))
-        if cluster not in clusters:  # the config changed while the mesh ran
+        fleet = self._membership()
+        if cluster not in fleet.clusters:  # the config changed while the mesh ran
             return [mesh, self._skipped(cluster, Step.MEMBERS, "up", "the mesh stack's update did not make it a member")]
-        added = self._each([cluster], Step.MEMBERS, "up")
-        return [mesh, *added, *self._peers(clusters, added)]
+        added = self._waves(fleet, [cluster], "up")
+        return [mesh, *added, *self._settle(fleet, added)]
 
     def remove(self, cluster: str) -> list[StackResult]:
         self._refuse_other_mesh()
         if cluster in self._configured():
             raise ValueError(f"cluster {cluster} is still in the mesh stack's clusters; remove it there, then run remove again")
+        served = sorted(remote for remote, primary in self._configured_remotes().items() if primary == cluster)
+        if served:
+            raise ValueError(
+                f"cluster {cluster} is the primary of {', '.join(served)}, which the mesh stack's clusters still list: "
+                "remove them first, or give them another primary"
+            )
         stack = member_stack(self.mesh_stack, cluster)
         gone = self._run(stack, Step.MEMBERS, "destroy", FleetMember(self.mesh_stack, cluster)) if self.workspace.exists(stack) else None
         if gone is not None and gone.outcome is not Outcome.SUCCEEDED:
@@ -133,23 +164,25 @@ class Driver:
         done = [r for r in (gone, mesh) if r is not None]
         if mesh.outcome is not Outcome.SUCCEEDED:
             return done
-        clusters = members(self.workspace.outputs(self.mesh_stack))
-        if cluster in clusters:  # the config changed while the mesh ran
+        fleet = self._membership()
+        if cluster in fleet.clusters:  # the config changed while the mesh ran
             return [*done, self._skipped(cluster, Step.PEERS, "up", "the mesh stack's update kept it a member")]
-        return [*done, *self._peers(clusters, [])]
+        return [*done, *self._settle(fleet, [])]
 
     def destroy(self) -> list[StackResult]:
-        """Every member whose stack holds resources, then the mesh stack. The members are those the
-        mesh exported and those its config lists: a mesh whose first update failed exported none
-        but holds its CA, and members may stand that it has not exported yet."""
+        """Every member whose stack holds resources, remotes before their primaries, then the mesh
+        stack. The members are those the mesh exported and those its config lists: a mesh whose
+        first update failed exported none but holds its CA, and members may stand that it has not
+        exported yet."""
         if not self.workspace.exists(self.mesh_stack):
             return []
         self._refuse_other_mesh()
         outputs = self.workspace.outputs(self.mesh_stack)
-        exported: list[str] = members(outputs) if outputs else []
-        clusters = list(dict.fromkeys([*exported, *self._configured()]))
+        exported = Membership.of(outputs) if outputs else Membership([], {})
+        clusters = list(dict.fromkeys([*exported.clusters, *self._configured()]))
+        fleet = Membership(clusters, {**self._configured_remotes(), **exported.remotes})
         standing = [c for c in clusters if self.workspace.holds_resources(member_stack(self.mesh_stack, c))]
-        gone = self._each(standing, Step.MEMBERS, "destroy")
+        gone = self._waves(fleet, standing, "destroy")
         failed = [r.stack for r in gone if r.outcome is not Outcome.SUCCEEDED]
         if failed:
             why = f"member stacks {', '.join(failed)} still hold clusters in the mesh's networks; destroy them first"
@@ -158,9 +191,52 @@ class Driver:
             return gone
         return [*gone, self._run(self.mesh_stack, Step.MESH, "destroy", None)]
 
+    def _membership(self) -> Membership:
+        return Membership.of(self.workspace.outputs(self.mesh_stack))
+
+    def _waves(self, fleet: Membership, clusters: Sequence[str], operation: str) -> list[StackResult]:
+        """``operation`` on the members of ``clusters``: for ``up`` the primaries side by side, then
+        the remotes (a remote's control plane points at its primary's east-west address, which its
+        primary's update exports); for ``destroy`` the other way round. A member whose primary (or,
+        for ``destroy``, whose remote) failed is skipped."""
+        primaries = [c for c in clusters if c not in fleet.remotes]
+        remotes = [c for c in clusters if c in fleet.remotes]
+        first, then = (primaries, remotes) if operation == "up" else (remotes, primaries)
+        done = self._each(first, Step.MEMBERS, operation)
+        failed = {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED}
+        blocked: dict[str, str] = {}
+        for remote in remotes:
+            primary = fleet.remotes[remote]
+            waited, waiting = (primary, remote) if operation == "up" else (remote, primary)
+            if member_stack(self.mesh_stack, waited) in failed:
+                blocked.setdefault(waiting, f"its {'primary' if operation == 'up' else 'remote'} {waited} failed")
+        skipped = [self._skipped(c, Step.MEMBERS, operation, blocked[c]) for c in then if c in blocked]
+        return [*done, *self._each([c for c in then if c not in blocked], Step.MEMBERS, operation), *skipped]
+
+    def _settle(self, fleet: Membership, ran: Iterable[StackResult]) -> list[StackResult]:
+        """The peers pass, then the remotes whose gateways waited for a primary that links them now."""
+        failed = {r.stack for r in ran if r.outcome is not Outcome.SUCCEEDED}
+        peers = self._peers(fleet, failed)
+        failed |= {r.stack for r in peers if r.outcome is not Outcome.SUCCEEDED}
+        outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
+        ready = [
+            remote
+            for remote in fleet.clusters
+            if remote in fleet.remotes
+            and awaiting(outputs[remote]) == fleet.remotes[remote]
+            and remote in linked_peers(outputs[fleet.remotes[remote]])
+            and member_stack(self.mesh_stack, remote) not in failed
+        ]
+        return [*peers, *self._each(ready, Step.GATEWAYS, "up")]
+
     def _configured(self) -> list[str]:
         """The clusters the mesh stack's config lists now (what its next update applies)."""
-        return clusters_of(self.workspace.config(self.mesh_stack).get("clusters"))
+        return [str(c["name"]) for c in listed_clusters(self.workspace.config(self.mesh_stack).get("clusters"))]
+
+    def _configured_remotes(self) -> dict[str, str]:
+        """Each remote's primary, as the mesh stack's config gives them now."""
+        listed = listed_clusters(self.workspace.config(self.mesh_stack).get("clusters"))
+        return {str(c["name"]): str(c["primary"]) for c in listed if c.get("role") == "remote" and c.get("primary")}
 
     def _refuse_other_mesh(self) -> None:
         """``--mesh`` must name a fleet's mesh stack: an ``up`` of another stack would build a whole
@@ -202,17 +278,17 @@ class Driver:
             return f"its resources are those of {whose}, not {_describe(member)}"
         return ""
 
-    def _peers(self, clusters: Sequence[str], ran: Iterable[StackResult]) -> list[StackResult]:
-        """The peers pass: members whose links differ from the peers exporting theirs now."""
-        failed = {r.stack for r in ran if r.outcome is not Outcome.SUCCEEDED}
-        outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in clusters}
+    def _peers(self, fleet: Membership, failed: set[str]) -> list[StackResult]:
+        """The peers pass: members whose links differ from those their istiod must hold now (every
+        other member's that exports one; a remote's, none: it runs no istiod)."""
+        outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
         links = {c: current_link(o) for c, o in outputs.items() if has_link(o)}
         stale = [
             c
-            for c in clusters
+            for c in fleet.clusters
             if c in links
             and member_stack(self.mesh_stack, c) not in failed
-            and linked_peers(outputs[c]) != {peer: link for peer, link in links.items() if peer != c}
+            and linked_peers(outputs[c]) != ({} if c in fleet.remotes else {peer: link for peer, link in links.items() if peer != c})
         ]
         return self._each(stale, Step.PEERS, "up")
 
@@ -256,13 +332,13 @@ def _describe(member: FleetMember | None) -> str:
     return f"cluster {member.cluster} of {member.mesh_stack}" if member else "nothing readable"
 
 
-def clusters_of(text: str | None) -> list[str]:
-    """The names in a ``clusters`` config value (JSON, as the CLI passes it)."""
+def listed_clusters(text: str | None) -> list[dict[str, Any]]:
+    """The named clusters of a ``clusters`` config value (JSON, as the CLI passes it)."""
     try:
         listed = json.loads(text or "[]")
     except json.JSONDecodeError:
         return []
-    return [str(c["name"]) for c in listed if isinstance(c, dict) and "name" in c] if isinstance(listed, list) else []
+    return [c for c in listed if isinstance(c, dict) and "name" in c] if isinstance(listed, list) else []
 
 
 def _last_line(error: Exception) -> str:

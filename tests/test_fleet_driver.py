@@ -373,3 +373,63 @@ def test_a_remote_member_without_its_committed_file_is_refused_before_its_run(tm
         "meshStack": "acme/istio-multicluster/fleet", "cluster": "eu-2"}}}))  # fmt: skip
     with pytest.raises(ValueError, match="does not name"):
         remote.up("acme/istio-multicluster/fleet-eu-1", member, print)
+
+
+def primary_remote(**kwargs: object) -> FakeFleet:
+    """Primaries p1 and p2, remotes r1 (of p1) and r2 (of p2)."""
+    return fleet("p1", "r1", "p2", "r2", remotes={"r1": "p1", "r2": "p2"}, **kwargs)
+
+
+def test_remotes_run_after_every_primary_and_build_gateways_once_linked() -> None:
+    fake = primary_remote()
+    results = Driver(fake, MESH, parallel=8).up()
+    members = [stack for op, stack in fake.log if stack != MESH]
+    # Side by side within a wave, but no remote starts before every primary has finished.
+    assert {s.rsplit("-", 1)[1] for s in members[:2]} == {"p1", "p2"} and {s.rsplit("-", 1)[1] for s in members[2:4]} == {"r1", "r2"}
+    assert sorted((s[0], s[1]) for s in steps(results) if s[1] is not Step.MEMBERS) == [
+        ("fleet", Step.MESH), ("fleet-p1", Step.PEERS), ("fleet-p2", Step.PEERS),
+        ("fleet-r1", Step.GATEWAYS), ("fleet-r2", Step.GATEWAYS),
+    ]  # fmt: skip
+    assert exit_code(results) == 0
+    assert {c: linked(fake, c) for c in ("p1", "r1")} == {"p1": ["p2", "r1", "r2"], "r1": []}
+    assert all("gateways" in fake.stacks[stack(r)].resources and "fleetAwaiting" not in fake.outputs(stack(r)) for r in ("r1", "r2"))
+    fake.log.clear()
+    again = Driver(fake, MESH).up()
+    assert [s[1] for s in steps(again)] == [Step.MESH, *[Step.MEMBERS] * 4]
+
+
+def test_a_failed_primary_skips_its_remotes_and_no_other() -> None:
+    fake = primary_remote(failing={stack("p1"): "error: timed out waiting for istiod"})
+    results = Driver(fake, MESH, parallel=1).up()
+    assert next(r for r in results if r.stack == stack("r1")) == StackResult(
+        stack("r1"), Step.MEMBERS, "up", Outcome.SKIPPED, message="its primary p1 failed"
+    )
+    assert ("up", stack("r1")) not in fake.log and "gateways" in fake.stacks[stack("r2")].resources
+    # The next up resumes: p1, then r1, then p1 links r1 and r1 builds its gateways.
+    resumed = Driver(fake, MESH, parallel=1).up()
+    assert exit_code(resumed) == 0 and "gateways" in fake.stacks[stack("r1")].resources
+
+
+def test_remove_refuses_a_primary_that_remotes_still_name() -> None:
+    fake = running("p1", "r1", "p2", "r2")
+    fake.remotes.update({"r1": "p1", "r2": "p2"})
+    fake.membership.remove("p1")
+    with pytest.raises(ValueError, match=r"^cluster p1 is the primary of r1, which the mesh stack.s clusters still list: remove them"):
+        Driver(fake, MESH).remove("p1")
+    assert fake.log == []
+
+
+def test_destroy_takes_remotes_before_their_primaries_and_keeps_a_primary_whose_remote_stands() -> None:
+    fake = primary_remote()
+    Driver(fake, MESH).up()
+    fake.log.clear()
+    fake.failing[stack("r1")] = "error: deleting the istio-system namespace: timeout"
+    results = Driver(fake, MESH, parallel=1).destroy()
+    assert steps(results) == [
+        ("fleet-r1", Step.MEMBERS, "destroy", Outcome.FAILED),
+        ("fleet-r2", Step.MEMBERS, "destroy", Outcome.SUCCEEDED),
+        ("fleet-p2", Step.MEMBERS, "destroy", Outcome.SUCCEEDED),
+        ("fleet-p1", Step.MEMBERS, "destroy", Outcome.SKIPPED),
+        ("fleet", Step.MESH, "destroy", Outcome.SKIPPED),
+    ]
+    assert results[3].message == "its remote r1 failed" and fake.stacks[stack("p1")].resources

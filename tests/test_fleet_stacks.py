@@ -5,6 +5,7 @@ whose stack comes later; bad member config is refused naming the field."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -16,9 +17,18 @@ import pytest
 from cryptography import x509
 
 from components.config.problems import ConfigError
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, LINK_OUTPUT, LINKED_PEERS_OUTPUT, MEMBERS_OUTPUT, FleetMember, member_stack
+from components.fleet.contract import (
+    AWAITING_OUTPUT,
+    CA_OUTPUT,
+    CONFIG_OUTPUT,
+    LINK_OUTPUT,
+    LINKED_PEERS_OUTPUT,
+    MEMBERS_OUTPUT,
+    FleetMember,
+    member_stack,
+)
 from components.fleet.rules import fleet_problems
-from fleet.driver import Driver, Outcome, Step
+from fleet.driver import Driver, Outcome, StackResult, Step
 from fleet.files import member_config as member_file
 from fleet.workspace import member_config
 from tests.configs import existing_cluster, n_existing, parse
@@ -294,13 +304,6 @@ def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None
     [
         ({"verify": True}, [("verify", "fleet-unsupported")]),
         ({"caRotation": {"newRoot": "r2", "stage": "trust"}}, [("caRotation", "fleet-unsupported")]),
-        (
-            {
-                "topology": "primary-remote",
-                "clusters": [{**existing_cluster("c1", "n1")}, {**existing_cluster("c2", "n2"), "role": "remote", "primary": "c1"}],
-            },
-            [("topology", "fleet-unsupported")],
-        ),
     ],
 )
 def test_what_fleet_mode_does_not_build_yet_is_refused(changes_: dict[str, Any], expected: list[tuple[str, str]]) -> None:
@@ -420,3 +423,82 @@ def test_a_cluster_named_in_digits_reaches_its_member_as_the_driver_sets_it() ->
     assert run.outputs["fleetMember"] == {"meshStack": MESH, "cluster": "123"}
     cluster_names = {r.inputs["values"]["global"]["multiCluster"]["clusterName"] for r in run.resources if "-istiod-" in r.name}
     assert cluster_names == {"123"}
+
+
+PRIMARY_REMOTE = {
+    **KIND,
+    "topology": "primary-remote",
+    "clusters": [
+        existing_cluster("p1", "n1"),
+        {**existing_cluster("r1", "n2"), "role": "remote", "primary": "p1"},
+        existing_cluster("p2", "n3"),
+        {**existing_cluster("r2", "n4"), "role": "remote", "primary": "p2"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def primary_remote() -> tuple[ProgramFleet, list[StackResult]]:
+    fleet = ProgramFleet(copy.deepcopy(PRIMARY_REMOTE), MESH)
+    return fleet, Driver(fleet, MESH, parallel=1).up()
+
+
+def test_a_primary_remote_fleet_makes_what_one_stack_makes(primary_remote: tuple[ProgramFleet, list[StackResult]]) -> None:
+    fleet, results = primary_remote
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    alone = run_program(copy.deepcopy(PRIMARY_REMOTE))
+    single, together = made([alone]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_key_material(together[key].inputs) == without_key_material(resource.inputs), key
+        assert together[key].secret_inputs == resource.secret_inputs, key
+    # Remotes hold no remote secrets; each primary holds every other cluster's.
+    held = {c: sorted(member(fleet, c).outputs["remoteSecrets"][c]) for c in ("p1", "r1", "p2", "r2")}
+    assert held == {c: sorted(names) for c, names in alone.outputs["remoteSecrets"].items()}
+    assert held["r1"] == held["r2"] == [] and held["p1"] == ["istio-remote-secret-p2", "istio-remote-secret-r1", "istio-remote-secret-r2"]
+    assert member(fleet, "r1").outputs[LINKED_PEERS_OUTPUT] == {} and AWAITING_OUTPUT not in member(fleet, "r1").outputs
+
+
+def test_primaries_run_first_and_remotes_build_gateways_once_their_primary_links_them(
+    primary_remote: tuple[ProgramFleet, list[StackResult]],
+) -> None:
+    _, results = primary_remote
+    assert [(r.stack.rsplit("-", 1)[1], r.step) for r in results] == [
+        ("fleet", Step.MESH),
+        ("p1", Step.MEMBERS),
+        ("p2", Step.MEMBERS),
+        ("r1", Step.MEMBERS),
+        ("r2", Step.MEMBERS),
+        # p1 ran before p2 and both before the remotes: each gains what it missed.
+        ("p1", Step.PEERS),
+        ("p2", Step.PEERS),
+        ("r1", Step.GATEWAYS),
+        ("r2", Step.GATEWAYS),
+    ]
+
+
+def test_a_remote_waits_for_its_primarys_link_before_its_gateways(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fleet = ProgramFleet(copy.deepcopy(PRIMARY_REMOTE), MESH)
+    fleet.run(MESH, None)
+    fleet.run(member_stack(MESH, "p1"), FleetMember(MESH, "p1"))
+    first = fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
+    assert first.outputs[AWAITING_OUTPUT] == "p1"
+    assert not [r for r in first.resources if r.name.startswith("r1-istio-") and r.name.endswith(("gateways", "eastwest", "ingress"))]
+    assert "istio-multicluster: r1's gateways wait until its primary p1 holds its link" in caplog.text
+    fleet.run(member_stack(MESH, "p1"), FleetMember(MESH, "p1"))
+    second = fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
+    assert AWAITING_OUTPUT not in second.outputs
+    # The gateways, and nothing else changes.
+    gateways = {"r1-istio-gateways", "r1-istio-eastwest", "r1-istio-ingress", "r1-istio-istio-ingress"}
+    assert changes(first, second) == Changes(create=frozenset(gateways))
+
+
+def test_a_remote_before_its_primary_stops_before_any_resource() -> None:
+    fleet = ProgramFleet(copy.deepcopy(PRIMARY_REMOTE), MESH)
+    fleet.run(MESH, None)
+    with pytest.raises(Exception, match=re.escape(
+        f"istio-multicluster: primary p1's stack ({member_stack(MESH, 'p1')}) has not exported its east-west address "
+        "(fleetPrimary) yet; nothing was changed. Run it first (python -m fleet up runs primaries before their remotes)"
+    )):  # fmt: skip
+        fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))

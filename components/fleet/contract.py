@@ -1,6 +1,7 @@
 """What the mesh stack and the member stacks export for each other and for the driver.
 
 The mesh stack exports ``fleetMembers``: the clusters of the membership, in config order;
+``fleetRemotes``: each remote's primary (none in a multi-primary mesh);
 ``fleetConfig``: the mesh's config, which every member parses as its own (without the CA's provided
 roots and intermediates and the rotation: those are the mesh stack's alone, and the root key never
 leaves its state); ``fleetCa``: each member's plug-in CA material (a secret). A member
@@ -11,6 +12,12 @@ it) and ``fleetLinkedPeers``: the digest of each peer's link it held when its up
 member whose peer's stack did not exist yet (or had not exported its link) skipped that peer, and
 one that holds a peer's older link (the peer's reader token changed since) is stale: the driver
 runs it again once the peer's link is there.
+
+In a primary-remote mesh a primary whose istiod serves remotes also exports ``fleetPrimary``: its
+east-west address and the Istio revisions its gateway routes to istiod, which its remotes' control
+planes are pointed at. A remote's gateways wait until its primary holds the remote's link (the
+primary's injector reaches the remote through it): until then the remote exports
+``fleetAwaiting``, its primary's name, and the driver runs it again once the primary links it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ LINK_OUTPUT = "fleetLink"
 LINKED_PEERS_OUTPUT = "fleetLinkedPeers"
 MEMBER_CONFIG = "fleetMember"
 MEMBER_OUTPUT = MEMBER_CONFIG
+REMOTES_OUTPUT = "fleetRemotes"
+PRIMARY_OUTPUT = "fleetPrimary"
+AWAITING_OUTPUT = "fleetAwaiting"
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -85,6 +95,17 @@ def members(mesh_outputs: Mapping[str, Any]) -> list[str]:
             f"the mesh stack exports no {MEMBERS_OUTPUT}: is it a fleet mesh stack (fleetMesh: true), and did its up complete?"
         )
     return [str(m) for m in found]
+
+
+def remotes(mesh_outputs: Mapping[str, Any]) -> dict[str, str]:
+    """Each remote's primary, as the mesh stack's last completed update exported them."""
+    found = mesh_outputs.get(REMOTES_OUTPUT)
+    return {str(r): str(p) for r, p in found.items()} if isinstance(found, Mapping) else {}
+
+
+def awaiting(member_outputs: Mapping[str, Any]) -> str:
+    """The primary a remote's member stack waits for to hold its link ("" for none)."""
+    return str(member_outputs.get(AWAITING_OUTPUT) or "")
 
 
 def link_digest(kubeconfig: str) -> str:

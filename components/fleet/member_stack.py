@@ -30,21 +30,26 @@ from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
 from components.fleet.contract import (
+    AWAITING_OUTPUT,
     CA_OUTPUT,
     CONFIG_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBER_OUTPUT,
+    PRIMARY_OUTPUT,
     FleetMember,
     has_link,
     link_digest,
+    linked_peers,
     member_stack,
 )
 from components.fleet.rules import fleet_problems
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
+from components.mesh.gateways import IstioGateways
+from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
-from components.mesh.mesh import build_primary
+from components.mesh.mesh import build_gateways, build_primary
 from components.mesh.summary import mesh_summary
 from components.platforms import platform_configs
 from components.platforms.existing import names as existing_names
@@ -148,6 +153,41 @@ def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class PrimaryRead:
+    """What a remote's member stack reads of its primary's.
+
+    Args:
+        address: the primary's east-west address, which the remote's control plane points at.
+        holds_link: whether the primary holds the remote's link (its injector reaches the remote
+            through it), so that the remote's gateways can start.
+    """
+
+    address: str
+    holds_link: bool
+
+
+def read_primary(spec: MeshSpec, member: FleetMember, primary: str) -> PrimaryRead:
+    """The remote's primary as its member stack exported it. The primary's stack must have run with
+    every revision of the config: the remote's pods of a revision reach their istiod through the
+    primary's gateway route of that revision (``python -m fleet up`` runs primaries first)."""
+    stack = member_stack(member.mesh_stack, primary)
+    read = read_stack(stack)
+    if read.failure and not read.missing:
+        raise unreadable(f"primary {primary}'s stack", stack, read.failure)
+    exported = read.outputs.get(PRIMARY_OUTPUT)
+    address = exported.get("address") if isinstance(exported, Mapping) else None
+    revisions = set(exported.get("revisions") or ()) if isinstance(exported, Mapping) else set()
+    missing = [version for version in spec.versions if version not in revisions]
+    if not isinstance(address, str) or not address or missing:
+        what = f"routes to istiod {', '.join(missing)}" if address else "its east-west address"
+        raise pulumi.RunError(
+            f"istio-multicluster: primary {primary}'s stack ({stack}) has not exported {what} ({PRIMARY_OUTPUT}) yet; "
+            f"nothing was changed. Run it first (python -m fleet up runs primaries before their remotes)"
+        )
+    return PrimaryRead(address, member.cluster in linked_peers(read.outputs))
+
+
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
     # Every read (and refusal) before any resource.
@@ -156,8 +196,13 @@ def build_fleet_member(member: FleetMember) -> None:
     own = next(c for c in spec.clusters if c.name == member.cluster)
     ca = issuer(mesh.outputs, own.name)
     peers = peer_links(spec, member)
+    primary = read_primary(spec, member, own.primary) if spec.is_remote(own.name) and own.primary else None
     handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
-    release, gateways = build_primary(spec, handle, ca)
+    if primary is None:
+        release, gateways = build_primary(spec, handle, ca)
+    else:
+        assert own.primary is not None
+        release, gateways = build_remote(spec, handle, ca, primary, issuer(mesh.outputs, own.primary))
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
     pulumi.export("mesh", mesh_summary(spec))
@@ -167,5 +212,28 @@ def build_fleet_member(member: FleetMember) -> None:
         pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})
     pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
     pulumi.export("remoteSecrets", link.remote_secrets)
+    if gateways is None:
+        pulumi.export(AWAITING_OUTPUT, own.primary)
+        return
     if gateways.eastwest_address is not None:
         pulumi.export("eastWestGateways", {own.name: gateways.eastwest_address})
+    if spec.exposes_istiod(own.name) and gateways.eastwest_address is not None:
+        pulumi.export(PRIMARY_OUTPUT, {"address": gateways.eastwest_address, "revisions": list(spec.versions)})
+
+
+def build_remote(
+    spec: MeshSpec, handle: ClusterHandle, ca: ClusterCACerts, primary: PrimaryRead, primary_ca: ClusterCACerts
+) -> tuple[IstioControlPlane, IstioGateways | None]:
+    """A remote's control plane, pointed at its primary's east-west address, and its gateways once
+    the primary holds its link (their pods are injected by the primary's istiod, which reaches the
+    remote through that link; until then they would never start)."""
+    args = IstioControlPlaneArgs(spec, handle, ca, primary_address=pulumi.Output.from_input(primary.address))
+    release = IstioControlPlane(names.ISTIO.name(cluster=handle.name), args)
+    if not primary.holds_link:
+        pulumi.log.info(
+            f"istio-multicluster: {handle.name}'s gateways wait until its primary {handle.spec.primary} holds its link; "
+            "python -m fleet runs this stack again once it does"
+        )
+        return release, None
+    # A remote's proxies get their certificates from its primary's istiod.
+    return release, build_gateways(spec, handle, release, primary_ca)

@@ -1,7 +1,7 @@
 """The fleet's mesh stack: the membership validated once, the CA, and what every member reads.
 
 It makes the mesh CA (the root and every member's intermediate) and no cluster. It exports the
-membership (``fleetMembers``), the config every member parses as its own (``fleetConfig``: the
+membership (``fleetMembers``, and each remote's primary: ``fleetRemotes``), the config every member parses as its own (``fleetConfig``: the
 stack's config without what only the CA reads: the provided roots and intermediates, which hold
 private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
 material (``fleetCa``, a secret). The root's key stays in this stack's state.
@@ -17,7 +17,7 @@ import pulumi
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.config.problems import ConfigError
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT
 from components.fleet.rules import fleet_problems
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker, rotation_problems
@@ -50,6 +50,7 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     pulumi.export("rootCertPem", ca.root_cert_pem)
     pulumi.export("caExpiry", ca.expiry())
     pulumi.export(MEMBERS_OUTPUT, [c.name for c in spec.clusters])
+    pulumi.export(REMOTES_OUTPUT, {c.name: c.primary for c in spec.clusters if spec.is_remote(c.name) and c.primary})
     config = member_values(values)
     pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
     pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))

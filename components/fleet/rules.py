@@ -1,14 +1,13 @@
 """What fleet mode builds today, and the refusal of the rest, naming the field.
 
 A member stack builds one cluster from the mesh's config; what needs several clusters in one stack
-is not split yet: clouds' shared networks and CA copies (AKS and EKS), a remote's primary address
-(primary-remote), MeshCheck's cross-cluster probes, a root rotation's stages (every member's
-progress), one DNS name over every ingress.
+is not split yet: clouds' shared networks and CA copies (AKS and EKS), MeshCheck's cross-cluster
+probes, a root rotation's stages (every member's progress), one DNS name over every ingress.
 """
 
 from __future__ import annotations
 
-from components.config.model import MeshSpec, Topology
+from components.config.model import MeshSpec
 from components.config.problems import Problem
 from components.platforms.existing.config import NAME as EXISTING
 
@@ -22,8 +21,6 @@ def fleet_problems(mesh: MeshSpec) -> list[Problem]:
         for index, c in enumerate(mesh.clusters)
         if c.cloud != EXISTING
     ]
-    if mesh.topology is not Topology.MULTI_PRIMARY:
-        found.append(Problem("topology", "fleet-unsupported", f"is {mesh.topology}: a remote needs its primary's address; {WHY}"))
     if mesh.verify:
         found.append(Problem("verify", "fleet-unsupported", f"MeshCheck probes every cluster from one stack; set verify: false, or {WHY}"))
     if mesh.ca.rotation is not None:

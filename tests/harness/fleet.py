@@ -7,6 +7,9 @@ rules the driver must respect:
 - a member stack reads the mesh stack when it starts (its membership) and links the peers whose
   stacks exported a link by then; it exports its own link when it finishes (so peers created in the
   same pass may miss each other, as real parallel updates do);
+- in a primary-remote mesh (``remotes``), a remote fails unless its primary's stack exported
+  ``fleetPrimary``; it links no peer, and makes its gateways only once its primary holds its link
+  (else it exports ``fleetAwaiting``);
 - a member of a cluster outside the membership, or whose mesh stack has no outputs, fails;
 - the mesh stack cannot be destroyed while a member stack holds resources (its clusters sit in the
   mesh's networks: AWS and Azure refuse to delete a VPC or VNet in use);
@@ -29,11 +32,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.fleet.contract import (
+    AWAITING_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBER_CONFIG,
     MEMBER_OUTPUT,
     MEMBERS_OUTPUT,
+    PRIMARY_OUTPUT,
+    REMOTES_OUTPUT,
     FleetMember,
     current_link,
     has_link,
@@ -72,6 +78,7 @@ class FakeFleet:
             ``once`` holds them).
         seconds: how long each operation takes (default 0.01: enough for parallel runs to overlap).
         fleet_mesh: whether the mesh stack's config sets ``fleetMesh: true`` (default it does).
+        remotes: each remote's primary, by remote (default none: multi-primary).
     """
 
     mesh_stack: str
@@ -79,6 +86,7 @@ class FakeFleet:
     failing: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.01
     fleet_mesh: bool = True
+    remotes: dict[str, str] = field(default_factory=dict)
     stacks: dict[str, FakeStack] = field(default_factory=dict)
     # Each cluster's reader token generation: a new one is a new link.
     tokens: dict[str, int] = field(default_factory=dict)
@@ -95,12 +103,16 @@ class FakeFleet:
 
     def config(self, stack: str) -> Mapping[str, str]:
         if stack == self.mesh_stack:
-            clusters = json.dumps([{"name": c, "cloud": "existing"} for c in self.membership])
+            clusters = json.dumps([self._listed(c) for c in self.membership])
             return {"fleetMesh": "true" if self.fleet_mesh else "false", "clusters": clusters}
         state = self.stacks.get(stack)
         if state is None:
             return {}
         return {**state.config, **({MEMBER_CONFIG: json.dumps(state.member.value())} if state.member else {})}
+
+    def _listed(self, cluster: str) -> dict[str, str]:
+        remote = {"role": "remote", "primary": self.remotes[cluster]} if cluster in self.remotes else {}
+        return {"name": cluster, "cloud": "existing", **remote}
 
     def foreign(self, stack: str, config: dict[str, str], outputs: dict[str, Any]) -> None:
         """Another stack of the project, named ``stack``, with its config and outputs, holding resources."""
@@ -114,12 +126,18 @@ class FakeFleet:
         state = self._start("up", stack, member)
         try:
             if member is None:
-                return self._finish(stack, state, {MEMBERS_OUTPUT: list(self.membership)}, OWN_RESOURCES)
+                remotes = {r: p for r, p in self.remotes.items() if r in self.membership}
+                return self._finish(stack, state, {MEMBERS_OUTPUT: list(self.membership), REMOTES_OUTPUT: remotes}, OWN_RESOURCES)
             peers = self._read_mesh(stack, member)
             token = f"{member.cluster}-token-{self.tokens.get(member.cluster, 0)}"
             link = {"cluster": member.cluster, "kubeconfig": token, "digest": token}
-            outputs = {MEMBER_OUTPUT: member.value(), LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
+            outputs: dict[str, Any] = {MEMBER_OUTPUT: member.value(), LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
             secrets = {f"remote-secret-{p}:{digest}" for p, digest in peers.items()}
+            if member.cluster in self.remotes:
+                if not self._primary_holds(member):
+                    return self._finish(stack, state, {**outputs, AWAITING_OUTPUT: self.remotes[member.cluster]}, OWN_RESOURCES)
+                return self._finish(stack, state, outputs, OWN_RESOURCES | {"gateways"})
+            outputs[PRIMARY_OUTPUT] = {"address": f"{member.cluster}-eastwest", "revisions": ["1.30.3"]}
             return self._finish(stack, state, outputs, OWN_RESOURCES | secrets)
         finally:
             self._stop(state)
@@ -173,11 +191,22 @@ class FakeFleet:
             if member.cluster not in clusters:
                 raise StackFailed(f"{stack}: cluster {member.cluster} is not in the mesh's membership")
             found: dict[str, str] = {}
+            primary = self.remotes.get(member.cluster)
+            if primary is not None:
+                exported = self.stacks.get(member_stack(member.mesh_stack, primary))
+                if exported is None or PRIMARY_OUTPUT not in exported.outputs:
+                    raise StackFailed(f"{stack}: primary {primary}'s stack has not exported fleetPrimary yet")
+                return found  # a remote runs no istiod: it links no peer
             for c in clusters:
                 peer = self.stacks.get(member_stack(member.mesh_stack, c))
                 if c != member.cluster and peer is not None and has_link(peer.outputs):
                     found[c] = current_link(peer.outputs)
             return found
+
+    def _primary_holds(self, member: FleetMember) -> bool:
+        with self._lock:
+            primary = self.stacks[member_stack(member.mesh_stack, self.remotes[member.cluster])]
+            return member.cluster in primary.outputs.get(LINKED_PEERS_OUTPUT, {})
 
     def _finish(self, stack: str, state: FakeStack, outputs: dict[str, Any], resources: frozenset[str]) -> Changes:
         time.sleep(self.seconds)

@@ -582,7 +582,9 @@ class MeshMocks(Mocks):
             return f"{args.name}-id", dict(args.inputs)
         namespace, _, name = args.resource_id.partition("/")
         kubeconfig = str(self._provider_state(args.provider or "").get("kubeconfig") or "")
-        scope = f"{args.provider}/{args.resource_id}"
+        # Not the stack's name (the provider's URN starts urn:pulumi:<stack>::): the same cluster's
+        # Service gets the same address whichever stack reads it (fleet mode's member stacks).
+        scope = f"{(args.provider or '').split('::', 1)[-1]}/{args.resource_id}"
         if region := eks_region(kubeconfig):
             # The controller names an NLB k8s-<namespace>-<service>-<hash> (each cut to 8, 8, 10).
             nlb = f"k8s-{namespace.replace('-', '')[:8]}-{name.replace('-', '')[:8]}-{digest(scope, length=10)}"
