@@ -7,7 +7,8 @@
   Then the peers pass: every member that succeeded and holds other links than its istiod must hold
   now (a peer created in the same pass, after it read the mesh; a peer gone; a peer whose reader
   token changed) runs once more, side by side. Then the remotes whose gateways waited for their
-  primary to hold their link, which it now does.
+  primary to hold their link, which it now does. Then, with ``verify``, the members whose
+  MeshCheck would reach more clusters than it did (a peer's workloads started after it ran).
 - ``add <cluster>``: the mesh stack (whose config lists the cluster now), the new member, then the
   peers pass: every other member gains exactly the new cluster's remote secret.
 - ``remove <cluster>``: the member's stack is destroyed first (while the mesh still holds its
@@ -36,11 +37,13 @@ from components.fleet.contract import (
     MEMBER_OUTPUT,
     FleetMember,
     awaiting,
+    checked,
     current_link,
     has_link,
     linked_peers,
     member_stack,
     members,
+    probe_targets,
     remotes,
 )
 from fleet.workspace import Changes, Workspace
@@ -50,12 +53,14 @@ DEFAULT_PARALLEL = 8
 
 class Step(StrEnum):
     """Which part of a command a stack ran in: the mesh stack, the members (primaries, then
-    remotes), the peers pass, and the remotes whose gateways waited for their primary."""
+    remotes), the peers pass, the remotes whose gateways waited for their primary, and the members
+    whose MeshCheck would reach more clusters now."""
 
     MESH = "mesh"
     MEMBERS = "members"
     PEERS = "peers"
     GATEWAYS = "gateways"
+    CHECKS = "checks"
 
 
 class Outcome(StrEnum):
@@ -214,7 +219,8 @@ class Driver:
         return [*done, *self._each([c for c in then if c not in blocked], Step.MEMBERS, operation), *skipped]
 
     def _settle(self, fleet: Membership, ran: Iterable[StackResult]) -> list[StackResult]:
-        """The peers pass, then the remotes whose gateways waited for a primary that links them now."""
+        """The peers pass, then the remotes whose gateways waited for a primary that links them
+        now, then the members whose MeshCheck would reach more clusters than it did."""
         failed = {r.stack for r in ran if r.outcome is not Outcome.SUCCEEDED}
         peers = self._peers(fleet, failed)
         failed |= {r.stack for r in peers if r.outcome is not Outcome.SUCCEEDED}
@@ -227,7 +233,24 @@ class Driver:
             and remote in linked_peers(outputs[fleet.remotes[remote]])
             and member_stack(self.mesh_stack, remote) not in failed
         ]
-        return [*peers, *self._each(ready, Step.GATEWAYS, "up")]
+        gateways = self._each(ready, Step.GATEWAYS, "up")
+        failed |= {r.stack for r in gateways if r.outcome is not Outcome.SUCCEEDED}
+        return [*peers, *gateways, *self._checks(fleet, failed)]
+
+    def _checks(self, fleet: Membership, failed: set[str]) -> list[StackResult]:
+        """Members whose MeshCheck reached fewer clusters than it would now (``probe_targets``): a
+        peer whose workloads started, or whose link it or its primary gained, after it ran."""
+        outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
+        linked = {c: set(linked_peers(o)) for c, o in outputs.items()}
+        running = {c for c, o in outputs.items() if checked(o) is not None}
+        stale = [
+            c
+            for c in fleet.clusters
+            if c in running
+            and member_stack(self.mesh_stack, c) not in failed
+            and checked(outputs[c]) != probe_targets(c, fleet.clusters, fleet.remotes.get(c), linked, running)
+        ]
+        return self._each(stale, Step.CHECKS, "up")
 
     def _configured(self) -> list[str]:
         """The clusters the mesh stack's config lists now (what its next update applies)."""

@@ -20,6 +20,7 @@ from components.config.problems import ConfigError
 from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
+    CHECK_OUTPUT,
     CONFIG_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
@@ -302,7 +303,6 @@ def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None
 @pytest.mark.parametrize(
     ("changes_", "expected"),
     [
-        ({"verify": True}, [("verify", "fleet-unsupported")]),
         ({"caRotation": {"newRoot": "r2", "stage": "trust"}}, [("caRotation", "fleet-unsupported")]),
     ],
 )
@@ -316,7 +316,7 @@ def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         run_stack("aks", {"fleetMesh": True})
     assert [(p.path, p.code) for p in raised.value.problems] == [
-        ("clusters[0].cloud", "fleet-unsupported"), ("clusters[1].cloud", "fleet-unsupported"), ("verify", "fleet-unsupported"),
+        ("clusters[0].cloud", "fleet-unsupported"), ("clusters[1].cloud", "fleet-unsupported"),
     ]  # fmt: skip
     assert str(raised.value.problems[0]) == (
         "clusters[0].cloud: is azure: fleet mode builds existing clusters; fleet mode does not split it across member "
@@ -502,3 +502,48 @@ def test_a_remote_before_its_primary_stops_before_any_resource() -> None:
         "(fleetPrimary) yet; nothing was changed. Run it first (python -m fleet up runs primaries before their remotes)"
     )):  # fmt: skip
         fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
+
+
+def settled(config: dict[str, Any]) -> tuple[ProgramFleet, list[StackResult]]:
+    fleet = ProgramFleet(copy.deepcopy(config), MESH)
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    return fleet, results
+
+
+def assert_same_as_one_stack(fleet: ProgramFleet, config: dict[str, Any]) -> None:
+    alone = run_program(copy.deepcopy(config))
+    single, together = made([alone]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_key_material(together[key].inputs) == without_key_material(resource.inputs), key
+
+
+@pytest.mark.parametrize(
+    "config", [{**n_existing(3), **KIND, "verify": True}, {**PRIMARY_REMOTE, "verify": True}], ids=["multi-primary", "primary-remote"]
+)
+def test_a_verified_fleet_settles_on_the_check_one_stack_makes(config: dict[str, Any]) -> None:
+    """Each member's probe reaches the clusters it can when it runs; by the end of the up every
+    probe reaches every cluster, with the Jobs, Services and paths one stack makes."""
+    fleet, _ = settled(config)
+    assert_same_as_one_stack(fleet, config)
+    names = [c["name"] for c in config["clusters"]]
+    assert {c: member(fleet, c).outputs[CHECK_OUTPUT] for c in names} == {c: names for c in names}
+
+
+def test_a_members_probe_grows_as_the_fleet_settles() -> None:
+    fleet, results = settled({**PRIMARY_REMOTE, "verify": True})
+    assert [(r.stack.rsplit("-", 1)[1], r.step) for r in results if r.step in (Step.GATEWAYS, Step.CHECKS)] == [
+        ("r1", Step.GATEWAYS), ("r2", Step.GATEWAYS), ("p1", Step.CHECKS), ("r1", Step.CHECKS), ("p2", Step.CHECKS),
+    ]  # fmt: skip
+    # Run alone after the mesh and p1, p2 probes p1 and itself: r1 and r2 run no workloads yet.
+    fleet = ProgramFleet(copy.deepcopy({**PRIMARY_REMOTE, "verify": True}), MESH)
+    fleet.run(MESH, None)
+    fleet.run(member_stack(MESH, "p1"), FleetMember(MESH, "p1"))
+    p2 = fleet.run(member_stack(MESH, "p2"), FleetMember(MESH, "p2"))
+    assert p2.outputs[CHECK_OUTPUT] == ["p1", "p2"]
+    job = next(r for r in p2.resources if r.type == "kubernetes:batch/v1:Job")
+    assert "p1 p2" in job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    # A remote whose gateways wait runs no check either: its pods would find no injector.
+    r1 = fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
+    assert CHECK_OUTPUT not in r1.outputs and not [r for r in r1.resources if r.type == "kubernetes:batch/v1:Job"]

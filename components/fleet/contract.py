@@ -18,6 +18,12 @@ east-west address and the Istio revisions its gateway routes to istiod, which it
 planes are pointed at. A remote's gateways wait until its primary holds the remote's link (the
 primary's injector reaches the remote through it): until then the remote exports
 ``fleetAwaiting``, its primary's name, and the driver runs it again once the primary links it.
+
+With ``verify``, a member whose MeshCheck workloads run exports ``fleetCheck``: the clusters its
+probe reached (``probe_targets``). A member reaches the clusters whose workloads run and whose
+endpoints its proxies' istiod knows when it runs, so its probe grows as the fleet settles: the
+driver runs a member again when its peers' stacks say it would reach more. A member exports its
+ingress URL (``ingress``) for its peers' probes.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +45,8 @@ MEMBER_OUTPUT = MEMBER_CONFIG
 REMOTES_OUTPUT = "fleetRemotes"
 PRIMARY_OUTPUT = "fleetPrimary"
 AWAITING_OUTPUT = "fleetAwaiting"
+CHECK_OUTPUT = "fleetCheck"
+INGRESS_OUTPUT = "ingress"
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -106,6 +114,24 @@ def remotes(mesh_outputs: Mapping[str, Any]) -> dict[str, str]:
 def awaiting(member_outputs: Mapping[str, Any]) -> str:
     """The primary a remote's member stack waits for to hold its link ("" for none)."""
     return str(member_outputs.get(AWAITING_OUTPUT) or "")
+
+
+def checked(member_outputs: Mapping[str, Any]) -> list[str] | None:
+    """The clusters a member's probe reached in its last update (``None``: it runs no check)."""
+    found = member_outputs.get(CHECK_OUTPUT)
+    return [str(c) for c in found] if isinstance(found, Sequence) and not isinstance(found, str) else None
+
+
+def probe_targets(
+    cluster: str, clusters: Sequence[str], primary: str | None, linked: Mapping[str, Collection[str]], running: Collection[str]
+) -> list[str]:
+    """The clusters ``cluster``'s probe must reach, in ``clusters``' order: itself, and each other
+    cluster whose check workloads run (``running``: its stack exports ``fleetCheck``) and whose
+    endpoints its proxies' istiod knows: for a primary, the peers it holds links for; for a remote
+    (of ``primary``), its primary and the peers its primary holds links for (``linked``: each
+    cluster's linked peers)."""
+    knows = {primary, *linked.get(primary, ())} if primary else set(linked.get(cluster, ()))
+    return [c for c in clusters if c == cluster or (c in knows and c in running)]
 
 
 def link_digest(kubeconfig: str) -> str:

@@ -32,20 +32,25 @@ from components.config.problems import ConfigError, Problem
 from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
+    CHECK_OUTPUT,
     CONFIG_OUTPUT,
+    INGRESS_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBER_OUTPUT,
     PRIMARY_OUTPUT,
     FleetMember,
+    checked,
     has_link,
     link_digest,
     linked_peers,
     member_stack,
+    probe_targets,
 )
 from components.fleet.rules import fleet_problems
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
+from components.mesh.check import MeshCheck, MeshCheckArgs
 from components.mesh.gateways import IstioGateways
 from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
@@ -131,16 +136,30 @@ def issuer(mesh_outputs: Mapping[str, Any], cluster: str) -> ClusterCACerts:
     return ClusterCACerts(ca_cert=part(CA_CERT), ca_key=part(CA_KEY), root_cert=part(ROOT_CERT), cert_chain=part(CERT_CHAIN))
 
 
-def peer_links(spec: MeshSpec, member: FleetMember) -> dict[str, str]:
-    """The kubeconfig of every peer this member's istiod discovers whose stack exports its link."""
-    found: dict[str, str] = {}
-    for peer in (c.name for c in spec.clusters):
-        if not spec.discovers(member.cluster, peer):
+def read_peers(spec: MeshSpec, member: FleetMember) -> dict[str, StackRead]:
+    """The stacks of the other members this one reads: those its istiod discovers (their links),
+    its primary (its address), and with ``verify`` every other (whether its check runs). A stack
+    that exists but cannot be read stops the update."""
+    own = spec.cluster(member.cluster)
+    found: dict[str, StackRead] = {}
+    for peer in (c.name for c in spec.clusters if c.name != member.cluster):
+        if not (spec.verify or spec.discovers(member.cluster, peer) or peer == own.primary):
             continue
         stack = member_stack(member.mesh_stack, peer)
         read = read_stack(stack)
         if read.failure and not read.missing:
             raise unreadable(f"peer {peer}'s stack", stack, read.failure)
+        found[peer] = read
+    return found
+
+
+def peer_links(spec: MeshSpec, member: FleetMember, reads: Mapping[str, StackRead]) -> dict[str, str]:
+    """The kubeconfig of every peer this member's istiod discovers whose stack exports its link."""
+    found: dict[str, str] = {}
+    for peer, read in reads.items():
+        if not spec.discovers(member.cluster, peer):
+            continue
+        stack = member_stack(member.mesh_stack, peer)
         if not has_link(read.outputs):
             why = " (its stack does not exist yet)" if read.missing else ""
             pulumi.log.info(f"istio-multicluster: peer {peer} ({stack}) has no link yet{why}; skipped until a later run")
@@ -167,14 +186,11 @@ class PrimaryRead:
     holds_link: bool
 
 
-def read_primary(spec: MeshSpec, member: FleetMember, primary: str) -> PrimaryRead:
-    """The remote's primary as its member stack exported it. The primary's stack must have run with
-    every revision of the config: the remote's pods of a revision reach their istiod through the
-    primary's gateway route of that revision (``python -m fleet up`` runs primaries first)."""
+def read_primary(spec: MeshSpec, member: FleetMember, primary: str, read: StackRead) -> PrimaryRead:
+    """The remote's primary as its member stack exported it (``read``). The primary's stack must
+    have run with every revision of the config: the remote's pods of a revision reach their istiod
+    through the primary's gateway route of that revision (``python -m fleet up`` runs primaries first)."""
     stack = member_stack(member.mesh_stack, primary)
-    read = read_stack(stack)
-    if read.failure and not read.missing:
-        raise unreadable(f"primary {primary}'s stack", stack, read.failure)
     exported = read.outputs.get(PRIMARY_OUTPUT)
     address = exported.get("address") if isinstance(exported, Mapping) else None
     revisions = set(exported.get("revisions") or ()) if isinstance(exported, Mapping) else set()
@@ -195,8 +211,10 @@ def build_fleet_member(member: FleetMember) -> None:
     spec = member_spec(member, mesh)
     own = next(c for c in spec.clusters if c.name == member.cluster)
     ca = issuer(mesh.outputs, own.name)
-    peers = peer_links(spec, member)
-    primary = read_primary(spec, member, own.primary) if spec.is_remote(own.name) and own.primary else None
+    reads = read_peers(spec, member)
+    peers = peer_links(spec, member, reads)
+    remote_of = own.primary if spec.is_remote(own.name) else None
+    primary = read_primary(spec, member, remote_of, reads[remote_of]) if remote_of else None
     handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
     if primary is None:
         release, gateways = build_primary(spec, handle, ca)
@@ -219,6 +237,72 @@ def build_fleet_member(member: FleetMember) -> None:
         pulumi.export("eastWestGateways", {own.name: gateways.eastwest_address})
     if spec.exposes_istiod(own.name) and gateways.eastwest_address is not None:
         pulumi.export(PRIMARY_OUTPUT, {"address": gateways.eastwest_address, "revisions": list(spec.versions)})
+    if gateways.ingress_url is not None:
+        pulumi.export(INGRESS_OUTPUT, {own.name: gateways.ingress_url})
+    if spec.verify:
+        linked = {own.name: set(peers), **({remote_of: set(linked_peers(reads[remote_of].outputs))} if remote_of else {})}
+        targets = build_check(spec, own.name, mesh.outputs, reads, linked, MemberCheck(handle, release, gateways, link))
+        pulumi.export(CHECK_OUTPUT, targets)
+
+
+@dataclass(frozen=True)
+class MemberCheck:
+    """What a member built that its MeshCheck probes from.
+
+    Args:
+        handle: its cluster.
+        release: its control plane.
+        gateways: its gateways.
+        link: its remote secrets.
+    """
+
+    handle: ClusterHandle
+    release: IstioControlPlane
+    gateways: IstioGateways
+    link: MeshLink
+
+
+@dataclass(frozen=True)
+class ReadCA:
+    """The mesh CA as a member reads it from the mesh stack: what its MeshCheck proves.
+
+    Args:
+        root_cert_pem: the roots' bundle.
+        clusters: every cluster's CA material.
+    """
+
+    root_cert_pem: pulumi.Output[str]
+    clusters: Mapping[str, ClusterCACerts]
+
+
+def build_check(
+    spec: MeshSpec,
+    cluster: str,
+    mesh_outputs: Mapping[str, Any],
+    reads: Mapping[str, StackRead],
+    linked: Mapping[str, set[str]],
+    built: MemberCheck,
+) -> list[str]:
+    """The member's MeshCheck, probing the clusters it can reach now (``probe_targets``); returns them."""
+    running = {peer for peer, read in reads.items() if checked(read.outputs) is not None}
+    primary = spec.cluster(cluster).primary if spec.is_remote(cluster) else None
+    targets = probe_targets(cluster, [c.name for c in spec.clusters], primary, linked, running)
+    ingress = {peer: (reads[peer].outputs.get(INGRESS_OUTPUT) or {}).get(peer) for peer in targets if peer != cluster}
+    roots = pulumi.Output.from_input(str(mesh_outputs.get("rootCertPem", "")))
+    ca = ReadCA(roots, {c.name: issuer(mesh_outputs, c.name) for c in spec.clusters})
+    args = MeshCheckArgs(
+        spec,
+        {cluster: built.handle},
+        {cluster: built.release},
+        {cluster: built.gateways},
+        built.link,
+        ca,
+        spec.verify_image,
+        targets={cluster: targets},
+        peer_ingress={peer: str(url) for peer, url in ingress.items() if url},
+    )
+    MeshCheck(names.CHECK.name(), args)
+    return targets
 
 
 def build_remote(

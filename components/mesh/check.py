@@ -51,8 +51,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Protocol, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -60,11 +60,10 @@ import pulumi_kubernetes as k8s
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.mesh_names import ProbeSet, probe_sets
-from components.config.model import DEFAULT_TAG, MeshSpec, Role, revision_name
+from components.config.model import DEFAULT_TAG, ClusterSpec, MeshSpec, Role, revision_name
 from components.istio import ambient
 from components.istio.facts import GLOBAL_SERVICE_LABEL, INGRESS_HTTP_PORT, INGRESS_SELECTOR, READY_PATH, REVISION_ANNOTATION, STATUS_PORT
 from components.istio.values import injection_labels
-from components.mesh.ca import MeshCA
 from components.mesh.gateways import IstioGateways
 from components.mesh.istio import IstioControlPlane, istio_config
 from components.mesh.link import MeshLink, digest
@@ -289,18 +288,38 @@ def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> k8s.c
     return k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": cpu, "memory": memory}, limits={"cpu": cpu_limit, "memory": memory_limit})
 
 
+class IssuedCerts(Protocol):
+    @property
+    def ca_cert(self) -> pulumi.Output[str]: ...
+
+
+class CheckedCA(Protocol):
+    """What the check proves of the mesh CA: ``MeshCA``, or a fleet member's copy of its outputs."""
+
+    @property
+    def root_cert_pem(self) -> pulumi.Output[str]: ...
+
+    @property
+    def clusters(self) -> Mapping[str, IssuedCerts]: ...
+
+
 @dataclass(frozen=True)
 class MeshCheckArgs:
     """Inputs of ``MeshCheck``.
 
     Args:
         mesh: the mesh (its clusters answer; its tags decide the namespaces and injection labels).
-        clusters: every cluster's handle, by name.
-        releases: every cluster's IstioControlPlane (sample pods need istiod's injector first).
-        gateways: every cluster's IstioGateways (traffic to another network crosses its east-west gateway).
+        clusters: the handle of each cluster this stack checks from, by name: every cluster of the
+            mesh, or a fleet member's own.
+        releases: each of those clusters' IstioControlPlane (sample pods need istiod's injector first).
+        gateways: each of those clusters' IstioGateways (traffic to another network crosses its east-west gateway).
         link: the remote secrets; traffic crosses clusters only once they exist.
-        ca: the mesh CA, part of what the check proves.
+        ca: the mesh CA (every cluster's intermediate), part of what the check proves.
         image: the helloworld image (it carries curl, so the probe uses it too).
+        targets: for each of ``clusters``, the clusters its probe must reach (default none: every
+            cluster of the mesh); a fleet member reaches those whose workloads run and whose
+            endpoints its istiod knows by then.
+        peer_ingress: the ingress URL of each cluster built by another stack (default none).
     """
 
     mesh: MeshSpec
@@ -308,8 +327,20 @@ class MeshCheckArgs:
     releases: Mapping[str, IstioControlPlane]
     gateways: Mapping[str, IstioGateways]
     link: MeshLink
-    ca: MeshCA
+    ca: CheckedCA
     image: str
+    targets: Mapping[str, Sequence[str]] | None = None
+    peer_ingress: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def checked(self) -> list[ClusterSpec]:
+        """The clusters this stack checks from, in config order."""
+        return [c for c in self.mesh.clusters if c.name in self.clusters]
+
+    def reached(self, cluster: str) -> list[str]:
+        """The clusters ``cluster``'s probe must reach, in config order."""
+        wanted = self.targets[cluster] if self.targets is not None else None
+        return [c.name for c in self.mesh.clusters if wanted is None or c.name in wanted]
 
 
 class MeshCheck(pulumi.ComponentResource):
@@ -332,12 +363,11 @@ class MeshCheck(pulumi.ComponentResource):
         """Sample workloads in the set's namespace on every cluster, then a probe in each: every
         revision (and in ambient, each data plane) the mesh runs proves that its pods reach every cluster."""
         mesh = args.mesh
-        clusters = [c.name for c in mesh.clusters]
         labels = injection_labels(probes.tag) if probes.sidecar else ambient.sample_namespace_labels()
         namespaces: dict[str, pulumi.Output[str]] = {}
         # Traffic to another network crosses its east-west gateway: the probes wait for all of them.
         servers: list[pulumi.Resource] = [g for gateways in args.gateways.values() for g in gateways.eastwest]
-        for cluster in mesh.clusters:
+        for cluster in args.checked:
             prefix = probes.prefix(name, cluster.name)
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             namespace = k8s.core.v1.Namespace(
@@ -365,7 +395,7 @@ class MeshCheck(pulumi.ComponentResource):
                 servers += self._ingress_routes(name, args, probes, namespaces)
         # Traffic crosses to every cluster: their network paths (load balancers, peerings) first.
         paths = [resource for handle in args.clusters.values() for resource in (*handle.ready, *handle.crossing)]
-        for cluster in mesh.clusters:
+        for cluster in args.checked:
             prefix = probes.prefix(name, cluster.name)
             paths_map = None
             if probe_paths is not None:
@@ -380,7 +410,7 @@ class MeshCheck(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{JOB_WAIT_SECONDS}s", update=f"{JOB_WAIT_SECONDS}s"),
             )
             annotations = CLASSIC_SIDECAR if probes.sidecar else None
-            script = probe_script(cluster.name, clusters, probes)
+            script = probe_script(cluster.name, args.reached(cluster.name), probes)
             self._job(prefix, script, args.image, namespaces[cluster.name], annotations, paths_map is not None, probe)
 
     @staticmethod
@@ -401,7 +431,7 @@ class MeshCheck(pulumi.ComponentResource):
         """On every cluster, a Service per cluster that selects only that cluster's helloworld: its
         endpoints exist in that cluster alone, so any other cluster reaches it only across the mesh."""
         made: list[pulumi.Resource] = []
-        for cluster in args.mesh.clusters:
+        for cluster in args.checked:
             on_cluster = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider)
             prefix = probes.prefix(name, cluster.name)
             for owner in args.mesh.clusters:
@@ -418,7 +448,7 @@ class MeshCheck(pulumi.ComponentResource):
         gateways for ``INGRESS_HOST`` and a VirtualService sending that Host to the shared
         helloworld, after istiod, whose webhook validates them."""
         made: list[pulumi.Resource] = []
-        for cluster in (c for c in args.mesh.clusters if not args.mesh.is_remote(c.name)):
+        for cluster in (c for c in args.checked if not args.mesh.is_remote(c.name)):
             prefix = probes.prefix(name, cluster.name)
             validated = [args.releases[cluster.name].istiod]
             opts = pulumi.ResourceOptions(parent=self, provider=args.clusters[cluster.name].provider, depends_on=validated)
@@ -432,16 +462,18 @@ class MeshCheck(pulumi.ComponentResource):
 
     @staticmethod
     def _paths(args: MeshCheckArgs, probes: ProbeSet) -> pulumi.Output[dict[str, list[ProbePath]]]:
-        """Each cluster's paths: east-west to every other cluster's Service of its own, and with
-        ``ingressGateway`` every cluster's ingress (its own too) by ``INGRESS_HOST``."""
-        clusters = sorted(c.name for c in args.mesh.clusters)
-        ingress = {c: args.gateways[c].ingress_url for c in clusters if args.gateways[c].ingress_url is not None}
+        """Each checked cluster's paths: east-west to every other cluster it reaches, to that
+        cluster's Service of its own, and with ``ingressGateway`` the ingress of every cluster it
+        reaches (its own too) by ``INGRESS_HOST``."""
+        built = {c: g.ingress_url for c, g in args.gateways.items() if g.ingress_url is not None}
+        ingress: dict[str, pulumi.Input[str]] = {**args.peer_ingress, **built}
+        reached = {c.name: sorted(args.reached(c.name)) for c in args.checked}
 
         def paths(urls: dict[str, str]) -> dict[str, list[ProbePath]]:
             found: dict[str, list[ProbePath]] = {}
-            for cluster in clusters:
-                found[cluster] = [east_west_path(other, probes.namespace) for other in clusters if other != cluster]
-                found[cluster] += [ingress_path(owner, urls[owner]) for owner in sorted(urls)]
+            for cluster, others in reached.items():
+                found[cluster] = [east_west_path(other, probes.namespace) for other in others if other != cluster]
+                found[cluster] += [ingress_path(owner, urls[owner]) for owner in others if owner in urls]
             return found
 
         return pulumi.Output.all(**ingress).apply(paths)
