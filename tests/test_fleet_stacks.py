@@ -300,18 +300,6 @@ def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None
     ]
 
 
-@pytest.mark.parametrize(
-    ("changes_", "expected"),
-    [
-        ({"caRotation": {"newRoot": "r2", "stage": "trust"}}, [("caRotation", "fleet-unsupported")]),
-    ],
-)
-def test_what_fleet_mode_does_not_build_yet_is_refused(changes_: dict[str, Any], expected: list[tuple[str, str]]) -> None:
-    with pytest.raises(ConfigError) as raised:
-        run_program({**n_existing(2), "fleetMesh": True, **changes_}, stack="kind-fleet")
-    assert [(p.path, p.code) for p in raised.value.problems] == expected
-
-
 def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         run_stack("aks", {"fleetMesh": True})
@@ -547,3 +535,56 @@ def test_a_members_probe_grows_as_the_fleet_settles() -> None:
     # A remote whose gateways wait runs no check either: its pods would find no injector.
     r1 = fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
     assert CHECK_OUTPUT not in r1.outputs and not [r for r in r1.resources if r.type == "kubernetes:batch/v1:Job"]
+
+
+def rotating(stage: str) -> dict[str, Any]:
+    return {**n_existing(2), "caRotation": {"newRoot": "root-2", "stage": stage}}
+
+
+def delivered(fleet: ProgramFleet) -> dict[str, tuple[list[str], str]]:
+    """The roots and signer each member's cluster holds, by its marker."""
+    return {c: (member(fleet, c).outputs["caRoots"]["roots"], member(fleet, c).outputs["caRoots"]["signer"]) for c in ("c1", "c2")}
+
+
+def test_a_fleet_rotates_its_root_stage_by_stage() -> None:
+    fleet, _ = settled(n_existing(2))
+    for stage, roots, signer in (
+        ("trust", ["root", "root-2"], "root"),
+        ("issue", ["root", "root-2"], "root-2"),
+        ("retire", ["root-2"], "root-2"),
+    ):
+        fleet.age(24)
+        fleet.mesh_config = rotating(stage)
+        results = Driver(fleet, MESH, parallel=1).up()
+        assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+        assert delivered(fleet) == {"c1": (roots, signer), "c2": (roots, signer)}
+    # Each member's istiod signs with an intermediate of the new root, which its bundle holds.
+    root = x509.load_pem_x509_certificate(fleet.runs[MESH].outputs["rootCertPem"].encode())
+    for cluster in ("c1", "c2"):
+        cacerts = member(fleet, cluster).named(f"{cluster}-istio-cacerts").inputs["stringData"]
+        x509.load_pem_x509_certificate(cacerts["ca-cert.pem"].encode()).verify_directly_issued_by(root)
+        assert cacerts["root-cert.pem"] == fleet.runs[MESH].outputs["rootCertPem"]
+
+
+def test_the_next_stage_waits_until_every_members_cluster_has_the_last() -> None:
+    fleet, _ = settled(n_existing(2))
+    fleet.mesh_config = rotating("trust")
+    fleet.run(MESH, None)
+    fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
+    fleet.age(48)
+    fleet.mesh_config = rotating("issue")
+    with pytest.raises(ConfigError) as raised:
+        fleet.run(MESH, None)
+    assert [str(p) for p in raised.value.problems] == [
+        "caRotation.stage: changes the roots or the signer, but the last change (stage trust of root root-2) has not reached "
+        "the clusters of member stacks c2 yet; run python -m fleet up (it updates every member), then this change"
+    ]
+    fleet.mesh_config = rotating("trust")
+    fleet.run(member_stack(MESH, "c2"), FleetMember(MESH, "c2"))
+    # c2 got the roots just now: the wait runs from the member that got them last.
+    fleet.mesh_config = rotating("issue")
+    with pytest.raises(ConfigError) as waited:
+        fleet.run(MESH, None)
+    assert [p.code for p in waited.value.problems] == ["ca-rotation-wait"]
+    fleet.age(24)
+    assert fleet.run(MESH, None).outputs["caRoots"]["signer"] == "root-2"

@@ -170,7 +170,7 @@ FLEET_MESH = Field(
     "Make this the mesh stack of a fleet: it builds the membership's CA and exports, for one member stack per "
     "cluster (`fleetMember`), the config and each member's CA material; the member stacks build the clusters' Istio "
     "and remote secrets, run side by side by `python -m fleet`. Existing clusters (multi-primary or primary-remote), "
-    "without a root rotation or ingressDns for now.",
+    "without ingressDns for now.",
     default=False,
 )
 VERIFY = Field(

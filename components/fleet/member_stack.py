@@ -47,6 +47,7 @@ from components.fleet.contract import (
     member_stack,
     probe_targets,
 )
+from components.fleet.reads import StackRead, read_existing, read_stack, unreadable
 from components.fleet.rules import fleet_problems
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
@@ -55,51 +56,12 @@ from components.mesh.gateways import IstioGateways
 from components.mesh.istio import IstioControlPlane, IstioControlPlaneArgs
 from components.mesh.link import MeshLink, MeshLinkArgs
 from components.mesh.mesh import build_gateways, build_primary
+from components.mesh.rotation import MARKER_OUTPUT, delivered_marker, previous_marker
 from components.mesh.summary import mesh_summary
 from components.platforms import platform_configs
 from components.platforms.existing import names as existing_names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
-from components.previous_run import previous_outputs
-
-
-@dataclass(frozen=True)
-class StackRead:
-    """Another stack's outputs as this run read them.
-
-    Args:
-        outputs: its outputs (empty when it could not be read).
-        failure: why it could not be read, as the engine said it ("" when it was).
-    """
-
-    outputs: Mapping[str, Any]
-    failure: str = ""
-
-    @property
-    def missing(self) -> bool:
-        """The stack does not exist: the engine's read says ``unknown stack "<name>"``
-        (pkg/backend/backend.go ``GetStackOutputs``). Any other failure (the network, a permission)
-        is no proof the stack is gone."""
-        return MISSING_STACK in self.failure
-
-
-MISSING_STACK = 'unknown stack "'
-
-
-def read_stack(stack: str) -> StackRead:
-    """Another stack's outputs; a failed read is kept with the engine's reason."""
-    try:
-        return StackRead(previous_outputs(stack))
-    except Exception as error:
-        return StackRead({}, str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__)
-
-
-def unreadable(what: str, stack: str, reason: str) -> pulumi.RunError:
-    """The update stops before any resource: a peer or the mesh that exists but cannot be read would
-    otherwise look absent, and its remote secret would be deleted from a running mesh."""
-    return pulumi.RunError(
-        f"istio-multicluster: {what} ({stack}) could not be read: {reason}; nothing was changed. Check that the deployer "
-        "may read that stack and decrypt its secrets, then run again"
-    )
+from components.previous_run import this_stack
 
 
 def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
@@ -145,11 +107,7 @@ def read_peers(spec: MeshSpec, member: FleetMember) -> dict[str, StackRead]:
     for peer in (c.name for c in spec.clusters if c.name != member.cluster):
         if not (spec.verify or spec.discovers(member.cluster, peer) or peer == own.primary):
             continue
-        stack = member_stack(member.mesh_stack, peer)
-        read = read_stack(stack)
-        if read.failure and not read.missing:
-            raise unreadable(f"peer {peer}'s stack", stack, read.failure)
-        found[peer] = read
+        found[peer] = read_existing(f"peer {peer}'s stack", member_stack(member.mesh_stack, peer))
     return found
 
 
@@ -230,6 +188,10 @@ def build_fleet_member(member: FleetMember) -> None:
         pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})
     pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
     pulumi.export("remoteSecrets", link.remote_secrets)
+    issued = previous_marker(mesh.outputs)
+    if issued is not None:
+        # What reached this cluster: the mesh's stage, once its CA delivery and istiod finished.
+        pulumi.export(MARKER_OUTPUT, delivered_marker(issued, release.delivered(), previous_marker(read_stack(this_stack()).outputs)))
     if gateways is None:
         pulumi.export(AWAITING_OUTPUT, own.primary)
         return

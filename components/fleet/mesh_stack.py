@@ -17,10 +17,12 @@ import pulumi
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.config.problems import ConfigError
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack
+from components.fleet.reads import read_existing
+from components.fleet.rotation import fleet_rotation_problems
 from components.fleet.rules import fleet_problems
 from components.mesh.ca import MeshCA, MeshCAArgs
-from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker, rotation_problems
+from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker
 from components.mesh.summary import mesh_summary
 from components.previous_run import previous_outputs, refuse_unsafe_steps, this_stack
 
@@ -33,6 +35,15 @@ def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in CA_ONLY_KEYS}
 
 
+def member_markers(mesh_outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any] | None]:
+    """The roots marker each member of the last completed update's membership exported."""
+    found: dict[str, Mapping[str, Any] | None] = {}
+    for cluster in mesh_outputs.get(MEMBERS_OUTPUT) or []:
+        stack = member_stack(this_stack(), str(cluster))
+        found[str(cluster)] = previous_marker(read_existing(f"member {cluster}'s stack", stack).outputs)
+    return found
+
+
 def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> MeshCA:
     """The mesh stack of ``spec`` (its config ``values``, of which ``secret_keys`` are secrets,
     default none): its CA and exports; see the module docstring. The exported config is a secret
@@ -40,12 +51,12 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     problems = fleet_problems(spec)
     if problems:
         raise ConfigError(problems)
-    previous = previous_marker(previous_outputs(this_stack()))
-    refuse_unsafe_steps(rotation_problems(spec.ca, previous))
+    outputs = previous_outputs(this_stack())
+    previous = previous_marker(outputs)
+    refuse_unsafe_steps(fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)))
     ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
     pulumi.export("mesh", mesh_summary(spec))
-    # The roots reach the members through their stacks; with no rotation in fleet mode, the marker
-    # only guards against a new caRoot given outright.
+    # The stage this stack issued; each member exports it again once its cluster has it.
     pulumi.export(MARKER_OUTPUT, marker_output(spec.ca, [ca], previous))
     pulumi.export("rootCertPem", ca.root_cert_pem)
     pulumi.export("caExpiry", ca.expiry())

@@ -1,8 +1,8 @@
 """What fleet mode builds today, and the refusal of the rest, naming the field.
 
 A member stack builds one cluster from the mesh's config; what needs several clusters in one stack
-is not split yet: clouds' shared networks and CA copies (AKS and EKS), a root rotation's stages
-(every member's progress), one DNS name over every ingress.
+is not split yet: clouds' shared networks and CA copies (AKS and EKS), and one DNS name over
+every ingress.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ def fleet_problems(mesh: MeshSpec) -> list[Problem]:
         for index, c in enumerate(mesh.clusters)
         if c.cloud != EXISTING
     ]
-    if mesh.ca.rotation is not None:
-        found.append(Problem("caRotation", "fleet-unsupported", f"a rotation's stages wait for every member; {WHY}"))
     if mesh.ingress_dns is not None:
         found.append(Problem("ingressDns", "fleet-unsupported", f"one name covers every cluster's ingress; {WHY}"))
     return found

@@ -132,17 +132,36 @@ def _since(marker: Mapping[str, Any]) -> datetime.datetime | None:
 
 
 def marker_output(ca: CaSpec, delivered: Sequence[pulumi.Resource], previous: Mapping[str, Any] | None) -> pulumi.Output[dict[str, str]]:
-    """The marker, resolved once every resource of ``delivered`` is created or updated: a custom
-    resource's id resolves when its step is done (unknown in a preview that creates it, never when
-    the step failed); a component's URN when it is registered. Its ``since`` is the ``previous``
-    marker's when the roots and signer are the same, else the time it resolves."""
-    value = marker(ca)
-    kept = previous is not None and list(previous.get("roots") or []) == value["roots"] and previous.get("signer") == ca.signer
-    since = _since(previous) if kept and previous is not None else None
+    """The marker of ``ca``, resolved once every resource of ``delivered`` is created or updated: a
+    custom resource's id resolves when its step is done (unknown in a preview that creates it, never
+    when the step failed); a component's URN when it is registered. Its ``since`` is the
+    ``previous`` marker's when the roots and signer are the same, else the time it resolves."""
+    return delivered_marker(marker(ca), delivered, previous)
+
+
+def same_trust(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Whether two markers name the same roots and signer."""
+    return list(first.get("roots") or []) == list(second.get("roots") or []) and first.get("signer") == second.get("signer")
+
+
+def delivered_marker(
+    value: Mapping[str, Any], delivered: Sequence[pulumi.Resource], previous: Mapping[str, Any] | None
+) -> pulumi.Output[dict[str, str]]:
+    """The marker ``value`` (without ``since``) as ``marker_output`` resolves it."""
+    base = {key: item for key, item in value.items() if key != "since"}
+    since = _since(previous) if previous is not None and same_trust(previous, base) else None
     ids = [r.id for r in delivered if isinstance(r, pulumi.CustomResource)]
     urns = [r.urn for r in delivered if not isinstance(r, pulumi.CustomResource)]
 
     def resolved(_: object) -> dict[str, Any]:
-        return value | {"since": f"{since or datetime.datetime.now(datetime.UTC):{SINCE_FORMAT}}"}
+        return base | {"since": f"{since or datetime.datetime.now(datetime.UTC):{SINCE_FORMAT}}"}
 
     return pulumi.Output.all(*ids, *urns).apply(resolved)
+
+
+def latest_since(markers: Sequence[Mapping[str, Any]]) -> str | None:
+    """The latest ``since`` of ``markers`` (``None`` when one has none: it is not timed)."""
+    found = [_since(m) for m in markers]
+    if not found or any(s is None for s in found):
+        return None
+    return f"{max(s for s in found if s is not None):{SINCE_FORMAT}}"

@@ -75,6 +75,11 @@ class ProgramFleet:
         self.runs[stack] = run
         return run
 
+    def age(self, hours: float) -> None:
+        """Every stack's outputs as runs ``hours`` later read them back (``StackRun.outputs_after``)."""
+        for run in self.runs.values():
+            run.outputs = run.outputs_after(hours)
+
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         before = self.runs.get(stack)
         after = self.run(stack, member)
