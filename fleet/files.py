@@ -31,11 +31,21 @@ def member_config(member: FleetMember) -> dict[str, Any]:
     return {"config": {f"{PROJECT}:{MEMBER_CONFIG}": member.value()}}
 
 
+def stack_file(stack: str) -> str:
+    """The name of ``stack``'s file (``Pulumi.<stack>.yaml``)."""
+    return f"Pulumi.{short_name(stack)}.yaml"
+
+
 def file_config(root: Path, stack: str) -> dict[str, str]:
-    """The project's keys of the config in a stack's file under ``root`` (none: no file), as the
-    CLI passes them: strings as they are, anything else as JSON."""
-    path = root / f"Pulumi.{short_name(stack)}.yaml"
-    config = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}) if path.exists() else {}
+    """The project's keys of the config in a stack's file under ``root`` (none: no file)."""
+    path = root / stack_file(stack)
+    return config_of(path.read_text() if path.exists() else None)
+
+
+def config_of(text: str | None) -> dict[str, str]:
+    """The project's keys of the config in a stack file's ``text`` (none: no file), as the CLI
+    passes them: strings as they are, anything else as JSON."""
+    config = ((yaml.safe_load(text) or {}).get("config") or {}) if text else {}
     prefix = f"{PROJECT}:"
     return {
         key.removeprefix(prefix): value if isinstance(value, str) else json.dumps(value)
@@ -59,8 +69,3 @@ def member_files(mesh_stack: str, root: Path) -> dict[Path, str]:
         text = HEADER.format(mesh=mesh_stack, cluster=cluster) + yaml.safe_dump(member_config(member), sort_keys=False)
         found[root / f"Pulumi.{short_name(member_stack(mesh_stack, cluster))}.yaml"] = text
     return found
-
-
-def committed_member(root: Path, stack: str) -> FleetMember | None:
-    """The ``fleetMember`` a stack's file under ``root`` holds (``None``: no file, or none in it)."""
-    return FleetMember.of(file_config(root, stack).get(MEMBER_CONFIG))

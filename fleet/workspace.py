@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from pulumi import automation as auto
 
 from components.fleet.contract import MEMBER_CONFIG, FleetMember
-from fleet.files import committed_member, file_config, short_name
+from fleet.branch import PushedBranch
+from fleet.files import config_of, file_config, stack_file
 
 PROJECT = "istio-multicluster"
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,14 +114,15 @@ class LocalWorkspace:
         return change_counts(auto.select_stack(stack_name=stack, work_dir=self._work_dir).destroy(on_output=on_output).summary)
 
 
-@dataclass(frozen=True)
+@dataclass
 class RemoteWorkspace:
     """Every update runs on Pulumi Deployments' runners from the repository at ``url`` and
     ``branch`` (the Automation API's remote workspaces). A remote stack takes its config from its
-    stack file in that repository, so a member's ``Pulumi.<stack>.yaml`` must be committed there
-    (``python -m fleet files`` writes them); a member whose file in this checkout does not name it
-    is refused before its run. ``env`` is passed to every run (credentials come from the stack's
-    ESC environment). Outputs and existence are read here, from the same backend.
+    stack file in that branch, so the stacks' config is read from the branch as pushed (fetched
+    once into this checkout's repository, ``fleet.branch``), and a member whose file there does not
+    name it (``python -m fleet files`` writes them; commit and push them) is refused before its
+    run. ``env`` is passed to every run (credentials come from the stack's ESC environment).
+    Outputs, existence and resources are read here, from the same backend.
 
     Args:
         url: the repository's git URL.
@@ -132,6 +135,10 @@ class RemoteWorkspace:
     branch: str = "main"
     env: Mapping[str, str] = field(default_factory=dict)
     local: LocalWorkspace = field(default_factory=LocalWorkspace)
+
+    @cached_property
+    def pushed(self) -> PushedBranch:
+        return PushedBranch(self.url, self.branch, self.local.work_dir)
 
     def _stack(self, stack: str) -> auto.RemoteStack:
         options = auto.RemoteWorkspaceOptions(env_vars=dict(self.env))
@@ -147,16 +154,14 @@ class RemoteWorkspace:
         return self.local.holds_resources(stack)
 
     def config(self, stack: str) -> Mapping[str, str]:
-        # A remote stack's config is its file in the repository: this checkout's, which the
-        # runner's must match (see ``up``).
-        return file_config(self.local.work_dir, stack)
+        return config_of(self.pushed.file(stack_file(stack)))
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         # The stack file in the repository holds a member's config: a missing or other one would make
         # the runner parse the member as a stack of its own.
-        if member is not None and committed_member(self.local.work_dir, stack) != member:
+        if member is not None and FleetMember.of(self.config(stack).get(MEMBER_CONFIG)) != member:
             raise ValueError(
-                f"Pulumi.{short_name(stack)}.yaml does not name {member.mesh_stack} and cluster {member.cluster}: "
+                f"{stack_file(stack)} on branch {self.branch} does not name {member.mesh_stack} and cluster {member.cluster}: "
                 f"run python -m fleet files --mesh {member.mesh_stack}, commit the files and push them to {self.branch}"
             )
         return change_counts(self._stack(stack).up(on_output=on_output).summary)

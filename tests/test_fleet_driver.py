@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -14,7 +16,8 @@ import yaml
 from components.fleet.contract import LINKED_PEERS_OUTPUT, FleetMember, member_stack
 from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
-from fleet.files import committed_member
+from fleet.files import file_config
+from fleet.files import member_config as member_file
 from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace
 from tests.harness.fleet import ConcurrentUpdate, FakeFleet, FakeStack, StackFailed
 
@@ -357,22 +360,47 @@ def test_files_writes_what_the_shipped_member_files_hold(tmp_path: Path, capsys:
     assert capsys.readouterr().out.split() == ["Pulumi.kind-fleet-kind-1.yaml", "Pulumi.kind-fleet-kind-2.yaml"]
     for name in ("Pulumi.kind-fleet-kind-1.yaml", "Pulumi.kind-fleet-kind-2.yaml"):
         assert yaml.safe_load((tmp_path / name).read_text()) == yaml.safe_load((ROOT / name).read_text())
-        assert committed_member(tmp_path, name.removeprefix("Pulumi.").removesuffix(".yaml")) is not None
+        assert FleetMember.of(file_config(tmp_path, name.removeprefix("Pulumi.").removesuffix(".yaml")).get("fleetMember")) is not None
 
 
-def test_a_remote_member_without_its_committed_file_is_refused_before_its_run(tmp_path: Path) -> None:
-    remote = RemoteWorkspace(url="https://github.com/acme/mesh.git", local=LocalWorkspace(tmp_path))
-    member = FleetMember("acme/istio-multicluster/fleet", "eu-1")
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args], check=True, capture_output=True)  # noqa: S607
+
+
+def member_file_text(cluster: str) -> str:
+    return yaml.safe_dump(member_file(FleetMember("acme/istio-multicluster/fleet", cluster)))
+
+
+def test_a_remote_member_is_refused_unless_its_file_on_the_pushed_branch_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployments clones the branch: this checkout's file, committed or not, is not what it runs."""
+    origin, checkout = tmp_path / "origin.git", tmp_path / "checkout"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(checkout))
+    (checkout / "Pulumi.fleet-eu-1.yaml").write_text(member_file_text("eu-2"))
+    git(checkout, "add", "-A")
+    git(checkout, "commit", "--quiet", "-m", "a member file naming another cluster")
+    git(checkout, "push", "--quiet", str(origin), "main")
+    # Mended here, not pushed.
+    (checkout / "Pulumi.fleet-eu-1.yaml").write_text(member_file_text("eu-1"))
+    git(checkout, "commit", "--quiet", "-am", "the right member")
+    ran: list[str] = []
+    fake_stack = SimpleNamespace(
+        up=lambda on_output: ran.append("up") or SimpleNamespace(summary=SimpleNamespace(resource_changes={"create": 3}))
+    )
+    monkeypatch.setattr(RemoteWorkspace, "_stack", lambda self, stack: fake_stack)
+    member, stack_name = FleetMember("acme/istio-multicluster/fleet", "eu-1"), "acme/istio-multicluster/fleet-eu-1"
     message = (
-        "Pulumi.fleet-eu-1.yaml does not name acme/istio-multicluster/fleet and cluster eu-1: run "
+        "Pulumi.fleet-eu-1.yaml on branch main does not name acme/istio-multicluster/fleet and cluster eu-1: run "
         "python -m fleet files --mesh acme/istio-multicluster/fleet, commit the files and push them to main"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
-        remote.up("acme/istio-multicluster/fleet-eu-1", member, print)
-    (tmp_path / "Pulumi.fleet-eu-1.yaml").write_text(yaml.safe_dump({"config": {"istio-multicluster:fleetMember": {
-        "meshStack": "acme/istio-multicluster/fleet", "cluster": "eu-2"}}}))  # fmt: skip
-    with pytest.raises(ValueError, match="does not name"):
-        remote.up("acme/istio-multicluster/fleet-eu-1", member, print)
+        RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).up(stack_name, member, print)
+    assert ran == []
+    git(checkout, "push", "--quiet", str(origin), "main")
+    assert RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).up(stack_name, member, print) == {"create": 3}
+    assert ran == ["up"]
+    with pytest.raises(ValueError, match=r"^could not read branch prod of .*origin\.git: "):
+        RemoteWorkspace(url=str(origin), branch="prod", local=LocalWorkspace(checkout)).config(stack_name)
 
 
 def primary_remote(**kwargs: object) -> FakeFleet:
