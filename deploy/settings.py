@@ -15,6 +15,11 @@
   for the next ``up``).
 - Per cloud stack, a drift schedule that only detects (``pulumi refresh --preview-only``): a drift
   remediated by an unattended ``up`` could undo an operator's emergency fix on a live mesh.
+- Per fleet (``fleets``: mesh stacks whose file sets ``fleetMesh: true``), DeploymentSettings for the
+  mesh stack and every member stack its file lists: the repository through the GitHub app (which a
+  private repository needs: ``python -m fleet up --remote --inherit-settings`` takes them), and
+  nothing unattended: no previews of pull requests (a fleet's would be one run per member) and no
+  deployment on a push; ``python -m fleet`` decides what runs and in which order.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import Any
 import pulumi
 import pulumi_pulumiservice as service
 import yaml
+
+from fleet.files import member_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "istio-multicluster"
@@ -48,6 +55,7 @@ class DeployConfig:
         azure_tenant_id: its tenant.
         azure_subscription_id: the subscription the aks stack deploys into.
         drift_schedule: cron (UTC) of drift detection (default weekdays 05:00).
+        fleets: the mesh stacks of fleets whose stacks get Deployments settings (default none).
     """
 
     organization: str
@@ -58,6 +66,7 @@ class DeployConfig:
     azure_subscription_id: str
     branch: str = "main"
     drift_schedule: str = "0 5 * * 1-5"
+    fleets: tuple[str, ...] = ()
 
 
 def read_config() -> DeployConfig:
@@ -71,6 +80,7 @@ def read_config() -> DeployConfig:
         azure_subscription_id=config.require("azureSubscriptionId"),
         branch=config.get("branch") or "main",
         drift_schedule=config.get("driftSchedule") or "0 5 * * 1-5",
+        fleets=tuple(str(f) for f in config.get_object("fleets") or []),
     )
 
 
@@ -137,6 +147,34 @@ def deployment_settings(stack: str, cloud: str, config: DeployConfig) -> service
     )
 
 
+def fleet_stacks(mesh_stack: str, root: Path = ROOT) -> list[str]:
+    """The mesh stack of a fleet and its member stacks, from the mesh stack's file under ``root``."""
+    mesh_file = root / f"Pulumi.{mesh_stack}.yaml"
+    config = ((yaml.safe_load(mesh_file.read_text()) or {}).get("config") or {}) if mesh_file.exists() else {}
+    if config.get(f"{PROJECT}:fleetMesh") is not True:
+        raise ValueError(f"fleets: {mesh_stack}: Pulumi.{mesh_stack}.yaml does not exist or does not set fleetMesh: true")
+    return [mesh_stack, *(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in member_files(mesh_stack, root))]
+
+
+def fleet_deployment_settings(stack: str, config: DeployConfig) -> service.DeploymentSettings:
+    """A fleet stack's settings: its source, and nothing that runs it unattended."""
+    return service.DeploymentSettings(
+        f"{stack}-deployment-settings",
+        organization=config.organization,
+        project=PROJECT,
+        stack=stack,
+        source_context=service.DeploymentSettingsSourceContextArgs(
+            git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{config.branch}", repo_dir=".")
+        ),
+        vcs=service.DeploymentSettingsVcsArgs(
+            provider="github", repository=config.repository, deploy_commits=False, preview_pull_requests=False
+        ),
+        operation_context=service.DeploymentSettingsOperationContextArgs(
+            options=service.OperationContextOptionsArgs(skip_intermediate_deployments=False, delete_after_destroy=False),
+        ),
+    )
+
+
 def environment(name: str, text: str, config: DeployConfig, opts: pulumi.ResourceOptions | None = None) -> service.Environment:
     return service.Environment(
         f"esc-{name}", organization=config.organization, project=PROJECT, name=name, yaml=pulumi.StringAsset(text), opts=opts
@@ -160,8 +198,15 @@ def build(config: DeployConfig) -> dict[str, Any]:
             auto_remediate=False,
             opts=pulumi.ResourceOptions(depends_on=[settings, logins[cloud]]),
         )
+    try:
+        fleets = {mesh: fleet_stacks(mesh) for mesh in config.fleets}
+    except ValueError as error:  # a stack file that is no fleet's: say which, without a traceback
+        raise pulumi.RunError(f"istio-multicluster-deploy: {error}") from None
+    for stack in (stack for stacks in fleets.values() for stack in stacks):
+        fleet_deployment_settings(stack, config)
     return {
         "environments": sorted(f"{PROJECT}/{name}" for name in [ACCOUNTS, *logins]),
+        "fleetStacks": fleets,
         "stacks": sorted(CLOUD_STACKS),
         # What to run, from the repository's root, for each stack to take its credentials from ESC.
         "importCommands": {stack: import_command(stack, cloud) for stack, cloud in sorted(CLOUD_STACKS.items())},

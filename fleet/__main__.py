@@ -27,13 +27,18 @@ def parser() -> argparse.ArgumentParser:
     found.add_argument("--remote", action="store_true", help="run every update on Pulumi Deployments")
     found.add_argument("--repo", help="with --remote: the git URL Deployments clones")
     found.add_argument("--branch", default="main", help="with --remote: the branch to run (default main)")
+    found.add_argument(
+        "--inherit-settings",
+        action="store_true",
+        help="with --remote: each run also takes its stack's Deployments settings (deploy/ makes them; a private repository needs them)",
+    )
     return found
 
 
 def workspace(args: argparse.Namespace) -> Workspace:
     if not args.remote:
         return LocalWorkspace()
-    return RemoteWorkspace(url=args.repo, branch=args.branch)
+    return RemoteWorkspace(url=args.repo, branch=args.branch, inherit_settings=args.inherit_settings)
 
 
 def problems(args: argparse.Namespace) -> list[str]:
@@ -45,6 +50,8 @@ def problems(args: argparse.Namespace) -> list[str]:
         found.append(f"{args.command} takes no cluster (it runs every member)")
     if args.remote and not args.repo:
         found.append("--remote needs --repo, the git URL Pulumi Deployments clones")
+    if args.inherit_settings and not args.remote:
+        found.append("--inherit-settings takes the stacks' Deployments settings: it needs --remote")
     if args.mesh.count("/") != 2:
         found.append(f"--mesh {args.mesh}: name the stack fully, <org>/istio-multicluster/<stack>, as stack references do")
     if args.parallel < 1:

@@ -1,4 +1,5 @@
-"""The member stacks' files: ``Pulumi.<mesh stack>-<cluster>.yaml`` with the member's ``fleetMember``.
+"""The member stacks' files: ``Pulumi.<mesh stack>-<cluster>.yaml`` with the member's ``fleetMember``
+and the ESC environments the mesh stack's file imports (a member's run needs the same credentials).
 
 A remote run (Pulumi Deployments) takes a stack's config from its file in the repository, so every
 member's file must be committed before ``python -m fleet up --remote``; ``python -m fleet files``
@@ -26,9 +27,10 @@ def short_name(stack: str) -> str:
     return stack.rsplit("/", 1)[-1]
 
 
-def member_config(member: FleetMember) -> dict[str, Any]:
-    """A member stack file's content."""
-    return {"config": {f"{PROJECT}:{MEMBER_CONFIG}": member.value()}}
+def member_config(member: FleetMember, environment: list[str] | None = None) -> dict[str, Any]:
+    """A member stack file's content; ``environment``: the ESC environments it imports (default
+    none), the mesh stack's, so a member's run gets the same credentials."""
+    return {**({"environment": environment} if environment else {}), "config": {f"{PROJECT}:{MEMBER_CONFIG}": member.value()}}
 
 
 def stack_file(stack: str) -> str:
@@ -59,13 +61,15 @@ def member_files(mesh_stack: str, root: Path) -> dict[Path, str]:
     mesh_file = root / f"Pulumi.{short_name(mesh_stack)}.yaml"
     if not mesh_file.exists():
         raise ValueError(f"{mesh_file.name} does not exist: the mesh stack's file lists the clusters")
-    config = (yaml.safe_load(mesh_file.read_text()) or {}).get("config") or {}
+    content = yaml.safe_load(mesh_file.read_text()) or {}
+    config = content.get("config") or {}
+    environment = [str(e) for e in content.get("environment") or []]
     clusters = config.get(f"{PROJECT}:clusters")
     if not isinstance(clusters, list) or not all(isinstance(c, dict) and "name" in c for c in clusters):
         raise ValueError(f"{mesh_file.name} lists no clusters under {PROJECT}:clusters")
     found: dict[Path, str] = {}
     for cluster in (str(c["name"]) for c in clusters):
         member = FleetMember(mesh_stack, cluster)
-        text = HEADER.format(mesh=mesh_stack, cluster=cluster) + yaml.safe_dump(member_config(member), sort_keys=False)
+        text = HEADER.format(mesh=mesh_stack, cluster=cluster) + yaml.safe_dump(member_config(member, environment), sort_keys=False)
         found[root / f"Pulumi.{short_name(member_stack(mesh_stack, cluster))}.yaml"] = text
     return found

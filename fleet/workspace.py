@@ -121,19 +121,23 @@ class RemoteWorkspace:
     stack file in that branch, so the stacks' config is read from the branch as pushed (fetched
     once into this checkout's repository, ``fleet.branch``), and a member whose file there does not
     name it (``python -m fleet files`` writes them; commit and push them) is refused before its
-    run. ``env`` is passed to every run (credentials come from the stack's ESC environment).
-    Outputs, existence and resources are read here, from the same backend.
+    run. Every run is pinned to the commit read, so what was checked is what runs, and every stack
+    of one command runs the same code. ``env`` is passed to every run (credentials come from the
+    stack's ESC environment). Outputs, existence and resources are read here, from the same backend.
 
     Args:
         url: the repository's git URL.
         branch: the branch to run (default ``main``).
         env: environment variables for every run (default none).
+        inherit_settings: each run also takes its stack's Deployments settings (``deploy/`` makes
+            them for a fleet: the GitHub app's access to a private repository), default no.
         local: reads stacks' outputs and this checkout's stack files (default: this checkout's).
     """
 
     url: str
     branch: str = "main"
     env: Mapping[str, str] = field(default_factory=dict)
+    inherit_settings: bool = False
     local: LocalWorkspace = field(default_factory=LocalWorkspace)
 
     @cached_property
@@ -141,8 +145,9 @@ class RemoteWorkspace:
         return PushedBranch(self.url, self.branch, self.local.work_dir)
 
     def _stack(self, stack: str) -> auto.RemoteStack:
-        options = auto.RemoteWorkspaceOptions(env_vars=dict(self.env))
-        return auto.create_or_select_remote_stack_git_source(stack, self.url, branch=self.branch, opts=options)
+        options = auto.RemoteWorkspaceOptions(env_vars=dict(self.env), inherit_settings=self.inherit_settings or None)
+        commit = self.pushed.commit()
+        return auto.create_or_select_remote_stack_git_source(stack, self.url, commit_hash=commit, opts=options)
 
     def exists(self, stack: str) -> bool:
         return self.local.exists(stack)

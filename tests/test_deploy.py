@@ -31,11 +31,7 @@ LOGINS = {
 
 @pytest.fixture(scope="module")
 def deployed() -> StackRun:
-    def program() -> None:
-        for name, value in build(read_config()).items():
-            pulumi.export(name, value)
-
-    return run_program(CONFIG, program=program)
+    return deploy(CONFIG)
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
@@ -163,4 +159,39 @@ def test_drift_is_detected_on_a_schedule_and_never_remediated(deployed: StackRun
 def test_the_deploy_project_declares_every_key_the_program_reads() -> None:
     project = yaml.safe_load((ROOT / "deploy" / "Pulumi.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": "../venv"}}
-    assert set(project["config"]) == {"organization", *(k for k in CONFIG if k != "organization"), "branch", "driftSchedule"}
+    assert set(project["config"]) == {"organization", *(k for k in CONFIG if k != "organization"), "branch", "driftSchedule", "fleets"}
+
+
+def deploy(config: dict[str, Any]) -> StackRun:
+    def program() -> None:
+        for name, value in build(read_config()).items():
+            pulumi.export(name, value)
+
+    return run_program(config, program=program)
+
+
+def test_a_fleets_mesh_and_member_stacks_get_settings_that_run_nothing_unattended() -> None:
+    run = deploy({**CONFIG, "fleets": ["kind-fleet"]})
+    stacks = ["kind-fleet", "kind-fleet-kind-1", "kind-fleet-kind-2"]
+    assert run.outputs["fleetStacks"] == {"kind-fleet": stacks}
+    for stack in stacks:
+        settings = run.named(f"{stack}-deployment-settings").inputs
+        assert (settings["organization"], settings["project"], settings["stack"]) == ("platform", "istio-multicluster", stack)
+        assert settings["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
+        assert settings["vcs"] == {
+            "provider": "github",
+            "repository": "example-org/istio-multicluster",
+            "deployCommits": False,
+            "previewPullRequests": False,
+            "pullRequestTemplate": False,
+        }
+        assert settings["operationContext"] == {"options": {"skipIntermediateDeployments": False, "deleteAfterDestroy": False}}
+    # Nothing else per fleet stack: no drift schedule, no environment.
+    assert not [r for r in run.resources if r.name.startswith("kind-fleet") and not r.name.endswith("-deployment-settings")]
+
+
+def test_a_fleet_whose_mesh_file_is_no_fleets_is_refused_by_name() -> None:
+    with pytest.raises(
+        Exception, match=r"istio-multicluster-deploy: fleets: kind: Pulumi\.kind\.yaml does not exist or does not set fleetMesh: true"
+    ):
+        deploy({**CONFIG, "fleets": ["kind"]})

@@ -16,9 +16,9 @@ import yaml
 from components.fleet.contract import LINKED_PEERS_OUTPUT, FleetMember, member_stack
 from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
-from fleet.files import file_config
+from fleet.files import file_config, member_files
 from fleet.files import member_config as member_file
-from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace
+from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace, auto
 from tests.harness.fleet import ConcurrentUpdate, FakeFleet, FakeStack, StackFailed
 
 MESH = "acme/istio-multicluster/fleet"
@@ -307,6 +307,10 @@ def test_the_summary_names_each_stack_its_step_result_changes_and_time() -> None
         (["up", "a", "--mesh", MESH], "python -m fleet: up takes no cluster (it runs every member)"),
         (["up", "--mesh", MESH, "--remote"], "python -m fleet: --remote needs --repo, the git URL Pulumi Deployments clones"),
         (
+            ["up", "--mesh", MESH, "--inherit-settings"],
+            "python -m fleet: --inherit-settings takes the stacks' Deployments settings: it needs --remote",
+        ),
+        (
             ["up", "--mesh", "fleet"],
             "python -m fleet: --mesh fleet: name the stack fully, <org>/istio-multicluster/<stack>, as stack references do",
         ),
@@ -363,6 +367,17 @@ def test_files_writes_what_the_shipped_member_files_hold(tmp_path: Path, capsys:
         assert FleetMember.of(file_config(tmp_path, name.removeprefix("Pulumi.").removesuffix(".yaml")).get("fleetMember")) is not None
 
 
+def test_member_files_import_the_environments_the_mesh_stack_imports(tmp_path: Path) -> None:
+    """A member's run needs the credentials the mesh's has (kubeconfigs, cloud logins from ESC)."""
+    mesh_file = yaml.safe_load((ROOT / "Pulumi.kind-fleet.yaml").read_text())
+    (tmp_path / "Pulumi.kind-fleet.yaml").write_text(yaml.safe_dump({"environment": ["istio-multicluster/kubeconfigs"], **mesh_file}))
+    written = member_files("organization/istio-multicluster/kind-fleet", tmp_path)
+    assert {path.name: yaml.safe_load(text)["environment"] for path, text in written.items()} == {
+        "Pulumi.kind-fleet-kind-1.yaml": ["istio-multicluster/kubeconfigs"],
+        "Pulumi.kind-fleet-kind-2.yaml": ["istio-multicluster/kubeconfigs"],
+    }
+
+
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args], check=True, capture_output=True)  # noqa: S607
 
@@ -383,11 +398,14 @@ def test_a_remote_member_is_refused_unless_its_file_on_the_pushed_branch_names_i
     # Mended here, not pushed.
     (checkout / "Pulumi.fleet-eu-1.yaml").write_text(member_file_text("eu-1"))
     git(checkout, "commit", "--quiet", "-am", "the right member")
-    ran: list[str] = []
-    fake_stack = SimpleNamespace(
-        up=lambda on_output: ran.append("up") or SimpleNamespace(summary=SimpleNamespace(resource_changes={"create": 3}))
-    )
-    monkeypatch.setattr(RemoteWorkspace, "_stack", lambda self, stack: fake_stack)
+    ran: list[dict[str, object]] = []
+    result = SimpleNamespace(summary=SimpleNamespace(resource_changes={"create": 3}))
+
+    def remote_stack(stack: str, url: str, *, commit_hash: str, opts: auto.RemoteWorkspaceOptions) -> SimpleNamespace:
+        ran.append({"stack": stack, "url": url, "commit": commit_hash, "inherit": opts.inherit_settings})
+        return SimpleNamespace(up=lambda on_output: result)
+
+    monkeypatch.setattr(auto, "create_or_select_remote_stack_git_source", remote_stack)
     member, stack_name = FleetMember("acme/istio-multicluster/fleet", "eu-1"), "acme/istio-multicluster/fleet-eu-1"
     message = (
         "Pulumi.fleet-eu-1.yaml on branch main does not name acme/istio-multicluster/fleet and cluster eu-1: run "
@@ -397,8 +415,12 @@ def test_a_remote_member_is_refused_unless_its_file_on_the_pushed_branch_names_i
         RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).up(stack_name, member, print)
     assert ran == []
     git(checkout, "push", "--quiet", str(origin), "main")
-    assert RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).up(stack_name, member, print) == {"create": 3}
-    assert ran == ["up"]
+    pushed = subprocess.run(["git", "-C", str(origin), "rev-parse", "main"], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S607
+    git(checkout, "commit", "--quiet", "--allow-empty", "-m", "not pushed: never what runs")
+    remote = RemoteWorkspace(url=str(origin), inherit_settings=True, local=LocalWorkspace(checkout))
+    assert remote.up(stack_name, member, print) == {"create": 3}
+    # Pinned to the commit the check read, which is what Deployments clones.
+    assert ran == [{"stack": stack_name, "url": str(origin), "commit": pushed, "inherit": True}]
     with pytest.raises(ValueError, match=r"^could not read branch prod of .*origin\.git: "):
         RemoteWorkspace(url=str(origin), branch="prod", local=LocalWorkspace(checkout)).config(stack_name)
 
