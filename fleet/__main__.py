@@ -1,4 +1,4 @@
-"""``python -m fleet {up,destroy,add,remove} --mesh <org/project/stack>``: see ``fleet.driver``;
+"""``python -m fleet {up,preview,destroy,add,remove} --mesh <org/project/stack>``: see ``fleet.driver``;
 ``python -m fleet files --mesh ...`` writes the member stacks' files (``fleet.files``).
 
 Progress goes to stderr, one line per stack started and finished; the summary table to stdout at
@@ -20,7 +20,7 @@ from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace, Workspace
 
 def parser() -> argparse.ArgumentParser:
     found = argparse.ArgumentParser(prog="python -m fleet", description="Run a fleet of member stacks around a mesh stack.")
-    found.add_argument("command", choices=("up", "destroy", "add", "remove", "files"))
+    found.add_argument("command", choices=("up", "preview", "destroy", "add", "remove", "files"))
     found.add_argument("cluster", nargs="?", help="the cluster to add or remove")
     found.add_argument("--mesh", required=True, help="the mesh stack, fully qualified: <org>/istio-multicluster/<stack>")
     found.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help=f"member stacks at once (default {DEFAULT_PARALLEL})")
@@ -46,7 +46,7 @@ def problems(args: argparse.Namespace) -> list[str]:
     found = []
     if args.command in ("add", "remove") and not args.cluster:
         found.append(f"{args.command} needs the cluster's name: python -m fleet {args.command} <cluster> --mesh ...")
-    if args.command in ("up", "destroy", "files") and args.cluster:
+    if args.command in ("up", "preview", "destroy", "files") and args.cluster:
         found.append(f"{args.command} takes no cluster (it runs every member)")
     if args.remote and not args.repo:
         found.append("--remote needs --repo, the git URL Pulumi Deployments clones")
@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> list[StackResult]:
         return driver.up()
     if args.command == "destroy":
         return driver.destroy()
+    if args.command == "preview":
+        return driver.preview()
     return driver.add(args.cluster) if args.command == "add" else driver.remove(args.cluster)
 
 

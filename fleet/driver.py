@@ -14,6 +14,8 @@
 - ``remove <cluster>``: the member's stack is destroyed first (while the mesh still holds its
   network and CA), then the mesh stack (whose config no longer lists it), then the peers pass: every
   other member deletes exactly its remote secret.
+- ``preview``: the mesh stack and every member stack that exists, side by side, changing nothing
+  (see ``Driver.preview``).
 - ``destroy``: every member side by side (remotes before their primaries), then the mesh stack,
   only if every member is gone (its clusters sit in the mesh's networks).
 
@@ -27,12 +29,13 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from components.config.declarations import FLEET_MESH
 from components.fleet.contract import (
+    CONFIG_OUTPUT,
     MEMBER_CONFIG,
     MEMBER_OUTPUT,
     FleetMember,
@@ -42,6 +45,7 @@ from components.fleet.contract import (
     has_link,
     linked_peers,
     member_stack,
+    member_values,
     members,
     probe_targets,
     remotes,
@@ -196,6 +200,34 @@ class Driver:
             return gone
         return [*gone, self._run(self.mesh_stack, Step.MESH, "destroy", None)]
 
+    def preview(self) -> list[StackResult]:
+        """What ``up`` would change in the mesh stack and in each member stack that exists, changing
+        nothing. A member previews against the mesh stack's last update: when the mesh's config has
+        changed since (a key set or changed), each member's result says so, since the mesh's next
+        ``up`` exports it and the member changes with it."""
+        self._refuse_other_mesh()
+        mesh = self._run(self.mesh_stack, Step.MESH, "preview", None) if self.workspace.exists(self.mesh_stack) else None
+        if mesh is not None and mesh.outcome is not Outcome.SUCCEEDED:
+            return [mesh]
+        outputs = self.workspace.outputs(self.mesh_stack)
+        exported = Membership.of(outputs) if outputs else Membership([], {})
+        configured = self._configured()
+        made = [c for c in exported.clusters if c in configured and self.workspace.exists(member_stack(self.mesh_stack, c))]
+        not_yet = [self._skipped(c, Step.MEMBERS, "preview", "no member stack yet: up makes it") for c in configured if c not in made]
+        members = self._each(made, Step.MEMBERS, "preview")
+        if self._config_pending(outputs):
+            note = "against the mesh stack's last update; its config changed since, and this member changes with it on up"
+            members = [replace(r, message=f"{r.message}; {note}" if r.message else note) for r in members]
+        return [*([mesh] if mesh else []), *members, *not_yet]
+
+    def _config_pending(self, mesh_outputs: Mapping[str, Any]) -> bool:
+        """Whether the mesh stack's config sets a key its last update did not export as set."""
+        exported = mesh_outputs.get(CONFIG_OUTPUT)
+        if not isinstance(exported, Mapping):
+            return bool(mesh_outputs)
+        now = member_values({key: decoded(text) for key, text in self.workspace.config(self.mesh_stack).items()})
+        return any(exported.get(key) != value for key, value in now.items())
+
     def _membership(self) -> Membership:
         return Membership.of(self.workspace.outputs(self.mesh_stack))
 
@@ -339,6 +371,8 @@ class Driver:
                 raise ValueError(f"{stack} is not this fleet's member stack, left as it is: {foreign}")
             if operation == "up":
                 changes = self.workspace.up(stack, member, lambda line: None)
+            elif operation == "preview":
+                changes = self.workspace.preview(stack, lambda line: None)
             else:
                 changes = self.workspace.destroy(stack, lambda line: None)
         except Exception as error:
@@ -349,6 +383,15 @@ class Driver:
             f"{operation} {stack} ({step}): {result.outcome} in {result.seconds:.0f} s{': ' + result.message if result.message else ''}"
         )
         return result
+
+
+def decoded(text: str) -> Any:
+    """A config value as the program reads it: an object or a list decoded, anything else text."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return value if isinstance(value, dict | list) else text
 
 
 def _describe(member: FleetMember | None) -> str:

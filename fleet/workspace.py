@@ -3,8 +3,8 @@
 ``Workspace`` is what the driver needs of either: whether a stack exists, whether it holds
 resources, its outputs (the last completed update's), its config (what its next update applies),
 ``up`` (creating the stack, and setting a member's ``fleetMember`` config, the first time) and
-``destroy`` (the stack stays, empty, with its config and history). An operation that fails raises;
-its message is what the CLI printed last.
+``destroy`` (the stack stays, empty, with its config and history) and ``preview`` of a stack that
+exists (changing nothing). An operation that fails raises; its message is what the CLI printed last.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class Workspace(Protocol):
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
 
+    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
+
 
 def member_config(member: FleetMember) -> dict[str, auto.ConfigValue]:
     """A member stack's config as the driver sets it: ``fleetMember`` whole, as JSON text. Not by
@@ -59,7 +61,12 @@ def project_config(values: auto.ConfigMap) -> dict[str, str]:
 
 def change_counts(summary: auto.UpdateSummary) -> dict[str, int]:
     """The summary's resource counts by operation name."""
-    return {str(getattr(op, "value", op)): count for op, count in (summary.resource_changes or {}).items()}
+    return op_counts(summary.resource_changes or {})
+
+
+def op_counts(changes: Mapping[Any, int]) -> dict[str, int]:
+    """Resource counts by operation name (the Automation API keys them by ``OpType``)."""
+    return {str(getattr(op, "value", op)): count for op, count in changes.items()}
 
 
 def plain_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
@@ -107,6 +114,9 @@ class LocalWorkspace:
         if member is not None and FleetMember.of(project_config(selected.get_all_config()).get(MEMBER_CONFIG)) != member:
             selected.set_all_config(member_config(member))
         return change_counts(selected.up(on_output=on_output).summary)
+
+    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        return op_counts(auto.select_stack(stack_name=stack, work_dir=self._work_dir).preview(on_output=on_output).change_summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         # The stack stays, with its history and config: `pulumi stack rm` would also delete its
@@ -173,3 +183,6 @@ class RemoteWorkspace:
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         return change_counts(self._stack(stack).destroy(on_output=on_output).summary)
+
+    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        return op_counts(self._stack(stack).preview(on_output=on_output).change_summary)

@@ -483,3 +483,17 @@ def test_destroy_takes_remotes_before_their_primaries_and_keeps_a_primary_whose_
         ("fleet", Step.MESH, "destroy", Outcome.SKIPPED),
     ]
     assert results[3].message == "its remote r1 failed" and fake.stacks[stack("p1")].resources
+
+
+def test_preview_runs_every_stack_that_exists_and_changes_nothing() -> None:
+    fake = running("a", "b")
+    fake.membership.append("c")
+    results = Driver(fake, MESH, parallel=1).preview()
+    assert steps(results) == [
+        ("fleet", Step.MESH, "preview", Outcome.SUCCEEDED),
+        ("fleet-a", Step.MEMBERS, "preview", Outcome.SUCCEEDED),
+        ("fleet-b", Step.MEMBERS, "preview", Outcome.SUCCEEDED),
+        ("fleet-c", Step.MEMBERS, "preview", Outcome.SKIPPED),
+    ]
+    assert results[-1].message == "no member stack yet: up makes it"
+    assert fake.log == [("preview", MESH), ("preview", stack("a")), ("preview", stack("b"))] and not fake.exists(stack("c"))

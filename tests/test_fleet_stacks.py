@@ -588,3 +588,20 @@ def test_the_next_stage_waits_until_every_members_cluster_has_the_last() -> None
     assert [p.code for p in waited.value.problems] == ["ca-rotation-wait"]
     fleet.age(24)
     assert fleet.run(MESH, None).outputs["caRoots"]["signer"] == "root-2"
+
+
+def test_a_preview_of_a_settled_fleet_changes_nothing_and_says_when_the_mesh_config_moved_on() -> None:
+    fleet, _ = settled(n_existing(2))
+    quiet = Driver(fleet, MESH, parallel=1).preview()
+    assert [(r.stack.rsplit("/", 1)[1], r.outcome, r.changes, r.message) for r in quiet] == [
+        (name, Outcome.SUCCEEDED, {"create": 0, "update": 0, "replace": 0, "delete": 0}, "")
+        for name in ("kind-fleet", "kind-fleet-c1", "kind-fleet-c2")
+    ]
+    # A member setting changed in the mesh's config: members preview against the mesh's last update.
+    fleet.mesh_config = {**n_existing(2), "accessLog": True}
+    moved = Driver(fleet, MESH, parallel=1).preview()
+    assert [r.message for r in moved[1:]] == [
+        "against the mesh stack's last update; its config changed since, and this member changes with it on up"
+    ] * 2
+    Driver(fleet, MESH, parallel=1).up()
+    assert all(not r.message for r in Driver(fleet, MESH, parallel=1).preview())

@@ -47,6 +47,8 @@ PRIMARY_OUTPUT = "fleetPrimary"
 AWAITING_OUTPUT = "fleetAwaiting"
 CHECK_OUTPUT = "fleetCheck"
 INGRESS_OUTPUT = "ingress"
+# What only the mesh stack's CA reads; the rest of the config is every member's.
+CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -80,6 +82,11 @@ class FleetMember:
             return None
         mesh_stack, cluster = value.get("meshStack"), value.get("cluster")
         return FleetMember(mesh_stack, cluster) if isinstance(mesh_stack, str) and isinstance(cluster, str) else None
+
+
+def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The config every member parses: the mesh stack's without ``CA_ONLY_KEYS``."""
+    return {key: value for key, value in values.items() if key not in CA_ONLY_KEYS}
 
 
 def member_stack(mesh_stack: str, cluster: str) -> str:

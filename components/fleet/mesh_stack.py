@@ -17,7 +17,7 @@ import pulumi
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.config.problems import ConfigError
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
 from components.fleet.reads import read_existing
 from components.fleet.rotation import fleet_rotation_problems
 from components.fleet.rules import fleet_problems
@@ -25,14 +25,6 @@ from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker
 from components.mesh.summary import mesh_summary
 from components.previous_run import previous_outputs, refuse_unsafe_steps, this_stack
-
-# What only the mesh stack's CA reads; the rest of the config is every member's.
-CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
-
-
-def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The config every member parses: the mesh stack's without ``CA_ONLY_KEYS``."""
-    return {key: value for key, value in values.items() if key not in CA_ONLY_KEYS}
 
 
 def member_markers(mesh_outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any] | None]:

@@ -142,6 +142,14 @@ class FakeFleet:
         finally:
             self._stop(state)
 
+    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        """What an ``up`` would do to the stack's resources, changing nothing (its outputs, its log aside)."""
+        if stack not in self.stacks:
+            raise StackFailed(f"no stack named '{stack}' found")
+        with self._lock:
+            self.log.append(("preview", stack))
+        return {"same": len(self.stacks[stack].resources)}
+
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         if stack not in self.stacks:
             raise StackFailed(f"no stack named '{stack}' found")

@@ -16,6 +16,7 @@ from typing import Any
 from components.fleet.contract import CONFIG_OUTPUT, LINK_OUTPUT, MEMBER_CONFIG, MEMBERS_OUTPUT, FleetMember, member_stack
 from fleet.workspace import Changes
 from tests.configs import n_existing
+from tests.harness.changes import Changes as NamedChanges
 from tests.harness.changes import changes
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import ORGANIZATION, PROJECT, StackRun, project_defaults, run_program
@@ -63,17 +64,23 @@ class ProgramFleet:
 
     def run(self, stack: str, member: FleetMember | None, mocks: MeshMocks | None = None) -> StackRun:
         """One ``up`` of ``stack`` from its last state; the run is kept as the stack's."""
-        values = {**self.mesh_config, "fleetMesh": True} if member is None else {**project_defaults(), MEMBER_CONFIG: member.value()}
         if member is not None:
             self.members[stack] = member
+        run = self._program(stack, member, preview=False, mocks=mocks)
+        self.runs[stack] = run
+        return run
+
+    def _program(self, stack: str, member: FleetMember | None, *, preview: bool, mocks: MeshMocks | None = None) -> StackRun:
+        """The program on ``stack`` from its last state and outputs, reading the others' outputs."""
+        values = {**self.mesh_config, "fleetMesh": True} if member is None else {**project_defaults(), MEMBER_CONFIG: member.value()}
         mocks = mocks or MeshMocks()
         mocks.other_stacks = self.others()
         before = self.runs.get(stack)
         short = stack.rsplit("/", 1)[1]
         state = before.state() if before else None
-        run = run_program(values, stack=short, mocks=mocks, state=state, previous_outputs=before.outputs if before else None)
-        self.runs[stack] = run
-        return run
+        return run_program(
+            values, stack=short, preview=preview, mocks=mocks, state=state, previous_outputs=before.outputs if before else None
+        )
 
     def age(self, hours: float) -> None:
         """Every stack's outputs as runs ``hours`` later read them back (``StackRun.outputs_after``)."""
@@ -86,7 +93,12 @@ class ProgramFleet:
         if before is None:
             return {"create": len([r for r in after.resources if r.operation != "read"])}
         done = changes(before, after)
-        return {"create": len(done.create), "update": len(done.update), "replace": len(done.replace), "delete": len(done.delete)}
+        return counts(done)
+
+    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+        """What an ``up`` would change, from the stack's state; nothing is kept."""
+        done = changes(self.runs[stack], self._program(stack, self.members.get(stack), preview=True))
+        return counts(done)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         """The stack stays, empty."""
@@ -113,3 +125,8 @@ def fleet_of(size: int, mesh_stack: str) -> ProgramFleet:
         peer = {LINK_OUTPUT: {**link, "cluster": cluster["name"]}}
         fleet.runs[member_stack(mesh_stack, cluster["name"])] = StackRun([], peer, {LINK_OUTPUT}, probe.mocks)
     return fleet
+
+
+def counts(done: NamedChanges) -> Changes:
+    """Resources by what the engine did to them, as an update's summary counts them."""
+    return {"create": len(done.create), "update": len(done.update), "replace": len(done.replace), "delete": len(done.delete)}
