@@ -497,3 +497,14 @@ def test_preview_runs_every_stack_that_exists_and_changes_nothing() -> None:
     ]
     assert results[-1].message == "no member stack yet: up makes it"
     assert fake.log == [("preview", MESH), ("preview", stack("a")), ("preview", stack("b"))] and not fake.exists(stack("c"))
+
+
+def test_remove_leaves_alone_a_stack_that_bears_the_members_name_but_is_another_meshs() -> None:
+    """Mesh ``fleet`` and cluster ``ambient``: ``fleet-ambient`` may be a whole mesh's stack."""
+    fake = fleet("a")
+    Driver(fake, MESH).up()
+    fake.foreign(stack("ambient"), {"clusters": '[{"name": "x"}]'}, {"rootCertPem": "..."})
+    fake.log.clear()
+    results = Driver(fake, MESH).remove("ambient")
+    assert steps(results) == [("fleet-ambient", Step.MEMBERS, "destroy", Outcome.FAILED)]
+    assert fake.log == [] and fake.stacks[stack("ambient")].resources

@@ -9,8 +9,13 @@ pass); a linked peer's kubeconfig is kept a secret. The read, unlike a ``StackRe
 leaves nothing of the other stack in this one's state: a ``StackReference`` stores the stack's whole
 outputs (pkg/resource/deploy/builtins.go ``readStackReference``), which for the mesh stack are every
 member's intermediate key. It exports its ``fleetMember`` (whose stack it is), its own link
-(``fleetLink``: the kubeconfig peers put in their remote secret for it) and the peers it linked
-(``fleetLinkedPeers``).
+(``fleetLink``: the kubeconfig peers put in their remote secret for it), the peers it linked
+(``fleetLinkedPeers``) and the roots marker of what its cluster holds (``caRoots``).
+
+A remote (primary-remote) points its control plane at the address its primary's stack exports
+(``fleetPrimary``) and builds its gateways once its primary holds its link (``fleetAwaiting``
+until then). With ``verify`` it reads every peer's stack, and its MeshCheck probes the clusters it
+can reach now (``contract.probe_targets``), exported as ``fleetCheck``.
 
 Resources are named as the single stack names them, so the member stacks of a fleet together make
 what one stack makes of the same config.
