@@ -532,6 +532,12 @@ def test_a_members_probe_grows_as_the_fleet_settles() -> None:
     assert p2.outputs[CHECK_OUTPUT] == ["p1", "p2"]
     job = next(r for r in p2.resources if r.type == "kubernetes:batch/v1:Job")
     assert "p1 p2" in job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    # p1 ran before p2 existed; run again it reaches p2, and its Job is replaced (pulumi-kubernetes
+    # replaces a Job whose .spec.template changes), so the probe runs again.
+    p1_before = fleet.runs[member_stack(MESH, "p1")]
+    p1_after = fleet.run(member_stack(MESH, "p1"), FleetMember(MESH, "p1"))
+    assert (p1_before.outputs[CHECK_OUTPUT], p1_after.outputs[CHECK_OUTPUT]) == (["p1"], ["p1", "p2"])
+    assert "mesh-check-p1-probe" in changes(p1_before, p1_after).replace
     # A remote whose gateways wait runs no check either: its pods would find no injector.
     r1 = fleet.run(member_stack(MESH, "r1"), FleetMember(MESH, "r1"))
     assert CHECK_OUTPUT not in r1.outputs and not [r for r in r1.resources if r.type == "kubernetes:batch/v1:Job"]
