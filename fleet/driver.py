@@ -6,9 +6,10 @@
   update exports; a remote whose primary failed is skipped). A member that fails stops no other.
   Then the peers pass: every member that succeeded and holds other links than its istiod must hold
   now (a peer created in the same pass, after it read the mesh; a peer gone; a peer whose reader
-  token changed) runs once more, side by side. Then the remotes whose gateways waited for their
-  primary to hold their link, which it now does. Then, with ``verify``, the members whose
-  MeshCheck would reach more clusters than it did (a peer's workloads started after it ran).
+  token changed) runs once more, side by side, and again while a round leaves one stale. Then
+  the remotes whose gateways waited for their primary to hold their link, which it now does.
+  Then, with ``verify``, the members whose MeshCheck would reach more clusters than it did (a
+  peer's workloads started after it ran).
 - ``add <cluster>``: the mesh stack (whose config lists the cluster now), the new member, then the
   peers pass: every other member gains exactly the new cluster's remote secret.
 - ``remove <cluster>``: the member's stack is destroyed first (while the mesh still holds its
@@ -53,6 +54,8 @@ from components.fleet.contract import (
 from fleet.workspace import Changes, Workspace
 
 DEFAULT_PARALLEL = 8
+# Peers-pass rounds: a round can give a primary its first link, which the next round hands on.
+PEER_ROUNDS = 3
 
 
 class Step(StrEnum):
@@ -335,17 +338,29 @@ class Driver:
 
     def _peers(self, fleet: Membership, failed: set[str]) -> list[StackResult]:
         """The peers pass: members whose links differ from those their istiod must hold now (every
-        other member's that exports one; a remote's, none: it runs no istiod)."""
+        other member's that exports one; a remote's, none: it runs no istiod), again until none
+        does. A round can make another: a primary that a new primary discovers exports its first
+        link only when it runs (the only primary of a primary-remote mesh exports none), and the
+        new one must then take it. Each member runs at most ``PEER_ROUNDS`` times."""
+        done: list[StackResult] = []
+        for _ in range(PEER_ROUNDS):
+            ran = self._each(self._stale(fleet, failed | {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED}), Step.PEERS, "up")
+            if not ran:
+                break
+            done += ran
+        return done
+
+    def _stale(self, fleet: Membership, failed: set[str]) -> list[str]:
         outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
         links = {c: current_link(o) for c, o in outputs.items() if has_link(o)}
-        stale = [
+        # Every member that ran, whether or not it exports a link itself.
+        return [
             c
             for c in fleet.clusters
-            if c in links
+            if outputs[c]
             and member_stack(self.mesh_stack, c) not in failed
             and linked_peers(outputs[c]) != ({} if c in fleet.remotes else {peer: link for peer, link in links.items() if peer != c})
         ]
-        return self._each(stale, Step.PEERS, "up")
 
     def _each(self, clusters: Sequence[str], step: Step, operation: str) -> list[StackResult]:
         """``operation`` on the member stacks of ``clusters``, at most ``parallel`` at a time."""

@@ -611,3 +611,54 @@ def test_a_preview_of_a_settled_fleet_changes_nothing_and_says_when_the_mesh_con
     ] * 2
     Driver(fleet, MESH, parallel=1).up()
     assert all(not r.message for r in Driver(fleet, MESH, parallel=1).preview())
+
+
+# One primary: nobody discovers it, so it exports no link of its own, yet holds its remotes'.
+SINGLE_PRIMARY = {
+    **KIND,
+    "topology": "primary-remote",
+    "clusters": [
+        existing_cluster("p1", "n1"),
+        {**existing_cluster("r1", "n2"), "role": "remote", "primary": "p1"},
+        {**existing_cluster("r2", "n3"), "role": "remote", "primary": "p1"},
+    ],
+}
+
+
+def holds(fleet: ProgramFleet, cluster: str) -> dict[str, str]:
+    return dict(member(fleet, cluster).outputs[LINKED_PEERS_OUTPUT])
+
+
+def link_of(fleet: ProgramFleet, cluster: str) -> str:
+    return str(member(fleet, cluster).outputs[LINK_OUTPUT]["digest"])
+
+
+def test_a_single_primary_fleet_settles_in_one_up() -> None:
+    fleet, results = settled(SINGLE_PRIMARY)
+    assert LINK_OUTPUT not in member(fleet, "p1").outputs
+    assert [(r.stack.rsplit("-", 1)[1], r.step) for r in results if r.step in (Step.PEERS, Step.GATEWAYS)] == [
+        ("p1", Step.PEERS), ("r1", Step.GATEWAYS), ("r2", Step.GATEWAYS),
+    ]  # fmt: skip
+    assert holds(fleet, "p1") == {"r1": link_of(fleet, "r1"), "r2": link_of(fleet, "r2")}
+    assert all(AWAITING_OUTPUT not in member(fleet, r).outputs for r in ("r1", "r2"))
+    assert_same_as_one_stack(fleet, SINGLE_PRIMARY)
+
+
+def test_a_single_primary_takes_its_remotes_new_tokens_and_drops_a_removed_remote() -> None:
+    fleet, _ = settled(SINGLE_PRIMARY)
+    fleet.mesh_config = {**copy.deepcopy(SINGLE_PRIMARY), "readerTokenGeneration": 1}
+    before = holds(fleet, "p1")
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).up())
+    assert holds(fleet, "p1") == {"r1": link_of(fleet, "r1"), "r2": link_of(fleet, "r2")} != before
+    fleet.mesh_config["clusters"] = [c for c in fleet.mesh_config["clusters"] if c["name"] != "r2"]
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).remove("r2"))
+    assert sorted(holds(fleet, "p1")) == ["r1"] and member(fleet, "p1").outputs["remoteSecrets"] == {"p1": ["istio-remote-secret-r1"]}
+
+
+def test_a_second_primary_added_to_a_single_primary_fleet_links_both_ways() -> None:
+    fleet, _ = settled(SINGLE_PRIMARY)
+    fleet.mesh_config = copy.deepcopy(SINGLE_PRIMARY)
+    fleet.mesh_config["clusters"].append(existing_cluster("p2", "n4"))
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).add("p2"))
+    assert sorted(holds(fleet, "p1")) == ["p2", "r1", "r2"] and sorted(holds(fleet, "p2")) == ["p1", "r1", "r2"]
+    assert holds(fleet, "p2")["p1"] == link_of(fleet, "p1")
