@@ -229,7 +229,8 @@ class Driver:
         if not isinstance(exported, Mapping):
             return bool(mesh_outputs)
         now = member_values({key: decoded(text) for key, text in self.workspace.config(self.mesh_stack).items()})
-        return any(exported.get(key) != value for key, value in now.items())
+        # A secret read from a stack file is ciphertext ({"secure": ...}): it cannot be compared.
+        return any(exported.get(key) != value for key, value in now.items() if not is_ciphertext(value))
 
     def _membership(self) -> Membership:
         return Membership.of(self.workspace.outputs(self.mesh_stack))
@@ -407,6 +408,11 @@ def decoded(text: str) -> Any:
     except json.JSONDecodeError:
         return text
     return value if isinstance(value, dict | list) else text
+
+
+def is_ciphertext(value: Any) -> bool:
+    """A secret config value as a stack file holds it, encrypted."""
+    return isinstance(value, dict) and set(value) == {"secure"}
 
 
 def _describe(member: FleetMember | None) -> str:

@@ -4,6 +4,7 @@ remove, one stack's failure stopping no other, and resuming by running again."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from components.fleet.contract import LINKED_PEERS_OUTPUT, FleetMember, member_stack
+from components.fleet.contract import CONFIG_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, member_stack
 from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
 from fleet.files import file_config, member_files
@@ -508,3 +509,17 @@ def test_remove_leaves_alone_a_stack_that_bears_the_members_name_but_is_another_
     results = Driver(fake, MESH).remove("ambient")
     assert steps(results) == [("fleet-ambient", Step.MEMBERS, "destroy", Outcome.FAILED)]
     assert fake.log == [] and fake.stacks[stack("ambient")].resources
+
+
+def test_preview_does_not_take_a_secret_in_the_mesh_file_for_a_moved_config() -> None:
+    """A remote workspace reads the branch's stack file, whose secrets are ciphertext; the mesh
+    exported them decrypted, so the two never compare equal."""
+    fake = running("a")
+    config = fake.config(MESH)
+    fake.stacks[MESH].outputs[CONFIG_OUTPUT] = {"clusters": json.loads(config["clusters"]), "istiodValues": "plain"}
+    with_secret = {**config, "istiodValues": json.dumps({"secure": "v1:abc"})}
+    fake.config = lambda stack: with_secret if stack == MESH else {}  # type: ignore[method-assign]
+    assert [r.message for r in Driver(fake, MESH).preview()] == ["", ""]
+    moved = {**with_secret, "accessLog": "true"}
+    fake.config = lambda stack: moved if stack == MESH else {}  # type: ignore[method-assign]
+    assert Driver(fake, MESH).preview()[1].message.startswith("against the mesh stack's last update")
