@@ -583,7 +583,9 @@ def test_the_next_stage_waits_until_every_members_cluster_has_the_last() -> None
         fleet.run(MESH, None)
     assert [str(p) for p in raised.value.problems] == [
         "caRotation.stage: changes the roots or the signer, but the last change (stage trust of root root-2) has not reached "
-        "the clusters of member stacks c2 yet; run python -m fleet up (it updates every member), then this change"
+        "the clusters of member stacks c2 yet; put the config back to that change, run python -m fleet up (the mesh stack "
+        "refuses this change before any member runs; the up delivers the last change to every member), then make this "
+        "change again"
     ]
     fleet.mesh_config = rotating("trust")
     fleet.run(member_stack(MESH, "c2"), FleetMember(MESH, "c2"))

@@ -38,7 +38,9 @@ def fleet_rotation_problems(ca: CaSpec, issued: Mapping[str, Any] | None, member
                 at,
                 "ca-stage-not-delivered",
                 f"changes the roots or the signer, but the last change ({stage}) has not reached the clusters of member "
-                f"stacks {', '.join(lagging)} yet; run python -m fleet up (it updates every member), then this change",
+                f"stacks {', '.join(lagging)} yet; put the config back to that change, run python -m fleet up (the mesh "
+                "stack refuses this change before any member runs; the up delivers the last change to every member), "
+                "then make this change again",
             )
         ]
     delivered = [found for found in reached.values() if found is not None]
