@@ -123,6 +123,32 @@ def environment_check(stack: str, cloud: str) -> str:
 
 
 def deployment_settings(stack: str, cloud: str, config: DeployConfig) -> service.DeploymentSettings:
+    return stack_settings(
+        stack,
+        config,
+        # `github` is deprecated in pulumi-pulumiservice 1.5.0 for `vcs`, which names the provider.
+        service.DeploymentSettingsVcsArgs(
+            provider="github",
+            repository=config.repository,
+            deploy_commits=False,
+            preview_pull_requests=True,
+            paths=[*WATCHED, f"Pulumi.{stack}.yaml"],
+        ),
+        # No `oidc`: the stack's ESC environment is where every run, deployed or not, gets credentials.
+        service.DeploymentSettingsOperationContextArgs(
+            pre_run_commands=[environment_check(stack, cloud)],
+            options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True, delete_after_destroy=False),
+        ),
+    )
+
+
+def stack_settings(
+    stack: str,
+    config: DeployConfig,
+    vcs: service.DeploymentSettingsVcsArgs,
+    operation_context: service.DeploymentSettingsOperationContextArgs,
+) -> service.DeploymentSettings:
+    """A stack's DeploymentSettings: this repository's branch as its source, with ``vcs`` and ``operation_context``."""
     return service.DeploymentSettings(
         f"{stack}-deployment-settings",
         organization=config.organization,
@@ -131,19 +157,8 @@ def deployment_settings(stack: str, cloud: str, config: DeployConfig) -> service
         source_context=service.DeploymentSettingsSourceContextArgs(
             git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{config.branch}", repo_dir=".")
         ),
-        # `github` is deprecated in pulumi-pulumiservice 1.5.0 for `vcs`, which names the provider.
-        vcs=service.DeploymentSettingsVcsArgs(
-            provider="github",
-            repository=config.repository,
-            deploy_commits=False,
-            preview_pull_requests=True,
-            paths=[*WATCHED, f"Pulumi.{stack}.yaml"],
-        ),
-        # No `oidc`: the stack's ESC environment is where every run, deployed or not, gets credentials.
-        operation_context=service.DeploymentSettingsOperationContextArgs(
-            pre_run_commands=[environment_check(stack, cloud)],
-            options=service.OperationContextOptionsArgs(skip_intermediate_deployments=True, delete_after_destroy=False),
-        ),
+        vcs=vcs,
+        operation_context=operation_context,
     )
 
 
@@ -158,18 +173,13 @@ def fleet_stacks(mesh_stack: str, root: Path = ROOT) -> list[str]:
 
 def fleet_deployment_settings(stack: str, config: DeployConfig) -> service.DeploymentSettings:
     """A fleet stack's settings: its source, and nothing that runs it unattended."""
-    return service.DeploymentSettings(
-        f"{stack}-deployment-settings",
-        organization=config.organization,
-        project=PROJECT,
-        stack=stack,
-        source_context=service.DeploymentSettingsSourceContextArgs(
-            git=service.DeploymentSettingsGitSourceArgs(branch=f"refs/heads/{config.branch}", repo_dir=".")
-        ),
-        vcs=service.DeploymentSettingsVcsArgs(
+    return stack_settings(
+        stack,
+        config,
+        service.DeploymentSettingsVcsArgs(
             provider="github", repository=config.repository, deploy_commits=False, preview_pull_requests=False
         ),
-        operation_context=service.DeploymentSettingsOperationContextArgs(
+        service.DeploymentSettingsOperationContextArgs(
             options=service.OperationContextOptionsArgs(skip_intermediate_deployments=False, delete_after_destroy=False),
         ),
     )
