@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from tests.harness.fake_tools import write_shim
+
 VERSION = "v3.190.0"
 SECRET = "[secret]"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -44,14 +46,7 @@ class Refused(Exception):  # noqa: N818 - what the CLI prints before exiting non
 def install(bin_dir: Path, state_dir: Path) -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
-    root = Path(__file__).resolve().parents[2]
-    script = bin_dir / "pulumi"
-    script.write_text(
-        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(root)!r})\n"
-        "from tests.harness.fake_automation_cli import main\n"
-        f"sys.exit(main(sys.argv[1:], {str(state_dir)!r}))\n"
-    )
-    script.chmod(0o755)
+    write_shim(bin_dir / "pulumi", "tests.harness.fake_automation_cli", f"main(sys.argv[1:], {str(state_dir)!r})")
 
 
 def calls(state_dir: Path) -> list[list[str]]:

@@ -37,17 +37,16 @@ def install(bin_dir: Path, state_dir: Path) -> None:
     """Write the fakes into ``bin_dir``, recording into ``state_dir``."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
-    root = Path(__file__).resolve().parents[2]
     for tool in TOOLS:
-        script = bin_dir / tool
-        script.write_text(
-            f"#!{sys.executable}\n"
-            "import sys\n"
-            f"sys.path.insert(0, {str(root)!r})\n"
-            "from tests.harness.fake_tools import main\n"
-            f"sys.exit(main({tool!r}, sys.argv[1:], {str(state_dir)!r}))\n"
-        )
-        script.chmod(0o755)
+        write_shim(bin_dir / tool, "tests.harness.fake_tools", f"main({tool!r}, sys.argv[1:], {str(state_dir)!r})")
+
+
+def write_shim(path: Path, module: str, call: str) -> None:
+    """An executable at ``path`` that runs ``call`` (on ``sys.argv``) from ``module`` of this checkout
+    with this interpreter, exiting with its result."""
+    root = Path(__file__).resolve().parents[2]
+    path.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(root)!r})\nfrom {module} import main\nsys.exit({call})\n")
+    path.chmod(0o755)
 
 
 def calls(state_dir: Path) -> list[list[str]]:
