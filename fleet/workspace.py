@@ -74,39 +74,60 @@ def plain_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
     return {key: value.value for key, value in outputs.items()}
 
 
+class UnselectingWorkspace(auto.LocalWorkspace):
+    """The Automation API's local workspace, except that creating or selecting a stack never
+    writes the selected stack into the CLI's workspace file. ``pulumi stack select`` and ``pulumi
+    stack init`` (which selects) rewrite that one file in place, so two of them at once corrupt it
+    and every later command fails (pulumi/pulumi#8186, #6287); the driver runs members in
+    parallel, and every other command the Automation API issues names its stack (``--stack``).
+    The stack is checked for with ``pulumi stack --stack``, as the SDK does for remote workspaces,
+    and made with ``stack init --no-select``."""
+
+    def select_stack(self, stack_name: str) -> None:
+        self._run_pulumi_cmd_sync(["stack", "--stack", stack_name])
+
+    def create_stack(self, stack_name: str) -> None:
+        args = ["stack", "init", stack_name, "--no-select"]
+        if self.secrets_provider:
+            args.extend(["--secrets-provider", self.secrets_provider])
+        self._run_pulumi_cmd_sync(args)
+
+
 class LocalWorkspace:
     """Stacks of this project run here, on the logged-in backend, from this checkout."""
 
     def __init__(self, work_dir: Path = ROOT) -> None:
         self.work_dir = work_dir
-        self._work_dir = str(work_dir)
+
+    def _select(self, stack: str) -> auto.Stack:
+        return auto.Stack.select(stack, UnselectingWorkspace(work_dir=str(self.work_dir)))
 
     def _stack(self, stack: str) -> auto.Stack:
-        return auto.create_or_select_stack(stack_name=stack, work_dir=self._work_dir)
+        return auto.Stack.create_or_select(stack, UnselectingWorkspace(work_dir=str(self.work_dir)))
 
     def exists(self, stack: str) -> bool:
         try:
-            auto.select_stack(stack_name=stack, work_dir=self._work_dir)
+            self._select(stack)
         except auto.StackNotFoundError:
             return False
         return True
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
-        return plain_outputs(auto.select_stack(stack_name=stack, work_dir=self._work_dir).outputs()) if self.exists(stack) else {}
+        return plain_outputs(self._select(stack).outputs()) if self.exists(stack) else {}
 
     def holds_resources(self, stack: str) -> bool:
         """Whether the stack's state holds any resource: a first update that failed leaves some
         and no outputs; a destroy leaves none."""
         if not self.exists(stack):
             return False
-        deployment = auto.select_stack(stack_name=stack, work_dir=self._work_dir).export_stack().deployment or {}
+        deployment = self._select(stack).export_stack().deployment or {}
         return bool(deployment.get("resources"))
 
     def config(self, stack: str) -> Mapping[str, str]:
         """The stack's config (what its next ``up`` applies); for a stack not made yet, its file's."""
         if not self.exists(stack):
             return file_config(self.work_dir, stack)
-        return project_config(auto.select_stack(stack_name=stack, work_dir=self._work_dir).get_all_config())
+        return project_config(self._select(stack).get_all_config())
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         selected = self._stack(stack)
@@ -116,12 +137,12 @@ class LocalWorkspace:
         return change_counts(selected.up(on_output=on_output).summary)
 
     def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
-        return op_counts(auto.select_stack(stack_name=stack, work_dir=self._work_dir).preview(on_output=on_output).change_summary)
+        return op_counts(self._select(stack).preview(on_output=on_output).change_summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         # The stack stays, with its history and config: `pulumi stack rm` would also delete its
         # Pulumi.<stack>.yaml, which for the shipped member stacks is part of the checkout.
-        return change_counts(auto.select_stack(stack_name=stack, work_dir=self._work_dir).destroy(on_output=on_output).summary)
+        return change_counts(self._select(stack).destroy(on_output=on_output).summary)
 
 
 @dataclass

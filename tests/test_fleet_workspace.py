@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 from pulumi import automation as auto
 
-from components.fleet.contract import FleetMember
+from components.fleet.contract import FleetMember, member_stack
 from fleet.workspace import LocalWorkspace
 from tests.harness.fake_automation_cli import calls, install, plan
 
@@ -100,3 +101,34 @@ def test_the_fake_refuses_what_the_cli_refuses(cli: tuple[Path, Path], tmp_path:
     elsewhere.mkdir()
     with pytest.raises(auto.CommandError, match=r"no Pulumi\.yaml project file found"):
         auto.create_or_select_stack(stack_name=MESH, work_dir=str(elsewhere))
+
+
+def test_members_run_side_by_side_without_ever_selecting_a_stack(cli: tuple[Path, Path]) -> None:
+    """The driver runs up to eight members at once. ``stack select`` and ``stack init`` (which
+    selects) rewrite the workspace's one settings file in place, and two at once corrupt it
+    (pulumi/pulumi#8186): the adapter names its stack on every command instead."""
+    project, state = cli
+    workspace = LocalWorkspace(project)
+    members = [FleetMember(MESH, f"c{i}") for i in range(4)]
+    for member in members:
+        plan(state, member_stack(MESH, member.cluster), {"fleetMember": member.value()}, resources=2)
+
+    def cycle(member: FleetMember) -> tuple[bool, dict[str, int], dict[str, int]]:
+        stack = member_stack(MESH, member.cluster)
+        made = workspace.up(stack, member, print)
+        return workspace.exists(stack), dict(made), dict(workspace.destroy(stack, print))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(cycle, members))
+    assert results == [(True, {"create": 2, "same": 0}, {"delete": 2})] * 4
+    assert not (state / "workspace.json").exists()
+    inits = [c for c in commands(state) if c[:2] == ["stack", "init"]]
+    assert sorted(inits) == sorted(["stack", "init", member_stack(MESH, m.cluster), "--no-select"] for m in members)
+    assert not [c for c in commands(state) if c[:2] == ["stack", "select"]]
+
+
+def test_the_fake_selects_as_the_cli_does(cli: tuple[Path, Path]) -> None:
+    """The rule the test above relies on: the SDK's own select writes the workspace's selection."""
+    project, state = cli
+    auto.create_or_select_stack(stack_name=MESH, work_dir=str(project))
+    assert json.loads((state / "workspace.json").read_text()) == {"stack": MESH}

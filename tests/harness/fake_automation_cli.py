@@ -12,7 +12,10 @@ relies on:
 - ``up`` makes what the stack's plan says (``plans``: outputs, secret output names, resources) and
   records an update in the history; ``destroy`` deletes every resource and keeps the stack, its
   file and its history; ``stack rm`` deletes the stack and its file;
-- ``stack output --json`` masks secret outputs as ``[secret]`` unless ``--show-secrets``.
+- ``stack output --json`` masks secret outputs as ``[secret]`` unless ``--show-secrets``;
+- ``stack select`` and ``stack init`` without ``--no-select`` write the selected stack into the
+  workspace's one settings file (here ``state_dir/workspace.json``), which two at once corrupt
+  (pulumi/pulumi#8186); ``stack --stack <name>`` shows a stack without selecting it.
 
 ``install(bin_dir, state_dir)`` writes the executable; each call is recorded in
 ``state_dir/calls.jsonl``, the backend's stacks kept in ``state_dir/stacks.json``.
@@ -21,6 +24,7 @@ relies on:
 from __future__ import annotations
 
 import datetime
+import fcntl
 import itertools
 import json
 import re
@@ -63,8 +67,16 @@ def plan(state_dir: Path, stack: str, outputs: dict[str, Any], resources: int, s
 
 def main(args: Sequence[str], state: str) -> int:
     state_dir = Path(state)
-    with (state_dir / "calls.jsonl").open("a") as log:
+    # One command at a time on the fake's backend files, as a real backend serves each stack's
+    # operations whole (the workspace file is the CLI's, and is not locked: see _select).
+    with (state_dir / "backend.lock").open("w") as lock, (state_dir / "calls.jsonl").open("a") as log:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         log.write(json.dumps(list(args)) + "\n")
+        log.flush()
+        return _answer(args, state_dir)
+
+
+def _answer(args: Sequence[str], state_dir: Path) -> int:
     try:
         sys.stdout.write(run([a for a in args if a != "--non-interactive"], state_dir, Path.cwd()))
     except Refused as refusal:
@@ -102,6 +114,8 @@ def run(args: list[str], state_dir: Path, cwd: Path) -> str:
         if args[2] in stacks:
             raise Refused(f"stack '{args[2]}' already exists")
         stacks[args[2]] = {"outputs": {}, "secret": [], "resources": 0, "history": []}
+        if "--no-select" not in args:
+            _select(state_dir, args[2])
         return Call(args, state_dir, stacks, args[2], cwd).save()
     name = _option(args, "--stack")
     if name is None or name not in stacks:
@@ -142,13 +156,24 @@ def _remove(call: Call) -> str:
     return call.save()
 
 
+def _select(state_dir: Path, stack: str) -> str:
+    (state_dir / "workspace.json").write_text(json.dumps({"stack": stack}))
+    return ""
+
+
+def _show(call: Call) -> str:
+    if call.args[1:2] != ["--stack"]:
+        raise Refused(f"the fake does not know: pulumi {' '.join(call.args)}")
+    return f"Current stack is {call.name}:\n    Managed by fake\n"
+
+
 def _set_all(call: Call) -> str:
     _write_config(call.file, call.args[2:])
     return ""
 
 
 HANDLERS: tuple[tuple[tuple[str, ...], Callable[[Call], str]], ...] = (
-    (("stack", "select"), lambda call: ""),
+    (("stack", "select"), lambda call: _select(call.state_dir, call.name)),
     (("config", "set-all"), _set_all),
     (("config",), lambda call: json.dumps(_config_json(call.file))),
     (("stack", "output"), _outputs),
@@ -157,6 +182,7 @@ HANDLERS: tuple[tuple[tuple[str, ...], Callable[[Call], str]], ...] = (
     (("stack", "rm"), _remove),
     (("up",), _up),
     (("destroy",), _destroy),
+    (("stack",), _show),
 )
 
 
