@@ -388,7 +388,7 @@ class Driver:
             if operation == "up":
                 changes = self.workspace.up(stack, member, lambda line: None)
             elif operation == "preview":
-                changes = self.workspace.preview(stack, lambda line: None)
+                changes = self.workspace.preview(stack, member, lambda line: None)
             else:
                 changes = self.workspace.destroy(stack, lambda line: None)
         except Exception as error:

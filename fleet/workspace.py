@@ -43,7 +43,7 @@ class Workspace(Protocol):
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
 
-    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes: ...
+    def preview(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes: ...
 
 
 def member_config(member: FleetMember) -> dict[str, auto.ConfigValue]:
@@ -136,7 +136,8 @@ class LocalWorkspace:
             selected.set_all_config(member_config(member))
         return change_counts(selected.up(on_output=on_output).summary)
 
-    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+    def preview(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
+        # The member is the stack's own config here: the driver checked it before (_foreign).
         return op_counts(self._select(stack).preview(on_output=on_output).change_summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
@@ -193,17 +194,21 @@ class RemoteWorkspace:
         return config_of(self.pushed.file(stack_file(stack)))
 
     def up(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
-        # The stack file in the repository holds a member's config: a missing or other one would make
-        # the runner parse the member as a stack of its own.
+        self._check_member_file(stack, member)
+        return change_counts(self._stack(stack).up(on_output=on_output).summary)
+
+    def _check_member_file(self, stack: str, member: FleetMember | None) -> None:
+        """The stack file in the repository holds a member's config: a missing or other one would
+        make the runner parse the member as a stack of its own."""
         if member is not None and FleetMember.of(self.config(stack).get(MEMBER_CONFIG)) != member:
             raise ValueError(
                 f"{stack_file(stack)} on branch {self.branch} does not name {member.mesh_stack} and cluster {member.cluster}: "
                 f"run python -m fleet files --mesh {member.mesh_stack}, commit the files and push them to {self.branch}"
             )
-        return change_counts(self._stack(stack).up(on_output=on_output).summary)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
         return change_counts(self._stack(stack).destroy(on_output=on_output).summary)
 
-    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+    def preview(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
+        self._check_member_file(stack, member)
         return op_counts(self._stack(stack).preview(on_output=on_output).change_summary)

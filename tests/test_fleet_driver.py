@@ -414,6 +414,9 @@ def test_a_remote_member_is_refused_unless_its_file_on_the_pushed_branch_names_i
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).up(stack_name, member, print)
+    # A preview too: the runner would preview the stack as one of its own, and refuse it less plainly.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RemoteWorkspace(url=str(origin), local=LocalWorkspace(checkout)).preview(stack_name, member, print)
     assert ran == []
     git(checkout, "push", "--quiet", str(origin), "main")
     pushed = subprocess.run(["git", "-C", str(origin), "rev-parse", "main"], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S607

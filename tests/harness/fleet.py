@@ -142,7 +142,7 @@ class FakeFleet:
         finally:
             self._stop(state)
 
-    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+    def preview(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         """What an ``up`` would do to the stack's resources, changing nothing (its outputs, its log aside)."""
         if stack not in self.stacks:
             raise StackFailed(f"no stack named '{stack}' found")

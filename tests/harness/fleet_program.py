@@ -95,9 +95,9 @@ class ProgramFleet:
         done = changes(before, after)
         return counts(done)
 
-    def preview(self, stack: str, on_output: Callable[[str], None]) -> Changes:
+    def preview(self, stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Changes:
         """What an ``up`` would change, from the stack's state; nothing is kept."""
-        done = changes(self.runs[stack], self._program(stack, self.members.get(stack), preview=True))
+        done = changes(self.runs[stack], self._program(stack, member, preview=True))
         return counts(done)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
