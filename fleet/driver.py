@@ -41,6 +41,7 @@ from components.fleet.contract import (
     MEMBER_OUTPUT,
     FleetMember,
     awaiting,
+    behind_mesh,
     checked,
     current_link,
     has_link,
@@ -339,10 +340,10 @@ class Driver:
 
     def _peers(self, fleet: Membership, failed: set[str]) -> list[StackResult]:
         """The peers pass: members whose links differ from those their istiod must hold now (every
-        other member's that exports one; a remote's, none: it runs no istiod), again until none
-        does. A round can make another: a primary that a new primary discovers exports its first
-        link only when it runs (the only primary of a primary-remote mesh exports none), and the
-        new one must then take it. Each member runs at most ``PEER_ROUNDS`` times."""
+        other member's that exports one; a remote's, none: it runs no istiod), or that applied an
+        older mesh config (``_stale``), again until none does. A round can make another: a primary
+        that a new primary discovers exports its first link only when it runs (the only primary of
+        a primary-remote mesh exports none), and the new one must then take it. Each member runs at most ``PEER_ROUNDS`` times."""
         done: list[StackResult] = []
         for _ in range(PEER_ROUNDS):
             ran = self._each(self._stale(fleet, failed | {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED}), Step.PEERS, "up")
@@ -352,16 +353,19 @@ class Driver:
         return done
 
     def _stale(self, fleet: Membership, failed: set[str]) -> list[str]:
+        """Members that ran whose links differ from those they must hold, or whose last update
+        applied another mesh config than the mesh stack's now (``add`` and ``remove`` run the
+        mesh with whatever else its config changed, and a remote's links never change)."""
+        mesh = self.workspace.outputs(self.mesh_stack)
         outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
         links = {c: current_link(o) for c, o in outputs.items() if has_link(o)}
+
+        def stale(cluster: str) -> bool:
+            held = {} if cluster in fleet.remotes else {peer: link for peer, link in links.items() if peer != cluster}
+            return linked_peers(outputs[cluster]) != held or behind_mesh(outputs[cluster], mesh)
+
         # Every member that ran, whether or not it exports a link itself.
-        return [
-            c
-            for c in fleet.clusters
-            if outputs[c]
-            and member_stack(self.mesh_stack, c) not in failed
-            and linked_peers(outputs[c]) != ({} if c in fleet.remotes else {peer: link for peer, link in links.items() if peer != c})
-        ]
+        return [c for c in fleet.clusters if outputs[c] and member_stack(self.mesh_stack, c) not in failed and stale(c)]
 
     def _each(self, clusters: Sequence[str], step: Step, operation: str) -> list[StackResult]:
         """``operation`` on the member stacks of ``clusters``, at most ``parallel`` at a time."""

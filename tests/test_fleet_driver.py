@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from components.fleet.contract import CONFIG_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, member_stack
+from components.fleet.contract import CONFIG_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, behind_mesh, config_digest, member_stack
 from fleet import __main__ as fleet_cli
 from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
 from fleet.files import file_config, member_files
@@ -120,6 +120,71 @@ def test_add_runs_the_mesh_the_new_member_and_gives_every_other_one_remote_secre
     assert sorted(s[0] for s in steps(results) if s[1] is Step.PEERS) == ["fleet-a", "fleet-b", "fleet-c"]
     assert all(r.changes == {"create": 1, "delete": 0, "same": 4} for r in results if r.step is Step.PEERS)
     assert linked(fake, "d") == ["a", "b", "c"]
+
+
+def applied(fake: FakeFleet) -> dict[str, bool]:
+    """Whether each member's last update applied the config the mesh stack exports now."""
+    mesh = fake.outputs(MESH)
+    return {s.rsplit("-", 1)[1]: not behind_mesh(fake.outputs(s), mesh) for s in sorted(fake.stacks) if s != MESH and fake.outputs(s)}
+
+
+def test_add_with_a_config_change_runs_every_member_behind_the_mesh_once() -> None:
+    """A remote's links never change, so the peers pass alone would leave it on the old config."""
+    fake = primary_remote()
+    Driver(fake, MESH).up()
+    fake.log.clear()
+    fake.membership.append("p3")
+    fake.settings["accessLog"] = "true"
+    results = Driver(fake, MESH).add("p3")
+    assert applied(fake) == dict.fromkeys(["p1", "p2", "p3", "r1", "r2"], True)
+    ran = sorted(s[0] for s in steps(results) if s[1] is Step.PEERS)
+    assert ran == ["fleet-p1", "fleet-p2", "fleet-r1", "fleet-r2"]
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+
+
+def test_add_alone_runs_the_remotes_again_and_they_change_nothing() -> None:
+    """The membership is part of the config every member parses (a peer's network and role are
+    read from it), so a remote applies the new one; nothing of a remote depends on p3."""
+    fake = primary_remote()
+    Driver(fake, MESH).up()
+    fake.membership.append("p3")
+    results = Driver(fake, MESH).add("p3")
+    peers = {s.stack.rsplit("-", 1)[1]: s.changes for s in results if s.step is Step.PEERS}
+    assert peers == {
+        "p1": {"create": 1, "delete": 0, "same": 5},
+        "p2": {"create": 1, "delete": 0, "same": 5},
+        "r1": {"create": 0, "delete": 0, "same": 3},
+        "r2": {"create": 0, "delete": 0, "same": 3},
+    }
+    assert applied(fake) == dict.fromkeys(["p1", "p2", "p3", "r1", "r2"], True)
+
+
+def test_remove_with_a_config_change_runs_every_member_behind_the_mesh_once() -> None:
+    fake = primary_remote()
+    fake.membership.append("p3")
+    Driver(fake, MESH).up()
+    fake.membership.remove("p3")
+    fake.settings["accessLog"] = "true"
+    results = Driver(fake, MESH).remove("p3")
+    assert sorted(s[0] for s in steps(results) if s[1] is Step.PEERS) == ["fleet-p1", "fleet-p2", "fleet-r1", "fleet-r2"]
+    assert applied(fake) == dict.fromkeys(["p1", "p2", "r1", "r2"], True)
+
+
+def test_a_member_that_exported_no_config_digest_is_behind() -> None:
+    """A member last updated by a program that did not export it yet: run again, not trusted."""
+    fake = running("a", "b")
+    del fake.stacks[stack("a")].outputs["fleetConfigDigest"]
+    results = Driver(fake, MESH).up()
+    assert applied(fake) == {"a": True, "b": True} and not [r for r in results if r.step is Step.PEERS]
+    del fake.stacks[stack("a")].outputs["fleetConfigDigest"]
+    assert behind_mesh(fake.outputs(stack("a")), fake.outputs(MESH)) and not behind_mesh(fake.outputs(stack("a")), {})
+
+
+def test_the_config_digest_reads_a_whole_float_as_the_integer() -> None:
+    """The engine's stack read gives the member numbers as floats; the driver reads the CLI's JSON."""
+    as_read = {"clusters": [{"name": "a", "nodes": 3.0}], "x": 1.5}
+    assert config_digest(as_read) == config_digest({"x": 1.5, "clusters": [{"name": "a", "nodes": 3}]})
+    assert config_digest({"n": 3}) != config_digest({"n": 4}) and config_digest({"n": "3"}) != config_digest({"n": 3})
 
 
 def test_add_refuses_a_cluster_the_mesh_does_not_list() -> None:

@@ -21,11 +21,13 @@ from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
     CHECK_OUTPUT,
+    CONFIG_DIGEST_OUTPUT,
     CONFIG_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBERS_OUTPUT,
     FleetMember,
+    config_digest,
     member_stack,
 )
 from components.fleet.rules import fleet_problems
@@ -154,6 +156,9 @@ def test_each_member_builds_its_own_cluster_with_its_intermediate_from_the_mesh(
         # The link it holds of its peer is the peer's current one.
         assert run.outputs[LINKED_PEERS_OUTPUT] == {peer: member(fleet, peer).outputs[LINK_OUTPUT]["digest"]}
         assert LINK_OUTPUT in run.secret_outputs and run.outputs[LINK_OUTPUT]["cluster"] == cluster
+        # The mesh config it applied, a secret (the config may hold secrets).
+        assert run.outputs[CONFIG_DIGEST_OUTPUT] == config_digest(fleet.runs[MESH].outputs[CONFIG_OUTPUT])
+        assert CONFIG_DIGEST_OUTPUT in run.secret_outputs
 
 
 def test_a_members_state_holds_its_own_intermediate_key_and_no_other(fleet: ProgramFleet) -> None:
@@ -664,3 +669,18 @@ def test_a_second_primary_added_to_a_single_primary_fleet_links_both_ways() -> N
     assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).add("p2"))
     assert sorted(holds(fleet, "p1")) == ["p2", "r1", "r2"] and sorted(holds(fleet, "p2")) == ["p1", "r1", "r2"]
     assert holds(fleet, "p2")["p1"] == link_of(fleet, "p1")
+
+
+def test_a_config_change_made_with_an_add_reaches_the_remotes_too() -> None:
+    """The peers pass runs the members whose links change; a remote's never do. Each member
+    exports the digest of the mesh config it applied, and one behind runs again."""
+    fleet, _ = settled(SINGLE_PRIMARY)
+    fleet.mesh_config = {**copy.deepcopy(SINGLE_PRIMARY), "istiodValues": {"global": {"logAsJson": True}}}
+    fleet.mesh_config["clusters"].append(existing_cluster("p2", "n4"))
+    results = Driver(fleet, MESH, parallel=1).add("p2")
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+    # Mesh-wide istiod values go on every cluster's istiod release, a remote's too.
+    for cluster in ("p1", "p2", "r1", "r2"):
+        values = member(fleet, cluster).named(f"{cluster}-istio-istiod-1-30-3").inputs["values"]
+        assert values["global"]["logAsJson"] is True, cluster
+        assert member(fleet, cluster).outputs[CONFIG_DIGEST_OUTPUT] == config_digest(fleet.runs[MESH].outputs[CONFIG_OUTPUT])

@@ -24,6 +24,11 @@ probe reached (``probe_targets``). A member reaches the clusters whose workloads
 endpoints its proxies' istiod knows when it runs, so its probe grows as the fleet settles: the
 driver runs a member again when its peers' stacks say it would reach more. A member exports its
 ingress URL (``ingress``) for its peers' probes.
+
+Every member exports ``fleetConfigDigest`` (a secret: the config may hold secrets): the digest of
+the mesh's ``fleetConfig`` its last update applied. A member whose digest differs from the mesh
+stack's ``fleetConfig`` now is behind the mesh: ``add`` and ``remove`` run it again with the
+members whose links changed, so a config change made with them reaches every member.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ PRIMARY_OUTPUT = "fleetPrimary"
 AWAITING_OUTPUT = "fleetAwaiting"
 CHECK_OUTPUT = "fleetCheck"
 INGRESS_OUTPUT = "ingress"
+CONFIG_DIGEST_OUTPUT = "fleetConfigDigest"
 # What only the mesh stack's CA reads; the rest of the config is every member's.
 CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
@@ -145,6 +151,32 @@ def link_digest(kubeconfig: str) -> str:
     """What tells two links apart without the secret: a digest of the kubeconfig (its reader token
     is random and long, so the digest gives nothing of it away)."""
     return hashlib.sha256(kubeconfig.encode()).hexdigest()
+
+
+def config_digest(config: Mapping[str, Any]) -> str:
+    """A digest of the mesh's exported config, the same whichever way it was read: the engine's
+    stack read (in a member's program) gives numbers as floats, the CLI's JSON (the driver) as
+    written, so a whole float counts as the integer."""
+    return hashlib.sha256(json.dumps(_canonical(config), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def behind_mesh(member_outputs: Mapping[str, Any], mesh_outputs: Mapping[str, Any]) -> bool:
+    """Whether a member's last update applied another config than the mesh stack exports now. A
+    mesh stack that exports none (never updated) has nothing to be behind."""
+    config = mesh_outputs.get(CONFIG_OUTPUT)
+    if not isinstance(config, Mapping):
+        return False
+    return member_outputs.get(CONFIG_DIGEST_OUTPUT) != config_digest(config)
 
 
 def linked_peers(member_outputs: Mapping[str, Any]) -> dict[str, str]:

@@ -8,7 +8,8 @@ exported its link, is skipped with a message, and linked on a later run (``pytho
 pass); a linked peer's kubeconfig is kept a secret. The read, unlike a ``StackReference`` resource,
 leaves nothing of the other stack in this one's state: a ``StackReference`` stores the stack's whole
 outputs (pkg/resource/deploy/builtins.go ``readStackReference``), which for the mesh stack are every
-member's intermediate key. It exports its ``fleetMember`` (whose stack it is), its own link
+member's intermediate key. It exports its ``fleetMember`` (whose stack it is), the digest of the
+mesh config it applied (``fleetConfigDigest``), its own link
 (``fleetLink``: the kubeconfig peers put in their remote secret for it), the peers it linked
 (``fleetLinkedPeers``) and the roots marker of what its cluster holds (``caRoots``).
 
@@ -38,6 +39,7 @@ from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
     CHECK_OUTPUT,
+    CONFIG_DIGEST_OUTPUT,
     CONFIG_OUTPUT,
     INGRESS_OUTPUT,
     LINK_OUTPUT,
@@ -46,6 +48,7 @@ from components.fleet.contract import (
     PRIMARY_OUTPUT,
     FleetMember,
     checked,
+    config_digest,
     has_link,
     link_digest,
     linked_peers,
@@ -188,6 +191,7 @@ def build_fleet_member(member: FleetMember) -> None:
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
     pulumi.export("mesh", mesh_summary(spec))
     pulumi.export(MEMBER_OUTPUT, member.value())
+    pulumi.export(CONFIG_DIGEST_OUTPUT, pulumi.Output.secret(config_digest(mesh.outputs[CONFIG_OUTPUT])))
     if own.name in link.kubeconfigs:
         kubeconfig = link.kubeconfigs[own.name]
         pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})

@@ -16,7 +16,9 @@ rules the driver must respect:
 - a member's config names its mesh stack and cluster, set when the stack is made; the mesh
   stack's config sets ``fleetMesh`` and lists the membership; other stacks of the project (say a
   whole mesh's, which may bear a member's name) hold their own config and outputs (``foreign``);
-- a destroyed stack stays, empty (its config and history kept).
+- a destroyed stack stays, empty (its config and history kept);
+- the mesh stack exports its config without the CA's keys (``fleetConfig``: the membership and
+  ``settings``), and a member exports the digest of the one it read (``fleetConfigDigest``).
 
 Each member's resources are its cluster, its Istio and a remote secret per linked peer (a new link,
 a new secret), so an update reports what it created and deleted.
@@ -33,6 +35,8 @@ from typing import Any
 
 from components.fleet.contract import (
     AWAITING_OUTPUT,
+    CONFIG_DIGEST_OUTPUT,
+    CONFIG_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBER_CONFIG,
@@ -41,10 +45,13 @@ from components.fleet.contract import (
     PRIMARY_OUTPUT,
     REMOTES_OUTPUT,
     FleetMember,
+    config_digest,
     current_link,
     has_link,
     member_stack,
+    member_values,
 )
+from fleet.driver import decoded
 from fleet.workspace import Changes
 
 OWN_RESOURCES = frozenset({"cluster", "istio"})
@@ -79,6 +86,7 @@ class FakeFleet:
         seconds: how long each operation takes (default 0.01: enough for parallel runs to overlap).
         fleet_mesh: whether the mesh stack's config sets ``fleetMesh: true`` (default it does).
         remotes: each remote's primary, by remote (default none: multi-primary).
+        settings: the mesh stack's other config keys, as its stack file holds them (default none).
     """
 
     mesh_stack: str
@@ -87,6 +95,7 @@ class FakeFleet:
     seconds: float = 0.01
     fleet_mesh: bool = True
     remotes: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
     stacks: dict[str, FakeStack] = field(default_factory=dict)
     # Each cluster's reader token generation: a new one is a new link.
     tokens: dict[str, int] = field(default_factory=dict)
@@ -104,7 +113,7 @@ class FakeFleet:
     def config(self, stack: str) -> Mapping[str, str]:
         if stack == self.mesh_stack:
             clusters = json.dumps([self._listed(c) for c in self.membership])
-            return {"fleetMesh": "true" if self.fleet_mesh else "false", "clusters": clusters}
+            return {"fleetMesh": "true" if self.fleet_mesh else "false", "clusters": clusters, **self.settings}
         state = self.stacks.get(stack)
         if state is None:
             return {}
@@ -127,11 +136,14 @@ class FakeFleet:
         try:
             if member is None:
                 remotes = {r: p for r, p in self.remotes.items() if r in self.membership}
-                return self._finish(stack, state, {MEMBERS_OUTPUT: list(self.membership), REMOTES_OUTPUT: remotes}, OWN_RESOURCES)
-            peers = self._read_mesh(stack, member)
+                config = member_values({key: decoded(text) for key, text in self.config(stack).items()})
+                exported = {MEMBERS_OUTPUT: list(self.membership), REMOTES_OUTPUT: remotes, CONFIG_OUTPUT: config}
+                return self._finish(stack, state, exported, OWN_RESOURCES)
+            peers, applied = self._read_mesh(stack, member)
             token = f"{member.cluster}-token-{self.tokens.get(member.cluster, 0)}"
             link = {"cluster": member.cluster, "kubeconfig": token, "digest": token}
             outputs: dict[str, Any] = {MEMBER_OUTPUT: member.value(), LINK_OUTPUT: link, LINKED_PEERS_OUTPUT: peers}
+            outputs[CONFIG_DIGEST_OUTPUT] = applied
             secrets = {f"remote-secret-{p}:{digest}" for p, digest in peers.items()}
             if member.cluster in self.remotes:
                 if not self._primary_holds(member):
@@ -189,8 +201,9 @@ class FakeFleet:
                 state.updating = False
                 self.running -= 1
 
-    def _read_mesh(self, stack: str, member: FleetMember) -> dict[str, str]:
-        """The member program's first step: the membership, and the links of the peers that exported one."""
+    def _read_mesh(self, stack: str, member: FleetMember) -> tuple[dict[str, str], str]:
+        """The member program's first step: the links of the peers that exported one, and the
+        digest of the mesh config it applies."""
         with self._lock:
             mesh = self.stacks.get(member.mesh_stack)
             if mesh is None or not mesh.outputs:
@@ -199,17 +212,18 @@ class FakeFleet:
             if member.cluster not in clusters:
                 raise StackFailed(f"{stack}: cluster {member.cluster} is not in the mesh's membership")
             found: dict[str, str] = {}
+            applied = config_digest(mesh.outputs[CONFIG_OUTPUT])
             primary = self.remotes.get(member.cluster)
             if primary is not None:
                 exported = self.stacks.get(member_stack(member.mesh_stack, primary))
                 if exported is None or PRIMARY_OUTPUT not in exported.outputs:
                     raise StackFailed(f"{stack}: primary {primary}'s stack has not exported fleetPrimary yet")
-                return found  # a remote runs no istiod: it links no peer
+                return found, applied  # a remote runs no istiod: it links no peer
             for c in clusters:
                 peer = self.stacks.get(member_stack(member.mesh_stack, c))
                 if c != member.cluster and peer is not None and has_link(peer.outputs):
                     found[c] = current_link(peer.outputs)
-            return found
+            return found, applied
 
     def _primary_holds(self, member: FleetMember) -> bool:
         with self._lock:
