@@ -44,6 +44,7 @@ from components.fleet.contract import (
     behind_mesh,
     checked,
     current_link,
+    drops_token,
     has_link,
     linked_peers,
     member_stack,
@@ -55,8 +56,9 @@ from components.fleet.contract import (
 from fleet.workspace import Changes, Workspace
 
 DEFAULT_PARALLEL = 8
-# Peers-pass rounds: a round can give a primary its first link, which the next round hands on.
-PEER_ROUNDS = 3
+# Peers-pass rounds: a round can give a primary its first link, which the next round hands on,
+# and a member drops an older reader token in the round after its last holder moved off it.
+PEER_ROUNDS = 4
 
 
 class Step(StrEnum):
@@ -353,16 +355,17 @@ class Driver:
         return done
 
     def _stale(self, fleet: Membership, failed: set[str]) -> list[str]:
-        """Members that ran whose links differ from those they must hold, or whose last update
+        """Members that ran whose links differ from those they must hold, whose last update
         applied another mesh config than the mesh stack's now (``add`` and ``remove`` run the
-        mesh with whatever else its config changed, and a remote's links never change)."""
+        mesh with whatever else its config changed, and a remote's links never change), or that
+        keep an older reader token no peer carries any more."""
         mesh = self.workspace.outputs(self.mesh_stack)
         outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
         links = {c: current_link(o) for c, o in outputs.items() if has_link(o)}
 
         def stale(cluster: str) -> bool:
             held = {} if cluster in fleet.remotes else {peer: link for peer, link in links.items() if peer != cluster}
-            return linked_peers(outputs[cluster]) != held or behind_mesh(outputs[cluster], mesh)
+            return linked_peers(outputs[cluster]) != held or behind_mesh(outputs[cluster], mesh) or drops_token(cluster, outputs)
 
         # Every member that ran, whether or not it exports a link itself.
         return [c for c in fleet.clusters if outputs[c] and member_stack(self.mesh_stack, c) not in failed and stale(c)]

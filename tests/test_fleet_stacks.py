@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -26,6 +27,7 @@ from components.fleet.contract import (
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
     MEMBERS_OUTPUT,
+    TOKENS_OUTPUT,
     FleetMember,
     config_digest,
     member_stack,
@@ -37,7 +39,7 @@ from fleet.workspace import member_config
 from tests.configs import existing_cluster, n_existing, parse
 from tests.harness.changes import Changes, changes
 from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
-from tests.harness.mocks import MeshMocks
+from tests.harness.mocks import MeshMocks, token_secret_name
 from tests.harness.monitor import Registered
 from tests.harness.program import FLEET_MEMBER_STACKS, StackRun, project_defaults, run_program, run_stack, stack_config
 from tests.harness.stores import OtherStack
@@ -362,17 +364,69 @@ def test_one_name_over_every_ingress_is_refused_in_a_fleet() -> None:
     assert [(p.path, p.code) for p in fleet_problems(spec)][-1] == ("ingressDns", "fleet-unsupported")
 
 
-def test_new_reader_tokens_reach_every_member_by_the_end_of_the_up() -> None:
+TOKEN_TYPE = "kubernetes.io/service-account-token"
+
+
+def deleted_tokens_carried(fleet: ProgramFleet) -> list[str]:
+    """Each remote secret whose token's Secret is gone from its source's cluster (the token died
+    with it), as ``<source> in <holder>``."""
+    gone: list[str] = []
+    for stack, run in fleet.runs.items():
+        for secret in (r for r in run.of_type(SECRET) if r.name.startswith("mesh-link-") and "-in-" in r.name):
+            [(source, kubeconfig)] = secret.inputs["stringData"].items()
+            tokens = {t.inputs["metadata"]["name"] for t in member(fleet, source).of_type(SECRET) if t.inputs.get("type") == TOKEN_TYPE}
+            if token_secret_name(kubeconfig) not in tokens:
+                gone.append(f"{source} in {stack.rsplit('-', 1)[1]}")
+    return gone
+
+
+def watched(fleet: ProgramFleet) -> list[list[str]]:
+    """After every update the driver runs: the remote secrets that carry a deleted token."""
+    seen: list[list[str]] = []
+    up = fleet.up
+
+    def up_and_look(stack: str, member: FleetMember | None, on_output: Callable[[str], None]) -> Mapping[str, int]:
+        done = up(stack, member, on_output)
+        seen.append(deleted_tokens_carried(fleet))
+        return done
+
+    fleet.up = up_and_look  # type: ignore[method-assign]
+    return seen
+
+
+def test_new_reader_tokens_reach_every_member_and_no_istiod_ever_holds_a_deleted_one() -> None:
+    """Each member makes its new token in its own update, and its peers take the new link in
+    theirs: the old token stays while a peer carries it, and goes in the member's next run."""
     fleet = three()
     fleet.mesh_config = {**n_existing(3), "readerTokenGeneration": 1}
     before = {c: member(fleet, c).outputs[LINK_OUTPUT]["digest"] for c in ("c1", "c2", "c3")}
+    seen = watched(fleet)
     results = Driver(fleet, MESH, parallel=1).up()
     assert all(r.outcome is Outcome.SUCCEEDED for r in results)
+    assert seen and not [gone for gone in seen if gone]
     links = {c: member(fleet, c).outputs[LINK_OUTPUT]["digest"] for c in ("c1", "c2", "c3")}
     assert all(links[c] != before[c] for c in links)
-    for cluster in links:
-        assert member(fleet, cluster).outputs[LINKED_PEERS_OUTPUT] == {p: d for p, d in links.items() if p != cluster}
-    assert [r.stack for r in results if r.step is Step.PEERS] == [member_stack(MESH, "c1"), member_stack(MESH, "c2")]
+    for cluster, link in links.items():
+        run = member(fleet, cluster)
+        assert run.outputs[LINKED_PEERS_OUTPUT] == {p: d for p, d in links.items() if p != cluster}
+        # By the end of the up each cluster keeps its new token alone.
+        tokens = [(t.name, t.inputs["metadata"]["name"]) for t in run.of_type(SECRET) if t.inputs.get("type") == TOKEN_TYPE]
+        assert tokens == [(f"mesh-link-{cluster}-reader-token-1", "istio-reader-service-account-istio-remote-secret-token-1")]
+        assert run.outputs[TOKENS_OUTPUT] == {"1": link}
+    # c1 and c2 take their peers' new links; c3, which took them in the members pass, runs once
+    # its peers moved, to delete its old token.
+    assert [r.stack.rsplit("-", 1)[1] for r in results if r.step is Step.PEERS] == ["c1", "c2", "c3"]
+
+
+def test_a_member_keeps_its_old_token_while_a_peer_carries_it() -> None:
+    fleet = three()
+    fleet.mesh_config = {**n_existing(3), "readerTokenGeneration": 1}
+    fleet.run(MESH, None)
+    c1 = fleet.run(member_stack(MESH, "c1"), FleetMember(MESH, "c1"))
+    names = sorted((t.name, t.operation) for t in c1.of_type(SECRET) if t.inputs.get("type") == TOKEN_TYPE)
+    # Each generation its own resource: nothing is replaced, the old one is left as it was.
+    assert names == [("mesh-link-c1-reader-token", "same"), ("mesh-link-c1-reader-token-1", "create")]
+    assert sorted(c1.outputs[TOKENS_OUTPUT]) == ["0", "1"] and deleted_tokens_carried(fleet) == []
 
 
 def test_the_exported_config_is_a_secret_when_a_key_in_it_is_one() -> None:
@@ -684,3 +738,28 @@ def test_a_config_change_made_with_an_add_reaches_the_remotes_too() -> None:
         values = member(fleet, cluster).named(f"{cluster}-istio-istiod-1-30-3").inputs["values"]
         assert values["global"]["logAsJson"] is True, cluster
         assert member(fleet, cluster).outputs[CONFIG_DIGEST_OUTPUT] == config_digest(fleet.runs[MESH].outputs[CONFIG_OUTPUT])
+
+
+@pytest.mark.parametrize("config", [PRIMARY_REMOTE, SINGLE_PRIMARY], ids=["two-primaries", "one-primary"])
+def test_a_primary_remote_fleet_rotates_its_tokens_without_a_deleted_one_carried(config: dict[str, Any]) -> None:
+    """A remote's token is carried by every primary that discovers it, not only its own primary:
+    the remote reads each of them before it lets an old token go."""
+    fleet, _ = settled(config)
+    fleet.mesh_config = {**copy.deepcopy(config), "readerTokenGeneration": 1}
+    seen = watched(fleet)
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results) and not [gone for gone in seen if gone]
+    for run in (r for s, r in fleet.runs.items() if s != MESH):
+        tokens = [t.inputs["metadata"]["name"] for t in run.of_type(SECRET) if t.inputs.get("type") == TOKEN_TYPE]
+        assert tokens in ([], ["istio-reader-service-account-istio-remote-secret-token-1"])
+    assert deleted_tokens_carried(fleet) == []
+
+
+def test_a_remote_keeps_its_old_token_while_another_primary_than_its_own_carries_it() -> None:
+    fleet, _ = settled(PRIMARY_REMOTE)
+    fleet.mesh_config = {**copy.deepcopy(PRIMARY_REMOTE), "readerTokenGeneration": 1}
+    fleet.run(MESH, None)
+    for cluster in ("r1", "p1", "r1"):
+        fleet.run(member_stack(MESH, cluster), FleetMember(MESH, cluster))
+    # p1 took r1's new link; p2 has not run yet and carries the old one, which r1 keeps.
+    assert deleted_tokens_carried(fleet) == [] and sorted(member(fleet, "r1").outputs[TOKENS_OUTPUT]) == ["0", "1"]

@@ -4,14 +4,12 @@ them in place, the old tokens deleted last."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 
 import pytest
-import yaml
 
 from tests.harness.changes import Changes, changes, named
+from tests.harness.mocks import token_secret_name
 from tests.harness.program import StackRun, run_program, run_stack, stack_config
 from tests.harness.walkthrough import assert_readme_block, change_lines
 
@@ -34,12 +32,6 @@ def test_one_up_issues_new_tokens_and_switches_the_remote_secrets_in_place(rotat
     )
 
 
-def token_claims(kubeconfig: str) -> dict[str, str]:
-    token = yaml.safe_load(kubeconfig)["users"][0]["user"]["token"]
-    claims = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
-
-
 def test_each_remote_secret_carries_its_sources_new_token(rotated: tuple[StackRun, StackRun]) -> None:
     before, after = rotated
     for source, holder in (("kind-1", "kind-2"), ("kind-2", "kind-1")):
@@ -47,9 +39,9 @@ def test_each_remote_secret_carries_its_sources_new_token(rotated: tuple[StackRu
         assert token.inputs["metadata"]["name"] == "istio-reader-service-account-istio-remote-secret-token-1"
         secret = after.named(f"mesh-link-{source}-in-{holder}")
         kubeconfig = secret.inputs["stringData"][source]
-        assert token_claims(kubeconfig)["kubernetes.io/serviceaccount/secret.name"] == token.inputs["metadata"]["name"]
+        assert token_secret_name(kubeconfig) == token.inputs["metadata"]["name"]
         old = before.named(f"mesh-link-{source}-in-{holder}").inputs["stringData"][source]
-        assert token_claims(old)["kubernetes.io/serviceaccount/secret.name"] == "istio-reader-service-account-istio-remote-secret-token"
+        assert token_secret_name(old) == "istio-reader-service-account-istio-remote-secret-token"
         # The secret keeps its name and key: istiod sees an update of the cluster it knows.
         assert secret.inputs["metadata"] == before.named(f"mesh-link-{source}-in-{holder}").inputs["metadata"]
 

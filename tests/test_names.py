@@ -20,8 +20,10 @@ from components.config.problems import ConfigError
 from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
+from fleet.driver import Driver, Outcome
 from tests.certs import offline_intermediate, offline_root
-from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, problems, vpc
+from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, n_existing, problems, vpc
+from tests.harness.fleet_program import ProgramFleet
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, shipped_config, stack_config
 from tests.harness.stores import KeyVault, SecretsManager, readers
@@ -137,13 +139,35 @@ def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dic
         assert unregistered <= PLANNED_WHERE_POSSIBLE
 
 
-def test_every_template_names_a_resource_of_some_variant(runs: list[tuple[dict[str, Any], StackRun]]) -> None:
+FLEET_CONFIG = {**n_existing(3), "readerTokenGeneration": 1}
+
+
+@pytest.fixture(scope="module")
+def fleet_made() -> tuple[NamePlan, set[tuple[str, str]]]:
+    """A fleet whose reader tokens moved to generation 1: the mesh stack's plan of its config, and
+    what every stack of the fleet registered. Members plan no names: the mesh stack checks them."""
+    fleet = ProgramFleet(copy.deepcopy(FLEET_CONFIG), "organization/istio-multicluster/fleet")
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, "organization/istio-multicluster/fleet", parallel=1).up())
+    return planned({**FLEET_CONFIG, "fleetMesh": True}), set().union(*(registered(run) for run in fleet.runs.values()))
+
+
+def test_the_mesh_stack_plans_what_every_stack_of_its_fleet_registers(fleet_made: tuple[NamePlan, set[tuple[str, str]]]) -> None:
+    plan, made = fleet_made
+    assert made - {(p.urn_type, p.name) for p in plan.names} == set(), "registered but not planned"
+    assert {p.template for p in plan.names if (p.urn_type, p.name) not in made} <= PLANNED_WHERE_POSSIBLE
+
+
+def test_every_template_names_a_resource_of_some_variant(
+    runs: list[tuple[dict[str, Any], StackRun]], fleet_made: tuple[NamePlan, set[tuple[str, str]]]
+) -> None:
     used = {
         p.template
         for config, run in runs
         for p in planned(config, readers(*stores(config))).names
         if (p.urn_type, p.name) in registered(run)
     }
+    plan, made = fleet_made
+    used |= {p.template for p in plan.names if (p.urn_type, p.name) in made}
     assert [t.pattern for t in TEMPLATES if t not in used] == []
 
 

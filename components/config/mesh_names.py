@@ -78,6 +78,8 @@ INGRESS_SERVICE = GATEWAYS.child(
 
 LINK = NameTemplate("istio-multicluster:mesh:MeshLink", "mesh-link", "the remote secrets")
 READER_TOKEN = LINK.child(SECRET, "{link}-{cluster}-reader-token", "cluster {cluster}'s reader token")
+# A fleet member's token of generation 1 and later: each generation its own resource (see MeshLink).
+READER_TOKEN_OF = LINK.child(SECRET, "{link}-{cluster}-reader-token-{generation}", "cluster {cluster}'s reader token {generation}")
 REMOTE_SECRET = LINK.child(SECRET, "{link}-{source}-in-{holder}", "the remote secret of cluster {source} in cluster {holder}")
 
 CHECK = NameTemplate("istio-multicluster:mesh:MeshCheck", "mesh-check", "the mesh check")
@@ -268,7 +270,11 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
 def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
     link = plan.add(LINK)
     for cluster in (c for c in mesh.clusters if mesh.discovered(c.name)):
-        plan.add(READER_TOKEN, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name)
+        if mesh.fleet_mesh and mesh.reader_token_generation:
+            generation = str(mesh.reader_token_generation)
+            plan.add(READER_TOKEN_OF, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name, generation=generation)
+        else:
+            plan.add(READER_TOKEN, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name)
     for holder in mesh.clusters:
         for source in mesh.clusters:
             if mesh.discovers(holder.name, source.name):

@@ -25,6 +25,12 @@ endpoints its proxies' istiod knows when it runs, so its probe grows as the flee
 driver runs a member again when its peers' stacks say it would reach more. A member exports its
 ingress URL (``ingress``) for its peers' probes.
 
+A member whose cluster others discover exports ``fleetTokens``: the link digest of each reader
+token generation its cluster keeps. A new ``readerTokenGeneration`` makes a new token in the
+member's update, but its peers take the new link only in theirs: the member keeps the older token
+while a peer's remote secret carries it (the peer's ``fleetLinkedPeers`` says which), and the driver
+runs it again once none does, which deletes it (``drops_token``).
+
 Every member exports ``fleetConfigDigest`` (a secret: the config may hold secrets): the digest of
 the mesh's ``fleetConfig`` its last update applied. A member whose digest differs from the mesh
 stack's ``fleetConfig`` now is behind the mesh: ``add`` and ``remove`` run it again with the
@@ -53,6 +59,7 @@ AWAITING_OUTPUT = "fleetAwaiting"
 CHECK_OUTPUT = "fleetCheck"
 INGRESS_OUTPUT = "ingress"
 CONFIG_DIGEST_OUTPUT = "fleetConfigDigest"
+TOKENS_OUTPUT = "fleetTokens"
 # What only the mesh stack's CA reads; the rest of the config is every member's.
 CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
@@ -177,6 +184,27 @@ def behind_mesh(member_outputs: Mapping[str, Any], mesh_outputs: Mapping[str, An
     if not isinstance(config, Mapping):
         return False
     return member_outputs.get(CONFIG_DIGEST_OUTPUT) != config_digest(config)
+
+
+def kept_tokens(member_outputs: Mapping[str, Any]) -> dict[int, str]:
+    """The reader token generations a member stack's cluster kept when its last update finished,
+    each with the digest of the link made of it (none: never updated, or never discovered)."""
+    found = member_outputs.get(TOKENS_OUTPUT)
+    return {int(g): str(d) for g, d in found.items()} if isinstance(found, Mapping) else {}
+
+
+def retained_generations(current: int, previous: Mapping[int, str], held: Collection[str]) -> list[int]:
+    """The older generations of a member's token to keep: those whose link a peer still holds
+    (``held``: the digests of this member's link its holders' stacks say they hold)."""
+    return sorted(g for g, digest in previous.items() if g != current and digest in held)
+
+
+def drops_token(cluster: str, outputs: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether ``cluster``'s member keeps a token no other member's remote secret carries any more,
+    which its next update deletes (``outputs``: every member's, by cluster)."""
+    held = {linked_peers(o).get(cluster) for c, o in outputs.items() if c != cluster}
+    current = current_link(outputs.get(cluster, {}))
+    return any(digest != current and digest not in held for digest in kept_tokens(outputs.get(cluster, {})).values())
 
 
 def linked_peers(member_outputs: Mapping[str, Any]) -> dict[str, str]:

@@ -11,7 +11,9 @@ outputs (pkg/resource/deploy/builtins.go ``readStackReference``), which for the 
 member's intermediate key. It exports its ``fleetMember`` (whose stack it is), the digest of the
 mesh config it applied (``fleetConfigDigest``), its own link
 (``fleetLink``: the kubeconfig peers put in their remote secret for it), the peers it linked
-(``fleetLinkedPeers``) and the roots marker of what its cluster holds (``caRoots``).
+(``fleetLinkedPeers``), the reader tokens its cluster keeps (``fleetTokens``: an older generation
+stays while a peer's remote secret carries it) and the roots marker of what its cluster holds
+(``caRoots``).
 
 A remote (primary-remote) points its control plane at the address its primary's stack exports
 (``fleetPrimary``) and builds its gateways once its primary holds its link (``fleetAwaiting``
@@ -46,14 +48,17 @@ from components.fleet.contract import (
     LINKED_PEERS_OUTPUT,
     MEMBER_OUTPUT,
     PRIMARY_OUTPUT,
+    TOKENS_OUTPUT,
     FleetMember,
     checked,
     config_digest,
     has_link,
+    kept_tokens,
     link_digest,
     linked_peers,
     member_stack,
     probe_targets,
+    retained_generations,
 )
 from components.fleet.reads import StackRead, read_existing, read_stack, unreadable
 from components.fleet.rules import fleet_problems
@@ -108,12 +113,14 @@ def issuer(mesh_outputs: Mapping[str, Any], cluster: str) -> ClusterCACerts:
 
 def read_peers(spec: MeshSpec, member: FleetMember) -> dict[str, StackRead]:
     """The stacks of the other members this one reads: those its istiod discovers (their links),
-    its primary (its address), and with ``verify`` every other (whether its check runs). A stack
-    that exists but cannot be read stops the update."""
+    those that discover it (which of its tokens they carry), its primary (its address), and with
+    ``verify`` every other (whether its check runs). A stack that exists but cannot be read stops
+    the update."""
     own = spec.cluster(member.cluster)
     found: dict[str, StackRead] = {}
     for peer in (c.name for c in spec.clusters if c.name != member.cluster):
-        if not (spec.verify or spec.discovers(member.cluster, peer) or peer == own.primary):
+        wanted = spec.discovers(member.cluster, peer) or spec.discovers(peer, member.cluster) or peer == own.primary
+        if not (spec.verify or wanted):
             continue
         found[peer] = read_existing(f"peer {peer}'s stack", member_stack(member.mesh_stack, peer))
     return found
@@ -170,6 +177,19 @@ def read_primary(spec: MeshSpec, member: FleetMember, primary: str, read: StackR
     return PrimaryRead(address, member.cluster in linked_peers(read.outputs))
 
 
+def kept_generations(spec: MeshSpec, member: FleetMember, reads: Mapping[str, StackRead], previous: Mapping[str, Any]) -> list[int]:
+    """The generations of the member's reader token to keep, the mesh's current one first: an
+    older one stays while a peer that discovers this cluster still holds the link made of it
+    (its update, not this one, moves its remote secret), so its istiod never holds a deleted token."""
+    held = [
+        digest
+        for peer, read in reads.items()
+        if spec.discovers(peer, member.cluster) and (digest := linked_peers(read.outputs).get(member.cluster)) is not None
+    ]
+    current = spec.reader_token_generation
+    return [current, *retained_generations(current, kept_tokens(previous), held)]
+
+
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
     # Every read (and refusal) before any resource.
@@ -188,19 +208,24 @@ def build_fleet_member(member: FleetMember) -> None:
         assert own.primary is not None
         release, gateways = build_remote(spec, handle, ca, primary, issuer(mesh.outputs, own.primary))
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
-    link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets))
+    previous = read_stack(this_stack()).outputs
+    kept = kept_generations(spec, member, reads, previous)
+    link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets, {own.name: kept}))
     pulumi.export("mesh", mesh_summary(spec))
     pulumi.export(MEMBER_OUTPUT, member.value())
     pulumi.export(CONFIG_DIGEST_OUTPUT, pulumi.Output.secret(config_digest(mesh.outputs[CONFIG_OUTPUT])))
     if own.name in link.kubeconfigs:
         kubeconfig = link.kubeconfigs[own.name]
-        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": kubeconfig.apply(link_digest)})
+        digest = kubeconfig.apply(link_digest)
+        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": digest})
+        retained = {str(g): kept_tokens(previous)[g] for g in kept[1:]}
+        pulumi.export(TOKENS_OUTPUT, {str(kept[0]): digest, **retained})
     pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
     pulumi.export("remoteSecrets", link.remote_secrets)
     issued = previous_marker(mesh.outputs)
     if issued is not None:
         # What reached this cluster: the mesh's stage, once its CA delivery and istiod finished.
-        pulumi.export(MARKER_OUTPUT, delivered_marker(issued, release.delivered(), previous_marker(read_stack(this_stack()).outputs)))
+        pulumi.export(MARKER_OUTPUT, delivered_marker(issued, release.delivered(), previous_marker(previous)))
     if gateways is None:
         pulumi.export(AWAITING_OUTPUT, own.primary)
         return

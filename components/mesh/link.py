@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -40,6 +40,13 @@ def reader_token_name(generation: int) -> str:
     makes pulumi-kubernetes replace the Secret by creating the new one first (its name is free),
     so the remote secrets move to the new token before the old one is deleted."""
     return READER_TOKEN_SECRET if generation == 0 else f"{READER_TOKEN_SECRET}-{generation}"
+
+
+def reader_token_resource(link: str, cluster: str, generation: int) -> str:
+    """A fleet member's token resource of ``generation``: the first keeps one stack's name."""
+    if generation == 0:
+        return names.READER_TOKEN.name(link=link, cluster=cluster)
+    return names.READER_TOKEN_OF.name(link=link, cluster=cluster, generation=str(generation))
 
 
 def remote_secret_name(cluster: str) -> str:
@@ -72,12 +79,16 @@ class MeshLinkArgs:
         releases: their IstioControlPlanes, by name.
         peers: how to reach clusters other stacks build (fleet mode): the kubeconfig their stacks
             export for the remote secrets, by name (default none: this stack builds every cluster).
+        kept: fleet mode: the generations of each cluster's reader token that stay, the mesh's
+            current one first, then those a peer's remote secret still carries (default none: one
+            token per cluster, at the mesh's generation).
     """
 
     mesh: MeshSpec
     clusters: Mapping[str, ClusterHandle]
     releases: Mapping[str, IstioControlPlane]
     peers: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    kept: Mapping[str, Sequence[int]] | None = None
 
 
 class MeshLink(pulumi.ComponentResource):
@@ -96,11 +107,7 @@ class MeshLink(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MeshLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.LINK.type, name, None, opts)
-        tokens = {
-            cluster: self._reader_token(name, args.clusters[cluster], args.releases[cluster], args.mesh.reader_token_generation)
-            for cluster in args.clusters
-            if args.mesh.discovered(cluster)
-        }
+        tokens = {cluster: self._tokens(name, args, cluster)[0] for cluster in args.clusters if args.mesh.discovered(cluster)}
         self.remote_secrets = {holder: [] for holder in args.clusters}
         self._about: dict[str, list[k8s.core.v1.Secret]] = {source: [] for source in [*args.clusters, *args.peers]}
         # One kubeconfig per source cluster, written once and held by every cluster that discovers
@@ -127,10 +134,22 @@ class MeshLink(pulumi.ComponentResource):
         need them first."""
         return list(self._about[source])
 
-    def _reader_token(self, name: str, cluster: ClusterHandle, release: IstioControlPlane, generation: int) -> k8s.core.v1.Secret:
+    def _tokens(self, name: str, args: MeshLinkArgs, cluster: str) -> list[k8s.core.v1.Secret]:
+        """``cluster``'s reader tokens, the current one first. One stack moves every remote secret
+        to a new token in the update that makes it, so one resource per cluster, replaced by a new
+        generation (create first: the Secret's name is new), is enough. A fleet member's peers move
+        in their own updates, later: each generation is then its own resource, and an older one
+        stays while a peer's remote secret carries it (``kept``), deleted by a later update."""
+        handle, release = args.clusters[cluster], args.releases[cluster]
+        if args.kept is None:
+            resource = names.READER_TOKEN.name(link=name, cluster=cluster)
+            return [self._reader_token(resource, handle, release, args.mesh.reader_token_generation)]
+        return [self._reader_token(reader_token_resource(name, cluster, g), handle, release, g) for g in args.kept[cluster]]
+
+    def _reader_token(self, resource: str, cluster: ClusterHandle, release: IstioControlPlane, generation: int) -> k8s.core.v1.Secret:
         # After base: without the ServiceAccount the token is never issued.
         return k8s.core.v1.Secret(
-            names.READER_TOKEN.name(link=name, cluster=cluster.name),
+            resource,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=reader_token_name(generation),
                 namespace=release.namespace,

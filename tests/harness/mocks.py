@@ -692,6 +692,14 @@ def _service_account_jwt(namespace: str, account: str, secret: str, scope: str) 
     return f"{header}.{claims}.{digest(scope, namespace, account, secret, length=64)}"
 
 
+def token_secret_name(kubeconfig: str) -> str:
+    """The Secret the bearer token of a remote secret's ``kubeconfig`` was issued into (its claims
+    name it): the token is valid while that Secret exists."""
+    token = yaml.safe_load(kubeconfig)["users"][0]["user"]["token"]
+    claims = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["kubernetes.io/serviceaccount/secret.name"]
+
+
 @functools.cache
 def _cluster_ca_pem(scope: str) -> str:
     """A real self-signed Kubernetes cluster CA (CN=kubernetes), one per cluster and test session,
