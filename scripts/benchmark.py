@@ -1,12 +1,17 @@
 """Evaluation time, resources and peak memory under mocks: one stack, and fleet mode's stacks.
 
-    venv/bin/python -m scripts.benchmark [--sizes 2 4 8 16 32 64 128] [--mode single|fleet|both]
+    venv/bin/python -m scripts.benchmark [--sizes 2 4 8 16 32 64 128] [--mode single|fleet|floor|both]
 
 Each mesh is N existing clusters on N networks (the cloud layers do not change how the mesh
 scales). RSA key generation belongs to the mocks, not to the program, so every run is made once to
 warm the mock's key cache and then measured: the figures are the program's evaluation (config
 parsing, component construction, resource registration through the mock monitor). Peak memory is
 tracemalloc's peak of Python allocations during a third, separate run.
+
+``floor`` measures, beside each single stack, a program that registers as many plain Kubernetes
+Secrets, flat, through one provider: what the Pulumi SDK and the mocks cost per resource whatever
+the program does. The single stack's time above it is the program's own (its components, its
+values, its outputs and the depth of its call stack, which the SDK walks for every resource).
 
 Fleet mode is measured per stack: the mesh stack of N clusters (the CA), and one member stack of N
 whose N-1 peers have exported their links (``tests.harness.fleet_program.fleet_of``), which is what
@@ -19,6 +24,9 @@ import argparse
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
 
 from components.fleet.contract import FleetMember, member_stack
 from tests.configs import n_existing
@@ -48,6 +56,23 @@ def single(clusters: int) -> Callable[[], StackRun]:
     return lambda: run_program(config)
 
 
+def floor(clusters: int) -> Callable[[], StackRun]:
+    config = n_existing(clusters)
+    count = len([r for r in run_program(config).resources if r.operation != "read"])
+
+    def plain_secrets() -> None:
+        provider = k8s.Provider("floor", kubeconfig="{}")
+        for index in range(count - 1):
+            k8s.core.v1.Secret(
+                f"floor-{index}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"floor-{index}", namespace="istio-system"),
+                string_data={"data": pulumi.Output.secret("text")},
+                opts=pulumi.ResourceOptions(provider=provider),
+            )
+
+    return lambda: run_program(config, program=plain_secrets)
+
+
 def fleet_mesh(clusters: int) -> Callable[[], StackRun]:
     return lambda: ProgramFleet(n_existing(clusters)).run(MESH, None)
 
@@ -59,7 +84,11 @@ def fleet_member(clusters: int) -> Callable[[], StackRun]:
 
 def rows(sizes: Sequence[int], mode: str) -> list[str]:
     found = ["| mode | stack | clusters | resources | evaluation (s) | peak memory (MiB) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
-    kinds = {"single": [("single", "the mesh", single)], "fleet": [("fleet", "mesh", fleet_mesh), ("fleet", "one member", fleet_member)]}
+    kinds = {
+        "single": [("single", "the mesh", single)],
+        "floor": [("single", "the mesh", single), ("floor", "as many plain Secrets", floor)],
+        "fleet": [("fleet", "mesh", fleet_mesh), ("fleet", "one member", fleet_member)],
+    }
     chosen = [*kinds["single"], *kinds["fleet"]] if mode == "both" else kinds[mode]
     for size in sizes:
         for name, stack, make in chosen:
@@ -71,7 +100,7 @@ def rows(sizes: Sequence[int], mode: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--mode", choices=("single", "fleet", "both"), default="both")
+    parser.add_argument("--mode", choices=("single", "fleet", "floor", "both"), default="both")
     args = parser.parse_args(argv)
     for row in rows(args.sizes, args.mode):
         print(row, flush=True)
