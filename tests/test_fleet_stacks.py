@@ -314,8 +314,8 @@ def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
         ("clusters[0].cloud", "fleet-unsupported"), ("clusters[1].cloud", "fleet-unsupported"),
     ]  # fmt: skip
     assert str(raised.value.problems[0]) == (
-        "clusters[0].cloud: is azure: fleet mode builds existing clusters; fleet mode does not split it across member "
-        "stacks yet; run this mesh as one stack (fleetMesh: false)"
+        "clusters[0].cloud: is azure: fleet mode builds existing and EKS clusters; fleet mode does not split it across "
+        "member stacks yet; run this mesh as one stack (fleetMesh: false)"
     )
 
 

@@ -164,14 +164,17 @@ def config_digest(config: Mapping[str, Any]) -> str:
     """A digest of the mesh's exported config, the same whichever way it was read: the engine's
     stack read (in a member's program) gives numbers as floats, the CLI's JSON (the driver) as
     written, so a whole float counts as the integer."""
-    return hashlib.sha256(json.dumps(_canonical(config), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(as_written(config), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _canonical(value: Any) -> Any:
+def as_written(value: Any) -> Any:
+    """A config value read back from another stack's outputs as it was written: the engine's stack
+    read gives every number as a float (a protobuf ``Value``), and a whole one was an integer (the
+    config's integers, a node group's ``max``, are refused as floats)."""
     if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
+        return {str(k): as_written(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [as_written(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

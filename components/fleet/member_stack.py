@@ -37,6 +37,7 @@ from components.config import mesh_names as names
 from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
+from components.fleet.aws import AWS_OUTPUT, build_member_cluster
 from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
@@ -50,6 +51,7 @@ from components.fleet.contract import (
     PRIMARY_OUTPUT,
     TOKENS_OUTPUT,
     FleetMember,
+    as_written,
     checked,
     config_digest,
     has_link,
@@ -72,6 +74,7 @@ from components.mesh.mesh import build_gateways, build_primary
 from components.mesh.rotation import MARKER_OUTPUT, delivered_marker, previous_marker
 from components.mesh.summary import mesh_summary
 from components.platforms import platform_configs
+from components.platforms.aws.config import NAME as AWS
 from components.platforms.existing import names as existing_names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
 from components.previous_run import this_stack
@@ -87,7 +90,7 @@ def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
         message = f"{member.mesh_stack} {why}: run its up first (python -m fleet up does), and check that it sets fleetMesh: true"
         raise ConfigError([Problem("fleetMember.meshStack", "fleet-mesh-missing", message)])
     # The mesh stack checked the names of every resource of this config.
-    spec = parse_mesh_spec(values, platform_configs(), plan_names=False)
+    spec = parse_mesh_spec(as_written(values), platform_configs(), plan_names=False)
     problems = fleet_problems(spec)
     if member.cluster not in {c.name for c in spec.clusters}:
         listed = ", ".join(c.name for c in spec.clusters)
@@ -190,6 +193,19 @@ def kept_generations(spec: MeshSpec, member: FleetMember, reads: Mapping[str, St
     return [current, *retained_generations(current, kept_tokens(previous), held)]
 
 
+def build_cluster(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[str, Any]) -> tuple[ClusterHandle, dict[str, Any]]:
+    """The member's cluster, and the stack outputs that come with it: an existing cluster, or an
+    EKS cluster on the VPC the mesh stack made (``components.fleet.aws``)."""
+    own = spec.cluster(member.cluster)
+    if own.cloud != AWS:
+        return ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle, {}
+    built_on = (mesh_outputs.get(AWS_OUTPUT) or {}).get(own.name)
+    if not isinstance(built_on, Mapping):
+        raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"it exports no {AWS_OUTPUT} for it")
+    made = build_member_cluster(spec, own, built_on)
+    return made.handle, made.outputs
+
+
 def build_fleet_member(member: FleetMember) -> None:
     """The member stack of ``member``; see the module docstring."""
     # Every read (and refusal) before any resource.
@@ -201,7 +217,7 @@ def build_fleet_member(member: FleetMember) -> None:
     peers = peer_links(spec, member, reads)
     remote_of = own.primary if spec.is_remote(own.name) else None
     primary = read_primary(spec, member, remote_of, reads[remote_of]) if remote_of else None
-    handle: ClusterHandle = ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle
+    handle, platform_outputs = build_cluster(spec, member, mesh.outputs)
     if primary is None:
         release, gateways = build_primary(spec, handle, ca)
     else:
@@ -212,6 +228,8 @@ def build_fleet_member(member: FleetMember) -> None:
     kept = kept_generations(spec, member, reads, previous)
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets, {own.name: kept}))
     pulumi.export("mesh", mesh_summary(spec))
+    for name, value in platform_outputs.items():
+        pulumi.export(name, value)
     pulumi.export(MEMBER_OUTPUT, member.value())
     pulumi.export(CONFIG_DIGEST_OUTPUT, pulumi.Output.secret(config_digest(mesh.outputs[CONFIG_OUTPUT])))
     if own.name in link.kubeconfigs:

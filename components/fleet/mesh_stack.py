@@ -1,6 +1,7 @@
 """The fleet's mesh stack: the membership validated once, the CA, and what every member reads.
 
-It makes the mesh CA (the root and every member's intermediate) and no cluster. It exports the
+It makes the mesh CA (the root and every member's intermediate) and no cluster; with EKS
+clusters, the VPCs they share and the CA's Secrets Manager copies (``components.fleet.aws``). It exports the
 membership (``fleetMembers``, and each remote's primary: ``fleetRemotes``), the config every member parses as its own (``fleetConfig``: the
 stack's config without what only the CA reads: the provided roots and intermediates, which hold
 private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
@@ -17,6 +18,7 @@ import pulumi
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.config.problems import ConfigError
+from components.fleet.aws import build_mesh_part
 from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
 from components.fleet.reads import read_existing
 from components.fleet.rotation import fleet_rotation_problems
@@ -57,4 +59,6 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     config = member_values(values)
     pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
     pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))
+    for name, value in build_mesh_part(spec, ca).items():
+        pulumi.export(name, value)
     return ca

@@ -1,15 +1,21 @@
 """What fleet mode builds today, and the refusal of the rest, naming the field.
 
-A member stack builds one cluster from the mesh's config; what needs several clusters in one stack
-is not split yet: clouds' shared networks and CA copies (AKS and EKS), and one DNS name over
-every ingress.
+A member stack builds one cluster from the mesh's config: an existing one, or EKS on the VPC the
+mesh stack made. What is not split yet: AKS's shared VNets and Key Vault copies, clusters on more
+than one platform (their API servers and gateways face the internet, each admitting the others'
+egress), and one DNS name over every ingress.
 """
 
 from __future__ import annotations
 
 from components.config.model import MeshSpec
 from components.config.problems import Problem
+from components.platforms.aws.config import NAME as AWS
 from components.platforms.existing.config import NAME as EXISTING
+
+# The platforms whose clusters a member stack builds: an existing cluster, or EKS on the VPC the
+# mesh stack made. AKS is refused: its VNets, peerings and Key Vault copies are not split yet.
+FLEET_CLOUDS = frozenset({EXISTING, AWS})
 
 WHY = "fleet mode does not split it across member stacks yet; run this mesh as one stack (fleetMesh: false)"
 
@@ -17,10 +23,17 @@ WHY = "fleet mode does not split it across member stacks yet; run this mesh as o
 def fleet_problems(mesh: MeshSpec) -> list[Problem]:
     """Why ``mesh`` cannot run as a fleet (empty when it can)."""
     found = [
-        Problem(f"clusters[{index}].cloud", "fleet-unsupported", f"is {c.cloud}: fleet mode builds existing clusters; {WHY}")
+        Problem(f"clusters[{index}].cloud", "fleet-unsupported", f"is {c.cloud}: fleet mode builds existing and EKS clusters; {WHY}")
         for index, c in enumerate(mesh.clusters)
-        if c.cloud != EXISTING
+        if c.cloud not in FLEET_CLOUDS
     ]
+    if not found and mesh.spans_platforms:
+        clouds = ", ".join(sorted({c.cloud for c in mesh.clusters}))
+        message = (
+            f"the clusters are on {clouds}: fleet mode builds one platform's clusters (across platforms their API "
+            f"servers and gateways face the internet, each admitting the others' egress addresses); {WHY}"
+        )
+        found.append(Problem("clusters", "fleet-unsupported", message))
     if mesh.ingress_dns is not None:
         found.append(Problem("ingressDns", "fleet-unsupported", f"one name covers every cluster's ingress; {WHY}"))
     return found

@@ -77,7 +77,12 @@ class AwsPlatform:
             c.name: EksCluster(
                 names.EKS.name(cluster=c.name),
                 EksClusterArgs(
-                    c, network.vpcs[aws_part(c).vpc], exposure, _peer_egress(c, clusters, network), deployer, certificates.get(c.region)
+                    c,
+                    network.vpcs[aws_part(c).vpc].for_clusters(),
+                    exposure,
+                    peer_egress(c, clusters, network),
+                    deployer,
+                    certificates.get(c.region),
                 ),
             )
             for c in clusters
@@ -87,22 +92,13 @@ class AwsPlatform:
             AwsMeshSecurityArgs(
                 specs=clusters,
                 vpcs=vpcs,
-                clusters=eks,
+                groups={name: cluster.security_group_id for name, cluster in eks.items()},
                 providers=network.providers,
                 ambient=mesh.ambient,
                 sidecar_gateway=mesh.ambient_sidecar_gateway,
             ),
         )
-        assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
-        secrets = MeshSecretsManager(
-            names.SECRETS.name(),
-            MeshSecretsManagerArgs(
-                provider=network.providers[settings.secrets_region],
-                recovery_window_days=settings.recovery_window_days,
-                root_cert=ca.root_cert_pem,
-                clusters={name: ca.clusters[name] for name in eks},
-            ),
-        )
+        secrets = ca_copies(settings, network, ca, list(eks))
         return PlatformBuild(
             handles={name: cluster.handle for name, cluster in eks.items()},
             outputs={
@@ -126,7 +122,21 @@ def _edge_certificates(mesh: MeshSpec, network: AwsNetwork) -> dict[str, pulumi.
     return EdgeCertificates(names.EDGE_CERTIFICATES.name(), args).arns
 
 
-def _peer_egress(cluster: ClusterSpec, clusters: Sequence[ClusterSpec], network: AwsNetwork) -> pulumi.Output[list[str]]:
+def ca_copies(settings: AwsSettings, network: AwsNetwork, ca: MeshCA, clusters: Sequence[str]) -> MeshSecretsManager:
+    """The Secrets Manager copies of the mesh CA for ``clusters``, in ``secretsRegion``."""
+    assert settings.secrets_region is not None, "the config layer requires secretsRegion with EKS clusters"
+    return MeshSecretsManager(
+        names.SECRETS.name(),
+        MeshSecretsManagerArgs(
+            provider=network.providers[settings.secrets_region],
+            recovery_window_days=settings.recovery_window_days,
+            root_cert=ca.root_cert_pem,
+            clusters={name: ca.clusters[name] for name in clusters},
+        ),
+    )
+
+
+def peer_egress(cluster: ClusterSpec, clusters: Sequence[ClusterSpec], network: AwsNetwork) -> pulumi.Output[list[str]]:
     """The NAT addresses of the other VPCs that hold mesh clusters: where their istiods reach this
     cluster's public endpoint from (peers in its own VPC use the private endpoint)."""
     own = aws_part(cluster).vpc

@@ -46,7 +46,7 @@ from components.platforms.aws import lbc, names
 from components.platforms.aws.addons import coredns_addon, node_agent_options
 from components.platforms.aws.config import aws_part
 from components.platforms.aws.edge import AlbEdge
-from components.platforms.aws.network import VpcNetwork
+from components.platforms.aws.network import ClusterNetwork
 from components.platforms.exposure import Exposure, with_peers
 
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -153,7 +153,7 @@ class EksClusterArgs:
     """
 
     spec: ClusterSpec
-    network: VpcNetwork
+    network: ClusterNetwork
     exposure: Exposure | None = None
     peer_egress: pulumi.Input[Sequence[str]] = ()
     deployer_arn: str | None = None
@@ -186,7 +186,7 @@ class EksCluster(pulumi.ComponentResource):
             # pulumi-eks leaves EKS's default, EXTENDED: six times the control plane's price once
             # the version leaves standard support. The config chooses; standard by default.
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=platform.support_type.upper()),
-            vpc_id=network.vpc.id,
+            vpc_id=network.vpc_id,
             private_subnet_ids=network.private_subnet_ids,
             public_subnet_ids=network.public_subnet_ids,
             kubernetes_service_ip_address_range=str(platform.service_cidr),
@@ -296,13 +296,13 @@ class EksCluster(pulumi.ComponentResource):
         return role, attachments
 
     def _load_balancer_controller(
-        self, name: str, spec: ClusterSpec, network: VpcNetwork, on_nodes: pulumi.ResourceOptions, on_aws: pulumi.ResourceOptions
+        self, name: str, spec: ClusterSpec, network: ClusterNetwork, on_nodes: pulumi.ResourceOptions, on_aws: pulumi.ResourceOptions
     ) -> k8s.helm.v3.Release:
         trust = pulumi.Output.all(self.cluster.oidc_provider_arn, self.cluster.oidc_issuer).apply(
             lambda parts: lbc.trust_policy(parts[0], parts[1])
         )
         role = aws.iam.Role(names.CONTROLLER_ROLE.name(eks=name), assume_role_policy=trust, opts=on_aws)
-        document = network.vpc.id.apply(lambda vpc: json.dumps(lbc.policy_document(spec.region, vpc)))
+        document = network.vpc_id.apply(lambda vpc: json.dumps(lbc.policy_document(spec.region, vpc)))
         policy = aws.iam.Policy(names.CONTROLLER_POLICY.name(eks=name), policy=document, opts=on_aws)
         attachment = aws.iam.RolePolicyAttachment(
             names.CONTROLLER_ATTACHMENT.name(eks=name), role=role.name, policy_arn=policy.arn, opts=on_aws
@@ -314,7 +314,7 @@ class EksCluster(pulumi.ComponentResource):
             version=lbc.CHART_VERSION,
             repo=lbc.CHARTS,
             namespace="kube-system",
-            values=lbc.chart_values(spec.name, spec.region, network.vpc.id, role.arn),
+            values=lbc.chart_values(spec.name, spec.region, network.vpc_id, role.arn),
             # The controller's role must hold its policy before its first call to AWS; the NAT routes
             # come with the node groups (``on_nodes``).
             opts=pulumi.ResourceOptions.merge(on_nodes, pulumi.ResourceOptions(depends_on=[attachment])),

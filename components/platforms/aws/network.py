@@ -40,6 +40,27 @@ class AwsNetworkArgs:
 
 
 @dataclass(frozen=True)
+class ClusterNetwork:
+    """What an EKS cluster is built on: its VPC's, made in this stack (``VpcNetwork.for_clusters``)
+    or, in a fleet's member stack, by the mesh stack and read from its outputs.
+
+    Args:
+        vpc_id: the VPC's ID.
+        provider: the AWS provider of its region.
+        private_subnet_ids: node and internal load balancer subnets, one per AZ.
+        public_subnet_ids: internet-facing load balancer subnets, one per AZ.
+        egress: the private subnets' way out, which nodes need before they join (default none: in a
+            fleet the mesh stack's update made it before any member runs, and destroys it after).
+    """
+
+    vpc_id: pulumi.Output[str]
+    provider: aws.Provider
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    egress: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
 class VpcNetwork:
     """One VPC as the clusters in it see it.
 
@@ -62,6 +83,10 @@ class VpcNetwork:
     private_route_tables: list[aws.ec2.RouteTable]
     egress: list[pulumi.Resource]
     nat_addresses: list[pulumi.Output[str]]
+
+    def for_clusters(self) -> ClusterNetwork:
+        """What the clusters in this VPC are built on."""
+        return ClusterNetwork(self.vpc.id, self.provider, self.private_subnet_ids, self.public_subnet_ids, self.egress)
 
 
 class AwsNetwork(pulumi.ComponentResource):

@@ -1,0 +1,160 @@
+"""EKS clusters in fleet mode: the mesh stack holds the VPCs and the CA's Secrets Manager copies,
+each member stack its EKS cluster and the rules that admit its peers; together they make what one
+stack makes of the same config, modulo the stacks' names and one difference on purpose: a peer in
+the same VPC is admitted by the VPC's range, not by its security group (AWS refuses to delete a
+group another group's rule references, and members are destroyed independently)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+import pytest
+
+from components.config.problems import ConfigError
+from components.fleet.aws import AWS_OUTPUT
+from components.fleet.contract import FleetMember, member_stack
+from fleet.driver import Driver, Outcome, Step
+from tests.configs import existing_cluster, vpc
+from tests.harness.fleet_program import ProgramFleet, qualified
+from tests.harness.monitor import Registered
+from tests.harness.program import StackRun, run_program, stack_config
+from tests.test_fleet_stacks import made, without_key_material
+
+MESH = qualified("eks-fleet")
+EKS = stack_config("eks")
+CLUSTERS = ("cluster-1", "cluster-2")
+RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+# Where a stack's own name shows: URNs, and the Secrets Manager names and tags (unique per stack).
+STACK_NAMES = (
+    (re.compile(r"urn:pulumi:[^:]+::"), "urn:pulumi:<stack>::"),
+    (re.compile(r"istio-multicluster/(test|eks-fleet)/"), "istio-multicluster/<stack>/"),
+    (re.compile(r'"istio-multicluster/stack": "(test|eks-fleet)"'), '"istio-multicluster/stack": "<stack>"'),
+    # A secret's ARN ends in a suffix Secrets Manager draws for each name.
+    (re.compile(r'(:secret:istio-multicluster/<stack>/[\w/-]+?)-[0-9a-f]{6}"'), r'\1-<suffix>"'),
+)
+
+
+def settled(config: dict[str, Any]) -> tuple[ProgramFleet, list[Any]]:
+    fleet = ProgramFleet(copy.deepcopy(config), MESH)
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in results), [r.message for r in results]
+    return fleet, results
+
+
+@pytest.fixture(scope="module")
+def eks_fleet() -> tuple[ProgramFleet, list[Any]]:
+    return settled(EKS)
+
+
+def member(fleet: ProgramFleet, cluster: str) -> StackRun:
+    return fleet.runs[member_stack(MESH, cluster)]
+
+
+def without_stack_names(value: Any) -> Any:
+    text = json.dumps(without_key_material(value), sort_keys=True)
+    for pattern, stand_in in STACK_NAMES:
+        text = pattern.sub(stand_in, text)
+    return json.loads(text)
+
+
+VPC_RANGE = "10.0.0.0/16"
+
+
+def by_range(resource: Registered) -> dict[str, Any]:
+    """A rule of one stack as a fleet member makes it: a peer of its VPC admitted by the VPC's range."""
+    inputs = dict(resource.inputs)
+    if resource.type == RULE and "-webhook-" not in resource.name and "referencedSecurityGroupId" in inputs:
+        del inputs["referencedSecurityGroupId"]
+        inputs["cidrIpv4"] = VPC_RANGE
+    return inputs
+
+
+def two_regions() -> dict[str, Any]:
+    """cluster-2 in a VPC of its own in another region, each endpoint restricted: a peering across
+    regions, a provider per region, rules by the peer VPC's range and each endpoint admitting the
+    other VPC's NAT addresses."""
+    config = copy.deepcopy(EKS)
+    config["clusters"][1].update(vpc="vpc-2", region="us-east-1")
+    for cluster in config["clusters"]:
+        cluster["endpointPublicAccessCidrs"] = ["198.51.100.0/24"]
+    second = vpc("vpc-2", 1, region="us-east-1", zones=["us-east-1a", "us-east-1c"], nat="per-az")
+    return {**config, "vpcs": [*config["vpcs"], second]}
+
+
+@pytest.mark.parametrize(("config", "differing"), [(EKS, 4), (two_regions(), 0)], ids=["one-vpc", "two-regions"])
+def test_an_eks_fleet_makes_what_one_stack_makes(config: dict[str, Any], differing: int) -> None:
+    fleet, _ = settled(config)
+    single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_stack_names(together[key].inputs) == without_stack_names(by_range(resource)), key
+    # What differs is the rules of same-VPC peers, and nothing else.
+    assert sum(1 for r in single.values() if by_range(r) != r.inputs) == differing
+
+
+def test_the_mesh_stack_holds_the_vpc_and_the_ca_copies_and_no_cluster(eks_fleet: tuple[ProgramFleet, list[Any]]) -> None:
+    fleet, _ = eks_fleet
+    mesh = fleet.runs[MESH]
+    types = {r.type for r in mesh.resources if r.operation != "read"}
+    assert {"aws:ec2/vpc:Vpc", "aws:ec2/natGateway:NatGateway", "aws:secretsmanager/secret:Secret"} <= types
+    assert not [t for t in types if t.startswith(("eks:", "kubernetes:", "aws:eks/")) or t == RULE]
+    vpc = mesh.named("aws-mesh-vpc-vpc").outputs["id"]
+    subnets = {r.name: r.outputs["id"] for r in mesh.of_type("aws:ec2/subnet:Subnet")}
+    for cluster in CLUSTERS:
+        built_on = mesh.outputs[AWS_OUTPUT][cluster]
+        assert built_on["vpcId"] == vpc
+        assert sorted(built_on["privateSubnetIds"]) == sorted(i for n, i in subnets.items() if "private" in n)
+        assert sorted(built_on["publicSubnetIds"]) == sorted(i for n, i in subnets.items() if "public" in n)
+        # Both clusters are in one VPC: no other VPC's NAT to admit.
+        assert built_on["peerEgress"] == []
+
+
+def test_each_member_builds_its_cluster_on_the_meshs_vpc_and_rules_on_its_own_group_alone(
+    eks_fleet: tuple[ProgramFleet, list[Any]],
+) -> None:
+    fleet, results = eks_fleet
+    vpc = fleet.runs[MESH].outputs[AWS_OUTPUT]["cluster-1"]["vpcId"]
+    for cluster, peer in (("cluster-1", "cluster-2"), ("cluster-2", "cluster-1")):
+        run = member(fleet, cluster)
+        eks = run.named(f"{cluster}-eks")
+        assert eks.inputs["vpcId"] == vpc and eks.inputs["name"] == cluster
+        assert not run.of_type("aws:ec2/vpc:Vpc") and not run.of_type("aws:secretsmanager/secret:Secret")
+        rules = run.of_type(RULE)
+        (own,) = {r.inputs["securityGroupId"] for r in rules}
+        assert own not in {r.inputs["securityGroupId"] for r in member(fleet, peer).of_type(RULE)}
+        # The peer shares the VPC: its API (443) and its traffic are admitted by the VPC's range,
+        # so no group of this stack is referenced by another stack's rule.
+        by_peer = {
+            r.name: (r.inputs.get("cidrIpv4"), r.inputs.get("referencedSecurityGroupId")) for r in rules if f"-from-{peer}" in r.name
+        }
+        assert by_peer == {f"aws-mesh-{cluster}-api-from-{peer}": (VPC_RANGE, None), f"aws-mesh-{cluster}-from-{peer}": (VPC_RANGE, None)}
+        webhooks = {r.inputs["referencedSecurityGroupId"] for r in rules if "-webhook-" in r.name}
+        assert webhooks == {own}
+        # Every AWS resource goes through the provider of its region, named as one stack names it.
+        providers = {run.by_urn(r.provider_urn).name for r in run.resources if r.type.startswith("aws:") and r.custom}
+        assert providers == {"aws-eu-west-1"}
+    assert [(r.stack.rsplit("-", 1)[1], r.step) for r in results] == [
+        ("fleet", Step.MESH), ("1", Step.MEMBERS), ("2", Step.MEMBERS), ("1", Step.PEERS),
+    ]  # fmt: skip
+
+
+def test_a_member_before_its_mesh_made_the_network_stops_before_any_resource() -> None:
+    fleet = ProgramFleet(copy.deepcopy(EKS), MESH)
+    mesh = fleet.run(MESH, None)
+    mesh.outputs.pop(AWS_OUTPUT)
+    with pytest.raises(Exception, match=r"the mesh stack's network for cluster-1 .* it exports no fleetAws for it"):
+        fleet.run(member_stack(MESH, "cluster-1"), FleetMember(MESH, "cluster-1"))
+
+
+def test_clusters_on_two_platforms_are_refused_in_a_fleet() -> None:
+    config = {**copy.deepcopy(EKS), "fleetMesh": True, "operatorCidrs": ["198.51.100.0/24"]}
+    config["clusters"].append(existing_cluster("kind-3", "n3", egressCidrs=["203.0.113.7/32"]))
+    with pytest.raises(ConfigError) as raised:
+        run_program(config)
+    assert [(p.path, p.code) for p in raised.value.problems] == [("clusters", "fleet-unsupported")]
+    assert str(raised.value.problems[0]).startswith(
+        "clusters: the clusters are on aws, existing: fleet mode builds one platform's clusters"
+    )
