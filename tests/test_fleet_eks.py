@@ -20,7 +20,7 @@ from fleet.driver import Driver, Outcome, Step
 from tests.configs import existing_cluster, vpc
 from tests.harness.fleet_program import ProgramFleet, qualified
 from tests.harness.monitor import Registered
-from tests.harness.program import StackRun, run_program, stack_config
+from tests.harness.program import StackRun, run_program, shipped_config, stack_config
 from tests.test_fleet_stacks import made, without_key_material
 
 MESH = qualified("eks-fleet")
@@ -84,7 +84,10 @@ def two_regions() -> dict[str, Any]:
     return {**config, "vpcs": [*config["vpcs"], second]}
 
 
-@pytest.mark.parametrize(("config", "differing"), [(EKS, 4), (two_regions(), 0)], ids=["one-vpc", "two-regions"])
+EDGE = shipped_config("eks-edge")
+
+
+@pytest.mark.parametrize(("config", "differing"), [(EKS, 4), (two_regions(), 0), (EDGE, 0)], ids=["one-vpc", "two-regions", "edge-dns"])
 def test_an_eks_fleet_makes_what_one_stack_makes(config: dict[str, Any], differing: int) -> None:
     fleet, _ = settled(config)
     single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
@@ -158,3 +161,42 @@ def test_clusters_on_two_platforms_are_refused_in_a_fleet() -> None:
     assert str(raised.value.problems[0]).startswith(
         "clusters: the clusters are on aws, existing: fleet mode builds one platform's clusters"
     )
+
+
+@pytest.fixture(scope="module")
+def edge_fleet() -> tuple[ProgramFleet, list[Any]]:
+    return settled(EDGE)
+
+
+def test_the_mesh_stack_requests_each_regions_certificate_and_each_member_owns_its_record(
+    edge_fleet: tuple[ProgramFleet, list[Any]],
+) -> None:
+    """Route 53 keeps each record of a routed name apart by its set identifier (the cluster), so
+    each member owns its record; the certificate for the name in a region serves every ALB edge
+    there, so the mesh stack requests it before any member runs."""
+    fleet, _ = edge_fleet
+    mesh = fleet.runs[MESH]
+    certificates = {r.inputs["domainName"]: r for r in mesh.of_type("aws:acm/certificate:Certificate")}
+    assert set(certificates) == {"mesh.example.com"} and len(mesh.of_type("aws:acm/certificate:Certificate")) == 2
+    # Its records are the certificates' validation records alone.
+    assert [r.name for r in mesh.of_type("aws:route53/record:Record")] == ["edge-certificates-validation"]
+    for cluster, region in (("eu-1", "eu-west-1"), ("us-1", "us-east-1")):
+        run = member(fleet, cluster)
+        [record] = run.of_type("aws:route53/record:Record")
+        assert (record.inputs["setIdentifier"], record.inputs["latencyRoutingPolicies"]) == (cluster, [{"region": region}])
+        served = mesh.outputs[AWS_OUTPUT][cluster]["edgeCertificateArn"]
+        assert f":{region}:" in served and served in json.dumps(run.named(f"{cluster}-istio-ingress-edge").inputs)
+        assert run.outputs["ingressDnsRouting"] == {
+            "zoneId": EDGE["ingressDns"]["zoneId"],
+            "name": "mesh.example.com",
+            "routing": "latency",
+        }
+
+
+def test_a_routing_switch_is_refused_by_the_mesh_stack_before_any_member_runs(edge_fleet: tuple[ProgramFleet, list[Any]]) -> None:
+    fleet, _ = edge_fleet
+    fleet = copy.deepcopy(fleet)
+    fleet.mesh_config = {**copy.deepcopy(EDGE), "ingressDns": {**EDGE["ingressDns"], "routing": "weighted"}}
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert [(r.stack, r.outcome) for r in results] == [(MESH, Outcome.FAILED)]
+    assert "ingressDns.routing: switches the records of mesh.example.com from latency to weighted routing" in results[0].message

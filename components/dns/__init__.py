@@ -32,3 +32,14 @@ def build_mesh_dns(
         endpoints = {name: (clusters[name], address) for name, address in ingress.items()}
         return TrafficManagerDns(names.DNS.name(), dns, mesh.mesh_id, location, endpoints).name
     return MeshDns(names.DNS.name(), MeshDnsArgs(dns, clusters, ingress)).name
+
+
+def build_member_dns(mesh: MeshSpec, cluster: ClusterHandle, gateways: IstioGateways) -> pulumi.Output[str] | None:
+    """A fleet member's own record under the mesh's name (``None`` without ``ingressDns`` or an
+    ingress yet): Route 53 keeps each record of a routed name apart by its set identifier, the
+    cluster's name, so each member stack owns its record, as one stack names it."""
+    dns = mesh.ingress_dns
+    if dns is None or gateways.ingress_address is None:
+        return None
+    assert dns.service is DnsService.ROUTE53, "fleet mode refuses a Traffic Manager profile (AKS)"
+    return MeshDns(names.DNS.name(), MeshDnsArgs(dns, {cluster.spec.name: cluster}, {cluster.spec.name: gateways.ingress_address})).name

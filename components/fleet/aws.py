@@ -3,8 +3,9 @@
 The mesh stack makes what the clusters of several member stacks share, as one stack does: every
 VPC (subnets, NAT, peerings and their routes; ``AwsNetwork``) and the Secrets Manager copies of the
 CA (``MeshSecretsManager``: the mesh stack holds the CA). It exports, per EKS member, what its
-cluster is built on (``fleetAws``: the VPC and subnet IDs, and the other VPCs' NAT addresses, from
-which peers' istiods reach its public endpoint).
+cluster is built on (``fleetAws``: the VPC and subnet IDs, the other VPCs' NAT addresses, from
+which peers' istiods reach its public endpoint, and with ``ingressDns`` the certificate the mesh
+stack requested for its name in the cluster's region, which its ALB edge serves).
 
 A member stack makes its EKS cluster on them (with a provider of its region named as one stack
 names it) and the rules on its own cluster security group that admit its peers
@@ -27,7 +28,7 @@ import pulumi_aws as aws
 from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.mesh.ca import MeshCA
-from components.platforms.aws import AWS, ca_copies, names, peer_egress
+from components.platforms.aws import AWS, ca_copies, edge_certificates, names, peer_egress
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
 from components.platforms.aws.config import NAME, AwsSettings, aws_part
 from components.platforms.aws.network import ClusterNetwork
@@ -44,12 +45,15 @@ def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> dict[str, Any]:
     prepared = AWS.prepare(mesh)
     network = prepared.network
     secrets = ca_copies(prepared.settings, network, ca, [c.name for c in clusters])
+    # One certificate per region for ingressDns's name, which every ALB edge there serves.
+    certificates = edge_certificates(mesh, network)
     members = {
         c.name: {
             "vpcId": network.vpcs[aws_part(c).vpc].vpc.id,
             "privateSubnetIds": network.vpcs[aws_part(c).vpc].private_subnet_ids,
             "publicSubnetIds": network.vpcs[aws_part(c).vpc].public_subnet_ids,
             "peerEgress": peer_egress(c, clusters, network),
+            **({"edgeCertificateArn": certificates[c.region]} if c.region in certificates else {}),
         }
         for c in clusters
     }
@@ -82,7 +86,9 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
     )
     deployer = deployer_arn(provider) if aws_part(own).admin_principal_arns else None
     egress: Sequence[str] = [str(a) for a in built_on.get("peerEgress") or ()]
-    cluster = EksCluster(names.EKS.name(cluster=own.name), EksClusterArgs(own, network, None, egress, deployer, None))
+    certificate = built_on.get("edgeCertificateArn")
+    args = EksClusterArgs(own, network, None, egress, deployer, str(certificate) if certificate else None)
+    cluster = EksCluster(names.EKS.name(cluster=own.name), args)
     AwsMeshSecurity(
         names.SECURITY.name(),
         AwsMeshSecurityArgs(

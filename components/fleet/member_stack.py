@@ -26,7 +26,7 @@ what one stack makes of the same config.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,8 @@ from components.config import mesh_names as names
 from components.config.model import MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
+from components.dns import build_member_dns
+from components.dns.routing import ROUTING_OUTPUT, routing_output
 from components.fleet.aws import AWS_OUTPUT, build_member_cluster
 from components.fleet.contract import (
     AWAITING_OUTPUT,
@@ -217,6 +219,8 @@ def build_fleet_member(member: FleetMember) -> None:
     peers = peer_links(spec, member, reads)
     remote_of = own.primary if spec.is_remote(own.name) else None
     primary = read_primary(spec, member, remote_of, reads[remote_of]) if remote_of else None
+    previous = read_stack(this_stack()).outputs
+    kept = kept_generations(spec, member, reads, previous)
     handle, platform_outputs = build_cluster(spec, member, mesh.outputs)
     if primary is None:
         release, gateways = build_primary(spec, handle, ca)
@@ -224,22 +228,13 @@ def build_fleet_member(member: FleetMember) -> None:
         assert own.primary is not None
         release, gateways = build_remote(spec, handle, ca, primary, issuer(mesh.outputs, own.primary))
     secrets = {peer: pulumi.Output.secret(kubeconfig) for peer, kubeconfig in peers.items()}
-    previous = read_stack(this_stack()).outputs
-    kept = kept_generations(spec, member, reads, previous)
     link = MeshLink(names.LINK.name(), MeshLinkArgs(spec, {own.name: handle}, {own.name: release}, secrets, {own.name: kept}))
     pulumi.export("mesh", mesh_summary(spec))
     for name, value in platform_outputs.items():
         pulumi.export(name, value)
     pulumi.export(MEMBER_OUTPUT, member.value())
     pulumi.export(CONFIG_DIGEST_OUTPUT, pulumi.Output.secret(config_digest(mesh.outputs[CONFIG_OUTPUT])))
-    if own.name in link.kubeconfigs:
-        kubeconfig = link.kubeconfigs[own.name]
-        digest = kubeconfig.apply(link_digest)
-        pulumi.export(LINK_OUTPUT, {"cluster": own.name, "kubeconfig": kubeconfig, "digest": digest})
-        retained = {str(g): kept_tokens(previous)[g] for g in kept[1:]}
-        pulumi.export(TOKENS_OUTPUT, {str(kept[0]): digest, **retained})
-    pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
-    pulumi.export("remoteSecrets", link.remote_secrets)
+    export_link(own.name, link, peers, kept, kept_tokens(previous))
     issued = previous_marker(mesh.outputs)
     if issued is not None:
         # What reached this cluster: the mesh's stage, once its CA delivery and istiod finished.
@@ -247,16 +242,40 @@ def build_fleet_member(member: FleetMember) -> None:
     if gateways is None:
         pulumi.export(AWAITING_OUTPUT, own.primary)
         return
-    if gateways.eastwest_address is not None:
-        pulumi.export("eastWestGateways", {own.name: gateways.eastwest_address})
-    if spec.exposes_istiod(own.name) and gateways.eastwest_address is not None:
-        pulumi.export(PRIMARY_OUTPUT, {"address": gateways.eastwest_address, "revisions": list(spec.versions)})
-    if gateways.ingress_url is not None:
-        pulumi.export(INGRESS_OUTPUT, {own.name: gateways.ingress_url})
+    export_gateways(spec, handle, gateways)
     if spec.verify:
         linked = {own.name: set(peers), **({remote_of: set(linked_peers(reads[remote_of].outputs))} if remote_of else {})}
         targets = build_check(spec, own.name, mesh.outputs, reads, linked, MemberCheck(handle, release, gateways, link))
         pulumi.export(CHECK_OUTPUT, targets)
+
+
+def export_link(cluster: str, link: MeshLink, peers: Mapping[str, str], kept: Sequence[int], previous_tokens: Mapping[int, str]) -> None:
+    """What peers read of this member's link: its own (``fleetLink``, and the tokens it keeps,
+    ``fleetTokens``), and the peers' links it holds (``fleetLinkedPeers``)."""
+    if cluster in link.kubeconfigs:
+        kubeconfig = link.kubeconfigs[cluster]
+        digest = kubeconfig.apply(link_digest)
+        pulumi.export(LINK_OUTPUT, {"cluster": cluster, "kubeconfig": kubeconfig, "digest": digest})
+        pulumi.export(TOKENS_OUTPUT, {str(kept[0]): digest, **{str(g): previous_tokens[g] for g in kept[1:]}})
+    pulumi.export(LINKED_PEERS_OUTPUT, {peer: link_digest(kubeconfig) for peer, kubeconfig in sorted(peers.items())})
+    pulumi.export("remoteSecrets", link.remote_secrets)
+
+
+def export_gateways(spec: MeshSpec, handle: ClusterHandle, gateways: IstioGateways) -> None:
+    """The member's gateways: its east-west address (a primary serving remotes: with the revisions
+    its gateway routes to istiod, ``fleetPrimary``), its ingress URL, and with ``ingressDns`` its
+    record under the mesh's name."""
+    cluster = handle.spec.name
+    if gateways.eastwest_address is not None:
+        pulumi.export("eastWestGateways", {cluster: gateways.eastwest_address})
+    if spec.exposes_istiod(cluster) and gateways.eastwest_address is not None:
+        pulumi.export(PRIMARY_OUTPUT, {"address": gateways.eastwest_address, "revisions": list(spec.versions)})
+    if gateways.ingress_url is not None:
+        pulumi.export(INGRESS_OUTPUT, {cluster: gateways.ingress_url})
+    answered = build_member_dns(spec, handle, gateways)
+    if answered is not None:
+        pulumi.export("ingressDns", answered)
+        pulumi.export(ROUTING_OUTPUT, routing_output(spec.ingress_dns, answered))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The fleet's mesh stack: the membership validated once, the CA, and what every member reads.
 
 It makes the mesh CA (the root and every member's intermediate) and no cluster; with EKS
-clusters, the VPCs they share and the CA's Secrets Manager copies (``components.fleet.aws``). It exports the
+clusters, the VPCs they share, the CA's Secrets Manager copies and ``ingressDns``'s certificates
+(``components.fleet.aws``). It refuses a Route 53 routing switch of the records its members hold. It exports the
 membership (``fleetMembers``, and each remote's primary: ``fleetRemotes``), the config every member parses as its own (``fleetConfig``: the
 stack's config without what only the CA reads: the provided roots and intermediates, which hold
 private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
@@ -17,7 +18,8 @@ import pulumi
 
 from components.config.mesh_names import CA
 from components.config.model import MeshSpec
-from components.config.problems import ConfigError
+from components.config.problems import ConfigError, Problem
+from components.dns.routing import routing_marker, routing_switch_problems
 from components.fleet.aws import build_mesh_part
 from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
 from components.fleet.reads import read_existing
@@ -38,6 +40,20 @@ def member_markers(mesh_outputs: Mapping[str, Any]) -> dict[str, Mapping[str, An
     return found
 
 
+def member_routing_problems(spec: MeshSpec, mesh_outputs: Mapping[str, Any]) -> list[Problem]:
+    """A Route 53 routing switch of the records the members of the last completed update hold
+    (each its own): refused here, before any member runs, as one stack refuses it (the first member
+    would fail, the others keep the old routing). Members' stacks are read only with ``ingressDns``."""
+    if routing_marker(spec.ingress_dns) is None:
+        return []
+    for cluster in mesh_outputs.get(MEMBERS_OUTPUT) or []:
+        stack = member_stack(this_stack(), str(cluster))
+        problems = routing_switch_problems(spec.ingress_dns, read_existing(f"member {cluster}'s stack", stack).outputs)
+        if problems:
+            return problems
+    return []
+
+
 def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> MeshCA:
     """The mesh stack of ``spec`` (its config ``values``, of which ``secret_keys`` are secrets,
     default none): its CA and exports; see the module docstring. The exported config is a secret
@@ -47,7 +63,7 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
         raise ConfigError(problems)
     outputs = previous_outputs(this_stack())
     previous = previous_marker(outputs)
-    refuse_unsafe_steps(fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)))
+    refuse_unsafe_steps(fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)), member_routing_problems(spec, outputs))
     ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
     pulumi.export("mesh", mesh_summary(spec))
     # The stage this stack issued; each member exports it again once its cluster has it.

@@ -3,12 +3,13 @@
 A member stack builds one cluster from the mesh's config: an existing one, or EKS on the VPC the
 mesh stack made. What is not split yet: AKS's shared VNets and Key Vault copies, clusters on more
 than one platform (their API servers and gateways face the internet, each admitting the others'
-egress), and one DNS name over every ingress.
+egress), and a Traffic Manager profile (AKS). One Route 53 name over every ingress is each
+member's record.
 """
 
 from __future__ import annotations
 
-from components.config.model import MeshSpec
+from components.config.model import DnsService, MeshSpec
 from components.config.problems import Problem
 from components.platforms.aws.config import NAME as AWS
 from components.platforms.existing.config import NAME as EXISTING
@@ -34,6 +35,12 @@ def fleet_problems(mesh: MeshSpec) -> list[Problem]:
             f"servers and gateways face the internet, each admitting the others' egress addresses); {WHY}"
         )
         found.append(Problem("clusters", "fleet-unsupported", message))
-    if mesh.ingress_dns is not None:
-        found.append(Problem("ingressDns", "fleet-unsupported", f"one name covers every cluster's ingress; {WHY}"))
+    if mesh.ingress_dns is not None and mesh.ingress_dns.service is not DnsService.ROUTE53:
+        found.append(
+            Problem(
+                "ingressDns.service",
+                "fleet-unsupported",
+                f"is {mesh.ingress_dns.service.value}: a Traffic Manager profile over AKS clusters; {WHY}",
+            )
+        )
     return found

@@ -608,7 +608,8 @@ class MeshMocks(Mocks):
         region = eks_region(str(self._provider_state(args.provider or "").get("kubeconfig") or ""))
         if (args.inputs.get("spec") or {}).get("ingressClassName") != "alb" or not region:
             return resource_id, state
-        scope = f"{args.provider}/{resource_id}"
+        # Not the stack's name, as for a Service's load balancer (``_service``).
+        scope = f"{(args.provider or '').split('::', 1)[-1]}/{resource_id}"
         hostname = f"k8s-istioing-istioing-{digest(scope, length=10)}-{int(digest(scope, 'id', length=8), 16)}.{region}.elb.amazonaws.com"
         return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
 

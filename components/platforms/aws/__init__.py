@@ -72,7 +72,7 @@ class AwsPlatform:
         # Only where someone is listed: the caller is compared with the configured admins.
         listed = any(aws_part(c).admin_principal_arns for c in clusters)
         deployer = deployer_arn(network.providers[clusters[0].region]) if listed else None
-        certificates = _edge_certificates(mesh, network)
+        certificates = edge_certificates(mesh, network)
         eks = {
             c.name: EksCluster(
                 names.EKS.name(cluster=c.name),
@@ -112,7 +112,7 @@ class AwsPlatform:
 AWS = AwsPlatform()
 
 
-def _edge_certificates(mesh: MeshSpec, network: AwsNetwork) -> dict[str, pulumi.Output[str]]:
+def edge_certificates(mesh: MeshSpec, network: AwsNetwork) -> dict[str, pulumi.Output[str]]:
     """The validated certificate of each region whose edges name none (``EdgeCertificates``), by region."""
     regions = certified_regions(mesh)
     if not regions:
