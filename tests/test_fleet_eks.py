@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from components.config.problems import ConfigError
 from components.fleet.aws import AWS_OUTPUT
 from components.fleet.contract import FleetMember, member_stack
 from fleet.driver import Driver, Outcome, Step
@@ -152,15 +151,28 @@ def test_a_member_before_its_mesh_made_the_network_stops_before_any_resource() -
         fleet.run(member_stack(MESH, "cluster-1"), FleetMember(MESH, "cluster-1"))
 
 
-def test_clusters_on_two_platforms_are_refused_in_a_fleet() -> None:
-    config = {**copy.deepcopy(EKS), "fleetMesh": True, "operatorCidrs": ["198.51.100.0/24"]}
+def mixed() -> dict[str, Any]:
+    """The EKS clusters and an existing one: nothing is peered across platforms, so every API server
+    and east-west gateway faces the internet, admitting the operators and the others' egress."""
+    config = {**copy.deepcopy(EKS), "operatorCidrs": ["198.51.100.0/24"]}
     config["clusters"].append(existing_cluster("kind-3", "n3", egressCidrs=["203.0.113.7/32"]))
-    with pytest.raises(ConfigError) as raised:
-        run_program(config)
-    assert [(p.path, p.code) for p in raised.value.problems] == [("clusters", "fleet-unsupported")]
-    assert str(raised.value.problems[0]).startswith(
-        "clusters: the clusters are on aws, existing: fleet mode builds one platform's clusters"
-    )
+    return config
+
+
+def test_a_fleet_across_platforms_admits_each_clusters_egress_as_one_stack_does() -> None:
+    config = mixed()
+    fleet, _ = settled(config)
+    mesh = fleet.runs[MESH]
+    egress = mesh.outputs["egressAddresses"]
+    nat = [o["publicIp"] for r in mesh.of_type("aws:ec2/eip:Eip") for o in [r.outputs]]
+    assert egress == {"cluster-1": [f"{nat[0]}/32"], "cluster-2": [f"{nat[0]}/32"], "kind-3": ["203.0.113.7/32"]}
+    single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_stack_names(together[key].inputs) == without_stack_names(by_range(resource)), key
+    # The existing cluster's east-west gateway admits the EKS clusters' NAT address alone.
+    service = member(fleet, "kind-3").named("kind-3-istio-eastwest").inputs["values"]["service"]
+    assert service["loadBalancerSourceRanges"] == [f"{nat[0]}/32"]
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +212,10 @@ def test_a_routing_switch_is_refused_by_the_mesh_stack_before_any_member_runs(ed
     results = Driver(fleet, MESH, parallel=1).up()
     assert [(r.stack, r.outcome) for r in results] == [(MESH, Outcome.FAILED)]
     assert "ingressDns.routing: switches the records of mesh.example.com from latency to weighted routing" in results[0].message
+
+
+def test_a_member_across_platforms_stops_when_the_mesh_exported_no_egress() -> None:
+    fleet = ProgramFleet(mixed(), MESH)
+    fleet.run(MESH, None).outputs.pop("egressAddresses")
+    with pytest.raises(Exception, match=r"the mesh stack's egress addresses .* its egressAddresses does not name every cluster"):
+        fleet.run(member_stack(MESH, "kind-3"), FleetMember(MESH, "kind-3"))

@@ -170,7 +170,7 @@ FLEET_MESH = Field(
     "Make this the mesh stack of a fleet: it builds the membership's CA (and, with EKS clusters, their VPCs and the "
     "CA's Secrets Manager copies) and exports, for one member stack per cluster (`fleetMember`), the config and each "
     "member's CA material; the member stacks build the clusters, their Istio and remote secrets, run side by side by "
-    "`python -m fleet`. Existing or EKS clusters, one platform per fleet (multi-primary or primary-remote); "
+    "`python -m fleet`. Existing and EKS clusters (multi-primary or primary-remote); "
     "ingressDns in Route 53 (each member its record).",
     default=False,
 )

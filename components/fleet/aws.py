@@ -33,15 +33,29 @@ from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deploye
 from components.platforms.aws.config import NAME, AwsSettings, aws_part
 from components.platforms.aws.network import ClusterNetwork
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
+from components.platforms.exposure import Exposure
 
 AWS_OUTPUT = "fleetAws"
 
 
-def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> dict[str, Any]:
-    """The mesh stack's AWS resources (none without EKS clusters) and its outputs, by name."""
+@dataclass(frozen=True)
+class AwsMeshPart:
+    """What the mesh stack made for its EKS clusters.
+
+    Args:
+        outputs: the mesh stack's outputs for them, by name.
+        egress: each EKS cluster's egress addresses (its VPC's NAT addresses), by cluster.
+    """
+
+    outputs: dict[str, Any]
+    egress: Mapping[str, pulumi.Output[list[str]]]
+
+
+def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> AwsMeshPart:
+    """The mesh stack's AWS resources (none without EKS clusters) and its outputs."""
     clusters = mesh.on(NAME)
     if not clusters:
-        return {}
+        return AwsMeshPart({}, {})
     prepared = AWS.prepare(mesh)
     network = prepared.network
     secrets = ca_copies(prepared.settings, network, ca, [c.name for c in clusters])
@@ -57,7 +71,8 @@ def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> dict[str, Any]:
         }
         for c in clusters
     }
-    return {"vpcIds": {n: v.vpc.id for n, v in network.vpcs.items()}, "caSecretArns": secrets.arns, AWS_OUTPUT: members}
+    outputs = {"vpcIds": {n: v.vpc.id for n, v in network.vpcs.items()}, "caSecretArns": secrets.arns, AWS_OUTPUT: members}
+    return AwsMeshPart(outputs, prepared.egress)
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,9 @@ class EksMember:
     outputs: dict[str, Any]
 
 
-def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any]) -> EksMember:
+def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any], exposure: Exposure | None) -> EksMember:
     """``own``'s EKS cluster on what the mesh stack exported for it (``built_on``), and the rules
-    that admit its peers."""
+    that admit its peers; ``exposure``: across platforms, who reaches its API server and gateways."""
     settings = platform_settings(mesh, NAME, AwsSettings)
     provider = aws.Provider(names.REGION_PROVIDER.name(network=names.NETWORK.name(), region=own.region), region=own.region)
     network = ClusterNetwork(
@@ -87,7 +102,7 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
     deployer = deployer_arn(provider) if aws_part(own).admin_principal_arns else None
     egress: Sequence[str] = [str(a) for a in built_on.get("peerEgress") or ()]
     certificate = built_on.get("edgeCertificateArn")
-    args = EksClusterArgs(own, network, None, egress, deployer, str(certificate) if certificate else None)
+    args = EksClusterArgs(own, network, exposure, egress, deployer, str(certificate) if certificate else None)
     cluster = EksCluster(names.EKS.name(cluster=own.name), args)
     AwsMeshSecurity(
         names.SECURITY.name(),

@@ -60,6 +60,8 @@ CHECK_OUTPUT = "fleetCheck"
 INGRESS_OUTPUT = "ingress"
 CONFIG_DIGEST_OUTPUT = "fleetConfigDigest"
 TOKENS_OUTPUT = "fleetTokens"
+# Across platforms, each cluster's egress addresses, by cluster: what the others admit.
+EGRESS_OUTPUT = "egressAddresses"
 # What only the mesh stack's CA reads; the rest of the config is every member's.
 CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.

@@ -46,6 +46,7 @@ from components.fleet.contract import (
     CHECK_OUTPUT,
     CONFIG_DIGEST_OUTPUT,
     CONFIG_OUTPUT,
+    EGRESS_OUTPUT,
     INGRESS_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
@@ -79,6 +80,7 @@ from components.platforms import platform_configs
 from components.platforms.aws.config import NAME as AWS
 from components.platforms.existing import names as existing_names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
+from components.platforms.exposure import Exposure
 from components.previous_run import this_stack
 
 
@@ -195,16 +197,28 @@ def kept_generations(spec: MeshSpec, member: FleetMember, reads: Mapping[str, St
     return [current, *retained_generations(current, kept_tokens(previous), held)]
 
 
+def member_exposure(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[str, Any]) -> Exposure | None:
+    """Across platforms, who reaches the member's API server and east-west gateway: the operators
+    and every cluster's egress, as the mesh stack exported them (``None`` on one platform)."""
+    if not spec.spans_platforms:
+        return None
+    egress = mesh_outputs.get(EGRESS_OUTPUT)
+    if not isinstance(egress, Mapping) or set(egress) != {c.name for c in spec.clusters}:
+        raise unreadable("the mesh stack's egress addresses", member.mesh_stack, f"its {EGRESS_OUTPUT} does not name every cluster")
+    return Exposure(tuple(str(c) for c in spec.operator_cidrs), {str(c): [str(r) for r in cidrs] for c, cidrs in egress.items()})
+
+
 def build_cluster(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[str, Any]) -> tuple[ClusterHandle, dict[str, Any]]:
     """The member's cluster, and the stack outputs that come with it: an existing cluster, or an
     EKS cluster on the VPC the mesh stack made (``components.fleet.aws``)."""
     own = spec.cluster(member.cluster)
+    exposure = member_exposure(spec, member, mesh_outputs)
     if own.cloud != AWS:
-        return ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own)).handle, {}
+        return ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own, exposure)).handle, {}
     built_on = (mesh_outputs.get(AWS_OUTPUT) or {}).get(own.name)
     if not isinstance(built_on, Mapping):
         raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"it exports no {AWS_OUTPUT} for it")
-    made = build_member_cluster(spec, own, built_on)
+    made = build_member_cluster(spec, own, built_on, exposure)
     return made.handle, made.outputs
 
 

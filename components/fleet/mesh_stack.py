@@ -21,13 +21,14 @@ from components.config.model import MeshSpec
 from components.config.problems import ConfigError, Problem
 from components.dns.routing import routing_marker, routing_switch_problems
 from components.fleet.aws import build_mesh_part
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
+from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, EGRESS_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
 from components.fleet.reads import read_existing
 from components.fleet.rotation import fleet_rotation_problems
 from components.fleet.rules import fleet_problems
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker
 from components.mesh.summary import mesh_summary
+from components.platforms.existing import EXISTING
 from components.previous_run import previous_outputs, refuse_unsafe_steps, this_stack
 
 
@@ -75,6 +76,10 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     config = member_values(values)
     pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
     pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))
-    for name, value in build_mesh_part(spec, ca).items():
+    aws = build_mesh_part(spec, ca)
+    for name, value in aws.outputs.items():
         pulumi.export(name, value)
+    if spec.spans_platforms:
+        # What every member's API server and east-west gateway admit across platforms (``Exposure``).
+        pulumi.export(EGRESS_OUTPUT, {**EXISTING.prepare(spec).egress, **aws.egress})
     return ca

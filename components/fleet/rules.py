@@ -1,10 +1,9 @@
 """What fleet mode builds today, and the refusal of the rest, naming the field.
 
 A member stack builds one cluster from the mesh's config: an existing one, or EKS on the VPC the
-mesh stack made. What is not split yet: AKS's shared VNets and Key Vault copies, clusters on more
-than one platform (their API servers and gateways face the internet, each admitting the others'
-egress), and a Traffic Manager profile (AKS). One Route 53 name over every ingress is each
-member's record.
+mesh stack made, on one platform or across both (each admitting the others' egress addresses, which
+the mesh stack exports). What is not split yet: AKS's shared VNets and Key Vault copies, and a
+Traffic Manager profile (AKS). One Route 53 name over every ingress is each member's record.
 """
 
 from __future__ import annotations
@@ -28,13 +27,6 @@ def fleet_problems(mesh: MeshSpec) -> list[Problem]:
         for index, c in enumerate(mesh.clusters)
         if c.cloud not in FLEET_CLOUDS
     ]
-    if not found and mesh.spans_platforms:
-        clouds = ", ".join(sorted({c.cloud for c in mesh.clusters}))
-        message = (
-            f"the clusters are on {clouds}: fleet mode builds one platform's clusters (across platforms their API "
-            f"servers and gateways face the internet, each admitting the others' egress addresses); {WHY}"
-        )
-        found.append(Problem("clusters", "fleet-unsupported", message))
     if mesh.ingress_dns is not None and mesh.ingress_dns.service is not DnsService.ROUTE53:
         found.append(
             Problem(
