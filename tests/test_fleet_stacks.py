@@ -32,11 +32,10 @@ from components.fleet.contract import (
     config_digest,
     member_stack,
 )
-from components.fleet.rules import fleet_problems
 from fleet.driver import Driver, Outcome, StackResult, Step
 from fleet.files import member_config as member_file
 from fleet.workspace import member_config
-from tests.configs import existing_cluster, n_existing, parse
+from tests.configs import existing_cluster, n_existing
 from tests.harness.changes import Changes, changes
 from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
 from tests.harness.mocks import MeshMocks, token_secret_name
@@ -307,18 +306,6 @@ def test_the_member_refusal_messages_say_what_to_do(fleet: ProgramFleet) -> None
     ]
 
 
-def test_a_cloud_cluster_in_a_fleet_is_refused() -> None:
-    with pytest.raises(ConfigError) as raised:
-        run_stack("aks", {"fleetMesh": True})
-    assert [(p.path, p.code) for p in raised.value.problems] == [
-        ("clusters[0].cloud", "fleet-unsupported"), ("clusters[1].cloud", "fleet-unsupported"),
-    ]  # fmt: skip
-    assert str(raised.value.problems[0]) == (
-        "clusters[0].cloud: is azure: fleet mode builds existing and EKS clusters; fleet mode does not split it across "
-        "member stacks yet; run this mesh as one stack (fleetMesh: false)"
-    )
-
-
 def test_the_harness_answers_stack_references_with_secrets_kept_secret(fleet: ProgramFleet) -> None:
     """What a StackReference resource would read (the program reads with readStackOutputs instead,
     which keeps nothing in state); an unknown stack fails as the service fails it."""
@@ -360,11 +347,14 @@ def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() 
 
 def test_a_traffic_manager_name_is_refused_in_a_fleet() -> None:
     """Route 53 records are each member's own (tests/test_fleet_eks.py); a Traffic Manager profile
-    spans AKS clusters, which fleet mode does not split yet."""
-    spec = parse({**stack_config("aks"), "ingressGateway": True, "ingressDns": {"service": "trafficManager", "name": "mesh"}})
-    problems = fleet_problems(spec)
-    assert [(p.path, p.code) for p in problems][-1] == ("ingressDns.service", "fleet-unsupported")
-    assert str(problems[-1]).startswith("ingressDns.service: is trafficManager: a Traffic Manager profile over AKS clusters; ")
+    is one resource whose endpoints are every cluster's ingress."""
+    with pytest.raises(ConfigError) as raised:
+        run_stack("aks", {"fleetMesh": True, "ingressGateway": True, "ingressDns": {"service": "trafficManager", "name": "mesh"}})
+    assert [(p.path, p.code) for p in raised.value.problems] == [("ingressDns.service", "fleet-unsupported")]
+    assert str(raised.value.problems[0]) == (
+        "ingressDns.service: is trafficManager: one Traffic Manager profile spans every cluster's endpoint; fleet mode does "
+        "not split it across member stacks yet; run this mesh as one stack (fleetMesh: false)"
+    )
 
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"

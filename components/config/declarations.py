@@ -167,10 +167,10 @@ INGRESS_DNS = Field(
 FLEET_MESH = Field(
     "fleetMesh",
     Boolean(),
-    "Make this the mesh stack of a fleet: it builds the membership's CA (and, with EKS clusters, their VPCs and the "
-    "CA's Secrets Manager copies) and exports, for one member stack per cluster (`fleetMember`), the config and each "
+    "Make this the mesh stack of a fleet: it builds the membership's CA (and the clouds' shared networks and CA "
+    "copies) and exports, for one member stack per cluster (`fleetMember`), the config and each "
     "member's CA material; the member stacks build the clusters, their Istio and remote secrets, run side by side by "
-    "`python -m fleet`. Existing and EKS clusters (multi-primary or primary-remote); "
+    "`python -m fleet`. Existing, EKS and AKS clusters (multi-primary or primary-remote); "
     "ingressDns in Route 53 (each member its record).",
     default=False,
 )

@@ -39,7 +39,10 @@ from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
 from components.dns import build_member_dns
 from components.dns.routing import ROUTING_OUTPUT, routing_output
-from components.fleet.aws import AWS_OUTPUT, build_member_cluster
+from components.fleet.aws import AWS_OUTPUT
+from components.fleet.aws import build_member_cluster as build_eks_member
+from components.fleet.azure import AZURE_OUTPUT
+from components.fleet.azure import build_member_cluster as build_aks_member
 from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
@@ -78,6 +81,7 @@ from components.mesh.rotation import MARKER_OUTPUT, delivered_marker, previous_m
 from components.mesh.summary import mesh_summary
 from components.platforms import platform_configs
 from components.platforms.aws.config import NAME as AWS
+from components.platforms.azure.config import NAME as AZURE
 from components.platforms.existing import names as existing_names
 from components.platforms.existing.cluster import ExistingClusterArgs, ExistingKubernetesCluster
 from components.platforms.exposure import Exposure
@@ -209,17 +213,23 @@ def member_exposure(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[s
 
 
 def build_cluster(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[str, Any]) -> tuple[ClusterHandle, dict[str, Any]]:
-    """The member's cluster, and the stack outputs that come with it: an existing cluster, or an
-    EKS cluster on the VPC the mesh stack made (``components.fleet.aws``)."""
+    """The member's cluster, and the stack outputs that come with it: an existing cluster, an EKS
+    cluster on the VPC the mesh stack made (``components.fleet.aws``), or an AKS cluster on its
+    VNet (``components.fleet.azure``)."""
     own = spec.cluster(member.cluster)
     exposure = member_exposure(spec, member, mesh_outputs)
-    if own.cloud != AWS:
+    if own.cloud not in (AWS, AZURE):
         return ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own, exposure)).handle, {}
-    built_on = (mesh_outputs.get(AWS_OUTPUT) or {}).get(own.name)
+    output = AWS_OUTPUT if own.cloud == AWS else AZURE_OUTPUT
+    built_on = (mesh_outputs.get(output) or {}).get(own.name)
     if not isinstance(built_on, Mapping):
-        raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"it exports no {AWS_OUTPUT} for it")
-    made = build_member_cluster(spec, own, built_on, exposure)
-    return made.handle, made.outputs
+        raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"it exports no {output} for it")
+    if own.cloud == AWS:
+        made = build_eks_member(spec, own, built_on, exposure)
+        return made.handle, made.outputs
+    vault_name = str((mesh_outputs.get("keyVault") or {}).get("name") or "")
+    aks = build_aks_member(spec, own, built_on, vault_name, exposure)
+    return aks.handle, aks.outputs
 
 
 def build_fleet_member(member: FleetMember) -> None:

@@ -2,7 +2,8 @@
 
 It makes the mesh CA (the root and every member's intermediate) and no cluster; with EKS
 clusters, the VPCs they share, the CA's Secrets Manager copies and ``ingressDns``'s certificates
-(``components.fleet.aws``). It refuses a Route 53 routing switch of the records its members hold. It exports the
+(``components.fleet.aws``); with AKS clusters, their VNets and peerings, the vault with the CA
+copies and the registry (``components.fleet.azure``). It refuses a Route 53 routing switch of the records its members hold. It exports the
 membership (``fleetMembers``, and each remote's primary: ``fleetRemotes``), the config every member parses as its own (``fleetConfig``: the
 stack's config without what only the CA reads: the provided roots and intermediates, which hold
 private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
@@ -20,7 +21,8 @@ from components.config.mesh_names import CA
 from components.config.model import MeshSpec
 from components.config.problems import ConfigError, Problem
 from components.dns.routing import routing_marker, routing_switch_problems
-from components.fleet.aws import build_mesh_part
+from components.fleet.aws import build_mesh_part as build_aws_part
+from components.fleet.azure import build_mesh_part as build_azure_part
 from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, EGRESS_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
 from components.fleet.reads import read_existing
 from components.fleet.rotation import fleet_rotation_problems
@@ -76,10 +78,10 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     config = member_values(values)
     pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
     pulumi.export(CA_OUTPUT, pulumi.Output.secret({name: certs.secret_data() for name, certs in ca.clusters.items()}))
-    aws = build_mesh_part(spec, ca)
-    for name, value in aws.outputs.items():
+    aws, azure = build_aws_part(spec, ca), build_azure_part(spec, ca)
+    for name, value in {**aws.outputs, **azure.outputs}.items():
         pulumi.export(name, value)
     if spec.spans_platforms:
         # What every member's API server and east-west gateway admit across platforms (``Exposure``).
-        pulumi.export(EGRESS_OUTPUT, {**EXISTING.prepare(spec).egress, **aws.egress})
+        pulumi.export(EGRESS_OUTPUT, {**EXISTING.prepare(spec).egress, **aws.egress, **azure.egress})
     return ca

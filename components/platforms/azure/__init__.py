@@ -52,15 +52,17 @@ def admins_beside_deployer(admins: Sequence[str]) -> tuple[str, ...]:
 
 
 def vault_callers(
-    clusters: Sequence[ClusterSpec], exposure: Exposure | None, readers: Mapping[str, pulumi.Output[list[str]]]
+    clusters: Sequence[ClusterSpec], operators: Sequence[str] | None, readers: Mapping[str, pulumi.Output[list[str]]]
 ) -> pulumi.Output[list[str]] | None:
     """Every address that reaches the vault's data plane, where the stack knows them all; None
     where it does not. The deployer deletes secrets there (ARM has no delete for them, so
     azure-native calls the vault): ``operatorCidrs`` across platforms, else the operators' ``authorizedIpRanges``. With
     ``caDelivery: keyVault`` each reading cluster's CSI driver calls from its outbound IPs
     (``readers``), which the program owns whenever operator ranges are known. ARM's own calls
-    (creating the vault and its secrets) pass any vault firewall: it guards the data plane only."""
-    operators = exposure.operator_cidrs if exposure is not None else [str(r) for c in clusters for r in azure_part(c).authorized_ip_ranges]
+    (creating the vault and its secrets) pass any vault firewall: it guards the data plane only.
+    ``operators``: across platforms, ``operatorCidrs`` (default: on one platform, None)."""
+    if operators is None:
+        operators = [str(r) for c in clusters for r in azure_part(c).authorized_ip_ranges]
     if not operators:
         return None
     addresses = pulumi.Output.all(*readers.values()).apply(lambda lists: [c for cidrs in lists for c in cidrs])
@@ -125,7 +127,7 @@ class AzurePlatform:
                 names.AKS.name(cluster=c.name),
                 AksClusterArgs(
                     c,
-                    network.clusters[c.name],
+                    network.clusters[c.name].site(),
                     client.subscription_id,
                     client.object_id,
                     exposure,
@@ -143,34 +145,15 @@ class AzurePlatform:
         peerings = network.peer({name: [cluster.managed_cluster] for name, cluster in aks.items()})
         for spec in clusters:
             args = AksNodePoolsArgs(
-                cluster=aks[spec.name], pools=azure_part(spec).added_pools, network=network.clusters[spec.name], after=peerings
+                cluster=aks[spec.name], pools=azure_part(spec).added_pools, network=network.clusters[spec.name].site(), after=peerings
             )
             AksNodePools(names.POOLS.name(aks=names.AKS.name(cluster=spec.name), cluster=spec.name), args)
-        # The config layer requires the vault's region: it follows no cluster, so that adding or
-        # removing clusters never moves it.
-        assert settings.key_vault_location is not None
-        readers = [c.name for c in clusters if c.role is Role.PRIMARY] if from_vault else []
-        vault = MeshKeyVault(
-            names.VAULT.name(),
-            MeshKeyVaultArgs(
-                name_prefix=settings.key_vault_prefix,
-                purge_protection=settings.key_vault_purge_protection,
-                resource_group_name=settings.key_vault_resource_group or f"istio-mesh-vault-{pulumi.get_stack()}",
-                location=settings.key_vault_location,
-                tenant_id=client.tenant_id,
-                subscription_id=client.subscription_id,
-                deployer_object_id=client.object_id,
-                root_cert=ca.root_cert_pem,
-                clusters={name: ca.clusters[name] for name in aks},
-                allowed_ranges=vault_callers(clusters, exposure, {name: egress[name] for name in readers}),
-                admin_object_ids=admins,
-            ),
-        )
+        vault = mesh_vault(mesh, client, ca, exposure.operator_cidrs if exposure else None, egress, admins)
         registry = mesh_registry(settings, vault, client.subscription_id, aks)
         handles = {name: dataclasses.replace(cluster.handle, crossing=peerings) for name, cluster in aks.items()}
         if from_vault:
             for spec in (c for c in clusters if c.role is Role.PRIMARY):
-                issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(_issuer_url)
+                issuer = aks[spec.name].managed_cluster.oidc_issuer_profile.apply(issuer_url)
                 access = IstiodVaultAccess(
                     names.VAULT_ACCESS.name(cluster=spec.name),
                     IstiodVaultAccessArgs(
@@ -182,7 +165,8 @@ class AzurePlatform:
                         vault_name=vault.vault_name,
                         tenant_id=client.tenant_id,
                         subscription_id=client.subscription_id,
-                        secrets=vault.secrets[spec.name],
+                        secrets=vault.secret_refs(spec.name),
+                        made=list(vault.secrets[spec.name].values()),
                     ),
                 )
                 handles[spec.name] = dataclasses.replace(handles[spec.name], ca_files=access.ca_files)
@@ -197,6 +181,46 @@ class AzurePlatform:
 
 
 AZURE = AzurePlatform()
+
+
+def vault_readers(mesh: MeshSpec) -> list[str]:
+    """The clusters whose istiod reads its CA files from the vault (``caDelivery: keyVault``): the primaries."""
+    settings = platform_settings(mesh, NAME, AzureSettings)
+    return [c.name for c in mesh.on(NAME) if c.role is Role.PRIMARY] if settings.ca_delivery is CaDelivery.KEY_VAULT else []
+
+
+def mesh_vault(
+    mesh: MeshSpec,
+    client: pulumi.Output[azure_native.authorization.GetClientConfigResult],
+    ca: MeshCA,
+    operators: Sequence[str] | None,
+    egress: Mapping[str, pulumi.Output[list[str]]],
+    admins: Sequence[str],
+) -> MeshKeyVault:
+    """The vault with the CA copies of every AKS cluster, admitting the reading clusters' outbound
+    addresses (``egress``, by cluster) where the operators' ranges are known (``operators``:
+    across platforms ``operatorCidrs``, else None: the clusters' ``authorizedIpRanges``)."""
+    settings = platform_settings(mesh, NAME, AzureSettings)
+    clusters = mesh.on(NAME)
+    # The config layer requires the vault's region: it follows no cluster, so that adding or
+    # removing clusters never moves it.
+    assert settings.key_vault_location is not None
+    return MeshKeyVault(
+        names.VAULT.name(),
+        MeshKeyVaultArgs(
+            name_prefix=settings.key_vault_prefix,
+            purge_protection=settings.key_vault_purge_protection,
+            resource_group_name=settings.key_vault_resource_group or f"istio-mesh-vault-{pulumi.get_stack()}",
+            location=settings.key_vault_location,
+            tenant_id=client.tenant_id,
+            subscription_id=client.subscription_id,
+            deployer_object_id=client.object_id,
+            root_cert=ca.root_cert_pem,
+            clusters={c.name: ca.clusters[c.name] for c in clusters},
+            allowed_ranges=vault_callers(clusters, operators, {name: egress[name] for name in vault_readers(mesh)}),
+            admin_object_ids=admins,
+        ),
+    )
 
 
 def mesh_registry(
@@ -221,7 +245,7 @@ def kubelet_object_id(profile: Mapping[str, Any] | None) -> str:
     return str(object_id)
 
 
-def _issuer_url(profile: azure_native.containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
+def issuer_url(profile: azure_native.containerservice.outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:
     """The cluster's OIDC issuer, which istiod's federated credential trusts; the program turns it on,
     so a missing one is a broken cluster, not a value to federate with."""
     if profile is None or not profile.issuer_url:

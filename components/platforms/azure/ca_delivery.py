@@ -11,7 +11,7 @@ aliases) into the volume istiod mounts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -36,6 +36,19 @@ def vault_objects(secrets: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class VaultSecret:
+    """A Key Vault secret as istiod's access names it.
+
+    Args:
+        id: its ARM id (the scope of the read grant).
+        name: its name in the vault (what the CSI driver reads).
+    """
+
+    id: pulumi.Input[str]
+    name: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class IstiodVaultAccessArgs:
     """Inputs of ``IstiodVaultAccess``.
 
@@ -49,6 +62,8 @@ class IstiodVaultAccessArgs:
         tenant_id: the vault's tenant.
         subscription_id: for role definition ids.
         secrets: the cluster's four CA files' secrets, by file name.
+        made: those secrets, made in this stack: istiod's volume waits for them (default none: in a
+            fleet the mesh stack made them before any member runs).
     """
 
     cluster: str
@@ -59,7 +74,8 @@ class IstiodVaultAccessArgs:
     vault_name: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
-    secrets: Mapping[str, azure_native.keyvault.Secret]
+    secrets: Mapping[str, VaultSecret]
+    made: Sequence[pulumi.Resource] = ()
 
 
 class IstiodVaultAccess(pulumi.ComponentResource):
@@ -121,6 +137,6 @@ class IstiodVaultAccess(pulumi.ComponentResource):
             },
             pod_labels={WORKLOAD_IDENTITY_USE: "true"},
             service_account_annotations={WORKLOAD_IDENTITY_CLIENT: identity.client_id},
-            needs=[identity, *federations, *grants, propagated, *args.secrets.values()],
+            needs=[identity, *federations, *grants, propagated, *args.made],
         )
         self.register_outputs({"clientId": identity.client_id})

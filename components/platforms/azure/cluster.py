@@ -39,7 +39,7 @@ from components.k8s.kubeconfig import exec_kubeconfig
 from components.k8s.provider import cluster_provider
 from components.platforms.azure import names
 from components.platforms.azure.config import AzureCluster, AzureCni, AzureNodePool, NetworkPolicy, azure_part
-from components.platforms.azure.network import ClusterNetwork
+from components.platforms.azure.network import ClusterSite
 from components.platforms.azure.roles import (
     AKS_RBAC_CLUSTER_ADMIN,
     NETWORK_CONTRIBUTOR,
@@ -127,7 +127,7 @@ class AksClusterArgs:
 
     Args:
         spec: the cluster's spec; its platform part must be an ``AzureCluster``.
-        network: its resource group, VNet and pool subnets.
+        network: its resource group, pool subnets and outbound IPs.
         subscription_id: the subscription, for role definition ids.
         deployer_object_id: the identity running Pulumi (granted cluster admin with Entra ID).
         exposure: when the clusters span platforms, who may reach the API server and the then
@@ -146,7 +146,7 @@ class AksClusterArgs:
     """
 
     spec: ClusterSpec
-    network: ClusterNetwork
+    network: ClusterSite
     subscription_id: pulumi.Input[str]
     deployer_object_id: pulumi.Input[str]
     exposure: Exposure | None = None
@@ -185,10 +185,10 @@ class AksCluster(pulumi.ComponentResource):
             sku=azure_native.containerservice.ManagedClusterSKUArgs(name="Base", tier=azure.sku_tier),
             agent_pool_profiles=[
                 azure_native.containerservice.ManagedClusterAgentPoolProfileArgs(
-                    name=system.name, **pool_settings(system, network.subnets[system.name].id)
+                    name=system.name, **pool_settings(system, network.subnet_ids[system.name])
                 )
             ],
-            network_profile=network_profile(azure, [ip.id for ip in network.outbound_ips]),  # type: ignore[arg-type]  # plain values
+            network_profile=network_profile(azure, network.outbound_ip_ids),  # type: ignore[arg-type]  # plain values
             enable_rbac=True,
             aad_profile=azure_native.containerservice.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True)
             if azure.entra_id
@@ -209,9 +209,7 @@ class AksCluster(pulumi.ComponentResource):
             # The cluster joins its VNet once every subnet write on it is done (Azure takes one at a time).
             opts=pulumi.ResourceOptions.merge(
                 child,
-                pulumi.ResourceOptions(
-                    ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."), depends_on=list(network.subnets.values())
-                ),
+                pulumi.ResourceOptions(ignore_changes=autoscaled_count(system, "agentPoolProfiles[0]."), depends_on=list(network.made)),
             ),
         )
         network_rights = self._network_rights(name, args, child)
@@ -308,8 +306,8 @@ class AksCluster(pulumi.ComponentResource):
         on publicIPAddresses/join/action, Azure/AKS#1945). A system-assigned identity exists only
         with the cluster, so the grants follow it, and the gateways wait for them."""
         principal = self.managed_cluster.identity.apply(lambda identity: system_identity(args.spec.name, identity))
-        scopes = {names.subnet_scope(pool): subnet.id for pool, subnet in args.network.subnets.items()}
-        scopes |= {names.outbound_ip_scope(index): ip.id for index, ip in enumerate(args.network.outbound_ips)}
+        scopes = {names.subnet_scope(pool): subnet for pool, subnet in args.network.subnet_ids.items()}
+        scopes |= {names.outbound_ip_scope(index): ip for index, ip in enumerate(args.network.outbound_ip_ids)}
         return [
             assign_role(
                 names.NETWORK_CONTRIBUTOR.name(aks=name, scope=label),

@@ -31,10 +31,15 @@ import pulumi_random as random
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
 from components.platforms.azure import names
+from components.platforms.azure.ca_delivery import VaultSecret
 from components.platforms.azure.names import ROOT_CERT_NAME, secret_name
 from components.platforms.azure.roles import KEY_VAULT_SECRETS_OFFICER, assign_role, grant_each
 
 SOFT_DELETE_DAYS = 7
+
+
+# A cluster's CA files in the vault, in the order istiod's volume lists them.
+CA_FILES = (ROOT_CERT, CA_CERT, CA_KEY, CERT_CHAIN)
 
 
 def vault_uri(uri: str | None) -> str:
@@ -168,10 +173,14 @@ class MeshKeyVault(pulumi.ComponentResource):
         for cluster, certs in args.clusters.items():
             files = {CA_CERT: certs.ca_cert, CA_KEY: certs.ca_key, CERT_CHAIN: certs.cert_chain}
             self.secrets[cluster] = {
-                ROOT_CERT: root,
-                **{file: self._secret(name, group.name, secret_name(cluster, file), value, after_grant) for file, value in files.items()},
+                file: root if file == ROOT_CERT else self._secret(name, group.name, secret_name(cluster, file), files[file], after_grant)
+                for file in CA_FILES
             }
         self.register_outputs({"vaultName": self.vault_name, "vaultUri": self.vault_uri})
+
+    def secret_refs(self, cluster: str) -> dict[str, VaultSecret]:
+        """``cluster``'s four CA files' secrets, by file name, as istiod's access names them."""
+        return {file: VaultSecret(secret.id, secret.name) for file, secret in self.secrets[cluster].items()}
 
     def _secret(
         self, name: str, group: pulumi.Input[str], secret: str, value: pulumi.Input[str], opts: pulumi.ResourceOptions

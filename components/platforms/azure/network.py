@@ -40,6 +40,26 @@ class AzureNetworkArgs:
 
 
 @dataclass(frozen=True)
+class ClusterSite:
+    """What an AKS cluster is built on: its share of the network, made in this stack
+    (``ClusterNetwork.site``) or, in a fleet's member stack, by the mesh stack and read from its
+    outputs.
+
+    Args:
+        resource_group: the cluster's resource group name.
+        subnet_ids: the node pools' subnets, by pool name.
+        outbound_ip_ids: the public IPs its load balancer sends outbound traffic from (none: AKS's own).
+        made: the subnets, made in this stack: the cluster joins its VNet once they are done
+            (default none: in a fleet the mesh stack's update made them before any member runs).
+    """
+
+    resource_group: pulumi.Input[str]
+    subnet_ids: Mapping[str, pulumi.Input[str]]
+    outbound_ip_ids: Sequence[pulumi.Input[str]] = ()
+    made: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
 class ClusterNetwork:
     """One cluster's share of the network.
 
@@ -55,6 +75,11 @@ class ClusterNetwork:
     vnet: azure_native.network.VirtualNetwork
     subnets: dict[str, azure_native.network.Subnet]
     outbound_ips: tuple[azure_native.network.PublicIPAddress, ...] = ()
+
+    def site(self) -> ClusterSite:
+        """What the cluster is built on."""
+        subnets = {pool: subnet.id for pool, subnet in self.subnets.items()}
+        return ClusterSite(self.resource_group, subnets, [ip.id for ip in self.outbound_ips], list(self.subnets.values()))
 
 
 class AzureNetwork(pulumi.ComponentResource):

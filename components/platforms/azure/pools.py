@@ -24,7 +24,7 @@ import pulumi_azure_native as azure_native
 from components.platforms.azure import names
 from components.platforms.azure.cluster import AksCluster, autoscaled_count, pool_settings
 from components.platforms.azure.config import AzureNodePool
-from components.platforms.azure.network import ClusterNetwork
+from components.platforms.azure.network import ClusterSite
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,13 +34,13 @@ class AksNodePoolsArgs:
     Args:
         cluster: the cluster the pools join (their former parent, aliased).
         pools: the pools beyond the System pool, in config order.
-        network: the cluster's network (resource group, a subnet per pool).
+        network: the cluster's resource group and a subnet per pool.
         after: the other writes on the cluster's VNet, which must be done first (the peerings).
     """
 
     cluster: AksCluster
     pools: Sequence[AzureNodePool]
-    network: ClusterNetwork
+    network: ClusterSite
     after: Sequence[pulumi.Resource]
 
 
@@ -62,7 +62,7 @@ class AksNodePools(pulumi.ComponentResource):
                     agent_pool_name=pool.name,
                     resource_name_=cluster.name,
                     resource_group_name=network.resource_group,
-                    **pool_settings(pool, network.subnets[pool.name].id),
+                    **pool_settings(pool, network.subnet_ids[pool.name]),
                     opts=pulumi.ResourceOptions.merge(
                         child,
                         pulumi.ResourceOptions(

@@ -42,10 +42,11 @@ class MeshRegistryArgs:
 
 
 class MeshRegistry(pulumi.ComponentResource):
-    """See the module docstring. Outputs: ``login_server``, ``registry_name``."""
+    """See the module docstring. Outputs: ``login_server``, ``registry_name``, ``registry_id``."""
 
     login_server: pulumi.Output[str]
     registry_name: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: MeshRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.REGISTRY.type, name, None, opts)
@@ -73,16 +74,30 @@ class MeshRegistry(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=False)),
         )
         for cluster, kubelet in args.kubelets.items():
-            # A kubelet identity is a managed identity: Azure need not wait for it to replicate.
-            assign_role(
-                names.ACR_PULL.name(registry=name, cluster=cluster),
-                kubelet,
-                ACR_PULL,
-                registry.id,
-                args.subscription_id,
-                child,
-                service_principal=True,
-            )
+            grant_pull(name, cluster, kubelet, registry.id, args.subscription_id, child)
         self.login_server = registry.login_server
         self.registry_name = registry.name
+        self.registry_id = registry.id
         self.register_outputs({"loginServer": self.login_server, "name": self.registry_name})
+
+
+def grant_pull(
+    registry: str,
+    cluster: str,
+    kubelet: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Resource:
+    """AcrPull on the registry for ``cluster``'s kubelet identity (``registry``: the registry
+    component's name, which names the grant). A kubelet identity is a managed identity: Azure need
+    not wait for it to replicate."""
+    return assign_role(
+        names.ACR_PULL.name(registry=registry, cluster=cluster),
+        kubelet,
+        ACR_PULL,
+        registry_id,
+        subscription_id,
+        opts,
+        service_principal=True,
+    )

@@ -1,0 +1,84 @@
+"""AKS clusters in fleet mode: the mesh stack holds the resource groups, VNets (and their peerings),
+the vault with the CA copies and the registry; each member stack its AKS cluster, its pools, its
+pull grant and istiod's access to its CA secrets. Together they make what one stack makes of the
+same config, modulo the stacks' names (the vault's resource group is named after the stack)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.fleet.azure import AZURE_OUTPUT
+from components.fleet.contract import FleetMember, member_stack
+from tests.harness.fleet_program import ProgramFleet
+from tests.harness.program import run_program, stack_config
+from tests.test_fleet_eks import MESH, made, member, settled, without_stack_names
+from tests.test_names import variants
+
+AKS = stack_config("aks")
+# Entra ID, a restricted API server, admins, a registry and istiod reading its CA from the vault.
+AKS_KEYVAULT = dict(variants())["aks-keyvault"]
+CLUSTERS = ("westeurope-aks", "eastus-aks")
+PEERING = "azure-native:network:VirtualNetworkPeering"
+
+
+@pytest.mark.parametrize("config", [AKS, AKS_KEYVAULT], ids=["aks", "keyvault-registry-entra"])
+def test_an_aks_fleet_makes_what_one_stack_makes(config: dict[str, Any]) -> None:
+    fleet, _ = settled(config)
+    single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_stack_names(together[key].inputs) == without_stack_names(resource.inputs), key
+
+
+@pytest.fixture(scope="module")
+def keyvault_fleet() -> ProgramFleet:
+    return settled(AKS_KEYVAULT)[0]
+
+
+def test_the_mesh_stack_holds_the_vnets_peerings_vault_and_registry_and_no_cluster(keyvault_fleet: ProgramFleet) -> None:
+    mesh = keyvault_fleet.runs[MESH]
+    types = {r.type for r in mesh.resources if r.operation != "read"}
+    assert {
+        "azure-native:network:VirtualNetwork",
+        PEERING,
+        "azure-native:keyvault:Vault",
+        "azure-native:containerregistry:Registry",
+    } <= types
+    assert not [t for t in types if t.startswith(("azure-native:containerservice:", "kubernetes:"))]
+    # The peerings wait for no cluster here (none is in this stack): each after the subnets of both
+    # VNets and the previous peering, one write at a time.
+    for peering in mesh.of_type(PEERING):
+        assert not [d for d in peering.dependencies if "ManagedCluster" in d]
+    subnets = {r.name: r.outputs["id"] for r in mesh.of_type("azure-native:network:Subnet")}
+    for cluster in CLUSTERS:
+        built_on = mesh.outputs[AZURE_OUTPUT][cluster]
+        assert built_on["subnetIds"] == {pool: subnets[f"azure-{cluster}-{pool}-subnet"] for pool in ("system", "user1", "user2")}
+        assert set(built_on) >= {"resourceGroup", "outboundIpIds", "meshEgress", "registryId"}
+
+
+def test_each_member_builds_its_cluster_with_its_grants_and_istiods_vault_access(keyvault_fleet: ProgramFleet) -> None:
+    mesh = keyvault_fleet.runs[MESH]
+    registry = mesh.named("mesh-registry-acr").outputs["id"]
+    for cluster in CLUSTERS:
+        run = member(keyvault_fleet, cluster)
+        aks = run.named(f"{cluster}-aks")
+        assert aks.inputs["agentPoolProfiles"][0]["vnetSubnetID"] == mesh.outputs[AZURE_OUTPUT][cluster]["subnetIds"]["system"]
+        assert not run.of_type("azure-native:network:VirtualNetwork") and not run.of_type("azure-native:keyvault:Vault")
+        pull = run.named(f"mesh-registry-{cluster}-acr-pull")
+        assert pull.inputs["scope"] == registry
+        # istiod reads its own cluster's four files from the mesh's vault, in the files' order.
+        secrets = mesh.outputs[AZURE_OUTPUT][cluster]["vaultSecrets"]
+        reads = {r.inputs["scope"] for r in run.of_type("azure-native:authorization:RoleAssignment") if "-vault-reads-" in r.name}
+        assert reads == {ref["id"] for ref in secrets.values()}
+        files = run.named(f"{cluster}-istio-ca-files").inputs["spec"]["parameters"]
+        assert files["keyvaultName"] == mesh.outputs["keyVault"]["name"]
+
+
+def test_a_member_before_its_mesh_made_the_network_stops_before_any_resource() -> None:
+    fleet = ProgramFleet(copy.deepcopy(AKS), MESH)
+    fleet.run(MESH, None).outputs.pop(AZURE_OUTPUT)
+    with pytest.raises(Exception, match=r"the mesh stack's network for westeurope-aks .* it exports no fleetAzure for it"):
+        fleet.run(member_stack(MESH, "westeurope-aks"), FleetMember(MESH, "westeurope-aks"))
