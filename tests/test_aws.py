@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from pulumi.runtime import MockResourceArgs
 
 from tests.configs import problems_of, second_vpc
 from tests.expected import cluster_of
+from tests.harness.changes import Changes, changes
 from tests.harness.mocks import MeshMocks
-from tests.harness.program import StackRun, run_stack, stack_config
+from tests.harness.program import StackRun, run_program, run_stack, stack_config
 
 CLUSTERS = ("cluster-1", "cluster-2")
 SG_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -247,7 +249,7 @@ def test_per_cluster_vpcs_are_peered_with_routes() -> None:
     assert (peering["autoAccept"], peering["peerVpcId"]) == (True, run.named("aws-vpc-2-vpc").id)
     routes = [r.inputs for r in run.of_type("aws:ec2/route:Route") if "vpcPeeringConnectionId" in r.inputs]
     assert sorted(r["destinationCidrBlock"] for r in routes) == ["10.0.0.0/16"] * 2 + ["10.1.0.0/16"] * 3
-    across = rules(run)["aws-mesh-cluster-1-from-cluster-2"]
+    across = rules(run)["aws-mesh-cluster-1-from-vpc-vpc-2-15443"]
     assert (across["cidrIpv4"], across.get("referencedSecurityGroupId"), across["fromPort"]) == ("10.1.0.0/16", None, 15443)
     # The private endpoint's DNS answers only inside its VPC: across VPCs nothing comes privately on 443.
     assert not [n for n in rules(run) if "-api-from-" in n]
@@ -357,3 +359,42 @@ def test_in_china_names_end_in_the_partitions_suffix() -> None:
     assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com.cn"}
     istiod = next(r for r in run.resources if r.name.startswith("cluster-1-istio-istiod-"))
     assert istiod.inputs["values"]["env"] == {"ISTIOD_CUSTOM_HOST": "*.elb.cn-north-1.amazonaws.com.cn"}
+
+
+def alike_rules(run: StackRun) -> list[tuple[object, ...]]:
+    """Rules AWS cannot tell apart (group, protocol, ports and source): it refuses the second with
+    InvalidPermission.Duplicate."""
+    keys = ("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId")
+    counted = Counter(tuple(r.get(k) for k in keys) for r in rules(run).values())
+    return [key for key, count in counted.items() if count > 1]
+
+
+def two_peers_in_another_vpc() -> dict[str, Any]:
+    """cluster-2 and cluster-3 in vpc-2, each on a network of its own: cluster-1 admits both by
+    vpc-2's range on the east-west port, which is one rule."""
+    clusters = clusters_with()
+    clusters[1]["vpc"] = "vpc-2"
+    third = {**copy.deepcopy(clusters[1]), "name": "cluster-3", "network": "network3"}
+    return {"clusters": [*clusters, third], "vpcs": [*stack_config("eks")["vpcs"], second_vpc()]}
+
+
+def test_peers_of_one_vpc_share_one_rule_by_its_range() -> None:
+    run = run_stack("eks", two_peers_in_another_vpc())
+    assert alike_rules(run) == []
+    from_vpc_2 = {n: (r["cidrIpv4"], r["fromPort"]) for n, r in rules(run).items() if n.startswith("aws-mesh-cluster-1-from-")}
+    assert from_vpc_2 == {"aws-mesh-cluster-1-from-vpc-vpc-2-15443": ("10.1.0.0/16", 15443)}
+
+
+def test_a_rule_named_by_its_peer_before_keeps_its_state_under_its_vpcs_name() -> None:
+    """Stacks made before rules by range were one per VPC hold them under the peer's name: the new
+    name aliases it, so no second identical rule is created before the old one is deleted."""
+    config = {**stack_config("eks"), **two_peers_in_another_vpc()}
+    config["clusters"] = config["clusters"][:2]
+    before = run_program(config, stack="eks")
+    state = before.state()
+    renamed = before.named("aws-mesh-cluster-1-from-vpc-vpc-2-15443").urn
+    old = renamed.replace("aws-mesh-cluster-1-from-vpc-vpc-2-15443", "aws-mesh-cluster-1-from-cluster-2")
+    state[old] = state.pop(renamed)
+    after = run_program(config, stack="eks", state=state, previous_outputs=before.outputs)
+    assert {r.name: r.operation for r in after.of_type(SG_RULE)}["aws-mesh-cluster-1-from-vpc-vpc-2-15443"] == "same"
+    assert changes(before, after) == Changes()

@@ -89,15 +89,31 @@ def two_regions() -> dict[str, Any]:
 EDGE = shipped_config("eks-edge")
 
 
-@pytest.mark.parametrize(("config", "differing"), [(EKS, 4), (two_regions(), 0), (EDGE, 0)], ids=["one-vpc", "two-regions", "edge-dns"])
-def test_an_eks_fleet_makes_what_one_stack_makes(config: dict[str, Any], differing: int) -> None:
-    fleet, _ = settled(config)
+def rule_content(inputs: dict[str, Any]) -> str:
+    """What AWS tells rules apart by: group, protocol, ports and source (two alike are refused)."""
+    keys = ("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId")
+    return json.dumps(without_stack_names({k: inputs.get(k) for k in keys}), sort_keys=True)
+
+
+def assert_same_as_one_stack(fleet: ProgramFleet, config: dict[str, Any]) -> None:
+    """Every resource one stack makes, by type and name, with the same inputs; the security rules
+    by what they admit: a peer of the same VPC by the VPC's range, one rule per VPC and ports."""
     single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
-    assert sorted(together) == sorted(single)
-    for key, resource in single.items():
-        assert without_stack_names(together[key].inputs) == without_stack_names(by_range(resource)), key
-    # What differs is the rules of same-VPC peers, and nothing else.
-    assert sum(1 for r in single.values() if by_range(r) != r.inputs) == differing
+
+    def others(found: dict[tuple[str, str], Registered]) -> dict[tuple[str, str], Registered]:
+        return {key: r for key, r in found.items() if r.type != RULE}
+
+    assert sorted(others(together)) == sorted(others(single))
+    for key, resource in others(single).items():
+        assert without_stack_names(together[key].inputs) == without_stack_names(resource.inputs), key
+    expected = {rule_content(by_range(r)) for r in single.values() if r.type == RULE}
+    assert sorted(rule_content(r.inputs) for r in together.values() if r.type == RULE) == sorted(expected)
+
+
+@pytest.mark.parametrize("config", [EKS, two_regions(), EDGE], ids=["one-vpc", "two-regions", "edge-dns"])
+def test_an_eks_fleet_makes_what_one_stack_makes(config: dict[str, Any]) -> None:
+    fleet, _ = settled(config)
+    assert_same_as_one_stack(fleet, config)
 
 
 def test_the_mesh_stack_holds_the_vpc_and_the_ca_copies_and_no_cluster(eks_fleet: tuple[ProgramFleet, list[Any]]) -> None:
@@ -135,7 +151,12 @@ def test_each_member_builds_its_cluster_on_the_meshs_vpc_and_rules_on_its_own_gr
         by_peer = {
             r.name: (r.inputs.get("cidrIpv4"), r.inputs.get("referencedSecurityGroupId")) for r in rules if f"-from-{peer}" in r.name
         }
-        assert by_peer == {f"aws-mesh-{cluster}-api-from-{peer}": (VPC_RANGE, None), f"aws-mesh-{cluster}-from-{peer}": (VPC_RANGE, None)}
+        assert by_peer == {}
+        by_vpc = {r.name: (r.inputs.get("cidrIpv4"), r.inputs.get("referencedSecurityGroupId")) for r in rules if "-from-vpc-" in r.name}
+        assert by_vpc == {
+            f"aws-mesh-{cluster}-api-from-vpc-mesh-vpc": (VPC_RANGE, None),
+            f"aws-mesh-{cluster}-from-vpc-mesh-vpc-15443": (VPC_RANGE, None),
+        }
         webhooks = {r.inputs["referencedSecurityGroupId"] for r in rules if "-webhook-" in r.name}
         assert webhooks == {own}
         # Every AWS resource goes through the provider of its region, named as one stack names it.
@@ -169,10 +190,7 @@ def test_a_fleet_across_platforms_admits_each_clusters_egress_as_one_stack_does(
     egress = mesh.outputs["egressAddresses"]
     nat = [o["publicIp"] for r in mesh.of_type("aws:ec2/eip:Eip") for o in [r.outputs]]
     assert egress == {"cluster-1": [f"{nat[0]}/32"], "cluster-2": [f"{nat[0]}/32"], "kind-3": ["203.0.113.7/32"]}
-    single, together = made([run_program(copy.deepcopy(config))]), made(list(fleet.runs.values()))
-    assert sorted(together) == sorted(single)
-    for key, resource in single.items():
-        assert without_stack_names(together[key].inputs) == without_stack_names(by_range(resource)), key
+    assert_same_as_one_stack(fleet, config)
     # The existing cluster's east-west gateway admits the EKS clusters' NAT address alone.
     service = member(fleet, "kind-3").named("kind-3-istio-eastwest").inputs["values"]["service"]
     assert service["loadBalancerSourceRanges"] == [f"{nat[0]}/32"]
@@ -222,3 +240,15 @@ def test_a_member_across_platforms_stops_when_the_mesh_exported_no_egress() -> N
     fleet.run(MESH, None).outputs.pop("egressAddresses")
     with pytest.raises(Exception, match=r"the mesh stack's egress addresses .* its egressAddresses does not name every cluster"):
         fleet.run(member_stack(MESH, "kind-3"), FleetMember(MESH, "kind-3"))
+
+
+def test_three_clusters_in_one_vpc_make_no_two_rules_alike() -> None:
+    """Each member admits both peers of its VPC by the VPC's range: one rule per ports, not one per
+    peer (AWS refuses a second identical rule, InvalidPermission.Duplicate)."""
+    config = copy.deepcopy(EKS)
+    config["clusters"].append({**copy.deepcopy(config["clusters"][1]), "name": "cluster-3", "network": "network3"})
+    fleet, _ = settled(config)
+    for cluster in ("cluster-1", "cluster-2", "cluster-3"):
+        found = [rule_content(r.inputs) for r in member(fleet, cluster).of_type(RULE)]
+        assert len(found) == len(set(found)) == 4, cluster  # two webhooks, the API and the east-west port
+    assert_same_as_one_stack(fleet, config)

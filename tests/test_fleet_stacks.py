@@ -35,7 +35,7 @@ from components.fleet.contract import (
 from fleet.driver import Driver, Outcome, StackResult, Step
 from fleet.files import member_config as member_file
 from fleet.workspace import member_config
-from tests.configs import existing_cluster, n_existing
+from tests.configs import existing_cluster, n_existing, parse
 from tests.harness.changes import Changes, changes
 from tests.harness.fleet_program import ProgramFleet, fleet_of, qualified
 from tests.harness.mocks import MeshMocks, token_secret_name
@@ -742,9 +742,12 @@ def test_a_primary_remote_fleet_rotates_its_tokens_without_a_deleted_one_carried
     seen = watched(fleet)
     results = Driver(fleet, MESH, parallel=1).up()
     assert all(r.outcome is Outcome.SUCCEEDED for r in results) and not [gone for gone in seen if gone]
-    for run in (r for s, r in fleet.runs.items() if s != MESH):
+    # Every cluster another discovers keeps its new token alone; the others (the only primary) none.
+    spec = parse(config)
+    for cluster in (c["name"] for c in config["clusters"]):
+        run = member(fleet, cluster)
         tokens = [t.inputs["metadata"]["name"] for t in run.of_type(SECRET) if t.inputs.get("type") == TOKEN_TYPE]
-        assert tokens in ([], ["istio-reader-service-account-istio-remote-secret-token-1"])
+        assert tokens == (["istio-reader-service-account-istio-remote-secret-token-1"] if spec.discovered(cluster) else []), cluster
     assert deleted_tokens_carried(fleet) == []
 
 

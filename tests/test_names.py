@@ -22,7 +22,7 @@ from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
 from fleet.driver import Driver, Outcome
 from tests.certs import offline_intermediate, offline_root
-from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, n_existing, problems, vpc
+from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.fleet_program import ProgramFleet
 from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, shipped_config, stack_config
@@ -139,13 +139,15 @@ def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dic
         assert unregistered <= PLANNED_WHERE_POSSIBLE
 
 
-FLEET_CONFIG = {**n_existing(3), "readerTokenGeneration": 1}
+# EKS clusters in one VPC, admitted by its range (the members' rules), in ambient beside the sidecar
+# gateway, after a reader token rotation.
+FLEET_CONFIG = {**stack_config("eks"), "readerTokenGeneration": 1, "dataplane": "ambient", "ambientSidecarGateway": True}
 
 
 @pytest.fixture(scope="module")
 def fleet_made() -> tuple[NamePlan, set[tuple[str, str]]]:
-    """A fleet whose reader tokens moved to generation 1: the mesh stack's plan of its config, and
-    what every stack of the fleet registered. Members plan no names: the mesh stack checks them."""
+    """A fleet (``FLEET_CONFIG``): the mesh stack's plan of its config, and what every stack of the
+    fleet registered. Members plan no names: the mesh stack checks them."""
     fleet = ProgramFleet(copy.deepcopy(FLEET_CONFIG), "organization/istio-multicluster/fleet")
     assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, "organization/istio-multicluster/fleet", parallel=1).up())
     return planned({**FLEET_CONFIG, "fleetMesh": True}), set().union(*(registered(run) for run in fleet.runs.values()))

@@ -92,7 +92,7 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
     """``own``'s EKS cluster on what the mesh stack exported for it (``built_on``), and the rules
     that admit its peers; ``exposure``: across platforms, who reaches its API server and gateways."""
     settings = platform_settings(mesh, NAME, AwsSettings)
-    provider = aws.Provider(names.REGION_PROVIDER.name(network=names.NETWORK.name(), region=own.region), region=own.region)
+    provider = aws.Provider(names.MEMBER_REGION_PROVIDER.name(network=names.NETWORK.name(), region=own.region), region=own.region)
     network = ClusterNetwork(
         vpc_id=pulumi.Output.from_input(str(built_on["vpcId"])),
         provider=provider,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Network
-from itertools import combinations, permutations
+from itertools import combinations
 from typing import Any
 
 from components.config.counts import node_counts
@@ -52,10 +52,10 @@ from components.config.problems import Owner, Problems
 from components.config.repeats import counted_repeats
 from components.config.rules import ApiExposure, overlapping_pairs, report_api_exposure
 from components.config.stores import SecretStore
-from components.istio.facts import WEBHOOK_PORTS
 from components.platforms.aws import lbc, names
 from components.platforms.aws.ca_store import SECRETS_MANAGER, secret_region
 from components.platforms.aws.cli import aws_cli_problem
+from components.platforms.aws.ingress_rules import RuleCluster, ingress_rules
 
 NAME = "aws"
 AWS_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
@@ -537,6 +537,13 @@ class AwsConfig:
         _plan_network(settings, [v for v in settings.vpcs if v.value.name in used], plan)
         for cluster in clusters:
             _plan_eks(mesh, cluster, plan)
+            if mesh.fleet_mesh:
+                plan.add(
+                    names.MEMBER_REGION_PROVIDER,
+                    [cluster_source(mesh, cluster.name, "region")],
+                    network=names.NETWORK.name(),
+                    region=cluster.region,
+                )
         _plan_edge_certificates(mesh, clusters, plan)
         _plan_security(mesh, clusters, plan)
         secrets = plan.add(names.SECRETS)
@@ -642,18 +649,20 @@ def _plan_edge_certificates(mesh: MeshSpec, clusters: Sequence[ClusterSpec], pla
 
 
 def _plan_security(mesh: MeshSpec, clusters: Sequence[ClusterSpec], plan: NamePlan) -> None:
+    """The rules ``AwsMeshSecurity`` makes: one stack's, or (a fleet's mesh stack plans for its
+    members) every member's own, each peer by its VPC's range."""
     security = plan.add(names.SECURITY)
-    for cluster in clusters:
-        for port in WEBHOOK_PORTS:
-            plan.add(names.WEBHOOK_RULE, [cluster_source(mesh, cluster.name)], security=security, cluster=cluster.name, port=str(port))
-    for admits, source in permutations(clusters, 2):
-        pair = {"security": security, "admits": admits.name, "source": source.name}
-        sources = [cluster_source(mesh, admits.name), cluster_source(mesh, source.name)]
-        if aws_part(admits).vpc == aws_part(source).vpc:
-            plan.add(names.API_RULE, sources, **pair)
-        plan.add(names.PEER_RULE, sources, **pair)
-        if mesh.ambient and mesh.ambient_sidecar_gateway and admits.network != source.network:
-            plan.add(names.SIDECAR_PEER_RULE, sources, **pair)
+    settings = platform_settings(mesh, NAME, AwsSettings)
+    ranges = {v.value.name: str(v.value.cidr) for v in settings.vpcs}
+    listed = [RuleCluster(c.name, c.network, aws_part(c).vpc) for c in clusters if aws_part(c).vpc in ranges]
+    admitting = [c.name for c in listed]
+    rules = ingress_rules(
+        listed, ranges, admitting, by_group=not mesh.fleet_mesh, ambient=mesh.ambient, sidecar_gateway=mesh.ambient_sidecar_gateway
+    )
+    for rule in rules:
+        plan.add(
+            rule.template, [cluster_source(mesh, c) for c in dict.fromkeys((rule.admits, *rule.sources))], security=security, **rule.parts
+        )
 
 
 def _vpc(reader: Reader, declared: set[str]) -> VpcSpec | None:

@@ -19,6 +19,8 @@ CA_STORE_PROVIDER = NameTemplate(
 )
 NETWORK = NameTemplate("istio-multicluster:aws:Network", "aws", "the AWS network")
 REGION_PROVIDER = NETWORK.child("pulumi:providers:aws", "{network}-{region}", "the AWS provider of {region}")
+# A fleet member's provider of its cluster's region, named as one stack names it, at its stack's top.
+MEMBER_REGION_PROVIDER = NameTemplate("pulumi:providers:aws", "{network}-{region}", "a fleet member's AWS provider of {region}")
 VPC = NETWORK.child("aws:ec2/vpc:Vpc", "{network}-{vpc}-vpc", "vpc {vpc}")
 INTERNET_GATEWAY = NETWORK.child("aws:ec2/internetGateway:InternetGateway", "{network}-{vpc}-igw", "vpc {vpc}'s internet gateway")
 PUBLIC_TABLE = NETWORK.child(ROUTE_TABLE, "{network}-{vpc}-public-rt", "vpc {vpc}'s public route table")
@@ -60,6 +62,15 @@ API_RULE = SECURITY.child(INGRESS_RULE, "{security}-{admits}-api-from-{source}",
 PEER_RULE = SECURITY.child(INGRESS_RULE, "{security}-{admits}-from-{source}", "cluster {admits}'s rule for cluster {source}")
 SIDECAR_PEER_RULE = SECURITY.child(
     INGRESS_RULE, "{security}-{admits}-from-{source}-sidecar", "cluster {admits}'s sidecar east-west rule for cluster {source}"
+)
+# Peers admitted by their VPC's range: one rule per VPC and ports, whichever peers there need it
+# (AWS refuses a second rule of the same group, protocol, ports and range: InvalidPermission.Duplicate).
+API_RANGE_RULE = SECURITY.child(INGRESS_RULE, "{security}-{admits}-api-from-vpc-{vpc}", "cluster {admits}'s API rule for VPC {vpc}")
+PEER_RANGE_RULE = SECURITY.child(
+    INGRESS_RULE, "{security}-{admits}-from-vpc-{vpc}-{ports}", "cluster {admits}'s rule for VPC {vpc} on {ports}"
+)
+SIDECAR_RANGE_RULE = SECURITY.child(
+    INGRESS_RULE, "{security}-{admits}-from-vpc-{vpc}-sidecar", "cluster {admits}'s sidecar east-west rule for VPC {vpc}"
 )
 
 EDGE_CERTIFICATES = NameTemplate(

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import permutations
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config.model import ClusterSpec
-from components.istio.facts import CROSS_NETWORK_PORT, HBONE_PORT, WEBHOOK_PORTS
 from components.platforms.aws import names
 from components.platforms.aws.config import VpcSpec, aws_part
+from components.platforms.aws.ingress_rules import PER_CLUSTER_OF, RuleCluster, ingress_rules
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,50 +61,28 @@ class AwsMeshSecurity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsMeshSecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.SECURITY.type, name, None, opts)
-        specs = {c.name: c for c in args.specs}
-        vpcs = {v.name: v for v in args.vpcs}
-        admitting = list(specs) if args.admitting is None else list(args.admitting)
-        east_west = HBONE_PORT if args.ambient else CROSS_NETWORK_PORT
-        by_group = args.admitting is None
-        for cluster in admitting:
-            group = args.groups[cluster]
-            on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[specs[cluster].region])
-            for port in WEBHOOK_PORTS:
-                self._rule(names.WEBHOOK_RULE.name(security=name, cluster=cluster, port=str(port)), group, port, port, group, None, on_aws)
-        for admits, source in permutations(specs, 2):
-            if admits not in admitting:
-                continue
-            a, b = specs[admits], specs[source]
-            flat = a.network == b.network
-            low, high = (0, 65535) if flat else (east_west, east_west)
-            same_vpc = aws_part(a).vpc == aws_part(b).vpc
-            on_aws = pulumi.ResourceOptions(parent=self, provider=args.providers[a.region])
-            peer_group = args.groups[source] if same_vpc and by_group else None
-            peer_range = None if peer_group is not None else str(vpcs[aws_part(b).vpc].cidr)
-            group = args.groups[admits]
-            if same_vpc:
-                api = names.API_RULE.name(security=name, admits=admits, source=source)
-                self._rule(api, group, 443, 443, peer_group, peer_range, on_aws)
+        regions = {c.name: c.region for c in args.specs}
+        clusters = [RuleCluster(c.name, c.network, aws_part(c).vpc) for c in args.specs]
+        admitting = [c.name for c in args.specs] if args.admitting is None else list(args.admitting)
+        vpc_ranges = {v.name: str(v.cidr) for v in args.vpcs}
+        rules = ingress_rules(
+            clusters, vpc_ranges, admitting, by_group=args.admitting is None, ambient=args.ambient, sidecar_gateway=args.sidecar_gateway
+        )
+        for rule in rules:
+            # A rule that was one per cluster keeps its state under its new name (no second,
+            # identical rule, which AWS refuses, made before the old one is deleted).
+            aliases = [pulumi.Alias(name=PER_CLUSTER_OF[rule.template].name(security=name, **old)) for old in rule.formerly]
+            opts_ = pulumi.ResourceOptions(parent=self, provider=args.providers[regions[rule.admits]], aliases=aliases or None)
+            source_group = args.groups[rule.source_group] if rule.source_group is not None else None
             self._rule(
-                names.PEER_RULE.name(security=name, admits=admits, source=source),
-                group,
-                low,
-                high,
-                peer_group,
-                peer_range,
-                on_aws,
-                protocol="-1" if flat else "tcp",
+                rule.template.name(security=name, **rule.parts),
+                args.groups[rule.admits],
+                *rule.ports,
+                source_group,
+                rule.source_range,
+                opts_,
+                protocol=rule.protocol,
             )
-            if args.ambient and args.sidecar_gateway and not flat:
-                self._rule(
-                    names.SIDECAR_PEER_RULE.name(security=name, admits=admits, source=source),
-                    group,
-                    CROSS_NETWORK_PORT,
-                    CROSS_NETWORK_PORT,
-                    peer_group,
-                    peer_range,
-                    on_aws,
-                )
         self.register_outputs({})
 
     @staticmethod
