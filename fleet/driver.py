@@ -44,6 +44,7 @@ from components.fleet.contract import (
     behind_mesh,
     checked,
     current_link,
+    dns_behind,
     drops_token,
     has_link,
     linked_peers,
@@ -63,14 +64,16 @@ PEER_ROUNDS = 4
 
 class Step(StrEnum):
     """Which part of a command a stack ran in: the mesh stack, the members (primaries, then
-    remotes), the peers pass, the remotes whose gateways waited for their primary, and the members
-    whose MeshCheck would reach more clusters now."""
+    remotes), the peers pass, the remotes whose gateways waited for their primary, the members
+    whose MeshCheck would reach more clusters now, and the mesh stack again, whose Traffic Manager
+    profile points at other ingress addresses than the members export now."""
 
     MESH = "mesh"
     MEMBERS = "members"
     PEERS = "peers"
     GATEWAYS = "gateways"
     CHECKS = "checks"
+    DNS = "dns"
 
 
 class Outcome(StrEnum):
@@ -274,7 +277,15 @@ class Driver:
         ]
         gateways = self._each(ready, Step.GATEWAYS, "up")
         failed |= {r.stack for r in gateways if r.outcome is not Outcome.SUCCEEDED}
-        return [*peers, *gateways, *self._checks(fleet, failed)]
+        return [*peers, *gateways, *self._checks(fleet, failed), *self._dns(fleet)]
+
+    def _dns(self, fleet: Membership) -> list[StackResult]:
+        """The mesh stack again when its Traffic Manager profile holds other endpoints than the
+        members' ingress addresses now (a member made, moved or gone since it ran)."""
+        outputs = {c: self.workspace.outputs(member_stack(self.mesh_stack, c)) for c in fleet.clusters}
+        if not dns_behind(self.workspace.outputs(self.mesh_stack), outputs):
+            return []
+        return [self._run(self.mesh_stack, Step.DNS, "up", None)]
 
     def _checks(self, fleet: Membership, failed: set[str]) -> list[StackResult]:
         """Members whose MeshCheck reached fewer clusters than it would now (``probe_targets``): a

@@ -12,6 +12,7 @@ import pytest
 
 from components.fleet.azure import AZURE_OUTPUT
 from components.fleet.contract import FleetMember, member_stack
+from fleet.driver import Driver, Step
 from tests.harness.fleet_program import ProgramFleet
 from tests.harness.program import run_program, stack_config
 from tests.test_fleet_eks import MESH, made, member, settled, without_stack_names
@@ -82,3 +83,24 @@ def test_a_member_before_its_mesh_made_the_network_stops_before_any_resource() -
     fleet.run(MESH, None).outputs.pop(AZURE_OUTPUT)
     with pytest.raises(Exception, match=r"the mesh stack's network for westeurope-aks .* it exports no fleetAzure for it"):
         fleet.run(member_stack(MESH, "westeurope-aks"), FleetMember(MESH, "westeurope-aks"))
+
+
+TRAFFIC_MANAGER = {**AKS, "ingressDns": {"service": "trafficManager", "name": "istio-mesh-prod"}}
+
+
+def test_a_traffic_manager_name_is_the_mesh_stacks_profile_over_the_members_ingress() -> None:
+    """One profile holds every cluster's endpoint inline: the mesh stack's, pointed at the ingress
+    addresses the members export; the driver runs the mesh stack again once they differ from what
+    the profile holds, and not when they do not."""
+    fleet, results = settled(TRAFFIC_MANAGER)
+    assert [(r.stack.rsplit("-", 1)[1], r.step) for r in results][-1] == ("fleet", Step.DNS)
+    mesh = fleet.runs[MESH]
+    addresses = {c: member(fleet, c).outputs["fleetIngressAddress"] for c in CLUSTERS}
+    assert mesh.outputs["fleetDnsEndpoints"] == addresses
+    endpoints = {e["name"]: e["target"] for e in mesh.named("ingress-dns-profile").inputs["endpoints"]}
+    assert endpoints == addresses and mesh.outputs["ingressDns"] == "istio-mesh-prod.trafficmanager.net"
+    single, together = made([run_program(copy.deepcopy(TRAFFIC_MANAGER))]), made(list(fleet.runs.values()))
+    assert sorted(together) == sorted(single)
+    for key, resource in single.items():
+        assert without_stack_names(together[key].inputs) == without_stack_names(resource.inputs), key
+    assert Step.DNS not in [r.step for r in Driver(fleet, MESH, parallel=1).up()]

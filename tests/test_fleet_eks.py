@@ -33,6 +33,7 @@ STACK_NAMES = (
     (re.compile(r'"istio-multicluster/stack": "(test|eks-fleet)"'), '"istio-multicluster/stack": "<stack>"'),
     # The vault's resource group is named after the stack, and so the ids of role assignments on it.
     (re.compile(r"istio-mesh-vault-(test|eks-fleet)"), "istio-mesh-vault-<stack>"),
+    (re.compile(r"istio-mesh-dns-(\w+)-(test|eks-fleet)"), r"istio-mesh-dns-\1-<stack>"),
     (re.compile(r"roleAssignments/[0-9a-f-]{36}"), "roleAssignments/<guid>"),
     # A secret's ARN ends in a suffix Secrets Manager draws for each name.
     (re.compile(r'(:secret:istio-multicluster/<stack>/[\w/-]+?)-[0-9a-f]{6}"'), r'\1-<suffix>"'),

@@ -345,18 +345,6 @@ def test_the_shipped_fleet_runs_and_its_member_files_are_what_the_driver_sets() 
         assert sorted(fleet.runs[qualified(stack)].outputs[LINKED_PEERS_OUTPUT]) == [c for c in ("kind-1", "kind-2") if c != cluster]
 
 
-def test_a_traffic_manager_name_is_refused_in_a_fleet() -> None:
-    """Route 53 records are each member's own (tests/test_fleet_eks.py); a Traffic Manager profile
-    is one resource whose endpoints are every cluster's ingress."""
-    with pytest.raises(ConfigError) as raised:
-        run_stack("aks", {"fleetMesh": True, "ingressGateway": True, "ingressDns": {"service": "trafficManager", "name": "mesh"}})
-    assert [(p.path, p.code) for p in raised.value.problems] == [("ingressDns.service", "fleet-unsupported")]
-    assert str(raised.value.problems[0]) == (
-        "ingressDns.service: is trafficManager: one Traffic Manager profile spans every cluster's endpoint; fleet mode does "
-        "not split it across member stacks yet; run this mesh as one stack (fleetMesh: false)"
-    )
-
-
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 
 

@@ -171,7 +171,7 @@ FLEET_MESH = Field(
     "copies) and exports, for one member stack per cluster (`fleetMember`), the config and each "
     "member's CA material; the member stacks build the clusters, their Istio and remote secrets, run side by side by "
     "`python -m fleet`. Existing, EKS and AKS clusters (multi-primary or primary-remote); "
-    "ingressDns in Route 53 (each member its record).",
+    "ingressDns (Route 53: each member its record; Traffic Manager: the mesh stack's profile).",
     default=False,
 )
 VERIFY = Field(

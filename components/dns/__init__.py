@@ -29,17 +29,30 @@ def build_mesh_dns(
     if dns.service is DnsService.TRAFFIC_MANAGER:
         location = platform_settings(mesh, AZURE, AzureSettings).key_vault_location
         assert location is not None, "the config layer requires keyVaultLocation with AKS clusters"
-        endpoints = {name: (clusters[name], address) for name, address in ingress.items()}
+        endpoints: dict[str, tuple[str, pulumi.Input[str]]] = {
+            name: (clusters[name].spec.region, address) for name, address in ingress.items()
+        }
         return TrafficManagerDns(names.DNS.name(), dns, mesh.mesh_id, location, endpoints).name
     return MeshDns(names.DNS.name(), MeshDnsArgs(dns, clusters, ingress)).name
 
 
 def build_member_dns(mesh: MeshSpec, cluster: ClusterHandle, gateways: IstioGateways) -> pulumi.Output[str] | None:
-    """A fleet member's own record under the mesh's name (``None`` without ``ingressDns`` or an
-    ingress yet): Route 53 keeps each record of a routed name apart by its set identifier, the
-    cluster's name, so each member stack owns its record, as one stack names it."""
+    """A fleet member's own record under the mesh's name (``None`` without Route 53 ``ingressDns``
+    or an ingress yet): Route 53 keeps each record of a routed name apart by its set identifier, the
+    cluster's name, so each member stack owns its record, as one stack names it. A Traffic Manager
+    profile is one resource, the mesh stack's (``build_fleet_dns``)."""
     dns = mesh.ingress_dns
-    if dns is None or gateways.ingress_address is None:
+    if dns is None or dns.service is not DnsService.ROUTE53 or gateways.ingress_address is None:
         return None
-    assert dns.service is DnsService.ROUTE53, "fleet mode refuses a Traffic Manager profile (AKS)"
     return MeshDns(names.DNS.name(), MeshDnsArgs(dns, {cluster.spec.name: cluster}, {cluster.spec.name: gateways.ingress_address})).name
+
+
+def build_fleet_dns(mesh: MeshSpec, endpoints: Mapping[str, tuple[str, pulumi.Input[str]]]) -> pulumi.Output[str] | None:
+    """A fleet mesh stack's Traffic Manager profile over the members' ingress addresses it read
+    (``endpoints``: region and address, by cluster); ``None`` without a Traffic Manager name."""
+    dns = mesh.ingress_dns
+    if dns is None or dns.service is not DnsService.TRAFFIC_MANAGER:
+        return None
+    location = platform_settings(mesh, AZURE, AzureSettings).key_vault_location
+    assert location is not None, "the config layer requires keyVaultLocation with AKS clusters"
+    return TrafficManagerDns(names.DNS.name(), dns, mesh.mesh_id, location, endpoints).name

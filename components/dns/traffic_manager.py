@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
 from components.config.model import DnsRouting, IngressDns
 from components.istio.facts import READY_PATH, STATUS_PORT
@@ -46,7 +45,7 @@ class TrafficManagerDns(pulumi.ComponentResource):
         dns: the mesh's ``ingressDns`` (service trafficManager).
         mesh_id: the mesh's ID, part of the resource group's name.
         location: the region of the profile's resource group (``keyVaultLocation``).
-        endpoints: each cluster's handle and ingress IP, by cluster name.
+        endpoints: each cluster's region and ingress IP, by cluster name.
     """
 
     name: pulumi.Output[str]
@@ -57,7 +56,7 @@ class TrafficManagerDns(pulumi.ComponentResource):
         dns: IngressDns,
         mesh_id: str,
         location: str,
-        endpoints: Mapping[str, tuple[ClusterHandle, pulumi.Output[str]]],
+        endpoints: Mapping[str, tuple[str, pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(names.DNS.type, name, None, opts)
@@ -86,11 +85,11 @@ class TrafficManagerDns(pulumi.ComponentResource):
                     name=cluster,
                     type=EXTERNAL_ENDPOINT,
                     target=address,
-                    endpoint_location=handle.spec.region,
+                    endpoint_location=region,
                     endpoint_status="Enabled",
                     weight=WEIGHT,
                 )
-                for cluster, (handle, address) in sorted(endpoints.items())
+                for cluster, (region, address) in sorted(endpoints.items())
             ],
             opts=child,
         )

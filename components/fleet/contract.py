@@ -31,6 +31,11 @@ member's update, but its peers take the new link only in theirs: the member keep
 while a peer's remote secret carries it (the peer's ``fleetLinkedPeers`` says which), and the driver
 runs it again once none does, which deletes it (``drops_token``).
 
+With a Traffic Manager name, one profile over every cluster's ingress, the mesh stack holds the
+profile: members export their ingress address (``fleetIngressAddress``), the mesh stack reads them
+and exports the endpoints its profile holds (``fleetDnsEndpoints``), and the driver runs the mesh
+stack again once they differ (``dns_behind``).
+
 Every member exports ``fleetConfigDigest`` (a secret: the config may hold secrets): the digest of
 the mesh's ``fleetConfig`` its last update applied. A member whose digest differs from the mesh
 stack's ``fleetConfig`` now is behind the mesh: ``add`` and ``remove`` run it again with the
@@ -62,6 +67,9 @@ CONFIG_DIGEST_OUTPUT = "fleetConfigDigest"
 TOKENS_OUTPUT = "fleetTokens"
 # Across platforms, each cluster's egress addresses, by cluster: what the others admit.
 EGRESS_OUTPUT = "egressAddresses"
+# With a Traffic Manager name: a member's ingress address, and the ones the mesh stack's profile holds.
+INGRESS_ADDRESS_OUTPUT = "fleetIngressAddress"
+DNS_ENDPOINTS_OUTPUT = "fleetDnsEndpoints"
 # What only the mesh stack's CA reads; the rest of the config is every member's.
 CA_ONLY_KEYS = frozenset({"caProvidedRoots", "caProvidedIntermediates", "caRoot", "caRotation", "fleetMesh"})
 # Pulumi's stack names: letters, digits, '-', '_' and '.', at most 100 characters.
@@ -210,6 +218,16 @@ def drops_token(cluster: str, outputs: Mapping[str, Mapping[str, Any]]) -> bool:
     held = {linked_peers(o).get(cluster) for c, o in outputs.items() if c != cluster}
     current = current_link(outputs.get(cluster, {}))
     return any(digest != current and digest not in held for digest in kept_tokens(outputs.get(cluster, {})).values())
+
+
+def dns_behind(mesh_outputs: Mapping[str, Any], outputs: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the mesh stack's Traffic Manager profile holds other endpoints than the members'
+    ingress addresses now (``outputs``: every member's, by cluster); False without a profile."""
+    held = mesh_outputs.get(DNS_ENDPOINTS_OUTPUT)
+    if not isinstance(held, Mapping):
+        return False
+    now = {c: o[INGRESS_ADDRESS_OUTPUT] for c, o in outputs.items() if isinstance(o.get(INGRESS_ADDRESS_OUTPUT), str)}
+    return dict(held) != now
 
 
 def linked_peers(member_outputs: Mapping[str, Any]) -> dict[str, str]:

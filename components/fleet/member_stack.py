@@ -34,7 +34,7 @@ import pulumi
 
 from components.cluster.handle import ClusterHandle
 from components.config import mesh_names as names
-from components.config.model import MeshSpec
+from components.config.model import DnsService, MeshSpec
 from components.config.parse import parse_mesh_spec
 from components.config.problems import ConfigError, Problem
 from components.dns import build_member_dns
@@ -50,6 +50,7 @@ from components.fleet.contract import (
     CONFIG_DIGEST_OUTPUT,
     CONFIG_OUTPUT,
     EGRESS_OUTPUT,
+    INGRESS_ADDRESS_OUTPUT,
     INGRESS_OUTPUT,
     LINK_OUTPUT,
     LINKED_PEERS_OUTPUT,
@@ -69,7 +70,6 @@ from components.fleet.contract import (
     retained_generations,
 )
 from components.fleet.reads import StackRead, read_existing, read_stack, unreadable
-from components.fleet.rules import fleet_problems
 from components.istio.facts import CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT
 from components.mesh.ca import ClusterCACerts
 from components.mesh.check import MeshCheck, MeshCheckArgs
@@ -99,13 +99,10 @@ def member_spec(member: FleetMember, mesh: StackRead) -> MeshSpec:
         raise ConfigError([Problem("fleetMember.meshStack", "fleet-mesh-missing", message)])
     # The mesh stack checked the names of every resource of this config.
     spec = parse_mesh_spec(as_written(values), platform_configs(), plan_names=False)
-    problems = fleet_problems(spec)
     if member.cluster not in {c.name for c in spec.clusters}:
         listed = ", ".join(c.name for c in spec.clusters)
         message = f"{member.cluster} is not in the mesh's clusters ({listed}); add it there first"
-        problems.append(Problem("fleetMember.cluster", "fleet-not-member", message))
-    if problems:
-        raise ConfigError(problems)
+        raise ConfigError([Problem("fleetMember.cluster", "fleet-not-member", message)])
     return spec
 
 
@@ -296,6 +293,9 @@ def export_gateways(spec: MeshSpec, handle: ClusterHandle, gateways: IstioGatewa
         pulumi.export(PRIMARY_OUTPUT, {"address": gateways.eastwest_address, "revisions": list(spec.versions)})
     if gateways.ingress_url is not None:
         pulumi.export(INGRESS_OUTPUT, {cluster: gateways.ingress_url})
+    if spec.ingress_dns is not None and spec.ingress_dns.service is DnsService.TRAFFIC_MANAGER and gateways.ingress_address is not None:
+        # The mesh stack's profile points at it (``components.fleet.contract.dns_behind``).
+        pulumi.export(INGRESS_ADDRESS_OUTPUT, gateways.ingress_address)
     answered = build_member_dns(spec, handle, gateways)
     if answered is not None:
         pulumi.export("ingressDns", answered)

@@ -18,15 +18,25 @@ from typing import Any
 import pulumi
 
 from components.config.mesh_names import CA
-from components.config.model import MeshSpec
-from components.config.problems import ConfigError, Problem
+from components.config.model import DnsService, MeshSpec
+from components.config.problems import Problem
+from components.dns import build_fleet_dns
 from components.dns.routing import routing_marker, routing_switch_problems
 from components.fleet.aws import build_mesh_part as build_aws_part
 from components.fleet.azure import build_mesh_part as build_azure_part
-from components.fleet.contract import CA_OUTPUT, CONFIG_OUTPUT, EGRESS_OUTPUT, MEMBERS_OUTPUT, REMOTES_OUTPUT, member_stack, member_values
+from components.fleet.contract import (
+    CA_OUTPUT,
+    CONFIG_OUTPUT,
+    DNS_ENDPOINTS_OUTPUT,
+    EGRESS_OUTPUT,
+    INGRESS_ADDRESS_OUTPUT,
+    MEMBERS_OUTPUT,
+    REMOTES_OUTPUT,
+    member_stack,
+    member_values,
+)
 from components.fleet.reads import read_existing
 from components.fleet.rotation import fleet_rotation_problems
-from components.fleet.rules import fleet_problems
 from components.mesh.ca import MeshCA, MeshCAArgs
 from components.mesh.rotation import MARKER_OUTPUT, marker_output, previous_marker
 from components.mesh.summary import mesh_summary
@@ -61,9 +71,6 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     """The mesh stack of ``spec`` (its config ``values``, of which ``secret_keys`` are secrets,
     default none): its CA and exports; see the module docstring. The exported config is a secret
     when any key in it is one."""
-    problems = fleet_problems(spec)
-    if problems:
-        raise ConfigError(problems)
     outputs = previous_outputs(this_stack())
     previous = previous_marker(outputs)
     refuse_unsafe_steps(fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)), member_routing_problems(spec, outputs))
@@ -84,4 +91,21 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     if spec.spans_platforms:
         # What every member's API server and east-west gateway admit across platforms (``Exposure``).
         pulumi.export(EGRESS_OUTPUT, {**EXISTING.prepare(spec).egress, **aws.egress, **azure.egress})
+    export_profile(spec)
     return ca
+
+
+def export_profile(spec: MeshSpec) -> None:
+    """With a Traffic Manager name, the profile over the ingress addresses the members' stacks
+    exported (a member made after this run is added when the driver runs this stack again)."""
+    if spec.ingress_dns is None or spec.ingress_dns.service is not DnsService.TRAFFIC_MANAGER:
+        return
+    addresses: dict[str, str] = {}
+    for cluster in spec.clusters:
+        exported = read_existing(f"member {cluster.name}'s stack", member_stack(this_stack(), cluster.name)).outputs
+        if isinstance(exported.get(INGRESS_ADDRESS_OUTPUT), str):
+            addresses[cluster.name] = exported[INGRESS_ADDRESS_OUTPUT]
+    answered = build_fleet_dns(spec, {name: (spec.cluster(name).region, address) for name, address in addresses.items()})
+    assert answered is not None
+    pulumi.export("ingressDns", answered)
+    pulumi.export(DNS_ENDPOINTS_OUTPUT, addresses)
