@@ -246,10 +246,46 @@ def test_a_member_across_platforms_stops_when_the_mesh_exported_no_egress() -> N
 def test_three_clusters_in_one_vpc_make_no_two_rules_alike() -> None:
     """Each member admits both peers of its VPC by the VPC's range: one rule per ports, not one per
     peer (AWS refuses a second identical rule, InvalidPermission.Duplicate)."""
-    config = copy.deepcopy(EKS)
-    config["clusters"].append({**copy.deepcopy(config["clusters"][1]), "name": "cluster-3", "network": "network3"})
+    config = three_in_one_vpc()
     fleet, _ = settled(config)
     for cluster in ("cluster-1", "cluster-2", "cluster-3"):
         found = [rule_content(r.inputs) for r in member(fleet, cluster).of_type(RULE)]
         assert len(found) == len(set(found)) == 4, cluster  # two webhooks, the API and the east-west port
     assert_same_as_one_stack(fleet, config)
+
+
+def three_in_one_vpc() -> dict[str, Any]:
+    config = copy.deepcopy(EKS)
+    config["clusters"].append({**copy.deepcopy(config["clusters"][1]), "name": "cluster-3", "network": "network3"})
+    return config
+
+
+def test_moving_a_standing_cluster_to_another_vpc_is_refused_before_anything_and_remove_then_add_does_it() -> None:
+    """One stack replaces the cluster in the update that replaces its network; in a fleet the mesh
+    stack runs first and would delete the VPC or subnets the member's cluster still uses."""
+    fleet, _ = settled(three_in_one_vpc())
+    moved = three_in_one_vpc()
+    moved["clusters"][1]["vpc"] = "vpc-2"
+    moved["vpcs"].append(vpc("vpc-2", 1))
+    fleet.mesh_config = copy.deepcopy(moved)
+    results = Driver(fleet, MESH, parallel=1).up()
+    assert [(r.stack, r.outcome) for r in results] == [(MESH, Outcome.FAILED)]
+    assert "clusters[1].vpc: moves it from VPC mesh-vpc to vpc-2 (cluster cluster-2): in a fleet the mesh stack" in results[0].message
+    resized = three_in_one_vpc()
+    resized["vpcs"][0].update(
+        cidr="10.9.0.0/16",
+        privateSubnets=["10.9.0.0/20", "10.9.16.0/20", "10.9.32.0/20"],
+        publicSubnets=["10.9.48.0/24", "10.9.49.0/24", "10.9.50.0/24"],
+    )
+    fleet.mesh_config = resized
+    [refused] = Driver(fleet, MESH, parallel=1).up()
+    # Each cluster in it is named (the summary shows the last).
+    assert "vpcs[0].cidr: replaces VPC mesh-vpc or its subnets, where it runs (cluster cluster-3)" in refused.message
+    # The way through: the cluster leaves (its member is destroyed), then comes back in the new VPC.
+    left = three_in_one_vpc()
+    left["clusters"].pop(1)
+    fleet.mesh_config = left
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).remove("cluster-2"))
+    fleet.mesh_config = moved
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).add("cluster-2"))
+    assert fleet.runs[MESH].outputs[AWS_OUTPUT]["cluster-2"]["vpcId"] == fleet.runs[MESH].named("aws-vpc-2-vpc").outputs["id"]

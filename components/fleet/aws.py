@@ -18,7 +18,7 @@ the mesh's, so the member's nodes need not wait on the NAT routes here (``Cluste
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +27,11 @@ import pulumi_aws as aws
 
 from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
+from components.config.problems import Problem
 from components.mesh.ca import MeshCA
 from components.platforms.aws import AWS, ca_copies, edge_certificates, names, peer_egress
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
-from components.platforms.aws.config import NAME, AwsSettings, aws_part
+from components.platforms.aws.config import NAME, PRIVATE_SUBNETS, PUBLIC_SUBNETS, VPC_CIDR, VPC_REGION, ZONES, AwsSettings, aws_part
 from components.platforms.aws.network import ClusterNetwork
 from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityArgs
 from components.platforms.exposure import Exposure
@@ -117,3 +118,44 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
         ),
     )
     return EksMember(cluster.handle, {"eks": {own.name: cluster.outputs()}})
+
+
+# A VPC's fields whose change replaces the VPC or its subnets (a new range, zone or region).
+REPLACING_VPC_FIELDS = (VPC_REGION.key, VPC_CIDR.key, ZONES.key, PRIVATE_SUBNETS.key, PUBLIC_SUBNETS.key)
+
+
+def network_move_problems(previous: Mapping[str, Any] | None, values: Mapping[str, Any], standing: Callable[[str], bool]) -> list[Problem]:
+    """The edits of the mesh stack's config (``values``, against the config its last completed
+    update exported, ``previous``) that would delete a VPC or subnets an EKS member's cluster still
+    uses: a cluster moved to another VPC, or a VPC whose range, zones, subnets or region change
+    under a cluster. One stack replaces the cluster in the same update; here the mesh stack runs
+    first, and AWS refuses to delete a VPC or subnet in use (DependencyViolation). ``standing``
+    says whether a cluster's member stack holds resources (read only for a moved cluster)."""
+    if not isinstance(previous, Mapping):
+        return []
+    before = {str(c.get("name")): c for c in previous.get("clusters") or [] if isinstance(c, Mapping)}
+    old_vpcs = {str(v.get("name")): v for v in previous.get("vpcs") or [] if isinstance(v, Mapping)}
+    new_vpcs = {str(v.get("name")): (index, v) for index, v in enumerate(values.get("vpcs") or []) if isinstance(v, Mapping)}
+    problems: list[Problem] = []
+    for index, cluster in enumerate(values.get("clusters") or []):
+        name, old = str(cluster.get("name")), before.get(str(cluster.get("name")))
+        if cluster.get("cloud") != NAME or old is None or old.get("cloud") != NAME:
+            continue
+        vpc, was = str(cluster.get("vpc")), str(old.get("vpc"))
+        if vpc != was and standing(name):
+            problems.append(Problem(f"clusters[{index}].vpc", "fleet-network-move", _moved(name, f"moves it from VPC {was} to {vpc}")))
+            continue
+        position, spec = new_vpcs.get(vpc, (None, None))
+        changed = [f for f in REPLACING_VPC_FIELDS if spec is not None and vpc in old_vpcs and spec.get(f) != old_vpcs[vpc].get(f)]
+        if changed and standing(name):
+            at = f"vpcs[{position}].{changed[0]}"
+            problems.append(Problem(at, "fleet-network-move", _moved(name, f"replaces VPC {vpc} or its subnets, where it runs")))
+    return problems
+
+
+def _moved(cluster: str, what: str) -> str:
+    return (
+        f"{what} (cluster {cluster}): in a fleet the mesh stack updates first and would delete what the cluster still "
+        f"uses, which AWS refuses; take {cluster} out of clusters and run python -m fleet remove {cluster}, then make "
+        f"this edit, put it back and run python -m fleet add {cluster}"
+    )

@@ -23,6 +23,7 @@ from components.config.problems import Problem
 from components.dns import build_fleet_dns
 from components.dns.routing import routing_marker, routing_switch_problems
 from components.fleet.aws import build_mesh_part as build_aws_part
+from components.fleet.aws import network_move_problems
 from components.fleet.azure import build_mesh_part as build_azure_part
 from components.fleet.contract import (
     CA_OUTPUT,
@@ -53,6 +54,11 @@ def member_markers(mesh_outputs: Mapping[str, Any]) -> dict[str, Mapping[str, An
     return found
 
 
+def member_stands(cluster: str) -> bool:
+    """Whether ``cluster``'s member stack has outputs: its last update completed, with its cluster."""
+    return bool(read_existing(f"member {cluster}'s stack", member_stack(this_stack(), cluster)).outputs)
+
+
 def member_routing_problems(spec: MeshSpec, mesh_outputs: Mapping[str, Any]) -> list[Problem]:
     """A Route 53 routing switch of the records the members of the last completed update hold
     (each its own): refused here, before any member runs, as one stack refuses it (the first member
@@ -73,7 +79,11 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     when any key in it is one."""
     outputs = previous_outputs(this_stack())
     previous = previous_marker(outputs)
-    refuse_unsafe_steps(fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)), member_routing_problems(spec, outputs))
+    refuse_unsafe_steps(
+        fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)),
+        member_routing_problems(spec, outputs),
+        network_move_problems(outputs.get(CONFIG_OUTPUT), values, member_stands),
+    )
     ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
     pulumi.export("mesh", mesh_summary(spec))
     # The stage this stack issued; each member exports it again once its cluster has it.
