@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.fleet.azure import AZURE_OUTPUT
+from components.fleet.azure import AZURE_OUTPUT, member_keys
 from components.fleet.contract import FleetMember, member_stack
 from fleet.driver import Driver, Step
+from tests.configs import parse
 from tests.harness.fleet_program import ProgramFleet
 from tests.harness.program import run_program, stack_config
 from tests.test_fleet_eks import MESH, made, member, settled, without_stack_names
@@ -57,7 +58,8 @@ def test_the_mesh_stack_holds_the_vnets_peerings_vault_and_registry_and_no_clust
     for cluster in CLUSTERS:
         built_on = mesh.outputs[AZURE_OUTPUT][cluster]
         assert built_on["subnetIds"] == {pool: subnets[f"azure-{cluster}-{pool}-subnet"] for pool in ("system", "user1", "user2")}
-        assert set(built_on) >= {"resourceGroup", "outboundIpIds", "meshEgress", "registryId"}
+        assert sorted(built_on) == sorted(member_keys(parse(AKS_KEYVAULT), parse(AKS_KEYVAULT).cluster(cluster)))
+        assert sorted(built_on) == ["meshEgress", "outboundIpIds", "registryId", "resourceGroup", "subnetIds", "vault"]
 
 
 def test_each_member_builds_its_cluster_with_its_grants_and_istiods_vault_access(keyvault_fleet: ProgramFleet) -> None:
@@ -71,11 +73,11 @@ def test_each_member_builds_its_cluster_with_its_grants_and_istiods_vault_access
         pull = run.named(f"mesh-registry-{cluster}-acr-pull")
         assert pull.inputs["scope"] == registry
         # istiod reads its own cluster's four files from the mesh's vault, in the files' order.
-        secrets = mesh.outputs[AZURE_OUTPUT][cluster]["vaultSecrets"]
+        secrets = mesh.outputs[AZURE_OUTPUT][cluster]["vault"]["secrets"]
         reads = {r.inputs["scope"] for r in run.of_type("azure-native:authorization:RoleAssignment") if "-vault-reads-" in r.name}
         assert reads == {ref["id"] for ref in secrets.values()}
         files = run.named(f"{cluster}-istio-ca-files").inputs["spec"]["parameters"]
-        assert files["keyvaultName"] == mesh.outputs["keyVault"]["name"]
+        assert files["keyvaultName"] == mesh.outputs["keyVault"]["name"] == mesh.outputs[AZURE_OUTPUT][cluster]["vault"]["name"]
 
 
 def test_a_member_before_its_mesh_made_the_network_stops_before_any_resource() -> None:
@@ -104,3 +106,12 @@ def test_a_traffic_manager_name_is_the_mesh_stacks_profile_over_the_members_ingr
     for key, resource in single.items():
         assert without_stack_names(together[key].inputs) == without_stack_names(resource.inputs), key
     assert Step.DNS not in [r.step for r in Driver(fleet, MESH, parallel=1).up()]
+
+
+@pytest.mark.parametrize("key", ["vault", "registryId", "meshEgress"])
+def test_a_member_whose_entry_lacks_what_its_config_needs_stops_before_any_resource(key: str) -> None:
+    """Never a silent default: without its CA secrets istiod would fall back to a cacerts Secret."""
+    fleet = ProgramFleet(copy.deepcopy(AKS_KEYVAULT), MESH)
+    fleet.run(MESH, None).outputs[AZURE_OUTPUT]["westeurope-aks"].pop(key)
+    with pytest.raises(Exception, match=rf"the mesh stack's network for westeurope-aks .* its fleetAzure lacks {key}"):
+        fleet.run(member_stack(MESH, "westeurope-aks"), FleetMember(MESH, "westeurope-aks"))

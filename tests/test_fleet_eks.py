@@ -289,3 +289,10 @@ def test_moving_a_standing_cluster_to_another_vpc_is_refused_before_anything_and
     fleet.mesh_config = moved
     assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).add("cluster-2"))
     assert fleet.runs[MESH].outputs[AWS_OUTPUT]["cluster-2"]["vpcId"] == fleet.runs[MESH].named("aws-vpc-2-vpc").outputs["id"]
+
+
+def test_a_member_whose_entry_lacks_a_key_stops_before_any_resource() -> None:
+    fleet = ProgramFleet(copy.deepcopy(EKS), MESH)
+    fleet.run(MESH, None).outputs[AWS_OUTPUT]["cluster-1"].pop("peerEgress")
+    with pytest.raises(Exception, match=r"the mesh stack's network for cluster-1 .* its fleetAws lacks peerEgress"):
+        fleet.run(member_stack(MESH, "cluster-1"), FleetMember(MESH, "cluster-1"))

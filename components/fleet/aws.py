@@ -19,15 +19,14 @@ the mesh's, so the member's nodes need not wait on the NAT routes here (``Cluste
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster.handle import ClusterHandle
 from components.config.model import ClusterSpec, MeshSpec, platform_settings
 from components.config.problems import Problem
+from components.fleet.parts import MemberCluster, MeshPart
 from components.mesh.ca import MeshCA
 from components.platforms.aws import AWS, ca_copies, edge_certificates, names, peer_egress
 from components.platforms.aws.cluster import EksCluster, EksClusterArgs, deployer_arn
@@ -37,26 +36,15 @@ from components.platforms.aws.security import AwsMeshSecurity, AwsMeshSecurityAr
 from components.platforms.exposure import Exposure
 
 AWS_OUTPUT = "fleetAws"
+# What a member reads of its entry in ``fleetAws`` (``edgeCertificateArn`` only with ingressDns's certificates).
+MEMBER_KEYS = ("vpcId", "privateSubnetIds", "publicSubnetIds", "peerEgress")
 
 
-@dataclass(frozen=True)
-class AwsMeshPart:
-    """What the mesh stack made for its EKS clusters.
-
-    Args:
-        outputs: the mesh stack's outputs for them, by name.
-        egress: each EKS cluster's egress addresses (its VPC's NAT addresses), by cluster.
-    """
-
-    outputs: dict[str, Any]
-    egress: Mapping[str, pulumi.Output[list[str]]]
-
-
-def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> AwsMeshPart:
+def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> MeshPart:
     """The mesh stack's AWS resources (none without EKS clusters) and its outputs."""
     clusters = mesh.on(NAME)
     if not clusters:
-        return AwsMeshPart({}, {})
+        return MeshPart()
     prepared = AWS.prepare(mesh)
     network = prepared.network
     secrets = ca_copies(prepared.settings, network, ca, [c.name for c in clusters])
@@ -73,23 +61,10 @@ def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> AwsMeshPart:
         for c in clusters
     }
     outputs = {"vpcIds": {n: v.vpc.id for n, v in network.vpcs.items()}, "caSecretArns": secrets.arns, AWS_OUTPUT: members}
-    return AwsMeshPart(outputs, prepared.egress)
+    return MeshPart(outputs, prepared.egress)
 
 
-@dataclass(frozen=True)
-class EksMember:
-    """What a member stack made of its EKS cluster.
-
-    Args:
-        handle: the cluster, for Istio.
-        outputs: the member stack's outputs for it, by name.
-    """
-
-    handle: ClusterHandle
-    outputs: dict[str, Any]
-
-
-def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any], exposure: Exposure | None) -> EksMember:
+def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any], exposure: Exposure | None) -> MemberCluster:
     """``own``'s EKS cluster on what the mesh stack exported for it (``built_on``), and the rules
     that admit its peers; ``exposure``: across platforms, who reaches its API server and gateways."""
     settings = platform_settings(mesh, NAME, AwsSettings)
@@ -101,7 +76,7 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
         public_subnet_ids=[str(s) for s in built_on["publicSubnetIds"]],
     )
     deployer = deployer_arn(provider) if aws_part(own).admin_principal_arns else None
-    egress: Sequence[str] = [str(a) for a in built_on.get("peerEgress") or ()]
+    egress: Sequence[str] = [str(a) for a in built_on["peerEgress"]]
     certificate = built_on.get("edgeCertificateArn")
     args = EksClusterArgs(own, network, exposure, egress, deployer, str(certificate) if certificate else None)
     cluster = EksCluster(names.EKS.name(cluster=own.name), args)
@@ -117,7 +92,7 @@ def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str
             sidecar_gateway=mesh.ambient_sidecar_gateway,
         ),
     )
-    return EksMember(cluster.handle, {"eks": {own.name: cluster.outputs()}})
+    return MemberCluster(cluster.handle, {"eks": {own.name: cluster.outputs()}})
 
 
 # A VPC's fields whose change replaces the VPC or its subnets (a new range, zone or region).

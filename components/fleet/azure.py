@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.cluster.handle import ClusterHandle
-from components.config.model import ClusterSpec, MeshSpec, Role, platform_settings
+from components.config.model import ClusterSpec, MeshSpec, platform_settings
+from components.fleet.parts import MemberCluster, MeshPart
 from components.istio.facts import istiod_service
 from components.mesh.ca import MeshCA
 from components.platforms.azure import (
@@ -46,7 +45,7 @@ from components.platforms.azure import (
 from components.platforms.azure.ca_delivery import IstiodVaultAccess, IstiodVaultAccessArgs, VaultSecret
 from components.platforms.azure.cluster import AksCluster, AksClusterArgs
 from components.platforms.azure.config import NAME, AzureSettings, CaDelivery, azure_part
-from components.platforms.azure.keyvault import CA_FILES
+from components.platforms.azure.keyvault import CA_FILES, MeshKeyVault
 from components.platforms.azure.network import ClusterSite
 from components.platforms.azure.pools import AksNodePools, AksNodePoolsArgs
 from components.platforms.azure.registry import grant_pull
@@ -55,24 +54,11 @@ from components.platforms.exposure import Exposure
 AZURE_OUTPUT = "fleetAzure"
 
 
-@dataclass(frozen=True)
-class AzureMeshPart:
-    """What the mesh stack made for its AKS clusters.
-
-    Args:
-        outputs: the mesh stack's outputs for them, by name.
-        egress: across platforms, each AKS cluster's egress addresses (its outbound IP), by cluster.
-    """
-
-    outputs: dict[str, Any]
-    egress: Mapping[str, pulumi.Output[list[str]]]
-
-
-def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> AzureMeshPart:
+def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> MeshPart:
     """The mesh stack's Azure resources (none without AKS clusters) and its outputs."""
     clusters = mesh.on(NAME)
     if not clusters:
-        return AzureMeshPart({}, {})
+        return MeshPart()
     prepared = AZURE.prepare(mesh)
     network = prepared.network
     # Before any cluster: each cluster then writes only its own VNet (see the module docstring).
@@ -92,43 +78,41 @@ def build_mesh_part(mesh: MeshSpec, ca: MeshCA) -> AzureMeshPart:
             "subnetIds": dict(site.subnet_ids),
             "outboundIpIds": list(site.outbound_ip_ids),
             "meshEgress": mesh_egress,
-            **({"vaultSecrets": _secret_refs(vault.secret_refs(cluster.name))} if cluster.name in vault_readers(mesh) else {}),
+            **({"vault": _vault_entry(vault, cluster.name)} if cluster.name in vault_readers(mesh) else {}),
             **({"registryId": registry.registry_id} if registry is not None else {}),
         }
     outputs: dict[str, Any] = {"keyVault": {"name": vault.vault_name, "uri": vault.vault_uri}, AZURE_OUTPUT: members}
     if registry is not None:
         outputs["containerRegistry"] = {"loginServer": registry.login_server, "name": registry.registry_name}
-    return AzureMeshPart(outputs, prepared.egress)
+    return MeshPart(outputs, prepared.egress)
 
 
-def _secret_refs(refs: Mapping[str, VaultSecret]) -> dict[str, dict[str, pulumi.Input[str]]]:
-    return {file: {"id": ref.id, "name": ref.name} for file, ref in refs.items()}
+def _vault_entry(vault: MeshKeyVault, cluster: str) -> dict[str, Any]:
+    """What istiod's access in ``cluster``'s member names: the vault and its four CA secrets."""
+    return {
+        "name": vault.vault_name,
+        "secrets": {file: {"id": ref.id, "name": ref.name} for file, ref in vault.secret_refs(cluster).items()},
+    }
 
 
-@dataclass(frozen=True)
-class AksMember:
-    """What a member stack made of its AKS cluster.
-
-    Args:
-        handle: the cluster, for Istio.
-        outputs: the member stack's outputs for it, by name.
-    """
-
-    handle: ClusterHandle
-    outputs: dict[str, Any]
+def member_keys(mesh: MeshSpec, cluster: ClusterSpec) -> tuple[str, ...]:
+    """What ``cluster``'s member reads of its entry in ``fleetAzure``: its site, and its CA secrets
+    (``caDelivery: keyVault``, a primary) and the registry (``containerRegistry``) where there are."""
+    settings = platform_settings(mesh, NAME, AzureSettings)
+    vault = ("vault",) if cluster.name in vault_readers(mesh) else ()
+    registry = ("registryId",) if settings.container_registry is not None else ()
+    return ("resourceGroup", "subnetIds", "outboundIpIds", "meshEgress", *vault, *registry)
 
 
-def build_member_cluster(
-    mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any], vault_name: str, exposure: Exposure | None
-) -> AksMember:
-    """``own``'s AKS cluster on what the mesh stack exported for it (``built_on``; ``vault_name``:
-    the mesh's vault), its added pools, its pull grant and istiod's access to its CA secrets."""
+def build_member_cluster(mesh: MeshSpec, own: ClusterSpec, built_on: Mapping[str, Any], exposure: Exposure | None) -> MemberCluster:
+    """``own``'s AKS cluster on what the mesh stack exported for it (``built_on``, holding every
+    key of ``member_keys``), its added pools, its pull grant and istiod's access to its CA secrets."""
     settings = platform_settings(mesh, NAME, AzureSettings)
     client = azure_native.authorization.get_client_config_output()
     site = ClusterSite(
         resource_group=str(built_on["resourceGroup"]),
         subnet_ids={str(pool): str(subnet) for pool, subnet in built_on["subnetIds"].items()},
-        outbound_ip_ids=[str(ip) for ip in built_on.get("outboundIpIds") or ()],
+        outbound_ip_ids=[str(ip) for ip in built_on["outboundIpIds"]],
     )
     from_vault = settings.ca_delivery is CaDelivery.KEY_VAULT
     aks = AksCluster(
@@ -140,19 +124,19 @@ def build_member_cluster(
             client.object_id,
             exposure,
             from_vault,
-            mesh_egress=[[str(c) for c in cidrs] for cidrs in built_on.get("meshEgress") or ()],
+            mesh_egress=[[str(c) for c in cidrs] for cidrs in built_on["meshEgress"]],
             export_admin_kubeconfig=settings.admin_kubeconfig_output,
             admin_object_ids=admins_beside_deployer(settings.admin_object_ids),
         ),
     )
     pools = AksNodePoolsArgs(cluster=aks, pools=azure_part(own).added_pools, network=site, after=[])
     AksNodePools(names.POOLS.name(aks=names.AKS.name(cluster=own.name), cluster=own.name), pools)
-    if "registryId" in built_on:
+    if settings.container_registry is not None:
         kubelet = aks.managed_cluster.identity_profile.apply(kubelet_object_id)
         grant_pull(names.REGISTRY.name(), own.name, kubelet, str(built_on["registryId"]), client.subscription_id, pulumi.ResourceOptions())
     handle = aks.handle
-    secrets = built_on.get("vaultSecrets")
-    if from_vault and own.role is Role.PRIMARY and isinstance(secrets, Mapping):
+    if own.name in vault_readers(mesh):
+        vault, secrets = built_on["vault"], built_on["vault"]["secrets"]
         access = IstiodVaultAccess(
             names.VAULT_ACCESS.name(cluster=own.name),
             IstiodVaultAccessArgs(
@@ -161,12 +145,12 @@ def build_member_cluster(
                 resource_group=site.resource_group,
                 issuer_url=aks.managed_cluster.oidc_issuer_profile.apply(issuer_url),
                 service_accounts=tuple(istiod_service(v) for v in mesh.versions),
-                vault_name=vault_name,
+                vault_name=str(vault["name"]),
                 tenant_id=client.tenant_id,
                 subscription_id=client.subscription_id,
                 # In the files' order, as one stack lists them: a stack read returns a map's keys sorted.
-                secrets={file: VaultSecret(str(secrets[file]["id"]), str(secrets[file]["name"])) for file in CA_FILES if file in secrets},
+                secrets={file: VaultSecret(str(secrets[file]["id"]), str(secrets[file]["name"])) for file in CA_FILES},
             ),
         )
         handle = dataclasses.replace(handle, ca_files=access.ca_files)
-    return AksMember(handle, {"aks": {own.name: aks.outputs()}})
+    return MemberCluster(handle, {"aks": {own.name: aks.outputs()}})

@@ -40,9 +40,11 @@ from components.config.problems import ConfigError, Problem
 from components.dns import build_member_dns
 from components.dns.routing import ROUTING_OUTPUT, routing_output
 from components.fleet.aws import AWS_OUTPUT
+from components.fleet.aws import MEMBER_KEYS as EKS_KEYS
 from components.fleet.aws import build_member_cluster as build_eks_member
 from components.fleet.azure import AZURE_OUTPUT
 from components.fleet.azure import build_member_cluster as build_aks_member
+from components.fleet.azure import member_keys as aks_keys
 from components.fleet.contract import (
     AWAITING_OUTPUT,
     CA_OUTPUT,
@@ -217,16 +219,15 @@ def build_cluster(spec: MeshSpec, member: FleetMember, mesh_outputs: Mapping[str
     exposure = member_exposure(spec, member, mesh_outputs)
     if own.cloud not in (AWS, AZURE):
         return ExistingKubernetesCluster(existing_names.CLUSTER.name(cluster=own.name), ExistingClusterArgs(own, exposure)).handle, {}
-    output = AWS_OUTPUT if own.cloud == AWS else AZURE_OUTPUT
+    output, keys = (AWS_OUTPUT, EKS_KEYS) if own.cloud == AWS else (AZURE_OUTPUT, aks_keys(spec, own))
     built_on = (mesh_outputs.get(output) or {}).get(own.name)
     if not isinstance(built_on, Mapping):
         raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"it exports no {output} for it")
-    if own.cloud == AWS:
-        made = build_eks_member(spec, own, built_on, exposure)
-        return made.handle, made.outputs
-    vault_name = str((mesh_outputs.get("keyVault") or {}).get("name") or "")
-    aks = build_aks_member(spec, own, built_on, vault_name, exposure)
-    return aks.handle, aks.outputs
+    missing = [key for key in keys if key not in built_on]
+    if missing:
+        raise unreadable(f"the mesh stack's network for {own.name}", member.mesh_stack, f"its {output} lacks {', '.join(missing)}")
+    made = (build_eks_member if own.cloud == AWS else build_aks_member)(spec, own, built_on, exposure)
+    return made.handle, made.outputs
 
 
 def build_fleet_member(member: FleetMember) -> None:
