@@ -87,10 +87,8 @@ class UnselectingWorkspace(auto.LocalWorkspace):
         self._run_pulumi_cmd_sync(["stack", "--stack", stack_name])
 
     def create_stack(self, stack_name: str) -> None:
-        args = ["stack", "init", stack_name, "--no-select"]
-        if self.secrets_provider:
-            args.extend(["--secrets-provider", self.secrets_provider])
-        self._run_pulumi_cmd_sync(args)
+        # No secrets provider: the driver makes stacks with the backend's default, as `pulumi up` would.
+        self._run_pulumi_cmd_sync(["stack", "init", stack_name, "--no-select"])
 
 
 class LocalWorkspace:

@@ -3,7 +3,8 @@
 It makes the mesh CA (the root and every member's intermediate) and no cluster; with EKS
 clusters, the VPCs they share, the CA's Secrets Manager copies and ``ingressDns``'s certificates
 (``components.fleet.aws``); with AKS clusters, their VNets and peerings, the vault with the CA
-copies and the registry (``components.fleet.azure``). It refuses a Route 53 routing switch of the records its members hold. It exports the
+copies and the registry (``components.fleet.azure``); with a Traffic Manager name, the profile.
+It refuses a Route 53 routing switch of the records its members hold. It exports the
 membership (``fleetMembers``, and each remote's primary: ``fleetRemotes``), the config every member parses as its own (``fleetConfig``: the
 stack's config without what only the CA reads: the provided roots and intermediates, which hold
 private keys, and the root's name and rotation, which refer to them), and each member's plug-in CA
@@ -45,18 +46,20 @@ from components.platforms.existing import EXISTING
 from components.previous_run import previous_outputs, refuse_unsafe_steps, this_stack
 
 
+def member_outputs(cluster: str) -> Mapping[str, Any]:
+    """The outputs of ``cluster``'s member stack beside this one (none: it does not exist yet); one
+    that exists but cannot be read stops the update."""
+    return read_existing(f"member {cluster}'s stack", member_stack(this_stack(), cluster)).outputs
+
+
 def member_markers(mesh_outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any] | None]:
     """The roots marker each member of the last completed update's membership exported."""
-    found: dict[str, Mapping[str, Any] | None] = {}
-    for cluster in mesh_outputs.get(MEMBERS_OUTPUT) or []:
-        stack = member_stack(this_stack(), str(cluster))
-        found[str(cluster)] = previous_marker(read_existing(f"member {cluster}'s stack", stack).outputs)
-    return found
+    return {str(cluster): previous_marker(member_outputs(str(cluster))) for cluster in mesh_outputs.get(MEMBERS_OUTPUT) or []}
 
 
 def member_stands(cluster: str) -> bool:
     """Whether ``cluster``'s member stack has outputs: its last update completed, with its cluster."""
-    return bool(read_existing(f"member {cluster}'s stack", member_stack(this_stack(), cluster)).outputs)
+    return bool(member_outputs(cluster))
 
 
 def member_routing_problems(spec: MeshSpec, mesh_outputs: Mapping[str, Any]) -> list[Problem]:
@@ -66,8 +69,7 @@ def member_routing_problems(spec: MeshSpec, mesh_outputs: Mapping[str, Any]) -> 
     if routing_marker(spec.ingress_dns) is None:
         return []
     for cluster in mesh_outputs.get(MEMBERS_OUTPUT) or []:
-        stack = member_stack(this_stack(), str(cluster))
-        problems = routing_switch_problems(spec.ingress_dns, read_existing(f"member {cluster}'s stack", stack).outputs)
+        problems = routing_switch_problems(spec.ingress_dns, member_outputs(str(cluster)))
         if problems:
             return problems
     return []
@@ -112,7 +114,7 @@ def export_profile(spec: MeshSpec) -> None:
         return
     addresses: dict[str, str] = {}
     for cluster in spec.clusters:
-        exported = read_existing(f"member {cluster.name}'s stack", member_stack(this_stack(), cluster.name)).outputs
+        exported = member_outputs(cluster.name)
         if isinstance(exported.get(INGRESS_ADDRESS_OUTPUT), str):
             addresses[cluster.name] = exported[INGRESS_ADDRESS_OUTPUT]
     answered = build_fleet_dns(spec, {name: (spec.cluster(name).region, address) for name, address in addresses.items()})

@@ -76,8 +76,6 @@ def ingress_rules(
     """Every rule the groups of ``admitting`` need, in a stable order (``vpc_ranges``: each VPC's
     CIDR; ``by_group``: admit a peer of the same VPC by its group); see the module docstring."""
     by_name = {c.name: c for c in clusters}
-    cidrs = vpc_ranges
-    admits_all = by_group
     chosen = list(admitting)
     east_west = HBONE_PORT if ambient else CROSS_NETWORK_PORT
     rules = [
@@ -92,14 +90,13 @@ def ingress_rules(
         a, b = by_name[admits], by_name[source]
         flat, vpc = a.network == b.network, b.vpc
         same_vpc = a.vpc == vpc
-        wanted = ([("api", "tcp", (443, 443))] if same_vpc else []) + [
-            ("peer", "-1" if flat else "tcp", (0, 65535) if flat else (east_west, east_west))
-        ]
+        peer: tuple[str, str, tuple[int, int]] = ("peer", "-1", (0, 65535)) if flat else ("peer", "tcp", (east_west, east_west))
+        wanted: list[tuple[str, str, tuple[int, int]]] = [("api", "tcp", (443, 443)), peer] if same_vpc else [peer]
         if ambient and sidecar_gateway and not flat:
             wanted.append(("sidecar", "tcp", (CROSS_NETWORK_PORT, CROSS_NETWORK_PORT)))
         for kind, protocol, ports in wanted:
             pair = {"admits": admits, "source": source}
-            if same_vpc and admits_all:
+            if same_vpc and by_group:
                 rules.append(IngressRule(PER_CLUSTER[kind], pair, admits, (source,), protocol, ports, source_group=source))
                 continue
             label = "all" if protocol == "-1" else str(ports[0])
@@ -107,7 +104,7 @@ def ingress_rules(
             found = ranged.get(key)
             if found is None:
                 parts = {"admits": admits, "vpc": vpc, **({"ports": label} if kind == "peer" else {})}
-                found = IngressRule(BY_RANGE[kind], parts, admits, (), protocol, ports, source_range=cidrs[vpc])
+                found = IngressRule(BY_RANGE[kind], parts, admits, (), protocol, ports, source_range=vpc_ranges[vpc])
             ranged[key] = dataclasses.replace(found, sources=(*found.sources, source), formerly=(*found.formerly, pair))
     return rules + list(ranged.values())
 
