@@ -296,3 +296,13 @@ def test_a_member_whose_entry_lacks_a_key_stops_before_any_resource() -> None:
     fleet.run(MESH, None).outputs[AWS_OUTPUT]["cluster-1"].pop("peerEgress")
     with pytest.raises(Exception, match=r"the mesh stack's network for cluster-1 .* its fleetAws lacks peerEgress"):
         fleet.run(member_stack(MESH, "cluster-1"), FleetMember(MESH, "cluster-1"))
+
+
+@pytest.mark.parametrize("config", [EKS, EDGE], ids=["one-vpc", "edge-dns"])
+def test_a_second_up_of_a_settled_eks_fleet_changes_nothing(config: dict[str, Any]) -> None:
+    """Every stack re-reads what the others exported (ids, ranges, certificates) and must make the
+    same inputs of them, or a cluster would update on every run."""
+    fleet, _ = settled(config)
+    again = Driver(fleet, MESH, parallel=1).up()
+    assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
+    assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]
