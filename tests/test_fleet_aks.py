@@ -12,7 +12,7 @@ import pytest
 
 from components.fleet.azure import AZURE_OUTPUT, member_keys
 from components.fleet.contract import FleetMember, member_stack
-from fleet.driver import Driver, Step
+from fleet.driver import Driver, Outcome, Step
 from tests.configs import parse
 from tests.harness.fleet_program import ProgramFleet
 from tests.harness.program import run_program, stack_config
@@ -118,11 +118,14 @@ def test_a_member_whose_entry_lacks_what_its_config_needs_stops_before_any_resou
 
 
 @pytest.mark.parametrize("config", [AKS_KEYVAULT, TRAFFIC_MANAGER], ids=["keyvault-registry-entra", "traffic-manager"])
-def test_a_second_up_of_a_settled_cloud_fleet_changes_nothing(config: dict[str, Any]) -> None:
+def test_a_preview_and_a_second_up_of_a_settled_cloud_fleet_change_nothing(config: dict[str, Any]) -> None:
     """Every stack re-reads what the others exported (ids, addresses, digests) and must make the
     same inputs of them: a value that moved on the round trip (a float, a key order) would update
     or replace a cluster on every run."""
     fleet, _ = settled(config)
+    previewed = Driver(fleet, MESH, parallel=1).preview()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in previewed) and len(previewed) == 3
+    assert {r.stack: r.changes for r in previewed if any(r.changes.values())} == {}
     again = Driver(fleet, MESH, parallel=1).up()
     assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
     assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]

@@ -299,10 +299,13 @@ def test_a_member_whose_entry_lacks_a_key_stops_before_any_resource() -> None:
 
 
 @pytest.mark.parametrize("config", [EKS, EDGE], ids=["one-vpc", "edge-dns"])
-def test_a_second_up_of_a_settled_eks_fleet_changes_nothing(config: dict[str, Any]) -> None:
+def test_a_preview_and_a_second_up_of_a_settled_eks_fleet_change_nothing(config: dict[str, Any]) -> None:
     """Every stack re-reads what the others exported (ids, ranges, certificates) and must make the
     same inputs of them, or a cluster would update on every run."""
     fleet, _ = settled(config)
+    previewed = Driver(fleet, MESH, parallel=1).preview()
+    assert all(r.outcome is Outcome.SUCCEEDED for r in previewed) and len(previewed) == 3
+    assert {r.stack: r.changes for r in previewed if any(r.changes.values())} == {}
     again = Driver(fleet, MESH, parallel=1).up()
     assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
     assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]
