@@ -17,6 +17,7 @@ from cryptography import x509
 
 from tests.configs import n_existing
 from tests.harness import tls_mock
+from tests.harness.ec2_rules import SecurityGroupRules
 from tests.harness.program import StackRun, run_program
 
 
@@ -177,3 +178,22 @@ def test_every_duplicate_urn_is_caught_however_the_registrations_interleave() ->
         with pytest.raises(AssertionError, match="Duplicate resource URN") as raised:
             run(program)
         assert str(raised.value).count("::key-") == 6 and str(raised.value).count("::namespace-") == 6
+
+
+def test_ec2_refuses_a_groups_second_alike_rule_as_aws_does() -> None:
+    """InvalidPermission.Duplicate: a group's rules are told apart by protocol, ports and source."""
+    rule = {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 15443, "toPort": 15443, "cidrIpv4": "10.1.0.0/16"}
+    other = {**rule, "cidrIpv4": "10.2.0.0/16"}
+    groups = SecurityGroupRules([rule])
+    assert groups.write("same", rule, rule) == ""
+    assert groups.write("create", None, rule).startswith("InvalidPermission.Duplicate: the specified rule")
+    assert groups.write("create", None, other) == ""
+    # An update moves the rule; back to its old content is no second rule.
+    assert groups.write("update", other, {**other, "cidrIpv4": "10.3.0.0/16"}) == ""
+    assert groups.write("update", {**other, "cidrIpv4": "10.3.0.0/16"}, other) == ""
+    # A replacement is made beside the old rule, which goes at the end, unless it deletes first.
+    assert groups.write("replace", rule, rule).startswith("InvalidPermission.Duplicate")
+    assert groups.write("replace", rule, rule, delete_first=True) == ""
+    # All traffic has no ports.
+    everything = {"securityGroupId": "sg-2", "ipProtocol": "-1", "cidrIpv4": "10.0.0.0/16"}
+    assert SecurityGroupRules([everything]).write("create", None, {**everything, "fromPort": 0, "toPort": 65535}) != ""

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
-from tests.harness import route53, tls_mock
+from tests.harness import ec2_rules, route53, tls_mock
 from tests.harness.accounts import ACCOUNT, DEPLOYER_OBJECT_ID, DEPLOYER_ROLE, DEPLOYER_SESSION, SUBSCRIPTION, TENANT
 from tests.harness.engine import Prior
 from tests.harness.monitor import STACK_REFERENCE, RecordingMonitor, unwrap_secrets
@@ -100,6 +100,7 @@ class MeshMocks(Mocks):
         # zones hold when the run starts (``route53.HostedZones``).
         self.foreign_record_sets: list[route53.RecordSet] = []
         self._record_sets: route53.HostedZones | None = None
+        self._group_rules: ec2_rules.SecurityGroupRules | None = None
         self._zones = dict(zones or {})
         self._keys: dict[str, int] = {}
         self._first_key = first_key
@@ -152,8 +153,14 @@ class MeshMocks(Mocks):
         return self.new_resource(args)
 
     def refused_write(self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool) -> str:
-        """Route 53 refuses record sets that break its rules (``tests.harness.route53``); the zones
-        start with the record sets of the state the run starts from."""
+        """Route 53 refuses record sets that break its rules (``tests.harness.route53``), EC2 a
+        group's second alike rule (``tests.harness.ec2_rules``); both start with what the state the
+        run starts from holds."""
+        if type_ == ec2_rules.RULE:
+            if self._group_rules is None:
+                state = self.monitor.state.values() if self.monitor is not None else ()
+                self._group_rules = ec2_rules.SecurityGroupRules(p.inputs for p in state if p.type == ec2_rules.RULE)
+            return self._group_rules.write(operation, prior.inputs if prior else None, inputs, delete_first=delete_first)
         if type_ != route53.RECORD:
             return ""
         if self._record_sets is None:
