@@ -181,19 +181,23 @@ def test_every_duplicate_urn_is_caught_however_the_registrations_interleave() ->
 
 
 def test_ec2_refuses_a_groups_second_alike_rule_as_aws_does() -> None:
-    """InvalidPermission.Duplicate: a group's rules are told apart by protocol, ports and source."""
-    rule = {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 15443, "toPort": 15443, "cidrIpv4": "10.1.0.0/16"}
-    other = {**rule, "cidrIpv4": "10.2.0.0/16"}
+    """InvalidPermission.Duplicate: a region's group's rules are told apart by protocol, ports and source."""
+    ireland, virginia = "urn:provider:eu-west-1", "urn:provider:us-east-1"
+    rule = (ireland, {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 15443, "toPort": 15443, "cidrIpv4": "10.1.0.0/16"})
+    other = (ireland, {**rule[1], "cidrIpv4": "10.2.0.0/16"})
+    moved = (ireland, {**rule[1], "cidrIpv4": "10.3.0.0/16"})
     groups = SecurityGroupRules([rule])
     assert groups.write("same", rule, rule) == ""
-    assert groups.write("create", None, rule).startswith("InvalidPermission.Duplicate: the specified rule")
+    assert groups.write("create", None, rule).startswith("InvalidPermission.Duplicate: the specified rule {'securityGroupId': 'sg-1'")
     assert groups.write("create", None, other) == ""
     # An update moves the rule; back to its old content is no second rule.
-    assert groups.write("update", other, {**other, "cidrIpv4": "10.3.0.0/16"}) == ""
-    assert groups.write("update", {**other, "cidrIpv4": "10.3.0.0/16"}, other) == ""
+    assert groups.write("update", other, moved) == ""
+    assert groups.write("update", moved, other) == ""
     # A replacement is made beside the old rule, which goes at the end, unless it deletes first.
     assert groups.write("replace", rule, rule).startswith("InvalidPermission.Duplicate")
     assert groups.write("replace", rule, rule, delete_first=True) == ""
+    # Another region's rules are its own.
+    assert groups.write("create", None, (virginia, rule[1])) == ""
     # All traffic has no ports.
-    everything = {"securityGroupId": "sg-2", "ipProtocol": "-1", "cidrIpv4": "10.0.0.0/16"}
-    assert SecurityGroupRules([everything]).write("create", None, {**everything, "fromPort": 0, "toPort": 65535}) != ""
+    everything = (ireland, {"securityGroupId": "sg-2", "ipProtocol": "-1", "cidrIpv4": "10.0.0.0/16"})
+    assert SecurityGroupRules([everything]).write("create", None, (ireland, {**everything[1], "fromPort": 0, "toPort": 65535})) != ""

@@ -4,7 +4,9 @@ the second, ``InvalidPermission.Duplicate``). terraform-provider-aws creates a
 ``SecurityGroupIngressRule`` with AuthorizeSecurityGroupIngress and updates it in place
 (ModifySecurityGroupRules); a replacement creates the new rule before the old one is deleted,
 unless it deletes first, and deletes come at the end of an update, so a rule renamed without an
-alias is created beside its old self and refused.
+alias is created beside its old self and refused. Rules are regional: each is known with the
+provider it goes through (one per region), so a rule moved to another region's group never meets
+its old self.
 """
 
 from __future__ import annotations
@@ -20,28 +22,33 @@ KEYS = ("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidr
 _CALLS = threading.Lock()
 
 
-def rule_key(inputs: Mapping[str, Any]) -> tuple[object, ...]:
-    """What EC2 tells a group's rules apart by; all traffic (-1) has no ports."""
+Rule = tuple[str, Mapping[str, Any]]
+"""A rule: the URN of the provider it goes through (its region), and its inputs."""
+
+
+def rule_key(rule: Rule) -> tuple[object, ...]:
+    """What EC2 tells a region's rules apart by; all traffic (-1) has no ports."""
+    provider, inputs = rule
     all_traffic = str(inputs.get("ipProtocol")) == "-1"
-    return tuple(None if all_traffic and key in ("fromPort", "toPort") else inputs.get(key) for key in KEYS)
+    return (provider, *(None if all_traffic and key in ("fromPort", "toPort") else inputs.get(key) for key in KEYS))
 
 
 class SecurityGroupRules:
     """The rules every group holds, starting with those of the state the run starts from."""
 
-    def __init__(self, held: Iterable[Mapping[str, Any]]) -> None:
-        self._held = Counter(rule_key(inputs) for inputs in held)
+    def __init__(self, held: Iterable[Rule]) -> None:
+        self._held = Counter(rule_key(rule) for rule in held)
 
-    def write(self, operation: str, prior: Mapping[str, Any] | None, inputs: Mapping[str, Any], *, delete_first: bool = False) -> str:
+    def write(self, operation: str, prior: Rule | None, rule: Rule, *, delete_first: bool = False) -> str:
         """Apply one rule's step (``create``, ``update``, ``replace`` or ``same``); returns EC2's
         refusal ("" when it takes it)."""
         with _CALLS:
-            key = rule_key(inputs)
+            key = rule_key(rule)
             if operation == "same":
                 return ""
             if prior is not None and (operation == "update" or delete_first):
                 self._held[rule_key(prior)] -= 1
             if self._held[key] > 0:
-                return f"InvalidPermission.Duplicate: the specified rule {dict(zip(KEYS, key, strict=True))} already exists"
+                return f"InvalidPermission.Duplicate: the specified rule {dict(zip(KEYS, key[1:], strict=True))} already exists"
             self._held[key] += 1
             return ""

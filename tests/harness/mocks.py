@@ -152,15 +152,18 @@ class MeshMocks(Mocks):
             return self._random_string(args, seed=str(prior.outputs.get("result", "")))
         return self.new_resource(args)
 
-    def refused_write(self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool) -> str:
+    def refused_write(
+        self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool, provider: str = ""
+    ) -> str:
         """Route 53 refuses record sets that break its rules (``tests.harness.route53``), EC2 a
         group's second alike rule (``tests.harness.ec2_rules``); both start with what the state the
         run starts from holds."""
         if type_ == ec2_rules.RULE:
             if self._group_rules is None:
                 state = self.monitor.state.values() if self.monitor is not None else ()
-                self._group_rules = ec2_rules.SecurityGroupRules(p.inputs for p in state if p.type == ec2_rules.RULE)
-            return self._group_rules.write(operation, prior.inputs if prior else None, inputs, delete_first=delete_first)
+                self._group_rules = ec2_rules.SecurityGroupRules((p.provider, p.inputs) for p in state if p.type == ec2_rules.RULE)
+            before = (prior.provider, prior.inputs) if prior else None
+            return self._group_rules.write(operation, before, (provider, inputs), delete_first=delete_first)
         if type_ != route53.RECORD:
             return ""
         if self._record_sets is None:

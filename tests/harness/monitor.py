@@ -88,9 +88,11 @@ class Lifecycle(Protocol):
         """The id and outputs of the new resource replacing ``prior``."""
         ...
 
-    def refused_write(self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool) -> str:
+    def refused_write(
+        self, type_: str, operation: str, prior: Prior | None, inputs: Mapping[str, Any], *, delete_first: bool, provider: str = ""
+    ) -> str:
         """Why the cloud refuses a create, update or replace outside preview, given what it holds
-        already ("" when it takes it)."""
+        already ("" when it takes it); ``provider``: the URN of the provider the step goes through."""
         ...
 
 
@@ -272,7 +274,9 @@ class RecordingMonitor(MockMonitor):
         """The cloud's refusal of this step given what it holds (``Lifecycle.refused_write``)."""
         if self.preview or not isinstance(self.mocks, Lifecycle):
             return
-        refusal = self.mocks.refused_write(record.type, record.operation, prior, inputs, delete_first=record.delete_first)
+        refusal = self.mocks.refused_write(
+            record.type, record.operation, prior, inputs, delete_first=record.delete_first, provider=record.provider_urn
+        )
         if refusal:
             verb = {"create": "creating", "update": "updating"}.get(record.operation, "creating the replacement")
             self.failures.append(f"{record.urn}: {verb} failed: {refusal}")
