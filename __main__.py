@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.collector import make_full_collections_rare
 from components.config.load import load_mesh_spec, project_values, secret_project_keys, set_project_values
 from components.config.parse import project_fields
 from components.config.stores import ROUTE53_ZONES
@@ -13,6 +14,7 @@ from components.fleet.mesh_stack import build_fleet_mesh
 from components.platforms import platform_configs
 from components.single_stack import build_single_stack
 
+make_full_collections_rare()
 config = pulumi.Config()
 member = fleet_member(config.get_object(MEMBER_CONFIG), set_project_values(config), project_fields(platform_configs()))
 if member is not None:
