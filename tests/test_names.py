@@ -140,17 +140,31 @@ def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dic
 
 
 # EKS clusters in one VPC, admitted by its range (the members' rules), in ambient beside the sidecar
-# gateway, after a reader token rotation.
-FLEET_CONFIG = {**stack_config("eks"), "readerTokenGeneration": 1, "dataplane": "ambient", "ambientSidecarGateway": True}
+# gateway, through a reader token rotation (generation 0, then 1).
+FLEET_CONFIG = {**stack_config("eks"), "dataplane": "ambient", "ambientSidecarGateway": True}
 
 
 @pytest.fixture(scope="module")
 def fleet_made() -> tuple[NamePlan, set[tuple[str, str]]]:
-    """A fleet (``FLEET_CONFIG``): the mesh stack's plan of its config, and what every stack of the
-    fleet registered. Members plan no names: the mesh stack checks them."""
-    fleet = ProgramFleet(copy.deepcopy(FLEET_CONFIG), "organization/istio-multicluster/fleet")
-    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, "organization/istio-multicluster/fleet", parallel=1).up())
-    return planned({**FLEET_CONFIG, "fleetMesh": True}), set().union(*(registered(run) for run in fleet.runs.values()))
+    """A fleet (``FLEET_CONFIG``) made, then rotated to reader token generation 1: the mesh stack's
+    plan of the rotated config, and what any run of any stack of the fleet registered on the way
+    (a member keeps its older token while a peer still holds it). Members plan no names: the mesh
+    stack checks them."""
+    mesh = "organization/istio-multicluster/fleet"
+    fleet = ProgramFleet(copy.deepcopy(FLEET_CONFIG), mesh)
+    made: set[tuple[str, str]] = set()
+    run = fleet.run
+
+    def recorded(stack: str, member: Any, mocks: Any = None) -> StackRun:
+        done = run(stack, member, mocks)
+        made.update(registered(done))
+        return done
+
+    fleet.run = recorded  # type: ignore[method-assign]
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, mesh, parallel=1).up())
+    fleet.mesh_config = {**copy.deepcopy(FLEET_CONFIG), "readerTokenGeneration": 1}
+    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, mesh, parallel=1).up())
+    return planned({**fleet.mesh_config, "fleetMesh": True}), made
 
 
 def test_the_mesh_stack_plans_what_every_stack_of_its_fleet_registers(fleet_made: tuple[NamePlan, set[tuple[str, str]]]) -> None:

@@ -270,11 +270,12 @@ def _plan_istio(mesh: MeshSpec, cluster: str, plan: NamePlan) -> None:
 def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
     link = plan.add(LINK)
     for cluster in (c for c in mesh.clusters if mesh.discovered(c.name)):
-        if mesh.fleet_mesh and mesh.reader_token_generation:
-            generation = str(mesh.reader_token_generation)
-            plan.add(READER_TOKEN_OF, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name, generation=generation)
-        else:
-            plan.add(READER_TOKEN, [cluster_source(mesh, cluster.name)], link=link, cluster=cluster.name)
+        sources = [cluster_source(mesh, cluster.name)]
+        plan.add(READER_TOKEN, sources, link=link, cluster=cluster.name)
+        # A fleet member makes each generation its own resource (the first keeps one stack's name)
+        # and keeps an older one while a peer's remote secret still carries it: any of them may stand.
+        for generation in range(1, mesh.reader_token_generation + 1) if mesh.fleet_mesh else ():
+            plan.add(READER_TOKEN_OF, sources, link=link, cluster=cluster.name, generation=str(generation))
     for holder in mesh.clusters:
         for source in mesh.clusters:
             if mesh.discovers(holder.name, source.name):
