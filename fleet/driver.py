@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from components.config.declarations import FLEET_MESH
+from components.config.model import DnsService
 from components.fleet.contract import (
     CONFIG_OUTPUT,
     MEMBER_CONFIG,
@@ -227,7 +228,18 @@ class Driver:
         if self._config_pending(outputs):
             note = "against the mesh stack's last update; its config changed since, and this member changes with it on up"
             members = [replace(r, message=f"{r.message}; {note}" if r.message else note) for r in members]
-        return [*([mesh] if mesh else []), *members, *not_yet]
+        return [*([mesh] if mesh else []), *members, *not_yet, *self._dns_not_previewed([c for c in configured if c not in made])]
+
+    def _dns_not_previewed(self, new: Sequence[str]) -> list[StackResult]:
+        """What a preview cannot show: after the members, ``up`` runs the mesh stack again (step
+        ``dns``) to point its Traffic Manager profile at the ingress addresses of members it made,
+        which do not exist yet. Said as a skipped step rather than left out."""
+        dns = decoded(self.workspace.config(self.mesh_stack).get("ingressDns", ""))
+        if not new or not isinstance(dns, Mapping) or dns.get("service") != DnsService.TRAFFIC_MANAGER:
+            return []
+        why = f"not previewed: up then points the Traffic Manager profile at the ingress of {', '.join(new)}, which its members make"
+        self.report(f"preview {self.mesh_stack} ({Step.DNS}): skipped: {why}")
+        return [StackResult(self.mesh_stack, Step.DNS, "preview", Outcome.SKIPPED, message=why)]
 
     def _config_pending(self, mesh_outputs: Mapping[str, Any]) -> bool:
         """Whether the mesh stack's config sets a key its last update did not export as set."""
@@ -361,9 +373,13 @@ class Driver:
         for _ in range(PEER_ROUNDS):
             ran = self._each(self._stale(fleet, failed | {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED}), Step.PEERS, "up")
             if not ran:
-                break
+                return done
             done += ran
-        return done
+        # Rounds ran out: said, not dropped (the command then exits 1), since a member left behind
+        # lacks a peer's link or still keeps a reader token a rotation meant to retire.
+        behind = self._stale(fleet, failed | {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED})
+        why = f"still behind its peers after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
+        return done + [self._skipped(cluster, Step.PEERS, "up", why) for cluster in behind]
 
     def _stale(self, fleet: Membership, failed: set[str]) -> list[str]:
         """Members that ran whose links differ from those they must hold, whose last update

@@ -129,3 +129,18 @@ def test_a_preview_and_a_second_up_of_a_settled_cloud_fleet_change_nothing(confi
     again = Driver(fleet, MESH, parallel=1).up()
     assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
     assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]
+
+
+def test_a_preview_says_the_traffic_manager_update_that_up_makes_after_a_new_member() -> None:
+    """The profile takes a new member's ingress address in the dns step, after up made the member:
+    a preview cannot show it, and says so instead of leaving it out."""
+    fleet, _ = settled(TRAFFIC_MANAGER)
+    del fleet.runs[member_stack(MESH, "eastus-aks")]  # as before the member's first up
+    previewed = Driver(fleet, MESH, parallel=1).preview()
+    assert [(r.stack, r.step, r.outcome) for r in previewed[-2:]] == [
+        (member_stack(MESH, "eastus-aks"), Step.MEMBERS, Outcome.SKIPPED),
+        (MESH, Step.DNS, Outcome.SKIPPED),
+    ]
+    assert previewed[-1].message == (
+        "not previewed: up then points the Traffic Manager profile at the ingress of eastus-aks, which its members make"
+    )

@@ -16,7 +16,8 @@ import yaml
 
 from components.fleet.contract import CONFIG_OUTPUT, LINKED_PEERS_OUTPUT, FleetMember, behind_mesh, config_digest, member_stack
 from fleet import __main__ as fleet_cli
-from fleet.driver import Driver, Outcome, StackResult, Step, exit_code, summary
+from fleet import driver as driver_module
+from fleet.driver import PEER_ROUNDS, Driver, Outcome, StackResult, Step, exit_code, summary
 from fleet.files import file_config, member_files
 from fleet.files import member_config as member_file
 from fleet.workspace import ROOT, LocalWorkspace, RemoteWorkspace, auto
@@ -591,3 +592,14 @@ def test_preview_does_not_take_a_secret_in_the_mesh_file_for_a_moved_config() ->
     moved = {**with_secret, "accessLog": "true"}
     fake.config = lambda stack: moved if stack == MESH else {}  # type: ignore[method-assign]
     assert Driver(fake, MESH).preview()[1].message.startswith("against the mesh stack's last update")
+
+
+def test_a_member_still_behind_when_the_peers_rounds_run_out_is_reported_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = running("a", "b")
+    # A member that every round leaves behind: its older reader token never loses its holder.
+    monkeypatch.setattr(driver_module, "drops_token", lambda cluster, outputs: cluster == "a")
+    results = Driver(fake, MESH, parallel=1).up()
+    peers = [(s[0], s[3]) for s in steps(results) if s[1] is Step.PEERS]
+    assert peers == [("fleet-a", Outcome.SUCCEEDED)] * PEER_ROUNDS + [("fleet-a", Outcome.SKIPPED)]
+    assert results[-1].message == f"still behind its peers after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
+    assert exit_code(results) == 1
