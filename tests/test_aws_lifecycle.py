@@ -374,6 +374,37 @@ def test_a_replaced_peering_is_deleted_before_its_successor_is_made() -> None:
     assert (peering.operation, peering.delete_first) == ("replace", True)
 
 
+def eks_cluster(run: StackRun, cluster: str) -> dict[str, Any]:
+    """The EKS cluster pulumi-eks made inside ``cluster``'s component, as its state holds it."""
+    (found,) = [p.outputs for urn, p in run.remote_children.items() if urn.endswith(f"::{cluster}-eks-eksCluster")]
+    return found
+
+
+def test_a_cluster_moved_to_another_region_is_a_new_eks_cluster_with_a_new_security_group() -> None:
+    """pulumi-eks makes the cluster through the AWS provider it is given: one of another region
+    cannot manage the old cluster, so the engine replaces it (and its cluster security group), and
+    the rules admitting its peers follow the new group."""
+    config = two_vpcs()
+    before = run_stack("eks", {"clusters": config["clusters"], "vpcs": config["vpcs"]})
+    moved = copy.deepcopy(config)
+    moved["vpcs"][1].update(region="us-east-1", zones=["us-east-1a", "us-east-1c"])
+    moved["clusters"][1]["region"] = "us-east-1"
+    after = run_stack("eks", {"clusters": moved["clusters"], "vpcs": moved["vpcs"]}, state=before.state())
+    assert (after.named("cluster-2-eks").operation, after.named("cluster-1-eks").operation) == ("replace", "same")
+    old, new = eks_cluster(before, "cluster-2"), eks_cluster(after, "cluster-2")
+    group = new["vpcConfig"]["clusterSecurityGroupId"]
+    assert group != old["vpcConfig"]["clusterSecurityGroupId"]
+    assert new["arn"].startswith("arn:aws:eks:us-east-1:") and old["arn"].startswith("arn:aws:eks:eu-west-1:")
+    rules = after.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    on_the_new_group = sorted(r.name for r in rules if r.inputs["securityGroupId"] == group)
+    assert on_the_new_group == [
+        "aws-mesh-cluster-2-from-vpc-mesh-vpc-15443",
+        "aws-mesh-cluster-2-webhook-15012",
+        "aws-mesh-cluster-2-webhook-15017",
+    ]
+    assert all(r.operation == "replace" for r in rules if r.name in on_the_new_group)
+
+
 def addon_settings(run: StackRun, cluster: str = "cluster-1") -> tuple[Any, Any, dict[str, Any]]:
     """What the run asks of cluster's kube-proxy, VPC CNI and CoreDNS add-ons."""
     inputs = run.named(f"{cluster}-eks").inputs

@@ -369,16 +369,17 @@ NAMED_IDS = ("azure-native:", "kubernetes:")
 FIXED_NAMES = {"eks:index:ManagedNodeGroup": "nodeGroupName", "eks:index:Cluster": "name"}
 
 
-def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, delete_first: bool) -> str:
+def replacement_conflict(prior: Prior, inputs: Mapping[str, Any], new_id: str, delete_first: bool, *, moved: bool = False) -> str:
     """Why creating the replacement of ``prior`` fails ("" when it does not): its name is still
     held by the soft-deleted predecessor, or by the predecessor itself when it is created first.
     A soft-deleted vault holds its name (``vaultName``) in every resource group; anything else is
-    known by its id."""
+    known by its id. A fixed AWS name is unique in its region only: a replacement ``moved`` to
+    another provider (the program makes one per region) takes it in the new region."""
     global_name = SOFT_DELETED.get(prior.type, "")
     if global_name and prior.inputs.get(global_name) == inputs.get(global_name):
         return f"the name '{inputs.get(global_name)}' is still held by the soft-deleted {prior.type.rsplit(':', 1)[1]}; give it a new name"
     fixed = FIXED_NAMES.get(prior.type, "")
-    if fixed and not delete_first and inputs.get(fixed) and prior.inputs.get(fixed) == inputs.get(fixed):
+    if fixed and not delete_first and not moved and inputs.get(fixed) and prior.inputs.get(fixed) == inputs.get(fixed):
         return f"ResourceInUseException: '{inputs[fixed]}' already exists: the replacement is created before the old one is deleted"
     if not prior.id or prior.id != new_id:
         return ""

@@ -71,8 +71,18 @@ class Registered:
         """The provider reference without its ``::id`` suffix ("" for a default provider)."""
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
+    @property
+    def placement(self) -> str:
+        """What the resource is made through: its provider, or for a remote component (pulumi-eks's
+        Cluster, which takes its providers as a map by package) the providers it hands its
+        children. Moved to another, the engine replaces the resources (a provider of another
+        region or cluster cannot manage them), the remote component's children among them."""
+        if self.provider_urn or not self.providers:
+            return self.provider_urn
+        return " ".join(sorted(ref.rsplit("::", 1)[0] for ref in self.providers.values()))
+
     def as_prior(self) -> Prior:
-        return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type, provider=self.provider_urn)
+        return Prior(self.id, self.inputs, self.outputs, self.replacement_trigger, self.failed, self.type, provider=self.placement)
 
 
 @runtime_checkable
@@ -195,12 +205,12 @@ class RecordingMonitor(MockMonitor):
             deleted_with=request.deletedWith,
             aliases=[a for a in aliases if a in self.state and a != urn],
         )
-        provider_replaced = record.provider_urn in self.replaced_providers
+        provider_replaced = any(urn in self.replaced_providers for urn in record.placement.split())
         # A remote component (pulumi-eks's Cluster) gets its providers as a map by package: the
         # mocks answer for it as if made through the one of its own package's cloud.
         provider = request.provider or next(iter(request.providers.values()), "")
         args = MockResourceArgs(request.type, request.name, inputs, provider, request.importId, request.custom or False)
-        if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.provider_urn, provider_replaced=provider_replaced):
+        if prior is not None and engine.same_as_prior(prior, inputs, trigger, record.placement, provider_replaced=provider_replaced):
             id_, state = prior.id, dict(prior.outputs)
             record.operation = "same"
             record.failed = prior.failed and f"{prior.failed} (awaited again: it failed to become ready in an earlier update)"
@@ -211,7 +221,7 @@ class RecordingMonitor(MockMonitor):
                     prior,
                     inputs,
                     trigger,
-                    record.provider_urn,
+                    record.placement,
                     provider_replaced=provider_replaced,
                     mutable_secrets=self._mutable_secrets(record.provider_urn),
                 )
@@ -266,7 +276,8 @@ class RecordingMonitor(MockMonitor):
         record.delete_first = replacements.deletes_first(record.type, prior.inputs, inputs, option)
         if record.type.startswith("pulumi:providers:"):
             self.replaced_providers.add(record.urn)
-        conflict = "" if self.preview else engine.replacement_conflict(prior, inputs, new_id or "", record.delete_first)
+        moved = prior.provider != record.placement
+        conflict = "" if self.preview else engine.replacement_conflict(prior, inputs, new_id or "", record.delete_first, moved=moved)
         if conflict:
             self.failures.append(f"{record.urn}: creating the replacement failed: {conflict}")
 
