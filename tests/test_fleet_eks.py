@@ -309,3 +309,32 @@ def test_a_preview_and_a_second_up_of_a_settled_eks_fleet_change_nothing(config:
     again = Driver(fleet, MESH, parallel=1).up()
     assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
     assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]
+
+
+def test_a_rule_naming_a_peers_group_would_stop_the_peers_remove() -> None:
+    """Why members admit peers by range: were a member's rule to reference a peer's cluster
+    security group, as one stack's rules do, EC2 would refuse to delete that group when the peer's
+    member is destroyed (DependencyViolation), and the remove would stop there."""
+    fleet, _ = settled(three_in_one_vpc())
+    (peer_group,) = [p.id for urn, p in member(fleet, "cluster-2").remote_children.items() if urn.endswith("eksClusterSecurityGroup")]
+    holder = member(fleet, "cluster-1")
+    rule = holder.of_type(RULE)[0]
+    by_group = Registered(
+        **{**vars(rule), "urn": f"{rule.urn}-by-group", "inputs": {**rule.inputs, "referencedSecurityGroupId": peer_group}}
+    )
+    holder.resources.append(by_group)
+    [refused] = _remove_cluster_2(fleet)
+    assert (refused.stack, refused.outcome) == (member_stack(MESH, "cluster-2"), Outcome.FAILED)
+    assert refused.message == (
+        f"error: deleting aws:ec2/securityGroup:SecurityGroup {peer_group}: DependencyViolation: "
+        f"it is in use by {by_group.urn} of stack {member_stack(MESH, 'cluster-1')}"
+    )
+    holder.resources.remove(by_group)
+    again = _remove_cluster_2(fleet)
+    assert all(r.outcome is Outcome.SUCCEEDED for r in again), [(r.stack, r.message) for r in again]
+
+
+def _remove_cluster_2(fleet: ProgramFleet) -> list[Any]:
+    fleet.mesh_config = three_in_one_vpc()
+    fleet.mesh_config["clusters"].pop(1)
+    return Driver(fleet, MESH, parallel=1).remove("cluster-2")

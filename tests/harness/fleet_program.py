@@ -18,6 +18,7 @@ from fleet.workspace import Changes
 from tests.configs import n_existing
 from tests.harness.changes import Changes as NamedChanges
 from tests.harness.changes import changes
+from tests.harness.in_use import refused_delete
 from tests.harness.mocks import MeshMocks
 from tests.harness.program import ORGANIZATION, PROJECT, StackRun, project_defaults, run_program
 from tests.harness.stores import OtherStack
@@ -101,8 +102,13 @@ class ProgramFleet:
         return counts(done)
 
     def destroy(self, stack: str, on_output: Callable[[str], None]) -> Changes:
-        """The stack stays, empty."""
+        """The stack stays, empty; unless the cloud refuses a delete because another stack's
+        resource still uses what it deletes (``tests.harness.in_use``): then it fails, as the
+        CLI's destroy does, with its state as it was."""
         gone = self.runs[stack]
+        refusal = refused_delete(gone, {name: run for name, run in self.runs.items() if name != stack})
+        if refusal:
+            raise RuntimeError(refusal)
         self.runs[stack] = StackRun([], {}, set(), gone.mocks)
         return {"delete": len([r for r in gone.resources if r.operation != "read"])}
 
