@@ -22,6 +22,6 @@ if member is not None:
 else:
     spec = load_mesh_spec(config, platform_configs(), {ROUTE53_ZONES: route53_zone_reader()})
     if spec.fleet_mesh:
-        build_fleet_mesh(spec, project_values(config, platform_configs()), secret_project_keys())
+        build_fleet_mesh(spec, project_values(config, platform_configs()), platform_configs(), secret_project_keys())
     else:
         build_single_stack(spec)

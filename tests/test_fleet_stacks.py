@@ -747,3 +747,25 @@ def test_a_remote_keeps_its_old_token_while_another_primary_than_its_own_carries
         fleet.run(member_stack(MESH, cluster), FleetMember(MESH, cluster))
     # p1 took r1's new link; p2 has not run yet and carries the old one, which r1 keeps.
     assert deleted_tokens_carried(fleet) == [] and sorted(member(fleet, "r1").outputs[TOKENS_OUTPUT]) == ["0", "1"]
+
+
+def test_the_mesh_stack_plans_the_older_token_generations_it_applied_and_refuses_their_collisions() -> None:
+    """A member keeps an older generation's token (its own resource) while a peer holds it, so the
+    mesh stack plans the names of every generation it applied (exported as fleetTokenGenerations,
+    read back on its next update), not only the current one. The plan is checked mesh-wide, as one
+    stack's is: generation 1's token of cluster x-in-y would bear the name of x's remote secret in
+    y-reader-token-1."""
+    fleet = ProgramFleet({"clusters": [existing_cluster("x", "network1"), existing_cluster("y-reader-token-1", "network2")]}, MESH)
+    for generation in (1, 2):
+        fleet.mesh_config = {**copy.deepcopy(fleet.mesh_config), "readerTokenGeneration": generation}
+        assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, MESH, parallel=1).up())
+    assert fleet.runs[MESH].outputs["fleetTokenGenerations"] == [1, 2]
+    fleet.mesh_config["clusters"].append(existing_cluster("x-in-y", "network3"))
+    [refused] = Driver(fleet, MESH, parallel=1).add("x-in-y")
+    assert (refused.stack, refused.outcome) == (MESH, Outcome.FAILED)
+    assert refused.message == (
+        "- clusters[1].name (cluster y-reader-token-1): kubernetes Secret mesh-link-x-in-y-reader-token-1 would be registered "
+        "twice, for cluster x-in-y's reader token 1 and for the remote secret of cluster x in cluster y-reader-token-1; Pulumi "
+        "refuses the second after creating everything before it: rename one of clusters[0].name, clusters[1].name or "
+        "clusters[2].name"
+    )

@@ -8,6 +8,7 @@ import functools
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from components.config import mesh_names
 from components.config.names import NamePlan, NameTemplate
+from components.config.parse import parse_mesh_spec, resource_names
 from components.config.problems import ConfigError
+from components.fleet.contract import TOKEN_GENERATIONS_OUTPUT, applied_generations
 from components.platforms.aws import names as aws_names
 from components.platforms.azure import names as azure_names
 from components.platforms.existing import names as existing_names
@@ -24,7 +27,7 @@ from fleet.driver import Driver, Outcome
 from tests.certs import offline_intermediate, offline_root
 from tests.configs import EDGE_CERTIFICATE, aws_cluster, azure_cluster, existing_cluster, problems, vpc
 from tests.harness.fleet_program import ProgramFleet
-from tests.harness.plans import PROGRAM_WORDS, STEMS, planned, registered
+from tests.harness.plans import PLATFORMS, PROGRAM_WORDS, STEMS, planned, registered
 from tests.harness.program import StackRun, run_program, shipped_config, stack_config
 from tests.harness.stores import KeyVault, SecretsManager, readers
 
@@ -140,16 +143,16 @@ def test_the_plan_lists_exactly_what_each_variant_registers(runs: list[tuple[dic
 
 
 # EKS clusters in one VPC, admitted by its range (the members' rules), in ambient beside the sidecar
-# gateway, through a reader token rotation (generation 0, then 1).
+# gateway, through two reader token rotations (generation 0, then 1, then 2).
 FLEET_CONFIG = {**stack_config("eks"), "dataplane": "ambient", "ambientSidecarGateway": True}
 
 
 @pytest.fixture(scope="module")
 def fleet_made() -> tuple[NamePlan, set[tuple[str, str]]]:
-    """A fleet (``FLEET_CONFIG``) made, then rotated to reader token generation 1: the mesh stack's
-    plan of the rotated config, and what any run of any stack of the fleet registered on the way
-    (a member keeps its older token while a peer still holds it). Members plan no names: the mesh
-    stack checks them."""
+    """A fleet (``FLEET_CONFIG``) made, then rotated to reader token generation 1 and 2: the mesh
+    stack's plan of the last config with the generations it applied (read back from its outputs,
+    as it does), and what any run of any stack of the fleet registered on the way (a member keeps
+    an older token while a peer still holds it). Members plan no names: the mesh stack checks them."""
     mesh = "organization/istio-multicluster/fleet"
     fleet = ProgramFleet(copy.deepcopy(FLEET_CONFIG), mesh)
     made: set[tuple[str, str]] = set()
@@ -161,10 +164,14 @@ def fleet_made() -> tuple[NamePlan, set[tuple[str, str]]]:
         return done
 
     fleet.run = recorded  # type: ignore[method-assign]
-    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, mesh, parallel=1).up())
-    fleet.mesh_config = {**copy.deepcopy(FLEET_CONFIG), "readerTokenGeneration": 1}
-    assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, mesh, parallel=1).up())
-    return planned({**fleet.mesh_config, "fleetMesh": True}), made
+    for generation in (0, 1, 2):
+        fleet.mesh_config = {**copy.deepcopy(FLEET_CONFIG), "readerTokenGeneration": generation}
+        assert all(r.outcome is Outcome.SUCCEEDED for r in Driver(fleet, mesh, parallel=1).up())
+    # As the mesh stack reads it back on its next update (numbers come back from the engine as floats).
+    applied = applied_generations(fleet.runs[mesh].outputs, 2)
+    assert applied == (0, 1, 2) and fleet.runs[mesh].outputs[TOKEN_GENERATIONS_OUTPUT] == [0, 1, 2]
+    spec = replace(parse_mesh_spec({**fleet.mesh_config, "fleetMesh": True}, PLATFORMS), reader_token_history=applied)
+    return resource_names(spec, PLATFORMS), made
 
 
 def test_the_mesh_stack_plans_what_every_stack_of_its_fleet_registers(fleet_made: tuple[NamePlan, set[tuple[str, str]]]) -> None:

@@ -273,14 +273,21 @@ def _plan_link(mesh: MeshSpec, plan: NamePlan) -> None:
         sources = [cluster_source(mesh, cluster.name)]
         plan.add(READER_TOKEN, sources, link=link, cluster=cluster.name)
         # A fleet member makes each generation its own resource (the first keeps one stack's name)
-        # and keeps an older one while a peer's remote secret still carries it: any of them may stand.
-        for generation in range(1, mesh.reader_token_generation + 1) if mesh.fleet_mesh else ():
+        # and keeps an older one while a peer's remote secret still carries it: any generation the
+        # mesh stack applied may stand.
+        for generation in token_generations(mesh) if mesh.fleet_mesh else ():
             plan.add(READER_TOKEN_OF, sources, link=link, cluster=cluster.name, generation=str(generation))
     for holder in mesh.clusters:
         for source in mesh.clusters:
             if mesh.discovers(holder.name, source.name):
                 sources = [cluster_source(mesh, source.name), cluster_source(mesh, holder.name)]
                 plan.add(REMOTE_SECRET, sources, link=link, source=source.name, holder=holder.name)
+
+
+def token_generations(mesh: MeshSpec) -> list[int]:
+    """The reader token generations after the first whose resources a fleet member may hold: the
+    current one and those the mesh stack's earlier updates applied."""
+    return sorted({mesh.reader_token_generation, *mesh.reader_token_history} - {0})
 
 
 def _plan_check(mesh: MeshSpec, plan: NamePlan) -> None:

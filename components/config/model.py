@@ -253,6 +253,9 @@ class MeshSpec:
             workloads still on sidecars (default no).
         reader_token_generation: which reader tokens the remote secrets carry; a new one issues new
             tokens and retires the old (default 0, the first).
+        reader_token_history: in a fleet's mesh stack, the generations its earlier updates applied,
+            each of which a member may still keep while a peer holds it (default none; the config
+            does not hold it: the mesh stack reads it back from its last update).
         ingress_server_header: the ingress gateways' ``server`` header (default none: Envoy's).
         ingress_dns: one DNS name for every cluster's ingress (default none).
         fleet_mesh: this is a fleet's mesh stack: the CA and the members' exports, no cluster of
@@ -276,6 +279,7 @@ class MeshSpec:
     gateway_api_release: str | None = None
     ambient_sidecar_gateway: bool = False
     reader_token_generation: int = 0
+    reader_token_history: tuple[int, ...] = ()
     ingress_server_header: ServerHeader | None = None
     ingress_dns: IngressDns | None = None
     fleet_mesh: bool = False

@@ -65,6 +65,8 @@ CHECK_OUTPUT = "fleetCheck"
 INGRESS_OUTPUT = "ingress"
 CONFIG_DIGEST_OUTPUT = "fleetConfigDigest"
 TOKENS_OUTPUT = "fleetTokens"
+# The mesh stack's: every reader token generation it applied, which members may still keep.
+TOKEN_GENERATIONS_OUTPUT = "fleetTokenGenerations"  # noqa: S105 - an output's name, not a secret
 # Across platforms, each cluster's egress addresses, by cluster: what the others admit.
 EGRESS_OUTPUT = "egressAddresses"
 # With a Traffic Manager name: a member's ingress address, and the ones the mesh stack's profile holds.
@@ -204,6 +206,18 @@ def kept_tokens(member_outputs: Mapping[str, Any]) -> dict[int, str]:
     each with the digest of the link made of it (none: never updated, or never discovered)."""
     found = member_outputs.get(TOKENS_OUTPUT)
     return {int(g): str(d) for g, d in found.items()} if isinstance(found, Mapping) else {}
+
+
+def applied_generations(mesh_outputs: Mapping[str, Any], current: int) -> tuple[int, ...]:
+    """Every reader token generation the mesh stack applied, ``current`` included: those its last
+    update exported, and the one its last config held (a mesh stack made before it exported them)."""
+    exported = mesh_outputs.get(TOKEN_GENERATIONS_OUTPUT)
+    applied = {int(g) for g in exported} if isinstance(exported, list) else set()
+    config = mesh_outputs.get(CONFIG_OUTPUT)
+    held = config.get("readerTokenGeneration") if isinstance(config, Mapping) else None
+    if isinstance(held, int | float):
+        applied.add(int(held))
+    return tuple(sorted(applied | {current}))
 
 
 def retained_generations(current: int, previous: Mapping[int, str], held: Collection[str]) -> list[int]:

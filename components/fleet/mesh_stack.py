@@ -13,14 +13,17 @@ material (``fleetCa``, a secret). The root's key stays in this stack's state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pulumi
 
 from components.config.mesh_names import CA
 from components.config.model import DnsService, MeshSpec
-from components.config.problems import Problem
+from components.config.parse import resource_names
+from components.config.platform import PlatformConfig
+from components.config.problems import Problem, Problems
 from components.dns import build_fleet_dns
 from components.dns.routing import routing_marker, routing_switch_problems
 from components.fleet.aws import build_mesh_part as build_aws_part
@@ -34,6 +37,8 @@ from components.fleet.contract import (
     INGRESS_ADDRESS_OUTPUT,
     MEMBERS_OUTPUT,
     REMOTES_OUTPUT,
+    TOKEN_GENERATIONS_OUTPUT,
+    applied_generations,
     member_stack,
     member_values,
 )
@@ -75,16 +80,30 @@ def member_routing_problems(spec: MeshSpec, mesh_outputs: Mapping[str, Any]) -> 
     return []
 
 
-def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> MeshCA:
-    """The mesh stack of ``spec`` (its config ``values``, of which ``secret_keys`` are secrets,
-    default none): its CA and exports; see the module docstring. The exported config is a secret
-    when any key in it is one."""
+def kept_token_name_problems(spec: MeshSpec, platforms: Sequence[PlatformConfig]) -> list[Problem]:
+    """Collisions of the names of older reader tokens a member may keep (``spec``'s history), which
+    the config's own check, knowing only the current generation, could not plan."""
+    if not set(spec.reader_token_history) - {0, spec.reader_token_generation}:
+        return []
+    problems = Problems()
+    resource_names(spec, platforms).check(problems)
+    return problems.items
+
+
+def build_fleet_mesh(
+    spec: MeshSpec, values: Mapping[str, Any], platforms: Sequence[PlatformConfig], secret_keys: frozenset[str] = frozenset()
+) -> MeshCA:
+    """The mesh stack of ``spec`` (its config ``values``, read by ``platforms``, of which
+    ``secret_keys`` are secrets, default none): its CA and exports; see the module docstring. The
+    exported config is a secret when any key in it is one."""
     outputs = previous_outputs(this_stack())
     previous = previous_marker(outputs)
+    spec = replace(spec, reader_token_history=applied_generations(outputs, spec.reader_token_generation))
     refuse_unsafe_steps(
         fleet_rotation_problems(spec.ca, previous, lambda: member_markers(outputs)),
         member_routing_problems(spec, outputs),
         network_move_problems(outputs.get(CONFIG_OUTPUT), values, member_stands),
+        kept_token_name_problems(spec, platforms),
     )
     ca = MeshCA(CA.name(), MeshCAArgs(cluster_names=[c.name for c in spec.clusters], lifetimes=spec.ca))
     pulumi.export("mesh", mesh_summary(spec))
@@ -93,6 +112,7 @@ def build_fleet_mesh(spec: MeshSpec, values: Mapping[str, Any], secret_keys: fro
     pulumi.export("rootCertPem", ca.root_cert_pem)
     pulumi.export("caExpiry", ca.expiry())
     pulumi.export(MEMBERS_OUTPUT, [c.name for c in spec.clusters])
+    pulumi.export(TOKEN_GENERATIONS_OUTPUT, list(spec.reader_token_history))
     pulumi.export(REMOTES_OUTPUT, {c.name: c.primary for c in spec.clusters if spec.is_remote(c.name) and c.primary})
     config = member_values(values)
     pulumi.export(CONFIG_OUTPUT, pulumi.Output.secret(config) if secret_keys & set(config) else config)
