@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import gc
 import json
 import runpy
 import unittest.mock
@@ -213,10 +214,14 @@ def run_program(
         root.register_outputs(exports)
 
     vault = key_vault or KeyVault({})
+    # The program sets the collector's policy for its process (components/collector.py); here the
+    # process is the test's, whose own policy (tests/conftest.py) holds again after the run.
+    thresholds = gc.get_threshold()
     try:
         with unittest.mock.patch.object(ca_store, "vault_client", vault.client):
             _sync_await(run_pulumi_func(body))
     finally:
+        gc.set_threshold(*thresholds)
         # Before any other error of the run: the engine refuses a duplicate when it is registered.
         if monitor.duplicate_urns:
             raise AssertionError(f"Duplicate resource URN: {sorted(monitor.duplicate_urns)}")
