@@ -380,7 +380,7 @@ class Driver:
         # Rounds ran out: said, not dropped (the command then exits 1), since a member left behind
         # lacks a peer's link or still keeps a reader token a rotation meant to retire.
         behind = self._stale(fleet, failed | {r.stack for r in done if r.outcome is not Outcome.SUCCEEDED})
-        why = f"still behind its peers after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
+        why = f"still behind its peers or the mesh stack after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
         return done + [self._skipped(cluster, Step.PEERS, "up", why) for cluster in behind]
 
     def _stale(self, fleet: Membership, failed: set[str]) -> list[str]:

@@ -601,5 +601,21 @@ def test_a_member_still_behind_when_the_peers_rounds_run_out_is_reported_not_dro
     results = Driver(fake, MESH, parallel=1).up()
     peers = [(s[0], s[3]) for s in steps(results) if s[1] is Step.PEERS]
     assert peers == [("fleet-a", Outcome.SUCCEEDED)] * PEER_ROUNDS + [("fleet-a", Outcome.SKIPPED)]
-    assert results[-1].message == f"still behind its peers after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
+    assert (
+        results[-1].message
+        == f"still behind its peers or the mesh stack after {PEER_ROUNDS} rounds of the peers pass: run python -m fleet up again"
+    )
     assert exit_code(results) == 1
+
+
+@pytest.mark.parametrize(("service", "said"), [("trafficManager", True), ("route53", False)])
+def test_only_a_traffic_manager_preview_with_new_members_says_the_dns_step(service: str, said: bool) -> None:
+    """Route 53 records are each member's own: a preview of the new member shows them. A Traffic
+    Manager profile is the mesh stack's, updated in the dns step after the members."""
+    fake = running("a", "b")
+    fake.settings["ingressDns"] = json.dumps({"service": service, "name": "mesh"})
+    fake.membership.append("c")
+    previewed = Driver(fake, MESH, parallel=1).preview()
+    assert [(s[0], s[1]) for s in steps(previewed) if s[1] is Step.DNS] == ([("fleet", Step.DNS)] if said else [])
+    fake.membership.remove("c")  # no member left to make: nothing the preview cannot show
+    assert [s for s in steps(Driver(fake, MESH, parallel=1).preview()) if s[1] is Step.DNS] == []
