@@ -144,3 +144,17 @@ def test_a_preview_says_the_traffic_manager_update_that_up_makes_after_a_new_mem
     assert previewed[-1].message == (
         "not previewed: up then points the Traffic Manager profile at the ingress of eastus-aks, which its members make"
     )
+
+
+def test_the_mesh_stacks_network_cannot_be_destroyed_while_a_member_cluster_uses_it() -> None:
+    """Azure refuses to delete a subnet an AKS pool sits in (InUseSubnetCannotBeDeleted): the fleet
+    harness refuses the mesh stack's destroy while a member stands, whatever the driver's order,
+    finding the subnet inside the member cluster's pool profiles and without regard to case."""
+    fleet, _ = settled(AKS)
+    cluster = member(fleet, "westeurope-aks").of_type("azure-native:containerservice:ManagedCluster")[0]
+    (pool,) = cluster.inputs["agentPoolProfiles"]
+    pool["vnetSubnetID"] = pool["vnetSubnetID"].upper()
+    with pytest.raises(RuntimeError, match=r"^error: deleting azure-native:network:Subnet /subscriptions/.*: InUseSubnetCannotBeDeleted: "):
+        fleet.destroy(MESH, lambda line: None)
+    results = Driver(fleet, MESH, parallel=1).destroy()
+    assert [r.outcome for r in results] == [Outcome.SUCCEEDED] * 3 and results[-1].stack == MESH

@@ -9,8 +9,12 @@ cloud refuses the delete of a resource that a resource of another stack still na
   holding it (``InUseSubnetCannotBeDeleted`` again, from the VNet's delete), and a public IP a load
   balancer's frontend holds (``PublicIPAddressInUse``).
 
-A resource "names" another by holding its id among its inputs, as the program passes them: that is
-how a rule, a cluster or a load balancer points at what it uses.
+A resource "names" another by holding its id among its inputs, as the program passes them, at any
+depth (an AKS pool's subnet sits in ``agentPoolProfiles``): that is how a rule, a cluster or a load
+balancer points at what it uses. Ids compare without case: Azure's resource ids are
+case-insensitive, and AWS's are lower case. Not modelled: deletes an ``up`` makes (a replaced VPC
+while a member's cluster sits in it; ``components.fleet.aws.network_move_problems`` refuses those
+before any resource), and ACM's refusal to delete a certificate a load balancer still uses.
 """
 
 from __future__ import annotations
@@ -33,13 +37,13 @@ REFUSED_WHILE_NAMED = {
 def refused_delete(gone: StackRun, others: Mapping[str, StackRun]) -> str:
     """Why the cloud refuses to destroy ``gone`` while ``others`` (other stacks' last runs, by name)
     stand ("" when it does not): the first of its resources another stack's resource names."""
-    owned = dict(_owned_ids(gone))
+    owned = {id_.casefold(): (id_, type_, code) for id_, (type_, code) in _owned_ids(gone)}
     for stack, run in others.items():
         for urn, inputs in _inputs(run):
             for value in _strings(inputs):
-                if value in owned:
-                    type_, code = owned[value]
-                    return f"error: deleting {type_} {value}: {code}: it is in use by {urn} of stack {stack}"
+                if value.casefold() in owned:
+                    id_, type_, code = owned[value.casefold()]
+                    return f"error: deleting {type_} {id_}: {code}: it is in use by {urn} of stack {stack}"
     return ""
 
 
