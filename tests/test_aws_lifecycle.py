@@ -361,15 +361,21 @@ def test_the_controller_changes_ingress_only_on_its_vpcs_security_groups(eks_run
     assert all("Condition" in s for s in statements_with(policy, "ec2:AuthorizeSecurityGroupIngress"))
 
 
-def test_a_replaced_peering_is_deleted_before_its_successor_is_made() -> None:
-    """AWS keeps one peering per pair of VPCs: moving the second VPC (and its cluster) to another
-    region replaces the peering, which must go first."""
+def second_vpc_moved_to_us_east_1() -> tuple[StackRun, StackRun]:
+    """Two VPCs, then the second (and cluster-2 in it) moved from eu-west-1 to us-east-1."""
     config = two_vpcs()
     before = run_stack("eks", {"clusters": config["clusters"], "vpcs": config["vpcs"]})
     moved = copy.deepcopy(config)
     moved["vpcs"][1].update(region="us-east-1", zones=["us-east-1a", "us-east-1c"])
     moved["clusters"][1]["region"] = "us-east-1"
     after = run_stack("eks", {"clusters": moved["clusters"], "vpcs": moved["vpcs"]}, state=before.state())
+    return before, after
+
+
+def test_a_replaced_peering_is_deleted_before_its_successor_is_made() -> None:
+    """AWS keeps one peering per pair of VPCs: moving the second VPC (and its cluster) to another
+    region replaces the peering, which must go first."""
+    _, after = second_vpc_moved_to_us_east_1()
     (peering,) = after.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     assert (peering.operation, peering.delete_first) == ("replace", True)
 
@@ -384,12 +390,7 @@ def test_a_cluster_moved_to_another_region_is_a_new_eks_cluster_with_a_new_secur
     """pulumi-eks makes the cluster through the AWS provider it is given: one of another region
     cannot manage the old cluster, so the engine replaces it (and its cluster security group), and
     the rules admitting its peers follow the new group."""
-    config = two_vpcs()
-    before = run_stack("eks", {"clusters": config["clusters"], "vpcs": config["vpcs"]})
-    moved = copy.deepcopy(config)
-    moved["vpcs"][1].update(region="us-east-1", zones=["us-east-1a", "us-east-1c"])
-    moved["clusters"][1]["region"] = "us-east-1"
-    after = run_stack("eks", {"clusters": moved["clusters"], "vpcs": moved["vpcs"]}, state=before.state())
+    before, after = second_vpc_moved_to_us_east_1()
     assert (after.named("cluster-2-eks").operation, after.named("cluster-1-eks").operation) == ("replace", "same")
     old, new = eks_cluster(before, "cluster-2"), eks_cluster(after, "cluster-2")
     group = new["vpcConfig"]["clusterSecurityGroupId"]

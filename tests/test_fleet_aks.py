@@ -16,7 +16,7 @@ from fleet.driver import Driver, Outcome, Step
 from tests.configs import parse
 from tests.harness.fleet_program import ProgramFleet
 from tests.harness.program import run_program, stack_config
-from tests.test_fleet_eks import MESH, made, member, settled, without_stack_names
+from tests.test_fleet_eks import MESH, assert_a_preview_and_a_second_up_change_nothing, made, member, settled, without_stack_names
 from tests.test_names import variants
 
 AKS = stack_config("aks")
@@ -122,13 +122,7 @@ def test_a_preview_and_a_second_up_of_a_settled_cloud_fleet_change_nothing(confi
     """Every stack re-reads what the others exported (ids, addresses, digests) and must make the
     same inputs of them: a value that moved on the round trip (a float, a key order) would update
     or replace a cluster on every run."""
-    fleet, _ = settled(config)
-    previewed = Driver(fleet, MESH, parallel=1).preview()
-    assert all(r.outcome is Outcome.SUCCEEDED for r in previewed) and len(previewed) == 3
-    assert {r.stack: r.changes for r in previewed if any(r.changes.values())} == {}
-    again = Driver(fleet, MESH, parallel=1).up()
-    assert {r.stack: r.changes for r in again if any(r.changes.values())} == {}
-    assert [r.step for r in again] == [Step.MESH, Step.MEMBERS, Step.MEMBERS]
+    assert_a_preview_and_a_second_up_change_nothing(settled(config)[0])
 
 
 def test_a_preview_says_the_traffic_manager_update_that_up_makes_after_a_new_member() -> None:

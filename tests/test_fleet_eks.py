@@ -302,7 +302,12 @@ def test_a_member_whose_entry_lacks_a_key_stops_before_any_resource() -> None:
 def test_a_preview_and_a_second_up_of_a_settled_eks_fleet_change_nothing(config: dict[str, Any]) -> None:
     """Every stack re-reads what the others exported (ids, ranges, certificates) and must make the
     same inputs of them, or a cluster would update on every run."""
-    fleet, _ = settled(config)
+    assert_a_preview_and_a_second_up_change_nothing(settled(config)[0])
+
+
+def assert_a_preview_and_a_second_up_change_nothing(fleet: ProgramFleet) -> None:
+    """A settled two-member fleet: a preview and a second ``up`` change nothing in any stack, and
+    the ``up`` has no pass beyond the mesh stack and the members."""
     previewed = Driver(fleet, MESH, parallel=1).preview()
     assert all(r.outcome is Outcome.SUCCEEDED for r in previewed) and len(previewed) == 3
     assert {r.stack: r.changes for r in previewed if any(r.changes.values())} == {}
